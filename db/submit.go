@@ -1,0 +1,241 @@
+package db
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits bound what one submission may carry. The web form shows them.
+type Limits struct {
+	MaxFiles     int   // attachments per submission or message
+	MaxFileBytes int64 // bytes per attachment
+	MaxTextRunes int   // characters per long text field
+}
+
+// DefaultLimits are used when the operator sets nothing.
+var DefaultLimits = Limits{MaxFiles: 5, MaxFileBytes: 10 << 20, MaxTextRunes: 100_000}
+
+// FieldErrors maps a form field name to a message shown next to it.
+type FieldErrors map[string]string
+
+// NewAttachment is a file as received, before it is stored.
+type NewAttachment struct {
+	Filename    string
+	ContentType string
+	Data        []byte
+}
+
+// NewReport is a submission as received from the web form or a mail.
+type NewReport struct {
+	ProgramID     int64
+	Source        Source
+	Title         string
+	Asset         string
+	CWE           string
+	Description   string
+	Steps         string
+	Impact        string
+	CVSSVector    string
+	AlreadyPublic bool
+	Exploited     bool
+	Reporter      Reporter
+	Attachments   []NewAttachment
+	// MessageID is the RFC 5322 Message-ID of a mail that opened the report.
+	MessageID string
+}
+
+// Validate checks every field and returns one message per bad field, so that
+// a form can show them all at once. It normalises whitespace in place.
+func (in *NewReport) Validate(lim Limits) FieldErrors {
+	errs := FieldErrors{}
+	in.Title = strings.TrimSpace(in.Title)
+	in.Asset = strings.TrimSpace(in.Asset)
+	in.CWE = strings.TrimSpace(in.CWE)
+	in.CVSSVector = strings.TrimSpace(in.CVSSVector)
+	in.Reporter.Name = strings.TrimSpace(in.Reporter.Name)
+	in.Reporter.Email = strings.TrimSpace(in.Reporter.Email)
+
+	switch n := utf8.RuneCountInString(in.Title); {
+	case n == 0:
+		errs["title"] = "Give the report a short title."
+	case n > 200:
+		errs["title"] = fmt.Sprintf("Keep the title under 200 characters (it has %d).", n)
+	}
+	if utf8.RuneCountInString(in.Asset) > 200 {
+		errs["asset"] = "Keep the affected asset under 200 characters."
+	}
+	if in.CWE != "" {
+		if _, ok := LookupCWE(in.CWE); !ok {
+			errs["cwe"] = "Choose a weakness type from the list, or leave it empty."
+		}
+	}
+	if strings.TrimSpace(in.Description) == "" {
+		errs["description"] = "Describe the vulnerability."
+	}
+	for field, text := range map[string]string{"description": in.Description, "steps": in.Steps, "impact": in.Impact} {
+		if n := utf8.RuneCountInString(text); n > lim.MaxTextRunes {
+			errs[field] = fmt.Sprintf("Keep this under %d characters (it has %d); attach longer material as a file.", lim.MaxTextRunes, n)
+		}
+	}
+	if in.CVSSVector != "" {
+		if _, err := ParseCVSS(in.CVSSVector); err != nil {
+			errs["cvss"] = ErrorMessage(err)
+		}
+	}
+	if utf8.RuneCountInString(in.Reporter.Name) > 100 {
+		errs["name"] = "Keep your name or handle under 100 characters."
+	}
+	if in.Reporter.Email != "" {
+		if a, err := mail.ParseAddress(in.Reporter.Email); err != nil || a.Address != in.Reporter.Email || len(in.Reporter.Email) > 254 {
+			errs["email"] = "Give an email address like name@example.org, or leave it empty."
+		}
+	}
+	switch in.Reporter.Credit {
+	case CreditName, CreditHandle:
+		if in.Reporter.Name == "" {
+			errs["credit"] = "To be credited, give a name or handle above, or choose anonymous."
+		}
+	case CreditAnonymous, "":
+		in.Reporter.Credit = CreditAnonymous
+	default:
+		errs["credit"] = "Choose how you wish to be credited."
+	}
+	validateAttachments(in.Attachments, lim, errs)
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+func validateAttachments(files []NewAttachment, lim Limits, errs FieldErrors) {
+	if len(files) > lim.MaxFiles {
+		errs["attachments"] = fmt.Sprintf("Attach at most %d files (you chose %d).", lim.MaxFiles, len(files))
+		return
+	}
+	for _, f := range files {
+		if int64(len(f.Data)) > lim.MaxFileBytes {
+			errs["attachments"] = fmt.Sprintf("%q is %s; each file may be at most %s.", f.Filename, FormatBytes(int64(len(f.Data))), FormatBytes(lim.MaxFileBytes))
+			return
+		}
+	}
+}
+
+// FormatBytes prints a size the way people read it (KB, MB).
+func FormatBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// Receipt is what a researcher is shown once after a submission committed.
+type Receipt struct {
+	ReportID int64
+	Ref      string
+	Code     string // shown once; only its hash is stored
+}
+
+// CreateReport stores a validated submission: reporter, report with its next
+// per-program number, the first timeline entry with attachments, and an
+// audit row, all in one transaction. The receipt code exists only in the
+// returned value.
+func (db *DB) CreateReport(ctx context.Context, in *NewReport) (*Receipt, error) {
+	if errs := in.Validate(Limits{MaxFiles: 1 << 30, MaxFileBytes: 1 << 62, MaxTextRunes: 1 << 30}); errs != nil {
+		return nil, Errorf(EINVALID, "The report is incomplete: %s", firstFieldError(errs))
+	}
+	code, hash, err := newReceiptCode()
+	if err != nil {
+		return nil, err
+	}
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rc, err := tx.createReport(ctx, in, hash)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("db: commit report: %w", err)
+	}
+	rc.Code = code
+	return rc, nil
+}
+
+func firstFieldError(errs FieldErrors) string {
+	for _, k := range []string{"title", "description", "asset", "cwe", "steps", "impact", "cvss", "name", "email", "credit", "attachments"} {
+		if m, ok := errs[k]; ok {
+			return m
+		}
+	}
+	for _, m := range errs {
+		return m
+	}
+	return ""
+}
+
+func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byte) (*Receipt, error) {
+	now := formatTime(tx.now)
+	var prefix string
+	var number int64
+	err := tx.QueryRowContext(ctx, `UPDATE programs SET next_number = next_number + 1 WHERE id = ? AND archived = 0
+		RETURNING prefix, next_number - 1`, in.ProgramID).Scan(&prefix, &number)
+	if err != nil {
+		return nil, Errorf(EINVALID, "Choose a program for the report.")
+	}
+	var reporterID any
+	if r := in.Reporter; r.Name != "" || r.Email != "" || r.PGPKey != "" {
+		res, err := tx.ExecContext(ctx, `INSERT INTO reporters (name, email, pgp_key, pgp_fingerprint, credit, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			r.Name, r.Email, r.PGPKey, r.PGPFingerprint, string(r.Credit), now)
+		if err != nil {
+			return nil, fmt.Errorf("db: insert reporter: %w", err)
+		}
+		if reporterID, err = res.LastInsertId(); err != nil {
+			return nil, fmt.Errorf("db: reporter id: %w", err)
+		}
+	}
+	var score any
+	var severity Severity
+	if in.CVSSVector != "" {
+		c, err := ParseCVSS(in.CVSSVector)
+		if err != nil {
+			return nil, err
+		}
+		score, severity = c.Score, c.Severity
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO reports (program_id, number, reporter_id, source, state, title, asset, cwe,
+		description, steps, impact, cvss_vector, cvss_score, severity, already_public, exploited, receipt_hash, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		in.ProgramID, number, reporterID, string(in.Source), in.Title, in.Asset, in.CWE,
+		in.Description, in.Steps, in.Impact, in.CVSSVector, score, string(severity), in.AlreadyPublic, in.Exploited, receiptHash, now, now)
+	if err != nil {
+		return nil, fmt.Errorf("db: insert report: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return nil, fmt.Errorf("db: report id: %w", err)
+	}
+	ref := fmt.Sprintf("%s-%d", prefix, number)
+	if _, err := tx.addMessage(ctx, &NewMessage{ReportID: id, Kind: KindInbound, Public: true, Source: in.Source,
+		Event: "submitted", MessageID: in.MessageID, Attachments: in.Attachments}); err != nil {
+		return nil, err
+	}
+	if err := tx.audit(ctx, ActorReporter, "report.submit", ref, "source="+string(in.Source)); err != nil {
+		return nil, err
+	}
+	return &Receipt{ReportID: id, Ref: ref}, nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
