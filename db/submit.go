@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -47,7 +49,15 @@ type NewReport struct {
 	Attachments   []NewAttachment
 	// MessageID is the RFC 5322 Message-ID of a mail that opened the report.
 	MessageID string
+	// SubmissionKey is the form's one-time key: a form sent twice (a reload,
+	// a double click) stores one report.
+	SubmissionKey string
 }
+
+// AlreadySubmittedError says that this form was stored before, as Ref.
+type AlreadySubmittedError struct{ Ref string }
+
+func (e *AlreadySubmittedError) Error() string { return "disclose: already submitted as " + e.Ref }
 
 // Validate checks every field and returns one message per bad field, so that
 // a form can show them all at once. It normalises whitespace in place.
@@ -185,6 +195,18 @@ func firstFieldError(errs FieldErrors) string {
 
 func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byte) (*Receipt, error) {
 	now := formatTime(tx.now)
+	var submissionKey any
+	if in.SubmissionKey != "" {
+		submissionKey = in.SubmissionKey
+		var ref string
+		err := tx.QueryRowContext(ctx, `SELECT p.prefix || '-' || r.number FROM reports r JOIN programs p ON p.id = r.program_id
+			WHERE r.submission_key = ?`, in.SubmissionKey).Scan(&ref)
+		if err == nil {
+			return nil, &AlreadySubmittedError{Ref: ref}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("db: check submission key: %w", err)
+		}
+	}
 	var prefix string
 	var number int64
 	err := tx.QueryRowContext(ctx, `UPDATE programs SET next_number = next_number + 1 WHERE id = ? AND archived = 0
@@ -213,10 +235,10 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 		score, severity = c.Score, c.Severity
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO reports (program_id, number, reporter_id, source, state, title, asset, cwe,
-		description, steps, impact, cvss_vector, cvss_score, severity, already_public, exploited, receipt_hash, created_at, updated_at)
-		VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		description, steps, impact, cvss_vector, cvss_score, severity, already_public, exploited, receipt_hash, submission_key, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.ProgramID, number, reporterID, string(in.Source), in.Title, in.Asset, in.CWE,
-		in.Description, in.Steps, in.Impact, in.CVSSVector, score, string(severity), in.AlreadyPublic, in.Exploited, receiptHash, now, now)
+		in.Description, in.Steps, in.Impact, in.CVSSVector, score, string(severity), in.AlreadyPublic, in.Exploited, receiptHash, submissionKey, now, now)
 	if err != nil {
 		return nil, fmt.Errorf("db: insert report: %w", err)
 	}

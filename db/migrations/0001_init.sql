@@ -85,6 +85,7 @@ CREATE TABLE reports (
 	disclosure_tz     TEXT NOT NULL DEFAULT '',
 	credit            TEXT NOT NULL DEFAULT '',
 	receipt_hash      BLOB UNIQUE,
+	submission_key    TEXT UNIQUE,
 	version           INTEGER NOT NULL DEFAULT 1,
 	sealed            INTEGER NOT NULL DEFAULT 0,
 	legal_hold        INTEGER NOT NULL DEFAULT 0,

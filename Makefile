@@ -1,0 +1,38 @@
+# Every go command here builds with FTS5; set once, used by build, test, vet.
+export GOFLAGS := -tags=sqlite_fts5
+GO ?= go
+BIN := .bin/disclose
+
+.PHONY: run build test generate check-generated lint fuzz load
+
+## run: build and start the portal on http://127.0.0.1:8080 with its data in ./data
+run: build
+	$(BIN) serve
+
+## build: the one binary, in .bin/
+build:
+	$(GO) build -o $(BIN) ./cmd/disclose
+
+## test: generated code up to date, then every test with the race detector
+test: check-generated
+	$(GO) test -race -count=1 ./...
+
+## generate: templ components to Go (the *_templ.go files are committed)
+generate:
+	$(GO) tool templ generate
+
+## check-generated: fail when a .templ file changed without regenerating
+check-generated:
+	@before=$$(cat $$(find views -name '*_templ.go' | sort) | sha256sum); \
+	$(GO) tool templ generate >/dev/null 2>&1 || { echo "templ generate failed"; exit 1; }; \
+	after=$$(cat $$(find views -name '*_templ.go' | sort) | sha256sum); \
+	if [ "$$before" != "$$after" ]; then echo "generated *_templ.go files were stale: they are regenerated now, commit them"; exit 1; fi
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt'ed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## load: the documented load run (see README, "Performance")
+load: build
+	$(GO) run ./cmd/disclose-load $(LOADFLAGS)

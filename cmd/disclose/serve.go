@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/handlers"
+)
+
+func runServe(ctx context.Context, env *environment, args []string) error {
+	var cfg serveConfig
+	fs := newFlagSet(env, "serve", "Run the portal: the public pages, the staff dashboard and the mail workers.\nWith no settings it serves http://127.0.0.1:8080 with its database under ./data.")
+	cfg.flags(fs)
+	if err := parseFlags(fs, args, env.getenv); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log := cfg.logger(env.stderr)
+
+	d, err := db.Open(ctx, cfg.dbPath())
+	if err != nil {
+		return fmt.Errorf("open database in %s: %w", cfg.Data, err)
+	}
+	defer d.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("DISCLOSE_ADDR (--addr): cannot listen on %s: %w", cfg.Addr, err)
+	}
+	if cfg.baseURLDefaulted {
+		// The listener knows the real port (the address may say :0).
+		cfg.baseURL = &url.URL{Scheme: "http", Host: displayHost(ln.Addr().(*net.TCPAddr))}
+	}
+	srv, err := handlers.New(ctx, handlers.Config{
+		BaseURL:            cfg.baseURL,
+		SecurityEmail:      cfg.SecurityEmail,
+		PreferredLanguages: cfg.Languages,
+		Limits:             db.Limits{MaxFiles: cfg.MaxFiles, MaxFileBytes: cfg.MaxFileSize, MaxTextRunes: db.DefaultLimits.MaxTextRunes},
+		MaxBody:            cfg.MaxBody,
+		SubmitRate:         handlers.RateLimit{PerMinute: cfg.SubmitRate, Burst: cfg.SubmitBurst},
+		StatusRate:         handlers.RateLimit{PerMinute: cfg.StatusRate, Burst: cfg.StatusBurst},
+	}, d, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // slow uploads of large attachments
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	local := "http://" + ln.Addr().String() + "/"
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL.String(), "data", cfg.Data)
+	fmt.Fprintf(env.stdout, "disclose is listening on %s\nOpen %s in your browser. Data: %s\n", local, cfg.baseURL.String()+"/", cfg.Data)
+	if env.ready != nil {
+		env.ready(local)
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("shutdown", "error", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// displayHost is a host:port people can open: the wildcard address becomes
+// localhost.
+func displayHost(a *net.TCPAddr) string {
+	if a.IP.IsUnspecified() {
+		return net.JoinHostPort("localhost", fmt.Sprint(a.Port))
+	}
+	return a.String()
+}

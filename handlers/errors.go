@@ -1,0 +1,66 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views"
+	"github.com/labstack/echo/v4"
+)
+
+// codeStatus is the one map from domain error codes to HTTP statuses.
+var codeStatus = map[string]int{
+	db.ECONFLICT:     http.StatusConflict,
+	db.EINVALID:      http.StatusUnprocessableEntity,
+	db.ENOTFOUND:     http.StatusNotFound,
+	db.EUNAUTHORIZED: http.StatusUnauthorized,
+	db.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// statusText is what people read for HTTP-level refusals.
+var statusText = map[int][2]string{
+	http.StatusBadRequest:            {"Bad request", "The request could not be understood."},
+	http.StatusForbidden:             {"This form has expired", "For your security, forms must be sent from this site with cookies enabled. Go back, reload the page and send it again: what you typed is kept by your browser's back button in most cases."},
+	http.StatusNotFound:              {"Page not found", "There is nothing at this address."},
+	http.StatusMethodNotAllowed:      {"Not allowed", "This address does not accept that kind of request."},
+	http.StatusRequestEntityTooLarge: {"Too large", "What you sent is larger than this portal accepts. Go back and remove or shrink some attachments."},
+	http.StatusTooManyRequests:       {"Too many requests", "You have sent too many requests in a short time. Wait a minute and try again."},
+	http.StatusInternalServerError:   {"Something went wrong", "Internal error. Nothing you sent was stored half-way; please try again in a moment."},
+	http.StatusServiceUnavailable:    {"Unavailable", "The portal cannot serve this request right now. Please try again in a moment."},
+}
+
+// errorHandler renders every error as a page. Internal errors are logged
+// with their detail and shown as a generic text.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, ""
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+		if m, ok := he.Message.(string); ok && status == http.StatusBadRequest {
+			msg = m
+		}
+	} else if code := db.ErrorCode(err); code != db.EINTERNAL {
+		status, msg = codeStatus[code], db.ErrorMessage(err)
+	}
+	if status >= 500 {
+		s.log.Error("internal error", "route", c.Path(), "error", err)
+	}
+	text, ok := statusText[status]
+	if !ok {
+		text = [2]string{http.StatusText(status), http.StatusText(status) + "."}
+	}
+	if msg == "" {
+		msg = text[1]
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(status)
+		return
+	}
+	if rerr := s.render(c, status, views.ErrorView(views.ErrorPage{Page: s.page(c, text[0]), Status: status, Message: msg})); rerr != nil {
+		s.log.Error("render error page", "error", rerr)
+	}
+}

@@ -1,0 +1,165 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin/pgp"
+	"github.com/disclose/disclose/views"
+	"github.com/labstack/echo/v4"
+)
+
+// reportFields are the text fields of the form, read one by one.
+var reportFields = []string{"program", "title", "asset", "asset_other", "cwe", "description", "steps", "impact",
+	"cvss", "name", "email", "pgp_key", "credit", "already_public", "exploited"}
+
+func (s *Server) reportForm(c echo.Context) error {
+	f, err := s.newForm(c, map[string]string{"program": c.QueryParam("program")})
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.ReportFormView(f))
+}
+
+// newForm builds the form model for the chosen program (the default one
+// when none or an unknown one is named).
+func (s *Server) newForm(c echo.Context, values map[string]string) (*views.ReportForm, error) {
+	ps, err := s.store.Programs(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	f := &views.ReportForm{Page: s.page(c, "Report a vulnerability"), Programs: ps, Program: ps[0], Values: values,
+		Limits: s.cfg.Limits, MaxBody: s.cfg.MaxBody, Errors: db.FieldErrors{}}
+	for _, p := range ps {
+		if p.Slug == values["program"] {
+			f.Program = p
+		}
+	}
+	f.Values["program"] = f.Program.Slug
+	f.PolicyURL = "/policy/" + f.Program.Slug
+	if f.Key = values["key"]; f.Key == "" {
+		buf := make([]byte, 16)
+		if _, err := rand.Read(buf); err != nil {
+			return nil, err
+		}
+		f.Key = hex.EncodeToString(buf)
+	}
+	return f, nil
+}
+
+func (s *Server) submitReport(c echo.Context) error {
+	ctx := c.Request().Context()
+	r := c.Request()
+	values := map[string]string{"key": r.PostFormValue("key")}
+	for _, k := range reportFields {
+		values[k] = r.PostFormValue(k)
+	}
+	f, err := s.newForm(c, values)
+	if err != nil {
+		return err
+	}
+	if f.Program.Slug != values["program"] && values["program"] != "" {
+		f.Errors["program"] = "Choose a program from the list."
+	}
+	var fileHeaders []*multipart.FileHeader
+	if r.MultipartForm != nil {
+		for _, fh := range r.MultipartForm.File["attachments"] {
+			if fh.Filename != "" || fh.Size > 0 {
+				fileHeaders = append(fileHeaders, fh)
+			}
+		}
+	}
+	in := &db.NewReport{
+		ProgramID:     f.Program.ID,
+		Source:        db.SourceWeb,
+		Title:         values["title"],
+		Asset:         values["asset"],
+		CWE:           values["cwe"],
+		Description:   values["description"],
+		Steps:         values["steps"],
+		Impact:        values["impact"],
+		CVSSVector:    values["cvss"],
+		AlreadyPublic: values["already_public"] != "",
+		Exploited:     values["exploited"] != "",
+		Reporter:      db.Reporter{Name: values["name"], Email: values["email"], Credit: db.Credit(values["credit"])},
+		SubmissionKey: validKey(values["key"]),
+	}
+	if in.Asset == "other" {
+		in.Asset = values["asset_other"]
+	}
+	if key := strings.TrimSpace(values["pgp_key"]); key != "" {
+		pk, err := pgp.ParsePublicKey(key, time.Now())
+		if errors.Is(err, pgp.ErrBadKey) {
+			f.Errors["pgp_key"] = err.Error()
+		} else if err != nil {
+			return err
+		} else {
+			in.Reporter.PGPKey, in.Reporter.PGPFingerprint = pk.Armored, pk.Fingerprint
+		}
+	}
+	if len(fileHeaders) > s.cfg.Limits.MaxFiles {
+		f.Errors["attachments"] = fmt.Sprintf("Attach at most %d files (you chose %d).", s.cfg.Limits.MaxFiles, len(fileHeaders))
+	} else if in.Attachments, err = s.readFiles(fileHeaders); err != nil {
+		f.Errors["attachments"] = err.Error()
+	}
+	for k, v := range in.Validate(s.cfg.Limits) {
+		f.Errors[k] = v
+	}
+	if values["website"] = r.PostFormValue("website"); values["website"] != "" {
+		f.Errors["form"] = "This report looks automated and was not sent. If you are a person, clear the field labelled “Leave this field empty” and send it again."
+		s.log.Warn("honeypot field filled", "route", c.Path())
+	}
+	if len(f.Errors) > 0 {
+		f.FilesDropped = len(fileHeaders) > 0
+		return s.render(c, http.StatusUnprocessableEntity, views.ReportFormView(f))
+	}
+	rc, err := s.store.CreateReport(ctx, in)
+	var dup *db.AlreadySubmittedError
+	if errors.As(err, &dup) {
+		return s.render(c, http.StatusOK, views.ReceiptView(views.Receipt{Page: s.page(c, "Report already received"), Ref: dup.Ref, Already: true}))
+	} else if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.ReceiptView(views.Receipt{Page: s.page(c, "Report received"), Ref: rc.Ref, Code: rc.Code, Email: in.Reporter.Email != ""}))
+}
+
+// validKey accepts the form's one-time key only in the shape the form made,
+// so a client cannot use it to probe other submissions.
+func validKey(k string) string {
+	if len(k) != 32 {
+		return ""
+	}
+	if _, err := hex.DecodeString(k); err != nil {
+		return ""
+	}
+	return k
+}
+
+// readFiles reads uploads (already in memory) with a bound per file.
+func (s *Server) readFiles(fhs []*multipart.FileHeader) ([]db.NewAttachment, error) {
+	var out []db.NewAttachment
+	for _, fh := range fhs {
+		if fh.Size > s.cfg.Limits.MaxFileBytes {
+			return nil, fmt.Errorf("%q is %s; each file may be at most %s.", db.SafeFilename(fh.Filename), db.FormatBytes(fh.Size), db.FormatBytes(s.cfg.Limits.MaxFileBytes))
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return nil, fmt.Errorf("%q could not be read; please attach it again.", db.SafeFilename(fh.Filename))
+		}
+		data, err := io.ReadAll(io.LimitReader(f, s.cfg.Limits.MaxFileBytes+1))
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%q could not be read; please attach it again.", db.SafeFilename(fh.Filename))
+		}
+		out = append(out, db.NewAttachment{Filename: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Data: data})
+	}
+	return out, nil
+}

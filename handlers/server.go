@@ -1,0 +1,83 @@
+// Package handlers holds the HTTP side of disclose: one route table, the
+// middleware (security headers, CSRF, rate limits, logging), form parsing and
+// validation, and the mapping of domain errors to statuses. No SQL here.
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/disclose/disclose/db"
+	"github.com/labstack/echo/v4"
+)
+
+// Store is what the handlers need from the database.
+type Store interface {
+	Ping(ctx context.Context) error
+	Programs(ctx context.Context) ([]*db.Program, error)
+	DefaultProgram(ctx context.Context) (*db.Program, error)
+	ProgramBySlug(ctx context.Context, slug string) (*db.Program, error)
+	CreateReport(ctx context.Context, in *db.NewReport) (*db.Receipt, error)
+	ReportByID(ctx context.Context, id int64) (*db.Report, error)
+	ReportByReceipt(ctx context.Context, code string) (*db.Report, error)
+	Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]*db.Message, error)
+	AttachmentOf(ctx context.Context, reportID, attachmentID int64, publicOnly bool) (*db.Attachment, []byte, error)
+	AddReporterMessage(ctx context.Context, reportID int64, body string, files []db.NewAttachment, source db.Source, lim db.Limits) error
+	Secret(ctx context.Context, name string, size int) ([]byte, error)
+}
+
+// RateLimit is a per-client budget: PerMinute requests on average, Burst at
+// once. PerMinute 0 switches the limit off (load runs).
+type RateLimit struct {
+	PerMinute float64
+	Burst     int
+}
+
+// Config is what the operator set that the web side needs.
+type Config struct {
+	BaseURL            *url.URL
+	SecurityEmail      string
+	PreferredLanguages string
+	Limits             db.Limits
+	MaxBody            int64 // bytes per request body
+	SubmitRate         RateLimit
+	StatusRate         RateLimit
+}
+
+// Server is the web side of the portal.
+type Server struct {
+	cfg       Config
+	store     Store
+	log       *slog.Logger
+	statusKey []byte
+	echo      *echo.Echo
+}
+
+// New builds the server and its route table.
+func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Server, error) {
+	if cfg.BaseURL == nil {
+		return nil, fmt.Errorf("handlers: no base URL")
+	}
+	key, err := store.Secret(ctx, "status-cookie", 32)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: store, log: log, statusKey: key}
+	s.echo = s.routes()
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// https reports whether the portal is served over TLS (directly or behind a
+// proxy): it decides Secure cookies and HSTS.
+func (s *Server) https() bool { return strings.EqualFold(s.cfg.BaseURL.Scheme, "https") }
+
+// absURL makes an absolute URL under the base URL.
+func (s *Server) absURL(path string) string {
+	return strings.TrimRight(s.cfg.BaseURL.String(), "/") + path
+}

@@ -1,0 +1,80 @@
+package views
+
+import (
+	"fmt"
+
+	"github.com/a-h/templ"
+	"github.com/disclose/disclose/db"
+)
+
+// fieldAttrs ties an input to its hint and error for screen readers.
+func fieldAttrs(errs db.FieldErrors, name string, hint bool) templ.Attributes {
+	a := templ.Attributes{"id": "f-" + name, "name": name}
+	desc := ""
+	if hint {
+		desc = "h-" + name
+	}
+	if errs[name] != "" {
+		a["aria-invalid"] = "true"
+		if desc != "" {
+			desc += " "
+		}
+		desc += "e-" + name
+	}
+	if desc != "" {
+		a["aria-describedby"] = desc
+	}
+	return a
+}
+
+func fieldClass(errs db.FieldErrors, name string) string {
+	if errs[name] != "" {
+		return "field invalid"
+	}
+	return "field"
+}
+
+// errorOrder is the order of the error summary: the order of the form.
+var errorOrder = []string{"program", "title", "asset", "cwe", "description", "steps", "impact", "cvss", "attachments",
+	"name", "email", "pgp_key", "credit", "body", "form"}
+
+type fieldError struct{ Field, Message string }
+
+func orderedErrors(errs db.FieldErrors) []fieldError {
+	var out []fieldError
+	seen := map[string]bool{}
+	for _, k := range errorOrder {
+		if m, ok := errs[k]; ok {
+			out = append(out, fieldError{k, m})
+			seen[k] = true
+		}
+	}
+	for k, m := range errs {
+		if !seen[k] {
+			out = append(out, fieldError{k, m})
+		}
+	}
+	return out
+}
+
+func limitsText(l db.Limits, maxBody int64) string {
+	return fmt.Sprintf("Up to %d files, %s each, %s in all.", l.MaxFiles, db.FormatBytes(l.MaxFileBytes), db.FormatBytes(maxBody))
+}
+
+func fileLimitsText(l db.Limits) string {
+	return fmt.Sprintf("Up to %d files, %s each.", l.MaxFiles, db.FormatBytes(l.MaxFileBytes))
+}
+
+func selected(cur, v string) bool { return cur == v }
+
+func assetIsOther(f *ReportForm) bool {
+	if f.V("asset") == "" || f.Program == nil {
+		return false
+	}
+	for _, a := range f.Program.Assets() {
+		if a == f.V("asset") {
+			return false
+		}
+	}
+	return true
+}
