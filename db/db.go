@@ -27,6 +27,8 @@ type DB struct {
 	Path string
 	// Now is the clock; tests replace it to move deadlines and expiry.
 	Now func() time.Time
+	// Notifier composes the mail that actions cause; nil sends none.
+	Notifier Notifier
 
 	write *sql.DB
 	read  *sql.DB

@@ -21,7 +21,9 @@ type Error struct {
 	Message string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("disclose error: code=%s message=%s", e.Code, e.Message) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("disclose error: code=%s message=%s", e.Code, e.Message)
+}
 
 // Errorf builds a domain error with a message safe to show to users.
 func Errorf(code, format string, args ...any) *Error {

@@ -241,7 +241,8 @@ func (db *DB) AddReporterMessage(ctx context.Context, reportID int64, body strin
 	} else if err != nil {
 		return fmt.Errorf("db: read report state: %w", err)
 	}
-	if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true, Source: source, Body: body, Attachments: files}); err != nil {
+	msgID, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true, Source: source, Body: body, Attachments: files})
+	if err != nil {
 		return err
 	}
 	if State(state) == StateNeedsInfo {
@@ -259,13 +260,24 @@ func (db *DB) AddReporterMessage(ctx context.Context, reportID int64, body strin
 	if err := tx.audit(ctx, ActorReporter, "report.reporter_message", ref, "source="+string(source)); err != nil {
 		return err
 	}
+	if tx.db.Notifier != nil {
+		r, err := tx.reportTx(ctx, reportID)
+		if err != nil {
+			return err
+		}
+		if err := tx.notify(ctx, &Event{Kind: EventReporterMessage, Report: r, MessageID: msgID, Body: body, Actor: ActorReporter}); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
 }
 
 // ValidationError carries one message per bad field.
 type ValidationError struct{ Fields FieldErrors }
 
-func (e *ValidationError) Error() string { return "disclose: invalid input: " + firstFieldError(e.Fields) }
+func (e *ValidationError) Error() string {
+	return "disclose: invalid input: " + firstFieldError(e.Fields)
+}
 
 // setState moves a report and records the move on the timeline (public: the
 // reporter sees state changes) and in the audit log. needs_info pauses the
@@ -302,9 +314,20 @@ func (tx *Tx) setState(ctx context.Context, reportID int64, ref string, from, to
 	if _, err := tx.ExecContext(ctx, q+` WHERE id = ? AND state = ?`, append(args, reportID, string(from))...); err != nil {
 		return fmt.Errorf("db: set state: %w", err)
 	}
-	if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, Public: true, AuthorID: actor.UserID,
-		Event: "state", FromState: from, ToState: to, Body: reason}); err != nil {
+	msgID, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, Public: true, AuthorID: actor.UserID,
+		Event: "state", FromState: from, ToState: to, Body: reason})
+	if err != nil {
 		return err
 	}
-	return tx.audit(ctx, actor, "report.state", ref, string(from)+" -> "+string(to))
+	if err := tx.audit(ctx, actor, "report.state", ref, string(from)+" -> "+string(to)); err != nil {
+		return err
+	}
+	if tx.db.Notifier != nil {
+		r, err := tx.reportTx(ctx, reportID)
+		if err != nil {
+			return err
+		}
+		return tx.notify(ctx, &Event{Kind: EventState, Report: r, MessageID: msgID, FromState: from, ToState: to, Reason: reason, Actor: actor})
+	}
+	return nil
 }

@@ -2,10 +2,10 @@ package db
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -253,6 +253,15 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 	}
 	if err := tx.audit(ctx, ActorReporter, "report.submit", ref, "source="+string(in.Source)); err != nil {
 		return nil, err
+	}
+	if tx.db.Notifier != nil {
+		r, err := tx.reportTx(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := tx.notify(ctx, &Event{Kind: EventReportCreated, Report: r, Actor: ActorReporter}); err != nil {
+			return nil, err
+		}
 	}
 	return &Receipt{ReportID: id, Ref: ref}, nil
 }

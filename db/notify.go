@@ -1,0 +1,69 @@
+package db
+
+import (
+	"context"
+	"fmt"
+)
+
+// EventKind names something that happened to a report that people may be
+// told about by mail or webhook.
+type EventKind string
+
+// Events the portal tells people about.
+const (
+	EventReportCreated   EventKind = "report.created"   // a new report (web or mail)
+	EventReporterMessage EventKind = "reporter.message" // the reporter wrote again
+	EventReply           EventKind = "reply"            // staff replied publicly
+	EventState           EventKind = "state"            // the state changed
+)
+
+// Event is what a Notifier is given: everything it needs to compose mail,
+// since it runs inside the writing transaction and cannot read the database.
+type Event struct {
+	Kind      EventKind
+	Report    *Report
+	MessageID int64 // the timeline entry the event is about, if any
+	Body      string
+	FromState State
+	ToState   State
+	Reason    string
+	Actor     Actor
+}
+
+// Notifier composes the mails an event causes. db declares it; the mail
+// gateway implements it; cmd wires the two. A nil Notifier sends nothing.
+type Notifier interface {
+	Notify(ctx context.Context, ev *Event) ([]*OutMail, error)
+}
+
+// notify asks the Notifier for the mails ev causes and writes them to the
+// outbox in the same transaction as the action, so that a committed action
+// always has its mail and a rolled-back one never does.
+func (tx *Tx) notify(ctx context.Context, ev *Event) error {
+	if tx.db.Notifier == nil {
+		return nil
+	}
+	if ev.Report == nil {
+		return fmt.Errorf("db: notify %s: no report", ev.Kind)
+	}
+	mails, err := tx.db.Notifier.Notify(ctx, ev)
+	if err != nil {
+		return fmt.Errorf("db: compose %s mail: %w", ev.Kind, err)
+	}
+	for _, m := range mails {
+		if _, err := tx.enqueueMail(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reportTx reads a report inside a write transaction (the write connection
+// is held by tx, so the reader pool would not see uncommitted rows).
+func (tx *Tx) reportTx(ctx context.Context, id int64) (*Report, error) {
+	r, err := scanReport(tx.QueryRowContext(ctx, `SELECT `+reportColumns+reportFrom+` WHERE r.id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("db: read report %d: %w", id, err)
+	}
+	return r, nil
+}
