@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the sqlite3 driver (built with -tags sqlite_fts5)
@@ -146,6 +147,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	sort.Strings(names)
 	for _, name := range names {
 		if err := db.migrateFile(ctx, name); err != nil {
+			if strings.Contains(err.Error(), "no such module: fts5") {
+				return fmt.Errorf("db: migration %s: this binary was built without FTS5; build with -tags sqlite_fts5 (the Makefile does): %w", name, err)
+			}
 			return fmt.Errorf("db: migration %s: %w", name, err)
 		}
 	}
