@@ -74,13 +74,15 @@ func TestSubmitReportRejected(t *testing.T) {
 		field string
 		text  string
 	}{
-		"ErrTitleRequired":  {func(f map[string]string) { f["title"] = " " }, nil, "title", "short title"},
-		"ErrDescription":    {func(f map[string]string) { f["description"] = "" }, nil, "description", "Describe"},
-		"ErrVector":         {func(f map[string]string) { f["cvss"] = "CVSS:3.1/AV:X" }, nil, "cvss", "not a valid CVSS"},
-		"ErrEmail":          {func(f map[string]string) { f["email"] = "not-an-address" }, nil, "email", "email address"},
-		"ErrKeyGarbage":     {func(f map[string]string) { f["pgp_key"] = "hello" }, nil, "pgp_key", "ASCII-armored"},
-		"ErrPrivateKey":     {func(f map[string]string) { f["pgp_key"] = "-----BEGIN PGP PRIVATE KEY BLOCK-----\nxx" }, nil, "pgp_key", "private key"},
-		"ErrTruncatedKey":   {func(f map[string]string) { f["pgp_key"] = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ\n-----END PGP PUBLIC KEY BLOCK-----" }, nil, "pgp_key", "could not be read"},
+		"ErrTitleRequired": {func(f map[string]string) { f["title"] = " " }, nil, "title", "short title"},
+		"ErrDescription":   {func(f map[string]string) { f["description"] = "" }, nil, "description", "Describe"},
+		"ErrVector":        {func(f map[string]string) { f["cvss"] = "CVSS:3.1/AV:X" }, nil, "cvss", "not a valid CVSS"},
+		"ErrEmail":         {func(f map[string]string) { f["email"] = "not-an-address" }, nil, "email", "email address"},
+		"ErrKeyGarbage":    {func(f map[string]string) { f["pgp_key"] = "hello" }, nil, "pgp_key", "ASCII-armored"},
+		"ErrPrivateKey":    {func(f map[string]string) { f["pgp_key"] = "-----BEGIN PGP PRIVATE KEY BLOCK-----\nxx" }, nil, "pgp_key", "private key"},
+		"ErrTruncatedKey": {func(f map[string]string) {
+			f["pgp_key"] = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ\n-----END PGP PUBLIC KEY BLOCK-----"
+		}, nil, "pgp_key", "could not be read"},
 		"ErrFileTooBig":     {nil, []file{{"big.bin", strings.Repeat("x", 1025)}}, "attachments", "at most 1 KB"},
 		"ErrTooManyFiles":   {nil, []file{{"a", "1"}, {"b", "2"}, {"c", "3"}}, "attachments", "at most 2 files"},
 		"ErrCreditNoName":   {func(f map[string]string) { f["name"] = ""; f["credit"] = "name" }, nil, "credit", "give a name"},
