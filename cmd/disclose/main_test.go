@@ -225,5 +225,3 @@ func mustReq(t testing.TB, method, u string, body io.Reader) *http.Request {
 	}
 	return req
 }
-
-
