@@ -91,6 +91,7 @@ type serveConfig struct {
 	StatusRate       float64
 	StatusBurst      int
 	ShutdownTimeout  time.Duration
+	KeyPassphrase    string
 	baseURL          *url.URL
 	baseURLDefaulted bool
 }
@@ -117,6 +118,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.StatusRate, "status-rate", 20, "receipt-code lookups per minute per client (0: no limit)")
 	fs.IntVar(&c.StatusBurst, "status-burst", 10, "receipt-code lookups a client may make at once")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
+	fs.StringVar(&c.KeyPassphrase, "key-passphrase", "", "passphrase that unlocks the team key at start (use DISCLOSE_KEY_PASSPHRASE_FILE; without it the key stays locked)")
 }
 
 // validate checks settings across fields and says which one is wrong.
