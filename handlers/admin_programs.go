@@ -102,4 +102,3 @@ func (s *Server) saveProgram(c echo.Context) error {
 	}
 	return s.renderProgram(c, http.StatusOK, saved, members, nil, "Saved.")
 }
-
