@@ -2,7 +2,9 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,4 +172,75 @@ func TestSession(t *testing.T) {
 			t.Fatalf("after logout: err=%v, want unauthorized", err)
 		}
 	})
+}
+
+// storedHash reads a user's password hash straight from the file.
+func storedHash(t *testing.T, d *db.DB, email string) string {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", d.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var h string
+	if err := raw.QueryRow(`SELECT password_hash FROM users WHERE email = ?`, email).Scan(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestArgon2Rehash(t *testing.T) {
+	ctx := context.Background()
+	d := MustOpenDB(t)
+	MustCreateUser(t, d, "alice@example.org", db.RoleTriager)
+	before := storedHash(t, d, "alice@example.org")
+	if !strings.HasPrefix(before, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash %q does not carry the default parameters", before)
+	}
+	t.Run("UnchangedKeepsHash", func(t *testing.T) {
+		if _, err := d.Login(ctx, "alice@example.org", testPassword, ""); err != nil {
+			t.Fatal(err)
+		}
+		if got := storedHash(t, d, "alice@example.org"); got != before {
+			t.Fatal("hash changed although the parameters did not")
+		}
+	})
+	t.Run("ChangedRehashes", func(t *testing.T) {
+		d.Auth.Argon2 = db.Argon2Params{Memory: 8 * 1024, Time: 3, Threads: 1}
+		if _, err := d.Login(ctx, "alice@example.org", testPassword, ""); err != nil {
+			t.Fatal(err)
+		}
+		after := storedHash(t, d, "alice@example.org")
+		if !strings.HasPrefix(after, "$argon2id$v=19$m=8192,t=3,p=1$") {
+			t.Fatalf("after login with new parameters the hash is %q", after)
+		}
+		if _, err := d.Login(ctx, "alice@example.org", testPassword, ""); err != nil {
+			t.Fatalf("login with the rehashed password: %v", err)
+		}
+		if _, err := d.Login(ctx, "alice@example.org", "wrong password!!", ""); !errors.Is(err, db.ErrLoginFailed) {
+			t.Fatalf("wrong password after rehash: %v", err)
+		}
+	})
+}
+
+// BenchmarkLogin shows that a wrong password for an unknown account costs
+// as much as for a known one (the dummy hash), so timing tells nothing.
+func BenchmarkLogin(b *testing.B) {
+	ctx := context.Background()
+	d := MustOpenDB(b)
+	// Each reading of the clock is an hour later, so no failure is still
+	// counted at the next attempt: the benchmark measures the password path.
+	t0 := time.Now()
+	d.Now = func() time.Time { t0 = t0.Add(time.Hour); return t0 }
+	MustCreateUser(b, d, "alice@example.org", db.RoleTriager)
+	for _, c := range []struct{ name, email, password string }{
+		{"Known", "alice@example.org", "wrong password!!"},
+		{"Unknown", "nobody@example.org", "wrong password!!"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				d.Login(ctx, c.email, c.password, "")
+			}
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +151,14 @@ func (b *browser) cookie(name string) string {
 		}
 	}
 	return ""
+}
+
+func strconvFormat(n int64) string { return strconv.FormatInt(n, 10) }
+
+func regexpFind(expr, s string) string {
+	m := regexp.MustCompile(expr).FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }
