@@ -30,6 +30,8 @@ type DB struct {
 	Now func() time.Time
 	// Notifier composes the mail that actions cause; nil sends none.
 	Notifier Notifier
+	// Auth holds the session, lockout and password settings.
+	Auth AuthPolicy
 
 	write *sql.DB
 	read  *sql.DB
@@ -46,7 +48,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("db: create data dir: %w", err)
 		}
 	}
-	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() },
+	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }, Auth: DefaultAuthPolicy,
 		jobs: make(chan writeJob), stopped: make(chan struct{}), writerDone: make(chan struct{})}
 	var err error
 	if db.write, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
