@@ -143,4 +143,3 @@ func TestAuditVerify(t *testing.T) {
 		}
 	})
 }
-
