@@ -20,7 +20,7 @@ func (s *Server) pendingCookieName() string {
 
 // setPendingCookie carries a login between password and second factor.
 func (s *Server) setPendingCookie(c echo.Context, token string, maxAge int) {
-	http.SetCookie(c.Response(), &http.Cookie{Name: s.pendingCookieName(), Value: token, Path: "/login",
+	http.SetCookie(c.Response(), &http.Cookie{Name: s.pendingCookieName(), Value: token, Path: "/", // __Host- demands Path=/
 		MaxAge: maxAge, HttpOnly: true, Secure: s.https(), SameSite: http.SameSiteStrictMode})
 }
 
