@@ -53,6 +53,10 @@ func (db *DB) beginAttempt(ctx context.Context, email, clientAddr string, actor 
 	defer tx.Rollback()
 	now := formatTime(tx.now)
 	window := formatTime(tx.now.Add(-db.Auth.FailureWindow))
+	// Counts outside the window and past their lock mean nothing any more.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE first_at < ? AND (locked_until IS NULL OR locked_until <= ?)`, window, now); err != nil {
+		return fmt.Errorf("db: purge login failures: %w", err)
+	}
 	for _, key := range []string{accountKey(email), clientKey(clientAddr)} {
 		var locked sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT locked_until FROM login_failures WHERE key = ?`, key).Scan(&locked)

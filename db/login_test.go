@@ -271,3 +271,20 @@ func BenchmarkLogin(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUserBySession is the cost every staff request pays to resolve
+// its cookie (one read transaction: session, user, setting, memberships).
+func BenchmarkUserBySession(b *testing.B) {
+	ctx := context.Background()
+	d := MustOpenDB(b)
+	u := MustCreateUser(b, d, "alice@example.org", db.RoleTriager, 1)
+	token, err := d.CreateSession(ctx, u.ID, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := d.UserBySession(ctx, token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
