@@ -19,7 +19,10 @@ var ErrCodeWrong = Errorf(EUNAUTHORIZED, "That code is not right. Check your aut
 
 // LockedError refuses a login while an account or client address waits
 // after failed attempts.
-type LockedError struct{ Until time.Time }
+type LockedError struct {
+	Until time.Time
+	Wait  time.Duration // from now (the database clock) until Until
+}
 
 func (e *LockedError) Error() string {
 	return "disclose: login locked until " + e.Until.UTC().Format(time.RFC3339)
@@ -70,7 +73,8 @@ func (db *DB) beginAttempt(ctx context.Context, email, clientAddr string, actor 
 			if err := tx.Commit(); err != nil {
 				return err
 			}
-			return &LockedError{Until: parseTime(locked.String)}
+			until := parseTime(locked.String)
+			return &LockedError{Until: until, Wait: until.Sub(tx.now)}
 		}
 	}
 	for _, key := range []string{accountKey(email), clientKey(clientAddr)} {
