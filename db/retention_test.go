@@ -11,7 +11,7 @@ import (
 // clock is a settable db.Now.
 type clock struct{ t time.Time }
 
-func (c *clock) now() time.Time           { return c.t }
+func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 const day = 24 * time.Hour
