@@ -154,27 +154,8 @@ func VerifyBackup(ctx context.Context, path string) (*BackupInfo, error) {
 		return nil, fmt.Errorf("db: open backup: %w", err)
 	}
 	defer ro.Close()
-	var problems []string
-	rows, err := ro.QueryContext(ctx, `PRAGMA integrity_check`)
-	if err != nil {
-		return nil, fmt.Errorf("db: integrity check of %s: %w", path, err)
-	}
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("db: integrity check: %w", err)
-		}
-		if line != "ok" {
-			problems = append(problems, line)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: integrity check of %s: %w", path, err)
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("db: %s fails the integrity check: %s", path, problems[0])
+	if err := integrityCheck(ctx, ro); err != nil {
+		return nil, fmt.Errorf("db: %s: %w", path, err)
 	}
 	info := &BackupInfo{}
 	if err := info.readMigrations(ctx, ro); err != nil {
