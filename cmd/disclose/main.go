@@ -34,6 +34,10 @@ type environment struct {
 var commands = []command{
 	{"serve", "run the portal: web pages, dashboard and mail workers", runServe},
 	{"version", "print the version", runVersion},
+	{"backup", "copy the database while the portal runs; --verify checks a copy", runBackup},
+	{"restore", "restore a backup into an empty data directory", runRestore},
+	{"purge", "apply the retention rules now (--dry-run lists what would go)", runPurge},
+	{"retention", "show or set retention rules; put reports on legal hold", runRetention},
 }
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -46,7 +50,7 @@ func main() {
 	if err := run(ctx, env, os.Args[1:]); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "disclose:", err)
-			os.Exit(1)
+			os.Exit(exitCode(err))
 		}
 	}
 }
