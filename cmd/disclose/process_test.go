@@ -30,8 +30,8 @@ func buildBinary(t *testing.T) string {
 
 // serveProc is a running `disclose serve` child.
 type serveProc struct {
-	cmd  *exec.Cmd
-	url  string
+	cmd    *exec.Cmd
+	url    string
 	done   chan error    // receives Wait's result once
 	exited chan struct{} // closed when the process has exited
 
