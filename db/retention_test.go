@@ -8,12 +8,6 @@ import (
 	"github.com/disclose/disclose/db"
 )
 
-// clock is a settable db.Now.
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time          { return c.t }
-func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
-
 const day = 24 * time.Hour
 
 func mustSubmit(t *testing.T, d *db.DB, programID int64, title string) *db.Receipt {
@@ -53,7 +47,7 @@ func TestPurge(t *testing.T) {
 	ctx := context.Background()
 	d := MustOpenDB(t)
 	clk := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-	d.Now = clk.now
+	d.Now = clk.Now
 	p, _ := d.DefaultProgram(ctx)
 	if err := d.SetRetentionRule(ctx, &db.RetentionRule{ProgramID: p.ID, AttachmentsDays: 30, AnonymiseDays: 365, SpamDeleteDays: 7}, db.ActorSystem); err != nil {
 		t.Fatal(err)
@@ -74,7 +68,7 @@ func TestPurge(t *testing.T) {
 	before, _ := d.ReportByID(ctx, closed.ReportID)
 
 	t.Run("NothingDueYet", func(t *testing.T) {
-		clk.advance(6 * day)
+		clk.Advance(6 * day)
 		res, err := d.Purge(ctx, false, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -84,7 +78,7 @@ func TestPurge(t *testing.T) {
 		}
 	})
 	t.Run("SpamDeleted", func(t *testing.T) {
-		clk.advance(2 * day)
+		clk.Advance(2 * day)
 		res, err := d.Purge(ctx, false, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -100,7 +94,7 @@ func TestPurge(t *testing.T) {
 		}
 	})
 	t.Run("AttachmentsDeleted", func(t *testing.T) {
-		clk.advance(30 * day)
+		clk.Advance(30 * day)
 		var seen []string
 		res, err := d.Purge(ctx, false, func(dp db.Disposal, done bool, err error) { seen = append(seen, dp.Ref+" "+string(dp.Action)) })
 		if err != nil {
@@ -120,7 +114,7 @@ func TestPurge(t *testing.T) {
 		}
 	})
 	t.Run("DryRunWritesNothing", func(t *testing.T) {
-		clk.advance(400 * day)
+		clk.Advance(400 * day)
 		res, err := d.Purge(ctx, true, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -13,9 +13,6 @@ import (
 	"github.com/disclose/disclose/db"
 )
 
-// cliActor is who the audit log names for changes made from the command line.
-var cliActor = db.Actor{Name: "cli"}
-
 // openCLI parses the shared flags of an operator command and opens the
 // existing database (it never creates one: a typo in --data must not start
 // an empty portal).

@@ -20,10 +20,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	var cfg serveConfig
 	fs := newFlagSet(env, "serve", "Run the portal: the public pages, the staff dashboard and the mail workers.\nWith no settings it serves http://127.0.0.1:8080 with its database under ./data.")
 	cfg.flags(fs)
+	var auth authConfig
+	auth.flags(fs)
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
 	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if err := auth.validate(); err != nil {
 		return err
 	}
 	log := cfg.logger(env.stderr)
@@ -45,6 +50,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			return &envError{err}
 		}
 	}
+	auth.apply(d)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -99,6 +105,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	local := cfg.scheme() + "://" + ln.Addr().String() + "/"
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL.String(), "data", cfg.Data)
 	fmt.Fprintf(env.stdout, "disclose is listening on %s\nOpen %s in your browser. Data: %s\n", local, cfg.baseURL.String()+"/", cfg.Data)
+	if err := printFirstAdminLink(ctx, env.stdout, d, cfg.baseURL.String()); err != nil {
+		log.Error("first admin link", "error", err)
+	}
 	if env.ready != nil {
 		env.ready(local)
 	}
