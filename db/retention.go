@@ -243,3 +243,30 @@ func (db *DB) dueFor(ctx context.Context, programID int64, action DisposalAction
 	}
 	return out, rows.Err()
 }
+
+// HeldReport is a report on legal hold, as the retention page lists it.
+type HeldReport struct {
+	ID    int64
+	Ref   string
+	Title string
+	State State
+}
+
+// LegalHolds lists the reports on legal hold.
+func (db *DB) LegalHolds(ctx context.Context) ([]HeldReport, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT r.id, p.prefix || '-' || r.number, r.title, r.state
+		FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.legal_hold = 1 ORDER BY r.id`)
+	if err != nil {
+		return nil, fmt.Errorf("db: list legal holds: %w", err)
+	}
+	defer rows.Close()
+	var out []HeldReport
+	for rows.Next() {
+		var h HeldReport
+		if err := rows.Scan(&h.ID, &h.Ref, &h.Title, &h.State); err != nil {
+			return nil, fmt.Errorf("db: scan legal hold: %w", err)
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}

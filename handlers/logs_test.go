@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -87,13 +88,27 @@ func TestLogsKeepSecretsOut(t *testing.T) {
 		p.post(t, other, "/status", url.Values{"csrf": {csrfOf(l2)}, "code": {wrong}})
 	}
 
-	// A password in a login form (the auth branch serves /login; here it
-	// meets the CSRF check and the not-found page, which log too) and in a
-	// query string.
-	const password = "password-marker-0b7e"
-	secrets = append(secrets, password)
-	p.post(t, other, "/login?password="+password, url.Values{"email": {"admin@example.org"}, "password": {password}})
-	p.get(t, other, "/login?token="+password)
+	// Staff sign-in with a wrong and the right password, a form without its
+	// CSRF token, and secrets in query strings.
+	const password = "password-marker-0b7e horse battery"
+	secrets = append(secrets, password, "wrong-marker-"+password)
+	p.db.Auth.Argon2 = db.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
+	if _, err := p.db.CreateUser(context.Background(), &db.NewUser{Email: "admin@example.org", Role: db.RoleAdmin, Password: password}, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	staff := p.client(t)
+	_, lg := p.get(t, staff, "/login")
+	p.post(t, staff, "/login", url.Values{"csrf": {csrfOf(lg)}, "email": {"admin@example.org"}, "password": {"wrong-marker-" + password}})
+	p.post(t, staff, "/login", url.Values{"csrf": {csrfOf(lg)}, "email": {"admin@example.org"}, "password": {password}})
+	if resp, _ := p.get(t, staff, "/admin"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("not signed in: /admin answers %d", resp.StatusCode)
+	}
+	for _, ck := range staff.Jar.Cookies(u) {
+		secrets = append(secrets, ck.Value)
+	}
+	p.post(t, other, "/login?password="+url.QueryEscape(password), url.Values{"email": {"admin@example.org"}, "password": {password}})
+	p.get(t, other, "/setup/"+strings.Repeat("token-marker", 3))
+	secrets = append(secrets, strings.Repeat("token-marker", 3))
 
 	// Metrics with a wrong and the right bearer token.
 	const wrongToken = "wrong-token-marker-77aa"
@@ -132,7 +147,7 @@ func TestLogsKeepSecretsOut(t *testing.T) {
 		}
 	})
 	t.Run("SecurityEventsAtWarn", func(t *testing.T) {
-		want := map[string]bool{"wrong receipt code": false, "rate limit hit": false, "csrf refused": false, "metrics access refused": false}
+		want := map[string]bool{"wrong receipt code": false, "rate limit hit": false, "csrf refused": false, "metrics access refused": false, "login failed": false}
 		for _, m := range logLines(t, logs) {
 			if _, ok := want[m["msg"].(string)]; ok && m["level"] == "WARN" {
 				want[m["msg"].(string)] = true
