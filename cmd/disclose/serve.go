@@ -26,7 +26,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	if err := cfg.validate(); err != nil {
-		return err
+		return &envError{err}
 	}
 	if err := auth.validate(); err != nil {
 		return err
