@@ -54,7 +54,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("DISCLOSE_ADDR (--addr): cannot listen on %s: %w", cfg.Addr, err)
+		return &envError{fmt.Errorf("DISCLOSE_ADDR (--addr): cannot listen on %s: %w", cfg.Addr, err)}
 	}
 	if cfg.baseURLDefaulted {
 		// The listener knows the real port (the address may say :0).
@@ -96,11 +96,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	// Workers stop when ctx ends (SIGTERM) or serve fails; either way they
+	// are waited for before the deferred d.Close runs.
+	wctx, stopWorkers := context.WithCancel(ctx)
 	bg := &workers{log: log}
+	defer func() { stopWorkers(); bg.Wait() }()
 	if cfg.RetentionInterval > 0 {
-		bg.Go(ctx, "retention", retentionJob(d, log, problems, cfg.RetentionInterval))
+		bg.Go(wctx, "retention", retentionJob(d, log, problems, cfg.RetentionInterval))
 	}
-	bg.Go(ctx, "storage-watchdog", storageWatchdog(d, cfg.Data, problems, 30*time.Second))
+	bg.Go(wctx, "storage-watchdog", storageWatchdog(d, cfg.Data, problems, 30*time.Second))
 
 	local := cfg.scheme() + "://" + ln.Addr().String() + "/"
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL.String(), "data", cfg.Data)
