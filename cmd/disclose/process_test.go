@@ -40,6 +40,7 @@ func buildBinary(t *testing.T) string {
 		if binDir, buildErr = os.MkdirTemp("", "disclose-bin-"); buildErr != nil {
 			return
 		}
+		os.Chmod(binDir, 0o755) // tests may run the binary as another user
 		binPath = filepath.Join(binDir, "disclose")
 		cmd := exec.Command("go", "build", "-tags", "sqlite_fts5", "-o", binPath, ".")
 		cmd.Env = append(os.Environ(), "GOFLAGS=")

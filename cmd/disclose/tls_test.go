@@ -154,6 +154,26 @@ func TestServeBadEnvironment(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, out)
 		}
 	})
+	t.Run("ErrUnreadableDataDir", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "locked")
+		os.Mkdir(dir, 0o700)
+		cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", dir)
+		if os.Geteuid() == 0 {
+			// Root reads every directory: run as nobody against root's dir.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		} else {
+			os.Chmod(dir, 0o000)
+			t.Cleanup(func() { os.Chmod(dir, 0o700) })
+		}
+		out, err := cmd.CombinedOutput()
+		code := -1
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		if code != exitConfig || !strings.Contains(string(out), "DISCLOSE_DATA") || !strings.Contains(string(out), "permission denied") {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+	})
 	t.Run("ErrSecondServe", func(t *testing.T) {
 		data := t.TempDir()
 		p := startServe(t, bin, "--data", data, "--addr", "127.0.0.1:0")
