@@ -32,6 +32,10 @@ type Intake struct {
 	// beforeFinish runs after a batch committed and before it is flagged and
 	// moved; tests return an error from it to simulate a crash there.
 	beforeFinish func() error
+	// afterPoll, in tests, sees each poll of Run end.
+	afterPoll func(*PollStats, error)
+	// idling, in tests, says IDLE has begun.
+	idling func()
 }
 
 // New checks cfg and builds an intake.
@@ -148,6 +152,9 @@ func (in *Intake) session(ctx context.Context, ok func()) (err error) {
 	for {
 		stats, err := in.poll(ctx, c)
 		in.record(ctx, err)
+		if in.afterPoll != nil {
+			in.afterPoll(stats, err)
+		}
 		if err != nil {
 			return err
 		}
@@ -187,6 +194,9 @@ func (in *Intake) wait(ctx context.Context, c *imapclient.Client) error {
 	idle, err := c.Idle()
 	if err != nil {
 		return fmt.Errorf("mailin: idle: %w", err)
+	}
+	if in.idling != nil {
+		in.idling()
 	}
 	select {
 	case <-ctx.Done():
