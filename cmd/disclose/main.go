@@ -33,6 +33,7 @@ type environment struct {
 
 var commands = []command{
 	{"serve", "run the portal: web pages, dashboard and mail workers", runServe},
+	{"mailin", "read the security mailbox once (--once) or continuously", runMailin},
 	{"version", "print the version", runVersion},
 }
 

@@ -60,6 +60,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	stopIntake, err := startIntake(&cfg.IMAP, cfg.Data, cfg.SecurityEmail, cfg.baseURL, d, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
@@ -81,6 +86,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("shutdown", "error", err)
 	}
+	stopIntake(cfg.ShutdownTimeout)
 	log.Info("stopped")
 	return nil
 }
