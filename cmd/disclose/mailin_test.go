@@ -29,7 +29,9 @@ func TestMailinOnce(t *testing.T) {
 	user.Create("INBOX", nil)
 	mem.AddUser(user)
 	srv := imapserver.New(&imapserver.Options{
-		NewSession:   func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) { return mem.NewSession(), nil, nil },
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev2: {}},
 		InsecureAuth: true,
 		Logger:       quiet{},
