@@ -157,8 +157,11 @@ func (c *collector) keepFile(r io.Reader, name, contentType string, scanIDs bool
 	defer sp.Close()
 	n, err := io.Copy(sp, io.LimitReader(r, limit+1))
 	if err != nil {
-		c.in.Omitted = append(c.in.Omitted, fmt.Sprintf("The attachment %q could not be decoded; the raw message is kept.", name))
-		return nil
+		if n == 0 {
+			c.in.Omitted = append(c.in.Omitted, fmt.Sprintf("The attachment %q could not be decoded; the raw message is kept.", name))
+			return nil
+		}
+		c.in.Omitted = append(c.in.Omitted, fmt.Sprintf("The attachment %q was incomplete (the message ends or breaks inside it); what arrived is kept, and the raw message too.", name))
 	}
 	if n > limit {
 		rest, _ := io.Copy(io.Discard, r)
