@@ -89,22 +89,51 @@ var refTag = regexp.MustCompile(`\[([A-Z][A-Z0-9]{1,11})-([0-9]{1,12})\]`)
 // mailbox position. So a message is either wholly taken (and may then be
 // flagged and moved) or not at all.
 func (db *DB) IngestMail(ctx context.Context, in *InboundMail, opts IngestOptions) (*IngestResult, error) {
+	res, errs, err := db.IngestMailBatch(ctx, []*InboundMail{in}, opts)
+	if err != nil {
+		return nil, err
+	}
+	if errs[0] != nil {
+		return nil, errs[0]
+	}
+	return res[0], nil
+}
+
+// IngestMailBatch stores several messages in one transaction, each inside
+// its own savepoint: a message that fails is rolled back alone (its error is
+// in errs) and the others commit together. One commit for a batch is what
+// lets intake keep pace with the IMAP fetch. err is the batch's own failure
+// (begin or commit): then nothing was stored.
+func (db *DB) IngestMailBatch(ctx context.Context, ins []*InboundMail, opts IngestOptions) (res []*IngestResult, errs []error, err error) {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer tx.Rollback()
-	res, err := tx.ingestMail(ctx, in, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.advanceMailbox(ctx, in.Mailbox, in.UIDValidity, in.UID); err != nil {
-		return nil, err
+	res, errs = make([]*IngestResult, len(ins)), make([]error, len(ins))
+	for i, in := range ins {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT mail`); err != nil {
+			return nil, nil, fmt.Errorf("db: savepoint: %w", err)
+		}
+		r, ierr := tx.ingestMail(ctx, in, opts)
+		if ierr == nil {
+			ierr = tx.advanceMailbox(ctx, in.Mailbox, in.UIDValidity, in.UID)
+		}
+		if ierr != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO mail`); err != nil {
+				return nil, nil, fmt.Errorf("db: rollback to savepoint: %w", err)
+			}
+			errs[i], r = ierr, nil
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE mail`); err != nil {
+			return nil, nil, fmt.Errorf("db: release savepoint: %w", err)
+		}
+		res[i] = r
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("db: commit mail uid %d: %w", in.UID, err)
+		return nil, nil, fmt.Errorf("db: commit %d mails: %w", len(ins), err)
 	}
-	return res, nil
+	return res, errs, nil
 }
 
 func (tx *Tx) ingestMail(ctx context.Context, in *InboundMail, opts IngestOptions) (*IngestResult, error) {

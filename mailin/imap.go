@@ -137,12 +137,37 @@ func (in *Intake) poll(ctx context.Context, c *imapclient.Client) (*PollStats, e
 	return stats, fetchErr
 }
 
-// fetchBatch streams a batch of messages and takes each as it arrives; it
-// returns the UIDs that committed (or were set aside) and may be moved.
+// Read-ahead bounds: messages are taken in groups committed together, so a
+// group is at most this many messages or bytes held (small mail stays in
+// memory, larger mail is spooled to disk).
+const (
+	groupMessages = 64
+	groupBytes    = 4 << 20
+)
+
+// fetchBatch streams a batch of messages, parses each as it arrives and
+// commits them in groups; it returns the UIDs that committed (or were set
+// aside) and may be moved.
 func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValidity uint32, batch []imap.UID, stats *PollStats) ([]imap.UID, error) {
 	cmd := c.Fetch(imap.UIDSetNum(batch...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
 	defer cmd.Close()
 	var finished []imap.UID
+	var group []*fetched
+	var groupSize int64
+	defer func() {
+		for _, f := range group {
+			f.sp.Close()
+		}
+	}()
+	flush := func() error {
+		done, err := in.takeGroup(ctx, uidValidity, group, stats)
+		finished = append(finished, done...)
+		for _, f := range group {
+			f.sp.Close()
+		}
+		group, groupSize = nil, 0
+		return err
+	}
 	for {
 		if ctx.Err() != nil {
 			break // stop between messages; the rest waits for the next start
@@ -151,36 +176,42 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 		if msg == nil {
 			break
 		}
-		var uid imap.UID
-		sp := &spool{dir: in.cfg.SpoolDir}
+		f := &fetched{sp: &spool{dir: in.cfg.SpoolDir}}
 		h := sha256.New()
 		var readErr error
 		for item := msg.Next(); item != nil; item = msg.Next() {
 			switch it := item.(type) {
 			case imapclient.FetchItemDataUID:
-				uid = it.UID
+				f.uid = uint32(it.UID)
 			case imapclient.FetchItemDataBodySection:
-				if _, err := io.Copy(io.MultiWriter(sp, h), it.Literal); err != nil {
+				if _, err := io.Copy(io.MultiWriter(f.sp, h), it.Literal); err != nil {
 					readErr = err
 				}
 			}
 		}
-		if readErr != nil || uid == 0 {
-			sp.Close()
+		if readErr != nil || f.uid == 0 {
+			f.sp.Close()
 			if readErr == nil {
 				readErr = errors.New("no UID in FETCH response")
+			}
+			if err := flush(); err != nil {
+				return finished, err
 			}
 			return finished, fmt.Errorf("mailin: fetch: %w", readErr)
 		}
 		stats.Fetched++
-		ok, err := in.take(ctx, uidValidity, uint32(uid), sp, hex.EncodeToString(h.Sum(nil)), stats)
-		sp.Close()
-		if err != nil {
-			return finished, err
+		f.sum = hex.EncodeToString(h.Sum(nil))
+		f.mail, f.err = in.parseOne(uidValidity, f)
+		group = append(group, f)
+		groupSize += f.sp.Size()
+		if len(group) >= groupMessages || groupSize >= groupBytes {
+			if err := flush(); err != nil {
+				return finished, err
+			}
 		}
-		if ok {
-			finished = append(finished, uid)
-		}
+	}
+	if err := flush(); err != nil {
+		return finished, err
 	}
 	if err := cmd.Close(); err != nil && ctx.Err() == nil {
 		return finished, fmt.Errorf("mailin: fetch: %w", err)

@@ -9,60 +9,104 @@ import (
 	"strings"
 
 	"github.com/disclose/disclose/db"
+	"github.com/emersion/go-imap/v2"
 )
 
-// take turns one fetched message into what it is and commits it. It returns
-// true when the message may be flagged and moved: committed, or set aside
-// after MaxAttempts failures. An error means the database is unwell and the
-// poll stops; a failure of this one message is recorded, not returned.
-func (in *Intake) take(ctx context.Context, uidValidity, uid uint32, sp *spool, sum string, stats *PollStats) (bool, error) {
-	// The message in hand is finished even when shutdown begins meanwhile.
-	ctx = context.WithoutCancel(ctx)
-	m, res, failure := in.ingest(ctx, uidValidity, uid, sp, sum)
-	if failure == nil {
-		stats.add(res)
-		return true, nil
+// fetched is one message read from the server, waiting to be committed.
+type fetched struct {
+	uid  uint32
+	sp   *spool
+	sum  string // sha256 of the raw bytes, hex
+	mail *db.InboundMail
+	err  error // this message's failure so far
+}
+
+// parseOne parses a fetched message; a panic becomes its failure, so one bad
+// message never stops the loop.
+func (in *Intake) parseOne(uidValidity uint32, f *fetched) (m *db.InboundMail, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("mailin: panic while parsing uid %d: %v", f.uid, r)
+		}
+	}()
+	m, err = parse(f.sp.Reader(), in.cfg.Limits, in.cfg.SpoolDir)
+	if err != nil {
+		return nil, err
 	}
-	n, err := in.store.RecordMailFailure(ctx, in.cfg.Mailbox, uidValidity, uid, failure.Error())
+	m.Mailbox, m.UIDValidity, m.UID = in.cfg.Mailbox, uidValidity, f.uid
+	m.RawSize, m.RawSHA256 = f.sp.Size(), f.sum
+	return m, nil
+}
+
+// takeGroup commits a group of parsed messages in one transaction and then
+// deals with the ones that failed. It returns the UIDs that may be flagged
+// and moved: committed, or set aside after MaxAttempts failures. An error
+// means the database is unwell and the poll stops; a failure of one message
+// is recorded, not returned.
+func (in *Intake) takeGroup(ctx context.Context, uidValidity uint32, group []*fetched, stats *PollStats) ([]imap.UID, error) {
+	// The messages in hand are finished even when shutdown begins meanwhile.
+	ctx = context.WithoutCancel(ctx)
+	var batch []*db.InboundMail
+	var idx []int
+	for i, f := range group {
+		if f.err == nil {
+			f.mail.Raw = f.sp.Reader()
+			batch = append(batch, f.mail)
+			idx = append(idx, i)
+		}
+	}
+	var done []imap.UID
+	if len(batch) > 0 {
+		res, errs, err := in.store.IngestMailBatch(ctx, batch, db.IngestOptions{Ack: in.ack, MaxTextRunes: int(in.cfg.Limits.MaxTextBytes)})
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range idx {
+			if errs[j] != nil {
+				group[i].err = fmt.Errorf("mailin: store uid %d: %w", group[i].uid, errs[j])
+				continue
+			}
+			stats.add(res[j])
+			done = append(done, imap.UID(group[i].uid))
+		}
+	}
+	for _, f := range group {
+		if f.err == nil {
+			continue
+		}
+		ok, err := in.fail(ctx, uidValidity, f, stats)
+		if err != nil {
+			return done, err
+		}
+		if ok {
+			done = append(done, imap.UID(f.uid))
+		}
+	}
+	return done, nil
+}
+
+// fail records a failed attempt at a message and sets it aside, raw with its
+// error, once it failed MaxAttempts times; it then may be moved.
+func (in *Intake) fail(ctx context.Context, uidValidity uint32, f *fetched, stats *PollStats) (bool, error) {
+	n, err := in.store.RecordMailFailure(ctx, in.cfg.Mailbox, uidValidity, f.uid, f.err.Error())
 	if err != nil {
 		return false, err
 	}
-	in.log.Warn("mail intake: message failed", "uid", uid, "attempt", n, "of", in.cfg.MaxAttempts, "error", failure)
+	in.log.Warn("mail intake: message failed", "uid", f.uid, "attempt", n, "of", in.cfg.MaxAttempts, "error", f.err)
 	if n < in.cfg.MaxAttempts {
 		stats.Failed++
 		return false, nil
 	}
-	keep := &db.InboundMail{Mailbox: in.cfg.Mailbox, UIDValidity: uidValidity, UID: uid, Raw: sp.Reader(), RawSize: sp.Size(), RawSHA256: sum}
-	if m != nil {
-		keep.MessageID, keep.FromEmail, keep.Subject = m.MessageID, m.FromEmail, m.Subject
+	keep := &db.InboundMail{Mailbox: in.cfg.Mailbox, UIDValidity: uidValidity, UID: f.uid, Raw: f.sp.Reader(), RawSize: f.sp.Size(), RawSHA256: f.sum}
+	if f.mail != nil {
+		keep.MessageID, keep.FromEmail, keep.Subject = f.mail.MessageID, f.mail.FromEmail, f.mail.Subject
 	}
-	if err := in.store.SetAsideMail(ctx, keep, failure.Error(), n); err != nil {
+	if err := in.store.SetAsideMail(ctx, keep, f.err.Error(), n); err != nil {
 		return false, err
 	}
-	in.log.Warn("mail intake: message set aside for admins", "uid", uid, "attempts", n)
+	in.log.Warn("mail intake: message set aside for admins", "uid", f.uid, "attempts", n)
 	stats.SetAside++
 	return true, nil
-}
-
-// ingest parses and stores one message; a panic anywhere in it becomes this
-// message's failure, so one bad message never stops the loop.
-func (in *Intake) ingest(ctx context.Context, uidValidity, uid uint32, sp *spool, sum string) (m *db.InboundMail, res *db.IngestResult, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("mailin: panic while taking uid %d: %v", uid, r)
-		}
-	}()
-	m, err = parse(sp.Reader(), in.cfg.Limits, in.cfg.SpoolDir)
-	if err != nil {
-		return nil, nil, err
-	}
-	m.Mailbox, m.UIDValidity, m.UID = in.cfg.Mailbox, uidValidity, uid
-	m.Raw, m.RawSize, m.RawSHA256 = sp.Reader(), sp.Size(), sum
-	res, err = in.store.IngestMail(ctx, m, db.IngestOptions{Ack: in.ack, MaxTextRunes: int(in.cfg.Limits.MaxTextBytes)})
-	if err != nil {
-		return m, nil, fmt.Errorf("mailin: store uid %d: %w", uid, err)
-	}
-	return m, res, nil
 }
 
 // ack composes the acknowledgement of a mailed report: the reference in the
