@@ -32,7 +32,9 @@ type InboundMail struct {
 	UIDValidity uint32
 	UID         uint32
 
-	Raw       io.Reader // the message as received; read once, in chunks
+	// OpenRaw reads the message as received from its start; it may be called
+	// again (a group retried message by message), and is read in chunks.
+	OpenRaw   func() io.Reader
 	RawSize   int64
 	RawSHA256 string // hex; computed while the message was fetched
 
@@ -99,41 +101,51 @@ func (db *DB) IngestMail(ctx context.Context, in *InboundMail, opts IngestOption
 	return res[0], nil
 }
 
-// IngestMailBatch stores several messages in one transaction, each inside
-// its own savepoint: a message that fails is rolled back alone (its error is
-// in errs) and the others commit together. One commit for a batch is what
-// lets intake keep pace with the IMAP fetch. err is the batch's own failure
-// (begin or commit): then nothing was stored.
+// IngestMailBatch stores several messages in one transaction: one commit
+// for a group is what lets intake keep pace with the IMAP fetch. When any
+// message fails, the group is rolled back and each message is stored in its
+// own transaction, so one bad message costs only itself (its error is in
+// errs). err is the batch's own failure: then nothing was stored.
 func (db *DB) IngestMailBatch(ctx context.Context, ins []*InboundMail, opts IngestOptions) (res []*IngestResult, errs []error, err error) {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return nil, nil, err
+	errs = make([]error, len(ins))
+	if res, err = db.ingestTogether(ctx, ins, opts); err == nil {
+		return res, errs, nil
 	}
-	defer tx.Rollback()
-	res, errs = make([]*IngestResult, len(ins)), make([]error, len(ins))
+	if len(ins) == 1 {
+		errs[0] = err
+		return make([]*IngestResult, 1), errs, nil
+	}
+	res = make([]*IngestResult, len(ins))
 	for i, in := range ins {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT mail`); err != nil {
-			return nil, nil, fmt.Errorf("db: savepoint: %w", err)
+		r, err := db.ingestTogether(ctx, []*InboundMail{in}, opts)
+		if err != nil {
+			errs[i] = err
+			continue
 		}
-		r, ierr := tx.ingestMail(ctx, in, opts)
-		if ierr == nil {
-			ierr = tx.advanceMailbox(ctx, in.Mailbox, in.UIDValidity, in.UID)
-		}
-		if ierr != nil {
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO mail`); err != nil {
-				return nil, nil, fmt.Errorf("db: rollback to savepoint: %w", err)
-			}
-			errs[i], r = ierr, nil
-		}
-		if _, err := tx.ExecContext(ctx, `RELEASE mail`); err != nil {
-			return nil, nil, fmt.Errorf("db: release savepoint: %w", err)
-		}
-		res[i] = r
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, nil, fmt.Errorf("db: commit %d mails: %w", len(ins), err)
+		res[i] = r[0]
 	}
 	return res, errs, nil
+}
+
+func (db *DB) ingestTogether(ctx context.Context, ins []*InboundMail, opts IngestOptions) ([]*IngestResult, error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	res := make([]*IngestResult, len(ins))
+	for i, in := range ins {
+		if res[i], err = tx.ingestMail(ctx, in, opts); err != nil {
+			return nil, err
+		}
+		if err := tx.advanceMailbox(ctx, in.Mailbox, in.UIDValidity, in.UID); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("db: commit %d mails: %w", len(ins), err)
+	}
+	return res, nil
 }
 
 func (tx *Tx) ingestMail(ctx context.Context, in *InboundMail, opts IngestOptions) (*IngestResult, error) {
@@ -295,10 +307,9 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 		return nil, err
 	}
 	if opts.Ack != nil && nr.Reporter.Email != "" {
-		r, err := tx.reportTx(ctx, rc.ReportID)
-		if err != nil {
-			return nil, err
-		}
+		prefix, number, _ := ParseRef(rc.Ref)
+		r := &Report{ID: rc.ReportID, ProgramID: programID, Prefix: prefix, Number: number, Source: SourceEmail, State: StateNew,
+			Title: nr.Title, Reporter: nr.Reporter}
 		if m := opts.Ack(r, in); m != nil {
 			if _, err := tx.enqueueMail(ctx, m); err != nil {
 				return nil, err

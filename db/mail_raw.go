@@ -30,7 +30,7 @@ type RawMail struct {
 	CreatedAt time.Time
 }
 
-// storeRawMail keeps in.Raw (read in chunks) with what it became.
+// storeRawMail keeps the raw bytes (read in chunks) with what it became.
 func (tx *Tx) storeRawMail(ctx context.Context, in *InboundMail, kind MailKind, key string, reportID, entryID int64, note string, attempts int) (int64, error) {
 	var dedupe, report, entry any
 	if key != "" {
@@ -53,12 +53,13 @@ func (tx *Tx) storeRawMail(ctx context.Context, in *InboundMail, kind MailKind, 
 	if err != nil {
 		return 0, fmt.Errorf("db: raw mail id: %w", err)
 	}
-	if in.Raw == nil {
+	if in.OpenRaw == nil {
 		return id, nil
 	}
+	raw := in.OpenRaw()
 	buf := make([]byte, rawChunkSize)
 	for seq := 0; ; seq++ {
-		n, rerr := io.ReadFull(in.Raw, buf)
+		n, rerr := io.ReadFull(raw, buf)
 		if n > 0 {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO mail_raw_chunks (raw_id, seq, data) VALUES (?, ?, ?)`, id, seq, buf[:n]); err != nil {
 				return 0, fmt.Errorf("db: insert raw mail chunk: %w", err)

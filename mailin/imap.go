@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"sort"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -130,9 +131,11 @@ func (in *Intake) poll(ctx context.Context, c *imapclient.Client) (*PollStats, e
 			return stats, err
 		}
 	}
+	start := time.Now()
 	if err := in.finish(c, finished); err != nil {
 		return stats, err
 	}
+	stats.FinishTime = time.Since(start)
 	stats.Moved = len(finished)
 	return stats, fetchErr
 }

@@ -50,7 +50,7 @@ func (in *Intake) takeGroup(ctx context.Context, uidValidity uint32, group []*fe
 	var idx []int
 	for i, f := range group {
 		if f.err == nil {
-			f.mail.Raw = f.sp.Reader()
+			f.mail.OpenRaw = f.sp.Reader
 			batch = append(batch, f.mail)
 			idx = append(idx, i)
 		}
@@ -97,7 +97,7 @@ func (in *Intake) fail(ctx context.Context, uidValidity uint32, f *fetched, stat
 		stats.Failed++
 		return false, nil
 	}
-	keep := &db.InboundMail{Mailbox: in.cfg.Mailbox, UIDValidity: uidValidity, UID: f.uid, Raw: f.sp.Reader(), RawSize: f.sp.Size(), RawSHA256: f.sum}
+	keep := &db.InboundMail{Mailbox: in.cfg.Mailbox, UIDValidity: uidValidity, UID: f.uid, OpenRaw: f.sp.Reader, RawSize: f.sp.Size(), RawSHA256: f.sum}
 	if f.mail != nil {
 		keep.MessageID, keep.FromEmail, keep.Subject = f.mail.MessageID, f.mail.FromEmail, f.mail.Subject
 	}

@@ -56,6 +56,8 @@ type PollStats struct {
 	Failed   int // failed this time; retried next poll
 	SetAside int
 	Moved    int
+	// FinishTime is how long flagging and moving took (load runs report it).
+	FinishTime time.Duration
 }
 
 func (s *PollStats) add(res *db.IngestResult) {
