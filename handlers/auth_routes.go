@@ -40,4 +40,6 @@ func (s *Server) authRoutes(e *echo.Echo) {
 	admin.GET("/audit", s.adminAudit)
 	admin.GET("/settings", s.adminSettings)
 	admin.POST("/settings", s.saveSettings)
+	admin.GET("/intake", s.adminIntake)
+	admin.GET("/intake/mail/:id", s.adminIntakeMail)
 }
