@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/disclose/disclose/db"
 	"github.com/emersion/go-imap/v2"
@@ -79,6 +81,69 @@ func TestMailinOnce(t *testing.T) {
 		}
 	})
 
+	t.Run("InsideServe", func(t *testing.T) {
+		if _, err := user.Append("INBOX", lit{strings.NewReader(strings.Replace(raw, "<once@", "<serve@", 1))}, &imap.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		data := t.TempDir()
+		var out, errb syncBuffer
+		ready := make(chan string, 1)
+		e := &environment{stdout: &out, stderr: &errb, ready: func(u string) { ready <- u }, getenv: func(k string) string {
+			return map[string]string{"DISCLOSE_IMAP_ADDR": ln.Addr().String(), "DISCLOSE_IMAP_TLS": "none", "DISCLOSE_IMAP_USER": "security",
+				"DISCLOSE_IMAP_PASSWORD": "s3cret", "DISCLOSE_DATA": data, "DISCLOSE_ADDR": "127.0.0.1:0", "DISCLOSE_LOG_LEVEL": "debug"}[k]
+		}}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, e, []string{"serve"}) }()
+		select {
+		case <-ready:
+		case err := <-done:
+			t.Fatalf("serve: %v", err)
+		}
+		d, err := db.Open(context.Background(), filepath.Join(data, "disclose.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		// Bounded: intake polls at once on start; 250 looks of 20 ms.
+		var n int64
+		for i := 0; i < 250 && n == 0; i++ {
+			if n, err = d.CountReports(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+		if n != 1 {
+			t.Fatalf("reports = %d, want 1\n%s", n, errb.String())
+		}
+		if !strings.Contains(errb.String(), "mail intake stopped") {
+			t.Errorf("log lacks the intake stopping on shutdown:\n%s", errb.String())
+		}
+	})
+
+	t.Run("IntakeOffSaidOnce", func(t *testing.T) {
+		var out, errb syncBuffer
+		ready := make(chan string, 1)
+		e := &environment{stdout: &out, stderr: &errb, ready: func(u string) { ready <- u }, getenv: func(k string) string {
+			return map[string]string{"DISCLOSE_DATA": t.TempDir(), "DISCLOSE_ADDR": "127.0.0.1:0"}[k]
+		}}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, e, []string{"serve"}) }()
+		<-ready
+		cancel()
+		<-done
+		if got := strings.Count(errb.String(), "mail intake off"); got != 1 {
+			t.Errorf("log says intake off %d times, want once:\n%s", got, errb.String())
+		}
+	})
+
 	t.Run("ErrWrongPassword", func(t *testing.T) {
 		e := env(map[string]string{"DISCLOSE_IMAP_ADDR": ln.Addr().String(), "DISCLOSE_IMAP_TLS": "none",
 			"DISCLOSE_IMAP_USER": "security", "DISCLOSE_IMAP_PASSWORD": "nope", "DISCLOSE_DATA": t.TempDir()})
@@ -95,6 +160,24 @@ func TestMailinOnce(t *testing.T) {
 			t.Fatalf("err = %v, want one line refusing plaintext IMAP to a remote host", err)
 		}
 	})
+}
+
+// syncBuffer is a buffer the server's goroutines may log into.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
