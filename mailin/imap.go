@@ -148,78 +148,100 @@ const (
 	groupBytes    = 4 << 20
 )
 
-// fetchBatch streams a batch of messages, parses each as it arrives and
-// commits them in groups; it returns the UIDs that committed (or were set
-// aside) and may be moved.
+// fetchBatch streams a batch of messages. One goroutine reads and parses
+// them as they arrive while this one commits what has arrived so far in
+// groups, so the fetch and the database work overlap. It returns the UIDs
+// that committed (or were set aside) and may be moved.
 func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValidity uint32, batch []imap.UID, stats *PollStats) ([]imap.UID, error) {
 	cmd := c.Fetch(imap.UIDSetNum(batch...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
-	defer cmd.Close()
-	var finished []imap.UID
-	var group []*fetched
-	var groupSize int64
-	defer func() {
-		for _, f := range group {
-			f.sp.Close()
+	rctx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	items := make(chan *fetched, groupMessages)
+	var readErr error // written before items is closed
+	go func() {
+		defer close(items)
+		defer func() {
+			if r := recover(); r != nil {
+				readErr = fmt.Errorf("mailin: panic while fetching: %v", r)
+			}
+		}()
+		for rctx.Err() == nil { // stop between messages; the rest waits for the next poll
+			msg := cmd.Next()
+			if msg == nil {
+				break
+			}
+			f, err := in.readOne(msg, uidValidity)
+			if err != nil {
+				readErr = err
+				break
+			}
+			items <- f
+		}
+		if err := cmd.Close(); err != nil && readErr == nil && rctx.Err() == nil {
+			readErr = fmt.Errorf("mailin: fetch: %w", err)
 		}
 	}()
-	flush := func() error {
-		done, err := in.takeGroup(ctx, uidValidity, group, stats)
-		finished = append(finished, done...)
-		for _, f := range group {
-			f.sp.Close()
-		}
-		group, groupSize = nil, 0
-		return err
-	}
-	for {
-		if ctx.Err() != nil {
-			break // stop between messages; the rest waits for the next start
-		}
-		msg := cmd.Next()
-		if msg == nil {
-			break
-		}
-		f := &fetched{sp: &spool{dir: in.cfg.SpoolDir}}
-		h := sha256.New()
-		var readErr error
-		for item := msg.Next(); item != nil; item = msg.Next() {
-			switch it := item.(type) {
-			case imapclient.FetchItemDataUID:
-				f.uid = uint32(it.UID)
-			case imapclient.FetchItemDataBodySection:
-				if _, err := io.Copy(io.MultiWriter(f.sp, h), it.Literal); err != nil {
-					readErr = err
+
+	var finished []imap.UID
+	var dbErr error
+	for f := range items {
+		group, size := []*fetched{f}, f.sp.Size()
+	more:
+		for len(group) < groupMessages && size < groupBytes {
+			select {
+			case g, ok := <-items:
+				if !ok {
+					break more
 				}
+				group, size = append(group, g), size+g.sp.Size()
+			default:
+				break more
 			}
 		}
-		if readErr != nil || f.uid == 0 {
-			f.sp.Close()
-			if readErr == nil {
-				readErr = errors.New("no UID in FETCH response")
+		stats.Fetched += len(group)
+		if dbErr == nil {
+			var done []imap.UID
+			done, dbErr = in.takeGroup(ctx, uidValidity, group, stats)
+			finished = append(finished, done...)
+			if dbErr != nil {
+				stopReading()
 			}
-			if err := flush(); err != nil {
-				return finished, err
-			}
-			return finished, fmt.Errorf("mailin: fetch: %w", readErr)
 		}
-		stats.Fetched++
-		f.sum = hex.EncodeToString(h.Sum(nil))
-		f.mail, f.err = in.parseOne(uidValidity, f)
-		group = append(group, f)
-		groupSize += f.sp.Size()
-		if len(group) >= groupMessages || groupSize >= groupBytes {
-			if err := flush(); err != nil {
-				return finished, err
+		for _, g := range group {
+			g.sp.Close()
+		}
+	}
+	if dbErr != nil {
+		return finished, dbErr
+	}
+	return finished, readErr
+}
+
+// readOne spools one message as it streams in, hashing it, and parses it.
+func (in *Intake) readOne(msg *imapclient.FetchMessageData, uidValidity uint32) (*fetched, error) {
+	f := &fetched{sp: &spool{dir: in.cfg.SpoolDir}}
+	h := sha256.New()
+	var readErr error
+	for item := msg.Next(); item != nil; item = msg.Next() {
+		switch it := item.(type) {
+		case imapclient.FetchItemDataUID:
+			f.uid = uint32(it.UID)
+		case imapclient.FetchItemDataBodySection:
+			if _, err := io.Copy(io.MultiWriter(f.sp, h), it.Literal); err != nil {
+				readErr = err
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return finished, err
+	if readErr != nil || f.uid == 0 {
+		f.sp.Close()
+		if readErr == nil {
+			readErr = errors.New("no UID in FETCH response")
+		}
+		return nil, fmt.Errorf("mailin: fetch: %w", readErr)
 	}
-	if err := cmd.Close(); err != nil && ctx.Err() == nil {
-		return finished, fmt.Errorf("mailin: fetch: %w", err)
-	}
-	return finished, nil
+	f.sum = hex.EncodeToString(h.Sum(nil))
+	f.mail, f.err = in.parseOne(uidValidity, f)
+	return f, nil
 }
 
 // finish flags committed messages \Seen and moves them to the processed
