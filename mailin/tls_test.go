@@ -51,9 +51,11 @@ func TestTLS(t *testing.T) {
 		mem.AddUser(u)
 		srvTLS := &tls.Config{Certificates: []tls.Certificate{cert}}
 		opts := &imapserver.Options{
-			NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) { return mem.NewSession(), nil, nil },
-			Caps:       imap.CapSet{imap.CapIMAP4rev2: {}},
-			Logger:     discardLogger{},
+			NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+				return mem.NewSession(), nil, nil
+			},
+			Caps:   imap.CapSet{imap.CapIMAP4rev2: {}},
+			Logger: discardLogger{},
 		}
 		var ln net.Listener
 		var err error
@@ -161,7 +163,9 @@ func TestReconnect(t *testing.T) {
 	u.Create("INBOX", nil)
 	mem.AddUser(u)
 	srv := imapserver.New(&imapserver.Options{
-		NewSession:   func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) { return mem.NewSession(), nil, nil },
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev2: {}},
 		InsecureAuth: true,
 		Logger:       discardLogger{},
