@@ -373,6 +373,45 @@ func TestIntake(t *testing.T) {
 		}
 	})
 
+	t.Run("ProgramByAddress", func(t *testing.T) {
+		srv, d := startMemIMAP(t, nil), mustOpenDB(t)
+		if _, err := d.SaveProgram(ctx, &db.Program{Slug: "acme", Name: "ACME", Prefix: "ACME", Email: "acme-security@example.org",
+			FirstResponseDays: 3, TriageDays: 10, ResolveCriticalDays: 7, ResolveHighDays: 30, ResolveMediumDays: 90, ResolveLowDays: 180, DisclosureDays: 90},
+			nil, db.ActorSystem); err != nil {
+			t.Fatal(err)
+		}
+		in := newTestIntake(t, srv.addr, d)
+		srv.deliver(t, "INBOX", "From: gina@researcher.test\nTo: someone@else.test\nCc: ACME-Security@example.org\nSubject: For ACME\nMessage-ID: <p1@researcher.test>\n\nReport for ACME.\n")
+		srv.deliver(t, "INBOX", mailText("hal@researcher.test", "For whoever", "<p2@researcher.test>", "", "Default program.\n"))
+		pollOnce(t, in)
+		if _, err := d.ReportByRef(ctx, "ACME-1"); err != nil {
+			t.Errorf("ACME-1: %v", err)
+		}
+		if _, err := d.ReportByRef(ctx, "SEC-1"); err != nil {
+			t.Errorf("SEC-1: %v", err)
+		}
+	})
+
+	t.Run("ErrAttachmentOverLimit", func(t *testing.T) {
+		srv, d := startMemIMAP(t, nil), mustOpenDB(t)
+		in := newTestIntake(t, srv.addr, d)
+		in.cfg.Limits.MaxAttachmentBytes = 1024
+		big := strings.Repeat("QUJD", 1000) // 3000 bytes decoded
+		srv.deliver(t, "INBOX", "From: ann@researcher.test\nSubject: files\nMessage-ID: <big1@researcher.test>\nContent-Type: multipart/mixed; boundary=X\n\n--X\nContent-Type: text/plain\n\nTwo files.\n"+
+			"--X\nContent-Type: application/octet-stream; name=dump.bin\nContent-Transfer-Encoding: base64\n\n"+big+"\n"+
+			"--X\nContent-Type: text/plain; name=notes.txt\nContent-Disposition: attachment; filename=notes.txt\n\nsmall\n--X--\n")
+		if got, want := pollOnce(t, in).Reports, 1; got != want {
+			t.Fatalf("reports = %d, want %d", got, want)
+		}
+		_, msgs := timeline(t, d, "SEC-1")
+		if len(msgs) != 2 || len(msgs[0].Attachments) != 1 || msgs[0].Attachments[0].Filename != "notes.txt" {
+			t.Fatalf("timeline = %+v", msgs)
+		}
+		if got := msgs[1]; got.Event != "mail.omitted" || !strings.Contains(got.Body, `"dump.bin" (3 KB) was not stored`) || !got.Public {
+			t.Errorf("note = %+v", got)
+		}
+	})
+
 	t.Run("ErrWrongPassword", func(t *testing.T) {
 		srv, d := startMemIMAP(t, nil), mustOpenDB(t)
 		in := newTestIntake(t, srv.addr, d)
