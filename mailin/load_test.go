@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,6 +150,11 @@ func TestLoadRSS(t *testing.T) {
 	if hwm < 0 {
 		t.Fatalf("no VmHWM from the child:\n%s", out)
 	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "go-heap") {
+			t.Log(line)
+		}
+	}
 	t.Logf("peak RSS (VmHWM) of the process ingesting a 25 MB attachment: %.1f MB", float64(hwm)/1024)
 	if hwm > 100*1024 {
 		t.Errorf("peak RSS %d kB is over 100 MB", hwm)
@@ -180,6 +186,9 @@ func rssChild(t *testing.T) {
 	if err != nil || len(msgs) == 0 || len(msgs[0].Attachments) != 1 || msgs[0].Attachments[0].Size != 25<<20 {
 		t.Fatalf("the 25 MB attachment was not stored: %v", err)
 	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("go-heap-sys-MB=%.1f go-total-sys-MB=%.1f\n", float64(ms.HeapSys)/(1<<20), float64(ms.Sys)/(1<<20))
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		t.Skip("no /proc/self/status")
