@@ -91,40 +91,50 @@ var refTag = regexp.MustCompile(`\[([A-Z][A-Z0-9]{1,11})-([0-9]{1,12})\]`)
 // mailbox position. So a message is either wholly taken (and may then be
 // flagged and moved) or not at all.
 func (db *DB) IngestMail(ctx context.Context, in *InboundMail, opts IngestOptions) (*IngestResult, error) {
-	res, errs, err := db.IngestMailBatch(ctx, []*InboundMail{in}, opts)
-	if err != nil {
+	res, err := db.IngestMailBatch(ctx, []*InboundMail{in}, opts)
+	var me *MailError
+	if errors.As(err, &me) {
+		return nil, me.Err
+	} else if err != nil {
 		return nil, err
-	}
-	if errs[0] != nil {
-		return nil, errs[0]
 	}
 	return res[0], nil
 }
 
-// IngestMailBatch stores several messages in one transaction: one commit
-// for a group is what lets intake keep pace with the IMAP fetch. When any
-// message fails, the group is rolled back and each message is stored in its
-// own transaction, so one bad message costs only itself (its error is in
-// errs). err is the batch's own failure: then nothing was stored.
-func (db *DB) IngestMailBatch(ctx context.Context, ins []*InboundMail, opts IngestOptions) (res []*IngestResult, errs []error, err error) {
-	errs = make([]error, len(ins))
-	if res, err = db.ingestTogether(ctx, ins, opts); err == nil {
-		return res, errs, nil
+// MailError says which message of a batch failed: the ones before it
+// committed, the ones after it were not tried.
+type MailError struct {
+	Index int
+	Err   error
+}
+
+func (e *MailError) Error() string { return fmt.Sprintf("mail %d of the batch: %v", e.Index, e.Err) }
+func (e *MailError) Unwrap() error { return e.Err }
+
+// IngestMailBatch stores messages (in UID order) in one transaction: one
+// commit for a group is what lets intake keep pace with the IMAP fetch. When
+// a message fails, the group is rolled back and taken again one message per
+// transaction up to the failing one, which is returned as a *MailError with
+// the results of the messages before it; the ones after it are not tried.
+// So the mailbox position never passes a failure the gateway has not yet
+// recorded.
+func (db *DB) IngestMailBatch(ctx context.Context, ins []*InboundMail, opts IngestOptions) ([]*IngestResult, error) {
+	res, err := db.ingestTogether(ctx, ins, opts)
+	if err == nil {
+		return res, nil
 	}
 	if len(ins) == 1 {
-		errs[0] = err
-		return make([]*IngestResult, 1), errs, nil
+		return nil, &MailError{Index: 0, Err: err}
 	}
-	res = make([]*IngestResult, len(ins))
+	res = res[:0]
 	for i, in := range ins {
 		r, err := db.ingestTogether(ctx, []*InboundMail{in}, opts)
 		if err != nil {
-			errs[i] = err
-			continue
+			return res, &MailError{Index: i, Err: err}
 		}
-		res[i] = r[0]
+		res = append(res, r[0])
 	}
-	return res, errs, nil
+	return res, nil
 }
 
 func (db *DB) ingestTogether(ctx context.Context, ins []*InboundMail, opts IngestOptions) ([]*IngestResult, error) {

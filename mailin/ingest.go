@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -38,48 +39,61 @@ func (in *Intake) parseOne(uidValidity uint32, f *fetched) (m *db.InboundMail, e
 	return m, nil
 }
 
-// takeGroup commits a group of parsed messages in one transaction and then
-// deals with the ones that failed. It returns the UIDs that may be flagged
-// and moved: committed, or set aside after MaxAttempts failures. An error
-// means the database is unwell and the poll stops; a failure of one message
-// is recorded, not returned.
+// takeGroup commits a group of parsed messages, in UID order, in as few
+// transactions as it can, and records each failure before any later message
+// commits (so the stored mailbox position never passes an unrecorded
+// failure). It returns the UIDs that may be flagged and moved: committed, or
+// set aside after MaxAttempts failures. An error means the database is
+// unwell and the poll stops; a failure of one message is recorded, not
+// returned.
 func (in *Intake) takeGroup(ctx context.Context, uidValidity uint32, group []*fetched, stats *PollStats) ([]imap.UID, error) {
 	// The messages in hand are finished even when shutdown begins meanwhile.
 	ctx = context.WithoutCancel(ctx)
-	var batch []*db.InboundMail
-	var idx []int
-	for i, f := range group {
-		if f.err == nil {
-			f.mail.OpenRaw = f.sp.Reader
-			batch = append(batch, f.mail)
-			idx = append(idx, i)
-		}
-	}
 	var done []imap.UID
-	if len(batch) > 0 {
-		res, errs, err := in.store.IngestMailBatch(ctx, batch, db.IngestOptions{Ack: in.ack, MaxTextRunes: int(in.cfg.Limits.MaxTextBytes)})
-		if err != nil {
-			return nil, err
+	for len(group) > 0 {
+		n := 0
+		for n < len(group) && group[n].err == nil {
+			n++
 		}
-		for j, i := range idx {
-			if errs[j] != nil {
-				group[i].err = fmt.Errorf("mailin: store uid %d: %w", group[i].uid, errs[j])
-				continue
+		ok := group[:n]
+		for len(ok) > 0 {
+			batch := make([]*db.InboundMail, len(ok))
+			for i, f := range ok {
+				f.mail.OpenRaw = f.sp.Reader
+				batch[i] = f.mail
 			}
-			stats.add(res[j])
-			done = append(done, imap.UID(group[i].uid))
+			res, err := in.store.IngestMailBatch(ctx, batch, db.IngestOptions{Ack: in.ack, MaxTextRunes: int(in.cfg.Limits.MaxTextBytes)})
+			for i, r := range res {
+				stats.add(r)
+				done = append(done, imap.UID(ok[i].uid))
+			}
+			var me *db.MailError
+			if err == nil {
+				break
+			} else if !errors.As(err, &me) {
+				return done, err
+			}
+			bad := ok[len(res)]
+			bad.err = fmt.Errorf("mailin: store uid %d: %w", bad.uid, me.Err)
+			moved, err := in.fail(ctx, uidValidity, bad, stats)
+			if err != nil {
+				return done, err
+			}
+			if moved {
+				done = append(done, imap.UID(bad.uid))
+			}
+			ok = ok[len(res)+1:]
 		}
-	}
-	for _, f := range group {
-		if f.err == nil {
-			continue
-		}
-		ok, err := in.fail(ctx, uidValidity, f, stats)
-		if err != nil {
-			return done, err
-		}
-		if ok {
-			done = append(done, imap.UID(f.uid))
+		group = group[n:]
+		if len(group) > 0 { // group[0] failed to parse
+			moved, err := in.fail(ctx, uidValidity, group[0], stats)
+			if err != nil {
+				return done, err
+			}
+			if moved {
+				done = append(done, imap.UID(group[0].uid))
+			}
+			group = group[1:]
 		}
 	}
 	return done, nil

@@ -14,7 +14,7 @@ import (
 // Store is what intake needs from the database.
 type Store interface {
 	SyncMailbox(ctx context.Context, mailbox string, uidValidity uint32) (*db.MailboxState, error)
-	IngestMailBatch(ctx context.Context, ins []*db.InboundMail, opts db.IngestOptions) ([]*db.IngestResult, []error, error)
+	IngestMailBatch(ctx context.Context, ins []*db.InboundMail, opts db.IngestOptions) ([]*db.IngestResult, error)
 	RecordMailFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string) (int, error)
 	SetAsideMail(ctx context.Context, in *db.InboundMail, reason string, attempts int) error
 	RecordPoll(ctx context.Context, pollErr string) error

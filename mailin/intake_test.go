@@ -435,28 +435,17 @@ type failingStore struct {
 	failOn string
 }
 
-func (s *failingStore) IngestMailBatch(ctx context.Context, ins []*db.InboundMail, opts db.IngestOptions) ([]*db.IngestResult, []error, error) {
-	var keep []*db.InboundMail
-	for _, in := range ins {
-		if in.MessageID != s.failOn {
-			keep = append(keep, in)
-		}
-	}
-	res, errs, err := s.DB.IngestMailBatch(ctx, keep, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	outRes, outErrs := make([]*db.IngestResult, len(ins)), make([]error, len(ins))
-	j := 0
+func (s *failingStore) IngestMailBatch(ctx context.Context, ins []*db.InboundMail, opts db.IngestOptions) ([]*db.IngestResult, error) {
 	for i, in := range ins {
 		if in.MessageID == s.failOn {
-			outErrs[i] = errors.New("disk on fire")
-			continue
+			res, err := s.DB.IngestMailBatch(ctx, ins[:i], opts)
+			if err != nil {
+				return res, err
+			}
+			return res, &db.MailError{Index: i, Err: errors.New("disk on fire")}
 		}
-		outRes[i], outErrs[i] = res[j], errs[j]
-		j++
 	}
-	return outRes, outErrs, nil
+	return s.DB.IngestMailBatch(ctx, ins, opts)
 }
 
 func setState(t *testing.T, d *db.DB, reportID int64, state, prev string) {
