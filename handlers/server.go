@@ -20,6 +20,7 @@ import (
 type Store interface {
 	AuthStore
 	RetentionStore
+	IntakeStore
 	Ping(ctx context.Context) error
 	Programs(ctx context.Context) ([]*db.Program, error)
 	DefaultProgram(ctx context.Context) (*db.Program, error)
