@@ -36,6 +36,11 @@ type Message struct {
 	ToState     State
 	CreatedAt   time.Time
 	Attachments []*Attachment
+	// OpenPGP of an entry made from a mail: see PGPLabel.
+	PGPState     PGPState
+	PGPSignature PGPSignature
+	PGPSigner    string
+	PGPNote      string
 }
 
 // Attachment is a file's metadata; its bytes are read with AttachmentData.
@@ -149,7 +154,7 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 	}
 	defer tx.Rollback()
 	q := `SELECT m.id, m.kind, m.public, COALESCE(m.author_id, 0), COALESCE(u.name, u.email, ''), m.source, m.body, m.event,
-		m.from_state, m.to_state, m.created_at
+		m.from_state, m.to_state, m.created_at, m.pgp_state, m.pgp_signature, m.pgp_signer, m.pgp_note
 		FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.report_id = ?`
 	if publicOnly {
 		q += ` AND m.public = 1`
@@ -165,7 +170,7 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 		m := &Message{ReportID: reportID}
 		var created string
 		if err := rows.Scan(&m.ID, &m.Kind, &m.Public, &m.AuthorID, &m.AuthorName, &m.Source, &m.Body, &m.Event,
-			&m.FromState, &m.ToState, &created); err != nil {
+			&m.FromState, &m.ToState, &created, &m.PGPState, &m.PGPSignature, &m.PGPSigner, &m.PGPNote); err != nil {
 			return nil, fmt.Errorf("db: scan timeline: %w", err)
 		}
 		m.CreatedAt = parseTime(created)
