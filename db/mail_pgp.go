@@ -159,8 +159,8 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 	}
 	defer tx.Rollback()
 	var reportID int64
-	var kind Kind
-	err = tx.QueryRowContext(ctx, `SELECT report_id, kind FROM messages WHERE id = ? AND pgp_state = 'pending'`, entryID).Scan(&reportID, &kind)
+	var event string
+	err = tx.QueryRowContext(ctx, `SELECT report_id, event FROM messages WHERE id = ? AND pgp_state = 'pending'`, entryID).Scan(&reportID, &event)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	} else if err != nil {
@@ -171,11 +171,13 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 		if body == "" {
 			body = "(The decrypted mail had no text.)"
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = ? WHERE id = ?`, body, entryID); err != nil {
+		if event == "submitted" {
+			// The mail opened the report: its text is the report's description.
+			if _, err := tx.ExecContext(ctx, `UPDATE reports SET description = ? WHERE id = ?`, body, reportID); err != nil {
+				return fmt.Errorf("db: store decrypted description: %w", err)
+			}
+		} else if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = ? WHERE id = ?`, body, entryID); err != nil {
 			return fmt.Errorf("db: store decrypted text: %w", err)
-		}
-		if err := tx.replaceFirstDescription(ctx, reportID, entryID, body); err != nil {
-			return err
 		}
 		now := formatTime(tx.now)
 		for i := range in.Files {
@@ -200,16 +202,6 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 		return err
 	}
 	return tx.Commit()
-}
-
-// replaceFirstDescription keeps a mailed report's description (what search
-// indexes) in step with its first entry once that entry is decrypted.
-func (tx *Tx) replaceFirstDescription(ctx context.Context, reportID, entryID int64, body string) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE reports SET description = ? WHERE id = ? AND sealed = 0
-		AND ? = (SELECT MIN(id) FROM messages WHERE report_id = ?)`, body, reportID, entryID, reportID); err != nil {
-		return fmt.Errorf("db: store decrypted description: %w", err)
-	}
-	return nil
 }
 
 // KeyCandidates lists the keys that came with a report's mail.
