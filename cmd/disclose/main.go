@@ -34,6 +34,8 @@ type environment struct {
 var commands = []command{
 	{"serve", "run the portal: web pages, dashboard and mail workers", runServe},
 	{"version", "print the version", runVersion},
+	{"demo", "fill the database with realistic demo reports", runDemo},
+	{"export", "write the reports of a filter as JSON or CSV to standard output", runExport},
 }
 
 // version is set at build time with -ldflags "-X main.version=...".
