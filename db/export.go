@@ -29,7 +29,7 @@ func (db *DB) ExportReports(ctx context.Context, f QueueFilter, fn func(*Exporte
 		return 0, nil
 	}
 	now := db.Now().UTC()
-	from, where, args, order := queueQuery(f, now)
+	from, where, args, order := queueQuery(f, now, false)
 	if where == "" {
 		return 0, nil
 	}

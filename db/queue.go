@@ -104,8 +104,11 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	}
 	defer tx.Rollback()
 	now := db.Now().UTC()
-	from, where, args, order := queueQuery(f, now)
-	if where == "" && f.Search != "" {
+	if out.Counts, err = stateCounts(ctx, tx, f); err != nil {
+		return nil, err
+	}
+	from, where, args, order := queueQuery(f, now, walkSortOrder(f, out.Counts))
+	if where == "" {
 		return out, tx.Commit() // a search of only punctuation matches nothing
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT r.id, p.prefix, r.number, r.title, p.name, r.state, r.severity, r.source,
@@ -137,67 +140,95 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	if len(out.Rows) > QueuePageSize {
 		out.Rows, out.HasNext = out.Rows[:QueuePageSize], true
 	}
-	if out.Counts, err = stateCounts(ctx, tx, f); err != nil {
-		return nil, err
-	}
 	return out, tx.Commit()
+}
+
+// walkMinMatches is the number of reports, by the state counts, above which
+// the queue walks its sort order and filters as it goes: a page then costs
+// at most a few thousand rows read, while letting SQLite pick a filter index
+// would sort tens of thousands of rows to show 50.
+const walkMinMatches = 2000
+
+// walkSortOrder decides, from the counts the triggers keep, whether the
+// filter is broad enough to walk the sort order.
+func walkSortOrder(f QueueFilter, counts map[State]int64) bool {
+	var n int64
+	if len(f.States) == 0 {
+		for _, c := range counts {
+			n += c
+		}
+	} else {
+		for _, s := range f.States {
+			n += counts[s]
+		}
+	}
+	return n >= walkMinMatches
 }
 
 // queueQuery builds the FROM, WHERE and ORDER BY of a queue filter. Every
 // value is a placeholder; only fixed SQL fragments are concatenated.
-func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, order string) {
+func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, args []any, order string) {
 	var conds []string
+	// With walk, a unary + on filtered columns keeps SQLite from using their
+	// indexes, so it walks the index of the sort order and stops at a page.
+	col := func(c string) string {
+		if walk {
+			return "+" + c
+		}
+		return c
+	}
 	from = `FROM reports r JOIN programs p ON p.id = r.program_id`
 	search := ftsQuery(f.Search)
 	if f.Search != "" && search == "" {
 		return from, "", nil, ""
 	}
 	if search != "" {
-		from = `FROM reports_fts f JOIN reports r ON r.id = f.rowid JOIN programs p ON p.id = r.program_id`
+		// CROSS JOIN: the full-text index always leads.
+		from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid JOIN programs p ON p.id = r.program_id`
 		conds = append(conds, `reports_fts MATCH ?`)
 		args = append(args, search)
 	}
 	if f.Visible != nil {
-		conds = append(conds, `r.program_id IN (`+placeholders(len(f.Visible))+`)`)
+		conds = append(conds, col(`r.program_id`)+` IN (`+placeholders(len(f.Visible))+`)`)
 		for _, id := range f.Visible {
 			args = append(args, id)
 		}
 	}
 	if f.ProgramID != 0 {
-		conds = append(conds, `r.program_id = ?`)
+		conds = append(conds, col(`r.program_id`)+` = ?`)
 		args = append(args, f.ProgramID)
 	}
 	if len(f.States) > 0 {
-		conds = append(conds, `r.state IN (`+placeholders(len(f.States))+`)`)
+		conds = append(conds, col(`r.state`)+` IN (`+placeholders(len(f.States))+`)`)
 		for _, s := range f.States {
 			args = append(args, string(s))
 		}
 	}
 	switch {
 	case f.Unrated:
-		conds = append(conds, `r.severity = ''`)
+		conds = append(conds, col(`r.severity`)+` = ''`)
 	case f.Severity != "":
-		conds = append(conds, `r.severity = ?`)
+		conds = append(conds, col(`r.severity`)+` = ?`)
 		args = append(args, string(f.Severity))
 	}
 	switch {
 	case f.AssigneeID == AssigneeNone:
-		conds = append(conds, `r.assignee_id IS NULL`)
+		conds = append(conds, col(`r.assignee_id`)+` IS NULL`)
 	case f.AssigneeID > 0:
-		conds = append(conds, `r.assignee_id = ?`)
+		conds = append(conds, col(`r.assignee_id`)+` = ?`)
 		args = append(args, f.AssigneeID)
 	}
 	if f.Source != "" {
-		conds = append(conds, `r.source = ?`)
+		conds = append(conds, col(`r.source`)+` = ?`)
 		args = append(args, string(f.Source))
 	}
 	// A paused report is judged by the time it had left when it was paused.
 	switch f.Deadline {
 	case DeadlineOverdue:
-		conds = append(conds, `r.due_at IS NOT NULL AND r.due_at <= COALESCE(unixepoch(r.paused_at), ?)`)
+		conds = append(conds, col(`r.due_at`)+` IS NOT NULL AND r.due_at <= COALESCE(unixepoch(r.paused_at), ?)`)
 		args = append(args, now.Unix())
 	case DeadlineDueSoon:
-		conds = append(conds, `r.due_at IS NOT NULL AND r.due_warn_at <= COALESCE(unixepoch(r.paused_at), ?) AND r.due_at > COALESCE(unixepoch(r.paused_at), ?)`)
+		conds = append(conds, col(`r.due_at`)+` IS NOT NULL AND r.due_warn_at <= COALESCE(unixepoch(r.paused_at), ?) AND r.due_at > COALESCE(unixepoch(r.paused_at), ?)`)
 		args = append(args, now.Unix(), now.Unix())
 	}
 	if len(conds) > 0 {
@@ -220,7 +251,10 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 	case SortSeverity:
 		order = severityRank + ` DESC, r.id DESC`
 	case SortDeadline:
-		order = `r.due_at IS NULL, r.due_at, r.id`
+		// Only reports with a running clock have a next deadline to sort by.
+		conds = append(conds, `r.due_at IS NOT NULL`)
+		where = ` WHERE ` + strings.Join(conds, ` AND `)
+		order = `r.due_at, r.id`
 	case SortRelevance:
 		if search != "" {
 			order = `f.rank`

@@ -112,11 +112,9 @@ func (db *DB) ParseQueueParams(ctx context.Context, p QueueParams, me int64) (Qu
 	f.Search = strings.TrimSpace(p.Search)
 	switch QueueSort(p.Sort) {
 	case "":
-		if f.Search != "" {
-			f.Sort = SortRelevance
-		} else {
-			f.Sort = SortNewest
-		}
+		// Newest first, searches too: bm25 ranks every match, which costs
+		// milliseconds on a common word; relevance is one choice away.
+		f.Sort = SortNewest
 	case SortNewest, SortOldest, SortSeverity, SortDeadline, SortRelevance:
 		f.Sort = QueueSort(p.Sort)
 	default:

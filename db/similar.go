@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,7 +12,7 @@ import (
 // similarTerms bounds the OR query of a duplicate search: bm25 ranks every
 // report matching any term, so fewer, more telling terms keep the report
 // page fast on a large program.
-const similarTerms = 12
+const similarTerms = 8
 
 // stopWords are words that tell nothing about a vulnerability.
 var stopWords = map[string]bool{}
@@ -28,9 +29,9 @@ func init() {
 	}
 }
 
-// similarityQuery picks the telling words of a report, title words first
-// and longer words before shorter ones, as an FTS5 OR query.
-func similarityQuery(title, body string) string {
+// similarityWords picks the candidate words of a report, title words first
+// and longer words before shorter ones.
+func similarityWords(title, body string) []string {
 	words := func(s string) []string {
 		return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	}
@@ -50,13 +51,65 @@ func similarityQuery(title, body string) string {
 			if len(picked) >= limit {
 				return
 			}
-			picked = append(picked, `"`+w+`"`)
+			picked = append(picked, w)
 		}
 	}
-	take(words(title), similarTerms*2/3)
-	take(words(body), similarTerms)
-	return strings.Join(picked, " OR ")
+	take(words(title), similarCandidates/2)
+	take(words(body), similarCandidates)
+	return picked
 }
+
+// similarCandidates is how many words are considered; similarCommon is the
+// document count above which a word says too little to rank by (and would
+// make bm25 rank thousands of reports).
+const (
+	similarCandidates = 16
+	similarCommon     = 1000
+)
+
+// similarityQuery keeps the telling words: each one's document count is
+// read (capped, so a common word costs little), words found only in this
+// report are dropped, and the rarest similarTerms remain. When fewer than
+// three words are rarer than similarCommon, common words fill the query and
+// minID limits it to the latest similarWindow reports, so that bm25 never
+// ranks more than a few thousand.
+func similarityQuery(ctx context.Context, tx *sql.Tx, title, body string) (q string, minID int64, err error) {
+	type term struct {
+		w  string
+		df int
+	}
+	var rare, common []term
+	for _, w := range similarityWords(title, body) {
+		var df int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM reports_fts WHERE reports_fts MATCH ? LIMIT ?)`,
+			`"`+w+`"`, similarCommon).Scan(&df); err != nil {
+			return "", 0, fmt.Errorf("db: count term: %w", err)
+		}
+		switch {
+		case df >= similarCommon:
+			common = append(common, term{w, df})
+		case df > 1:
+			rare = append(rare, term{w, df})
+		}
+	}
+	sort.SliceStable(rare, func(i, j int) bool { return rare[i].df < rare[j].df })
+	terms := rare
+	if len(rare) < 3 {
+		terms = append(terms, common[:min(len(common), 4)]...)
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) - ? FROM reports`, similarWindow).Scan(&minID); err != nil {
+			return "", 0, fmt.Errorf("db: read last report id: %w", err)
+		}
+	}
+	var words []string
+	for i := 0; i < len(terms) && i < similarTerms; i++ {
+		words = append(words, `"`+terms[i].w+`"`)
+	}
+	return strings.Join(words, " OR "), minID, nil
+}
+
+// similarWindow is how many of the latest reports a search by common words
+// looks at.
+const similarWindow = 5000
 
 // SimilarReport is a possible duplicate.
 type SimilarReport struct {
@@ -69,13 +122,20 @@ type SimilarReport struct {
 // SimilarReports suggests up to limit reports of the same program whose text
 // resembles r's (FTS5 bm25 over the report's telling words), best first.
 func (db *DB) SimilarReports(ctx context.Context, r *Report, limit int) ([]*SimilarReport, error) {
-	q := similarityQuery(r.Title, r.Description)
-	if q == "" {
-		return nil, nil
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT r.id, p.prefix, r.number, r.title, r.state
-		FROM reports_fts f JOIN reports r ON r.id = f.rowid JOIN programs p ON p.id = r.program_id
-		WHERE reports_fts MATCH ? AND r.program_id = ? AND r.id <> ? ORDER BY f.rank LIMIT ?`, q, r.ProgramID, r.ID, limit)
+	defer tx.Rollback()
+	q, minID, err := similarityQuery(ctx, tx, r.Title, r.Description)
+	if err != nil || q == "" {
+		return nil, err
+	}
+	// Title words weigh three times as much as words elsewhere.
+	rows, err := tx.QueryContext(ctx, `SELECT r.id, p.prefix, r.number, r.title, r.state
+		FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid JOIN programs p ON p.id = r.program_id
+		WHERE reports_fts MATCH ? AND f.rowid > ? AND r.program_id = ? AND r.id <> ? ORDER BY bm25(reports_fts, 3.0, 1.0, 1.0, 1.0, 1.0) LIMIT ?`,
+		q, minID, r.ProgramID, r.ID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("db: find similar reports: %w", err)
 	}
