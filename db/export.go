@@ -79,14 +79,19 @@ func (db *DB) ExportReports(ctx context.Context, f QueueFilter, fn func(*Exporte
 }
 
 // AuditExport records that someone exported reports: exports carry every
-// report's text out of the portal.
+// report's text out of the portal. n < 0 is an export whose size is not
+// known yet (the web export is audited before it streams).
 func (db *DB) AuditExport(ctx context.Context, actor Actor, format string, n int, filter string) error {
+	detail := fmt.Sprintf("format=%s filter=%s", format, filter)
+	if n >= 0 {
+		detail = fmt.Sprintf("format=%s reports=%d filter=%s", format, n, filter)
+	}
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := tx.audit(ctx, actor, "report.export", "", fmt.Sprintf("format=%s reports=%d filter=%s", format, n, filter)); err != nil {
+	if err := tx.audit(ctx, actor, "report.export", "", detail); err != nil {
 		return err
 	}
 	return tx.Commit()

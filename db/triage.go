@@ -292,21 +292,3 @@ func (db *DB) Assignees(ctx context.Context, programID int64) ([]*User, error) {
 	}
 	return out, rows.Err()
 }
-
-// MemberPrograms returns the ids of the programs a user is a member of.
-func (db *DB) MemberPrograms(ctx context.Context, userID int64) ([]int64, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT program_id FROM program_members WHERE user_id = ? ORDER BY program_id`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("db: list memberships: %w", err)
-	}
-	defer rows.Close()
-	out := []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("db: scan membership: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
