@@ -93,7 +93,7 @@ func TestDeadlines(t *testing.T) {
 	if got := queueNext(t, f, r); got.Kind != db.DeadlineTriage || !got.Due.Equal(tr.Due) {
 		t.Fatalf("queue next=%+v, want the triage deadline %v", got, tr.Due)
 	}
-	if ds := deadlineOf(t, f, r, db.DeadlineDisclosure); !ds.Due.Equal(t0.Add(94*day)) {
+	if ds := deadlineOf(t, f, r, db.DeadlineDisclosure); !ds.Due.Equal(t0.Add(94 * day)) {
 		t.Fatalf("disclosure=%v, want day 94 (paused too)", ds.Due)
 	}
 	f.now = t0.Add(14*day + 2*time.Hour)
