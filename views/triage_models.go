@@ -154,9 +154,9 @@ func Age(now, t time.Time) string {
 // Until says how far a deadline is: "in 3 d" or "5 d late".
 func Until(now, t time.Time) string {
 	if t.Before(now) {
-		return Age(t, now) + " late"
+		return Age(now, t) + " late"
 	}
-	return "in " + Age(now, t)
+	return "in " + Age(t, now)
 }
 
 // Duration is a median as people read it.
