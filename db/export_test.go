@@ -57,7 +57,8 @@ func TestExport(t *testing.T) {
 		if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 			t.Fatalf("export is not JSON: %v\n%s", err, buf.String())
 		}
-		if n != 1 || len(got) != 1 || got[0]["ref"] != r.Ref() || got[0]["reporter_email"] != "alice@example.org" {
+		if n != 1 || len(got) != 1 || got[0]["ref"] != r.Ref() || got[0]["reporter_email"] != "alice@example.org" ||
+			got[0]["already_public"] != false || got[0]["version"] != float64(2) || got[0]["cvss_score"] != nil || got[0]["triaged_at"] != nil {
 			t.Fatalf("export=%v", got)
 		}
 		tl := got[0]["timeline"].([]any)

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -210,23 +211,37 @@ type ReportDetails struct {
 	Sealed        bool
 }
 
+// detailsColumns and detailsJoin read the staff-only fields alongside
+// reportColumns (r is the report).
+const detailsColumns = `COALESCE(r.assignee_id, 0), COALESCE(NULLIF(u.name, ''), u.email, ''),
+	COALESCE(op.prefix || '-' || o.number, ''), r.disclosure_at, r.disclosure_tz, r.credit,
+	r.first_response_at, r.triaged_at, r.resolved_at, r.closed_at, r.paused_at, r.sealed`
+
+const detailsJoin = ` LEFT JOIN users u ON u.id = r.assignee_id
+	LEFT JOIN reports o ON o.id = r.duplicate_of LEFT JOIN programs op ON op.id = o.program_id `
+
+// detailsDest returns the scan destinations of detailsColumns and a func
+// that finishes d after the scan.
+func detailsDest(d *ReportDetails) ([]any, func()) {
+	var disclosure, first, triaged, resolved, closed, paused sql.NullString
+	dest := []any{&d.AssigneeID, &d.Assignee, &d.DuplicateOf, &disclosure, &d.DisclosureTZ, &d.Credit,
+		&first, &triaged, &resolved, &closed, &paused, &d.Sealed}
+	return dest, func() {
+		d.DisclosureAt, d.FirstResponse, d.TriagedAt = parseNullTime(disclosure), parseNullTime(first), parseNullTime(triaged)
+		d.ResolvedAt, d.ClosedAt, d.PausedAt = parseNullTime(resolved), parseNullTime(closed), parseNullTime(paused)
+	}
+}
+
 // Details reads the staff-only fields of a report.
 func (db *DB) Details(ctx context.Context, reportID int64) (*ReportDetails, error) {
-	var d ReportDetails
-	var disclosure, first, triaged, resolved, closed, paused sql.NullString
-	err := db.read.QueryRowContext(ctx, `SELECT COALESCE(r.assignee_id, 0), COALESCE(NULLIF(u.name, ''), u.email, ''),
-		COALESCE(op.prefix || '-' || o.number, ''), r.disclosure_at, r.disclosure_tz, r.credit,
-		r.first_response_at, r.triaged_at, r.resolved_at, r.closed_at, r.paused_at, r.sealed
-		FROM reports r LEFT JOIN users u ON u.id = r.assignee_id
-		LEFT JOIN reports o ON o.id = r.duplicate_of LEFT JOIN programs op ON op.id = o.program_id
-		WHERE r.id = ?`, reportID).Scan(&d.AssigneeID, &d.Assignee, &d.DuplicateOf, &disclosure, &d.DisclosureTZ, &d.Credit,
-		&first, &triaged, &resolved, &closed, &paused, &d.Sealed)
-	if err == sql.ErrNoRows {
+	d := &ReportDetails{}
+	dest, finish := detailsDest(d)
+	err := db.read.QueryRowContext(ctx, `SELECT `+detailsColumns+` FROM reports r`+detailsJoin+` WHERE r.id = ?`, reportID).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "Report not found.")
 	} else if err != nil {
 		return nil, fmt.Errorf("db: read report details: %w", err)
 	}
-	d.DisclosureAt, d.FirstResponse, d.TriagedAt = parseNullTime(disclosure), parseNullTime(first), parseNullTime(triaged)
-	d.ResolvedAt, d.ClosedAt, d.PausedAt = parseNullTime(resolved), parseNullTime(closed), parseNullTime(paused)
-	return &d, nil
+	finish()
+	return d, nil
 }
