@@ -39,6 +39,15 @@ func (s *Server) triageQueue(c echo.Context) error {
 	if m.Programs, err = s.visibleProgramList(c); err != nil {
 		return err
 	}
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, su := range users {
+		if !su.Disabled && su.Role != db.RoleViewer {
+			m.Staff = append(m.Staff, su)
+		}
+	}
 	return s.render(c, status, views.TriageQueueView(m))
 }
 

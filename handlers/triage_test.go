@@ -157,6 +157,23 @@ func TestTriageQueuePage(t *testing.T) {
 			t.Fatalf("export link %q does not carry the filter", href)
 		}
 	})
+	t.Run("AssigneeUser", func(t *testing.T) {
+		u, err := f.env.DB.UserByEmail(ctx, "triager-member@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, _ := f.env.DB.ReportByID(ctx, a.ID)
+		if err := f.env.DB.Assign(ctx, a.ID, cur.Version, db.ActorSystem, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{fmt.Sprintf("/triage?assignee=%d", u.ID), "/triage?assignee=me"} {
+			doc := parse(t, b.get(path))
+			rows := doc.Find(`[data-testid=queue] tbody tr`)
+			if rows.Length() != 1 || rows.AttrOr("data-ref", "") != a.Ref() {
+				t.Fatalf("%s: rows=%d, want only %s", path, rows.Length(), a.Ref())
+			}
+		}
+	})
 	t.Run("ErrBadFilter", func(t *testing.T) {
 		p := b.get("/triage?sort=random")
 		if p.Status != http.StatusUnprocessableEntity || parse(t, p).Find(`#e-sort`).Length() != 1 {

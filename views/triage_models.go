@@ -16,6 +16,7 @@ type TriageQueue struct {
 	Params   db.QueueParams
 	Queue    *db.Queue
 	Programs []*db.Program // the programs the user can see
+	Staff    []*db.User    // who reports can be assigned to, for the assignee filter
 	Errors   db.FieldErrors
 	CanWrite bool // exports are for triagers and admins
 	Now      time.Time

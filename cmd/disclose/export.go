@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/disclose/disclose/db"
@@ -37,8 +38,16 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	}
 	defer d.Close()
 	f, err := d.ParseQueueParams(ctx, p, 0)
-	if err != nil {
-		return fmt.Errorf("filter: %s", db.ErrorMessage(err))
+	var verr *db.ValidationError
+	if errors.As(err, &verr) {
+		for _, field := range []string{"state", "program", "severity", "source"} {
+			if msg, ok := verr.Fields[field]; ok {
+				return fmt.Errorf("--%s: %s", field, msg)
+			}
+		}
+		return fmt.Errorf("filter: %v", verr)
+	} else if err != nil {
+		return err
 	}
 	if f.Sort == db.SortRelevance {
 		f.Sort = db.SortOldest
