@@ -63,8 +63,8 @@ func similarityWords(title, body string) []string {
 // document count above which a word says too little to rank by (and would
 // make bm25 rank thousands of reports).
 const (
-	similarCandidates = 16
-	similarCommon     = 1000
+	similarCandidates = 10
+	similarCommon     = 200
 )
 
 // similarityQuery keeps the telling words: each one's document count is
@@ -109,7 +109,7 @@ func similarityQuery(ctx context.Context, tx *sql.Tx, title, body string) (q str
 
 // similarWindow is how many of the latest reports a search by common words
 // looks at.
-const similarWindow = 5000
+const similarWindow = 2000
 
 // SimilarReport is a possible duplicate.
 type SimilarReport struct {
