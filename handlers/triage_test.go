@@ -1,8 +1,10 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -68,6 +70,27 @@ func TestTriageReportPage(t *testing.T) {
 		})
 		if doc.Find(`script:not([src])`).Length() > 0 || doc.Find(`[style]`).Length() > 0 {
 			t.Fatal("inline script or style on the report page")
+		}
+	})
+	t.Run("ReplyWithAttachment", func(t *testing.T) {
+		cur, _ := f.env.DB.ReportByID(ctx, r.ID)
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("csrf", b.csrf)
+		mw.WriteField("version", fmt.Sprint(cur.Version))
+		mw.WriteField("body", "Here is the patch.")
+		fw, _ := mw.CreateFormFile("attachments", "fix.patch")
+		fw.Write([]byte("--- a/x\n+++ b/x\n"))
+		mw.Close()
+		req, _ := http.NewRequest(http.MethodPost, f.env.Server.URL+path+"/reply", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		if p := b.do(req); p.Status != http.StatusSeeOther {
+			t.Fatalf("status %d", p.Status)
+		}
+		pub, _ := f.env.DB.Timeline(ctx, r.ID, true)
+		last := pub[len(pub)-1]
+		if last.Kind != db.KindReply || len(last.Attachments) != 1 || last.Attachments[0].Filename != "fix.patch" {
+			t.Fatalf("last public entry=%+v, want the reply with fix.patch", last)
 		}
 	})
 	t.Run("AttachmentIsDownload", func(t *testing.T) {
