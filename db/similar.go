@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -78,20 +79,41 @@ func similarityQuery(ctx context.Context, tx *sql.Tx, title, body string) (q str
 		w  string
 		df int
 	}
+	// One statement counts every word: preparing an FTS5 query costs more
+	// than a capped count.
+	words := similarityWords(title, body)
+	if len(words) == 0 {
+		return "", 0, nil
+	}
+	var parts []string
+	var args []any
+	for i, w := range words {
+		parts = append(parts, fmt.Sprintf(`SELECT %d, COUNT(*) FROM (SELECT 1 FROM reports_fts WHERE reports_fts MATCH ? LIMIT %d)`, i, similarCommon))
+		args = append(args, `"`+w+`"`)
+	}
+	rows, err := tx.QueryContext(ctx, strings.Join(parts, ` UNION ALL `), args...)
+	if err != nil {
+		return "", 0, fmt.Errorf("db: count terms: %w", err)
+	}
+	defer rows.Close()
 	var rare, common []term
-	for _, w := range similarityWords(title, body) {
-		var df int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM reports_fts WHERE reports_fts MATCH ? LIMIT ?)`,
-			`"`+w+`"`, similarCommon).Scan(&df); err != nil {
-			return "", 0, fmt.Errorf("db: count term: %w", err)
+	for rows.Next() {
+		var i, df int
+		if err := rows.Scan(&i, &df); err != nil {
+			return "", 0, fmt.Errorf("db: count terms: %w", err)
 		}
 		switch {
 		case df >= similarCommon:
-			common = append(common, term{w, df})
+			common = append(common, term{words[i], df})
 		case df > 1:
-			rare = append(rare, term{w, df})
+			rare = append(rare, term{words[i], df})
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return "", 0, fmt.Errorf("db: count terms: %w", err)
+	}
+	// Keep the title-first order among common words.
+	sort.SliceStable(common, func(i, j int) bool { return slices.Index(words, common[i].w) < slices.Index(words, common[j].w) })
 	sort.SliceStable(rare, func(i, j int) bool { return rare[i].df < rare[j].df })
 	terms := rare
 	if len(rare) < 3 {
@@ -100,11 +122,11 @@ func similarityQuery(ctx context.Context, tx *sql.Tx, title, body string) (q str
 			return "", 0, fmt.Errorf("db: read last report id: %w", err)
 		}
 	}
-	var words []string
+	var match []string
 	for i := 0; i < len(terms) && i < similarTerms; i++ {
-		words = append(words, `"`+terms[i].w+`"`)
+		match = append(match, `"`+terms[i].w+`"`)
 	}
-	return strings.Join(words, " OR "), minID, nil
+	return strings.Join(match, " OR "), minID, nil
 }
 
 // similarWindow is how many of the latest reports a search by common words
