@@ -96,6 +96,10 @@ func BenchmarkQueue(b *testing.B) {
 		b.Fatal(err)
 	}
 	visible := []int64{ps[0].ID, ps[1].ID}
+	staff, err := d.UserByEmail(ctx, "alice@demo.invalid")
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, bc := range []struct {
 		name string
 		f    db.QueueFilter
@@ -106,6 +110,7 @@ func BenchmarkQueue(b *testing.B) {
 		{"OpenByDeadline", db.QueueFilter{States: db.StateGroups["open"], Sort: db.SortDeadline}},
 		{"Overdue", db.QueueFilter{States: db.StateGroups["open"], Deadline: db.DeadlineOverdue, Visible: visible}},
 		{"HighEmailPage3", db.QueueFilter{Severity: db.SeverityHigh, Source: db.SourceEmail, Page: 3}},
+		{"NarrowCombo", db.QueueFilter{States: db.StateGroups["open"], AssigneeID: staff.ID, Severity: db.SeverityCritical}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			timed(b, func() error {

@@ -149,8 +149,9 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 // would sort tens of thousands of rows to show 50.
 const walkMinMatches = 2000
 
-// walkSortOrder decides, from the counts the triggers keep, whether the
-// filter is broad enough to walk the sort order.
+// walkSortOrder decides, from the counts the triggers keep and a rough
+// selectivity of the other filters, whether enough reports match to walk
+// the sort order; a narrow filter is better served by its own index.
 func walkSortOrder(f QueueFilter, counts map[State]int64) bool {
 	var n int64
 	if len(f.States) == 0 {
@@ -162,7 +163,23 @@ func walkSortOrder(f QueueFilter, counts map[State]int64) bool {
 			n += counts[s]
 		}
 	}
-	return n >= walkMinMatches
+	est := float64(n)
+	if f.Severity != "" || f.Unrated {
+		est *= 0.25
+	}
+	switch {
+	case f.AssigneeID > 0:
+		est *= 0.1
+	case f.AssigneeID == AssigneeNone:
+		est *= 0.3
+	}
+	if f.Source != "" {
+		est *= 0.5
+	}
+	if f.Deadline != "" {
+		est *= 0.3
+	}
+	return est >= walkMinMatches
 }
 
 // queueQuery builds the FROM, WHERE and ORDER BY of a queue filter. Every
