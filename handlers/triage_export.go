@@ -27,8 +27,7 @@ func (s *Server) triageExport(format string) echo.HandlerFunc {
 		} else if err != nil {
 			return err
 		}
-		f.Visible = visiblePrograms(u)
-		if f.ProgramID != 0 && !s.canSeeProgram(u, f.ProgramID) {
+		if !s.scopeQueue(u, &f) {
 			return echo.NewHTTPError(http.StatusNotFound)
 		}
 		if f.Sort == db.SortRelevance {

@@ -180,6 +180,12 @@ func TestTriageOtherProgramIsNotFound(t *testing.T) {
 	if strings.Contains(hidden.Body, r.Title) {
 		t.Fatal("the 404 shows the report's title")
 	}
+	if p := b.get("/triage/export.json?state=all&program=other"); p.Status != http.StatusNotFound || strings.Contains(p.Body, r.Ref()) {
+		t.Fatalf("export of another program: status %d, want 404", p.Status)
+	}
+	if p := b.get("/triage/export.json?state=all"); p.Status != http.StatusOK || strings.Contains(p.Body, r.Ref()) {
+		t.Fatalf("export of all: status %d, listed=%v; want 200 without the other program's report", p.Status, strings.Contains(p.Body, r.Ref()))
+	}
 	if p := b.get("/triage?program=other"); p.Status != http.StatusUnprocessableEntity || strings.Contains(p.Body, r.Ref()) {
 		t.Fatalf("queue of another program: status %d, listed=%v; want 422 and not listed", p.Status, strings.Contains(p.Body, r.Ref()))
 	}

@@ -27,10 +27,8 @@ func (s *Server) triageQueue(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	f.Visible = visiblePrograms(u)
-	if f.ProgramID != 0 && !s.canSeeProgram(u, f.ProgramID) {
+	if !s.scopeQueue(u, &f) {
 		// A program the user is not in reads as unknown, like a wrong slug.
-		f.ProgramID = 0
 		m.Errors["program"], status = "Choose a program from the list.", http.StatusUnprocessableEntity
 	}
 	if m.Queue, err = s.store.Queue(ctx, f); err != nil {

@@ -10,8 +10,8 @@ import (
 
 // triageRoutes is the part of the route table for the queue and the report
 // pages. Every route sits behind requireStaff; which reports a user may see
-// and change is decided by triageReport and visiblePrograms below, and
-// nowhere else.
+// and change is decided by triageReport and scopeQueue below, and nowhere
+// else.
 func (s *Server) triageRoutes(e *echo.Echo) {
 	t := e.Group("/triage", s.requireStaff)
 	t.GET("", s.triageQueue)
@@ -34,6 +34,18 @@ func visiblePrograms(u *db.User) []int64 {
 		return nil
 	}
 	return append([]int64{}, u.ProgramIDs...)
+}
+
+// scopeQueue restricts a queue filter (queue page, exports) to what u may
+// see. It reports false when the filter names a program u is not in; the
+// caller answers as for an unknown program.
+func (s *Server) scopeQueue(u *db.User, f *db.QueueFilter) bool {
+	f.Visible = visiblePrograms(u)
+	if f.ProgramID != 0 && !s.canSeeProgram(u, f.ProgramID) {
+		f.ProgramID = 0
+		return false
+	}
+	return true
 }
 
 // triageReport is the one authorization check of a report: it loads the
