@@ -19,6 +19,7 @@ type IntakeStore interface {
 	KeptMail(ctx context.Context, limit int) ([]*db.RawMail, error)
 	RawMailByID(ctx context.Context, id int64) (*db.RawMail, error)
 	RawMailOf(ctx context.Context, reportID, entryID int64) (*db.RawMail, error)
+	RawMailEntries(ctx context.Context, reportID int64) (map[int64]int64, error)
 	WriteRawMail(ctx context.Context, id int64, w io.Writer) error
 }
 

@@ -21,6 +21,7 @@ type Store interface {
 	AuthStore
 	RetentionStore
 	IntakeStore
+	TriageStore
 	Ping(ctx context.Context) error
 	Programs(ctx context.Context) ([]*db.Program, error)
 	DefaultProgram(ctx context.Context) (*db.Program, error)

@@ -41,6 +41,8 @@ var commands = []command{
 	{"restore", "restore a backup into an empty data directory", runRestore},
 	{"purge", "apply the retention rules now (--dry-run lists what would go)", runPurge},
 	{"retention", "show or set retention rules; put reports on legal hold", runRetention},
+	{"demo", "fill the database with realistic demo reports", runDemo},
+	{"export", "write the reports of a filter as JSON or CSV to standard output", runExport},
 }
 
 // version is set at build time with -ldflags "-X main.version=...".
