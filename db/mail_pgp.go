@@ -263,3 +263,17 @@ func nullID(id int64) any {
 	}
 	return id
 }
+
+// AuditKeyAction writes an audit row for an action on the team key
+// (unlock, refused unlock, lock), naming the key by fingerprint.
+func (db *DB) AuditKeyAction(ctx context.Context, actor Actor, action, fingerprint string) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.audit(ctx, actor, action, "team-key", "fingerprint="+fingerprint); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
