@@ -64,6 +64,8 @@ type TriageReport struct {
 	Details   *db.ReportDetails
 	Timeline  []*db.Message
 	RawMail   map[int64]int64 // timeline entries that came by mail → their raw message
+	// KeyCandidates are public keys that came with the report's mail.
+	KeyCandidates []*db.KeyCandidate
 	Deadlines []db.Deadline
 	Similar   []*db.SimilarReport
 	Assignees []*db.User
