@@ -26,6 +26,8 @@ type teamKeyControl struct {
 	problems *db.Problems
 	log      *slog.Logger
 	kick     chan struct{}
+	// passed, in tests, sees each pending pass end.
+	passed func(n int, err error)
 }
 
 var _ handlers.KeyControl = (*teamKeyControl)(nil)
@@ -81,6 +83,9 @@ func (k *teamKeyControl) run(ctx context.Context) {
 		case <-k.kick:
 		}
 		n, err := mailin.DecryptPending(ctx, k.d, k.pgp, mailin.DefaultLimits, k.log)
+		if k.passed != nil {
+			k.passed(n, err)
+		}
 		if err != nil && !errors.Is(err, context.Canceled) {
 			k.log.Error("decrypting mail kept while the team key was locked", "error", err, "done", n)
 		} else if n > 0 {
