@@ -1,10 +1,14 @@
 package pgp
 
 import (
+	"bytes"
+	"crypto"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	pgpcrypto "github.com/ProtonMail/gopenpgp/v2/crypto"
 )
 
@@ -82,4 +86,36 @@ func SignerOf(check func([]*PublicKey) Signature, keys []*PublicKey) *PublicKey 
 		}
 	}
 	return nil
+}
+
+// SignDetached makes an armored detached signature of data by the team key,
+// as a multipart/signed mail carries it (RFC 3156), and the micalg parameter
+// naming the hash it used ("pgp-sha256"). It needs the unlocked key.
+func (t *TeamKey) SignDetached(data []byte) (armored, micalg string, err error) {
+	ring, err := t.signer()
+	if err != nil {
+		return "", "", err
+	}
+	sig, err := ring.SignDetached(pgpcrypto.NewPlainMessage(data))
+	if err != nil {
+		return "", "", fmt.Errorf("pgp: sign: %w", err)
+	}
+	p, err := packet.Read(bytes.NewReader(sig.GetBinary()))
+	if err != nil {
+		return "", "", fmt.Errorf("pgp: read own signature: %w", err)
+	}
+	s, ok := p.(*packet.Signature)
+	if !ok {
+		return "", "", errors.New("pgp: own signature is not a signature packet")
+	}
+	names := map[crypto.Hash]string{crypto.SHA256: "pgp-sha256", crypto.SHA384: "pgp-sha384", crypto.SHA512: "pgp-sha512", crypto.SHA224: "pgp-sha224"}
+	micalg, ok = names[s.Hash]
+	if !ok {
+		return "", "", fmt.Errorf("pgp: unexpected signature hash %v", s.Hash)
+	}
+	a, err := sig.GetArmored()
+	if err != nil {
+		return "", "", fmt.Errorf("pgp: armor signature: %w", err)
+	}
+	return a, micalg, nil
 }
