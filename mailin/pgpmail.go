@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,6 +46,7 @@ type check struct {
 type pgpState struct {
 	p       *PGP
 	signers []*pgp.PublicKey // known keys, then keys the mail carried
+	known   int              // how many of signers were known before the mail
 	offered []db.KeyCandidate
 	checks  []*check
 	state   db.PGPState
@@ -67,6 +69,7 @@ func newPGPState(ctx context.Context, p *PGP, h gomail.Header, from string) *pgp
 			}
 		}
 	}
+	s.known = len(s.signers)
 	s.autocrypt(h, from)
 	return s
 }
@@ -137,6 +140,9 @@ func (s *pgpState) decrypt(ct []byte, what string) ([]byte, bool) {
 			s.state = db.PGPPending
 		}
 		return nil, false
+	case errors.Is(err, pgp.ErrTooLarge):
+		s.fail(fmt.Sprintf("%s is encrypted and decrypts to more than %s; it was not decrypted. The raw message is kept.", what, db.FormatBytes(pgp.MaxPlaintext)))
+		return nil, false
 	case errors.Is(err, pgp.ErrNotForUs):
 		s.fail(fmt.Sprintf("%s is encrypted to a key other than the team key and cannot be decrypted. The raw message is kept.", what))
 		return nil, false
@@ -193,6 +199,11 @@ func (s *pgpState) finish(in *db.InboundMail) {
 		for _, c := range s.checks {
 			if k := pgp.SignerOf(c.run, s.signers); k != nil {
 				p.Signer = k.Fingerprint
+				if !slices.Contains(s.signers[:s.known], k) {
+					// Anyone can sign with a key of their own and attach it:
+					// this proves the mail unchanged, not who sent it.
+					s.notes = append(s.notes, "The signature was checked with a key that came with this mail; it shows the mail is unchanged, not who wrote it, until a triager saves the key for the reporter.")
+				}
 				break
 			}
 		}

@@ -206,6 +206,9 @@ Content-Disposition: attachment; filename="reporter.asc"
 		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed and verified"; got != want {
 			t.Errorf("label = %q, want %q", got, want)
 		}
+		if !strings.Contains(m.PGPNote, "key that came with this mail") {
+			t.Errorf("note = %q, want it to say the key came with the mail", m.PGPNote)
+		}
 		cands, err := d.KeyCandidates(context.Background(), m.ReportID)
 		if err != nil || len(cands) != 1 || cands[0].Fingerprint != p.pub.Fingerprint {
 			t.Fatalf("candidates = %+v, %v", cands, err)
@@ -345,6 +348,18 @@ func TestPGPMailErrors(t *testing.T) {
 		cut := ct[:len(ct)/2]
 		_, res := ingestRaw(t, d, p.pgp(), head("Truncated", "t1", "Content-Type: text/plain")+"\nHi,\n"+cut)
 		check(t, d, res, "end is missing (truncated armor)")
+	})
+	t.Run("ErrTooLarge", func(t *testing.T) {
+		d := mustOpenDB(t)
+		// Compressed zeros: a small mail that would unpack far beyond the limit.
+		ct := g.Run(strings.Repeat("\x00", 1<<20), "--armor", "--compress-algo", "zlib", "--encrypt", "--recipient", "security@example.org")
+		if len(ct) > 64<<10 {
+			t.Fatalf("ciphertext %d bytes: not compressed", len(ct))
+		}
+		defer func(max int64) { pgp.MaxPlaintext = max }(pgp.MaxPlaintext)
+		pgp.MaxPlaintext = 512 << 10
+		_, res := ingestRaw(t, d, p.pgp(), head("Bomb", "z1", "Content-Type: text/plain")+"\n"+ct)
+		check(t, d, res, "decrypts to more than 512 KB")
 	})
 	t.Run("ErrExpiredKeyAttached", func(t *testing.T) {
 		d := mustOpenDB(t)
