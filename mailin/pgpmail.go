@@ -44,10 +44,15 @@ type check struct {
 
 // pgpState gathers, while one mail is walked, what was found about OpenPGP.
 type pgpState struct {
-	p       *PGP
-	signers []*pgp.PublicKey // known keys, then keys the mail carried
-	known   int              // how many of signers were known before the mail
-	offered []db.KeyCandidate
+	p *PGP
+	// The keys known for the sender are looked up only when the mail turns
+	// out to be signed or encrypted, so plain mail costs no query.
+	ctx      context.Context
+	from     string
+	loaded   bool
+	known    []*pgp.PublicKey
+	mailKeys []*pgp.PublicKey // keys the mail carried
+	offered  []db.KeyCandidate
 	checks  []*check
 	state   db.PGPState
 	notes   []string
@@ -57,21 +62,29 @@ func newPGPState(ctx context.Context, p *PGP, h gomail.Header, from string) *pgp
 	if p == nil {
 		return nil
 	}
-	s := &pgpState{p: p}
-	if p.Known != nil && from != "" {
-		known, err := p.Known(ctx, from)
-		if err != nil {
-			s.notes = append(s.notes, "The keys known for the sender could not be read; signatures were checked without them.")
-		}
-		for _, a := range known {
-			if k, err := pgp.ParsePublicKey(a, p.now()); err == nil {
-				s.signers = append(s.signers, k)
+	s := &pgpState{p: p, ctx: ctx, from: from}
+	s.autocrypt(h, from)
+	return s
+}
+
+// signers are the keys a signature is checked against: those known for
+// the sender, then those the mail carried.
+func (s *pgpState) signers() []*pgp.PublicKey {
+	if !s.loaded {
+		s.loaded = true
+		if s.p.Known != nil && s.from != "" {
+			known, err := s.p.Known(s.ctx, s.from)
+			if err != nil {
+				s.notes = append(s.notes, "The keys known for the sender could not be read; signatures were checked without them.")
+			}
+			for _, a := range known {
+				if k, err := pgp.ParsePublicKey(a, s.p.now()); err == nil {
+					s.known = append(s.known, k)
+				}
 			}
 		}
 	}
-	s.known = len(s.signers)
-	s.autocrypt(h, from)
-	return s
+	return append(slices.Clip(s.known), s.mailKeys...)
 }
 
 // autocrypt takes the key of an Autocrypt header whose addr is the sender
@@ -116,13 +129,13 @@ func (s *pgpState) offer(k *pgp.PublicKey, err error, origin string) {
 		}
 	}
 	s.offered = append(s.offered, db.KeyCandidate{Fingerprint: k.Fingerprint, Armored: k.Armored, Origin: origin})
-	s.signers = append(s.signers, k)
+	s.mailKeys = append(s.mailKeys, k)
 }
 
 // signature records one signature check, run now with the keys known so far.
 func (s *pgpState) signature(run func(keys []*pgp.PublicKey) pgp.Signature) {
 	c := &check{run: run}
-	c.result = run(s.signers)
+	c.result = run(s.signers())
 	s.checks = append(s.checks, c)
 }
 
@@ -133,7 +146,7 @@ func (s *pgpState) decrypt(ct []byte, what string) ([]byte, bool) {
 		s.fail(fmt.Sprintf("%s is encrypted, but no team key is set up here, so it cannot be decrypted. The raw message is kept.", what))
 		return nil, false
 	}
-	d, err := s.p.Key.Decrypt(ct, s.signers, s.p.now())
+	d, err := s.p.Key.Decrypt(ct, s.signers(), s.p.now())
 	switch {
 	case errors.Is(err, pgp.ErrLocked):
 		if s.state != db.PGPFailed {
@@ -183,8 +196,8 @@ func (s *pgpState) finish(in *db.InboundMail) {
 	rank := map[pgp.Signature]int{pgp.Unsigned: 0, pgp.Verified: 1, pgp.UnknownKey: 2, pgp.BadSig: 3}
 	worst := pgp.Unsigned
 	for _, c := range s.checks {
-		if c.result == pgp.UnknownKey && len(s.signers) > 0 {
-			c.result = c.run(s.signers)
+		if c.result == pgp.UnknownKey && len(s.mailKeys) > 0 {
+			c.result = c.run(s.signers())
 		}
 		if rank[c.result] > rank[worst] {
 			worst = c.result
@@ -197,9 +210,9 @@ func (s *pgpState) finish(in *db.InboundMail) {
 	}
 	if worst == pgp.Verified {
 		for _, c := range s.checks {
-			if k := pgp.SignerOf(c.run, s.signers); k != nil {
+			if k := pgp.SignerOf(c.run, s.signers()); k != nil {
 				p.Signer = k.Fingerprint
-				if !slices.Contains(s.signers[:s.known], k) {
+				if !slices.Contains(s.known, k) {
 					// Anyone can sign with a key of their own and attach it:
 					// this proves the mail unchanged, not who sent it.
 					s.notes = append(s.notes, "The signature was checked with a key that came with this mail; it shows the mail is unchanged, not who wrote it, until a triager saves the key for the reporter.")
@@ -389,7 +402,7 @@ func (c *collector) inline(text string) string {
 				return out.String()
 			}
 			block := rest[:j+len(endSignature)]
-			signed, st, err := pgp.VerifyCleartext([]byte(block), c.pgp.signers, c.pgp.p.now())
+			signed, st, err := pgp.VerifyCleartext([]byte(block), c.pgp.signers(), c.pgp.p.now())
 			if err != nil {
 				c.pgp.signature(func([]*pgp.PublicKey) pgp.Signature { return pgp.BadSig })
 				out.WriteString(block)
