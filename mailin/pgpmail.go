@@ -53,9 +53,9 @@ type pgpState struct {
 	known    []*pgp.PublicKey
 	mailKeys []*pgp.PublicKey // keys the mail carried
 	offered  []db.KeyCandidate
-	checks  []*check
-	state   db.PGPState
-	notes   []string
+	checks   []*check
+	state    db.PGPState
+	notes    []string
 }
 
 func newPGPState(ctx context.Context, p *PGP, h gomail.Header, from string) *pgpState {
