@@ -46,6 +46,9 @@ func (c *collector) walk(e *message.Entity, readErr error, depth int) (string, b
 	case mt == "multipart/signed" && c.pgp != nil && strings.EqualFold(params["protocol"], "application/pgp-signature") && depth < maxDepth:
 		return c.walkSigned(e, params, depth)
 	case strings.HasPrefix(mt, "multipart/") && depth < maxDepth:
+		if mt == "multipart/encrypted" && c.pgp == nil {
+			c.in.Omitted = append(c.in.Omitted, "This mail is encrypted, but the portal has no team key to decrypt it; its parts are kept as attachments, and the raw message too.")
+		}
 		return c.walkMultipart(e, mt, params, depth)
 	case mt == "message/rfc822" || mt == "message/global":
 		c.keepMessage(e.Body, name)

@@ -445,3 +445,19 @@ func TestPGPMailIMAP(t *testing.T) {
 		t.Errorf("entry = %q %q %q", m.Body, m.PGPState, m.PGPSignature)
 	}
 }
+
+// TestEncryptedWithoutTeamKey: a portal without a team key keeps encrypted
+// mail, parts as attachments, and says why it is unreadable.
+func TestEncryptedWithoutTeamKey(t *testing.T) {
+	raw := pgpMIME(head("Encrypted", "n1", ""), "-----BEGIN PGP MESSAGE-----\n\nhQEMA...\n-----END PGP MESSAGE-----")
+	m, err := Parse(strings.NewReader(crlfString(raw)), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Omitted) != 1 || !strings.Contains(m.Omitted[0], "no team key") {
+		t.Errorf("omitted = %q", m.Omitted)
+	}
+	if got, want := len(m.Files), 2; got != want {
+		t.Errorf("kept %d parts, want %d", got, want)
+	}
+}

@@ -70,17 +70,28 @@ func (k *teamKeyControl) wake() {
 	}
 }
 
+// pendingSweep is how often the pending pass also runs on its own while the
+// key is unlocked: it catches mail that intake parsed while the key was
+// still locked but committed after the unlock's pass.
+const pendingSweep = 5 * time.Minute
+
 // run is the worker that decrypts pending mail each time it is woken (and
 // once at start when serve starts unlocked).
 func (k *teamKeyControl) run(ctx context.Context) {
 	if k.key.Unlocked() {
 		k.wake()
 	}
+	tick := time.NewTicker(pendingSweep)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-k.kick:
+		case <-tick.C:
+			if !k.key.Unlocked() {
+				continue
+			}
 		}
 		n, err := mailin.DecryptPending(ctx, k.d, k.pgp, mailin.DefaultLimits, k.log)
 		if k.passed != nil {
