@@ -6,6 +6,7 @@ import (
 	"html"
 	"io"
 	"mime"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -60,7 +61,7 @@ func (c *Composer) Compose(m *db.Mail, atts []*db.MailAttachment) ([]byte, error
 	}
 	if reply != "" {
 		h.SetMsgIDList("In-Reply-To", []string{reply})
-		if len(refs) == 0 || refs[len(refs)-1] != reply {
+		if !slices.Contains(refs, reply) {
 			refs = append(refs, reply)
 		}
 		h.SetMsgIDList("References", refs)
