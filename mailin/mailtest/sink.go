@@ -41,8 +41,9 @@ type Sink struct {
 	mu       sync.Mutex
 	msgs     []*Message
 	replies  []error // answers to the next DATA commands, in order; nil accepts
-	user     string
-	password string
+	user      string
+	password  string
+	onlyLogin bool
 	srv      *smtp.Server
 }
 
@@ -62,12 +63,18 @@ func WithTLS(cfg *tls.Config) Option {
 	return func(s *Sink, srv *smtp.Server) { srv.TLSConfig = cfg }
 }
 
+// OnlyLogin offers AUTH LOGIN only, as some older servers do.
+func OnlyLogin() Option {
+	return func(s *Sink, srv *smtp.Server) { s.onlyLogin = true }
+}
+
 // NewSink starts a sink on 127.0.0.1:0 and stops it when the test ends.
 func NewSink(tb testing.TB, opts ...Option) *Sink {
 	tb.Helper()
 	s := &Sink{}
 	srv := smtp.NewServer(s)
 	srv.Domain = "sink.test"
+	srv.ErrorLog = quiet{}
 	for _, o := range opts {
 		o(s, srv)
 	}
@@ -79,6 +86,17 @@ func NewSink(tb testing.TB, opts ...Option) *Sink {
 	go srv.Serve(ln)
 	tb.Cleanup(func() { srv.Close() })
 	return s
+}
+
+// Serve runs another server for the same sink on ln (a TLS listener for
+// implicit TLS) and stops it when the test ends.
+func Serve(tb testing.TB, s *Sink, ln net.Listener) *smtp.Server {
+	srv := smtp.NewServer(s)
+	srv.Domain = "sink.test"
+	srv.ErrorLog = quiet{}
+	go srv.Serve(ln)
+	tb.Cleanup(func() { srv.Close() })
+	return srv
 }
 
 // Reply scripts the answers to the next DATA commands: nil accepts, an
@@ -113,6 +131,9 @@ type session struct {
 func (ss *session) AuthMechanisms() []string {
 	if ss.sink.user == "" {
 		return nil
+	}
+	if ss.sink.onlyLogin {
+		return []string{sasl.Login}
 	}
 	return []string{sasl.Plain, sasl.Login}
 }
@@ -203,3 +224,9 @@ func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
 	}
 	return nil, true, errors.New("mailtest: unexpected LOGIN step")
 }
+
+// quiet drops the server's log of connections the client closed.
+type quiet struct{}
+
+func (quiet) Printf(string, ...interface{}) {}
+func (quiet) Println(...interface{})        {}
