@@ -38,13 +38,13 @@ func (m *Message) Parse(tb testing.TB) *mail.Message {
 type Sink struct {
 	Addr string
 
-	mu       sync.Mutex
-	msgs     []*Message
-	replies  []error // answers to the next DATA commands, in order; nil accepts
+	mu        sync.Mutex
+	msgs      []*Message
+	replies   []error // answers to the next DATA commands, in order; nil accepts
 	user      string
 	password  string
 	onlyLogin bool
-	srv      *smtp.Server
+	srv       *smtp.Server
 }
 
 // Option configures a sink.
