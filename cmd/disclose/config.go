@@ -24,7 +24,7 @@ func envName(flagName string) string {
 
 // secretFlags may also be read from a file named by --NAME-file or
 // DISCLOSE_NAME_FILE, so that secrets stay out of the process list.
-var secretFlags = map[string]bool{}
+var secretFlags = map[string]bool{"smtp-password": true}
 
 // parseFlags parses args, then fills every flag not given on the command line
 // from its environment variable, then reads secret files. An invalid value
@@ -91,6 +91,7 @@ type serveConfig struct {
 	StatusRate       float64
 	StatusBurst      int
 	ShutdownTimeout  time.Duration
+	mail             mailConfig
 	baseURL          *url.URL
 	baseURLDefaulted bool
 }
@@ -117,6 +118,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.StatusRate, "status-rate", 20, "receipt-code lookups per minute per client (0: no limit)")
 	fs.IntVar(&c.StatusBurst, "status-burst", 10, "receipt-code lookups a client may make at once")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
+	c.mail.flags(fs)
 }
 
 // validate checks settings across fields and says which one is wrong.
@@ -163,7 +165,7 @@ func (c *serveConfig) validate() error {
 	case c.ShutdownTimeout <= 0:
 		return errors.New("DISCLOSE_SHUTDOWN_TIMEOUT (--shutdown-timeout): must be positive, like 15s")
 	}
-	return nil
+	return c.mail.validate(c.SecurityEmail)
 }
 
 func (c *serveConfig) validateCore() error {

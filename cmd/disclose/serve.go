@@ -39,6 +39,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		// The listener knows the real port (the address may say :0).
 		cfg.baseURL = &url.URL{Scheme: "http", Host: displayHost(ln.Addr().(*net.TCPAddr))}
 	}
+	out, err := startOutbound(ctx, &cfg, d, log)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("mail: %w", err)
+	}
+	defer out.stop()
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL:            cfg.baseURL,
 		SecurityEmail:      cfg.SecurityEmail,

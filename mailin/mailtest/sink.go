@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -44,6 +45,7 @@ type Sink struct {
 	user      string
 	password  string
 	onlyLogin bool
+	arrived   chan struct{} // one token per accepted message
 	srv       *smtp.Server
 }
 
@@ -71,7 +73,7 @@ func OnlyLogin() Option {
 // NewSink starts a sink on 127.0.0.1:0 and stops it when the test ends.
 func NewSink(tb testing.TB, opts ...Option) *Sink {
 	tb.Helper()
-	s := &Sink{}
+	s := &Sink{arrived: make(chan struct{}, 1000)}
 	srv := smtp.NewServer(s)
 	srv.Domain = "sink.test"
 	srv.ErrorLog = quiet{}
@@ -112,6 +114,23 @@ func (s *Sink) Messages() []*Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]*Message(nil), s.msgs...)
+}
+
+// Wait returns once n messages arrived in all, failing the test after
+// timeout; it is for mail sent by a worker running on its own.
+func (s *Sink) Wait(tb testing.TB, n int, timeout time.Duration) []*Message {
+	tb.Helper()
+	deadline := time.After(timeout)
+	for {
+		if msgs := s.Messages(); len(msgs) >= n {
+			return msgs
+		}
+		select {
+		case <-s.arrived:
+		case <-deadline:
+			tb.Fatalf("mailtest: %d messages after %v, want %d", len(s.Messages()), timeout, n)
+		}
+	}
 }
 
 // Temporary and Permanent are refusals to script with Reply.
@@ -186,6 +205,10 @@ func (ss *session) Data(r io.Reader) error {
 	m := ss.msg
 	m.Data = data
 	s.msgs = append(s.msgs, &m)
+	select {
+	case s.arrived <- struct{}{}:
+	default:
+	}
 	return nil
 }
 
