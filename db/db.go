@@ -29,6 +29,8 @@ type DB struct {
 	Now func() time.Time
 	// Notifier composes the mail that actions cause; nil sends none.
 	Notifier Notifier
+	// Auth holds the session, lockout and password settings.
+	Auth AuthPolicy
 
 	write *sql.DB
 	read  *sql.DB
@@ -41,7 +43,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("db: create data dir: %w", err)
 		}
 	}
-	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }}
+	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }, Auth: DefaultAuthPolicy}
 	var err error
 	if db.write, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)

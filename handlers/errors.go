@@ -21,6 +21,7 @@ var codeStatus = map[string]int{
 // statusText is what people read for HTTP-level refusals.
 var statusText = map[int][2]string{
 	http.StatusBadRequest:            {"Bad request", "The request could not be understood."},
+	http.StatusUnauthorized:          {"Please sign in", "Your session has ended. Sign in again, then repeat what you were doing."},
 	http.StatusForbidden:             {"This form has expired", "For your security, forms must be sent from this site with cookies enabled. Go back, reload the page and send it again: what you typed is kept by your browser's back button in most cases."},
 	http.StatusNotFound:              {"Page not found", "There is nothing at this address."},
 	http.StatusMethodNotAllowed:      {"Not allowed", "This address does not accept that kind of request."},
@@ -38,6 +39,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	status, msg := http.StatusInternalServerError, ""
 	var he *echo.HTTPError
+	if err == errForbiddenRole {
+		s.render(c, http.StatusForbidden, views.ErrorView(views.ErrorPage{Page: s.page(c, "Not allowed"), Status: http.StatusForbidden,
+			Message: "Your role does not give access to this page. Ask an admin if you need it."}))
+		return
+	}
 	if errors.As(err, &he) {
 		status = he.Code
 		if m, ok := he.Message.(string); ok && status == http.StatusBadRequest {

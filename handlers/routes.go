@@ -30,6 +30,8 @@ func (s *Server) routes() *echo.Echo {
 	e.POST("/status/forget", s.statusForget)
 	e.GET("/status/attachments/:id", s.statusAttachment)
 
+	s.authRoutes(e)
+
 	e.GET("/.well-known/security.txt", s.securityTxt)
 	e.GET("/security.txt", s.securityTxt)
 	e.GET("/healthz", s.healthz)

@@ -33,6 +33,8 @@ type environment struct {
 
 var commands = []command{
 	{"serve", "run the portal: web pages, dashboard and mail workers", runServe},
+	{"user", "manage staff accounts: add, list, disable, reset", runUser},
+	{"audit", "check the audit log's hash chain: audit verify", runAudit},
 	{"version", "print the version", runVersion},
 }
 

@@ -17,10 +17,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	var cfg serveConfig
 	fs := newFlagSet(env, "serve", "Run the portal: the public pages, the staff dashboard and the mail workers.\nWith no settings it serves http://127.0.0.1:8080 with its database under ./data.")
 	cfg.flags(fs)
+	var auth authConfig
+	auth.flags(fs)
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
 	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if err := auth.validate(); err != nil {
 		return err
 	}
 	log := cfg.logger(env.stderr)
@@ -30,6 +35,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("open database in %s: %w", cfg.Data, err)
 	}
 	defer d.Close()
+	auth.apply(d)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -72,6 +78,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	local := "http://" + ln.Addr().String() + "/"
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL.String(), "data", cfg.Data)
 	fmt.Fprintf(env.stdout, "disclose is listening on %s\nOpen %s in your browser. Data: %s\n", local, cfg.baseURL.String()+"/", cfg.Data)
+	if err := printFirstAdminLink(ctx, env.stdout, d, cfg.baseURL.String()); err != nil {
+		log.Error("first admin link", "error", err)
+	}
 	if env.ready != nil {
 		env.ready(local)
 	}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/disclose/disclose/db"
+)
+
+// authConfig is the staff sign-in settings of serve.
+type authConfig struct {
+	SessionIdle     time.Duration
+	SessionLifetime time.Duration
+	LockoutAfter    int
+	LockoutClient   int
+	LockoutDuration time.Duration
+}
+
+func (a *authConfig) flags(fs *flag.FlagSet) {
+	d := db.DefaultAuthPolicy
+	fs.DurationVar(&a.SessionIdle, "session-idle", d.SessionIdle, "a staff session unused this long ends")
+	fs.DurationVar(&a.SessionLifetime, "session-lifetime", d.SessionLifetime, "a staff session ends this long after sign-in, however active")
+	fs.IntVar(&a.LockoutAfter, "lockout-after", d.MaxAccountFailures, "failed sign-ins of one account (within the lockout duration) that lock it")
+	fs.IntVar(&a.LockoutClient, "lockout-client-after", d.MaxClientFailures, "failed sign-ins from one client address that lock that address")
+	fs.DurationVar(&a.LockoutDuration, "lockout-duration", d.Lockout, "how long a lock lasts; also the window in which failures count")
+}
+
+func (a *authConfig) validate() error {
+	switch {
+	case a.SessionIdle < time.Minute:
+		return errors.New("DISCLOSE_SESSION_IDLE (--session-idle): must be at least 1m")
+	case a.SessionLifetime < a.SessionIdle:
+		return errors.New("DISCLOSE_SESSION_LIFETIME (--session-lifetime): must be at least the idle timeout (--session-idle)")
+	case a.LockoutAfter < 1 || a.LockoutClient < 1:
+		return errors.New("DISCLOSE_LOCKOUT_AFTER / DISCLOSE_LOCKOUT_CLIENT_AFTER: must be 1 or more")
+	case a.LockoutDuration < time.Second:
+		return errors.New("DISCLOSE_LOCKOUT_DURATION (--lockout-duration): must be at least 1s")
+	}
+	return nil
+}
+
+func (a *authConfig) apply(d *db.DB) {
+	d.Auth.SessionIdle, d.Auth.SessionLifetime = a.SessionIdle, a.SessionLifetime
+	d.Auth.MaxAccountFailures, d.Auth.MaxClientFailures = a.LockoutAfter, a.LockoutClient
+	d.Auth.Lockout, d.Auth.FailureWindow = a.LockoutDuration, a.LockoutDuration
+}
+
+// printFirstAdminLink prints the one-time link that creates the first admin
+// when the portal has no account yet. It goes to the console only, never to
+// the log.
+func printFirstAdminLink(ctx context.Context, w io.Writer, d *db.DB, baseURL string) error {
+	token, err := d.FirstAdminToken(ctx)
+	if err != nil || token == "" {
+		return err
+	}
+	fmt.Fprintf(w, "\nNo staff account exists yet. Create the first admin with this one-time link (valid for %s):\n\n  %s/setup/%s\n\n",
+		d.Auth.SetupLinkLifetime, baseURL, token)
+	return nil
+}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/disclose/disclose/db"
+)
+
+// toolConfig is what the operator commands that open the database share:
+// the core settings and the base URL links are made with.
+type toolConfig struct {
+	serveConfig
+}
+
+func (c *toolConfig) flags(fs *flag.FlagSet) {
+	c.coreFlags(fs)
+	fs.StringVar(&c.BaseURL, "base-url", "http://127.0.0.1:8080", "public URL of the portal, used in the links printed")
+}
+
+func (c *toolConfig) validate() error {
+	if err := c.validateCore(); err != nil {
+		return err
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("DISCLOSE_BASE_URL (--base-url): %q must be an absolute http:// or https:// URL", c.BaseURL)
+	}
+	c.baseURL = u
+	return nil
+}
+
+func (c *toolConfig) link(token string) string {
+	return strings.TrimRight(c.baseURL.String(), "/") + "/setup/" + token
+}
+
+// openTool parses the flags of an operator command and opens the database.
+func openTool(ctx context.Context, env *environment, fs *flag.FlagSet, cfg *toolConfig, args []string) (*db.DB, error) {
+	cfg.flags(fs)
+	if err := parseFlags(fs, args, env.getenv); err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	d, err := db.Open(ctx, cfg.dbPath())
+	if err != nil {
+		return nil, fmt.Errorf("open database in %s: %w", cfg.Data, err)
+	}
+	return d, nil
+}
+
+// cliActor is who the audit log names for operator commands.
+var cliActor = db.Actor{Name: "cli"}
+
+// stringList is a repeatable flag (--program a --program b).
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func runUser(ctx context.Context, env *environment, args []string) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	switch sub {
+	case "add":
+		return runUserAdd(ctx, env, args)
+	case "list":
+		return runUserList(ctx, env, args)
+	case "disable":
+		return runUserDisable(ctx, env, args)
+	case "reset":
+		return runUserReset(ctx, env, args)
+	}
+	fmt.Fprint(env.stderr, `Usage:
+  disclose user add --email E --role admin|triager|viewer [--name N] [--program SLUG ...]
+  disclose user list
+  disclose user disable --email E
+  disclose user reset --email E
+Run "disclose user <subcommand> --help" for the flags.
+`)
+	if sub == "" || sub == "help" || sub == "-h" || sub == "--help" {
+		return flag.ErrHelp
+	}
+	return fmt.Errorf("unknown user subcommand %q", sub)
+}
+
+func runUserAdd(ctx context.Context, env *environment, args []string) error {
+	var cfg toolConfig
+	var email, name, role string
+	var programs stringList
+	fs := newFlagSet(env, "user add", "Create a staff account and print a one-time link with which its owner chooses a password.")
+	fs.StringVar(&email, "email", "", "email address of the new user (required)")
+	fs.StringVar(&name, "name", "", "name of the new user")
+	fs.StringVar(&role, "role", "triager", "admin, triager or viewer")
+	fs.Var(&programs, "program", "slug of a program the user works on (repeat for several)")
+	d, err := openTool(ctx, env, fs, &cfg, args)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	in := &db.NewUser{Email: email, Name: name, Role: db.Role(role)}
+	for _, slug := range programs {
+		p, err := d.ProgramBySlug(ctx, slug)
+		if err != nil {
+			return fmt.Errorf("--program %q: no such program", slug)
+		}
+		in.ProgramIDs = append(in.ProgramIDs, p.ID)
+	}
+	u, token, err := d.InviteUser(ctx, in, cliActor)
+	var verr *db.ValidationError
+	if errors.As(err, &verr) {
+		for _, f := range []string{"email", "name", "role"} {
+			if m := verr.Fields[f]; m != "" {
+				return fmt.Errorf("--%s: %s", f, m)
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "Created %s (%s). Send them this one-time link to choose a password (valid for %s):\n\n  %s\n",
+		u.Email, u.Role, d.Auth.InviteLifetime, cfg.link(token))
+	return nil
+}
+
+func runUserList(ctx context.Context, env *environment, args []string) error {
+	var cfg toolConfig
+	fs := newFlagSet(env, "user list", "List the staff accounts.")
+	d, err := openTool(ctx, env, fs, &cfg, args)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	users, err := d.Users(ctx)
+	if err != nil {
+		return err
+	}
+	ps, err := d.Programs(ctx)
+	if err != nil {
+		return err
+	}
+	slugs := map[int64]string{}
+	for _, p := range ps {
+		slugs[p.ID] = p.Slug
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tSTATUS\t2FA\tLAST LOGIN\tPROGRAMS")
+	for _, u := range users {
+		status := "active"
+		if u.Disabled {
+			status = "disabled"
+		} else if !u.HasPassword {
+			status = "invited"
+		}
+		twofa := "off"
+		if u.TOTPEnabled {
+			twofa = "on"
+		}
+		last := "never"
+		if !u.LastLoginAt.IsZero() {
+			last = u.LastLoginAt.UTC().Format("2006-01-02 15:04")
+		}
+		var progs []string
+		for _, id := range u.ProgramIDs {
+			progs = append(progs, slugs[id])
+		}
+		if u.Role == db.RoleAdmin {
+			progs = []string{"(all)"}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, u.Name, u.Role, status, twofa, last, strings.Join(progs, ","))
+	}
+	return tw.Flush()
+}
+
+func userByEmailFlag(ctx context.Context, d *db.DB, email string) (*db.User, error) {
+	if email == "" {
+		return nil, errors.New("--email is required")
+	}
+	u, err := d.UserByEmail(ctx, email)
+	if db.ErrorCode(err) == db.ENOTFOUND {
+		return nil, fmt.Errorf("--email: no account for %q", email)
+	}
+	return u, err
+}
+
+func runUserDisable(ctx context.Context, env *environment, args []string) error {
+	var cfg toolConfig
+	var email string
+	fs := newFlagSet(env, "user disable", "Disable a staff account: its sessions end and its links stop working.")
+	fs.StringVar(&email, "email", "", "email address of the account (required)")
+	d, err := openTool(ctx, env, fs, &cfg, args)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	u, err := userByEmailFlag(ctx, d, email)
+	if err != nil {
+		return err
+	}
+	if err := d.SetUserDisabled(ctx, u.ID, true, cliActor); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "Disabled %s.\n", u.Email)
+	return nil
+}
+
+func runUserReset(ctx context.Context, env *environment, args []string) error {
+	var cfg toolConfig
+	var email string
+	fs := newFlagSet(env, "user reset", "Print a one-time password reset link for a staff account.")
+	fs.StringVar(&email, "email", "", "email address of the account (required)")
+	d, err := openTool(ctx, env, fs, &cfg, args)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	u, err := userByEmailFlag(ctx, d, email)
+	if err != nil {
+		return err
+	}
+	token, err := d.ResetLink(ctx, u.ID, cliActor)
+	if err != nil {
+		return errors.New(db.ErrorMessage(err))
+	}
+	life := d.Auth.SetupLinkLifetime
+	if !u.HasPassword {
+		life = d.Auth.InviteLifetime // still invited: the link sets the first password
+	}
+	fmt.Fprintf(env.stdout, "Password link for %s (one use, valid for %s):\n\n  %s\n", u.Email, life, cfg.link(token))
+	return nil
+}
+
+func runAudit(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		fmt.Fprint(env.stderr, "Usage:\n  disclose audit verify   check the hash chain of the audit log\n")
+		if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
+			return flag.ErrHelp
+		}
+		return fmt.Errorf("unknown audit subcommand %q", args[0])
+	}
+	var cfg toolConfig
+	fs := newFlagSet(env, "audit verify", "Check the hash chain of the audit log; exit 1 and name the first broken row when it does not hold.")
+	d, err := openTool(ctx, env, fs, &cfg, args[1:])
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	n, err := d.CountAudit(ctx)
+	if err != nil {
+		return err
+	}
+	bad, err := d.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if bad != 0 {
+		return fmt.Errorf("audit log broken: row %d does not match the chain (of %d rows); rows from %d on cannot be trusted", bad, n, bad)
+	}
+	fmt.Fprintf(env.stdout, "OK: %d audit rows, chain intact\n", n)
+	return nil
+}

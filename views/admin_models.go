@@ -1,0 +1,107 @@
+package views
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/disclose/disclose/db"
+)
+
+// Setup is the page of a one-time link: first admin, invited user or reset.
+type Setup struct {
+	Page
+	Token  string
+	Info   *db.TokenInfo
+	Values map[string]string
+	Errors db.FieldErrors
+}
+
+// TwoFactor is the user's own second-factor page.
+type TwoFactor struct {
+	StaffPage
+	Enabled   bool
+	Secret    string // while enrolling
+	URL       string // otpauth URI while enrolling
+	CodesLeft int
+	Codes     []string // recovery codes, shown once right after enabling
+	Error     string
+	Required  bool
+}
+
+// AdminUsers lists staff accounts and holds the invite form.
+type AdminUsers struct {
+	StaffPage
+	Users    []*db.User
+	Programs []*db.Program
+	Values   map[string]string
+	Chosen   []int64
+	Errors   db.FieldErrors
+	// Link is a setup or reset link just made, shown this once.
+	Link     string
+	LinkFor  string
+	LinkKind string
+	Notice   string
+}
+
+// AdminUser is the edit page of one account.
+type AdminUser struct {
+	StaffPage
+	Account  *db.User
+	Programs []*db.Program
+	Errors   db.FieldErrors
+	Notice   string
+	Link     string
+}
+
+// AdminPrograms lists the programs.
+type AdminPrograms struct {
+	StaffPage
+	Programs []*db.Program
+}
+
+// AdminProgram is the create/edit form of a program.
+type AdminProgram struct {
+	StaffPage
+	Program *db.Program
+	Users   []*db.User
+	Members []int64
+	Errors  db.FieldErrors
+	Notice  string
+}
+
+// AdminAudit is one page of the audit log with its filter.
+type AdminAudit struct {
+	StaffPage
+	Entries []*db.AuditEntry
+	Filter  map[string]string
+	NextURL string
+	Error   string
+}
+
+// AdminSettings holds the portal-wide switches.
+type AdminSettings struct {
+	StaffPage
+	Require2FA bool
+	Notice     string
+}
+
+// ProgramNames names the programs of ids, for lists.
+func ProgramNames(ps []*db.Program, ids []int64) string {
+	out := ""
+	for _, p := range ps {
+		if slices.Contains(ids, p.ID) {
+			if out != "" {
+				out += ", "
+			}
+			out += p.Name
+		}
+	}
+	if out == "" {
+		return "—"
+	}
+	return out
+}
+
+func itoa(n int) string              { return strconv.Itoa(n) }
+func i64(n int64) string             { return strconv.FormatInt(n, 10) }
+func has(ids []int64, id int64) bool { return slices.Contains(ids, id) }
