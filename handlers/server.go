@@ -18,6 +18,7 @@ import (
 // Store is what the handlers need from the database.
 type Store interface {
 	AuthStore
+	OutboundStore
 	Ping(ctx context.Context) error
 	Programs(ctx context.Context) ([]*db.Program, error)
 	DefaultProgram(ctx context.Context) (*db.Program, error)
