@@ -38,6 +38,13 @@ type AuditEntry struct {
 	Hash       string
 }
 
+// auditHead is the last row of the chain as a transaction sees it, kept so
+// that a batch of writes reads it once.
+type auditHead struct {
+	id   int64
+	hash string
+}
+
 // auditHash chains a row to its predecessor: any edit of an earlier row, or a
 // row removed from the middle, breaks every hash after it.
 func auditHash(e *AuditEntry) string {
@@ -55,14 +62,15 @@ func auditHash(e *AuditEntry) string {
 func (tx *Tx) audit(ctx context.Context, actor Actor, action, target, detail string) error {
 	e := AuditEntry{At: formatTime(tx.now), ActorID: actor.UserID, Actor: actor.Name,
 		ClientAddr: actor.ClientAddr, Action: action, Target: target, Detail: detail}
-	var lastID int64
-	err := tx.QueryRowContext(ctx, `SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1`).Scan(&lastID, &e.PrevHash)
-	if errors.Is(err, sql.ErrNoRows) {
-		e.PrevHash = strings.Repeat("0", 64)
-	} else if err != nil {
-		return fmt.Errorf("db: read audit head: %w", err)
+	if tx.auditHead == nil {
+		head := &auditHead{hash: strings.Repeat("0", 64)}
+		err := tx.QueryRowContext(ctx, `SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1`).Scan(&head.id, &head.hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("db: read audit head: %w", err)
+		}
+		tx.auditHead = head
 	}
-	e.ID = lastID + 1
+	e.ID, e.PrevHash = tx.auditHead.id+1, tx.auditHead.hash
 	e.Hash = auditHash(&e)
 	var actorID any
 	if actor.UserID != 0 {
@@ -73,6 +81,7 @@ func (tx *Tx) audit(ctx context.Context, actor Actor, action, target, detail str
 		e.ID, e.At, actorID, e.Actor, e.ClientAddr, e.Action, e.Target, e.Detail, e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("db: append audit %s: %w", action, err)
 	}
+	tx.auditHead = &auditHead{id: e.ID, hash: e.Hash}
 	return nil
 }
 

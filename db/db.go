@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the sqlite3 driver (built with -tags sqlite_fts5)
@@ -34,6 +35,10 @@ type DB struct {
 
 	write *sql.DB
 	read  *sql.DB
+
+	jobs       chan writeJob
+	stopped    chan struct{}
+	writerDone chan struct{}
 }
 
 // Open opens (creating if needed) the database file at path and migrates it.
@@ -43,7 +48,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("db: create data dir: %w", err)
 		}
 	}
-	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }, Auth: DefaultAuthPolicy}
+	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }, Auth: DefaultAuthPolicy,
+		jobs: make(chan writeJob), stopped: make(chan struct{}), writerDone: make(chan struct{})}
 	var err error
 	if db.write, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
@@ -64,6 +70,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	db.read.SetMaxOpenConns(8)
 	db.read.SetMaxIdleConns(8)
+	go db.writer()
 	if err := db.ensureDefaultProgram(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -79,6 +86,7 @@ func dsn(path string, readOnly bool) string {
 	v.Set("_journal_mode", "WAL")
 	v.Set("_foreign_keys", "on")
 	v.Set("_synchronous", "NORMAL")
+	v.Set("_stmt_cache_size", "64")
 	if readOnly {
 		v.Set("_query_only", "1")
 	} else {
@@ -87,8 +95,17 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + v.Encode()
 }
 
-// Close closes both pools.
+// Close stops the batch writer (a batch in flight commits first) and closes
+// both pools.
 func (db *DB) Close() error {
+	select {
+	case <-db.stopped:
+	default:
+		close(db.stopped)
+		if db.read != nil { // the writer was started
+			<-db.writerDone
+		}
+	}
 	var err error
 	if db.read != nil {
 		err = db.read.Close()
@@ -114,8 +131,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // it writes shares one timestamp.
 type Tx struct {
 	*sql.Tx
-	db  *DB
-	now time.Time
+	db        *DB
+	now       time.Time
+	auditHead *auditHead // nil until read; reset when a savepoint rolls back
 }
 
 // BeginTx starts a write transaction (BEGIN IMMEDIATE through the DSN).
@@ -148,6 +166,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	sort.Strings(names)
 	for _, name := range names {
 		if err := db.migrateFile(ctx, name); err != nil {
+			if strings.Contains(err.Error(), "no such module: fts5") {
+				return fmt.Errorf("db: migration %s: this binary was built without FTS5; build with -tags sqlite_fts5 (the Makefile does): %w", name, err)
+			}
 			return fmt.Errorf("db: migration %s: %w", name, err)
 		}
 	}

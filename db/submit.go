@@ -3,9 +3,7 @@ package db
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -165,17 +163,14 @@ func (db *DB) CreateReport(ctx context.Context, in *NewReport) (*Receipt, error)
 	if err != nil {
 		return nil, err
 	}
-	tx, err := db.BeginTx(ctx)
+	var rc *Receipt
+	err = db.batched(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		rc, err = tx.createReport(ctx, in, hash)
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer tx.Rollback()
-	rc, err := tx.createReport(ctx, in, hash)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("db: commit report: %w", err)
 	}
 	rc.Code = code
 	return rc, nil
@@ -198,14 +193,6 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 	var submissionKey any
 	if in.SubmissionKey != "" {
 		submissionKey = in.SubmissionKey
-		var ref string
-		err := tx.QueryRowContext(ctx, `SELECT p.prefix || '-' || r.number FROM reports r JOIN programs p ON p.id = r.program_id
-			WHERE r.submission_key = ?`, in.SubmissionKey).Scan(&ref)
-		if err == nil {
-			return nil, &AlreadySubmittedError{Ref: ref}
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("db: check submission key: %w", err)
-		}
 	}
 	var prefix string
 	var number int64
@@ -239,7 +226,16 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 		VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.ProgramID, number, reporterID, string(in.Source), in.Title, in.Asset, in.CWE,
 		in.Description, in.Steps, in.Impact, in.CVSSVector, score, string(severity), in.AlreadyPublic, in.Exploited, receiptHash, submissionKey, now, now)
-	if err != nil {
+	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: reports.submission_key") {
+		// The same form was sent again: say which report it became. The
+		// caller's savepoint undoes the number taken above.
+		var ref string
+		if qerr := tx.QueryRowContext(ctx, `SELECT p.prefix || '-' || r.number FROM reports r JOIN programs p ON p.id = r.program_id
+			WHERE r.submission_key = ?`, in.SubmissionKey).Scan(&ref); qerr != nil {
+			return nil, fmt.Errorf("db: find resubmitted report: %w", qerr)
+		}
+		return nil, &AlreadySubmittedError{Ref: ref}
+	} else if err != nil {
 		return nil, fmt.Errorf("db: insert report: %w", err)
 	}
 	id, err := res.LastInsertId()

@@ -90,7 +90,6 @@ type page struct {
 	Header   http.Header
 }
 
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func (b *browser) do(req *http.Request) page {
 	b.t.Helper()

@@ -55,13 +55,25 @@ func (s *Server) securityTxt(c echo.Context) error {
 		fmt.Fprintf(&b, "Contact: mailto:%s\n", s.cfg.SecurityEmail)
 	}
 	fmt.Fprintf(&b, "Contact: %s\n", s.absURL("/report"))
-	expires := time.Now().UTC().Add(securityTxtLifetime).Truncate(24 * time.Hour)
-	fmt.Fprintf(&b, "Expires: %s\n", expires.Format(time.RFC3339))
+	fmt.Fprintf(&b, "Expires: %s\n", s.securityTxtExpiry(time.Now()).Format(time.RFC3339))
+	if s.cfg.TeamKey != nil {
+		fmt.Fprintf(&b, "Encryption: %s\n", s.absURL(keyPath))
+	}
 	fmt.Fprintf(&b, "Policy: %s\n", s.absURL("/policy"))
 	if s.cfg.PreferredLanguages != "" {
 		fmt.Fprintf(&b, "Preferred-Languages: %s\n", s.cfg.PreferredLanguages)
 	}
 	fmt.Fprintf(&b, "Canonical: %s\n", s.absURL("/.well-known/security.txt"))
+	text := b.String()
+	if s.cfg.TeamKey != nil && s.cfg.TeamKey.Unlocked() {
+		// RFC 9116 section 2.3: a cleartext signature by the team key.
+		signed, err := s.signed.sign(s.cfg.TeamKey, text)
+		if err != nil {
+			s.log.Error("sign security.txt", "error", err)
+		} else {
+			text = signed
+		}
+	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
-	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(b.String()))
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(text))
 }

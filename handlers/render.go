@@ -23,5 +23,9 @@ func (s *Server) render(c echo.Context, status int, comp templ.Component) error 
 
 // page fills what every layout needs.
 func (s *Server) page(c echo.Context, title string) views.Page {
-	return views.Page{Title: title, CSRF: csrfToken(c), SecurityEmail: s.cfg.SecurityEmail}
+	p := views.Page{Title: title, CSRF: csrfToken(c), SecurityEmail: s.cfg.SecurityEmail}
+	if s.cfg.TeamKey != nil {
+		p.KeyURL, p.Fingerprint = keyPath, s.cfg.TeamKey.Info().Fingerprint
+	}
+	return p
 }

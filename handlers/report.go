@@ -62,11 +62,12 @@ func (s *Server) submitReport(c echo.Context) error {
 	for _, k := range reportFields {
 		values[k] = r.PostFormValue(k)
 	}
+	asked := values["program"]
 	f, err := s.newForm(c, values)
 	if err != nil {
 		return err
 	}
-	if f.Program.Slug != values["program"] && values["program"] != "" {
+	if asked != "" && f.Program.Slug != asked {
 		f.Errors["program"] = "Choose a program from the list."
 	}
 	var fileHeaders []*multipart.FileHeader

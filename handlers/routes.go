@@ -35,6 +35,9 @@ func (s *Server) routes() *echo.Echo {
 
 	e.GET("/.well-known/security.txt", s.securityTxt)
 	e.GET("/security.txt", s.securityTxt)
+	e.GET(keyPath, s.publicKey)
+	e.GET("/.well-known/openpgpkey/policy", s.wkdPolicy)
+	e.GET("/.well-known/openpgpkey/hu/:hash", s.wkdKey)
 	e.GET("/healthz", s.healthz)
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound) })

@@ -48,6 +48,8 @@ type Config struct {
 	MaxBody            int64 // bytes per request body
 	SubmitRate         RateLimit
 	StatusRate         RateLimit
+	// TeamKey is the team's OpenPGP key; nil when the portal has none.
+	TeamKey TeamKey
 }
 
 // Server is the web side of the portal.
@@ -57,6 +59,7 @@ type Server struct {
 	log       *slog.Logger
 	statusKey []byte
 	echo      *echo.Echo
+	signed    signedCache
 }
 
 // New builds the server and its route table.

@@ -259,7 +259,7 @@ func ReportFormView(f *ReportForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if len(f.Programs) > 1 {
+			if len(f.Programs) > 1 || f.Errors["program"] != "" {
 				var templ_7745c5c3_Var13 = []any{fieldClass(f.Errors, "program")}
 				templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var13...)
 				if templ_7745c5c3_Err != nil {

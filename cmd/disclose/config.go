@@ -92,6 +92,7 @@ type serveConfig struct {
 	StatusBurst      int
 	ShutdownTimeout  time.Duration
 	mail             mailConfig
+	KeyPassphrase    string
 	baseURL          *url.URL
 	baseURLDefaulted bool
 }
@@ -119,6 +120,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.StatusBurst, "status-burst", 10, "receipt-code lookups a client may make at once")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
 	c.mail.flags(fs)
+	fs.StringVar(&c.KeyPassphrase, "key-passphrase", "", "passphrase that unlocks the team key at start (use DISCLOSE_KEY_PASSPHRASE_FILE; without it the key stays locked)")
 }
 
 // validate checks settings across fields and says which one is wrong.

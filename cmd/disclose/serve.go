@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"time"
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/handlers"
+	"github.com/disclose/disclose/mailin/pgp"
 )
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -37,6 +40,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	defer d.Close()
 	auth.apply(d)
 
+	key, err := loadTeamKey(&cfg, log)
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("DISCLOSE_ADDR (--addr): cannot listen on %s: %w", cfg.Addr, err)
@@ -59,6 +67,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		MaxBody:            cfg.MaxBody,
 		SubmitRate:         handlers.RateLimit{PerMinute: cfg.SubmitRate, Burst: cfg.SubmitBurst},
 		StatusRate:         handlers.RateLimit{PerMinute: cfg.StatusRate, Burst: cfg.StatusBurst},
+		TeamKey:            key,
 	}, d, log)
 	if err != nil {
 		ln.Close()
@@ -98,6 +107,38 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// loadTeamKey reads the team key if there is one and unlocks it when a
+// passphrase was given. A wrong passphrase stops the start: running with a
+// key the operator believes unlocked would be worse.
+func loadTeamKey(cfg *serveConfig, log *slog.Logger) (handlers.TeamKey, error) {
+	k, err := pgp.LoadTeamKey(filepath.Join(cfg.Data, pgp.KeyFile))
+	if err != nil {
+		return nil, err
+	} else if k == nil {
+		if cfg.KeyPassphrase != "" {
+			return nil, errors.New("DISCLOSE_KEY_PASSPHRASE_FILE is set but there is no team key; run disclose key generate")
+		}
+		log.Info("no team OpenPGP key: security.txt is unsigned and reports cannot be encrypted to the team; run disclose key generate")
+		return nil, nil
+	}
+	if cfg.KeyPassphrase != "" {
+		if err := k.Unlock([]byte(cfg.KeyPassphrase)); err != nil {
+			return nil, fmt.Errorf("DISCLOSE_KEY_PASSPHRASE_FILE: %w", err)
+		}
+		cfg.KeyPassphrase = ""
+	}
+	info := k.Info()
+	now := time.Now()
+	switch {
+	case !info.Expires.IsZero() && info.Expires.Before(now):
+		log.Error("the team OpenPGP key has expired: reporters cannot encrypt to it; generate or import a new one", "fingerprint", info.Fingerprint, "expired", info.Expires)
+	case info.ExpiresWithin(now, 30*24*time.Hour):
+		log.Warn("the team OpenPGP key expires within 30 days; extend it or import a new one", "fingerprint", info.Fingerprint, "expires", info.Expires)
+	}
+	log.Info("team OpenPGP key loaded", "fingerprint", info.Fingerprint, "unlocked", k.Unlocked())
+	return k, nil
 }
 
 // displayHost is a host:port people can open: the wildcard address becomes

@@ -16,6 +16,8 @@ type PublicKey struct {
 	Armored     string // the public part only, re-armored
 	Fingerprint string // upper-case hex
 	UserIDs     []string
+
+	key *crypto.Key
 }
 
 // ErrBadKey is the kind of every error ParsePublicKey returns; its message is
@@ -62,5 +64,5 @@ func ParsePublicKey(armored string, now time.Time) (*PublicKey, error) {
 	for _, id := range key.GetEntity().Identities {
 		ids = append(ids, id.Name)
 	}
-	return &PublicKey{Armored: pub, Fingerprint: strings.ToUpper(key.GetFingerprint()), UserIDs: ids}, nil
+	return &PublicKey{Armored: pub, Fingerprint: strings.ToUpper(key.GetFingerprint()), UserIDs: ids, key: key}, nil
 }

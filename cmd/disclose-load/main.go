@@ -1,0 +1,184 @@
+// Command disclose-load is the documented load run: it drives a running
+// `disclose serve` with report submissions for a fixed time and prints the
+// accepted submissions per second, beside the bare single-row insert rate of
+// SQLite measured in the same run with the same pragmas.
+//
+//	disclose serve --submit-rate 0 --data /tmp/load &   # rate limits off for the run
+//	go run -tags sqlite_fts5 ./cmd/disclose-load -url http://127.0.0.1:8080 -duration 10s
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+func main() {
+	base := flag.String("url", "http://127.0.0.1:8080", "base URL of a running portal (loopback only)")
+	duration := flag.Duration("duration", 10*time.Second, "how long to send submissions")
+	workers := flag.Int("concurrency", 32, "submissions in flight at once")
+	bare := flag.Duration("bare", 5*time.Second, "how long to measure the bare SQLite insert rate (0: skip)")
+	flag.Parse()
+	if err := run(*base, *duration, *workers, *bare); err != nil {
+		fmt.Fprintln(os.Stderr, "disclose-load:", err)
+		os.Exit(1)
+	}
+}
+
+var (
+	csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	codeRE = regexp.MustCompile(`data-testid="code">`)
+)
+
+func run(base string, duration time.Duration, workers int, bare time.Duration) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+	if h := u.Hostname(); h != "127.0.0.1" && h != "localhost" && h != "::1" {
+		return fmt.Errorf("refusing to load %s: loopback addresses only", h)
+	}
+	jar, _ := cookiejar.New(nil)
+	tr := &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}
+	client := &http.Client{Jar: jar, Transport: tr, Timeout: 30 * time.Second}
+	resp, err := client.Get(base + "/report")
+	if err != nil {
+		return err
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfRE.FindSubmatch(page)
+	if m == nil {
+		return errors.New("no CSRF token on /report")
+	}
+	token := string(m[1])
+
+	fmt.Printf("load: %d workers for %s against %s\n", workers, duration, base)
+	var accepted, refused atomic.Int64
+	var mu sync.Mutex
+	var latencies []time.Duration
+	ctx, cancel := context.WithTimeout(context.Background(), duration)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var local []time.Duration
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				ok, err := submit(client, base, token)
+				if err != nil && ctx.Err() != nil {
+					break
+				}
+				if ok {
+					accepted.Add(1)
+					local = append(local, time.Since(t0))
+				} else {
+					refused.Add(1)
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	rate := float64(accepted.Load()) / elapsed.Seconds()
+	fmt.Printf("accepted: %d in %.1fs = %.0f submissions/s (refused or failed: %d)\n", accepted.Load(), elapsed.Seconds(), rate, refused.Load())
+	if n := len(latencies); n > 0 {
+		fmt.Printf("latency: p50 %s  p99 %s\n", latencies[n/2].Round(time.Microsecond), latencies[n*99/100].Round(time.Microsecond))
+	}
+	if bare > 0 {
+		bareRate, err := bareInserts(bare)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("bare SQLite single-row inserts (one transaction each, same pragmas): %.0f rows/s\n", bareRate)
+		fmt.Printf("ratio bare/accepted: %.2fx\n", bareRate/rate)
+	}
+	return nil
+}
+
+var fields = url.Values{
+	"title":       {"Stored XSS in the profile name"},
+	"description": {"The display name is rendered into the profile page without escaping, so <script> runs for every visitor."},
+	"steps":       {"1. Set the display name to <script>alert(1)</script>\n2. Open the profile page."},
+	"impact":      {"Session theft of any user who views the profile."},
+	"cwe":         {"CWE-79"},
+	"cvss":        {"CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:L/I:L/A:N"},
+	"credit":      {"anonymous"},
+}
+
+func submit(client *http.Client, base, token string) (bool, error) {
+	form := url.Values{}
+	for k, v := range fields {
+		form[k] = v
+	}
+	key := make([]byte, 16)
+	rand.Read(key)
+	form.Set("csrf", token)
+	form.Set("key", hex.EncodeToString(key))
+	resp, err := client.Post(base+"/report", "application/x-www-form-urlencoded", bytes.NewBufferString(form.Encode()))
+	if err != nil {
+		return false, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK && codeRE.Match(body), nil
+}
+
+// bareInserts measures SQLite alone: one row of report size per transaction,
+// one after another, through the same driver and pragmas the portal uses.
+func bareInserts(d time.Duration) (float64, error) {
+	dir, err := os.MkdirTemp("", "disclose-bare")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	dsn := "file:" + filepath.Join(dir, "bare.db") + "?_busy_timeout=10000&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, title TEXT, description TEXT, steps TEXT, impact TEXT, created_at TEXT)`); err != nil {
+		return 0, err
+	}
+	stmt, err := db.Prepare(`INSERT INTO t (title, description, steps, impact, created_at) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	n := 0
+	start := time.Now()
+	for time.Since(start) < d {
+		if _, err := stmt.Exec(fields.Get("title"), fields.Get("description"), fields.Get("steps"), fields.Get("impact"), time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}

@@ -1,0 +1,51 @@
+package handlers_test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/disclose/disclose/handlers"
+)
+
+// BenchmarkSubmit measures the whole handler path of a submission without
+// attachments: CSRF check, form parsing, validation, the insert transaction
+// and the receipt page.
+func BenchmarkSubmit(b *testing.B) {
+	cfg := plainConfig()
+	cfg.SubmitRate = handlers.RateLimit{}
+	p := newPortal(b, cfg)
+	csrf, _ := p.formToken()
+	cookie := ""
+	u, _ := url.Parse(p.srv.URL)
+	for _, c := range p.client.Jar.Cookies(u) {
+		cookie = c.Name + "=" + c.Value
+	}
+	handler := p.srv.Config.Handler
+	b.ReportAllocs()
+	b.SetParallelism(16) // many researchers at once, as in the load run
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		key := make([]byte, 16)
+		fields := url.Values{}
+		for k, v := range validFields(csrf, "") {
+			fields.Set(k, v)
+		}
+		for pb.Next() {
+			rand.Read(key)
+			fields.Set("key", hex.EncodeToString(key))
+			req := httptest.NewRequest(http.MethodPost, "/report", strings.NewReader(fields.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Cookie", cookie)
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("status %d", rec.Code)
+			}
+		}
+	})
+}

@@ -1,0 +1,204 @@
+package pgp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ProtonMail/gopenpgp/v2/constants"
+	pgpcrypto "github.com/ProtonMail/gopenpgp/v2/crypto"
+)
+
+// Signature is what a timeline entry says about a message's signature.
+type Signature string
+
+// Signature outcomes, as the timeline shows them.
+const (
+	Unsigned   Signature = "unsigned"
+	Verified   Signature = "verified"    // signed, and the signer's key is known and the signature good
+	UnknownKey Signature = "unknown_key" // signed by a key we do not have
+	BadSig     Signature = "bad"         // the signature does not match
+)
+
+// Errors of decryption, each with a message fit for the timeline.
+var (
+	ErrNotForUs = errors.New("pgp: the message is not encrypted to the team key")
+	ErrCorrupt  = errors.New("pgp: the encrypted message is damaged or truncated")
+)
+
+// Decrypted is a decrypted message with its signature outcome.
+type Decrypted struct {
+	Data      []byte
+	Signature Signature
+}
+
+// isArmored tells armored input from binary packets.
+func isArmored(b []byte) bool {
+	return bytes.Contains(b[:min(len(b), 1024)], []byte("-----BEGIN PGP "))
+}
+
+func pgpMessage(b []byte) (*pgpcrypto.PGPMessage, error) {
+	if isArmored(b) {
+		m, err := pgpcrypto.NewPGPMessageFromArmored(string(b))
+		if err != nil {
+			return nil, ErrCorrupt
+		}
+		return m, nil
+	}
+	return pgpcrypto.NewPGPMessage(b), nil
+}
+
+// signers builds a key ring of the keys a signature may be checked against.
+func signers(keys []*PublicKey) (*pgpcrypto.KeyRing, error) {
+	ring, err := pgpcrypto.NewKeyRing(nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if k == nil || k.key == nil {
+			continue
+		}
+		if err := ring.AddKey(k.key); err != nil {
+			return nil, fmt.Errorf("pgp: add signer key: %w", err)
+		}
+	}
+	return ring, nil
+}
+
+func sigStatus(err error) (Signature, error) {
+	var sve pgpcrypto.SignatureVerificationError
+	if err == nil {
+		return Verified, nil
+	} else if !errors.As(err, &sve) {
+		return "", err
+	}
+	switch sve.Status {
+	case constants.SIGNATURE_NOT_SIGNED:
+		return Unsigned, nil
+	case constants.SIGNATURE_NO_VERIFIER:
+		return UnknownKey, nil
+	}
+	return BadSig, nil
+}
+
+// Decrypt decrypts a message (armored or binary) sent to the team key and
+// checks its signature against the given keys. It needs the unlocked key.
+func (t *TeamKey) Decrypt(msg []byte, signerKeys []*PublicKey, now time.Time) (*Decrypted, error) {
+	ring, err := t.signer()
+	if err != nil {
+		return nil, err
+	}
+	m, err := pgpMessage(msg)
+	if err != nil {
+		return nil, err
+	}
+	verify, err := signers(signerKeys)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := ring.Decrypt(m, verify, now.Unix())
+	if plain == nil {
+		return nil, classifyDecryptError(err)
+	}
+	status, err := sigStatus(err)
+	if err != nil {
+		return nil, classifyDecryptError(err)
+	}
+	return &Decrypted{Data: plain.GetBinary(), Signature: status}, nil
+}
+
+func classifyDecryptError(err error) error {
+	if err == nil {
+		return ErrCorrupt
+	}
+	s := err.Error()
+	switch {
+	case strings.Contains(s, "incorrect key") || strings.Contains(s, "key not found") || strings.Contains(s, "no valid decryption key"):
+		return ErrNotForUs
+	}
+	return fmt.Errorf("%w (%v)", ErrCorrupt, err)
+}
+
+// VerifyDetached checks a detached signature (multipart/signed) over data.
+func VerifyDetached(data, sig []byte, signerKeys []*PublicKey, now time.Time) (Signature, error) {
+	verify, err := signers(signerKeys)
+	if err != nil {
+		return "", err
+	}
+	var ps *pgpcrypto.PGPSignature
+	if isArmored(sig) {
+		if ps, err = pgpcrypto.NewPGPSignatureFromArmored(string(sig)); err != nil {
+			return BadSig, nil
+		}
+	} else {
+		ps = pgpcrypto.NewPGPSignature(sig)
+	}
+	if len(verify.GetKeys()) == 0 {
+		return UnknownKey, nil
+	}
+	st, err := sigStatus(verify.VerifyDetached(pgpcrypto.NewPlainMessage(data), ps, now.Unix()))
+	if err != nil {
+		return BadSig, nil
+	}
+	return st, nil
+}
+
+// EncryptTo encrypts data to the recipients and to the team key (so the
+// team can read its own sent mail), signed by the team key when it is
+// unlocked. The result is armored.
+func (t *TeamKey) EncryptTo(data []byte, recipients []*PublicKey) (armored string, signed bool, err error) {
+	to, err := signers(recipients)
+	if err != nil {
+		return "", false, err
+	}
+	pub, err := t.locked.ToPublic()
+	if err != nil {
+		return "", false, fmt.Errorf("pgp: public part: %w", err)
+	}
+	if err := to.AddKey(pub); err != nil {
+		return "", false, fmt.Errorf("pgp: add team key: %w", err)
+	}
+	sign, _ := t.signer()
+	m, err := to.Encrypt(pgpcrypto.NewPlainMessage(data), sign)
+	if err != nil {
+		return "", false, fmt.Errorf("pgp: encrypt: %w", err)
+	}
+	a, err := m.GetArmored()
+	if err != nil {
+		return "", false, fmt.Errorf("pgp: armor: %w", err)
+	}
+	return a, sign != nil, nil
+}
+
+// Seal encrypts data to the team key alone, for storage at rest. It needs
+// only the public part, so intake keeps working while the key is locked.
+func (t *TeamKey) Seal(data []byte) ([]byte, error) {
+	pub, err := t.locked.ToPublic()
+	if err != nil {
+		return nil, fmt.Errorf("pgp: public part: %w", err)
+	}
+	ring, err := pgpcrypto.NewKeyRing(pub)
+	if err != nil {
+		return nil, fmt.Errorf("pgp: key ring: %w", err)
+	}
+	m, err := ring.Encrypt(pgpcrypto.NewPlainMessage(data), nil)
+	if err != nil {
+		return nil, fmt.Errorf("pgp: seal: %w", err)
+	}
+	return m.GetBinary(), nil
+}
+
+// Open decrypts what Seal made; it needs the unlocked key.
+func (t *TeamKey) Open(sealed []byte) ([]byte, error) {
+	ring, err := t.signer()
+	if err != nil {
+		return nil, err
+	}
+	plain, err := ring.Decrypt(pgpcrypto.NewPGPMessage(sealed), nil, 0)
+	if err != nil {
+		return nil, classifyDecryptError(err)
+	}
+	return plain.GetBinary(), nil
+}
