@@ -8,6 +8,7 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/mailin"
+	"github.com/disclose/disclose/mailin/pgp"
 )
 
 // outbound runs the mail gateway's sending side: the notifier that queues
@@ -20,9 +21,15 @@ type outbound struct {
 
 // startOutbound wires the notifier into d and starts the workers. Without an
 // SMTP server the mail worker does not run: mail stays pending in the outbox.
-func startOutbound(ctx context.Context, cfg *serveConfig, d *db.DB, log *slog.Logger) (*outbound, error) {
+// With a team key, mail to reporters whose key is known goes out encrypted.
+func startOutbound(ctx context.Context, cfg *serveConfig, d *db.DB, log *slog.Logger, key *pgp.TeamKey) (*outbound, error) {
 	mc := &cfg.mail
-	notifier := &mailin.Notifier{BaseURL: cfg.baseURL, Domain: messageDomain(cfg.baseURL, mc.from), ReplyAddress: cfg.SecurityEmail}
+	var enc mailin.Encrypter
+	if key != nil {
+		enc = &mailin.PGPMIME{Key: key}
+	}
+	notifier := &mailin.Notifier{BaseURL: cfg.baseURL, Domain: messageDomain(cfg.baseURL, mc.from), ReplyAddress: cfg.SecurityEmail,
+		Encrypting: enc != nil}
 	d.Notifier = notifier
 	retry := mailin.Retry{Base: mc.RetryBase, Max: mc.RetryMax, GiveUp: mc.GiveUp}
 	ctx, cancel := context.WithCancel(ctx)
@@ -52,7 +59,7 @@ func startOutbound(ctx context.Context, cfg *serveConfig, d *db.DB, log *slog.Lo
 			cancel()
 			return nil, err
 		}
-		w := &mailin.Outbox{Store: d, Transport: tr, Composer: &mailin.Composer{From: mc.from, HTML: mc.SMTPHTML},
+		w := &mailin.Outbox{Store: d, Transport: tr, Composer: &mailin.Composer{From: mc.from, HTML: mc.SMTPHTML, Encrypter: enc},
 			EnvelopeFrom: mc.SMTPEnvelope, Retry: retry, Log: log.With("worker", "outbox")}
 		run("outbox", w.Run)
 		log.Info("mail: sending through SMTP", "addr", mc.SMTPAddr, "tls", mc.SMTPTLS, "from", mc.from.Address)

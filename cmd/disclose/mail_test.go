@@ -93,7 +93,7 @@ func TestStartOutbound(t *testing.T) {
 		Reporter: db.Reporter{Email: "alice@example.net"}}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := startOutbound(ctx, cfg, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	out, err := startOutbound(ctx, cfg, d, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

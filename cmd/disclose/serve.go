@@ -53,7 +53,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		// The listener knows the real port (the address may say :0).
 		cfg.baseURL = &url.URL{Scheme: "http", Host: displayHost(ln.Addr().(*net.TCPAddr))}
 	}
-	out, err := startOutbound(ctx, &cfg, d, log)
+	teamKey, _ := key.(*pgp.TeamKey)
+	out, err := startOutbound(ctx, &cfg, d, log, teamKey)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("mail: %w", err)
