@@ -90,7 +90,6 @@ type page struct {
 	Header   http.Header
 }
 
-
 func (b *browser) do(req *http.Request) page {
 	b.t.Helper()
 	resp, err := b.c.Do(req)
