@@ -46,7 +46,7 @@ type Notifier struct {
 	// is known is queued encrypted, with only the reference as subject.
 	Encrypting bool
 	// StaffReportPath is the dashboard path of a report, with %s for its
-	// reference; "/dashboard/reports/%s" when empty.
+	// reference; "/triage/reports/%s" when empty.
 	StaffReportPath string
 	// Team signs the mails ("The security team" when empty).
 	Team string
@@ -178,7 +178,7 @@ func (n *Notifier) Digest(rc *db.Recipient, items []*db.DigestItem) (*db.OutMail
 func (n *Notifier) staffURL(ref string) string {
 	p := n.StaffReportPath
 	if p == "" {
-		p = "/dashboard/reports/%s"
+		p = "/triage/reports/%s"
 	}
 	return n.absURL(fmt.Sprintf(p, url.PathEscape(ref)))
 }

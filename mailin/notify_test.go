@@ -150,7 +150,7 @@ func TestNotifier(t *testing.T) {
 			if strings.Contains(m.Body, "Stored XSS") || strings.Contains(m.Body, "secret details") || strings.Contains(m.Body, "alice") {
 				t.Errorf("staff notice carries content:\n%s", m.Body)
 			}
-			if !strings.Contains(m.Body, "https://portal.example.org/dashboard/reports/SEC-1") || m.UserID == 0 || m.InReplyTo != "" {
+			if !strings.Contains(m.Body, "https://portal.example.org/triage/reports/SEC-1") || m.UserID == 0 || m.InReplyTo != "" {
 				t.Errorf("staff notice %+v", m)
 			}
 		}
@@ -165,7 +165,7 @@ func TestNotifier(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(m.Body, "SEC-1") || !strings.Contains(m.Body, "/dashboard/reports/SEC-2") || !m.AutoSubmitted || m.UserID != 5 {
+		if !strings.Contains(m.Body, "SEC-1") || !strings.Contains(m.Body, "/triage/reports/SEC-2") || !m.AutoSubmitted || m.UserID != 5 {
 			t.Fatalf("digest %+v", m)
 		}
 	})

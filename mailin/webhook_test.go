@@ -85,7 +85,7 @@ func TestWebhooks(t *testing.T) {
 		if err := json.Unmarshal(bodies[0], &ev); err != nil {
 			t.Fatal(err)
 		}
-		if ev.Event != "report.created" || ev.Report["ref"] != "SEC-1" || ev.Report["url"] != "https://portal.example.org/dashboard/reports/SEC-1" {
+		if ev.Event != "report.created" || ev.Report["ref"] != "SEC-1" || ev.Report["url"] != "https://portal.example.org/triage/reports/SEC-1" {
 			t.Fatalf("event %+v", ev)
 		}
 		if strings.Contains(string(bodies[0]), "Stored XSS") || strings.Contains(string(bodies[0]), "alice") {
@@ -167,7 +167,7 @@ func TestWebhooks(t *testing.T) {
 		if err := json.Unmarshal(bodies[0], &msg); err != nil {
 			t.Fatal(err)
 		}
-		want := "New report <https://portal.example.org/dashboard/reports/SEC-1|SEC-1>: XSS &lt;!channel&gt; &amp; more"
+		want := "New report <https://portal.example.org/triage/reports/SEC-1|SEC-1>: XSS &lt;!channel&gt; &amp; more"
 		if msg["text"] != want {
 			t.Fatalf("text = %q, want %q", msg["text"], want)
 		}
