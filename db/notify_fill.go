@@ -14,28 +14,28 @@ const maxReferences = 10
 // daily digest get a digest item here.
 func (tx *Tx) fillEvent(ctx context.Context, ev *Event) error {
 	r := ev.Report
-	if err := tx.QueryRowContext(ctx, `SELECT sealed FROM reports WHERE id = ?`, r.ID).Scan(&ev.Sealed); err != nil {
+	if ev.Kind == EventReportCreated {
+		// A new report has no conversation yet: its acknowledgement starts it.
+		if err := tx.QueryRowContext(ctx, `SELECT sealed FROM reports WHERE id = ?`, r.ID).Scan(&ev.Sealed); err != nil {
+			return fmt.Errorf("db: notify: read report %d: %w", r.ID, err)
+		}
+		return tx.staffToNotify(ctx, ev)
+	}
+	err := tx.QueryRowContext(ctx, `SELECT sealed, COALESCE((SELECT message_id FROM messages WHERE report_id = reports.id
+		AND kind = 'inbound' AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1), '') FROM reports WHERE id = ?`, r.ID).Scan(&ev.Sealed, &ev.InReplyTo)
+	if err != nil {
 		return fmt.Errorf("db: notify: read report %d: %w", r.ID, err)
 	}
-	thread, err := tx.thread(ctx, r.ID)
-	if err != nil {
+	if ev.References, err = tx.thread(ctx, r.ID); err != nil {
 		return err
-	}
-	ev.References = thread
-	err = tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT message_id FROM messages WHERE report_id = ? AND kind = 'inbound'
-		AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1), '')`, r.ID).Scan(&ev.InReplyTo)
-	if err != nil {
-		return fmt.Errorf("db: notify: read reporter's last mail: %w", err)
 	}
 	if ev.MessageID != 0 && ev.Kind == EventReply {
 		if ev.Attachments, err = tx.messageAttachments(ctx, ev.MessageID); err != nil {
 			return err
 		}
 	}
-	if ev.Kind == EventReportCreated || ev.Kind == EventReporterMessage {
-		if err := tx.staffToNotify(ctx, ev); err != nil {
-			return err
-		}
+	if ev.Kind == EventReporterMessage {
+		return tx.staffToNotify(ctx, ev)
 	}
 	return nil
 }

@@ -287,3 +287,34 @@ func TestWebhookQueue(t *testing.T) {
 		t.Fatal("a disabled webhook got deliveries")
 	}
 }
+
+// BenchmarkCreateReportWithMail is BenchmarkCreateReport with the mail
+// notifier on, three program members to tell and a webhook: the cost of
+// composing and queueing an acknowledgement, staff notices and a delivery in
+// the submission's transaction.
+func BenchmarkCreateReportWithMail(b *testing.B) {
+	d, _ := mustOpenMailDB(b)
+	d.Now = func() time.Time { return time.Now().UTC() }
+	ctx := context.Background()
+	p, _ := d.DefaultProgram(ctx)
+	for _, e := range []string{"a@example.org", "b@example.org", "c@example.org"} {
+		if _, err := d.AddStaffForTest(ctx, e, "", db.RoleTriager, p.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: "https://hooks.example.org/x", Format: db.WebhookGeneric, Enabled: true}, db.ActorSystem); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			in := validReport(p.ID)
+			in.Attachments = nil
+			if _, err := d.CreateReport(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

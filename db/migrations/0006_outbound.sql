@@ -9,7 +9,6 @@ ALTER TABLE outbox ADD COLUMN lease_until TEXT;
 ALTER TABLE outbox ADD COLUMN queued_at TEXT;
 ALTER TABLE outbox ADD COLUMN encrypt INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN user_id INTEGER REFERENCES users (id) ON DELETE SET NULL;
-CREATE INDEX outbox_status_created ON outbox (status, created_at);
 
 -- outbox_attachments are the files of a triager's reply that go out with it;
 -- the bytes stay in attachment_data.
