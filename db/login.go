@@ -19,7 +19,10 @@ var ErrCodeWrong = Errorf(EUNAUTHORIZED, "That code is not right. Check your aut
 
 // LockedError refuses a login while an account or client address waits
 // after failed attempts.
-type LockedError struct{ Until time.Time }
+type LockedError struct {
+	Until time.Time
+	Wait  time.Duration // from now (the database clock) until Until
+}
 
 func (e *LockedError) Error() string {
 	return "disclose: login locked until " + e.Until.UTC().Format(time.RFC3339)
@@ -53,6 +56,10 @@ func (db *DB) beginAttempt(ctx context.Context, email, clientAddr string, actor 
 	defer tx.Rollback()
 	now := formatTime(tx.now)
 	window := formatTime(tx.now.Add(-db.Auth.FailureWindow))
+	// Counts outside the window and past their lock mean nothing any more.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE first_at < ? AND (locked_until IS NULL OR locked_until <= ?)`, window, now); err != nil {
+		return fmt.Errorf("db: purge login failures: %w", err)
+	}
 	for _, key := range []string{accountKey(email), clientKey(clientAddr)} {
 		var locked sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT locked_until FROM login_failures WHERE key = ?`, key).Scan(&locked)
@@ -66,7 +73,8 @@ func (db *DB) beginAttempt(ctx context.Context, email, clientAddr string, actor 
 			if err := tx.Commit(); err != nil {
 				return err
 			}
-			return &LockedError{Until: parseTime(locked.String)}
+			until := parseTime(locked.String)
+			return &LockedError{Until: until, Wait: until.Sub(tx.now)}
 		}
 	}
 	for _, key := range []string{accountKey(email), clientKey(clientAddr)} {

@@ -116,6 +116,33 @@ func TestLogin(t *testing.T) {
 	})
 }
 
+func TestLoginClientLockout(t *testing.T) {
+	ctx := context.Background()
+	d := MustOpenDB(t)
+	clk := withClock(d)
+	d.Auth.MaxClientFailures = 4
+	MustCreateUser(t, d, "alice@example.org", db.RoleTriager)
+	// One client tries a different address each time (password spraying):
+	// no account reaches its limit, the client does.
+	var locked *db.LockedError
+	for i := 0; i < d.Auth.MaxClientFailures; i++ {
+		_, err := d.Login(ctx, "user"+string(rune('a'+i))+"@example.org", "guess guess guess", "203.0.113.9")
+		if errors.As(err, &locked) {
+			clk.Advance(locked.Until.Sub(clk.t) + time.Second)
+			_, err = d.Login(ctx, "user"+string(rune('a'+i))+"@example.org", "guess guess guess", "203.0.113.9")
+		}
+		if !errors.Is(err, db.ErrLoginFailed) {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+	}
+	if _, err := d.Login(ctx, "alice@example.org", testPassword, "203.0.113.9"); !errors.As(err, &locked) {
+		t.Fatalf("from the locked client: err=%v, want LockedError", err)
+	}
+	if _, err := d.Login(ctx, "alice@example.org", testPassword, "198.51.100.1"); err != nil {
+		t.Fatalf("the account itself is not locked: %v", err)
+	}
+}
+
 func TestSession(t *testing.T) {
 	ctx := context.Background()
 	t.Run("ErrIdle", func(t *testing.T) {
@@ -242,5 +269,22 @@ func BenchmarkLogin(b *testing.B) {
 				d.Login(ctx, c.email, c.password, "")
 			}
 		})
+	}
+}
+
+// BenchmarkUserBySession is the cost every staff request pays to resolve
+// its cookie (one read transaction: session, user, setting, memberships).
+func BenchmarkUserBySession(b *testing.B) {
+	ctx := context.Background()
+	d := MustOpenDB(b)
+	u := MustCreateUser(b, d, "alice@example.org", db.RoleTriager, 1)
+	token, err := d.CreateSession(ctx, u.ID, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := d.UserBySession(ctx, token); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -95,7 +95,9 @@ func (tx *Tx) createSession(ctx context.Context, userID int64, clientAddr, stage
 		life = tx.db.Auth.PendingLifetime
 	}
 	now := formatTime(tx.now)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, now); err != nil {
+	// Sessions past their lifetime or idle timeout go whenever a new one starts.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR (stage = 'full' AND last_seen_at <= ?)`,
+		now, formatTime(tx.now.Add(-tx.db.Auth.SessionIdle))); err != nil {
 		return "", fmt.Errorf("db: purge sessions: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, stage, client_addr, created_at, last_seen_at, expires_at)

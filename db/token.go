@@ -172,6 +172,10 @@ type Redeem struct {
 // password of an invited user, or resets a password (ending every session
 // of that user). The link cannot be used again.
 func (db *DB) RedeemToken(ctx context.Context, token string, in *Redeem, clientAddr string) (*User, error) {
+	// A cheap look first: an invalid link must not cost a password hash.
+	if _, err := db.TokenInfo(ctx, token); err != nil {
+		return nil, err
+	}
 	errs := ValidatePassword(in.Password, in.Password2)
 	hash := ""
 	if len(errs) == 0 {

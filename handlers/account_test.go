@@ -109,6 +109,27 @@ func TestTOTP(t *testing.T) {
 			t.Fatalf("recovery code used twice: %d, want 401", p.Status)
 		}
 	})
+	t.Run("AdminReset", func(t *testing.T) {
+		env, _, _ := setup(t)
+		env.mustUser(t, "other@example.org", db.RoleAdmin)
+		other := env.browser(t)
+		other.mustLogin("other@example.org")
+		u, _ := env.DB.UserByEmail(context.Background(), "admin@example.org")
+		other.get("/admin/users/" + itoa(u.ID))
+		if p := other.post("/admin/users/"+itoa(u.ID)+"/reset-2fa", nil); p.Status != http.StatusOK {
+			t.Fatalf("reset 2FA: %d", p.Status)
+		}
+		// The password alone signs in again, and the user can enrol anew.
+		b := env.browser(t)
+		if p := b.login("admin@example.org", testPassword); p.Status != http.StatusSeeOther || strings.HasPrefix(p.Location, "/login/code") {
+			t.Fatalf("after reset: %d %q, want a full session", p.Status, p.Location)
+		}
+		enrolTOTP(t, env, b)
+		rows, _ := env.DB.ListAudit(context.Background(), db.AuditFilter{Action: "user.2fa"})
+		if len(rows.Entries) != 3 || rows.Entries[1].Action != "user.2fa_reset" || rows.Entries[1].Actor != "other@example.org" {
+			t.Fatalf("2FA audit rows: %+v", rows.Entries)
+		}
+	})
 	t.Run("ErrPendingExpires", func(t *testing.T) {
 		env, secret, _ := setup(t)
 		b := passwordStep(t, env)

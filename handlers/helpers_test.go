@@ -33,7 +33,11 @@ type testClock struct{ t time.Time }
 func (c *testClock) Now() time.Time          { return c.t }
 func (c *testClock) Advance(d time.Duration) { c.t = c.t.Add(d) }
 
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t *testing.T) *testEnv { return newTestEnvScheme(t, "http") }
+
+// newTestEnvScheme serves plain HTTP on loopback but tells the portal its
+// public URL has the given scheme (https: a TLS-terminating proxy).
+func newTestEnvScheme(t *testing.T, scheme string) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "disclose.db"))
@@ -46,7 +50,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	clk := &testClock{t: time.Now().UTC()}
 	d.Now = clk.Now
 	ts := httptest.NewUnstartedServer(nil)
-	base, _ := url.Parse("http://" + ts.Listener.Addr().String())
+	base, _ := url.Parse(scheme + "://" + ts.Listener.Addr().String())
 	srv, err := handlers.New(ctx, handlers.Config{BaseURL: base, Limits: db.DefaultLimits, MaxBody: 1 << 20}, d,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

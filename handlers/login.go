@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/disclose/disclose/db"
@@ -20,7 +21,7 @@ func (s *Server) pendingCookieName() string {
 
 // setPendingCookie carries a login between password and second factor.
 func (s *Server) setPendingCookie(c echo.Context, token string, maxAge int) {
-	http.SetCookie(c.Response(), &http.Cookie{Name: s.pendingCookieName(), Value: token, Path: "/login",
+	http.SetCookie(c.Response(), &http.Cookie{Name: s.pendingCookieName(), Value: token, Path: "/", // __Host- demands Path=/
 		MaxAge: maxAge, HttpOnly: true, Secure: s.https(), SameSite: http.SameSiteStrictMode})
 }
 
@@ -50,7 +51,7 @@ func (s *Server) login(c echo.Context) error {
 	switch {
 	case errors.As(err, &locked):
 		s.log.Warn("login refused while locked", "client", clientAddr(c))
-		c.Response().Header().Set("Retry-After", fmt.Sprint(int(time.Until(locked.Until).Seconds())+1))
+		c.Response().Header().Set("Retry-After", fmt.Sprint(int(locked.Wait.Seconds())+1))
 		m.Error = lockedMessage(locked)
 		return s.render(c, http.StatusTooManyRequests, views.LoginView(m))
 	case db.ErrorCode(err) == db.EUNAUTHORIZED:
@@ -66,7 +67,7 @@ func (s *Server) login(c echo.Context) error {
 	}
 	if res.PendingToken != "" {
 		s.setPendingCookie(c, res.PendingToken, int(s.pendingLifetime().Seconds()))
-		return c.Redirect(http.StatusSeeOther, "/login/code?next="+urlQueryEscape(next))
+		return c.Redirect(http.StatusSeeOther, "/login/code?next="+url.QueryEscape(next))
 	}
 	s.log.Info("login", "user_id", res.User.ID)
 	s.setSessionCookie(c, res.Token, 0)
@@ -74,9 +75,8 @@ func (s *Server) login(c echo.Context) error {
 }
 
 func lockedMessage(l *db.LockedError) string {
-	wait := time.Until(l.Until).Round(time.Second)
-	if wait < time.Minute {
-		return fmt.Sprintf("Too many failed sign-ins. Wait %d seconds and try again.", int(wait.Seconds())+1)
+	if l.Wait < time.Minute {
+		return fmt.Sprintf("Too many failed sign-ins. Wait %d seconds and try again.", int(l.Wait.Seconds())+1)
 	}
 	return fmt.Sprintf("Too many failed sign-ins. Try again after %s.", l.Until.UTC().Format("15:04 UTC"))
 }

@@ -100,4 +100,22 @@ func TestLogin(t *testing.T) {
 			t.Fatalf("login with a forged token: %d", p.Status)
 		}
 	})
+	t.Run("HTTPSCookies", func(t *testing.T) {
+		env := newTestEnvScheme(t, "https")
+		env.mustUser(t, "admin@example.org", db.RoleAdmin)
+		b := env.browser(t)
+		b.get("/login")
+		p := b.post("/login", url.Values{"email": {"admin@example.org"}, "password": {testPassword}})
+		var set string
+		for _, c := range p.Header.Values("Set-Cookie") {
+			if strings.HasPrefix(c, "__Host-disclose_session=") {
+				set = c
+			}
+		}
+		for _, want := range []string{"Path=/", "HttpOnly", "Secure", "SameSite=Lax"} {
+			if !strings.Contains(set, want) {
+				t.Fatalf("session cookie %q lacks %s (status %d)", set, want, p.Status)
+			}
+		}
+	})
 }

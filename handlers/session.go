@@ -73,9 +73,9 @@ func staffUser(c echo.Context) *db.User {
 	return u
 }
 
-// requireRole refuses users whose role is not listed (404 rather than 403
-// for non-admins would hide the admin pages, but they are no secret; a clear
-// 403 helps the confused triager more).
+// requireRole refuses users whose role is not listed with a 403 that says
+// so: the admin pages are no secret, and a clear answer helps a triager who
+// followed a link more than a 404 would.
 func (s *Server) requireRole(roles ...db.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -125,5 +125,3 @@ func localNext(next string) string {
 	}
 	return next
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }

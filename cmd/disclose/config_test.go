@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -98,20 +99,24 @@ func TestHelp(t *testing.T) {
 }
 
 // TestREADMEConfigTable keeps the README's configuration table complete:
-// every flag of serve must have its row.
+// every setting `disclose serve --help` lists must have its row.
 func TestREADMEConfigTable(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c serveConfig
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	c.flags(fs)
-	fs.VisitAll(func(f *flag.Flag) {
-		if !strings.Contains(string(readme), "`"+envName(f.Name)+"`") {
-			t.Errorf("README has no row for %s (--%s)", envName(f.Name), f.Name)
+	env, out, _ := testEnv(nil)
+	run(context.Background(), env, []string{"serve", "--help"})
+	names := regexp.MustCompile(`\[(DISCLOSE_[A-Z0-9_]+)\]`).FindAllStringSubmatch(out.String(), -1)
+	if len(names) < 10 {
+		t.Fatalf("serve --help lists only %d settings", len(names))
+	}
+	for _, m := range names {
+		name := strings.TrimSuffix(m[1], "_FILE")
+		if !strings.Contains(string(readme), "`"+name+"`") {
+			t.Errorf("README has no row for %s", name)
 		}
-	})
+	}
 }
 
 // TestInvalidConfigExits checks the binary itself: one line on stderr, exit 1.

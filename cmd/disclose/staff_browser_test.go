@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+)
+
+// newStaffBrowser starts headless Chromium. Without a browser the test
+// skips, unless DISCLOSE_E2E=1 makes the browser mandatory (CI).
+func newStaffBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("DISCLOSE_E2E") == "1" {
+			t.Fatal("DISCLOSE_E2E=1 but no Chromium on PATH (apt-get install chromium)")
+		}
+		t.Skip("no Chromium on PATH: skipping the browser test (set DISCLOSE_E2E=1 to make it fail instead)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(filepath.Join(t.TempDir(), "chrome")),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // start the browser before any timeout applies
+		t.Fatalf("start chromium: %v", err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel)
+	return tctx
+}
+
+// startServeInProcess runs `disclose serve` on a fresh data dir and returns
+// its URL and what it printed once it listens.
+func startServeInProcess(t *testing.T) (url string, stdout *lockedBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout = &lockedBuffer{}
+	logs := &lockedBuffer{}
+	ready := make(chan string, 1)
+	env := &environment{stdout: stdout, stderr: logs, stdin: strings.NewReader(""), getenv: func(string) string { return "" },
+		ready: func(u string) { ready <- u }}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, env, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	select {
+	case u := <-ready:
+		return strings.TrimRight(u, "/"), stdout
+	case err := <-done:
+		t.Fatalf("serve exited: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not start:\n%s", logs.String())
+	}
+	return "", nil
+}
+
+// TestBrowserStaffAccounts is what an operator does on a fresh portal, in a
+// real browser: create the first admin from the printed link, turn on TOTP,
+// sign out and in again with password and code, invite a triager, and the
+// triager sets a password in a separate browser profile and signs in.
+func TestBrowserStaffAccounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a browser")
+	}
+	ctx := newStaffBrowser(t)
+	base, stdout := startServeInProcess(t)
+	link := setupLinkRE.FindString(stdout.String())
+	if link == "" {
+		t.Fatalf("serve printed no setup link:\n%s", stdout.String())
+	}
+	const adminPass, triPass = "admin passphrase for tests", "triager passphrase for tests"
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+
+	step("create the first admin",
+		chromedp.Navigate(link),
+		chromedp.SendKeys(css("#f-email"), "admin@example.org"),
+		chromedp.SendKeys(css("#f-name"), "Ada Admin"),
+		chromedp.SendKeys(css("#f-password"), adminPass),
+		chromedp.SendKeys(css("#f-password2"), adminPass),
+		chromedp.Click(css("[data-testid=setup-submit]")),
+		chromedp.WaitVisible(css("[data-testid=notice]")),
+	)
+	login := func(email, pass, next string) {
+		t.Helper()
+		step("sign in as "+email,
+			chromedp.Navigate(base+"/login?next="+next),
+			chromedp.SendKeys(css("#f-email"), email),
+			chromedp.SendKeys(css("#f-password"), pass),
+			chromedp.Click(css("[data-testid=login-submit]")),
+		)
+	}
+	login("admin@example.org", adminPass, "/account/2fa")
+	step("open the 2FA page", chromedp.WaitVisible(css("[data-testid=totp-secret]")))
+	secret := text("[data-testid=totp-secret]")
+	qrWidth, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelector("img.qr").naturalWidth`))
+	if err != nil || qrWidth == 0 {
+		t.Fatalf("the QR code image did not load (CSP or route): width %d, %v", qrWidth, err)
+	}
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("turn TOTP on",
+		chromedp.SendKeys(css("#f-code"), code),
+		chromedp.Click(css("[data-testid=totp-submit]")),
+		chromedp.WaitVisible(css("[data-testid=recovery-codes]")),
+	)
+	if n := len(strings.Fields(text("[data-testid=recovery-codes]"))); n != 10 {
+		t.Fatalf("%d recovery codes shown, want 10", n)
+	}
+	step("sign out",
+		chromedp.Click(css("[data-testid=user-menu]")),
+		chromedp.Click(css("[data-testid=logout]")),
+		chromedp.WaitVisible(css("[data-testid=login-form]")),
+	)
+	login("admin@example.org", adminPass, "/admin/users")
+	// The code of the next time step: the enrolment used the current one,
+	// and a used step is refused (replay protection).
+	code, _ = totp.GenerateCode(secret, time.Now().Add(30*time.Second))
+	step("enter the TOTP code and invite a triager",
+		chromedp.WaitVisible(css("[data-testid=code-form]")),
+		chromedp.SendKeys(css("#f-code"), code),
+		chromedp.Click(css("[data-testid=code-submit]")),
+		chromedp.WaitVisible(css("[data-testid=invite-form]")),
+		chromedp.SendKeys(css("[data-testid=invite-form] #f-email"), "tri@example.org"),
+		chromedp.SendKeys(css("[data-testid=invite-form] #f-name"), "Tom Triager"),
+		chromedp.SetValue(css("[data-testid=invite-form] #f-role"), "triager"),
+		chromedp.Click(css("[data-testid=invite-form] input[name=program]")),
+		chromedp.Click(css("[data-testid=invite-submit]")),
+		chromedp.WaitVisible(css("[data-testid=link]")),
+	)
+	inviteLink := text("[data-testid=link]")
+
+	// The triager, in a browser profile of their own.
+	tctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	if err := chromedp.Do(tctx); err != nil { // open the tab before a step's timeout applies
+		t.Fatal(err)
+	}
+	tstep := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(tctx, 10*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			loc, _ := chromedp.Run(tctx, chromedp.Location())
+			t.Fatalf("triager: %s: %v (at %s)", what, err, loc)
+		}
+	}
+	tstep("open the invite link", chromedp.Navigate(inviteLink))
+	tstep("set the password",
+		chromedp.SendKeys(css("#f-password"), triPass),
+		chromedp.SendKeys(css("#f-password2"), triPass),
+		chromedp.Click(css("[data-testid=setup-submit]")),
+		chromedp.WaitVisible(css("[data-testid=notice]")),
+	)
+	// Sign in towards the user's own 2FA page, a staff page of this branch
+	// (sign-in lands on the queue by default).
+	tstep("sign in",
+		chromedp.Navigate(base+"/login?next=/account/2fa"),
+		chromedp.SendKeys(css("#f-email"), "tri@example.org"),
+		chromedp.SendKeys(css("#f-password"), triPass),
+		chromedp.Click(css("[data-testid=login-submit]")),
+		chromedp.WaitVisible(css("[data-testid=user-menu]")),
+	)
+	who, err := chromedp.Run(tctx, chromedp.Text(css("[data-testid=user-menu]")))
+	if err != nil || strings.TrimSpace(who) != "Tom Triager" {
+		t.Fatalf("signed in as %q (%v), want Tom Triager", who, err)
+	}
+	// Triagers have no admin entry and are refused the admin pages.
+	err = chromedp.Do(tctx,
+		chromedp.Navigate(base+"/admin/users"),
+		chromedp.WaitVisible(css("[data-testid=error-message]")),
+	)
+	if err != nil {
+		t.Fatalf("triager opens /admin/users: %v", err)
+	}
+	msg, _ := chromedp.Run(tctx, chromedp.Text(css("[data-testid=error-message]")))
+	if !strings.Contains(msg, "Your role does not give access") {
+		t.Fatalf("triager on /admin/users sees %q", msg)
+	}
+	// The admin's session is untouched by the triager's profile.
+	if _, err := chromedp.Run(ctx, chromedp.Text(css("[data-testid=user-menu]"))); err != nil {
+		t.Fatal(err)
+	}
+}
