@@ -46,6 +46,7 @@ type Sink struct {
 	password  string
 	onlyLogin bool
 	arrived   chan struct{} // one token per accepted message
+	tried     chan struct{} // one token per DATA, accepted or refused
 	srv       *smtp.Server
 }
 
@@ -73,7 +74,7 @@ func OnlyLogin() Option {
 // NewSink starts a sink on 127.0.0.1:0 and stops it when the test ends.
 func NewSink(tb testing.TB, opts ...Option) *Sink {
 	tb.Helper()
-	s := &Sink{arrived: make(chan struct{}, 1000)}
+	s := &Sink{arrived: make(chan struct{}, 1000), tried: make(chan struct{}, 1000)}
 	srv := smtp.NewServer(s)
 	srv.Domain = "sink.test"
 	srv.ErrorLog = quiet{}
@@ -129,6 +130,20 @@ func (s *Sink) Wait(tb testing.TB, n int, timeout time.Duration) []*Message {
 		case <-s.arrived:
 		case <-deadline:
 			tb.Fatalf("mailtest: %d messages after %v, want %d", len(s.Messages()), timeout, n)
+		}
+	}
+}
+
+// WaitTried returns once the sink answered n DATA commands, accepted or
+// refused, failing the test after timeout.
+func (s *Sink) WaitTried(tb testing.TB, n int, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.After(timeout)
+	for i := 0; i < n; i++ {
+		select {
+		case <-s.tried:
+		case <-deadline:
+			tb.Fatalf("mailtest: %d DATA commands after %v, want %d", i, timeout, n)
 		}
 	}
 }
@@ -195,6 +210,10 @@ func (ss *session) Data(r io.Reader) error {
 	s := ss.sink
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	select {
+	case s.tried <- struct{}{}:
+	default:
+	}
 	if len(s.replies) > 0 {
 		reply := s.replies[0]
 		s.replies = s.replies[1:]
