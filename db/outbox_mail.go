@@ -36,7 +36,7 @@ type Mail struct {
 
 // Sending reports whether a worker holds the mail at time now.
 func (m *Mail) Sending(now time.Time) bool {
-	return m.Status == QueuePending && m.LeaseUntil.After(now)
+	return m.Status == OutboxPending && m.LeaseUntil.After(now)
 }
 
 // MailAttachment is a file sent with a mail.

@@ -17,7 +17,7 @@ func (s *Server) adminOutbox(c echo.Context) error {
 	ctx := c.Request().Context()
 	status := c.QueryParam("status")
 	switch status {
-	case "", db.QueuePending, db.QueueSent, db.QueueFailed:
+	case "", db.OutboxPending, db.OutboxSent, db.OutboxFailed:
 	default:
 		status = ""
 	}

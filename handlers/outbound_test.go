@@ -132,7 +132,7 @@ func TestAdminOutbox(t *testing.T) {
 			t.Fatalf("retry: %d", p.Status)
 		}
 		m, _ := env.DB.MailByID(ctx, 1)
-		if m.Status != db.QueuePending {
+		if m.Status != db.OutboxPending {
 			t.Fatalf("status after retry %s", m.Status)
 		}
 		if p := b.post("/admin/outbox/1/retry", nil); p.Status != http.StatusConflict {

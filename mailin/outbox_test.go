@@ -45,7 +45,7 @@ func TestOutbox(t *testing.T) {
 			t.Fatal("the receipt code was mailed")
 		}
 		mails, _ := d.Mails(ctx, "", 10)
-		if len(mails) != 1 || mails[0].Status != db.QueueSent || mails[0].Attempts != 1 {
+		if len(mails) != 1 || mails[0].Status != db.OutboxSent || mails[0].Attempts != 1 {
 			t.Fatalf("outbox after send: %+v", mails[0])
 		}
 		if n, _ := newOutbox(t, d, sink).SendDue(ctx); n != 0 || len(sink.Messages()) != 1 {
@@ -62,7 +62,7 @@ func TestOutbox(t *testing.T) {
 			t.Fatalf("first attempt: sent %d, %v", n, err)
 		}
 		m, _ := d.MailByID(ctx, 1)
-		if m.Status != db.QueuePending || !strings.Contains(m.LastError, "451") || !m.NextAttemptAt.Equal(clock.Now().Add(time.Minute)) {
+		if m.Status != db.OutboxPending || !strings.Contains(m.LastError, "451") || !m.NextAttemptAt.Equal(clock.Now().Add(time.Minute)) {
 			t.Fatalf("after 451: status %s, error %q, next %v", m.Status, m.LastError, m.NextAttemptAt)
 		}
 		if n, _ := w.SendDue(ctx); n != 0 {
@@ -73,7 +73,7 @@ func TestOutbox(t *testing.T) {
 			t.Fatalf("second attempt: sent %d, %v", n, err)
 		}
 		m, _ = d.MailByID(ctx, 1)
-		if m.Status != db.QueueSent || m.Attempts != 2 || len(sink.Messages()) != 1 {
+		if m.Status != db.OutboxSent || m.Attempts != 2 || len(sink.Messages()) != 1 {
 			t.Fatalf("after retry: status %s attempts %d, sink %d", m.Status, m.Attempts, len(sink.Messages()))
 		}
 	})
@@ -95,7 +95,7 @@ func TestOutbox(t *testing.T) {
 			t.Fatal(err)
 		}
 		m, _ := d.MailByID(ctx, 1)
-		if m.Status != db.QueueFailed || !strings.Contains(m.LastError, "550") || m.Attempts != 1 {
+		if m.Status != db.OutboxFailed || !strings.Contains(m.LastError, "550") || m.Attempts != 1 {
 			t.Fatalf("after 550: status %s attempts %d error %q", m.Status, m.Attempts, m.LastError)
 		}
 		assertFailureOnTimeline(t, d, rc.ReportID)
@@ -126,14 +126,14 @@ func TestOutbox(t *testing.T) {
 			}
 			m, _ := d.MailByID(ctx, 1)
 			attempts = m.Attempts
-			if m.Status == db.QueueFailed {
+			if m.Status == db.OutboxFailed {
 				break
 			}
 			clock.t = m.NextAttemptAt
 		}
 		m, _ := d.MailByID(ctx, 1)
 		// Attempts at 0h, 1h, 3h, 7h, and the last at the 10h deadline.
-		if m.Status != db.QueueFailed || attempts != 5 || !strings.Contains(m.LastError, "gave up") {
+		if m.Status != db.OutboxFailed || attempts != 5 || !strings.Contains(m.LastError, "gave up") {
 			t.Fatalf("status %s after %d attempts, error %q", m.Status, attempts, m.LastError)
 		}
 		assertFailureOnTimeline(t, d, rc.ReportID)
@@ -188,14 +188,14 @@ func TestOutbox(t *testing.T) {
 			t.Fatalf("sent %d, %v; want the mail in flight finished and marked", n, err)
 		}
 		counts, _ := d.MailCounts(ctx)
-		if counts[db.QueueSent] != 1 || counts[db.QueuePending] != 1 {
+		if counts[db.OutboxSent] != 1 || counts[db.OutboxPending] != 1 {
 			t.Fatalf("counts %v", counts)
 		}
 	})
 	t.Run("NoSMTPKeepsMailPending", func(t *testing.T) {
 		d, _ := mustOpenDB(t)
 		webReport(t, d, "XSS", "alice@example.net")
-		mails, err := d.Mails(ctx, db.QueuePending, 10)
+		mails, err := d.Mails(ctx, db.OutboxPending, 10)
 		if err != nil || len(mails) != 1 || !strings.Contains(mails[0].Body, "SEC-1") {
 			t.Fatalf("pending mail readable by admins: %v %v", mails, err)
 		}

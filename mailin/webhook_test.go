@@ -135,7 +135,7 @@ func TestWebhooks(t *testing.T) {
 			t.Fatalf("delivery ids %q %q: a retry must say it is the same delivery", a, b)
 		}
 		ds, _ := d.Deliveries(ctx, 1, 10)
-		if ds[0].Status != db.QueueSent || ds[0].Attempts != 2 {
+		if ds[0].Status != db.OutboxSent || ds[0].Attempts != 2 {
 			t.Fatalf("delivery %+v", ds[0])
 		}
 	})
@@ -146,7 +146,7 @@ func TestWebhooks(t *testing.T) {
 			t.Fatal(err)
 		}
 		ds, _ := d.Deliveries(ctx, hook.ID, 10)
-		if ds[0].Status != db.QueueFailed || !strings.Contains(ds[0].LastError, "404") {
+		if ds[0].Status != db.OutboxFailed || !strings.Contains(ds[0].LastError, "404") {
 			t.Fatalf("delivery %+v", ds[0])
 		}
 		if err := d.RetryDelivery(ctx, ds[0].ID, db.Actor{Name: "admin@example.org"}); err != nil {

@@ -135,19 +135,19 @@ func AdminOutboxView(m AdminOutbox) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = outboxFilter(m.Status, "", "All", m.Counts[db.QueuePending]+m.Counts[db.QueueSent]+m.Counts[db.QueueFailed]).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = outboxFilter(m.Status, "", "All", m.Counts[db.OutboxPending]+m.Counts[db.OutboxSent]+m.Counts[db.OutboxFailed]).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = outboxFilter(m.Status, db.QueuePending, "Pending", m.Counts[db.QueuePending]).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = outboxFilter(m.Status, db.OutboxPending, "Pending", m.Counts[db.OutboxPending]).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = outboxFilter(m.Status, db.QueueFailed, "Failed", m.Counts[db.QueueFailed]).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = outboxFilter(m.Status, db.OutboxFailed, "Failed", m.Counts[db.OutboxFailed]).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = outboxFilter(m.Status, db.QueueSent, "Sent", m.Counts[db.QueueSent]).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = outboxFilter(m.Status, db.OutboxSent, "Sent", m.Counts[db.OutboxSent]).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -235,7 +235,7 @@ func AdminOutboxView(m AdminOutbox) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					var templ_7745c5c3_Var12 = []any{"badge", templ.KV("off", mail.Status == db.QueueFailed)}
+					var templ_7745c5c3_Var12 = []any{"badge", templ.KV("off", mail.Status == db.OutboxFailed)}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var12...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -260,7 +260,7 @@ func AdminOutboxView(m AdminOutbox) templ.Component {
 					var templ_7745c5c3_Var14 string
 					templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(mailStatus(mail, m.Now))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin_outbox.templ`, Line: 35, Col: 131}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin_outbox.templ`, Line: 35, Col: 132}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 					if templ_7745c5c3_Err != nil {
@@ -358,7 +358,7 @@ func AdminMailView(m AdminMail) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if m.Mail.Status == db.QueueFailed {
+			if m.Mail.Status == db.OutboxFailed {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<div class=\"alert error\" role=\"alert\" data-testid=\"mail-failed\">This mail was not delivered: ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -516,7 +516,7 @@ func AdminMailView(m AdminMail) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if m.Mail.Status == db.QueuePending {
+			if m.Mail.Status == db.OutboxPending {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<dt>Next attempt</dt><dd>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -535,7 +535,7 @@ func AdminMailView(m AdminMail) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			if m.Mail.Status == db.QueueSent {
+			if m.Mail.Status == db.OutboxSent {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<dt>Sent</dt><dd>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -13,10 +13,10 @@ import (
 func TestReportMailsView(t *testing.T) {
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	mails := []*db.Mail{
-		{ID: 1, Kind: "ack", Status: db.QueueSent, CreatedAt: now},
-		{ID: 2, Kind: "reply", Status: db.QueueFailed, LastError: "smtp RCPT TO: 550 <b>no</b>", CreatedAt: now},
-		{ID: 3, Kind: "state", Status: db.QueuePending, LeaseUntil: now.Add(time.Minute), CreatedAt: now},
-		{ID: 4, Kind: "staff.new", UserID: 9, Status: db.QueueSent, CreatedAt: now},
+		{ID: 1, Kind: "ack", Status: db.OutboxSent, CreatedAt: now},
+		{ID: 2, Kind: "reply", Status: db.OutboxFailed, LastError: "smtp RCPT TO: 550 <b>no</b>", CreatedAt: now},
+		{ID: 3, Kind: "state", Status: db.OutboxPending, LeaseUntil: now.Add(time.Minute), CreatedAt: now},
+		{ID: 4, Kind: "staff.new", UserID: 9, Status: db.OutboxSent, CreatedAt: now},
 	}
 	var buf bytes.Buffer
 	if err := ReportMailsView(mails, now).Render(context.Background(), &buf); err != nil {

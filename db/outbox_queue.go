@@ -10,27 +10,27 @@ import (
 	"unicode/utf8"
 )
 
-// queue names a table that works as an outbox: rows with status, attempts,
+// sendQueue names a table that works as an outbox: rows with status, attempts,
 // next_attempt_at, lease_until, last_error, queued_at, created_at, sent_at.
 // Mail (outbox) and webhook deliveries share the claim/retry logic.
-type queue string
+type sendQueue string
 
 const (
-	mailQueue queue = "outbox"
-	hookQueue queue = "webhook_deliveries"
+	mailQueue sendQueue = "outbox"
+	hookQueue sendQueue = "webhook_deliveries"
 )
 
-// Queue statuses. A pending row with a lease in the future is being sent.
+// Outbox statuses, shared by mail and webhook deliveries. A pending row with a lease in the future is being sent.
 const (
-	QueuePending = "pending"
-	QueueSent    = "sent"
-	QueueFailed  = "failed"
+	OutboxPending = "pending"
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed"
 )
 
 // claim leases the next due row for lease and counts the attempt before it
 // is made: a worker that dies mid-send leaves the lease to expire, and the
 // row is tried again. It returns ENOTFOUND when nothing is due.
-func (tx *Tx) claim(ctx context.Context, q queue, lease time.Duration) (int64, error) {
+func (tx *Tx) claim(ctx context.Context, q sendQueue, lease time.Duration) (int64, error) {
 	now := formatTime(tx.now)
 	var id int64
 	err := tx.QueryRowContext(ctx, `UPDATE `+string(q)+` SET lease_until = ?, attempts = attempts + 1
@@ -45,7 +45,7 @@ func (tx *Tx) claim(ctx context.Context, q queue, lease time.Duration) (int64, e
 	return id, nil
 }
 
-func (tx *Tx) markSent(ctx context.Context, q queue, id int64) error {
+func (tx *Tx) markSent(ctx context.Context, q sendQueue, id int64) error {
 	_, err := tx.ExecContext(ctx, `UPDATE `+string(q)+` SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = ''
 		WHERE id = ? AND status = 'pending'`, formatTime(tx.now), id)
 	if err != nil {
@@ -56,7 +56,7 @@ func (tx *Tx) markSent(ctx context.Context, q queue, id int64) error {
 
 // markRetry schedules the next attempt after delay, or marks the row failed
 // when it has been queued for giveUp or longer. It reports whether it failed.
-func (tx *Tx) markRetry(ctx context.Context, q queue, id int64, errText string, delay, giveUp time.Duration) (bool, error) {
+func (tx *Tx) markRetry(ctx context.Context, q sendQueue, id int64, errText string, delay, giveUp time.Duration) (bool, error) {
 	var start string
 	err := tx.QueryRowContext(ctx, `SELECT COALESCE(queued_at, created_at) FROM `+string(q)+` WHERE id = ? AND status = 'pending'`, id).Scan(&start)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -82,7 +82,7 @@ func (tx *Tx) markRetry(ctx context.Context, q queue, id int64, errText string, 
 	return false, nil
 }
 
-func (tx *Tx) markFailed(ctx context.Context, q queue, id int64, errText string) error {
+func (tx *Tx) markFailed(ctx context.Context, q sendQueue, id int64, errText string) error {
 	_, err := tx.ExecContext(ctx, `UPDATE `+string(q)+` SET status = 'failed', lease_until = NULL, last_error = ? WHERE id = ? AND status = 'pending'`,
 		cleanError(errText), id)
 	if err != nil {
@@ -92,7 +92,7 @@ func (tx *Tx) markFailed(ctx context.Context, q queue, id int64, errText string)
 }
 
 // retry puts a failed row back in the queue now with a fresh give-up clock.
-func (tx *Tx) retry(ctx context.Context, q queue, id int64) error {
+func (tx *Tx) retry(ctx context.Context, q sendQueue, id int64) error {
 	now := formatTime(tx.now)
 	res, err := tx.ExecContext(ctx, `UPDATE `+string(q)+` SET status = 'pending', next_attempt_at = ?, queued_at = ?, lease_until = NULL
 		WHERE id = ? AND status = 'failed'`, now, now, id)
