@@ -14,7 +14,7 @@ import (
 func TestOutbox(t *testing.T) {
 	ctx := context.Background()
 	t.Run("OK", func(t *testing.T) {
-		d, _ := mustOpenDB(t)
+		d, _ := mustOpenMailDB(t)
 		sink := mailtest.NewSink(t)
 		rc := webReport(t, d, "Stored XSS\r\nBcc: evil@attacker.example", "alice@example.net")
 		n, err := newOutbox(t, d, sink).SendDue(ctx)
@@ -53,7 +53,7 @@ func TestOutbox(t *testing.T) {
 		}
 	})
 	t.Run("RetryAfterTemporary", func(t *testing.T) {
-		d, clock := mustOpenDB(t)
+		d, clock := mustOpenMailDB(t)
 		sink := mailtest.NewSink(t)
 		sink.Reply(mailtest.Temporary)
 		webReport(t, d, "XSS", "alice@example.net")
@@ -86,7 +86,7 @@ func TestOutbox(t *testing.T) {
 		}
 	})
 	t.Run("ErrPermanent", func(t *testing.T) {
-		d, _ := mustOpenDB(t)
+		d, _ := mustOpenMailDB(t)
 		sink := mailtest.NewSink(t)
 		sink.Reply(mailtest.Permanent)
 		rc := webReport(t, d, "XSS", "alice@example.net")
@@ -113,7 +113,7 @@ func TestOutbox(t *testing.T) {
 		}
 	})
 	t.Run("ErrGiveUp", func(t *testing.T) {
-		d, clock := mustOpenDB(t)
+		d, clock := mustOpenMailDB(t)
 		sink := mailtest.NewSink(t)
 		rc := webReport(t, d, "XSS", "alice@example.net")
 		w := newOutbox(t, d, sink)
@@ -139,7 +139,7 @@ func TestOutbox(t *testing.T) {
 		assertFailureOnTimeline(t, d, rc.ReportID)
 	})
 	t.Run("CrashBetweenAcceptAndMarkResendsSameMessageID", func(t *testing.T) {
-		d, clock := mustOpenDB(t)
+		d, clock := mustOpenMailDB(t)
 		sink := mailtest.NewSink(t)
 		webReport(t, d, "XSS", "alice@example.net")
 		crash := errors.New("simulated crash")
@@ -176,7 +176,7 @@ func TestOutbox(t *testing.T) {
 		}
 	})
 	t.Run("ShutdownStopsBetweenMessages", func(t *testing.T) {
-		d, _ := mustOpenDB(t)
+		d, _ := mustOpenMailDB(t)
 		sink := mailtest.NewSink(t)
 		webReport(t, d, "one", "alice@example.net")
 		webReport(t, d, "two", "bob@example.net")
@@ -193,7 +193,7 @@ func TestOutbox(t *testing.T) {
 		}
 	})
 	t.Run("NoSMTPKeepsMailPending", func(t *testing.T) {
-		d, _ := mustOpenDB(t)
+		d, _ := mustOpenMailDB(t)
 		webReport(t, d, "XSS", "alice@example.net")
 		mails, err := d.Mails(ctx, db.OutboxPending, 10)
 		if err != nil || len(mails) != 1 || !strings.Contains(mails[0].Body, "SEC-1") {

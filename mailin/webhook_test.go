@@ -55,7 +55,7 @@ func newHookWorker(d *db.DB) *Webhooks {
 func TestWebhooks(t *testing.T) {
 	ctx := context.Background()
 	setup := func(t *testing.T, format db.WebhookFormat, content bool, statuses ...int) (*db.DB, *testClock, *hookReceiver, *db.Webhook) {
-		d, clock := mustOpenDB(t)
+		d, clock := mustOpenMailDB(t)
 		rcv := &hookReceiver{statuses: statuses}
 		srv := httptest.NewServer(rcv)
 		t.Cleanup(srv.Close)
@@ -173,7 +173,7 @@ func TestWebhooks(t *testing.T) {
 		}
 	})
 	t.Run("ErrBadURL", func(t *testing.T) {
-		d, _ := mustOpenDB(t)
+		d, _ := mustOpenMailDB(t)
 		for _, u := range []string{"", "ftp://x.example", "https://user:pw@x.example/", "/relative"} {
 			_, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: 1, URL: u, Format: db.WebhookGeneric}, db.ActorSystem)
 			if _, ok := err.(*db.ValidationError); !ok {

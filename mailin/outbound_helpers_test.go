@@ -31,9 +31,9 @@ func testNotifier() *Notifier {
 	return &Notifier{BaseURL: mustURL("https://portal.example.org"), Domain: "portal.example.org", ReplyAddress: "security@example.org"}
 }
 
-// mustOpenDB opens a fresh database with the mail notifier and a clock the
+// mustOpenMailDB opens a fresh database with the mail notifier and a clock the
 // test moves.
-func mustOpenDB(tb testing.TB) (*db.DB, *testClock) {
+func mustOpenMailDB(tb testing.TB) (*db.DB, *testClock) {
 	tb.Helper()
 	d, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "disclose.db"))
 	if err != nil {
