@@ -2,7 +2,8 @@
 
 // This test needs the mail intake (branch mailin) and the triage actions
 // (branch triage). Once both are merged, delete the build line above; until
-// then `go test -tags mailconversation` does not compile on this branch alone.
+// then it does not compile on this branch alone (with both: go test -tags
+// sqlite_fts5,mailconversation ./mailin/).
 
 package mailin
 
