@@ -141,7 +141,7 @@ func (o *Outbox) sendOne(ctx context.Context, m *db.Mail) (sent bool, err error)
 		return true, nil
 	}
 	if IsPermanent(sendErr) {
-		log.Warn("mail refused for good", "error", sendErr)
+		log.Warn("mail refused for good", "error", logSafe(sendErr))
 		if err := o.Store.MailFailed(ctx, m.ID, sendErr.Error()); err != nil {
 			return false, fmt.Errorf("mailin: mark mail %d failed: %w", m.ID, err)
 		}
@@ -153,9 +153,9 @@ func (o *Outbox) sendOne(ctx context.Context, m *db.Mail) (sent bool, err error)
 		return false, fmt.Errorf("mailin: reschedule mail %d: %w", m.ID, err)
 	}
 	if failed {
-		log.Warn("mail given up", "error", sendErr)
+		log.Warn("mail given up", "error", logSafe(sendErr))
 	} else {
-		log.Info("mail deferred", "error", sendErr, "retry_in", delay.String())
+		log.Info("mail deferred", "error", logSafe(sendErr), "retry_in", delay.String())
 	}
 	return false, nil
 }

@@ -218,3 +218,17 @@ func (s *SMTP) startTLS(ctx context.Context, conn net.Conn, tlsConfig *tls.Confi
 	}
 	return c, nil
 }
+
+// logSafe is an error as the log may carry it: a mail server's answer often
+// repeats the recipient's address, so only its codes are logged (the whole
+// answer stays in the outbox, where admins read it).
+func logSafe(err error) string {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("SMTP %d %d.%d.%d", se.Code, se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
+	}
+	if IsPermanent(err) {
+		return "permanent: " + errors.Unwrap(err).Error()
+	}
+	return err.Error()
+}

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,4 +131,11 @@ func TestSMTP(t *testing.T) {
 			t.Error("unknown security accepted")
 		}
 	})
+}
+
+func TestLogSafe(t *testing.T) {
+	err := smtpErr("RCPT TO", mailtest.Permanent)
+	if got := logSafe(err); strings.Contains(got, "No such user") || !strings.Contains(got, "550 5.1.1") {
+		t.Fatalf("logSafe = %q", got)
+	}
 }
