@@ -29,7 +29,10 @@ type Encrypter interface {
 // Composer builds the bytes of an outbox mail: headers through go-message's
 // header API only, so no value a user typed can start a header of its own.
 type Composer struct {
-	From      *mail.Address
+	From *mail.Address
+	// ReplyTo, when set, is where answers go if the From address is not the
+	// mailbox the intake reads (the security address).
+	ReplyTo   *mail.Address
 	HTML      bool      // add a simple HTML alternative to the plain text
 	Encrypter Encrypter // nil: mail queued with Encrypt fails rather than go out in the clear
 }
@@ -52,6 +55,9 @@ func (c *Composer) Compose(m *db.Mail, atts []*db.MailAttachment) ([]byte, error
 	h.SetDate(m.CreatedAt)
 	h.SetAddressList("From", []*mail.Address{cleanAddress(c.From)})
 	h.SetAddressList("To", []*mail.Address{cleanAddress(to)})
+	if c.ReplyTo != nil && !strings.EqualFold(c.ReplyTo.Address, c.From.Address) {
+		h.SetAddressList("Reply-To", []*mail.Address{cleanAddress(c.ReplyTo)})
+	}
 	h.SetSubject(oneLine(m.Subject))
 	h.SetMessageID(msgID)
 	refs := cleanMsgIDs(m.References)

@@ -47,6 +47,20 @@ func TestCompose(t *testing.T) {
 			t.Errorf("body = %q", m.Text)
 		}
 	})
+	t.Run("ReplyToWhenFromIsNotTheSecurityAddress", func(t *testing.T) {
+		rc := &Composer{From: &mail.Address{Address: "noreply@example.org"}, ReplyTo: &mail.Address{Address: "security@example.org"}}
+		raw, err := rc.Compose(testMail(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := parseMail(t, raw).Header.Get("Reply-To"); got != "<security@example.org>" {
+			t.Errorf("Reply-To %q", got)
+		}
+		raw, _ = (&Composer{From: testFrom(), ReplyTo: &mail.Address{Address: "SECURITY@example.org"}}).Compose(testMail(), nil)
+		if got := parseMail(t, raw).Header.Get("Reply-To"); got != "" {
+			t.Errorf("Reply-To %q repeats the From address", got)
+		}
+	})
 	t.Run("InReplyToLastOfThreadWhenReporterNeverMailed", func(t *testing.T) {
 		m := testMail()
 		m.InReplyTo, m.References = "", []string{"<ack@portal.example.org>"}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net/mail"
 	"sync"
 	"time"
 
@@ -59,7 +60,11 @@ func startOutbound(ctx context.Context, cfg *serveConfig, d *db.DB, log *slog.Lo
 			cancel()
 			return nil, err
 		}
-		w := &mailin.Outbox{Store: d, Transport: tr, Composer: &mailin.Composer{From: mc.from, HTML: mc.SMTPHTML, Encrypter: enc},
+		composer := &mailin.Composer{From: mc.from, HTML: mc.SMTPHTML, Encrypter: enc}
+		if cfg.SecurityEmail != "" {
+			composer.ReplyTo = &mail.Address{Address: cfg.SecurityEmail}
+		}
+		w := &mailin.Outbox{Store: d, Transport: tr, Composer: composer,
 			EnvelopeFrom: mc.SMTPEnvelope, Retry: retry, Log: log.With("worker", "outbox")}
 		run("outbox", w.Run)
 		log.Info("mail: sending through SMTP", "addr", mc.SMTPAddr, "tls", mc.SMTPTLS, "from", mc.from.Address)
