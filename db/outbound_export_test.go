@@ -45,8 +45,8 @@ func (db *DB) ReplyForTest(ctx context.Context, reportID int64, body string, fil
 	})
 }
 
-// SetStateForTest moves a report as the triage state action does.
-func (db *DB) SetStateForTest(ctx context.Context, reportID int64, to State, reason string, actor Actor) error {
+// MoveForTest moves a report as the triage state action does.
+func (db *DB) MoveForTest(ctx context.Context, reportID int64, to State, reason string, actor Actor) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		r, err := tx.reportTx(ctx, reportID)
 		if err != nil {

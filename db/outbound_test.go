@@ -104,7 +104,7 @@ func TestOutboundThread(t *testing.T) {
 			t.Fatalf("text %q, file %q", text, file)
 		}
 		// The next mail refers to the whole conversation.
-		if err := d.SetStateForTest(ctx, rc.ReportID, db.StateTriaged, "", staff); err != nil {
+		if err := d.MoveForTest(ctx, rc.ReportID, db.StateTriaged, "", staff); err != nil {
 			t.Fatal(err)
 		}
 		mails, _ := d.ReportMails(ctx, rc.ReportID)
@@ -122,7 +122,7 @@ func TestOutboundThread(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := d.SetStateForTest(ctx, rc.ReportID, db.StateNeedsInfo, "Which browser?", staff); err != nil {
+		if err := d.MoveForTest(ctx, rc.ReportID, db.StateNeedsInfo, "Which browser?", staff); err != nil {
 			t.Fatal(err)
 		}
 		mails, _ := d.ReportMails(ctx, rc.ReportID)
@@ -226,7 +226,7 @@ func TestReminders(t *testing.T) {
 	p, _ := d.DefaultProgram(ctx)
 	rc, _ := d.CreateReport(ctx, validReport(p.ID))
 	staff := db.Actor{Name: "tri@example.org"}
-	if err := d.SetStateForTest(ctx, rc.ReportID, db.StateNeedsInfo, "Which browser?", staff); err != nil {
+	if err := d.MoveForTest(ctx, rc.ReportID, db.StateNeedsInfo, "Which browser?", staff); err != nil {
 		t.Fatal(err)
 	}
 	after := 72 * time.Hour
@@ -254,7 +254,7 @@ func TestReminders(t *testing.T) {
 	if err := d.AddReporterMessage(ctx, rc.ReportID, "Firefox", nil, db.SourceWeb, db.DefaultLimits); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.SetStateForTest(ctx, rc.ReportID, db.StateNeedsInfo, "And the version?", staff); err != nil {
+	if err := d.MoveForTest(ctx, rc.ReportID, db.StateNeedsInfo, "And the version?", staff); err != nil {
 		t.Fatal(err)
 	}
 	*now = now.Add(after)
@@ -273,7 +273,7 @@ func TestWebhookQueue(t *testing.T) {
 		t.Fatalf("secrets %q %q", on.Secret, off.Secret)
 	}
 	rc, _ := d.CreateReport(ctx, validReport(p.ID))
-	if err := d.SetStateForTest(ctx, rc.ReportID, db.StateTriaged, "", db.Actor{Name: "tri@example.org"}); err != nil {
+	if err := d.MoveForTest(ctx, rc.ReportID, db.StateTriaged, "", db.Actor{Name: "tri@example.org"}); err != nil {
 		t.Fatal(err)
 	}
 	ds, _ := d.Deliveries(ctx, on.ID, 10)

@@ -9,7 +9,11 @@ import (
 
 // staffPage fills the dashboard layout for the signed-in user.
 func (s *Server) staffPage(c echo.Context, title, section string) views.StaffPage {
-	return views.StaffPage{Page: s.page(c, title), User: staffUser(c), Section: section}
+	p := views.StaffPage{Page: s.page(c, title), User: staffUser(c), Section: section}
+	if p.IsAdmin() {
+		p.Problems = s.cfg.Problems.List()
+	}
+	return p
 }
 
 func (s *Server) adminHome(c echo.Context) error {

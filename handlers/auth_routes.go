@@ -40,4 +40,8 @@ func (s *Server) authRoutes(e *echo.Echo) {
 	admin.GET("/audit", s.adminAudit)
 	admin.GET("/settings", s.adminSettings)
 	admin.POST("/settings", s.saveSettings)
+	admin.GET("/retention", s.adminRetention)
+	admin.POST("/retention/hold", s.legalHold(true))
+	admin.POST("/retention/release", s.legalHold(false))
+	admin.POST("/retention/:id", s.saveRetention)
 }

@@ -40,6 +40,7 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		default:
 			if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 				s.log.Warn("csrf refused", "route", c.Path(), "reason", "cross-site request")
+				s.cfg.Metrics.SecurityEvent("csrf")
 				return errCSRF
 			}
 			if err := s.parseForm(r); err != nil {
@@ -48,6 +49,7 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			sent := r.FormValue(csrfField)
 			if token == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
 				s.log.Warn("csrf refused", "route", c.Path(), "reason", csrfReason(token, sent))
+				s.cfg.Metrics.SecurityEvent("csrf")
 				return errCSRF
 			}
 		}

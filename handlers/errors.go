@@ -52,7 +52,12 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	} else if code := db.ErrorCode(err); code != db.EINTERNAL {
 		status, msg = codeStatus[code], db.ErrorMessage(err)
 	}
-	if status >= 500 {
+	if problem, ok := db.StorageProblem(err); ok && status == http.StatusInternalServerError {
+		// The machine, not the request, is at fault: one line per problem
+		// (the registry logs it when it begins) and a banner for admins.
+		s.cfg.Problems.Set("storage", problem)
+		status = http.StatusServiceUnavailable
+	} else if status >= 500 {
 		s.log.Error("internal error", "route", c.Path(), "error", err)
 	}
 	text, ok := statusText[status]

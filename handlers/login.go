@@ -57,8 +57,10 @@ func (s *Server) login(c echo.Context) error {
 	case db.ErrorCode(err) == db.EUNAUTHORIZED:
 		if res != nil && res.LockedNow {
 			s.log.Warn("login locked after repeated failures", "client", clientAddr(c))
+			s.cfg.Metrics.SecurityEvent("lockout")
 		} else {
-			s.log.Info("login failed", "client", clientAddr(c))
+			s.log.Warn("login failed", "client", clientAddr(c))
+			s.cfg.Metrics.SecurityEvent("login_failed")
 		}
 		m.Error = db.ErrorMessage(err)
 		return s.render(c, http.StatusUnauthorized, views.LoginView(m))

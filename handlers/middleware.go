@@ -86,6 +86,7 @@ func (s *Server) rateLimit(name string, rl RateLimit) echo.MiddlewareFunc {
 		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
 		DenyHandler: func(c echo.Context, id string, err error) error {
 			s.log.Warn("rate limit hit", "limit", name, "route", c.Path(), "client", id)
+			s.cfg.Metrics.SecurityEvent("rate_limit")
 			c.Response().Header().Set("Retry-After", retry)
 			return echo.NewHTTPError(http.StatusTooManyRequests)
 		},

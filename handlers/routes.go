@@ -13,11 +13,11 @@ func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Client addresses come from the connection: a forwarded header is only
-	// trusted once the operator names the proxy.
-	e.IPExtractor = echo.ExtractIPDirect()
+	// trusted once the operator names the proxy (ops.go).
+	e.IPExtractor = s.ipExtractor()
 	e.HTTPErrorHandler = s.errorHandler
 
-	e.Use(s.recoverPanics, middleware.RequestID(), s.logRequests, s.securityHeaders, s.bodyLimit, s.csrf)
+	e.Use(s.recoverPanics, middleware.RequestID(), s.cfg.Metrics.observe, s.logRequests, s.securityHeaders, s.bodyLimit, s.csrf)
 
 	e.GET("/", s.landing)
 	e.GET("/policy", s.policy)
@@ -39,6 +39,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/.well-known/openpgpkey/policy", s.wkdPolicy)
 	e.GET("/.well-known/openpgpkey/hu/:hash", s.wkdKey)
 	e.GET("/healthz", s.healthz)
+	e.GET("/metrics", s.metrics)
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound) })
 	return e

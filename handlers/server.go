@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +20,7 @@ import (
 type Store interface {
 	AuthStore
 	OutboundStore
+	RetentionStore
 	Ping(ctx context.Context) error
 	Programs(ctx context.Context) ([]*db.Program, error)
 	DefaultProgram(ctx context.Context) (*db.Program, error)
@@ -50,6 +52,16 @@ type Config struct {
 	StatusRate         RateLimit
 	// TeamKey is the team's OpenPGP key; nil when the portal has none.
 	TeamKey TeamKey
+
+	// Metrics is the Prometheus registry; nil makes one reading the store.
+	Metrics *Metrics
+	// MetricsToken is the bearer token /metrics asks for; loopback clients
+	// not coming through a proxy need none.
+	MetricsToken string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
+	// Problems is the shared registry of problems admins see as banners.
+	Problems *db.Problems
 }
 
 // Server is the web side of the portal.
@@ -70,6 +82,10 @@ func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Serve
 	key, err := store.Secret(ctx, "status-cookie", 32)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Metrics == nil {
+		stats, _ := store.(StatsSource)
+		cfg.Metrics = NewMetrics(stats, cfg.Problems, log)
 	}
 	s := &Server{cfg: cfg, store: store, log: log, statusKey: key}
 	s.echo = s.routes()

@@ -103,6 +103,7 @@ func (s *Server) statusLogin(c echo.Context) error {
 	r, err := s.store.ReportByReceipt(c.Request().Context(), c.Request().PostFormValue("code"))
 	if db.ErrorCode(err) == db.ENOTFOUND {
 		s.log.Warn("wrong receipt code", "route", c.Path(), "client", c.RealIP())
+		s.cfg.Metrics.SecurityEvent("wrong_receipt")
 		return s.render(c, http.StatusUnauthorized, views.StatusLoginView(views.StatusLogin{Page: s.page(c, "Check a report"),
 			Error: "That receipt code is not right. Check it and try again."}))
 	} else if err != nil {

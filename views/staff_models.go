@@ -12,6 +12,9 @@ type StaffPage struct {
 	User *db.User
 	// Section marks the current nav entry: "queue" or "admin".
 	Section string
+	// Problems are what an admin must act on (full disk, mail login refused);
+	// filled for admins only.
+	Problems []db.Problem
 }
 
 // IsAdmin says whether the admin entries are shown.

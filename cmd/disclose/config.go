@@ -95,6 +95,7 @@ type serveConfig struct {
 	KeyPassphrase    string
 	baseURL          *url.URL
 	baseURLDefaulted bool
+	opsConfig
 }
 
 // coreFlags registers the settings every command that opens the database
@@ -121,11 +122,15 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
 	c.mail.flags(fs)
 	fs.StringVar(&c.KeyPassphrase, "key-passphrase", "", "passphrase that unlocks the team key at start (use DISCLOSE_KEY_PASSPHRASE_FILE; without it the key stays locked)")
+	c.opsFlags(fs)
 }
 
 // validate checks settings across fields and says which one is wrong.
 func (c *serveConfig) validate() error {
 	if err := c.validateCore(); err != nil {
+		return err
+	}
+	if err := c.validateOps(); err != nil {
 		return err
 	}
 	host, port, err := net.SplitHostPort(c.Addr)
@@ -140,7 +145,7 @@ func (c *serveConfig) validate() error {
 		if host == "" || host == "0.0.0.0" || host == "::" {
 			host = "localhost"
 		}
-		c.BaseURL = "http://" + net.JoinHostPort(host, port)
+		c.BaseURL = c.scheme() + "://" + net.JoinHostPort(host, port)
 	}
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {

@@ -119,7 +119,7 @@ func TestREADMEConfigTable(t *testing.T) {
 	}
 }
 
-// TestInvalidConfigExits checks the binary itself: one line on stderr, exit 1.
+// TestInvalidConfigExits checks the binary itself: one line on stderr, exit 78.
 func TestInvalidConfigExits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -130,7 +130,7 @@ func TestInvalidConfigExits(t *testing.T) {
 	cmd.Stderr = &stderr
 	err := cmd.Run()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+	if !errors.As(err, &ee) || ee.ExitCode() != 78 { // EX_CONFIG: systemd is told not to restart on it
 		t.Fatalf("exit: %v", err)
 	}
 	if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "DISCLOSE_BASE_URL") {

@@ -36,6 +36,10 @@ var commands = []command{
 	{"user", "manage staff accounts: add, list, disable, reset", runUser},
 	{"audit", "check the audit log's hash chain: audit verify", runAudit},
 	{"version", "print the version", runVersion},
+	{"backup", "copy the database while the portal runs; --verify checks a copy", runBackup},
+	{"restore", "restore a backup into an empty data directory", runRestore},
+	{"purge", "apply the retention rules now (--dry-run lists what would go)", runPurge},
+	{"retention", "show or set retention rules; put reports on legal hold", runRetention},
 }
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -48,7 +52,7 @@ func main() {
 	if err := run(ctx, env, os.Args[1:]); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "disclose:", err)
-			os.Exit(1)
+			os.Exit(exitCode(err))
 		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -20,38 +19,11 @@ import (
 	"time"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// disclosBinary builds the real binary once per test run, with the same tags
-// the Makefile uses.
+// discloseBinary is the real binary, built once per test run
+// (buildBinary in process_test.go).
 func discloseBinary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "disclose-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "disclose")
-		args := []string{"build", "-tags", "sqlite_fts5", "-o", binPath}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, ".")...)
-		cmd.Env = append(os.Environ(), "GOFLAGS=")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = err
-			binPath = string(out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build disclose: %v\n%s", buildErr, binPath)
-	}
-	return binPath
+	return buildBinary(t)
 }
 
 // server is a running `disclose serve`.

@@ -8,7 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/disclose/disclose/db"
@@ -26,18 +29,30 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	if err := cfg.validate(); err != nil {
-		return err
+		return &envError{err}
 	}
 	if err := auth.validate(); err != nil {
 		return err
 	}
 	log := cfg.logger(env.stderr)
+	lock, err := prepareDataDir(cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	problems := db.NewProblems(log)
 
 	d, err := db.Open(ctx, cfg.dbPath())
 	if err != nil {
-		return fmt.Errorf("open database in %s: %w", cfg.Data, err)
+		return openError(cfg.Data, err)
 	}
 	defer d.Close()
+	var certs *certReloader
+	if cfg.TLSCert != "" {
+		if certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, log, problems); err != nil {
+			return &envError{err}
+		}
+	}
 	auth.apply(d)
 
 	key, err := loadTeamKey(&cfg, log)
@@ -47,11 +62,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("DISCLOSE_ADDR (--addr): cannot listen on %s: %w", cfg.Addr, err)
+		return &envError{fmt.Errorf("DISCLOSE_ADDR (--addr): cannot listen on %s: %w", cfg.Addr, err)}
 	}
 	if cfg.baseURLDefaulted {
 		// The listener knows the real port (the address may say :0).
-		cfg.baseURL = &url.URL{Scheme: "http", Host: displayHost(ln.Addr().(*net.TCPAddr))}
+		cfg.baseURL = &url.URL{Scheme: cfg.scheme(), Host: displayHost(ln.Addr().(*net.TCPAddr))}
 	}
 	teamKey, _ := key.(*pgp.TeamKey)
 	out, err := startOutbound(ctx, &cfg, d, log, teamKey)
@@ -60,6 +75,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("mail: %w", err)
 	}
 	defer out.stop()
+	metrics := handlers.NewMetrics(d, problems, log)
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL:            cfg.baseURL,
 		SecurityEmail:      cfg.SecurityEmail,
@@ -69,6 +85,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		SubmitRate:         handlers.RateLimit{PerMinute: cfg.SubmitRate, Burst: cfg.SubmitBurst},
 		StatusRate:         handlers.RateLimit{PerMinute: cfg.StatusRate, Burst: cfg.StatusBurst},
 		TeamKey:            key,
+		Metrics:            metrics,
+		MetricsToken:       cfg.MetricsToken,
+		TrustedProxies:     cfg.trustedProxies,
+		Problems:           problems,
 	}, d, log)
 	if err != nil {
 		ln.Close()
@@ -83,9 +103,26 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	if certs != nil {
+		hs.TLSConfig = certs.tlsConfig()
+		go func() { errc <- hs.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- hs.Serve(ln) }()
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	// Workers stop when ctx ends (SIGTERM) or serve fails; either way they
+	// are waited for before the deferred d.Close runs.
+	wctx, stopWorkers := context.WithCancel(ctx)
+	bg := &workers{log: log}
+	defer func() { stopWorkers(); bg.Wait() }()
+	if cfg.RetentionInterval > 0 {
+		bg.Go(wctx, "retention", retentionJob(d, log, problems, cfg.RetentionInterval))
+	}
+	bg.Go(wctx, "storage-watchdog", storageWatchdog(d, cfg.Data, problems, 30*time.Second))
 
-	local := "http://" + ln.Addr().String() + "/"
+	local := cfg.scheme() + "://" + ln.Addr().String() + "/"
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL.String(), "data", cfg.Data)
 	fmt.Fprintf(env.stdout, "disclose is listening on %s\nOpen %s in your browser. Data: %s\n", local, cfg.baseURL.String()+"/", cfg.Data)
 	if err := printFirstAdminLink(ctx, env.stdout, d, cfg.baseURL.String()); err != nil {
@@ -95,10 +132,20 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		env.ready(local)
 	}
 
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
+wait:
+	for {
+		select {
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		case <-hup:
+			if certs == nil {
+				log.Info("SIGHUP: no TLS certificate to reload")
+				continue
+			}
+			certs.reload()
+		case <-ctx.Done():
+			break wait
+		}
 	}
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -106,6 +153,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("shutdown", "error", err)
 	}
+	bg.Wait() // the workers saw ctx end and stop between units of work
 	log.Info("stopped")
 	return nil
 }

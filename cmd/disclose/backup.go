@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/disclose/disclose/db"
+)
+
+// backupSealer encrypts backups to the team key once the key commands exist;
+// until then backups are plain SQLite files (protect them like the data dir).
+var backupSealer db.BackupSealer
+
+func runBackup(ctx context.Context, env *environment, args []string) error {
+	var cfg serveConfig
+	fs := newFlagSet(env, "backup", "disclose backup FILE: write a consistent copy of the database to FILE while the portal keeps serving.\n"+
+		"disclose backup --verify FILE: check a copy (integrity, migrations, audit chain) and print what it holds.")
+	cfg.coreFlags(fs)
+	verify := fs.Bool("verify", false, "check FILE instead of writing it")
+	if err := parseFlags(fs, args, env.getenv); err != nil {
+		return err
+	}
+	if err := cfg.validateCore(); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("backup: name one file, like disclose backup /var/backups/disclose-$(date +%F).db")
+	}
+	file := fs.Arg(0)
+	if *verify {
+		info, err := db.VerifyBackup(ctx, file)
+		if err != nil {
+			return fmt.Errorf("backup --verify %s: %w", file, err)
+		}
+		printBackupInfo(env, file, info)
+		fmt.Fprintln(env.stdout, "ok")
+		return nil
+	}
+	if _, err := os.Stat(cfg.dbPath()); err != nil {
+		return &envError{fmt.Errorf("backup: no database at %s (set --data / DISCLOSE_DATA): %w", cfg.dbPath(), err)}
+	}
+	d, err := db.Open(ctx, cfg.dbPath())
+	if err != nil {
+		return openError(cfg.Data, err)
+	}
+	defer d.Close()
+	start := time.Now()
+	fmt.Fprintf(env.stdout, "backing up %s to %s ...\n", cfg.dbPath(), file)
+	if err := d.Backup(ctx, file, backupSealer); err != nil {
+		return err
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "wrote %s (%s) in %s\n", file, db.FormatBytes(st.Size()), time.Since(start).Round(time.Millisecond))
+	if backupSealer == nil {
+		info, err := db.VerifyBackup(ctx, file)
+		if err != nil {
+			return fmt.Errorf("backup written but does not verify: %w", err)
+		}
+		printBackupInfo(env, file, info)
+	}
+	return nil
+}
+
+func printBackupInfo(env *environment, file string, info *db.BackupInfo) {
+	fmt.Fprintf(env.stdout, "%s: integrity ok, audit chain ok, %d migrations\n", file, len(info.Migrations))
+	fmt.Fprintf(env.stdout, "  reports %d, messages %d, attachments %d, audit rows %d\n", info.Reports, info.Messages, info.Attachments, info.AuditRows)
+	if len(info.Missing) > 0 {
+		fmt.Fprintf(env.stdout, "  older than this binary: %d migrations will be applied on first start\n", len(info.Missing))
+	}
+	if len(info.Unknown) > 0 {
+		fmt.Fprintf(env.stdout, "  made by a newer disclose (unknown migration %s)\n", info.Unknown[0])
+	}
+}
+
+func runRestore(ctx context.Context, env *environment, args []string) error {
+	var cfg serveConfig
+	fs := newFlagSet(env, "restore", "disclose restore FILE: verify a backup and copy it into the data directory, which must be empty or missing.\nStop the portal first; start it again on the restored data.")
+	cfg.coreFlags(fs)
+	if err := parseFlags(fs, args, env.getenv); err != nil {
+		return err
+	}
+	if err := cfg.validateCore(); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("restore: name one backup file")
+	}
+	info, err := db.Restore(ctx, fs.Arg(0), cfg.Data, "disclose.db")
+	if err != nil {
+		if db.ErrorCode(err) == db.ECONFLICT {
+			return &envError{fmt.Errorf("restore: %s", db.ErrorMessage(err))}
+		}
+		return fmt.Errorf("restore: %w", err)
+	}
+	printBackupInfo(env, fs.Arg(0), info)
+	fmt.Fprintf(env.stdout, "restored into %s; start the portal with --data %s\n", cfg.Data, cfg.Data)
+	return nil
+}

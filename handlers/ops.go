@@ -1,0 +1,68 @@
+package handlers
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// ipExtractor decides where client addresses come from. With no trusted
+// proxies only the connection counts; with some, X-Forwarded-For is read
+// from the right and the first address not in a trusted range is the
+// client, so a client cannot choose its own address (rate limits, audit).
+func (s *Server) ipExtractor() echo.IPExtractor {
+	if len(s.cfg.TrustedProxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range s.cfg.TrustedProxies {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// metrics serves Prometheus metrics to a client with the bearer token, or
+// to a loopback client that did not come through a proxy.
+func (s *Server) metrics(c echo.Context) error {
+	if !s.metricsAllowed(c.Request()) {
+		s.cfg.Metrics.SecurityEvent("metrics_denied")
+		s.log.Warn("metrics access refused", "route", c.Path(), "client", c.RealIP())
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+		return echo.NewHTTPError(http.StatusUnauthorized)
+	}
+	promhttp.HandlerFor(s.cfg.Metrics.Gatherer(), promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+func (s *Server) metricsAllowed(r *http.Request) bool {
+	if s.cfg.MetricsToken != "" {
+		if got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			// Hashing first makes the comparison constant-time in the length too.
+			a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(s.cfg.MetricsToken))
+			if subtle.ConstantTimeCompare(a[:], b[:]) == 1 {
+				return true
+			}
+		}
+	}
+	// A proxy on the same machine makes every request look local: loopback
+	// is only enough when it is not a trusted proxy and nothing was forwarded.
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	ip := net.ParseIP(host)
+	if err != nil || ip == nil || !ip.IsLoopback() {
+		return false
+	}
+	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-Ip") != "" {
+		return false
+	}
+	for _, n := range s.cfg.TrustedProxies {
+		if n.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
