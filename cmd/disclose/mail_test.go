@@ -73,7 +73,7 @@ func TestMailConfig(t *testing.T) {
 }
 
 // TestStartOutbound runs the wired workers against an SMTP sink: a report
-// queued before start is acknowledged, and stop returns.
+// queued before start is acknowledged, and the workers stop when told.
 func TestStartOutbound(t *testing.T) {
 	ctx := context.Background()
 	sink := mailtest.NewSink(t)
@@ -93,12 +93,17 @@ func TestStartOutbound(t *testing.T) {
 		Reporter: db.Reporter{Email: "alice@example.net"}}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := startOutbound(ctx, cfg, d, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	out, err := newOutbound(cfg, d, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	wctx, stop := context.WithCancel(ctx)
+	bg := &workers{log: log}
+	out.start(wctx, bg)
 	msgs := sink.Wait(t, 1, 10*time.Second)
-	out.stop()
+	stop()
+	bg.Wait()
 	if got := msgs[0].Parse(t).Header.Get("From"); got != "<security@acme.example>" {
 		t.Fatalf("From %q", got)
 	}

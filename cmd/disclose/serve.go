@@ -69,12 +69,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		cfg.baseURL = &url.URL{Scheme: cfg.scheme(), Host: displayHost(ln.Addr().(*net.TCPAddr))}
 	}
 	teamKey, _ := key.(*pgp.TeamKey)
-	out, err := startOutbound(ctx, &cfg, d, log, teamKey)
+	out, err := newOutbound(&cfg, d, log, teamKey)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("mail: %w", err)
 	}
-	defer out.stop()
 	metrics := handlers.NewMetrics(d, problems, log)
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL:            cfg.baseURL,
@@ -121,6 +120,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		bg.Go(wctx, "retention", retentionJob(d, log, problems, cfg.RetentionInterval))
 	}
 	bg.Go(wctx, "storage-watchdog", storageWatchdog(d, cfg.Data, problems, 30*time.Second))
+	out.start(wctx, bg)
 
 	local := cfg.scheme() + "://" + ln.Addr().String() + "/"
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL.String(), "data", cfg.Data)
