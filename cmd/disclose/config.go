@@ -24,7 +24,7 @@ func envName(flagName string) string {
 
 // secretFlags may also be read from a file named by --NAME-file or
 // DISCLOSE_NAME_FILE, so that secrets stay out of the process list.
-var secretFlags = map[string]bool{"smtp-password": true}
+var secretFlags = map[string]bool{}
 
 // parseFlags parses args, then fills every flag not given on the command line
 // from its environment variable, then reads secret files. An invalid value

@@ -13,6 +13,9 @@ import (
 	"github.com/disclose/disclose/mailin"
 )
 
+// The SMTP password may be read from DISCLOSE_SMTP_PASSWORD_FILE.
+func init() { secretFlags["smtp-password"] = true }
+
 // mailConfig is the outbound mail and webhook settings of serve. With no
 // SMTP address, mail stays in the outbox where admins read it.
 type mailConfig struct {
