@@ -218,3 +218,19 @@ func assertFailureOnTimeline(t *testing.T, d *db.DB, reportID int64) {
 	}
 	t.Fatal("the failed mail is not on the staff timeline")
 }
+
+// BenchmarkOutboxSend measures the worker end to end: claim, compose,
+// SMTP to a loopback sink (one connection per mail), mark sent.
+func BenchmarkOutboxSend(b *testing.B) {
+	d, _ := mustOpenMailDB(b)
+	sink := mailtest.NewSink(b)
+	for i := 0; i < b.N; i++ {
+		webReport(b, d, "Stored XSS", "alice@example.net")
+	}
+	w := newOutbox(b, d, sink)
+	b.ResetTimer()
+	n, err := w.SendDue(context.Background())
+	if err != nil || n != b.N {
+		b.Fatalf("sent %d of %d: %v", n, b.N, err)
+	}
+}
