@@ -26,6 +26,14 @@ type OutboxStore interface {
 	MailFailed(ctx context.Context, id int64, errText string) error
 }
 
+// Problems is where a worker reports a condition admins must fix (the mail
+// server refuses the password) and clears it once things work; *db.Problems
+// implements it.
+type Problems interface {
+	Set(key, message string)
+	Clear(key string)
+}
+
 // Retry is how a queue waits between attempts: Base doubled per attempt up
 // to Max, and GiveUp after the row was queued.
 type Retry struct {
@@ -62,6 +70,7 @@ type Outbox struct {
 	Lease        time.Duration // how long a claimed mail is held; longer than a send can take
 	Poll         time.Duration // how often to look for due mail when idle
 	Log          *slog.Logger
+	Problems     Problems // optional: told when the server cannot be used at all
 
 	// afterAccept, in tests, runs between the server's acceptance and the
 	// marking; an error stops the worker there, as a crash would.
@@ -128,6 +137,7 @@ func (o *Outbox) lease() time.Duration {
 func (o *Outbox) sendOne(ctx context.Context, m *db.Mail) (sent bool, err error) {
 	log := o.Log.With("outbox_id", m.ID, "kind", m.Kind, "ref", m.Ref, "attempt", m.Attempts)
 	sendErr := o.deliver(ctx, m)
+	o.report(sendErr)
 	if sendErr == nil {
 		if o.afterAccept != nil {
 			if err := o.afterAccept(m.ID); err != nil {
@@ -187,4 +197,18 @@ func (o *Outbox) deliver(ctx context.Context, m *db.Mail) (err error) {
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	return o.Transport.Send(sctx, from, []string{to}, msg)
+}
+
+// report raises the "smtp" problem while the server cannot be used at all
+// and clears it with the first mail the server accepts.
+func (o *Outbox) report(err error) {
+	if o.Problems == nil {
+		return
+	}
+	switch {
+	case err == nil:
+		o.Problems.Clear("smtp")
+	case IsServerError(err):
+		o.Problems.Set("smtp", "outgoing mail waits in the outbox: the mail server cannot be used ("+logSafe(err)+"); check the DISCLOSE_SMTP_* settings")
+	}
 }

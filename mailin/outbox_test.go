@@ -175,6 +175,30 @@ func TestOutbox(t *testing.T) {
 			t.Fatal("sent a third time")
 		}
 	})
+	t.Run("ServerProblemShownToAdmins", func(t *testing.T) {
+		d, clock := mustOpenMailDB(t)
+		sink := mailtest.NewSink(t, mailtest.WithAuth("portal", "s3cret"))
+		webReport(t, d, "XSS", "alice@example.net")
+		problems := db.NewProblems(discardLog())
+		w := newOutbox(t, d, sink)
+		w.Problems = problems
+		w.Transport, _ = NewSMTP(SMTPConfig{Addr: sink.Addr, Security: SMTPNone, User: "portal", Password: "wrong"})
+		if _, err := w.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		list := problems.List()
+		if len(list) != 1 || list[0].Key != "smtp" || !strings.Contains(list[0].Message, "535") || strings.Contains(list[0].Message, "wrong") {
+			t.Fatalf("problems %+v", list)
+		}
+		w.Transport, _ = NewSMTP(SMTPConfig{Addr: sink.Addr, Security: SMTPNone, User: "portal", Password: "s3cret"})
+		clock.Add(time.Minute)
+		if n, err := w.SendDue(ctx); err != nil || n != 1 {
+			t.Fatalf("after the fix: sent %d, %v", n, err)
+		}
+		if list := problems.List(); len(list) != 0 {
+			t.Fatalf("problem not cleared: %+v", list)
+		}
+	})
 	t.Run("ShutdownStopsBetweenMessages", func(t *testing.T) {
 		d, _ := mustOpenMailDB(t)
 		sink := mailtest.NewSink(t)

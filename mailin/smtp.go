@@ -86,6 +86,20 @@ type PermanentError struct{ Err error }
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
+// ServerError is a failure to reach or use the mail server at all
+// (connection, TLS, greeting, authentication): no mail can go out until it
+// is fixed, so admins are told.
+type ServerError struct{ Err error }
+
+func (e *ServerError) Error() string { return e.Err.Error() }
+func (e *ServerError) Unwrap() error { return e.Err }
+
+// IsServerError reports whether err is about the server, not the mail.
+func IsServerError(err error) bool {
+	var s *ServerError
+	return errors.As(err, &s)
+}
+
 // IsPermanent reports whether err says not to try again.
 func IsPermanent(err error) bool {
 	var p *PermanentError
@@ -99,7 +113,7 @@ func IsPermanent(err error) bool {
 func (s *SMTP) Send(ctx context.Context, from string, to []string, msg []byte) error {
 	c, err := s.dial(ctx)
 	if err != nil {
-		return err
+		return &ServerError{Err: err}
 	}
 	defer c.Close()
 	if err := c.Mail(from, nil); err != nil {
@@ -227,8 +241,8 @@ func logSafe(err error) string {
 	if errors.As(err, &se) {
 		return fmt.Sprintf("SMTP %d %d.%d.%d", se.Code, se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
 	}
-	if IsPermanent(err) {
-		return "permanent: " + errors.Unwrap(err).Error()
+	if IsPermanent(err) || IsServerError(err) {
+		return errors.Unwrap(err).Error()
 	}
 	return err.Error()
 }

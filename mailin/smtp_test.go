@@ -105,8 +105,8 @@ func TestSMTP(t *testing.T) {
 		sink := mailtest.NewSink(t, mailtest.WithAuth("portal", "s3cret"))
 		s, _ := NewSMTP(SMTPConfig{Addr: sink.Addr, Security: SMTPNone, User: "portal", Password: "wrong"})
 		err := s.Send(ctx, "a@example.org", []string{"b@example.net"}, msg)
-		if err == nil || IsPermanent(err) {
-			t.Fatalf("bad password: %v; want temporary (the mail is fine, the setting is not)", err)
+		if err == nil || IsPermanent(err) || !IsServerError(err) {
+			t.Fatalf("bad password: %v; want a temporary server error (the mail is fine, the setting is not)", err)
 		}
 	})
 	t.Run("StartTLSOptionalOnLoopback", func(t *testing.T) {

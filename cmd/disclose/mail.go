@@ -22,7 +22,7 @@ type outbound struct {
 // newOutbound wires the notifier into d (before any request can cause mail)
 // and builds the workers. With a team key, mail to reporters whose key is
 // known goes out encrypted.
-func newOutbound(cfg *serveConfig, d *db.DB, log *slog.Logger, key *pgp.TeamKey) (*outbound, error) {
+func newOutbound(cfg *serveConfig, d *db.DB, log *slog.Logger, key *pgp.TeamKey, problems *db.Problems) (*outbound, error) {
 	mc := &cfg.mail
 	var enc mailin.Encrypter
 	if key != nil {
@@ -55,7 +55,7 @@ func newOutbound(cfg *serveConfig, d *db.DB, log *slog.Logger, key *pgp.TeamKey)
 		composer.ReplyTo = &mail.Address{Address: cfg.SecurityEmail}
 	}
 	o.outbox = &mailin.Outbox{Store: d, Transport: tr, Composer: composer, EnvelopeFrom: mc.SMTPEnvelope, Retry: retry,
-		Log: log.With("worker", "outbox")}
+		Log: log.With("worker", "outbox"), Problems: problems}
 	log.Info("mail: sending through SMTP", "addr", mc.SMTPAddr, "tls", mc.SMTPTLS, "from", mc.from.Address)
 	return o, nil
 }

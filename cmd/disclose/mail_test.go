@@ -94,7 +94,7 @@ func TestStartOutbound(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	out, err := newOutbound(cfg, d, log, nil)
+	out, err := newOutbound(cfg, d, log, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

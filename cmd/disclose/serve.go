@@ -69,7 +69,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		cfg.baseURL = &url.URL{Scheme: cfg.scheme(), Host: displayHost(ln.Addr().(*net.TCPAddr))}
 	}
 	teamKey, _ := key.(*pgp.TeamKey)
-	out, err := newOutbound(&cfg, d, log, teamKey)
+	out, err := newOutbound(&cfg, d, log, teamKey, problems)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("mail: %w", err)
