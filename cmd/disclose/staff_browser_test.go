@@ -130,12 +130,9 @@ func TestBrowserStaffAccounts(t *testing.T) {
 	login("admin@example.org", adminPass, "/account/2fa")
 	step("open the 2FA page", chromedp.WaitVisible(css("[data-testid=totp-secret]")))
 	secret := text("[data-testid=totp-secret]")
-	// The image loads after the page is visible: wait for it (bounded), then
-	// read its size.
-	pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
-	chromedp.Run(pctx, chromedp.Poll[bool](`document.querySelector("img.qr").complete`))
-	pcancel()
-	qrWidth, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelector("img.qr").naturalWidth`))
+	// Poll until the image has loaded: reading it at once races the fetch.
+	qrWidth, err := chromedp.Run(ctx, chromedp.Poll[int](`(() => { const i = document.querySelector("img.qr"); return i && i.complete && i.naturalWidth; })()`,
+		chromedp.WithPollingTimeout(10*time.Second)))
 	if err != nil || qrWidth == 0 {
 		t.Fatalf("the QR code image did not load (CSP or route): width %d, %v", qrWidth, err)
 	}
