@@ -14,6 +14,7 @@ type OutboundStore interface {
 	MailCounts(ctx context.Context) (map[string]int, error)
 	MailByID(ctx context.Context, id int64) (*db.Mail, error)
 	RetryMail(ctx context.Context, id int64, actor db.Actor) error
+	ReportMails(ctx context.Context, reportID int64) ([]*db.Mail, error) // for the staff report page (views.ReportMailsView)
 
 	Webhooks(ctx context.Context, programID int64) ([]*db.Webhook, error)
 	WebhookByID(ctx context.Context, id int64) (*db.Webhook, error)
