@@ -2,7 +2,6 @@ package mailin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -77,8 +76,6 @@ type Outbox struct {
 	afterAccept func(id int64) error
 }
 
-var errStopped = errors.New("mailin: worker stopped")
-
 // Run sends due mail until ctx is done. It stops between mails: a mail
 // being sent when ctx ends is finished and marked first.
 func (o *Outbox) Run(ctx context.Context) {
@@ -89,7 +86,7 @@ func (o *Outbox) Run(ctx context.Context) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		if _, err := o.SendDue(ctx); err != nil && !errors.Is(err, errStopped) && ctx.Err() == nil {
+		if _, err := o.SendDue(ctx); err != nil && ctx.Err() == nil {
 			o.Log.Error("outbox", "error", err)
 		}
 		select {
@@ -128,7 +125,7 @@ func (o *Outbox) lease() time.Duration {
 	if o.Lease > 0 {
 		return o.Lease
 	}
-	return 10 * time.Minute
+	return 15 * time.Minute // longer than the 10 minutes a send may take
 }
 
 // sendOne sends a claimed mail and records the outcome. It returns an error
