@@ -234,16 +234,27 @@ func (db *DB) AddReporterMessage(ctx context.Context, reportID int64, body strin
 		return err
 	}
 	defer tx.Rollback()
-	var state, prev, ref string
-	err = tx.QueryRowContext(ctx, `SELECT r.state, r.prev_state, p.prefix || '-' || r.number FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, reportID).Scan(&state, &prev, &ref)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Errorf(ENOTFOUND, "Report not found.")
-	} else if err != nil {
-		return fmt.Errorf("db: read report state: %w", err)
-	}
-	msgID, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true, Source: source, Body: body, Attachments: files})
-	if err != nil {
+	if _, _, err := tx.addReporterMessage(ctx, reportID, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true,
+		Source: source, Body: body, Attachments: files}); err != nil {
 		return err
+	}
+	return tx.Commit()
+}
+
+// addReporterMessage adds a reporter's entry m to a report inside tx; web and
+// mail share it, so a reply to needs_info moves the report back either way.
+// It returns the new entry's id and the report's reference.
+func (tx *Tx) addReporterMessage(ctx context.Context, reportID int64, m *NewMessage) (int64, string, error) {
+	var state, prev, ref string
+	err := tx.QueryRowContext(ctx, `SELECT r.state, r.prev_state, p.prefix || '-' || r.number FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, reportID).Scan(&state, &prev, &ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", Errorf(ENOTFOUND, "Report not found.")
+	} else if err != nil {
+		return 0, "", fmt.Errorf("db: read report state: %w", err)
+	}
+	msgID, err := tx.addMessage(ctx, m)
+	if err != nil {
+		return 0, "", err
 	}
 	if State(state) == StateNeedsInfo {
 		back := State(prev)
@@ -251,25 +262,25 @@ func (db *DB) AddReporterMessage(ctx context.Context, reportID int64, body strin
 			back = StateNew
 		}
 		if err := tx.setState(ctx, reportID, ref, StateNeedsInfo, back, ActorReporter, "the reporter replied"); err != nil {
-			return err
+			return 0, "", err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE reports SET updated_at = ? WHERE id = ?`, formatTime(tx.now), reportID); err != nil {
-		return fmt.Errorf("db: touch report: %w", err)
+		return 0, "", fmt.Errorf("db: touch report: %w", err)
 	}
-	if err := tx.audit(ctx, ActorReporter, "report.reporter_message", ref, "source="+string(source)); err != nil {
-		return err
+	if err := tx.audit(ctx, ActorReporter, "report.reporter_message", ref, "source="+string(m.Source)); err != nil {
+		return 0, "", err
 	}
 	if tx.db.Notifier != nil {
 		r, err := tx.reportTx(ctx, reportID)
 		if err != nil {
-			return err
+			return 0, "", err
 		}
-		if err := tx.notify(ctx, &Event{Kind: EventReporterMessage, Report: r, MessageID: msgID, Body: body, Actor: ActorReporter}); err != nil {
-			return err
+		if err := tx.notify(ctx, &Event{Kind: EventReporterMessage, Report: r, MessageID: msgID, Body: m.Body, Actor: ActorReporter}); err != nil {
+			return 0, "", err
 		}
 	}
-	return tx.Commit()
+	return msgID, ref, nil
 }
 
 // ValidationError carries one message per bad field.

@@ -8,7 +8,6 @@ import (
 	"github.com/disclose/disclose/db"
 )
 
-const day = 24 * time.Hour
 
 func mustSubmit(t *testing.T, d *db.DB, programID int64, title string) *db.Receipt {
 	t.Helper()

@@ -37,6 +37,7 @@ func TestAdminAuthorization(t *testing.T) {
 		{"GET", "/admin/audit"},
 		{"GET", "/admin/settings"},
 		{"POST", "/admin/settings"},
+		{"GET", "/admin/intake"},
 	}
 	browsers := map[string]*browser{"anonymous": env.browser(t)}
 	for _, who := range []string{"admin", "tri", "view"} {

@@ -44,4 +44,6 @@ func (s *Server) authRoutes(e *echo.Echo) {
 	admin.POST("/retention/hold", s.legalHold(true))
 	admin.POST("/retention/release", s.legalHold(false))
 	admin.POST("/retention/:id", s.saveRetention)
+	admin.GET("/intake", s.adminIntake)
+	admin.GET("/intake/mail/:id", s.adminIntakeMail)
 }

@@ -31,6 +31,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/status/attachments/:id", s.statusAttachment)
 
 	s.authRoutes(e)
+	s.triageRoutes(e)
 	s.outboundRoutes(e)
 
 	e.GET("/.well-known/security.txt", s.securityTxt)

@@ -21,6 +21,8 @@ type Store interface {
 	AuthStore
 	OutboundStore
 	RetentionStore
+	IntakeStore
+	TriageStore
 	Ping(ctx context.Context) error
 	Programs(ctx context.Context) ([]*db.Program, error)
 	DefaultProgram(ctx context.Context) (*db.Program, error)

@@ -1,4 +1,37 @@
 // Package mailin is the mail gateway of disclose: everything that speaks
 // mail lives here or below (IMAP intake, MIME parsing, threading, outbound
 // SMTP and the outbox worker, and OpenPGP in mailin/pgp).
+//
+// # Intake
+//
+// Intake reads the security mailbox over IMAP (implicit TLS, STARTTLS, or
+// plaintext to loopback only) and turns each message into a new report, a
+// reply on an existing report, or a kept automatic mail, exactly once:
+//
+//   - The mailbox's UIDVALIDITY and the last committed UID live in the
+//     database (mail_mailboxes), written in the transaction of the message.
+//   - A message is flagged \Seen and moved to the processed folder only after
+//     its transaction committed. A crash in between leaves it in the mailbox
+//     at or below the stored UID: the next poll only flags and moves it.
+//   - Every message's raw bytes are kept (mail_raw, in chunks) with a unique
+//     hash, and its Message-ID (or the hash, when it has none) is a unique
+//     key: a message fetched again, after a crash or a UIDVALIDITY change,
+//     adds nothing.
+//   - Messages are committed in groups for speed; a failing message stops
+//     its group, so the stored position never passes a failure that is not
+//     recorded. A message that keeps failing (3 attempts) is set aside, raw
+//     with its error, for admins, and moved; it is never retried forever nor
+//     dropped.
+//
+// Threading follows In-Reply-To and References against Message-IDs the
+// portal sent (outbox) or received (messages); a [PREFIX-N] subject tag
+// counts only when the From address is that report's reporter. Reply-To
+// never decides identity. Auto-replies and bounces (Auto-Submitted,
+// Precedence bulk/junk/list, multipart/report, an empty Return-Path) never
+// open reports; a bounce naming a Message-ID of the outbox marks that mail
+// failed.
+//
+// The acknowledgement of a mailed report is written to the outbox by intake,
+// in the report's transaction; a db.Notifier must not acknowledge
+// EventReportCreated for reports whose Source is email.
 package mailin

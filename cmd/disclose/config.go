@@ -24,7 +24,7 @@ func envName(flagName string) string {
 
 // secretFlags may also be read from a file named by --NAME-file or
 // DISCLOSE_NAME_FILE, so that secrets stay out of the process list.
-var secretFlags = map[string]bool{}
+var secretFlags = map[string]bool{"imap-password": true}
 
 // parseFlags parses args, then fills every flag not given on the command line
 // from its environment variable, then reads secret files. An invalid value
@@ -93,6 +93,7 @@ type serveConfig struct {
 	ShutdownTimeout  time.Duration
 	mail             mailConfig
 	KeyPassphrase    string
+	IMAP             imapConfig
 	baseURL          *url.URL
 	baseURLDefaulted bool
 	opsConfig
@@ -123,6 +124,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	c.mail.flags(fs)
 	fs.StringVar(&c.KeyPassphrase, "key-passphrase", "", "passphrase that unlocks the team key at start (use DISCLOSE_KEY_PASSPHRASE_FILE; without it the key stays locked)")
 	c.opsFlags(fs)
+	c.IMAP.flags(fs)
 }
 
 // validate checks settings across fields and says which one is wrong.

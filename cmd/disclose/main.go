@@ -33,6 +33,7 @@ type environment struct {
 
 var commands = []command{
 	{"serve", "run the portal: web pages, dashboard and mail workers", runServe},
+	{"mailin", "read the security mailbox once (--once) or continuously", runMailin},
 	{"user", "manage staff accounts: add, list, disable, reset", runUser},
 	{"audit", "check the audit log's hash chain: audit verify", runAudit},
 	{"version", "print the version", runVersion},
@@ -40,6 +41,8 @@ var commands = []command{
 	{"restore", "restore a backup into an empty data directory", runRestore},
 	{"purge", "apply the retention rules now (--dry-run lists what would go)", runPurge},
 	{"retention", "show or set retention rules; put reports on legal hold", runRetention},
+	{"demo", "fill the database with realistic demo reports", runDemo},
+	{"export", "write the reports of a filter as JSON or CSV to standard output", runExport},
 }
 
 // version is set at build time with -ldflags "-X main.version=...".

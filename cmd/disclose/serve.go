@@ -101,6 +101,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	stopIntake, err := startIntake(&cfg.IMAP, cfg.Data, cfg.SecurityEmail, cfg.baseURL, d, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	errc := make(chan error, 1)
 	if certs != nil {
 		hs.TLSConfig = certs.tlsConfig()
@@ -153,6 +158,7 @@ wait:
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("shutdown", "error", err)
 	}
+	stopIntake(cfg.ShutdownTimeout)
 	bg.Wait() // the workers saw ctx end and stop between units of work
 	log.Info("stopped")
 	return nil

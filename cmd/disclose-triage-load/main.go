@@ -1,0 +1,176 @@
+// Command disclose-triage-load is the documented load run of the triage
+// dashboard: against a running `disclose serve` on a database made by
+// `disclose demo --reports 100000`, it signs in a load-test admin (a session
+// made directly in the database), requests the queue (filtered, 50 rows), a
+// full-text search and a report page with a 200-entry timeline, and prints
+// p50/p99 per page. With --server-log it also reads the server's JSON log
+// and prints the server-side durations the server measured itself.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/disclose/disclose/db"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "disclose-triage-load:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	data := flag.String("data", "./data", "data directory of the running portal")
+	base := flag.String("base", "http://127.0.0.1:8080", "base URL of the running portal")
+	n := flag.Int("n", 2000, "requests per page kind")
+	conc := flag.Int("c", 2, "concurrent clients")
+	serverLog := flag.String("server-log", "", "the server's log (--log-format json): print the server-side durations it recorded")
+	flag.Parse()
+	ctx := context.Background()
+
+	d, err := db.Open(ctx, filepath.Join(*data, "disclose.db"))
+	if err != nil {
+		return err
+	}
+	u, err := d.UserByEmail(ctx, "load@demo.invalid")
+	if db.ErrorCode(err) == db.ENOTFOUND {
+		u, err = d.CreateUser(ctx, &db.NewUser{Email: "load@demo.invalid", Name: "Load test", Role: db.RoleAdmin}, db.ActorSystem)
+	}
+	if err != nil {
+		return err
+	}
+	token, err := d.CreateSession(ctx, u.ID, "127.0.0.1")
+	if err != nil {
+		return err
+	}
+	long, err := d.LongTimelineRef(ctx, 200)
+	if err != nil {
+		return err
+	}
+	d.Close()
+
+	pages := []struct{ name, path string }{
+		{"queue (open, program web, unassigned, 50 rows)", "/triage?state=open&program=web&assignee=none"},
+		{"queue (triaged, by severity, 50 rows)", "/triage?state=triaged&sort=severity"},
+		{"search (\"password reset token\", all states)", "/triage?state=all&q=password+reset+token"},
+		{"report page (200-entry timeline)", "/triage/reports/" + long},
+	}
+	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	fmt.Printf("%d requests per page, %d clients, against %s\n\n", *n, *conc, *base)
+	fmt.Printf("%-50s %10s %10s %10s\n", "client-observed", "p50", "p99", "max")
+	for _, p := range pages {
+		durs, err := hammer(client, *base+p.path, token, *n, *conc)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		printRow(p.name, durs)
+	}
+	if *serverLog != "" {
+		names := make([]string, len(pages))
+		for i, p := range pages {
+			names[i] = p.name
+		}
+		return printServerLog(*serverLog, names, *n)
+	}
+	return nil
+}
+
+// hammer requests url n times from conc clients and returns the latencies.
+func hammer(client *http.Client, url, token string, n, conc int) ([]time.Duration, error) {
+	var mu sync.Mutex
+	var durs []time.Duration
+	var firstErr error
+	jobs := make(chan struct{}, n)
+	for i := 0; i < n; i++ {
+		jobs <- struct{}{}
+	}
+	close(jobs)
+	var wg sync.WaitGroup
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range jobs {
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				req.AddCookie(&http.Cookie{Name: "disclose_session", Value: token})
+				start := time.Now()
+				resp, err := client.Do(req)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if err == nil && resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}
+				el := time.Since(start)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				durs = append(durs, el)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return durs, firstErr
+}
+
+func printRow(name string, durs []time.Duration) {
+	sort.Slice(durs, func(i, j int) bool { return durs[i] < durs[j] })
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+	fmt.Printf("%-50s %10s %10s %10s\n", name, ms(durs[len(durs)/2]), ms(durs[len(durs)*99/100]), ms(durs[len(durs)-1]))
+}
+
+// printServerLog reads the JSON request log of `disclose serve` and prints
+// the durations it measured. The pages ran one after the other, n requests
+// each, so the last len(names)*n dashboard requests of the log are theirs,
+// in order.
+func printServerLog(path string, names []string, n int) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var all []time.Duration
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var line struct {
+			Msg      string  `json:"msg"`
+			Route    string  `json:"route"`
+			Status   int     `json:"status"`
+			Duration float64 `json:"duration_ms"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) != nil || line.Msg != "request" || !strings.HasPrefix(line.Route, "/triage") || line.Status != 200 {
+			continue
+		}
+		all = append(all, time.Duration(line.Duration*float64(time.Millisecond)))
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if len(all) < len(names)*n {
+		return errors.New("fewer dashboard requests in the server log than were sent; start serve with --log-format json and log to this file")
+	}
+	all = all[len(all)-len(names)*n:]
+	fmt.Printf("\n%-50s %10s %10s %10s\n", "server-side (the server's duration_ms)", "p50", "p99", "max")
+	for i, name := range names {
+		printRow(name, all[i*n:(i+1)*n])
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/disclose/disclose/db"
+)
+
+// runDemo fills a database with realistic reports, so that a new operator
+// sees a populated dashboard and the benchmarks have 100,000 reports to
+// work on.
+func runDemo(ctx context.Context, env *environment, args []string) error {
+	var cfg serveConfig
+	var n int
+	var seed uint64
+	fs := newFlagSet(env, "demo", "Fill the database with demo reports across three programs, every state and severity,\nwith timelines, assignees and attachments. Demo staff accounts end in @demo.invalid and cannot log in.")
+	cfg.coreFlags(fs)
+	fs.IntVar(&n, "reports", 1000, "how many reports to make")
+	fs.Uint64Var(&seed, "seed", 1, "random seed: the same seed makes the same data")
+	if err := parseFlags(fs, args, env.getenv); err != nil {
+		return err
+	}
+	if err := cfg.validateCore(); err != nil {
+		return err
+	}
+	if n <= 0 {
+		return fmt.Errorf("DISCLOSE_REPORTS (--reports): must be above zero")
+	}
+	d, err := db.Open(ctx, cfg.dbPath())
+	if err != nil {
+		return fmt.Errorf("open database in %s: %w", cfg.Data, err)
+	}
+	defer d.Close()
+	start := time.Now()
+	lastTenth := 0
+	res, err := d.GenerateDemo(ctx, db.DemoOptions{Reports: n, Seed: seed, Progress: func(done, total int) {
+		if tenth := done * 10 / total; tenth > lastTenth {
+			lastTenth = tenth
+			fmt.Fprintf(env.stdout, "%3d%%  %d reports  %s\n", tenth*10, done, time.Since(start).Round(time.Millisecond))
+		}
+	}})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "Made %d demo reports in %s.\n", res.Reports, time.Since(start).Round(time.Millisecond))
+	if len(res.LongRefs) > 0 {
+		fmt.Fprintf(env.stdout, "Reports with a 200-entry timeline: %s\n", joinMax(res.LongRefs, 5))
+	}
+	return nil
+}
+
+func joinMax(s []string, n int) string {
+	out := ""
+	for i, v := range s {
+		if i == n {
+			return out + ", …"
+		}
+		if i > 0 {
+			out += ", "
+		}
+		out += v
+	}
+	return out
+}

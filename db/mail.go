@@ -1,0 +1,200 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// MailKind is what intake made of a message taken from the mailbox.
+type MailKind string
+
+// Intake outcomes. Only report and reply touch a report's timeline; the
+// others are kept for admins.
+const (
+	MailReport    MailKind = "report"    // opened a new report
+	MailReply     MailKind = "reply"     // added to an existing report
+	MailAutoReply MailKind = "autoreply" // vacation notice, list mail, other automatic mail
+	MailBounce    MailKind = "bounce"    // delivery status notification or empty return path
+	MailDuplicate MailKind = "duplicate" // a Message-ID already taken, in other bytes
+	MailSetAside  MailKind = "set_aside" // kept failing; kept raw with the error
+)
+
+// InboundMail is a parsed message as the mail gateway hands it over. The raw
+// bytes come as a reader so that a large message is never held whole.
+type InboundMail struct {
+	Mailbox     string
+	UIDValidity uint32
+	UID         uint32
+
+	// OpenRaw reads the message as received from its start; it may be called
+	// again (a group retried message by message), and is read in chunks.
+	OpenRaw   func() io.Reader
+	RawSize   int64
+	RawSHA256 string // hex; computed while the message was fetched
+
+	MessageID  string   // "<id@host>", "" when the mail has none
+	InReplyTo  []string // "<id@host>" each
+	References []string
+	FromEmail  string // the From address; Reply-To is never used for identity
+	FromName   string
+	To         []string // To, Cc, Delivered-To, X-Original-To: picks the program
+	Subject    string
+	Body       string
+	Files      []NewAttachment
+	// Omitted says, one line each, what was left out (over a limit, unreadable)
+	// so the timeline can say it.
+	Omitted []string
+	// Auto is why the mail is automatic ("" for mail a person wrote).
+	Auto string
+	// Bounce says Auto is a delivery failure; BouncedIDs are the Message-IDs
+	// of the original mails it names.
+	Bounce     bool
+	BouncedIDs []string
+}
+
+// IngestOptions are the mail gateway's parts of ingest that db cannot know.
+type IngestOptions struct {
+	// Ack composes the acknowledgement of a new report; nil or a nil result
+	// sends none. It runs inside the transaction, so the ack exists exactly
+	// when the report does.
+	//
+	// Rule against a double ack: the acknowledgement of a mailed report is
+	// written here, by intake. A Notifier must not acknowledge an
+	// EventReportCreated whose Report.Source is SourceEmail (it may still
+	// tell staff about it).
+	Ack func(r *Report, in *InboundMail) *OutMail
+	// Limits bound the body text; attachments were bounded by the parser.
+	MaxTextRunes int
+}
+
+// IngestResult says what a message became.
+type IngestResult struct {
+	Kind     MailKind
+	ReportID int64
+	Ref      string
+	// Again is true when these exact bytes were taken before (a re-fetch after
+	// a crash or a UIDVALIDITY change): nothing was added.
+	Again bool
+}
+
+// IngestMail stores one message in one transaction: as a new report, a reply
+// threaded onto its report, or a kept automatic mail; its raw bytes; and the
+// mailbox position. So a message is either wholly taken (and may then be
+// flagged and moved) or not at all.
+func (db *DB) IngestMail(ctx context.Context, in *InboundMail, opts IngestOptions) (*IngestResult, error) {
+	res, err := db.IngestMailBatch(ctx, []*InboundMail{in}, opts)
+	var me *MailError
+	if errors.As(err, &me) {
+		return nil, me.Err
+	} else if err != nil {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// MailError says which message of a batch failed: the ones before it
+// committed, the ones after it were not tried.
+type MailError struct {
+	Index int
+	Err   error
+}
+
+func (e *MailError) Error() string { return fmt.Sprintf("mail %d of the batch: %v", e.Index, e.Err) }
+func (e *MailError) Unwrap() error { return e.Err }
+
+// IngestMailBatch stores messages (in UID order) in one transaction: one
+// commit for a group is what lets intake keep pace with the IMAP fetch. When
+// a message fails, the group is rolled back and taken again one message per
+// transaction up to the failing one, which is returned as a *MailError with
+// the results of the messages before it; the ones after it are not tried.
+// So the mailbox position never passes a failure the gateway has not yet
+// recorded.
+func (db *DB) IngestMailBatch(ctx context.Context, ins []*InboundMail, opts IngestOptions) ([]*IngestResult, error) {
+	res, err := db.ingestTogether(ctx, ins, opts)
+	if err == nil {
+		return res, nil
+	}
+	if len(ins) == 1 {
+		return nil, &MailError{Index: 0, Err: err}
+	}
+	res = res[:0]
+	for i, in := range ins {
+		r, err := db.ingestTogether(ctx, []*InboundMail{in}, opts)
+		if err != nil {
+			return res, &MailError{Index: i, Err: err}
+		}
+		res = append(res, r[0])
+	}
+	return res, nil
+}
+
+func (db *DB) ingestTogether(ctx context.Context, ins []*InboundMail, opts IngestOptions) ([]*IngestResult, error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	res := make([]*IngestResult, len(ins))
+	for i, in := range ins {
+		if res[i], err = tx.ingestMail(ctx, in, opts); err != nil {
+			return nil, err
+		}
+		if err := tx.advanceMailbox(ctx, in.Mailbox, in.UIDValidity, in.UID); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("db: commit %d mails: %w", len(ins), err)
+	}
+	return res, nil
+}
+
+func (tx *Tx) ingestMail(ctx context.Context, in *InboundMail, opts IngestOptions) (*IngestResult, error) {
+	if in.RawSHA256 == "" {
+		return nil, fmt.Errorf("db: ingest mail: no raw hash")
+	}
+	var kind MailKind
+	var reportID int64
+	var ref string
+	err := tx.QueryRowContext(ctx, `SELECT r.kind, COALESCE(r.report_id, 0), COALESCE(p.prefix || '-' || rp.number, '')
+		FROM mail_raw r LEFT JOIN reports rp ON rp.id = r.report_id LEFT JOIN programs p ON p.id = rp.program_id
+		WHERE r.sha256 = ?`, in.RawSHA256).Scan(&kind, &reportID, &ref)
+	if err == nil {
+		return &IngestResult{Kind: kind, ReportID: reportID, Ref: ref, Again: true}, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("db: look up raw mail: %w", err)
+	}
+
+	key := in.MessageID
+	if key == "" {
+		key = "sha256:" + in.RawSHA256
+	}
+	if in.Auto != "" {
+		return tx.keepAutoMail(ctx, in, key)
+	}
+	if in.MessageID != "" {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM mail_raw WHERE dedupe_key = ?) + (SELECT COUNT(*) FROM messages WHERE message_id = ?)`,
+			key, in.MessageID).Scan(&n); err != nil {
+			return nil, fmt.Errorf("db: look up message id: %w", err)
+		}
+		if n > 0 {
+			if _, err := tx.storeRawMail(ctx, in, MailDuplicate, "", 0, 0, "A message with this Message-ID was already received; this copy was kept but not added.", 0); err != nil {
+				return nil, err
+			}
+			return &IngestResult{Kind: MailDuplicate}, nil
+		}
+	}
+
+	reportID, err = tx.threadOf(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if reportID != 0 {
+		return tx.ingestReply(ctx, in, key, reportID)
+	}
+	return tx.ingestReport(ctx, in, key, opts)
+}

@@ -1,0 +1,271 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// rawChunkSize bounds the memory one stored or served raw message needs.
+const rawChunkSize = 256 << 10
+
+// RawMail is a kept message's metadata; its bytes are streamed by
+// WriteRawMail or RawMailOf.
+type RawMail struct {
+	ID        int64
+	Kind      MailKind
+	Size      int64
+	SHA256    string
+	MessageID string
+	FromEmail string
+	Subject   string
+	ReportID  int64
+	Ref       string
+	EntryID   int64
+	Note      string // why it was kept aside: auto-reply reason, error
+	Attempts  int
+	CreatedAt time.Time
+}
+
+// storeRawMail keeps the raw bytes (read in chunks) with what it became.
+func (tx *Tx) storeRawMail(ctx context.Context, in *InboundMail, kind MailKind, key string, reportID, entryID int64, note string, attempts int) (int64, error) {
+	var dedupe, report, entry any
+	if key != "" {
+		dedupe = key
+	}
+	if reportID != 0 {
+		report = reportID
+	}
+	if entryID != 0 {
+		entry = entryID
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO mail_raw (kind, dedupe_key, sha256, size, message_id, from_addr, subject, report_id, entry_id,
+		note, attempts, mailbox, uid_validity, uid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		string(kind), dedupe, in.RawSHA256, in.RawSize, in.MessageID, in.FromEmail, cutRunes(in.Subject, 300), report, entry,
+		note, attempts, in.Mailbox, in.UIDValidity, in.UID, formatTime(tx.now))
+	if err != nil {
+		return 0, fmt.Errorf("db: insert raw mail: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("db: raw mail id: %w", err)
+	}
+	if in.OpenRaw == nil {
+		return id, nil
+	}
+	raw := in.OpenRaw()
+	buf := make([]byte, rawChunkSize)
+	for seq := 0; ; seq++ {
+		n, rerr := io.ReadFull(raw, buf)
+		if n > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO mail_raw_chunks (raw_id, seq, data) VALUES (?, ?, ?)`, id, seq, buf[:n]); err != nil {
+				return 0, fmt.Errorf("db: insert raw mail chunk: %w", err)
+			}
+		}
+		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
+			return id, nil
+		} else if rerr != nil {
+			return 0, fmt.Errorf("db: read raw mail: %w", rerr)
+		}
+	}
+}
+
+// advanceMailbox records that uid committed, so the next poll starts after
+// it, and forgets its failures.
+func (tx *Tx) advanceMailbox(ctx context.Context, mailbox string, uidValidity, uid uint32) error {
+	if mailbox == "" {
+		return nil
+	}
+	now := formatTime(tx.now)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO mail_mailboxes (name, uid_validity, last_uid, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET last_uid = MAX(last_uid, excluded.last_uid), updated_at = excluded.updated_at
+		WHERE uid_validity = excluded.uid_validity`, mailbox, uidValidity, uid, now); err != nil {
+		return fmt.Errorf("db: advance mailbox: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM mail_failures WHERE mailbox = ? AND uid_validity = ? AND uid = ?`, mailbox, uidValidity, uid); err != nil {
+		return fmt.Errorf("db: clear mail failure: %w", err)
+	}
+	return nil
+}
+
+// MailboxState is where intake stopped in one mailbox.
+type MailboxState struct {
+	UIDValidity uint32
+	LastUID     uint32
+	Reset       bool     // the UIDVALIDITY changed: the mailbox is read again
+	Retry       []uint32 // UIDs above nothing committed that failed before
+}
+
+// SyncMailbox returns where intake stopped in mailbox under uidValidity. A
+// new UIDVALIDITY (the server rebuilt the mailbox) starts again from UID 0;
+// dedupe by raw hash and Message-ID keeps the re-read from adding anything.
+func (db *DB) SyncMailbox(ctx context.Context, mailbox string, uidValidity uint32) (*MailboxState, error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	st := &MailboxState{UIDValidity: uidValidity}
+	var old uint32
+	err = tx.QueryRowContext(ctx, `SELECT uid_validity, last_uid FROM mail_mailboxes WHERE name = ?`, mailbox).Scan(&old, &st.LastUID)
+	now := formatTime(tx.now)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO mail_mailboxes (name, uid_validity, last_uid, updated_at) VALUES (?, ?, 0, ?)`, mailbox, uidValidity, now); err != nil {
+			return nil, fmt.Errorf("db: insert mailbox state: %w", err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("db: read mailbox state: %w", err)
+	case old != uidValidity:
+		st.LastUID, st.Reset = 0, true
+		if _, err := tx.ExecContext(ctx, `UPDATE mail_mailboxes SET uid_validity = ?, last_uid = 0, updated_at = ? WHERE name = ?`, uidValidity, now, mailbox); err != nil {
+			return nil, fmt.Errorf("db: reset mailbox state: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_failures WHERE mailbox = ? AND uid_validity <> ?`, mailbox, uidValidity); err != nil {
+			return nil, fmt.Errorf("db: forget old failures: %w", err)
+		}
+		if err := tx.audit(ctx, ActorSystem, "mail.uidvalidity", mailbox, fmt.Sprintf("%d -> %d", old, uidValidity)); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT uid FROM mail_failures WHERE mailbox = ? AND uid_validity = ? ORDER BY uid`, mailbox, uidValidity)
+	if err != nil {
+		return nil, fmt.Errorf("db: read mail failures: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid uint32
+		if err := rows.Scan(&uid); err != nil {
+			return nil, fmt.Errorf("db: scan mail failure: %w", err)
+		}
+		st.Retry = append(st.Retry, uid)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: read mail failures: %w", err)
+	}
+	rows.Close()
+	return st, tx.Commit()
+}
+
+// RecordMailFailure counts one failed attempt at a message and returns the
+// count so far, so the gateway can set the message aside at its limit.
+func (db *DB) RecordMailFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string) (int, error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var n int
+	err = tx.QueryRowContext(ctx, `INSERT INTO mail_failures (mailbox, uid_validity, uid, attempts, last_error, updated_at) VALUES (?, ?, ?, 1, ?, ?)
+		ON CONFLICT (mailbox, uid_validity, uid) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, updated_at = excluded.updated_at
+		RETURNING attempts`, mailbox, uidValidity, uid, cutRunes(reason, 1000), formatTime(tx.now)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("db: record mail failure: %w", err)
+	}
+	return n, tx.Commit()
+}
+
+// SetAsideMail keeps a message that kept failing, raw, with the error, for
+// admins; the mailbox moves past it. Its bytes are matched by hash, so a
+// later re-fetch adds nothing.
+func (db *DB) SetAsideMail(ctx context.Context, in *InboundMail, reason string, attempts int) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_raw WHERE sha256 = ?`, in.RawSHA256).Scan(&n); err != nil {
+		return fmt.Errorf("db: look up raw mail: %w", err)
+	}
+	if n == 0 {
+		if _, err := tx.storeRawMail(ctx, in, MailSetAside, "", 0, 0, cutRunes(reason, 1000), attempts); err != nil {
+			return err
+		}
+		if err := tx.audit(ctx, ActorSystem, "mail.set_aside", fmt.Sprintf("%s/%d/%d", in.Mailbox, in.UIDValidity, in.UID), ""); err != nil {
+			return err
+		}
+	}
+	if err := tx.advanceMailbox(ctx, in.Mailbox, in.UIDValidity, in.UID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// WriteRawMail streams the bytes of kept message id to w, chunk by chunk.
+func (db *DB) WriteRawMail(ctx context.Context, id int64, w io.Writer) error {
+	for seq := 0; ; seq++ {
+		var data []byte
+		err := db.read.QueryRowContext(ctx, `SELECT data FROM mail_raw_chunks WHERE raw_id = ? AND seq = ?`, id, seq).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("db: read raw mail chunk: %w", err)
+		}
+		if _, err := w.Write(data); err != nil {
+			return fmt.Errorf("db: write raw mail: %w", err)
+		}
+	}
+}
+
+const rawMailColumns = `m.id, m.kind, m.size, m.sha256, m.message_id, m.from_addr, m.subject, COALESCE(m.report_id, 0),
+	COALESCE(p.prefix || '-' || r.number, ''), COALESCE(m.entry_id, 0), m.note, m.attempts, m.created_at`
+
+const rawMailFrom = ` FROM mail_raw m LEFT JOIN reports r ON r.id = m.report_id LEFT JOIN programs p ON p.id = r.program_id `
+
+func scanRawMail(row interface{ Scan(...any) error }) (*RawMail, error) {
+	var m RawMail
+	var created string
+	if err := row.Scan(&m.ID, &m.Kind, &m.Size, &m.SHA256, &m.MessageID, &m.FromEmail, &m.Subject, &m.ReportID,
+		&m.Ref, &m.EntryID, &m.Note, &m.Attempts, &created); err != nil {
+		return nil, err
+	}
+	m.CreatedAt = parseTime(created)
+	return &m, nil
+}
+
+// RawMailOf returns the raw message behind a timeline entry of a report, so
+// a triager can download exactly what was received. The caller checked that
+// the user may see the report; the bytes come from WriteRawMail.
+func (db *DB) RawMailOf(ctx context.Context, reportID, entryID int64) (*RawMail, error) {
+	m, err := scanRawMail(db.read.QueryRowContext(ctx, `SELECT `+rawMailColumns+rawMailFrom+` WHERE m.entry_id = ? AND m.report_id = ?`, entryID, reportID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "No raw message for this entry.")
+	} else if err != nil {
+		return nil, fmt.Errorf("db: find raw mail: %w", err)
+	}
+	return m, nil
+}
+
+// RawMailByID returns a kept message for admins.
+func (db *DB) RawMailByID(ctx context.Context, id int64) (*RawMail, error) {
+	m, err := scanRawMail(db.read.QueryRowContext(ctx, `SELECT `+rawMailColumns+rawMailFrom+` WHERE m.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "Message not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("db: find raw mail: %w", err)
+	}
+	return m, nil
+}
+
+// RawMailEntries maps the timeline entries of a report that came by mail to
+// their raw message ids, so a timeline can link each to its download.
+func (db *DB) RawMailEntries(ctx context.Context, reportID int64) (map[int64]int64, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT entry_id, id FROM mail_raw WHERE report_id = ? AND entry_id IS NOT NULL`, reportID)
+	if err != nil {
+		return nil, fmt.Errorf("db: list raw mail of report: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var entry, id int64
+		if err := rows.Scan(&entry, &id); err != nil {
+			return nil, fmt.Errorf("db: scan raw mail: %w", err)
+		}
+		out[entry] = id
+	}
+	return out, rows.Err()
+}

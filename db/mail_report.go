@@ -1,0 +1,152 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, reportID int64) (*IngestResult, error) {
+	body := strings.TrimSpace(in.Body)
+	if body == "" && len(in.Files) == 0 {
+		body = "(The mail had no text.)"
+	}
+	entryID, ref, err := tx.addReporterMessage(ctx, reportID, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true,
+		Source: SourceEmail, Body: body, MessageID: in.MessageID, Attachments: in.Files})
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.noteOmitted(ctx, reportID, in.Omitted); err != nil {
+		return nil, err
+	}
+	if _, err := tx.storeRawMail(ctx, in, MailReply, key, reportID, entryID, "", 0); err != nil {
+		return nil, err
+	}
+	return &IngestResult{Kind: MailReply, ReportID: reportID, Ref: ref}, nil
+}
+
+func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opts IngestOptions) (*IngestResult, error) {
+	programID, err := tx.programForMail(ctx, in.To)
+	if err != nil {
+		return nil, err
+	}
+	nr := &NewReport{ProgramID: programID, Source: SourceEmail, Title: mailTitle(in.Subject), Description: strings.TrimSpace(in.Body),
+		Attachments: in.Files, MessageID: in.MessageID, Reporter: Reporter{Name: in.FromName, Email: in.FromEmail}}
+	if nr.Description == "" {
+		nr.Description = "(The mail had no text; see its attachments and the raw message.)"
+	}
+	max := opts.MaxTextRunes
+	if max <= 0 {
+		max = 1 << 30
+	}
+	if errs := nr.Validate(Limits{MaxFiles: 1 << 30, MaxFileBytes: 1 << 62, MaxTextRunes: max}); errs != nil {
+		// A mail is never refused for its form: a bad From address only means
+		// no reporter address is kept; an over-long text is cut (raw is kept).
+		if _, bad := errs["email"]; bad {
+			nr.Reporter.Email = ""
+		}
+		if _, bad := errs["name"]; bad {
+			nr.Reporter.Name = ""
+		}
+		if _, bad := errs["description"]; bad {
+			nr.Description = cutRunes(nr.Description, max) + "\n\n[The text was cut here; the raw message is kept in full.]"
+		}
+		if errs := nr.Validate(Limits{MaxFiles: 1 << 30, MaxFileBytes: 1 << 62, MaxTextRunes: max + 100}); errs != nil {
+			return nil, Errorf(EINVALID, "The mail cannot become a report: %s", firstFieldError(errs))
+		}
+	}
+	rc, err := tx.createReport(ctx, nr, nil)
+	if err != nil {
+		return nil, err
+	}
+	var entryID int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE report_id = ? ORDER BY id LIMIT 1`, rc.ReportID).Scan(&entryID); err != nil {
+		return nil, fmt.Errorf("db: first entry of %s: %w", rc.Ref, err)
+	}
+	if err := tx.noteOmitted(ctx, rc.ReportID, in.Omitted); err != nil {
+		return nil, err
+	}
+	if _, err := tx.storeRawMail(ctx, in, MailReport, key, rc.ReportID, entryID, "", 0); err != nil {
+		return nil, err
+	}
+	if opts.Ack != nil && nr.Reporter.Email != "" {
+		prefix, number, _ := ParseRef(rc.Ref)
+		r := &Report{ID: rc.ReportID, ProgramID: programID, Prefix: prefix, Number: number, Source: SourceEmail, State: StateNew,
+			Title: nr.Title, Reporter: nr.Reporter}
+		if m := opts.Ack(r, in); m != nil {
+			if _, err := tx.enqueueMail(ctx, m); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &IngestResult{Kind: MailReport, ReportID: rc.ReportID, Ref: rc.Ref}, nil
+}
+
+// programForMail picks the program whose address the mail was sent to, the
+// default program otherwise.
+func (tx *Tx) programForMail(ctx context.Context, to []string) (int64, error) {
+	var id int64
+	for _, addr := range to {
+		if addr == "" {
+			continue
+		}
+		err := tx.QueryRowContext(ctx, `SELECT id FROM programs WHERE archived = 0 AND email <> '' AND email = ? COLLATE NOCASE`, addr).Scan(&id)
+		if err == nil {
+			return id, nil
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("db: program for address: %w", err)
+		}
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM programs WHERE is_default = 1`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("db: default program: %w", err)
+	}
+	return id, nil
+}
+
+// mailTitle makes a report title of a subject: reply and forward prefixes
+// go, an empty subject says so, a long one is cut.
+func mailTitle(subject string) string {
+	s := strings.Join(strings.Fields(subject), " ")
+	for {
+		l := strings.ToLower(s)
+		cut := false
+		for _, p := range []string{"re:", "fwd:", "fw:", "aw:", "wg:", "sv:", "tr:"} {
+			if strings.HasPrefix(l, p) {
+				s, cut = strings.TrimSpace(s[len(p):]), true
+				break
+			}
+		}
+		if !cut {
+			break
+		}
+	}
+	if s == "" {
+		return "(no subject)"
+	}
+	return cutRunes(s, 200)
+}
+
+func cutRunes(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}
+
+// noteOmitted puts one timeline line per part left out, so that staff and
+// reporter see that something did not arrive, and why.
+func (tx *Tx) noteOmitted(ctx context.Context, reportID int64, omitted []string) error {
+	for _, o := range omitted {
+		if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, Public: true, Source: SourceEmail,
+			Event: "mail.omitted", Body: o}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

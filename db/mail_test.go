@@ -1,0 +1,91 @@
+package db_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/disclose/disclose/db"
+)
+
+func inboundMail(uid uint32, msgID, from, subject, body string) *db.InboundMail {
+	raw := "From: " + from + "\r\nSubject: " + subject + "\r\nMessage-ID: " + msgID + "\r\n\r\n" + body
+	sum := sha256.Sum256([]byte(raw))
+	return &db.InboundMail{Mailbox: "INBOX", UIDValidity: 7, UID: uid, OpenRaw: func() io.Reader { return strings.NewReader(raw) },
+		RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]), MessageID: msgID, FromEmail: from, Subject: subject, Body: body}
+}
+
+func TestIngestMailBatch(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("OK", func(t *testing.T) {
+		d := MustOpenDB(t)
+		if _, err := d.SyncMailbox(ctx, "INBOX", 7); err != nil {
+			t.Fatal(err)
+		}
+		res, err := d.IngestMailBatch(ctx, []*db.InboundMail{
+			inboundMail(1, "<a@x.test>", "a@x.test", "one", "first"),
+			inboundMail(2, "<b@x.test>", "b@x.test", "two", "second"),
+		}, db.IngestOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].Ref != "SEC-1" || res[1].Ref != "SEC-2" {
+			t.Fatalf("refs = %q, %q", res[0].Ref, res[1].Ref)
+		}
+		st, err := d.SyncMailbox(ctx, "INBOX", 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := st.LastUID, uint32(2); got != want {
+			t.Errorf("last uid = %d, want %d", got, want)
+		}
+		// A new UIDVALIDITY starts from 0 again.
+		st, err = d.SyncMailbox(ctx, "INBOX", 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.Reset || st.LastUID != 0 {
+			t.Errorf("state after a new UIDVALIDITY = %+v", st)
+		}
+	})
+
+	t.Run("ErrStopsAtTheFailingMessage", func(t *testing.T) {
+		d := MustOpenDB(t)
+		bad := inboundMail(2, "<b@x.test>", "b@x.test", "two", "second")
+		bad.RawSHA256 = ""
+		res, err := d.IngestMailBatch(ctx, []*db.InboundMail{
+			inboundMail(1, "<a@x.test>", "a@x.test", "one", "first"),
+			bad,
+			inboundMail(3, "<c@x.test>", "c@x.test", "three", "third"),
+		}, db.IngestOptions{})
+		var me *db.MailError
+		if !errors.As(err, &me) || me.Index != 1 {
+			t.Fatalf("err = %v, want a MailError at index 1", err)
+		}
+		if len(res) != 1 || res[0].Ref != "SEC-1" {
+			t.Fatalf("res = %+v, want only the first committed", res)
+		}
+		if n, _ := d.CountReports(ctx); n != 1 {
+			t.Errorf("reports = %d, want 1 (the one after the failure is not tried)", n)
+		}
+		st, _ := d.SyncMailbox(ctx, "INBOX", 7)
+		if got, want := st.LastUID, uint32(1); got != want {
+			t.Errorf("last uid = %d, want %d: the position must not pass the failure", got, want)
+		}
+	})
+
+	t.Run("ErrRawMailNotFound", func(t *testing.T) {
+		d := MustOpenDB(t)
+		if _, err := d.RawMailOf(ctx, 1, 1); db.ErrorCode(err) != db.ENOTFOUND {
+			t.Errorf("err = %v, want ENOTFOUND", err)
+		}
+		if _, err := d.RawMailByID(ctx, 1); db.ErrorCode(err) != db.ENOTFOUND {
+			t.Errorf("err = %v, want ENOTFOUND", err)
+		}
+	})
+}

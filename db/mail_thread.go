@@ -1,0 +1,62 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// refTag finds a reference like [ACME-12] in a subject.
+var refTag = regexp.MustCompile(`\[([A-Z][A-Z0-9]{1,11})-([0-9]{1,12})\]`)
+
+// threadOf finds the report a mail answers: first by its In-Reply-To and
+// References against Message-IDs the portal sent or received, then by a
+// [PREFIX-N] subject tag, but only from that report's reporter. Reply-To is
+// never consulted: anyone can set it.
+func (tx *Tx) threadOf(ctx context.Context, in *InboundMail) (int64, error) {
+	ids := append(append([]string(nil), in.InReplyTo...), reversed(in.References)...)
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		var reportID int64
+		err := tx.QueryRowContext(ctx, `SELECT report_id FROM outbox WHERE message_id = ? AND report_id IS NOT NULL
+			UNION ALL SELECT report_id FROM messages WHERE message_id = ? LIMIT 1`, id, id).Scan(&reportID)
+		if err == nil {
+			return reportID, nil
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("db: thread by message id: %w", err)
+		}
+	}
+	if in.FromEmail == "" {
+		return 0, nil
+	}
+	for _, m := range refTag.FindAllStringSubmatch(in.Subject, 3) {
+		n, _ := strconv.ParseInt(m[2], 10, 64)
+		var reportID int64
+		var reporterEmail string
+		err := tx.QueryRowContext(ctx, `SELECT r.id, COALESCE(rp.email, '') FROM reports r JOIN programs p ON p.id = r.program_id
+			LEFT JOIN reporters rp ON rp.id = r.reporter_id WHERE p.prefix = ? AND r.number = ?`, m[1], n).Scan(&reportID, &reporterEmail)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return 0, fmt.Errorf("db: thread by subject tag: %w", err)
+		}
+		if reporterEmail != "" && strings.EqualFold(reporterEmail, in.FromEmail) {
+			return reportID, nil
+		}
+	}
+	return 0, nil
+}
+
+func reversed(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[len(s)-1-i] = v
+	}
+	return out
+}

@@ -1,0 +1,326 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// QueuePageSize is how many reports one page of the queue shows.
+const QueuePageSize = 50
+
+// QueueSort is an order of the queue.
+type QueueSort string
+
+// Queue orders. Relevance applies to a search; without one it is newest.
+const (
+	SortNewest    QueueSort = "newest"
+	SortOldest    QueueSort = "oldest"
+	SortSeverity  QueueSort = "severity"
+	SortDeadline  QueueSort = "deadline"
+	SortRelevance QueueSort = "relevance"
+)
+
+// AssigneeNone asks the queue for unassigned reports.
+const AssigneeNone int64 = -1
+
+// QueueFilter is what a triager asks the queue for. The zero value is every
+// report the caller may see, newest first.
+type QueueFilter struct {
+	States     []State // none: every state
+	ProgramID  int64   // 0: every visible program
+	Severity   Severity
+	Unrated    bool  // only reports without a severity
+	AssigneeID int64 // 0: anyone; AssigneeNone: unassigned
+	Source     Source
+	Deadline   DeadlineStatus // "", DeadlineDueSoon or DeadlineOverdue
+	Search     string         // free text, matched with FTS5
+	Sort       QueueSort
+	Page       int // 1-based
+	// Visible restricts the queue to these programs; nil means all (admins).
+	// An empty, non-nil slice sees nothing.
+	Visible []int64
+}
+
+// StateGroups are the words the queue accepts besides a single state.
+var StateGroups = map[string][]State{
+	"open":   {StateNew, StateTriaged, StateNeedsInfo, StateResolved},
+	"closed": append([]State{StateDisclosed}, closedStates...),
+	"all":    nil,
+}
+
+// QueueRow is one line of the queue.
+type QueueRow struct {
+	ID          int64
+	Ref         string
+	Title       string
+	ProgramName string
+	State       State
+	Severity    Severity
+	Source      Source
+	Assignee    string // name or email; "" when unassigned
+	CreatedAt   time.Time
+	Next        *Deadline // nil when no clock runs
+}
+
+// Queue is one page of the queue with the counts per state of the visible
+// programs (the program filter applies to the counts; the others do not).
+type Queue struct {
+	Rows    []*QueueRow
+	Page    int
+	HasNext bool
+	Counts  map[State]int64
+}
+
+// Total adds the counts of the given states (all states when none).
+func (q *Queue) Total(states ...State) int64 {
+	var n int64
+	if len(states) == 0 {
+		for _, c := range q.Counts {
+			n += c
+		}
+		return n
+	}
+	for _, s := range states {
+		n += q.Counts[s]
+	}
+	return n
+}
+
+// Queue returns one page of reports matching f.
+func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	out := &Queue{Page: f.Page, Counts: map[State]int64{}}
+	if f.Visible != nil && len(f.Visible) == 0 {
+		return out, nil
+	}
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	now := db.Now().UTC()
+	if out.Counts, err = stateCounts(ctx, tx, f); err != nil {
+		return nil, err
+	}
+	from, where, args, order := queueQuery(f, now, walkSortOrder(f, out.Counts))
+	if where == "" {
+		return out, tx.Commit() // a search of only punctuation matches nothing
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT r.id, p.prefix, r.number, r.title, p.name, r.state, r.severity, r.source,
+		COALESCE(NULLIF(u.name, ''), u.email, ''), r.created_at, r.due_kind, r.due_at, r.due_warn_at, r.paused_at
+		`+from+` LEFT JOIN users u ON u.id = r.assignee_id `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
+		append(args, QueuePageSize+1, (f.Page-1)*QueuePageSize)...)
+	if err != nil {
+		return nil, fmt.Errorf("db: read queue: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var row QueueRow
+		var prefix, created, kind string
+		var number int64
+		var due, warn sql.NullInt64
+		var paused sql.NullString
+		if err := rows.Scan(&row.ID, &prefix, &number, &row.Title, &row.ProgramName, &row.State, &row.Severity, &row.Source,
+			&row.Assignee, &created, &kind, &due, &warn, &paused); err != nil {
+			return nil, fmt.Errorf("db: scan queue: %w", err)
+		}
+		row.Ref = fmt.Sprintf("%s-%d", prefix, number)
+		row.CreatedAt = parseTime(created)
+		row.Next = nextDeadline(kind, due, warn, paused, now)
+		out.Rows = append(out.Rows, &row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: read queue: %w", err)
+	}
+	if len(out.Rows) > QueuePageSize {
+		out.Rows, out.HasNext = out.Rows[:QueuePageSize], true
+	}
+	return out, tx.Commit()
+}
+
+// walkMinMatches is the number of reports, by the state counts, above which
+// the queue walks its sort order and filters as it goes: a page then costs
+// at most a few thousand rows read, while letting SQLite pick a filter index
+// would sort tens of thousands of rows to show 50.
+const walkMinMatches = 2000
+
+// walkSortOrder decides, from the counts the triggers keep and a rough
+// selectivity of the other filters, whether enough reports match to walk
+// the sort order; a narrow filter is better served by its own index.
+func walkSortOrder(f QueueFilter, counts map[State]int64) bool {
+	var n int64
+	if len(f.States) == 0 {
+		for _, c := range counts {
+			n += c
+		}
+	} else {
+		for _, s := range f.States {
+			n += counts[s]
+		}
+	}
+	est := float64(n)
+	if f.Severity != "" || f.Unrated {
+		est *= 0.25
+	}
+	switch {
+	case f.AssigneeID > 0:
+		est *= 0.1
+	case f.AssigneeID == AssigneeNone:
+		est *= 0.3
+	}
+	if f.Source != "" {
+		est *= 0.5
+	}
+	if f.Deadline != "" {
+		est *= 0.3
+	}
+	return est >= walkMinMatches
+}
+
+// queueQuery builds the FROM, WHERE and ORDER BY of a queue filter. Every
+// value is a placeholder; only fixed SQL fragments are concatenated.
+func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, args []any, order string) {
+	var conds []string
+	// With walk, a unary + on filtered columns keeps SQLite from using their
+	// indexes, so it walks the index of the sort order and stops at a page.
+	col := func(c string) string {
+		if walk {
+			return "+" + c
+		}
+		return c
+	}
+	from = `FROM reports r JOIN programs p ON p.id = r.program_id`
+	search := ftsQuery(f.Search)
+	if f.Search != "" && search == "" {
+		return from, "", nil, ""
+	}
+	if search != "" {
+		// CROSS JOIN: the full-text index always leads.
+		from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid JOIN programs p ON p.id = r.program_id`
+		conds = append(conds, `reports_fts MATCH ?`)
+		args = append(args, search)
+	}
+	if f.Visible != nil {
+		conds = append(conds, col(`r.program_id`)+` IN (`+placeholders(len(f.Visible))+`)`)
+		for _, id := range f.Visible {
+			args = append(args, id)
+		}
+	}
+	if f.ProgramID != 0 {
+		conds = append(conds, col(`r.program_id`)+` = ?`)
+		args = append(args, f.ProgramID)
+	}
+	if len(f.States) > 0 {
+		conds = append(conds, col(`r.state`)+` IN (`+placeholders(len(f.States))+`)`)
+		for _, s := range f.States {
+			args = append(args, string(s))
+		}
+	}
+	switch {
+	case f.Unrated:
+		conds = append(conds, col(`r.severity`)+` = ''`)
+	case f.Severity != "":
+		conds = append(conds, col(`r.severity`)+` = ?`)
+		args = append(args, string(f.Severity))
+	}
+	switch {
+	case f.AssigneeID == AssigneeNone:
+		conds = append(conds, col(`r.assignee_id`)+` IS NULL`)
+	case f.AssigneeID > 0:
+		conds = append(conds, col(`r.assignee_id`)+` = ?`)
+		args = append(args, f.AssigneeID)
+	}
+	if f.Source != "" {
+		conds = append(conds, col(`r.source`)+` = ?`)
+		args = append(args, string(f.Source))
+	}
+	// A paused report is judged by the time it had left when it was paused.
+	switch f.Deadline {
+	case DeadlineOverdue:
+		conds = append(conds, col(`r.due_at`)+` IS NOT NULL AND r.due_at <= COALESCE(unixepoch(r.paused_at), ?)`)
+		args = append(args, now.Unix())
+	case DeadlineDueSoon:
+		conds = append(conds, col(`r.due_at`)+` IS NOT NULL AND r.due_warn_at <= COALESCE(unixepoch(r.paused_at), ?) AND r.due_at > COALESCE(unixepoch(r.paused_at), ?)`)
+		args = append(args, now.Unix(), now.Unix())
+	}
+	if len(conds) > 0 {
+		where = ` WHERE ` + strings.Join(conds, ` AND `)
+	} else {
+		where = ` WHERE 1`
+	}
+	// Report ids grow with arrival, so "newest" is the primary key order, the
+	// cheapest walk there is.
+	newest := `r.id DESC`
+	if search != "" {
+		newest = `f.rowid DESC`
+	}
+	switch f.Sort {
+	case SortOldest:
+		order = `r.id ASC`
+		if search != "" {
+			order = `f.rowid ASC`
+		}
+	case SortSeverity:
+		order = severityRank + ` DESC, r.id DESC`
+	case SortDeadline:
+		// Only reports with a running clock have a next deadline to sort by.
+		conds = append(conds, `r.due_at IS NOT NULL`)
+		where = ` WHERE ` + strings.Join(conds, ` AND `)
+		order = `r.due_at, r.id`
+	case SortRelevance:
+		if search != "" {
+			order = `f.rank`
+		} else {
+			order = newest
+		}
+	default:
+		order = newest
+	}
+	return from, where, args, order
+}
+
+// severityRank is the expression of the reports_severity_rank index.
+const severityRank = `(CASE r.severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' THEN 2 WHEN 'none' THEN 1 ELSE 0 END)`
+
+func placeholders(n int) string {
+	if n == 0 {
+		return `NULL`
+	}
+	return strings.TrimSuffix(strings.Repeat(`?, `, n), `, `)
+}
+
+// stateCounts reads the counts the triggers keep.
+func stateCounts(ctx context.Context, tx *sql.Tx, f QueueFilter) (map[State]int64, error) {
+	q := `SELECT state, SUM(n) FROM report_state_counts WHERE 1`
+	var args []any
+	if f.Visible != nil {
+		q += ` AND program_id IN (` + placeholders(len(f.Visible)) + `)`
+		for _, id := range f.Visible {
+			args = append(args, id)
+		}
+	}
+	if f.ProgramID != 0 {
+		q += ` AND program_id = ?`
+		args = append(args, f.ProgramID)
+	}
+	rows, err := tx.QueryContext(ctx, q+` GROUP BY state`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: count states: %w", err)
+	}
+	defer rows.Close()
+	counts := map[State]int64{}
+	for rows.Next() {
+		var s State
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("db: scan state count: %w", err)
+		}
+		counts[s] = n
+	}
+	return counts, rows.Err()
+}

@@ -1,0 +1,125 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views"
+	"github.com/labstack/echo/v4"
+)
+
+// triageAction runs one action on the report named in the URL: the
+// authorization check, the form's version, then do. Success redirects to
+// the report page (so a reload never repeats the action); a refused field
+// re-renders the page with 422 and what was typed; a stale form re-renders
+// with 409, the current report and what was typed, so nothing is lost.
+func (s *Server) triageAction(name string, fields []string, do func(c echo.Context, r *db.Report, version int64) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r, err := s.triageReport(c, true)
+		if err != nil {
+			return err
+		}
+		req := c.Request()
+		values := map[string]string{}
+		for _, f := range fields {
+			values[f] = req.PostFormValue(f)
+		}
+		version, verr := strconv.ParseInt(req.PostFormValue("version"), 10, 64)
+		if verr != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "The form is missing its version; reload the page.")
+		}
+		err = do(c, r, version)
+		var fieldErrs *db.ValidationError
+		switch {
+		case err == nil:
+			s.log.Info("report action", "action", name, "user_id", staffUser(c).ID)
+			return c.Redirect(http.StatusSeeOther, "/triage/reports/"+url.PathEscape(r.Ref())+"?done="+name)
+		case errors.As(err, &fieldErrs):
+			return s.renderTriageReport(c, http.StatusUnprocessableEntity, r, &views.TriageReport{Form: name, Values: values, Errors: fieldErrs.Fields})
+		case db.ErrorCode(err) == db.ECONFLICT:
+			fresh, ferr := s.store.ReportByRef(req.Context(), r.Ref())
+			if ferr != nil {
+				return ferr
+			}
+			return s.renderTriageReport(c, http.StatusConflict, fresh, &views.TriageReport{Form: name, Values: values,
+				Conflict: db.ErrorMessage(err) + " What you typed is kept in the form below."})
+		}
+		return err
+	}
+}
+
+// uploads reads the attachments of a multipart form.
+func (s *Server) uploads(c echo.Context) ([]db.NewAttachment, error) {
+	mf := c.Request().MultipartForm
+	if mf == nil {
+		return nil, nil
+	}
+	var fhs = mf.File["attachments"][:0:0]
+	for _, fh := range mf.File["attachments"] {
+		if fh.Filename != "" || fh.Size > 0 {
+			fhs = append(fhs, fh)
+		}
+	}
+	if len(fhs) > s.cfg.Limits.MaxFiles {
+		return nil, fmt.Errorf("Attach at most %d files (you chose %d).", s.cfg.Limits.MaxFiles, len(fhs))
+	}
+	return s.readFiles(fhs)
+}
+
+func (s *Server) triageReply(c echo.Context) error {
+	return s.triageAction("reply", []string{"body"}, func(c echo.Context, r *db.Report, version int64) error {
+		files, err := s.uploads(c)
+		if err != nil {
+			return &db.ValidationError{Fields: db.FieldErrors{"attachments": err.Error()}}
+		}
+		return s.store.Reply(c.Request().Context(), r.ID, version, actor(c), c.Request().PostFormValue("body"), files, s.cfg.Limits)
+	})(c)
+}
+
+func (s *Server) triageNote(c echo.Context) error {
+	return s.triageAction("note", []string{"body"}, func(c echo.Context, r *db.Report, version int64) error {
+		files, err := s.uploads(c)
+		if err != nil {
+			return &db.ValidationError{Fields: db.FieldErrors{"attachments": err.Error()}}
+		}
+		return s.store.AddNote(c.Request().Context(), r.ID, version, actor(c), c.Request().PostFormValue("body"), files, s.cfg.Limits)
+	})(c)
+}
+
+func (s *Server) triageState(c echo.Context) error {
+	return s.triageAction("state", []string{"to", "reason", "duplicate_of"}, func(c echo.Context, r *db.Report, version int64) error {
+		req := c.Request()
+		return s.store.ChangeState(req.Context(), r.ID, version, actor(c), db.StateChange{
+			To: db.State(req.PostFormValue("to")), Reason: req.PostFormValue("reason"), DuplicateOf: req.PostFormValue("duplicate_of")})
+	})(c)
+}
+
+func (s *Server) triageAssign(c echo.Context) error {
+	return s.triageAction("assign", []string{"assignee"}, func(c echo.Context, r *db.Report, version int64) error {
+		var id int64
+		if v := c.Request().PostFormValue("assignee"); v != "" {
+			var err error
+			if id, err = strconv.ParseInt(v, 10, 64); err != nil || id <= 0 {
+				return &db.ValidationError{Fields: db.FieldErrors{"assignee": "Choose an assignee from the list."}}
+			}
+		}
+		return s.store.Assign(c.Request().Context(), r.ID, version, actor(c), id)
+	})(c)
+}
+
+var classificationFields = []string{"asset", "cwe", "cvss", "cve", "disclosure_date", "disclosure_time", "disclosure_zone", "credit"}
+
+func (s *Server) triageFields(c echo.Context) error {
+	return s.triageAction("fields", classificationFields, func(c echo.Context, r *db.Report, version int64) error {
+		req := c.Request()
+		return s.store.EditFields(req.Context(), r.ID, version, actor(c), db.FieldEdit{
+			Asset: req.PostFormValue("asset"), CWE: req.PostFormValue("cwe"), CVSSVector: req.PostFormValue("cvss"),
+			CVEID: req.PostFormValue("cve"), DisclosureDate: req.PostFormValue("disclosure_date"),
+			DisclosureTime: req.PostFormValue("disclosure_time"), DisclosureZone: req.PostFormValue("disclosure_zone"),
+			Credit: req.PostFormValue("credit")})
+	})(c)
+}

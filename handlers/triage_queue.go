@@ -1,0 +1,98 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views"
+	"github.com/labstack/echo/v4"
+)
+
+// triageQueue shows one page of the queue. The filter lives in the URL, so
+// a view can be bookmarked and shared; a bad field is shown next to it and
+// the rest of the filter still applies.
+func (s *Server) triageQueue(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := staffUser(c)
+	params := db.QueueParamsFrom(c.QueryParams())
+	m := views.TriageQueue{StaffPage: s.staffPage(c, "Queue", "queue"), Params: params, CanWrite: s.canWriteReports(u),
+		Now: time.Now().UTC(), Errors: db.FieldErrors{}}
+	f, err := s.store.ParseQueueParams(ctx, params, u.ID)
+	var verr *db.ValidationError
+	status := http.StatusOK
+	if errors.As(err, &verr) {
+		m.Errors, status = verr.Fields, http.StatusUnprocessableEntity
+	} else if err != nil {
+		return err
+	}
+	if !s.scopeQueue(u, &f) {
+		// A program the user is not in reads as unknown, like a wrong slug.
+		m.Errors["program"], status = "Choose a program from the list.", http.StatusUnprocessableEntity
+	}
+	if m.Queue, err = s.store.Queue(ctx, f); err != nil {
+		return err
+	}
+	if m.Programs, err = s.visibleProgramList(c); err != nil {
+		return err
+	}
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, su := range users {
+		if !su.Disabled && su.Role != db.RoleViewer {
+			m.Staff = append(m.Staff, su)
+		}
+	}
+	return s.render(c, status, views.TriageQueueView(m))
+}
+
+// visibleProgramList is the programs the signed-in user can see.
+func (s *Server) visibleProgramList(c echo.Context) ([]*db.Program, error) {
+	all, err := s.store.Programs(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	u := staffUser(c)
+	var out []*db.Program
+	for _, p := range all {
+		if s.canSeeProgram(u, p.ID) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// triageMetrics shows counts per state and the medians of a period (the
+// last 30 days unless chosen).
+func (s *Server) triageMetrics(c echo.Context) error {
+	u := staffUser(c)
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	m := views.TriageMetrics{StaffPage: s.staffPage(c, "Metrics", "queue"), Errors: db.FieldErrors{},
+		From: c.QueryParam("from"), To: c.QueryParam("to")}
+	if m.From == "" {
+		m.From = today.AddDate(0, 0, -30).Format("2006-01-02")
+	}
+	if m.To == "" {
+		m.To = today.Format("2006-01-02")
+	}
+	from, err := time.Parse("2006-01-02", m.From)
+	if err != nil {
+		m.Errors["from"] = "Give a date as YYYY-MM-DD."
+	}
+	to, err := time.Parse("2006-01-02", m.To)
+	if err != nil {
+		m.Errors["to"] = "Give a date as YYYY-MM-DD."
+	} else if !from.IsZero() && to.Before(from) {
+		m.Errors["to"] = "The end of the period must not be before its start."
+	}
+	if len(m.Errors) > 0 {
+		return s.render(c, http.StatusUnprocessableEntity, views.TriageMetricsView(m))
+	}
+	if m.Metrics, err = s.store.Metrics(c.Request().Context(), from, to.AddDate(0, 0, 1), visiblePrograms(u)); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.TriageMetricsView(m))
+}

@@ -1,0 +1,115 @@
+package mailin
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// TLS modes of the IMAP connection.
+const (
+	TLSImplicit = "tls"      // port 993
+	TLSStart    = "starttls" // port 143, upgraded before login
+	TLSNone     = "none"     // loopback only: the password would travel in clear
+)
+
+// Config is what intake needs to reach and read the security mailbox.
+type Config struct {
+	Addr      string // host:port
+	TLS       string // tls, starttls or none
+	User      string
+	Password  string
+	Mailbox   string        // read from here (INBOX)
+	Processed string        // moved here after commit (created if missing)
+	Interval  time.Duration // poll interval; with IDLE, the longest wait between polls
+	Limits    Limits
+	// MaxAttempts is how often a message may fail before it is set aside.
+	MaxAttempts int
+	// SpoolDir holds large messages and parts while they are read (the data
+	// directory, so report content stays where the database is).
+	SpoolDir string
+	// MessageIDDomain is the right side of the Message-IDs of the
+	// acknowledgements intake writes to the outbox.
+	MessageIDDomain string
+	// OwnAddresses are the portal's own addresses: mail from them is never
+	// acknowledged, so two portals cannot loop.
+	OwnAddresses []string
+	// TLSConfig overrides the TLS settings (tests trust their own CA).
+	TLSConfig *tls.Config
+	// BatchSize is how many messages one FETCH asks for.
+	BatchSize int
+}
+
+// Validate fills defaults and checks the settings across fields; its errors
+// name the setting as the operator sets it.
+func (c *Config) Validate() error {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil || host == "" || port == "" {
+		return fmt.Errorf("DISCLOSE_IMAP_ADDR (--imap-addr): %q is not host:port, like imap.example.org:993", c.Addr)
+	}
+	switch c.TLS {
+	case TLSImplicit, TLSStart:
+	case TLSNone:
+		if !IsLoopback(host) {
+			return fmt.Errorf("DISCLOSE_IMAP_TLS (--imap-tls): none would send the password in clear; it is allowed only towards a loopback address, not %s (use tls or starttls)", host)
+		}
+	default:
+		return fmt.Errorf("DISCLOSE_IMAP_TLS (--imap-tls): %q must be tls, starttls or none", c.TLS)
+	}
+	if c.User == "" {
+		return errors.New("DISCLOSE_IMAP_USER (--imap-user): required when DISCLOSE_IMAP_ADDR is set")
+	}
+	if c.Password == "" {
+		return errors.New("DISCLOSE_IMAP_PASSWORD (--imap-password, or DISCLOSE_IMAP_PASSWORD_FILE): required when DISCLOSE_IMAP_ADDR is set")
+	}
+	if c.Mailbox == "" {
+		c.Mailbox = "INBOX"
+	}
+	if c.Processed == "" {
+		c.Processed = "Processed"
+	}
+	if strings.EqualFold(c.Mailbox, c.Processed) {
+		return errors.New("DISCLOSE_IMAP_PROCESSED (--imap-processed): must differ from DISCLOSE_IMAP_MAILBOX")
+	}
+	if c.Interval <= 0 {
+		return errors.New("DISCLOSE_IMAP_INTERVAL (--imap-interval): must be positive, like 1m")
+	}
+	if c.Limits == (Limits{}) {
+		c.Limits = DefaultLimits
+	}
+	if c.Limits.MaxHeaderBytes == 0 {
+		c.Limits.MaxHeaderBytes = DefaultLimits.MaxHeaderBytes
+	}
+	if c.Limits.MaxTextBytes == 0 {
+		c.Limits.MaxTextBytes = DefaultLimits.MaxTextBytes
+	}
+	if c.Limits.MaxAttachments == 0 {
+		c.Limits.MaxAttachments = DefaultLimits.MaxAttachments
+	}
+	if c.Limits.MaxAttachmentBytes <= 0 || c.Limits.MaxMessageBytes <= 0 {
+		return errors.New("DISCLOSE_IMAP_MAX_ATTACHMENT / DISCLOSE_IMAP_MAX_MESSAGE: must be positive byte counts")
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 3
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 100
+	}
+	if c.MessageIDDomain == "" {
+		c.MessageIDDomain = "disclose.invalid"
+	}
+	return nil
+}
+
+// IsLoopback says whether host is a loopback address or "localhost"; names
+// are not resolved, so DNS cannot turn a remote host into an exception.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,188 @@
+package mailin
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/disclose/disclose/db"
+	"github.com/emersion/go-imap/v2"
+)
+
+// fetched is one message read from the server, waiting to be committed.
+type fetched struct {
+	uid  uint32
+	sp   *spool
+	sum  string // sha256 of the raw bytes, hex
+	mail *db.InboundMail
+	err  error // this message's failure so far
+}
+
+// parseOne parses a fetched message; a panic becomes its failure, so one bad
+// message never stops the loop.
+func (in *Intake) parseOne(uidValidity uint32, f *fetched) (m *db.InboundMail, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("mailin: panic while parsing uid %d: %v", f.uid, r)
+		}
+	}()
+	m, err = parse(f.sp.Reader(), in.cfg.Limits, in.cfg.SpoolDir)
+	if err != nil {
+		return nil, err
+	}
+	m.Mailbox, m.UIDValidity, m.UID = in.cfg.Mailbox, uidValidity, f.uid
+	m.RawSize, m.RawSHA256 = f.sp.Size(), f.sum
+	return m, nil
+}
+
+// takeGroup commits a group of parsed messages, in UID order, in as few
+// transactions as it can, and records each failure before any later message
+// commits (so the stored mailbox position never passes an unrecorded
+// failure). It returns the UIDs that may be flagged and moved: committed, or
+// set aside after MaxAttempts failures. An error means the database is
+// unwell and the poll stops; a failure of one message is recorded, not
+// returned.
+func (in *Intake) takeGroup(ctx context.Context, uidValidity uint32, group []*fetched, stats *PollStats) ([]imap.UID, error) {
+	// The messages in hand are finished even when shutdown begins meanwhile.
+	ctx = context.WithoutCancel(ctx)
+	var done []imap.UID
+	for len(group) > 0 {
+		n := 0
+		for n < len(group) && group[n].err == nil {
+			n++
+		}
+		ok := group[:n]
+		for len(ok) > 0 {
+			batch := make([]*db.InboundMail, len(ok))
+			for i, f := range ok {
+				f.mail.OpenRaw = f.sp.Reader
+				batch[i] = f.mail
+			}
+			res, err := in.store.IngestMailBatch(ctx, batch, db.IngestOptions{Ack: in.ack, MaxTextRunes: int(in.cfg.Limits.MaxTextBytes)})
+			for i, r := range res {
+				stats.add(r)
+				done = append(done, imap.UID(ok[i].uid))
+			}
+			var me *db.MailError
+			if err == nil {
+				break
+			} else if !errors.As(err, &me) {
+				return done, err
+			}
+			bad := ok[len(res)]
+			bad.err = fmt.Errorf("mailin: store uid %d: %w", bad.uid, me.Err)
+			moved, err := in.fail(ctx, uidValidity, bad, stats)
+			if err != nil {
+				return done, err
+			}
+			if moved {
+				done = append(done, imap.UID(bad.uid))
+			}
+			ok = ok[len(res)+1:]
+		}
+		group = group[n:]
+		if len(group) > 0 { // group[0] failed to parse
+			moved, err := in.fail(ctx, uidValidity, group[0], stats)
+			if err != nil {
+				return done, err
+			}
+			if moved {
+				done = append(done, imap.UID(group[0].uid))
+			}
+			group = group[1:]
+		}
+	}
+	return done, nil
+}
+
+// fail records a failed attempt at a message and sets it aside, raw with its
+// error, once it failed MaxAttempts times; it then may be moved.
+func (in *Intake) fail(ctx context.Context, uidValidity uint32, f *fetched, stats *PollStats) (bool, error) {
+	n, err := in.store.RecordMailFailure(ctx, in.cfg.Mailbox, uidValidity, f.uid, f.err.Error())
+	if err != nil {
+		return false, err
+	}
+	in.log.Warn("mail intake: message failed", "uid", f.uid, "attempt", n, "of", in.cfg.MaxAttempts, "error", f.err)
+	if n < in.cfg.MaxAttempts {
+		stats.Failed++
+		return false, nil
+	}
+	keep := &db.InboundMail{Mailbox: in.cfg.Mailbox, UIDValidity: uidValidity, UID: f.uid, OpenRaw: f.sp.Reader, RawSize: f.sp.Size(), RawSHA256: f.sum}
+	if f.mail != nil {
+		keep.MessageID, keep.FromEmail, keep.Subject = f.mail.MessageID, f.mail.FromEmail, f.mail.Subject
+	}
+	if err := in.store.SetAsideMail(ctx, keep, f.err.Error(), n); err != nil {
+		return false, err
+	}
+	in.log.Warn("mail intake: message set aside for admins", "uid", f.uid, "attempts", n)
+	stats.SetAside++
+	return true, nil
+}
+
+// ack composes the acknowledgement of a mailed report: the reference in the
+// subject so replies thread, and nothing of the report's content, so a
+// forged From learns nothing. It is marked auto-submitted (RFC 3834) so that
+// auto-responders do not answer it.
+func (in *Intake) ack(r *db.Report, m *db.InboundMail) *db.OutMail {
+	if m.FromEmail == "" || m.Auto != "" {
+		return nil
+	}
+	for _, own := range in.cfg.OwnAddresses {
+		if strings.EqualFold(own, m.FromEmail) {
+			return nil
+		}
+	}
+	subject := strings.TrimSpace(m.Subject)
+	if subject == "" {
+		subject = "your report"
+	}
+	refs := append([]string(nil), m.References...)
+	if m.MessageID != "" {
+		refs = append(refs, m.MessageID)
+	}
+	if len(refs) > 20 {
+		refs = refs[len(refs)-20:]
+	}
+	body := fmt.Sprintf(`Thank you for your report. We received it and filed it as %s.
+
+We will read it and get back to you. To add information, reply to this mail
+and keep [%s] in the subject.
+
+This acknowledgement was sent automatically.
+`, r.Ref(), r.Ref())
+	return &db.OutMail{
+		ReportID:      r.ID,
+		Kind:          "ack",
+		MessageID:     NewMessageID(in.cfg.MessageIDDomain),
+		InReplyTo:     m.MessageID,
+		References:    refs,
+		To:            m.FromEmail,
+		Subject:       "[" + r.Ref() + "] Re: " + cutSubject(subject),
+		Body:          body,
+		AutoSubmitted: true,
+	}
+}
+
+func cutSubject(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 150 {
+		return string(r[:150])
+	}
+	return s
+}
+
+// NewMessageID makes a Message-ID that cannot be guessed, so that threading
+// by In-Reply-To cannot be forged by someone who never saw the mail.
+func NewMessageID(domain string) string {
+	b := make([]byte, 20)
+	rand.Read(b)
+	return "<" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)) + "@" + domain + ">"
+}
+
+func tlsConfigFor(host string) *tls.Config {
+	return &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+}

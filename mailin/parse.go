@@ -1,0 +1,272 @@
+package mailin
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/disclose/disclose/db"
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // non-UTF-8 mail: ISO-8859-x, Windows-125x, Shift_JIS, KOI8-R...
+	gomail "github.com/emersion/go-message/mail"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Limits bound what one mail may bring into the database. A part over a
+// limit is left out with a note on the timeline; the rest of the mail lands,
+// and the raw message is kept whole either way.
+type Limits struct {
+	MaxAttachmentBytes int64 // per attachment
+	MaxMessageBytes    int64 // all attachments of one mail together
+	MaxAttachments     int
+	MaxTextBytes       int64 // the body text
+	MaxHeaderBytes     int   // the header block; beyond it lines are dropped
+}
+
+// DefaultLimits fit what mail servers commonly carry (25 MB attachments).
+var DefaultLimits = Limits{
+	MaxAttachmentBytes: 25 << 20,
+	MaxMessageBytes:    50 << 20,
+	MaxAttachments:     50,
+	MaxTextBytes:       1 << 20,
+	MaxHeaderBytes:     1 << 20,
+}
+
+const maxDepth = 16 // nested multiparts deeper than this are kept as attachments
+
+// Parse reads one message into what db stores: addresses, subject, thread
+// ids, text, attachments, and whether it is automatic. It is lenient: a
+// malformed header line is dropped, an unknown charset is read as
+// Windows-1252, and whatever is left out is named in Omitted. It returns an
+// error only when the reader fails.
+func Parse(r io.Reader, lim Limits) (*db.InboundMail, error) {
+	return parse(r, lim, "")
+}
+
+// parse is Parse with attachments over 1 MB spooled in spoolDir.
+func parse(r io.Reader, lim Limits, spoolDir string) (*db.InboundMail, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	hdr, dropped, err := readHeader(br, lim.MaxHeaderBytes)
+	if err != nil {
+		return nil, fmt.Errorf("mailin: read header: %w", err)
+	}
+	in := &db.InboundMail{}
+	if dropped > 0 {
+		in.Omitted = append(in.Omitted, fmt.Sprintf("%d malformed or oversized header line(s) were ignored; the raw message is kept.", dropped))
+	}
+	e, err := message.Read(io.MultiReader(bytes.NewReader(hdr), br))
+	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
+		return nil, fmt.Errorf("mailin: read message: %w", err)
+	}
+	h := gomail.Header{Header: e.Header}
+	readEnvelope(in, h)
+	c := &collector{lim: lim, in: in, spoolDir: spoolDir}
+	text, _ := c.walk(e, err, 0)
+	in.Body = strings.TrimSpace(text)
+	if c.textCut {
+		in.Omitted = append(in.Omitted, fmt.Sprintf("The message text was longer than %s and was cut; the raw message is kept in full.", db.FormatBytes(lim.MaxTextBytes)))
+	}
+	if c.bounce {
+		in.Bounce = true
+		if in.Auto == "" {
+			in.Auto = "delivery status notification"
+		}
+	}
+	if in.Auto != "" || in.Bounce {
+		in.BouncedIDs = c.originalIDs
+	}
+	return in, nil
+}
+
+// readHeader reads the header block up to the blank line, keeping only
+// well-formed field lines (and their continuations) within max bytes, so that
+// one broken or enormous header never stops a report.
+func readHeader(br *bufio.Reader, max int) ([]byte, int, error) {
+	var out bytes.Buffer
+	dropped := 0
+	keepCont := false
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer: drop it and the rest of it.
+			dropped++
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			keepCont = false
+			if err != nil && !errors.Is(err, io.EOF) {
+				return nil, 0, err
+			}
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			continue
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, err
+		}
+		trimmed := bytes.TrimRight(line, "\r\n")
+		if len(trimmed) == 0 {
+			break // end of header (or of input)
+		}
+		switch {
+		case trimmed[0] == ' ' || trimmed[0] == '\t':
+			if !keepCont {
+				if out.Len() == 0 {
+					dropped++
+				}
+				break
+			}
+			if out.Len()+len(trimmed) > max {
+				dropped++
+				keepCont = false
+				break
+			}
+			out.Write(trimmed)
+			out.WriteString("\r\n")
+		case validFieldLine(trimmed) && out.Len()+len(trimmed) <= max:
+			out.Write(trimmed)
+			out.WriteString("\r\n")
+			keepCont = true
+		default:
+			dropped++
+			keepCont = false
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+	}
+	out.WriteString("\r\n")
+	return out.Bytes(), dropped, nil
+}
+
+// validFieldLine says whether a header line is "Name: value" with a name of
+// printable ASCII without spaces (RFC 5322 section 2.2).
+func validFieldLine(line []byte) bool {
+	i := bytes.IndexByte(line, ':')
+	if i <= 0 {
+		return false
+	}
+	for _, b := range line[:i] {
+		if b <= ' ' || b >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+var msgIDRE = regexp.MustCompile(`<[^<>\s]{1,900}>`)
+
+// msgIDs finds the message ids in a header value; lenient where mailers are
+// sloppy (missing brackets in In-Reply-To are common).
+func msgIDs(v string, max int) []string {
+	found := msgIDRE.FindAllString(v, max)
+	if len(found) == 0 {
+		if f := strings.Fields(v); len(f) == 1 && strings.Contains(f[0], "@") && len(f[0]) < 900 {
+			return []string{"<" + strings.Trim(f[0], "<>") + ">"}
+		}
+	}
+	return found
+}
+
+func readEnvelope(in *db.InboundMail, h gomail.Header) {
+	if ids := msgIDs(h.Get("Message-Id"), 1); len(ids) == 1 {
+		in.MessageID = ids[0]
+	}
+	in.InReplyTo = msgIDs(h.Get("In-Reply-To"), 10)
+	in.References = msgIDs(h.Get("References"), 200)
+	in.Subject = headerText(h.Header, "Subject")
+	if from := addressList(h, "From"); len(from) > 0 {
+		in.FromEmail, in.FromName = from[0].Address, from[0].Name
+	}
+	for _, k := range []string{"To", "Cc", "Delivered-To", "X-Original-To"} {
+		for _, a := range addressList(h, k) {
+			in.To = append(in.To, a.Address)
+		}
+	}
+	in.Auto = autoReason(h)
+	if rp := strings.TrimSpace(h.Get("Return-Path")); rp == "<>" {
+		in.Bounce = true
+		if in.Auto == "" {
+			in.Auto = "empty return path (a bounce)"
+		}
+	}
+}
+
+// headerText decodes a header field (RFC 2047 words in any charset) and makes
+// sure the result is UTF-8, reading raw 8-bit bytes as Windows-1252.
+func headerText(h message.Header, key string) string {
+	v, err := h.Text(key)
+	if err != nil {
+		v = h.Get(key)
+	}
+	return strings.Join(strings.Fields(toUTF8(v)), " ")
+}
+
+// addressList parses an address header; when the strict parser fails it
+// falls back to net/mail and then to the bare addresses it can find.
+func addressList(h gomail.Header, key string) []*gomail.Address {
+	if h.Get(key) == "" {
+		return nil
+	}
+	if l, err := h.AddressList(key); err == nil && len(l) > 0 {
+		return l
+	}
+	raw := headerText(h.Header, key)
+	if l, err := mail.ParseAddressList(raw); err == nil {
+		out := make([]*gomail.Address, len(l))
+		for i, a := range l {
+			out[i] = (*gomail.Address)(a)
+		}
+		return out
+	}
+	var out []*gomail.Address
+	for _, m := range bareAddrRE.FindAllString(raw, 20) {
+		out = append(out, &gomail.Address{Address: m})
+	}
+	return out
+}
+
+var bareAddrRE = regexp.MustCompile(`[A-Za-z0-9._%+\-=']+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
+
+// autoReason says why a mail is automatic (RFC 3834 Auto-Submitted, the
+// de-facto Precedence and X-Autoreply headers), or "".
+func autoReason(h gomail.Header) string {
+	if v := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); v != "" && !strings.HasPrefix(v, "no") {
+		return "Auto-Submitted: " + firstWord(v)
+	}
+	switch v := strings.ToLower(strings.TrimSpace(h.Get("Precedence"))); v {
+	case "bulk", "junk", "list", "auto_reply":
+		return "Precedence: " + v
+	}
+	if h.Get("X-Autoreply") != "" || h.Get("X-Autorespond") != "" {
+		return "X-Autoreply"
+	}
+	return ""
+}
+
+func firstWord(s string) string {
+	if f := strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ' ' }); len(f) > 0 {
+		return f[0]
+	}
+	return s
+}
+
+// toUTF8 returns s when it is valid UTF-8, else reads it as Windows-1252 (the
+// usual meaning of 8-bit text that names no charset).
+func toUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	out, err := charmap.Windows1252.NewDecoder().String(s)
+	if err != nil {
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return out
+}
