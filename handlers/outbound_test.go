@@ -216,3 +216,23 @@ func TestNotificationPrefs(t *testing.T) {
 		t.Fatalf("anonymous save: %d", p.Status)
 	}
 }
+
+// TestReportPageShowsMail: the staff report page says whether the reporter
+// was told, and a failed mail links to the outbox.
+func TestReportPageShowsMail(t *testing.T) {
+	env := outboundEnv(t)
+	env.mustUser(t, "tri@example.org", db.RoleTriager, 1)
+	b := env.browser(t)
+	b.mustLogin("tri@example.org")
+	p := b.get("/triage/reports/SEC-1")
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, `data-testid="report-mails"`) || !strings.Contains(p.Body, ">pending<") {
+		t.Fatalf("status %d:\n%s", p.Status, p.Body)
+	}
+	if err := env.DB.MailFailed(context.Background(), 1, "smtp RCPT TO: SMTP error 550: no such user"); err != nil {
+		t.Fatal(err)
+	}
+	p = b.get("/triage/reports/SEC-1")
+	if !strings.Contains(p.Body, ">failed<") || !strings.Contains(p.Body, `href="/admin/outbox/1"`) || !strings.Contains(p.Body, "could not be delivered") {
+		t.Fatalf("failed mail not on the report page:\n%s", p.Body)
+	}
+}

@@ -45,6 +45,9 @@ func (s *Server) renderTriageReport(c echo.Context, status int, r *db.Report, m 
 	if m.RawMail, err = s.store.RawMailEntries(ctx, r.ID); err != nil {
 		return err
 	}
+	if m.Mails, err = s.store.ReportMails(ctx, r.ID); err != nil {
+		return err
+	}
 	if m.Deadlines, err = s.store.Deadlines(ctx, r.ID); err != nil {
 		return err
 	}

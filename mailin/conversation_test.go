@@ -1,10 +1,3 @@
-//go:build mailconversation
-
-// This test needs the mail intake (branch mailin) and the triage actions
-// (branch triage). Once both are merged, delete the build line above; until
-// then it does not compile on this branch alone (with both: go test -tags
-// sqlite_fts5,mailconversation ./mailin/).
-
 package mailin
 
 import (
