@@ -101,6 +101,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	if cfg.mail.from != nil && cfg.mail.from.Address != cfg.SecurityEmail {
+		// Mail we send from another address must never come back as a report.
+		cfg.IMAP.alsoOwn = append(cfg.IMAP.alsoOwn, cfg.mail.from.Address)
+	}
 	stopIntake, err := startIntake(&cfg.IMAP, cfg.Data, cfg.SecurityEmail, cfg.baseURL, d, log)
 	if err != nil {
 		ln.Close()
