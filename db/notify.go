@@ -15,6 +15,7 @@ const (
 	EventReporterMessage EventKind = "reporter.message" // the reporter wrote again
 	EventReply           EventKind = "reply"            // staff replied publicly
 	EventState           EventKind = "state"            // the state changed
+	EventReminder        EventKind = "reminder"         // the report still waits on the reporter
 )
 
 // Event is what a Notifier is given: everything it needs to compose mail,
@@ -28,6 +29,33 @@ type Event struct {
 	ToState   State
 	Reason    string
 	Actor     Actor
+
+	// The fields below are filled by tx.notify from the transaction; callers
+	// leave them empty.
+
+	// Sealed says the report is sealed: mail subjects carry only the reference.
+	Sealed bool
+	// InReplyTo is the Message-ID of the reporter's last mail on the report.
+	InReplyTo string
+	// References are the Message-IDs of the conversation with the reporter,
+	// oldest first: their mails and ours.
+	References []string
+	// Attachments are the files of the timeline entry (a reply's files).
+	Attachments []*Attachment
+	// Staff are the program's members to mail about this event now (their
+	// preference is "every event"); members on a daily digest get a digest
+	// item instead, members who chose "none" nothing.
+	Staff []*Recipient
+	// Reminders is how many needs_info reminders were sent before this one.
+	Reminders int
+}
+
+// Recipient is a staff member to notify.
+type Recipient struct {
+	UserID       int64
+	Email        string
+	Name         string
+	IncludeTitle bool // the user asked for titles in notifications
 }
 
 // Notifier composes the mails an event causes. db declares it; the mail
@@ -38,13 +66,17 @@ type Notifier interface {
 
 // notify asks the Notifier for the mails ev causes and writes them to the
 // outbox in the same transaction as the action, so that a committed action
-// always has its mail and a rolled-back one never does.
+// always has its mail and a rolled-back one never does. Digest items and
+// webhook deliveries are queued in the same transaction.
 func (tx *Tx) notify(ctx context.Context, ev *Event) error {
 	if tx.db.Notifier == nil {
 		return nil
 	}
 	if ev.Report == nil {
 		return fmt.Errorf("db: notify %s: no report", ev.Kind)
+	}
+	if err := tx.fillEvent(ctx, ev); err != nil {
+		return err
 	}
 	mails, err := tx.db.Notifier.Notify(ctx, ev)
 	if err != nil {
@@ -55,7 +87,7 @@ func (tx *Tx) notify(ctx context.Context, ev *Event) error {
 			return err
 		}
 	}
-	return nil
+	return tx.queueWebhooks(ctx, ev)
 }
 
 // reportTx reads a report inside a write transaction (the write connection

@@ -18,6 +18,13 @@ type OutMail struct {
 	Subject       string
 	Body          string
 	AutoSubmitted bool // automatic notices carry Auto-Submitted: auto-generated
+	// UserID is the staff recipient; 0 for mail to the reporter. Only mail
+	// to the reporter joins the report's thread.
+	UserID int64
+	// Encrypt asks the sender to encrypt the mail to the reporter's key.
+	Encrypt bool
+	// Attachments are attachments.id of files sent with the mail.
+	Attachments []int64
 }
 
 // enqueueMail writes m to the outbox inside tx; the outbox worker sends it
@@ -26,16 +33,29 @@ func (tx *Tx) enqueueMail(ctx context.Context, m *OutMail) (int64, error) {
 	if m.MessageID == "" || m.To == "" {
 		return 0, fmt.Errorf("db: enqueue mail: message id and recipient are required")
 	}
-	var report any
+	var report, user any
 	if m.ReportID != 0 {
 		report = m.ReportID
 	}
+	if m.UserID != 0 {
+		user = m.UserID
+	}
 	now := formatTime(tx.now)
 	res, err := tx.ExecContext(ctx, `INSERT INTO outbox (report_id, kind, message_id, in_reply_to, refs, to_addr, subject, body,
-		auto_submitted, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		report, m.Kind, m.MessageID, m.InReplyTo, strings.Join(m.References, " "), m.To, m.Subject, m.Body, m.AutoSubmitted, now, now)
+		auto_submitted, next_attempt_at, created_at, user_id, encrypt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		report, m.Kind, m.MessageID, m.InReplyTo, strings.Join(m.References, " "), m.To, m.Subject, m.Body, m.AutoSubmitted, now, now,
+		user, m.Encrypt)
 	if err != nil {
 		return 0, fmt.Errorf("db: enqueue mail: %w", err)
 	}
-	return res.LastInsertId()
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("db: enqueue mail id: %w", err)
+	}
+	for _, aid := range m.Attachments {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_attachments (outbox_id, attachment_id) VALUES (?, ?)`, id, aid); err != nil {
+			return 0, fmt.Errorf("db: enqueue mail attachment: %w", err)
+		}
+	}
+	return id, nil
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/disclose/disclose/db"
 )
 
-
 func mustSubmit(t *testing.T, d *db.DB, programID int64, title string) *db.Receipt {
 	t.Helper()
 	in := validReport(programID)

@@ -32,6 +32,7 @@ func (s *Server) routes() *echo.Echo {
 
 	s.authRoutes(e)
 	s.triageRoutes(e)
+	s.outboundRoutes(e)
 
 	e.GET("/.well-known/security.txt", s.securityTxt)
 	e.GET("/security.txt", s.securityTxt)

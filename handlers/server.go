@@ -19,6 +19,7 @@ import (
 // Store is what the handlers need from the database.
 type Store interface {
 	AuthStore
+	OutboundStore
 	RetentionStore
 	IntakeStore
 	TriageStore

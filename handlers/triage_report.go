@@ -46,6 +46,9 @@ func (s *Server) renderTriageReport(c echo.Context, status int, r *db.Report, m 
 	if m.RawMail, err = s.store.RawMailEntries(ctx, r.ID); err != nil {
 		return err
 	}
+	if m.Mails, err = s.store.ReportMails(ctx, r.ID); err != nil {
+		return err
+	}
 	if ks, ok := s.store.(KeyCandidateStore); ok {
 		if m.KeyCandidates, err = ks.KeyCandidates(ctx, r.ID); err != nil {
 			return err

@@ -64,6 +64,7 @@ type TriageReport struct {
 	Details  *db.ReportDetails
 	Timeline []*db.Message
 	RawMail  map[int64]int64 // timeline entries that came by mail → their raw message
+	Mails    []*db.Mail      // mail about the report and its delivery status
 	// KeyCandidates are public keys that came with the report's mail.
 	KeyCandidates []*db.KeyCandidate
 	Deadlines     []db.Deadline

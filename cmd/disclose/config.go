@@ -91,6 +91,7 @@ type serveConfig struct {
 	StatusRate       float64
 	StatusBurst      int
 	ShutdownTimeout  time.Duration
+	mail             mailConfig
 	KeyPassphrase    string
 	IMAP             imapConfig
 	baseURL          *url.URL
@@ -120,6 +121,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.StatusRate, "status-rate", 20, "receipt-code lookups per minute per client (0: no limit)")
 	fs.IntVar(&c.StatusBurst, "status-burst", 10, "receipt-code lookups a client may make at once")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
+	c.mail.flags(fs)
 	fs.StringVar(&c.KeyPassphrase, "key-passphrase", "", "passphrase that unlocks the team key at start (use DISCLOSE_KEY_PASSPHRASE_FILE; without it the key stays locked)")
 	c.opsFlags(fs)
 	c.IMAP.flags(fs)
@@ -172,7 +174,7 @@ func (c *serveConfig) validate() error {
 	case c.ShutdownTimeout <= 0:
 		return errors.New("DISCLOSE_SHUTDOWN_TIMEOUT (--shutdown-timeout): must be positive, like 15s")
 	}
-	return nil
+	return c.mail.validate(c.SecurityEmail)
 }
 
 func (c *serveConfig) validateCore() error {

@@ -29,6 +29,9 @@ type imapConfig struct {
 	Interval      time.Duration
 	MaxAttachment int64
 	MaxMessage    int64
+	// alsoOwn are more of our own addresses (the SMTP From), whose mail is
+	// never taken for a reporter's.
+	alsoOwn []string
 }
 
 func (c *imapConfig) flags(fs *flag.FlagSet) {
@@ -65,6 +68,7 @@ func (c *imapConfig) intakeConfig(data, securityEmail string, baseURL *url.URL) 
 	if strings.Contains(c.User, "@") {
 		cfg.OwnAddresses = append(cfg.OwnAddresses, c.User)
 	}
+	cfg.OwnAddresses = append(cfg.OwnAddresses, c.alsoOwn...)
 	if err := cfg.Validate(); err != nil {
 		return cfg, false, err
 	}

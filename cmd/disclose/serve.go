@@ -69,6 +69,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		// The listener knows the real port (the address may say :0).
 		cfg.baseURL = &url.URL{Scheme: cfg.scheme(), Host: displayHost(ln.Addr().(*net.TCPAddr))}
 	}
+	teamKey, _ := key.(*pgp.TeamKey)
+	out, err := newOutbound(&cfg, d, log, teamKey, problems)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("mail: %w", err)
+	}
 	metrics := handlers.NewMetrics(d, problems, log)
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL:            cfg.baseURL,
@@ -97,6 +103,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	if cfg.mail.from != nil && cfg.mail.from.Address != cfg.SecurityEmail {
+		// Mail we send from another address must never come back as a report.
+		cfg.IMAP.alsoOwn = append(cfg.IMAP.alsoOwn, cfg.mail.from.Address)
+	}
 	stopIntake, err := startIntake(&cfg.IMAP, cfg.Data, cfg.SecurityEmail, cfg.baseURL, d, log, mailPGP)
 	if err != nil {
 		ln.Close()
@@ -124,6 +134,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if keyCtl != nil {
 		bg.Go(wctx, "pgp-pending", keyCtl.run)
 	}
+	out.start(wctx, bg)
 
 	local := cfg.scheme() + "://" + ln.Addr().String() + "/"
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL.String(), "data", cfg.Data)

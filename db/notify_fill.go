@@ -1,0 +1,146 @@
+package db
+
+import (
+	"context"
+	"fmt"
+)
+
+// maxReferences bounds the References header: the first Message-ID of the
+// conversation and the latest ones, as RFC 5322 suggests when trimming.
+const maxReferences = 10
+
+// fillEvent loads what the Notifier cannot read itself: sealing, the thread
+// to answer in, the reply's files, and which staff to tell now. Staff on a
+// daily digest get a digest item here.
+func (tx *Tx) fillEvent(ctx context.Context, ev *Event) error {
+	r := ev.Report
+	if ev.Kind == EventReportCreated {
+		// A new report has no conversation yet: its acknowledgement starts it.
+		if err := tx.QueryRowContext(ctx, `SELECT sealed FROM reports WHERE id = ?`, r.ID).Scan(&ev.Sealed); err != nil {
+			return fmt.Errorf("db: notify: read report %d: %w", r.ID, err)
+		}
+		return tx.staffToNotify(ctx, ev)
+	}
+	err := tx.QueryRowContext(ctx, `SELECT sealed, COALESCE((SELECT message_id FROM messages WHERE report_id = reports.id
+		AND kind = 'inbound' AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1), '') FROM reports WHERE id = ?`, r.ID).Scan(&ev.Sealed, &ev.InReplyTo)
+	if err != nil {
+		return fmt.Errorf("db: notify: read report %d: %w", r.ID, err)
+	}
+	if ev.References, err = tx.thread(ctx, r.ID); err != nil {
+		return err
+	}
+	if ev.MessageID != 0 && ev.Kind == EventReply {
+		if ev.Attachments, err = tx.messageAttachments(ctx, ev.MessageID); err != nil {
+			return err
+		}
+	}
+	if ev.Kind == EventReporterMessage {
+		return tx.staffToNotify(ctx, ev)
+	}
+	return nil
+}
+
+// thread lists the Message-IDs exchanged with the reporter on a report,
+// oldest first: theirs (messages) and ours (outbox mail to no staff user).
+func (tx *Tx) thread(ctx context.Context, reportID int64) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT message_id, created_at, 0 FROM messages WHERE report_id = ? AND message_id IS NOT NULL
+		UNION ALL SELECT message_id, created_at, id FROM outbox WHERE report_id = ? AND user_id IS NULL
+		ORDER BY 2, 3`, reportID, reportID)
+	if err != nil {
+		return nil, fmt.Errorf("db: notify: read thread: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id, at string
+		var n int64
+		if err := rows.Scan(&id, &at, &n); err != nil {
+			return nil, fmt.Errorf("db: notify: scan thread: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: notify: read thread: %w", err)
+	}
+	if len(ids) > maxReferences {
+		ids = append(ids[:1], ids[len(ids)-maxReferences+1:]...)
+	}
+	return ids, nil
+}
+
+func (tx *Tx) messageAttachments(ctx context.Context, messageID int64) ([]*Attachment, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, message_id, filename, content_type, size, sha256 FROM attachments
+		WHERE message_id = ? ORDER BY id`, messageID)
+	if err != nil {
+		return nil, fmt.Errorf("db: notify: read attachments: %w", err)
+	}
+	defer rows.Close()
+	var out []*Attachment
+	for rows.Next() {
+		a := &Attachment{}
+		if err := rows.Scan(&a.ID, &a.MessageID, &a.Filename, &a.ContentType, &a.Size, &a.SHA256); err != nil {
+			return nil, fmt.Errorf("db: notify: scan attachment: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// staffToNotify splits the program's active members by preference: "every"
+// into ev.Staff, "digest" into digest_items, "none" nowhere. The actor is
+// never told of their own action.
+func (tx *Tx) staffToNotify(ctx context.Context, ev *Event) error {
+	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.email, u.name, COALESCE(np.mode, 'every'), COALESCE(np.include_title, 0)
+		FROM program_members pm JOIN users u ON u.id = pm.user_id LEFT JOIN notification_prefs np ON np.user_id = u.id
+		WHERE pm.program_id = ? AND u.disabled = 0 ORDER BY u.id`, ev.Report.ProgramID)
+	if err != nil {
+		return fmt.Errorf("db: notify: read members: %w", err)
+	}
+	var digest []int64
+	for rows.Next() {
+		rc := &Recipient{}
+		var mode NotifyMode
+		if err := rows.Scan(&rc.UserID, &rc.Email, &rc.Name, &mode, &rc.IncludeTitle); err != nil {
+			rows.Close()
+			return fmt.Errorf("db: notify: scan member: %w", err)
+		}
+		if rc.UserID == ev.Actor.UserID {
+			continue
+		}
+		switch mode {
+		case NotifyEvery:
+			ev.Staff = append(ev.Staff, rc)
+		case NotifyDigest:
+			digest = append(digest, rc.UserID)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("db: notify: read members: %w", err)
+	}
+	for _, uid := range digest {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO digest_items (user_id, report_id, event, created_at) VALUES (?, ?, ?, ?)`,
+			uid, ev.Report.ID, string(ev.Kind), formatTime(tx.now)); err != nil {
+			return fmt.Errorf("db: notify: queue digest item: %w", err)
+		}
+	}
+	return nil
+}
+
+// queueWebhooks writes one delivery per enabled webhook of the report's
+// program for the events webhooks carry.
+func (tx *Tx) queueWebhooks(ctx context.Context, ev *Event) error {
+	switch ev.Kind {
+	case EventReportCreated, EventReporterMessage, EventState:
+	default:
+		return nil
+	}
+	now := formatTime(tx.now)
+	_, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, report_id, event, ref, from_state, to_state, next_attempt_at, created_at)
+		SELECT id, ?, ?, ?, ?, ?, ?, ? FROM webhooks WHERE program_id = ? AND enabled = 1 ORDER BY id`,
+		ev.Report.ID, string(ev.Kind), ev.Report.Ref(), string(ev.FromState), string(ev.ToState), now, now, ev.Report.ProgramID)
+	if err != nil {
+		return fmt.Errorf("db: queue webhooks: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,320 @@
+package db_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
+	"github.com/disclose/disclose/mailin/mailtest"
+	gomail "github.com/emersion/go-message/mail"
+)
+
+// mustOpenMailDB opens a database whose actions compose real mail.
+func mustOpenMailDB(tb testing.TB) (*db.DB, *time.Time) {
+	tb.Helper()
+	d := MustOpenDB(tb)
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	d.Now = func() time.Time { return now }
+	u, _ := url.Parse("https://portal.example.org")
+	d.Notifier = &mailin.Notifier{BaseURL: u, Domain: "portal.example.org", ReplyAddress: "security@example.org"}
+	return d, &now
+}
+
+func sendAll(tb testing.TB, d *db.DB, sink *mailtest.Sink) {
+	tb.Helper()
+	tr, err := mailin.NewSMTP(mailin.SMTPConfig{Addr: sink.Addr, Security: mailin.SMTPNone})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := &mailin.Outbox{Store: d, Transport: tr, Composer: &mailin.Composer{From: &gomail.Address{Address: "security@example.org"}},
+		Retry: mailin.DefaultRetry, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, err := w.SendDue(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func mailReport(tb testing.TB, d *db.DB, msgID string) *db.Receipt {
+	tb.Helper()
+	p, _ := d.DefaultProgram(context.Background())
+	in := validReport(p.ID)
+	in.Source, in.MessageID = db.SourceEmail, msgID
+	rc, err := d.CreateReport(context.Background(), in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rc
+}
+
+func TestOutboundThread(t *testing.T) {
+	ctx := context.Background()
+	staff := db.Actor{UserID: 0, Name: "tri@example.org"}
+	t.Run("ReplyThreadsOnReporterMailWithAttachments", func(t *testing.T) {
+		d, _ := mustOpenMailDB(t)
+		sink := mailtest.NewSink(t)
+		rc := mailReport(t, d, "<orig.1@reporter.example>")
+		if mails, _ := d.Mails(ctx, "", 10); len(mails) != 0 {
+			t.Fatalf("%d mails for a mail report: the intake acknowledges it", len(mails))
+		}
+		err := d.ReplyForTest(ctx, rc.ReportID, "Thanks. Does this patch fix it?", []db.NewAttachment{{Filename: "fix.diff", ContentType: "text/x-diff", Data: []byte("--- a\n+++ b\n")}}, staff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sendAll(t, d, sink)
+		msgs := sink.Messages()
+		if len(msgs) != 1 {
+			t.Fatalf("sink has %d", len(msgs))
+		}
+		r, err := gomail.CreateReader(bytes.NewReader(msgs[0].Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := r.Header.Get("In-Reply-To"), "<orig.1@reporter.example>"; got != want {
+			t.Errorf("In-Reply-To %q, want %q", got, want)
+		}
+		if subj, _ := r.Header.Subject(); subj != "[SEC-1] Stored XSS in profile name" {
+			t.Errorf("subject %q", subj)
+		}
+		if r.Header.Get("Auto-Submitted") != "" {
+			t.Error("a triager's reply is marked automatic")
+		}
+		var text, file string
+		for {
+			p, err := r.NextPart()
+			if err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(p.Body)
+			if ah, ok := p.Header.(*gomail.AttachmentHeader); ok {
+				name, _ := ah.Filename()
+				file = name + ":" + string(b)
+			} else {
+				text = string(b)
+			}
+		}
+		if !strings.Contains(text, "Does this patch fix it?") || file != "fix.diff:--- a\n+++ b\n" {
+			t.Fatalf("text %q, file %q", text, file)
+		}
+		// The next mail refers to the whole conversation.
+		if err := d.MoveForTest(ctx, rc.ReportID, db.StateTriaged, "", staff); err != nil {
+			t.Fatal(err)
+		}
+		mails, _ := d.ReportMails(ctx, rc.ReportID)
+		if len(mails) != 2 {
+			t.Fatalf("%d mails", len(mails))
+		}
+		if got := mails[1].References; len(got) != 2 || got[0] != "<orig.1@reporter.example>" || got[1] != mails[0].MessageID {
+			t.Fatalf("references %v, want the reporter's mail then our reply %s", got, mails[0].MessageID)
+		}
+	})
+	t.Run("WebReporterGetsAckThenStateMailsInOneThread", func(t *testing.T) {
+		d, _ := mustOpenMailDB(t)
+		p, _ := d.DefaultProgram(ctx)
+		rc, err := d.CreateReport(ctx, validReport(p.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.MoveForTest(ctx, rc.ReportID, db.StateNeedsInfo, "Which browser?", staff); err != nil {
+			t.Fatal(err)
+		}
+		mails, _ := d.ReportMails(ctx, rc.ReportID)
+		if len(mails) != 2 || mails[0].Kind != mailin.MailAck || mails[1].Kind != mailin.MailState {
+			t.Fatalf("mails %v", mails)
+		}
+		if got := mails[1].References; len(got) != 1 || got[0] != mails[0].MessageID {
+			t.Fatalf("state mail references %v, want the ack", got)
+		}
+		if !strings.Contains(mails[1].Body, "Which browser?") {
+			t.Fatalf("needs_info mail lacks the question:\n%s", mails[1].Body)
+		}
+		// The reporter's answer moves it back; that move mails nobody.
+		if err := d.AddReporterMessage(ctx, rc.ReportID, "Firefox 130", nil, db.SourceWeb, db.DefaultLimits); err != nil {
+			t.Fatal(err)
+		}
+		if mails, _ := d.ReportMails(ctx, rc.ReportID); len(mails) != 2 {
+			t.Fatalf("%d mails after the reporter's answer, want still 2", len(mails))
+		}
+	})
+	t.Run("SealedReport", func(t *testing.T) {
+		d, _ := mustOpenMailDB(t)
+		sink := mailtest.NewSink(t)
+		rc := mailReport(t, d, "<orig.2@reporter.example>")
+		if err := d.SealForTest(ctx, rc.ReportID); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.ReplyForTest(ctx, rc.ReportID, "sealed reply text", nil, staff); err != nil {
+			t.Fatal(err)
+		}
+		sendAll(t, d, sink)
+		msg := sink.Messages()[0]
+		if bytes.Contains(msg.Data, []byte("Stored XSS")) {
+			t.Fatal("a sealed report's title was mailed")
+		}
+		mails, _ := d.ReportMails(ctx, rc.ReportID)
+		if mails[0].Subject != "[SEC-1]" || mails[0].Body != "" {
+			t.Fatalf("sealed mail kept subject %q body %q", mails[0].Subject, mails[0].Body)
+		}
+	})
+}
+
+func TestStaffNotifications(t *testing.T) {
+	ctx := context.Background()
+	d, now := mustOpenMailDB(t)
+	p, _ := d.DefaultProgram(ctx)
+	every, _ := d.AddStaffForTest(ctx, "every@example.org", "Every", db.RoleTriager, p.ID)
+	digest, _ := d.AddStaffForTest(ctx, "digest@example.org", "Digest", db.RoleTriager, p.ID)
+	none, _ := d.AddStaffForTest(ctx, "none@example.org", "None", db.RoleTriager, p.ID)
+	d.AddStaffForTest(ctx, "outsider@example.org", "Outsider", db.RoleTriager, 0)
+	for uid, mode := range map[int64]db.NotifyMode{digest: db.NotifyDigest, none: db.NotifyNone} {
+		if err := d.SetNotifyPrefs(ctx, &db.NotifyPrefs{UserID: uid, Mode: mode}, db.ActorSystem); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.SetNotifyPrefs(ctx, &db.NotifyPrefs{UserID: every, Mode: "sometimes"}, db.ActorSystem); db.ErrorCode(err) != db.EINVALID {
+		t.Fatalf("bad mode: %v", err)
+	}
+	in := validReport(p.ID)
+	in.Reporter.Email = ""
+	rc, err := d.CreateReport(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddReporterMessage(ctx, rc.ReportID, "more details", nil, db.SourceWeb, db.DefaultLimits); err != nil {
+		t.Fatal(err)
+	}
+	mails, _ := d.Mails(ctx, "", 50)
+	if len(mails) != 2 {
+		t.Fatalf("%d mails, want 2 to the every-event member", len(mails))
+	}
+	for _, m := range mails {
+		if m.To != "every@example.org" || m.UserID != every || strings.Contains(m.Body, "Stored XSS") {
+			t.Errorf("staff mail to %s: %q", m.To, m.Subject)
+		}
+	}
+	n := &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org"}
+	if sent, err := d.SendDigests(ctx, 24*time.Hour, n.Digest); err != nil || sent != 1 {
+		t.Fatalf("digests %d, %v", sent, err)
+	}
+	mails, _ = d.Mails(ctx, "", 50)
+	if mails[0].To != "digest@example.org" || !strings.Contains(mails[0].Body, "(2 events)") {
+		t.Fatalf("digest to %s:\n%s", mails[0].To, mails[0].Body)
+	}
+	// One more event the same day waits for tomorrow's digest.
+	if err := d.AddReporterMessage(ctx, rc.ReportID, "even more", nil, db.SourceWeb, db.DefaultLimits); err != nil {
+		t.Fatal(err)
+	}
+	if sent, _ := d.SendDigests(ctx, 24*time.Hour, n.Digest); sent != 0 {
+		t.Fatal("two digests in one day")
+	}
+	*now = now.Add(24 * time.Hour)
+	if sent, _ := d.SendDigests(ctx, 24*time.Hour, n.Digest); sent != 1 {
+		t.Fatal("no digest the next day")
+	}
+}
+
+func TestReminders(t *testing.T) {
+	ctx := context.Background()
+	d, now := mustOpenMailDB(t)
+	p, _ := d.DefaultProgram(ctx)
+	rc, _ := d.CreateReport(ctx, validReport(p.ID))
+	staff := db.Actor{Name: "tri@example.org"}
+	if err := d.MoveForTest(ctx, rc.ReportID, db.StateNeedsInfo, "Which browser?", staff); err != nil {
+		t.Fatal(err)
+	}
+	after := 72 * time.Hour
+	for i, step := range []struct {
+		advance time.Duration
+		want    int
+	}{{0, 0}, {after, 1}, {time.Hour, 0}, {after, 1}, {after, 0}} {
+		*now = now.Add(step.advance)
+		got, err := d.SendReminders(ctx, after, 2)
+		if err != nil || got != step.want {
+			t.Fatalf("step %d: reminded %d (%v), want %d", i, got, err, step.want)
+		}
+	}
+	reminders := 0
+	mails, _ := d.ReportMails(ctx, rc.ReportID)
+	for _, m := range mails {
+		if m.Kind == mailin.MailReminder {
+			reminders++
+		}
+	}
+	if reminders != 2 {
+		t.Fatalf("%d reminders, want 2", reminders)
+	}
+	// An answer ends the wait; a new question starts a new count.
+	if err := d.AddReporterMessage(ctx, rc.ReportID, "Firefox", nil, db.SourceWeb, db.DefaultLimits); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.MoveForTest(ctx, rc.ReportID, db.StateNeedsInfo, "And the version?", staff); err != nil {
+		t.Fatal(err)
+	}
+	*now = now.Add(after)
+	if got, _ := d.SendReminders(ctx, after, 2); got != 1 {
+		t.Fatalf("new waiting period: reminded %d, want 1", got)
+	}
+}
+
+func TestWebhookQueue(t *testing.T) {
+	ctx := context.Background()
+	d, _ := mustOpenMailDB(t)
+	p, _ := d.DefaultProgram(ctx)
+	on, _ := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: "https://hooks.example.org/a", Format: db.WebhookGeneric, Enabled: true}, db.ActorSystem)
+	off, _ := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: "https://hooks.example.org/b", Format: db.WebhookSlack}, db.ActorSystem)
+	if len(on.Secret) != 64 || on.Secret == off.Secret {
+		t.Fatalf("secrets %q %q", on.Secret, off.Secret)
+	}
+	rc, _ := d.CreateReport(ctx, validReport(p.ID))
+	if err := d.MoveForTest(ctx, rc.ReportID, db.StateTriaged, "", db.Actor{Name: "tri@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := d.Deliveries(ctx, on.ID, 10)
+	if len(ds) != 2 || ds[0].Event != db.EventState || ds[0].FromState != db.StateNew || ds[0].ToState != db.StateTriaged || ds[1].Event != db.EventReportCreated {
+		t.Fatalf("deliveries %+v", ds)
+	}
+	if ds[0].Title != "" {
+		t.Fatal("a content-free webhook got the title")
+	}
+	if ds, _ := d.Deliveries(ctx, off.ID, 10); len(ds) != 0 {
+		t.Fatal("a disabled webhook got deliveries")
+	}
+}
+
+// BenchmarkCreateReportWithMail is BenchmarkCreateReport with the mail
+// notifier on, three program members to tell and a webhook: the cost of
+// composing and queueing an acknowledgement, staff notices and a delivery in
+// the submission's transaction.
+func BenchmarkCreateReportWithMail(b *testing.B) {
+	d, _ := mustOpenMailDB(b)
+	d.Now = func() time.Time { return time.Now().UTC() }
+	ctx := context.Background()
+	p, _ := d.DefaultProgram(ctx)
+	for _, e := range []string{"a@example.org", "b@example.org", "c@example.org"} {
+		if _, err := d.AddStaffForTest(ctx, e, "", db.RoleTriager, p.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: "https://hooks.example.org/x", Format: db.WebhookGeneric, Enabled: true}, db.ActorSystem); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			in := validReport(p.ID)
+			in.Attachments = nil
+			if _, err := d.CreateReport(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,262 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Mail is a row of the outbox as the sender and the admins see it.
+type Mail struct {
+	ID            int64
+	ReportID      int64 // 0: about no report
+	UserID        int64 // 0: to the reporter
+	Ref           string
+	Kind          string
+	MessageID     string
+	InReplyTo     string
+	References    []string
+	To            string
+	Subject       string
+	Body          string
+	AutoSubmitted bool
+	Encrypt       bool
+	RecipientKey  string // the reporter's armored public key when Encrypt
+	Status        string // pending, sent or failed
+	Attempts      int
+	LastError     string
+	NextAttemptAt time.Time
+	LeaseUntil    time.Time // a pending mail leased into the future is being sent
+	CreatedAt     time.Time
+	SentAt        time.Time
+}
+
+// Sending reports whether a worker holds the mail at time now.
+func (m *Mail) Sending(now time.Time) bool {
+	return m.Status == OutboxPending && m.LeaseUntil.After(now)
+}
+
+// MailAttachment is a file sent with a mail.
+type MailAttachment struct {
+	Filename    string
+	ContentType string
+	Data        []byte
+}
+
+const mailColumns = `o.id, COALESCE(o.report_id, 0), COALESCE(o.user_id, 0), COALESCE(p.prefix || '-' || r.number, ''),
+	o.kind, o.message_id, o.in_reply_to, o.refs, o.to_addr, o.subject, o.body, o.auto_submitted, o.encrypt,
+	CASE WHEN o.encrypt = 1 THEN COALESCE(rp.pgp_key, '') ELSE '' END, o.status, o.attempts, o.last_error,
+	o.next_attempt_at, COALESCE(o.lease_until, ''), o.created_at, COALESCE(o.sent_at, '')`
+
+const mailFrom = ` FROM outbox o LEFT JOIN reports r ON r.id = o.report_id LEFT JOIN programs p ON p.id = r.program_id
+	LEFT JOIN reporters rp ON rp.id = r.reporter_id `
+
+func scanMail(row interface{ Scan(...any) error }) (*Mail, error) {
+	m := &Mail{}
+	var refs, next, lease, created, sent string
+	err := row.Scan(&m.ID, &m.ReportID, &m.UserID, &m.Ref, &m.Kind, &m.MessageID, &m.InReplyTo, &refs, &m.To, &m.Subject,
+		&m.Body, &m.AutoSubmitted, &m.Encrypt, &m.RecipientKey, &m.Status, &m.Attempts, &m.LastError, &next, &lease, &created, &sent)
+	if err != nil {
+		return nil, err
+	}
+	m.References = strings.Fields(refs)
+	m.NextAttemptAt, m.LeaseUntil, m.CreatedAt, m.SentAt = parseTime(next), parseTime(lease), parseTime(created), parseTime(sent)
+	return m, nil
+}
+
+// ClaimMail leases the next due mail for lease and returns it; ENOTFOUND when
+// none is due. The attempt is counted now, before the mail is sent.
+func (db *DB) ClaimMail(ctx context.Context, lease time.Duration) (*Mail, error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	id, err := tx.claim(ctx, mailQueue, lease)
+	if err != nil {
+		return nil, err
+	}
+	m, err := scanMail(tx.QueryRowContext(ctx, `SELECT `+mailColumns+mailFrom+` WHERE o.id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("db: read claimed mail %d: %w", id, err)
+	}
+	return m, tx.Commit()
+}
+
+// MailAttachments returns the files sent with mail id, with their bytes.
+func (db *DB) MailAttachments(ctx context.Context, id int64) ([]*MailAttachment, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT a.filename, a.content_type, d.data FROM outbox_attachments oa
+		JOIN attachments a ON a.id = oa.attachment_id JOIN attachment_data d ON d.attachment_id = a.id
+		WHERE oa.outbox_id = ? ORDER BY a.id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("db: read mail attachments: %w", err)
+	}
+	defer rows.Close()
+	var out []*MailAttachment
+	for rows.Next() {
+		a := &MailAttachment{}
+		if err := rows.Scan(&a.Filename, &a.ContentType, &a.Data); err != nil {
+			return nil, fmt.Errorf("db: scan mail attachment: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// MailSent records that the server accepted mail id. The body of a mail
+// about a sealed report is dropped then, so that sealed text does not stay
+// on disk in the clear longer than sending needs.
+func (db *DB) MailSent(ctx context.Context, id int64) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.markSent(ctx, mailQueue, id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body = '' WHERE id = ? AND report_id IN (SELECT id FROM reports WHERE sealed = 1)`, id); err != nil {
+		return fmt.Errorf("db: drop sealed mail body: %w", err)
+	}
+	return tx.Commit()
+}
+
+// MailRetry schedules mail id again after delay after a temporary failure,
+// or marks it failed once it has waited giveUp. It reports whether it failed.
+func (db *DB) MailRetry(ctx context.Context, id int64, errText string, delay, giveUp time.Duration) (bool, error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	failed, err := tx.markRetry(ctx, mailQueue, id, errText, delay, giveUp)
+	if err != nil {
+		return false, err
+	}
+	if failed {
+		if err := tx.mailFailedEvent(ctx, id); err != nil {
+			return false, err
+		}
+	}
+	return failed, tx.Commit()
+}
+
+// MailFailed marks mail id failed for good (a permanent refusal).
+func (db *DB) MailFailed(ctx context.Context, id int64, errText string) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.markFailed(ctx, mailQueue, id, errText); err != nil {
+		return err
+	}
+	if err := tx.mailFailedEvent(ctx, id); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// mailFailedEvent puts a failed mail to the reporter on the report's
+// timeline as a staff-only event, so triagers see that the reporter was not
+// told, and records it in the audit log.
+func (tx *Tx) mailFailedEvent(ctx context.Context, id int64) error {
+	var reportID, userID int64
+	var kind, ref, lastErr string
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(o.report_id, 0), COALESCE(o.user_id, 0), o.kind, o.last_error,
+		COALESCE(p.prefix || '-' || r.number, '') FROM outbox o LEFT JOIN reports r ON r.id = o.report_id
+		LEFT JOIN programs p ON p.id = r.program_id WHERE o.id = ?`, id).Scan(&reportID, &userID, &kind, &lastErr, &ref)
+	if err != nil {
+		return fmt.Errorf("db: read failed mail %d: %w", id, err)
+	}
+	if reportID != 0 && userID == 0 {
+		if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, Public: false, Event: "mail.failed",
+			Body: fmt.Sprintf("The %s mail to the reporter could not be delivered: %s", kind, lastErr)}); err != nil {
+			return err
+		}
+	}
+	return tx.audit(ctx, ActorSystem, "mail.failed", ref, fmt.Sprintf("outbox=%d kind=%s", id, kind))
+}
+
+// RetryMail puts a failed mail back in the queue; admins do this from the
+// outbox page once the cause is fixed.
+func (db *DB) RetryMail(ctx context.Context, id int64, actor Actor) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.retry(ctx, mailQueue, id); err != nil {
+		return err
+	}
+	if err := tx.audit(ctx, actor, "mail.retry", fmt.Sprintf("outbox:%d", id), ""); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// MailByID returns one outbox mail.
+func (db *DB) MailByID(ctx context.Context, id int64) (*Mail, error) {
+	m, err := scanMail(db.read.QueryRowContext(ctx, `SELECT `+mailColumns+mailFrom+` WHERE o.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "Mail not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("db: read mail %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// Mails lists the outbox newest first, optionally one status only.
+func (db *DB) Mails(ctx context.Context, status string, limit int) ([]*Mail, error) {
+	q := `SELECT ` + mailColumns + mailFrom
+	var args []any
+	if status != "" {
+		q += ` WHERE o.status = ?`
+		args = append(args, status)
+	}
+	return db.mails(ctx, q+` ORDER BY o.id DESC LIMIT ?`, append(args, limit)...)
+}
+
+// ReportMails lists the mail about a report, oldest first, for its timeline.
+func (db *DB) ReportMails(ctx context.Context, reportID int64) ([]*Mail, error) {
+	return db.mails(ctx, `SELECT `+mailColumns+mailFrom+` WHERE o.report_id = ? ORDER BY o.id`, reportID)
+}
+
+func (db *DB) mails(ctx context.Context, q string, args ...any) ([]*Mail, error) {
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list mail: %w", err)
+	}
+	defer rows.Close()
+	var out []*Mail
+	for rows.Next() {
+		m, err := scanMail(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: scan mail: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MailCounts counts the outbox by status.
+func (db *DB) MailCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("db: count mail: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("db: count mail: %w", err)
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,186 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// WebhookFormat is the JSON shape a webhook receives.
+type WebhookFormat string
+
+// Webhook formats: generic JSON, or a Slack incoming-webhook message.
+const (
+	WebhookGeneric WebhookFormat = "generic"
+	WebhookSlack   WebhookFormat = "slack"
+)
+
+// Webhook is one endpoint of a program. Deliveries are signed with Secret
+// (HMAC-SHA256) and carry only the reference and a link unless
+// IncludeContent; a sealed report's title is never sent.
+type Webhook struct {
+	ID             int64
+	ProgramID      int64
+	URL            string
+	Secret         string
+	Format         WebhookFormat
+	IncludeContent bool
+	Enabled        bool
+	CreatedAt      time.Time
+}
+
+// NewWebhook is what an admin fills in.
+type NewWebhook struct {
+	ProgramID      int64
+	URL            string
+	Format         WebhookFormat
+	IncludeContent bool
+	Enabled        bool
+}
+
+// Validate checks the fields and returns one message per bad field.
+func (in *NewWebhook) Validate() FieldErrors {
+	errs := FieldErrors{}
+	in.URL = strings.TrimSpace(in.URL)
+	u, err := url.Parse(in.URL)
+	switch {
+	case in.URL == "":
+		errs["url"] = "Give the URL that receives the events."
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "":
+		errs["url"] = "Give an absolute https:// URL without credentials or fragment."
+	case len(in.URL) > 2000:
+		errs["url"] = "Keep the URL under 2000 characters."
+	}
+	if in.Format != WebhookGeneric && in.Format != WebhookSlack {
+		errs["format"] = "Choose the generic or the Slack format."
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+const webhookColumns = `id, program_id, url, secret, format, include_content, enabled, created_at`
+
+func scanWebhook(row interface{ Scan(...any) error }) (*Webhook, error) {
+	w := &Webhook{}
+	var created string
+	if err := row.Scan(&w.ID, &w.ProgramID, &w.URL, &w.Secret, &w.Format, &w.IncludeContent, &w.Enabled, &created); err != nil {
+		return nil, err
+	}
+	w.CreatedAt = parseTime(created)
+	return w, nil
+}
+
+// Webhooks lists a program's webhooks.
+func (db *DB) Webhooks(ctx context.Context, programID int64) ([]*Webhook, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE program_id = ? ORDER BY id`, programID)
+	if err != nil {
+		return nil, fmt.Errorf("db: list webhooks: %w", err)
+	}
+	defer rows.Close()
+	var out []*Webhook
+	for rows.Next() {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: scan webhook: %w", err)
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// WebhookByID returns one webhook.
+func (db *DB) WebhookByID(ctx context.Context, id int64) (*Webhook, error) {
+	w, err := scanWebhook(db.read.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "Webhook not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("db: read webhook: %w", err)
+	}
+	return w, nil
+}
+
+// CreateWebhook adds a webhook with a fresh 256-bit secret.
+func (db *DB) CreateWebhook(ctx context.Context, in *NewWebhook, actor Actor) (*Webhook, error) {
+	if errs := in.Validate(); errs != nil {
+		return nil, &ValidationError{Fields: errs}
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("db: webhook secret: %w", err)
+	}
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	now := formatTime(tx.now)
+	res, err := tx.ExecContext(ctx, `INSERT INTO webhooks (program_id, url, secret, format, include_content, enabled, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, in.ProgramID, in.URL, hex.EncodeToString(secret), string(in.Format), in.IncludeContent, in.Enabled, now, now)
+	if err != nil {
+		return nil, Errorf(EINVALID, "Choose a program for the webhook.")
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return nil, fmt.Errorf("db: webhook id: %w", err)
+	}
+	if err := tx.audit(ctx, actor, "webhook.create", fmt.Sprintf("webhook:%d", id), fmt.Sprintf("program=%d format=%s", in.ProgramID, in.Format)); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("db: commit webhook: %w", err)
+	}
+	return db.WebhookByID(ctx, id)
+}
+
+// UpdateWebhook changes a webhook's URL, format, content and switch; the
+// secret stays.
+func (db *DB) UpdateWebhook(ctx context.Context, id int64, in *NewWebhook, actor Actor) error {
+	if errs := in.Validate(); errs != nil {
+		return &ValidationError{Fields: errs}
+	}
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, format = ?, include_content = ?, enabled = ?, updated_at = ? WHERE id = ?`,
+		in.URL, string(in.Format), in.IncludeContent, in.Enabled, formatTime(tx.now), id)
+	if err != nil {
+		return fmt.Errorf("db: update webhook: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Errorf(ENOTFOUND, "Webhook not found.")
+	}
+	if err := tx.audit(ctx, actor, "webhook.update", fmt.Sprintf("webhook:%d", id), fmt.Sprintf("format=%s enabled=%t content=%t", in.Format, in.Enabled, in.IncludeContent)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// DeleteWebhook removes a webhook and its deliveries.
+func (db *DB) DeleteWebhook(ctx context.Context, id int64, actor Actor) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("db: delete webhook: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Errorf(ENOTFOUND, "Webhook not found.")
+	}
+	if err := tx.audit(ctx, actor, "webhook.delete", fmt.Sprintf("webhook:%d", id), ""); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
