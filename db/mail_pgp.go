@@ -37,6 +37,9 @@ type MailPGP struct {
 	Signature PGPSignature
 	Signer    string // fingerprint of the key a verified signature was made with
 	Note      string // one line for the timeline: why decryption failed or waits
+	// Subject is the subject found inside the encrypted part (protected
+	// headers) when the outer one was a placeholder; "" otherwise.
+	Subject string
 	// Keys are public keys the mail carried, offered to the triager.
 	Keys []KeyCandidate
 }
@@ -175,6 +178,11 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 			// The mail opened the report: its text is the report's description.
 			if _, err := tx.ExecContext(ctx, `UPDATE reports SET description = ? WHERE id = ?`, body, reportID); err != nil {
 				return fmt.Errorf("db: store decrypted description: %w", err)
+			}
+			if in.PGP.Subject != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = ? WHERE id = ?`, mailTitle(in.PGP.Subject), reportID); err != nil {
+					return fmt.Errorf("db: store decrypted title: %w", err)
+				}
 			}
 		} else if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = ? WHERE id = ?`, body, entryID); err != nil {
 			return fmt.Errorf("db: store decrypted text: %w", err)

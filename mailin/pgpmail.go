@@ -272,7 +272,24 @@ func (c *collector) walkEncrypted(e *message.Entity, depth int) (string, bool) {
 		c.pgp.fail("The mail was decrypted, but what it held is not a readable MIME message. The raw message is kept.")
 		return "", false
 	}
+	c.protectedSubject(inner)
 	return c.walk(inner, err, depth+1)
+}
+
+// protectedSubject takes the Subject of the encrypted part (protected
+// headers, as Thunderbird and others send them) when the outer one is a
+// placeholder such as "...": the report is then titled by what the reporter
+// wrote, which only the team can read.
+func (c *collector) protectedSubject(inner *message.Entity) {
+	sub := headerText(inner.Header, "Subject")
+	if sub == "" {
+		return
+	}
+	switch strings.ToLower(strings.TrimSpace(c.in.Subject)) {
+	case "", "...", "…", "encrypted message", "encrypted subject":
+		c.in.Subject = sub
+		c.in.PGP.Subject = sub
+	}
 }
 
 // walkSigned reads an RFC 3156 multipart/signed entity: the first part, as

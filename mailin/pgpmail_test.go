@@ -387,9 +387,10 @@ func TestPGPMailLockedThenUnlocked(t *testing.T) {
 	d := mustOpenDB(t)
 	ctx := context.Background()
 	p.team.Lock()
-	ct := p.reporter.Run(crlfString(innerMIME), "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
+	// Protected headers: the real subject is inside, the outer one is "...".
+	ct := p.reporter.Run(crlfString("Subject: Admin bypass in /admin\n"+innerMIME), "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
 	p.known = []string{p.pub.Armored}
-	_, res := ingestRaw(t, d, p.pgp(), pgpMIME(head("Locked", "l1", ""), ct))
+	_, res := ingestRaw(t, d, p.pgp(), pgpMIME(head("...", "l1", ""), ct))
 	m := entry(t, d, res.Ref)
 	if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted; will be decrypted when the team key is unlocked"; got != want {
 		t.Fatalf("label = %q, want %q", got, want)
@@ -421,6 +422,9 @@ func TestPGPMailLockedThenUnlocked(t *testing.T) {
 	r, _ := timeline(t, d, res.Ref)
 	if !strings.Contains(r.Description, "admin panel") {
 		t.Errorf("description not updated: %q", r.Description)
+	}
+	if got, want := r.Title, "Admin bypass in /admin"; got != want {
+		t.Errorf("title = %q, want %q (the protected subject)", got, want)
 	}
 	if n, _ := DecryptPending(ctx, d, p.pgp(), DefaultLimits, log); n != 0 {
 		t.Errorf("second pass completed %d", n)
