@@ -78,8 +78,11 @@ func (s *pgpState) signers() []*pgp.PublicKey {
 				s.notes = append(s.notes, "The keys known for the sender could not be read; signatures were checked without them.")
 			}
 			for _, a := range known {
-				if k, err := pgp.ParsePublicKey(a, s.p.now()); err == nil {
+				k, err := pgp.ParsePublicKey(a, s.p.now())
+				if err == nil {
 					s.known = append(s.known, k)
+				} else if errors.Is(err, pgp.ErrBadKey) {
+					s.notes = append(s.notes, "A key saved for the sender could not be used to check signatures: "+err.Error())
 				}
 			}
 		}

@@ -465,3 +465,25 @@ func TestEncryptedWithoutTeamKey(t *testing.T) {
 		t.Errorf("kept %d parts, want %d", got, want)
 	}
 }
+
+// TestPGPMailExpiredSigner: a signature by a saved key that has since
+// expired is not taken as verified, and the timeline says why.
+func TestPGPMailExpiredSigner(t *testing.T) {
+	p := newPGPPeers(t)
+	g := p.reporter
+	g.Run("", "--quick-set-expire", g.Fingerprint, "1d")
+	g.Run("", "--quick-set-expire", g.Fingerprint, "1d", "*")
+	pub := g.Run("", "--armor", "--export", g.Fingerprint)
+	d := mustOpenDB(t)
+	signed := g.Run("Hello\n", "--clearsign")
+	later := &PGP{Key: p.team, Now: func() time.Time { return time.Now().Add(48 * time.Hour) },
+		Known: func(context.Context, string) ([]string, error) { return []string{pub}, nil }}
+	_, res := ingestRaw(t, d, later, head("Old", "x1", "Content-Type: text/plain")+"\n"+signed)
+	m := entry(t, d, res.Ref)
+	if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "signed, key unknown"; got != want {
+		t.Errorf("label = %q, want %q", got, want)
+	}
+	if ev := events(t, d, res.Ref); !strings.Contains(ev, "This key has expired.") {
+		t.Errorf("timeline does not say the key expired: %q", ev)
+	}
+}
