@@ -81,3 +81,36 @@ func TestTriageAcceptKey(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusShowsPGP: the reporter's status page says of their mailed reply
+// that it came encrypted and signed.
+func TestStatusShowsPGP(t *testing.T) {
+	env := newTestEnv(t)
+	ctx := context.Background()
+	prog, err := env.DB.DefaultProgram(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := env.DB.CreateReport(ctx, &db.NewReport{ProgramID: prog.ID, Source: db.SourceWeb, Title: "XSS", Description: "Reflected.",
+		Reporter: db.Reporter{Email: "ann@example.net", Credit: db.CreditAnonymous}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := "From: ann@example.net\r\nSubject: [" + rc.Ref + "] more\r\nMessage-ID: <more@example.net>\r\n\r\nbody\r\n"
+	sum := sha256.Sum256([]byte(raw))
+	if _, err := env.DB.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1,
+		OpenRaw: func() io.Reader { return strings.NewReader(raw) }, RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]),
+		MessageID: "<more@example.net>", FromEmail: "ann@example.net", Subject: "[" + rc.Ref + "] more", Body: "The second PoC.",
+		PGP: db.MailPGP{State: db.PGPDecrypted, Signature: db.SigBad}}, db.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b := env.browser(t)
+	b.get("/status")
+	if p := b.post("/status", url.Values{"code": {rc.Code}}); p.Status != 303 {
+		t.Fatalf("status login: %d", p.Status)
+	}
+	p := b.get("/status")
+	if !strings.Contains(p.Body, "The second PoC.") || !strings.Contains(p.Body, "encrypted · bad signature") {
+		t.Errorf("status page lacks the reply's OpenPGP state:\n%.3000s", p.Body)
+	}
+}
