@@ -44,3 +44,39 @@ func TestTimelineHidesInternalNotes(t *testing.T) {
 		t.Fatalf("a note's attachment is downloadable publicly: %v", err)
 	}
 }
+
+// TestNewReportDueMatchesView: the deadline createReport writes with the
+// insert equals what the deadline view computes, for programs whose first
+// clock is each of the three that run on a new report.
+func TestNewReportDueMatchesView(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p, _ := d.DefaultProgram(ctx)
+	for _, days := range [][3]int{{3, 10, 90}, {30, 2, 90}, {30, 20, 1}, {1, 1, 1}, {365, 400, 500}} {
+		if _, err := d.write.ExecContext(ctx, `UPDATE programs SET first_response_days = ?, triage_days = ?, disclosure_days = ? WHERE id = ?`,
+			days[0], days[1], days[2], p.ID); err != nil {
+			t.Fatal(err)
+		}
+		rc, err := d.CreateReport(ctx, &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "t", Description: "d"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want struct {
+			at, warn int64
+			kind     string
+		}
+		if err := d.read.QueryRowContext(ctx, `SELECT due_at, due_kind, due_warn_at FROM reports WHERE id = ?`, rc.ReportID).Scan(&got.at, &got.kind, &got.warn); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.read.QueryRowContext(ctx, `SELECT due_at, kind, warn_at FROM report_next_deadline WHERE id = ?`, rc.ReportID).Scan(&want.at, &want.kind, &want.warn); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("targets %v: stored %+v, view says %+v", days, got, want)
+		}
+	}
+}
