@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -48,6 +49,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("db: create data dir: %w", err)
 		}
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }, Auth: DefaultAuthPolicy,
 		jobs: make(chan writeJob), stopped: make(chan struct{}), writerDone: make(chan struct{})}
 	var err error
@@ -76,6 +80,21 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// createPrivate makes a missing database file empty with mode 0600 before
+// SQLite opens it: SQLite would create it 0644, and its -wal and -shm files
+// copy the database file's mode. The file holds TOTP secrets, report text
+// and reporter addresses, so only the service user may read it, whatever
+// the mode of the directory it is in.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("db: create %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // dsn sets the pragmas on every connection, busy_timeout first so that the
