@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 )
@@ -43,7 +44,23 @@ type LoginResult struct {
 const backoffAfter = 3
 
 func accountKey(email string) string { return "email:" + strings.ToLower(strings.TrimSpace(email)) }
-func clientKey(addr string) string   { return "addr:" + addr }
+func clientKey(addr string) string   { return "addr:" + ClientNetwork(addr) }
+
+// ClientNetwork is the unit a per-client limit counts: an IPv4 address
+// (also when a dual-stack listener shows it as ::ffff:a.b.c.d), or the /64
+// of an IPv6 address, since one subscriber or server holds a whole /64 and
+// could otherwise take a fresh address for every attempt. Anything that is
+// not an address is returned as it is.
+func ClientNetwork(addr string) string {
+	ip := net.ParseIP(addr)
+	switch {
+	case ip == nil:
+		return addr
+	case ip.To4() != nil:
+		return ip.To4().String()
+	}
+	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
+}
 
 // beginAttempt refuses a locked account or client, and otherwise counts the
 // attempt as a failure before the password is checked, so that parallel

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/disclose/disclose/db"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
@@ -82,8 +83,10 @@ func (s *Server) rateLimit(name string, rl RateLimit) echo.MiddlewareFunc {
 	})
 	retry := strconv.Itoa(int(60/rl.PerMinute) + 1)
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store:               store,
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		Store: store,
+		// An IPv6 client counts by its /64 (db.ClientNetwork), as the
+		// login lockout does: it could otherwise pick a fresh address per try.
+		IdentifierExtractor: func(c echo.Context) (string, error) { return db.ClientNetwork(c.RealIP()), nil },
 		DenyHandler: func(c echo.Context, id string, err error) error {
 			s.log.Warn("rate limit hit", "limit", name, "route", c.Path(), "client", id)
 			s.cfg.Metrics.SecurityEvent("rate_limit")
