@@ -118,6 +118,18 @@ func (tx *Tx) attemptSucceeded(ctx context.Context, email, clientAddr string) er
 	return nil
 }
 
+// attemptTakenBack takes back the count of beginAttempt for a step that
+// did not fail but did not finish the login either (a right password with
+// a second factor to come); earlier failures stay counted.
+func (tx *Tx) attemptTakenBack(ctx context.Context, email, clientAddr string) error {
+	for _, key := range []string{accountKey(email), clientKey(clientAddr)} {
+		if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET failures = max(failures - 1, 0) WHERE key = ?`, key); err != nil {
+			return fmt.Errorf("db: take back login attempt: %w", err)
+		}
+	}
+	return nil
+}
+
 // attemptFailed records a failure, and locks the account or client when it
 // reached its limit, or makes it wait a little (backoff) before that.
 func (tx *Tx) attemptFailed(ctx context.Context, email, clientAddr string, actor Actor, action, reason string) (lockedNow bool, err error) {
@@ -223,7 +235,15 @@ func (db *DB) Login(ctx context.Context, email, password, clientAddr string) (*L
 		}
 		return nil, ErrLoginFailed
 	}
-	if err := tx.attemptSucceeded(ctx, email, clientAddr); err != nil {
+	if totpOn {
+		// Only the second factor ends the count: a right password clearing
+		// it would let someone who has the password guess codes forever,
+		// one password step between each wrong code.
+		err = tx.attemptTakenBack(ctx, email, clientAddr)
+	} else {
+		err = tx.attemptSucceeded(ctx, email, clientAddr)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if newHash != "" {
