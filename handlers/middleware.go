@@ -97,13 +97,37 @@ func (s *Server) rateLimit(name string, rl RateLimit) echo.MiddlewareFunc {
 	})
 }
 
+// smallBody is the size under which a body is not counted against the
+// shared budget: sign-in and status forms must not wait behind uploads.
+const smallBody = 64 << 10
+
 // bodyLimit refuses a body over the limit before reading it when its length
 // is declared, and stops reading at the limit otherwise.
+//
+// Uploads are kept in memory (never in temp files, so nothing a researcher
+// sent reaches the disk unsealed), so the large bodies read at once share
+// one budget (Config.BodyBudget): without it, a few dozen parallel uploads
+// of the largest size took gigabytes and the kernel's OOM killer took the
+// portal. Over budget the answer is 503 with Retry-After, before the body
+// is read.
 func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if r.ContentLength > s.cfg.MaxBody {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		}
+		if r.Body != nil && r.Body != http.NoBody && (r.ContentLength < 0 || r.ContentLength > smallBody) {
+			weight := r.ContentLength
+			if weight < 0 {
+				weight = s.cfg.MaxBody
+			}
+			if !s.bodies.TryAcquire(weight) {
+				s.log.Warn("upload refused: body budget in use", "route", c.Path(), "client", c.RealIP())
+				s.cfg.Metrics.SecurityEvent("body_budget")
+				c.Response().Header().Set("Retry-After", "30")
+				return echo.NewHTTPError(http.StatusServiceUnavailable)
+			}
+			defer s.bodies.Release(weight)
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBody)
 		return next(c)
