@@ -51,8 +51,8 @@ type Config struct {
 	// BodyBudget bounds the bytes of large bodies read at once across all
 	// requests (uploads are held in memory); 0 means 8 × MaxBody.
 	BodyBudget int64
-	SubmitRate         RateLimit
-	StatusRate         RateLimit
+	SubmitRate RateLimit
+	StatusRate RateLimit
 	// TeamKey is the team's OpenPGP key; nil when the portal has none.
 	TeamKey TeamKey
 
