@@ -73,8 +73,21 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // rateLimit budgets a route per client address; the deny page is a 429 that
-// says when to try again.
+// says when to try again. Routes that name the same limit share one budget
+// (submissions and status-page messages both spend --submit-rate).
 func (s *Server) rateLimit(name string, rl RateLimit) echo.MiddlewareFunc {
+	if mw, ok := s.limiters[name]; ok {
+		return mw
+	}
+	if s.limiters == nil {
+		s.limiters = map[string]echo.MiddlewareFunc{}
+	}
+	mw := s.newRateLimit(name, rl)
+	s.limiters[name] = mw
+	return mw
+}
+
+func (s *Server) newRateLimit(name string, rl RateLimit) echo.MiddlewareFunc {
 	if rl.PerMinute <= 0 {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 	}

@@ -76,6 +76,8 @@ type Server struct {
 	echo      *echo.Echo
 	signed    signedCache
 	bodies    *semaphore.Weighted
+	// limiters are the rate limits by name, made while the routes are.
+	limiters map[string]echo.MiddlewareFunc
 }
 
 // New builds the server and its route table.
