@@ -68,6 +68,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.write.Close()
 		return nil, err
 	}
+	// FTS5 keeps a deleted row's terms in its index segments until a merge;
+	// secure-delete removes them at once, so the words of a purged report
+	// do not outlive it in the index (a persistent option of the table,
+	// set on every start so that older databases get it too).
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO reports_fts (reports_fts, rank) VALUES ('secure-delete', 1)`); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("db: fts secure-delete: %w", err)
+	}
 	if db.read, err = sql.Open("sqlite3", dsn(path, true)); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("db: open %s for reading: %w", path, err)
@@ -110,6 +118,10 @@ func dsn(path string, readOnly bool) string {
 		v.Set("_query_only", "1")
 	} else {
 		v.Set("_txlock", "immediate")
+		// Deleted content is overwritten, not left in free pages: retention
+		// promises that a deleted or anonymised report is gone from the
+		// file and from every backup made after.
+		v.Set("_secure_delete", "on")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + v.Encode()
 }
