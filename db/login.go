@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"strings"
 	"time"
 )
@@ -84,7 +85,7 @@ func (db *DB) beginAttempt(ctx context.Context, email, clientAddr string, actor 
 			return fmt.Errorf("db: read login failures: %w", err)
 		}
 		if locked.Valid && locked.String > now {
-			if err := tx.audit(ctx, actor, "login.refused", truncate(email, 254), "locked"); err != nil {
+			if err := tx.audit(ctx, actor, "login.refused", auditEmail(email), "locked"); err != nil {
 				return err
 			}
 			if err := tx.Commit(); err != nil {
@@ -133,7 +134,7 @@ func (tx *Tx) attemptTakenBack(ctx context.Context, email, clientAddr string) er
 // attemptFailed records a failure, and locks the account or client when it
 // reached its limit, or makes it wait a little (backoff) before that.
 func (tx *Tx) attemptFailed(ctx context.Context, email, clientAddr string, actor Actor, action, reason string) (lockedNow bool, err error) {
-	if err := tx.audit(ctx, actor, action, truncate(email, 254), reason); err != nil {
+	if err := tx.audit(ctx, actor, action, auditEmail(email), reason); err != nil {
 		return false, err
 	}
 	p := tx.db.Auth
@@ -152,7 +153,11 @@ func (tx *Tx) attemptFailed(ctx context.Context, email, clientAddr string, actor
 		switch {
 		case k.limit > 0 && n >= k.limit:
 			wait, lockedNow = p.Lockout, true
-			if err := tx.audit(ctx, actor, "login.lockout", strings.SplitN(k.key, ":", 2)[0]+":"+truncate(strings.SplitN(k.key, ":", 2)[1], 254),
+			target := "addr:" + ClientNetwork(clientAddr)
+			if k.key == accountKey(email) {
+				target = "email:" + auditEmail(email)
+			}
+			if err := tx.audit(ctx, actor, "login.lockout", target,
 				fmt.Sprintf("failures=%d until=%s", n, formatTime(tx.now.Add(wait)))); err != nil {
 				return false, err
 			}
@@ -168,11 +173,15 @@ func (tx *Tx) attemptFailed(ctx context.Context, email, clientAddr string, actor
 	return lockedNow, nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// auditEmail is what the audit log keeps of the address typed at sign-in:
+// the address when it is one, and otherwise a placeholder, because what
+// people type in the wrong field is most often their password, and the
+// audit log is append-only.
+func auditEmail(email string) string {
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
+		return "(not an email address)"
 	}
-	return s[:n]
+	return email
 }
 
 // Login checks an email and password. On success it returns a full session,
@@ -180,7 +189,7 @@ func truncate(s string, n int) string {
 // the audit log.
 func (db *DB) Login(ctx context.Context, email, password, clientAddr string) (*LoginResult, error) {
 	email = strings.TrimSpace(email)
-	actor := Actor{Name: truncate(email, 254), ClientAddr: clientAddr}
+	actor := Actor{Name: auditEmail(email), ClientAddr: clientAddr}
 	if err := db.beginAttempt(ctx, email, clientAddr, actor); err != nil {
 		return nil, err
 	}
