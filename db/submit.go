@@ -3,7 +3,9 @@ package db
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -200,8 +202,10 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 	var frDays, trDays, discDays int64
 	err := tx.QueryRowContext(ctx, `UPDATE programs SET next_number = next_number + 1 WHERE id = ? AND archived = 0
 		RETURNING prefix, next_number - 1, first_response_days, triage_days, disclosure_days`, in.ProgramID).Scan(&prefix, &number, &frDays, &trDays, &discDays)
-	if err != nil {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(EINVALID, "Choose a program for the report.")
+	} else if err != nil {
+		return nil, fmt.Errorf("db: take report number: %w", err)
 	}
 	var reporterID any
 	if r := in.Reporter; r.Name != "" || r.Email != "" || r.PGPKey != "" {

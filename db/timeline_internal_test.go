@@ -80,3 +80,36 @@ func TestNewReportDueMatchesView(t *testing.T) {
 		}
 	}
 }
+
+// TestAnonymisedReportTakesNoMessages: once retention removed a report's
+// content, neither the status page nor mail can add text to it again.
+func TestAnonymisedReportTakesNoMessages(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p, _ := d.DefaultProgram(ctx)
+	rc, err := d.CreateReport(ctx, &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "t", Description: "d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, _ := d.BeginTx(ctx)
+	if err := tx.anonymiseReport(ctx, rc.ReportID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	err = d.AddReporterMessage(ctx, rc.ReportID, "new secret text", nil, SourceWeb, DefaultLimits)
+	if ErrorCode(err) != ECONFLICT {
+		t.Fatalf("err=%v, want a conflict", err)
+	}
+	tl, _ := d.Timeline(ctx, rc.ReportID, false)
+	for _, m := range tl {
+		if m.Body == "new secret text" {
+			t.Fatal("text was added to an anonymised report")
+		}
+	}
+}
