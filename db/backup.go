@@ -41,9 +41,11 @@ func (db *DB) Backup(ctx context.Context, path string, sealer BackupSealer) erro
 	if err != nil {
 		return fmt.Errorf("db: backup: %w", err)
 	}
+	// The empty file CreateTemp made (mode 0600) is kept: VACUUM INTO
+	// accepts an empty file and keeps its mode, where a file it creates
+	// itself would be 0644 - a copy of every report readable by anyone.
 	tmpName := tmp.Name()
 	tmp.Close()
-	os.Remove(tmpName) // VACUUM INTO refuses an existing file
 	defer os.Remove(tmpName)
 
 	// A connection of its own: the reader pool is query_only (which refuses

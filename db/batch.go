@@ -92,7 +92,26 @@ func (db *DB) runBatch(batch []writeJob) {
 			results[i] = err
 			continue
 		}
-		results[i] = sp.run(j.ctx, tx, j.fn)
+		var lost bool
+		results[i], lost = sp.run(j.ctx, tx, j.fn)
+		if lost {
+			// SQLite rolled the whole transaction back: the jobs before
+			// this one are gone, and a later SAVEPOINT would quietly open
+			// a new transaction. Fail what ran, retry what did not.
+			for k := range i {
+				if results[k] == nil {
+					results[k] = errBatchLost
+				}
+			}
+			rest := batch[i+1:]
+			batch, results = batch[:i+1], results[:i+1]
+			tx.Rollback()
+			finish(nil)
+			if len(rest) > 0 {
+				db.runBatch(rest)
+			}
+			return
+		}
 		if results[i] == nil {
 			ok++
 		}
@@ -107,6 +126,10 @@ func (db *DB) runBatch(batch []writeJob) {
 	}
 	finish(nil)
 }
+
+// errBatchLost answers the jobs of a shared transaction that SQLite rolled
+// back because of another job's failure (disk full, I/O error, interrupt).
+var errBatchLost = errors.New("db: the shared write transaction was rolled back; nothing of this write was stored")
 
 // savepoint holds the three statements of a job's savepoint, prepared once
 // per batch (a plain Exec would parse them again for every job).
@@ -136,10 +159,18 @@ func (sp *savepoint) close() {
 }
 
 // run runs fn between SAVEPOINT and RELEASE, rolling back to the savepoint
-// when fn fails or panics.
-func (sp *savepoint) run(ctx context.Context, tx *Tx, fn func(ctx context.Context, tx *Tx) error) (err error) {
+// when fn fails or panics. lost says the savepoint is gone: SQLite rolled
+// back the whole transaction (it may on SQLITE_FULL, IOERR, NOMEM, BUSY
+// and INTERRUPT), so nothing of the batch so far is in it any more.
+//
+// fn runs under a context that keeps the caller's values but not its
+// cancellation: once a job runs inside the shared transaction it must
+// finish. go-sqlite3 answers a cancelled context with sqlite3_interrupt,
+// which would roll back every other caller's writes with it.
+func (sp *savepoint) run(ctx context.Context, tx *Tx, fn func(ctx context.Context, tx *Tx) error) (err error, lost bool) {
+	ctx = context.WithoutCancel(ctx)
 	if _, err := sp.begin.ExecContext(ctx); err != nil {
-		return fmt.Errorf("db: savepoint: %w", err)
+		return fmt.Errorf("db: savepoint: %w", err), true
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -148,12 +179,15 @@ func (sp *savepoint) run(ctx context.Context, tx *Tx, fn func(ctx context.Contex
 		if err != nil {
 			tx.auditHead = nil // the rolled-back rows may have moved it
 			if _, rerr := sp.rollback.ExecContext(context.Background()); rerr != nil {
-				err = fmt.Errorf("%w (and rollback to savepoint: %v)", err, rerr)
+				err, lost = fmt.Errorf("%w (and rollback to savepoint: %v)", err, rerr), true
 			}
 		}
-		if _, rerr := sp.release.ExecContext(context.Background()); rerr != nil && err == nil {
-			err = fmt.Errorf("db: release savepoint: %w", rerr)
+		if _, rerr := sp.release.ExecContext(context.Background()); rerr != nil {
+			if err == nil {
+				err = fmt.Errorf("db: release savepoint: %w", rerr)
+			}
+			lost = true
 		}
 	}()
-	return fn(ctx, tx)
+	return fn(ctx, tx), false
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -48,6 +49,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("db: create data dir: %w", err)
 		}
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }, Auth: DefaultAuthPolicy,
 		jobs: make(chan writeJob), stopped: make(chan struct{}), writerDone: make(chan struct{})}
 	var err error
@@ -64,6 +68,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.write.Close()
 		return nil, err
 	}
+	// FTS5 keeps a deleted row's terms in its index segments until a merge;
+	// secure-delete removes them at once, so the words of a purged report
+	// do not outlive it in the index (a persistent option of the table,
+	// set on every start so that older databases get it too).
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO reports_fts (reports_fts, rank) VALUES ('secure-delete', 1)`); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("db: fts secure-delete: %w", err)
+	}
 	if db.read, err = sql.Open("sqlite3", dsn(path, true)); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("db: open %s for reading: %w", path, err)
@@ -76,6 +88,21 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// createPrivate makes a missing database file empty with mode 0600 before
+// SQLite opens it: SQLite would create it 0644, and its -wal and -shm files
+// copy the database file's mode. The file holds TOTP secrets, report text
+// and reporter addresses, so only the service user may read it, whatever
+// the mode of the directory it is in.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("db: create %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // dsn sets the pragmas on every connection, busy_timeout first so that the
@@ -91,6 +118,10 @@ func dsn(path string, readOnly bool) string {
 		v.Set("_query_only", "1")
 	} else {
 		v.Set("_txlock", "immediate")
+		// Deleted content is overwritten, not left in free pages: retention
+		// promises that a deleted or anonymised report is gone from the
+		// file and from every backup made after.
+		v.Set("_secure_delete", "on")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + v.Encode()
 }

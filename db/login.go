@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
+	"net/mail"
 	"strings"
 	"time"
 )
@@ -43,7 +45,23 @@ type LoginResult struct {
 const backoffAfter = 3
 
 func accountKey(email string) string { return "email:" + strings.ToLower(strings.TrimSpace(email)) }
-func clientKey(addr string) string   { return "addr:" + addr }
+func clientKey(addr string) string   { return "addr:" + ClientNetwork(addr) }
+
+// ClientNetwork is the unit a per-client limit counts: an IPv4 address
+// (also when a dual-stack listener shows it as ::ffff:a.b.c.d), or the /64
+// of an IPv6 address, since one subscriber or server holds a whole /64 and
+// could otherwise take a fresh address for every attempt. Anything that is
+// not an address is returned as it is.
+func ClientNetwork(addr string) string {
+	ip := net.ParseIP(addr)
+	switch {
+	case ip == nil:
+		return addr
+	case ip.To4() != nil:
+		return ip.To4().String()
+	}
+	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
+}
 
 // beginAttempt refuses a locked account or client, and otherwise counts the
 // attempt as a failure before the password is checked, so that parallel
@@ -67,7 +85,7 @@ func (db *DB) beginAttempt(ctx context.Context, email, clientAddr string, actor 
 			return fmt.Errorf("db: read login failures: %w", err)
 		}
 		if locked.Valid && locked.String > now {
-			if err := tx.audit(ctx, actor, "login.refused", truncate(email, 254), "locked"); err != nil {
+			if err := tx.audit(ctx, actor, "login.refused", auditEmail(email), "locked"); err != nil {
 				return err
 			}
 			if err := tx.Commit(); err != nil {
@@ -101,10 +119,22 @@ func (tx *Tx) attemptSucceeded(ctx context.Context, email, clientAddr string) er
 	return nil
 }
 
+// attemptTakenBack takes back the count of beginAttempt for a step that
+// did not fail but did not finish the login either (a right password with
+// a second factor to come); earlier failures stay counted.
+func (tx *Tx) attemptTakenBack(ctx context.Context, email, clientAddr string) error {
+	for _, key := range []string{accountKey(email), clientKey(clientAddr)} {
+		if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET failures = max(failures - 1, 0) WHERE key = ?`, key); err != nil {
+			return fmt.Errorf("db: take back login attempt: %w", err)
+		}
+	}
+	return nil
+}
+
 // attemptFailed records a failure, and locks the account or client when it
 // reached its limit, or makes it wait a little (backoff) before that.
 func (tx *Tx) attemptFailed(ctx context.Context, email, clientAddr string, actor Actor, action, reason string) (lockedNow bool, err error) {
-	if err := tx.audit(ctx, actor, action, truncate(email, 254), reason); err != nil {
+	if err := tx.audit(ctx, actor, action, auditEmail(email), reason); err != nil {
 		return false, err
 	}
 	p := tx.db.Auth
@@ -123,7 +153,11 @@ func (tx *Tx) attemptFailed(ctx context.Context, email, clientAddr string, actor
 		switch {
 		case k.limit > 0 && n >= k.limit:
 			wait, lockedNow = p.Lockout, true
-			if err := tx.audit(ctx, actor, "login.lockout", strings.SplitN(k.key, ":", 2)[0]+":"+truncate(strings.SplitN(k.key, ":", 2)[1], 254),
+			target := "addr:" + ClientNetwork(clientAddr)
+			if k.key == accountKey(email) {
+				target = "email:" + auditEmail(email)
+			}
+			if err := tx.audit(ctx, actor, "login.lockout", target,
 				fmt.Sprintf("failures=%d until=%s", n, formatTime(tx.now.Add(wait)))); err != nil {
 				return false, err
 			}
@@ -139,11 +173,15 @@ func (tx *Tx) attemptFailed(ctx context.Context, email, clientAddr string, actor
 	return lockedNow, nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// auditEmail is what the audit log keeps of the address typed at sign-in:
+// the address when it is one, and otherwise a placeholder, because what
+// people type in the wrong field is most often their password, and the
+// audit log is append-only.
+func auditEmail(email string) string {
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
+		return "(not an email address)"
 	}
-	return s[:n]
+	return email
 }
 
 // Login checks an email and password. On success it returns a full session,
@@ -151,7 +189,7 @@ func truncate(s string, n int) string {
 // the audit log.
 func (db *DB) Login(ctx context.Context, email, password, clientAddr string) (*LoginResult, error) {
 	email = strings.TrimSpace(email)
-	actor := Actor{Name: truncate(email, 254), ClientAddr: clientAddr}
+	actor := Actor{Name: auditEmail(email), ClientAddr: clientAddr}
 	if err := db.beginAttempt(ctx, email, clientAddr, actor); err != nil {
 		return nil, err
 	}
@@ -206,7 +244,15 @@ func (db *DB) Login(ctx context.Context, email, password, clientAddr string) (*L
 		}
 		return nil, ErrLoginFailed
 	}
-	if err := tx.attemptSucceeded(ctx, email, clientAddr); err != nil {
+	if totpOn {
+		// Only the second factor ends the count: a right password clearing
+		// it would let someone who has the password guess codes forever,
+		// one password step between each wrong code.
+		err = tx.attemptTakenBack(ctx, email, clientAddr)
+	} else {
+		err = tx.attemptSucceeded(ctx, email, clientAddr)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if newHash != "" {

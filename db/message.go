@@ -251,11 +251,18 @@ func (db *DB) AddReporterMessage(ctx context.Context, reportID int64, body strin
 // It returns the new entry's id and the report's reference.
 func (tx *Tx) addReporterMessage(ctx context.Context, reportID int64, m *NewMessage) (int64, string, error) {
 	var state, prev, ref string
-	err := tx.QueryRowContext(ctx, `SELECT r.state, r.prev_state, p.prefix || '-' || r.number FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, reportID).Scan(&state, &prev, &ref)
+	var anonymised bool
+	err := tx.QueryRowContext(ctx, `SELECT r.state, r.prev_state, p.prefix || '-' || r.number, r.anonymised_at IS NOT NULL
+		FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, reportID).Scan(&state, &prev, &ref, &anonymised)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", Errorf(ENOTFOUND, "Report not found.")
 	} else if err != nil {
 		return 0, "", fmt.Errorf("db: read report state: %w", err)
+	}
+	if anonymised {
+		// Retention removed this report's content; new text must not
+		// grow back on it.
+		return 0, "", Errorf(ECONFLICT, "This report was closed and its content removed under the retention policy; it takes no more messages. Please send a new report.")
 	}
 	msgID, err := tx.addMessage(ctx, m)
 	if err != nil {

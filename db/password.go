@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -39,7 +40,7 @@ func hashPassword(password string, p Argon2Params) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("db: password salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, argonKeyLen)
+	key := argonKey([]byte(password), salt, p.Time, p.Memory, p.Threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -78,8 +79,25 @@ func checkPassword(encoded, password string, want Argon2Params) (ok, stale bool)
 	if err != nil {
 		return false, false
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	got := argonKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1, p != want
+}
+
+// hashSlots bounds how many argon2id computations run at once. Each takes
+// its Memory (19 MiB by default) for its whole run, and the login form is
+// open to anyone: a few hundred parallel requests from many addresses
+// (the lockout only counts a failure after its hash) would otherwise take
+// gigabytes. The work is CPU-bound, so more at once than there are CPUs
+// gains nothing; the others wait their turn.
+var hashSlots = make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+
+// idKey is argon2.IDKey; a test replaces it to watch concurrency.
+var idKey = argon2.IDKey
+
+func argonKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return idKey(password, salt, time, memory, threads, keyLen)
 }
 
 var (

@@ -3,10 +3,13 @@ package db
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -196,10 +199,13 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 	}
 	var prefix string
 	var number int64
+	var frDays, trDays, discDays int64
 	err := tx.QueryRowContext(ctx, `UPDATE programs SET next_number = next_number + 1 WHERE id = ? AND archived = 0
-		RETURNING prefix, next_number - 1`, in.ProgramID).Scan(&prefix, &number)
-	if err != nil {
+		RETURNING prefix, next_number - 1, first_response_days, triage_days, disclosure_days`, in.ProgramID).Scan(&prefix, &number, &frDays, &trDays, &discDays)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(EINVALID, "Choose a program for the report.")
+	} else if err != nil {
+		return nil, fmt.Errorf("db: take report number: %w", err)
 	}
 	var reporterID any
 	if r := in.Reporter; r.Name != "" || r.Email != "" || r.PGPKey != "" {
@@ -221,11 +227,14 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 		}
 		score, severity = c.Score, c.Severity
 	}
+	due := newReportDue(tx.now, frDays, trDays, discDays)
 	res, err := tx.ExecContext(ctx, `INSERT INTO reports (program_id, number, reporter_id, source, state, title, asset, cwe,
-		description, steps, impact, cvss_vector, cvss_score, severity, already_public, exploited, receipt_hash, submission_key, created_at, updated_at)
-		VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		description, steps, impact, cvss_vector, cvss_score, severity, already_public, exploited, receipt_hash, submission_key,
+		created_at, updated_at, due_at, due_kind, due_warn_at)
+		VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.ProgramID, number, reporterID, string(in.Source), in.Title, in.Asset, in.CWE,
-		in.Description, in.Steps, in.Impact, in.CVSSVector, score, string(severity), in.AlreadyPublic, in.Exploited, receiptHash, submissionKey, now, now)
+		in.Description, in.Steps, in.Impact, in.CVSSVector, score, string(severity), in.AlreadyPublic, in.Exploited, receiptHash, submissionKey,
+		now, now, due.at, due.kind, due.warnAt)
 	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: reports.submission_key") {
 		// The same form was sent again: say which report it became. The
 		// caller's savepoint undoes the number taken above.
@@ -260,6 +269,32 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 		}
 	}
 	return &Receipt{ReportID: id, Ref: ref}, nil
+}
+
+// reportDue is a report's next deadline as the queue stores it.
+type reportDue struct {
+	at, warnAt int64 // unix seconds
+	kind       string
+}
+
+// newReportDue is the next deadline of a report created at created, as the
+// view report_next_deadline (migration 0004) computes it for a new report:
+// first response, triage and disclosure clocks run, resolution does not yet.
+// Writing it with the insert spares the insert trigger's second write of
+// the whole row, the largest cost of a submission; TestNewReportDueMatchesView
+// keeps the two definitions equal.
+func newReportDue(created time.Time, frDays, trDays, discDays int64) reportDue {
+	c := created.Unix()
+	d := reportDue{at: c + frDays*86400, kind: "first_response"}
+	target := frDays
+	if t := c + trDays*86400; t < d.at {
+		d.at, d.kind, target = t, "triage", trDays
+	}
+	if t := c + discDays*86400; t < d.at {
+		d.at, d.kind, target = t, "disclosure", discDays
+	}
+	d.warnAt = d.at - max(172800, target*86400/5)
+	return d
 }
 
 func sha256Hex(b []byte) string {

@@ -44,3 +44,72 @@ func TestTimelineHidesInternalNotes(t *testing.T) {
 		t.Fatalf("a note's attachment is downloadable publicly: %v", err)
 	}
 }
+
+// TestNewReportDueMatchesView: the deadline createReport writes with the
+// insert equals what the deadline view computes, for programs whose first
+// clock is each of the three that run on a new report.
+func TestNewReportDueMatchesView(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p, _ := d.DefaultProgram(ctx)
+	for _, days := range [][3]int{{3, 10, 90}, {30, 2, 90}, {30, 20, 1}, {1, 1, 1}, {365, 400, 500}} {
+		if _, err := d.write.ExecContext(ctx, `UPDATE programs SET first_response_days = ?, triage_days = ?, disclosure_days = ? WHERE id = ?`,
+			days[0], days[1], days[2], p.ID); err != nil {
+			t.Fatal(err)
+		}
+		rc, err := d.CreateReport(ctx, &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "t", Description: "d"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want struct {
+			at, warn int64
+			kind     string
+		}
+		if err := d.read.QueryRowContext(ctx, `SELECT due_at, due_kind, due_warn_at FROM reports WHERE id = ?`, rc.ReportID).Scan(&got.at, &got.kind, &got.warn); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.read.QueryRowContext(ctx, `SELECT due_at, kind, warn_at FROM report_next_deadline WHERE id = ?`, rc.ReportID).Scan(&want.at, &want.kind, &want.warn); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("targets %v: stored %+v, view says %+v", days, got, want)
+		}
+	}
+}
+
+// TestAnonymisedReportTakesNoMessages: once retention removed a report's
+// content, neither the status page nor mail can add text to it again.
+func TestAnonymisedReportTakesNoMessages(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p, _ := d.DefaultProgram(ctx)
+	rc, err := d.CreateReport(ctx, &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "t", Description: "d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, _ := d.BeginTx(ctx)
+	if err := tx.anonymiseReport(ctx, rc.ReportID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	err = d.AddReporterMessage(ctx, rc.ReportID, "new secret text", nil, SourceWeb, DefaultLimits)
+	if ErrorCode(err) != ECONFLICT {
+		t.Fatalf("err=%v, want a conflict", err)
+	}
+	tl, _ := d.Timeline(ctx, rc.ReportID, false)
+	for _, m := range tl {
+		if m.Body == "new secret text" {
+			t.Fatal("text was added to an anonymised report")
+		}
+	}
+}

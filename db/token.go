@@ -131,22 +131,29 @@ func (db *DB) ResetLink(ctx context.Context, userID int64, actor Actor) (string,
 	return token, tx.Commit()
 }
 
-// TokenInfo checks a link without using it.
+// TokenInfo checks a link without using it. It reads from the reader pool:
+// anyone can ask, and the one write connection is the intake's.
 func (db *DB) TokenInfo(ctx context.Context, token string) (*TokenInfo, error) {
-	tx, err := db.BeginTx(ctx)
+	rtx, err := db.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	return tx.tokenInfo(ctx, token)
+	defer rtx.Rollback()
+	return tokenInfo(ctx, rtx, token, db.Now().UTC())
 }
 
 func (tx *Tx) tokenInfo(ctx context.Context, token string) (*TokenInfo, error) {
+	return tokenInfo(ctx, tx, token, tx.now)
+}
+
+func tokenInfo(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, token string, now time.Time) (*TokenInfo, error) {
 	var ti TokenInfo
 	var uid sql.NullInt64
 	var email sql.NullString
 	var expires string
-	err := tx.QueryRowContext(ctx, `SELECT t.purpose, t.user_id, u.email, t.expires_at FROM user_tokens t LEFT JOIN users u ON u.id = t.user_id
+	err := q.QueryRowContext(ctx, `SELECT t.purpose, t.user_id, u.email, t.expires_at FROM user_tokens t LEFT JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = ? AND t.used_at IS NULL AND (t.user_id IS NULL OR u.disabled = 0)`, tokenHash(token)).Scan(&ti.Purpose, &uid, &email, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrTokenInvalid
@@ -154,7 +161,7 @@ func (tx *Tx) tokenInfo(ctx context.Context, token string) (*TokenInfo, error) {
 		return nil, fmt.Errorf("db: find link: %w", err)
 	}
 	ti.UserID, ti.Email, ti.ExpiresAt = uid.Int64, email.String, parseTime(expires)
-	if !tx.now.Before(ti.ExpiresAt) {
+	if !now.Before(ti.ExpiresAt) {
 		return nil, ErrTokenInvalid
 	}
 	return &ti, nil

@@ -111,6 +111,8 @@ func (db *DB) ConfirmTOTP(ctx context.Context, userID int64, code string, actor 
 
 // ResetTOTP turns the second factor off (an admin helping a user who lost
 // their device); the user enrols again at next sign-in when it is required.
+// The account's sessions end, and so do logins waiting for a code: whoever
+// has the lost device may also have a browser signed in with it.
 func (db *DB) ResetTOTP(ctx context.Context, userID int64, actor Actor) error {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
@@ -127,6 +129,9 @@ func (db *DB) ResetTOTP(ctx context.Context, userID int64, actor Actor) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
 		return fmt.Errorf("db: delete recovery codes: %w", err)
 	}
+	if err := tx.endSessions(ctx, userID); err != nil {
+		return err
+	}
 	if err := tx.audit(ctx, actor, "user.2fa_reset", u.Email, ""); err != nil {
 		return err
 	}
@@ -138,7 +143,9 @@ func (db *DB) ResetTOTP(ctx context.Context, userID int64, actor Actor) error {
 // before lastStep was used already and is refused (replay).
 func matchTOTP(secret, code string, now time.Time, lastStep int64) (int64, bool) {
 	code = strings.TrimSpace(strings.ReplaceAll(code, " ", ""))
-	if len(code) != 6 {
+	// An empty secret (second factor reset) would still yield codes: the
+	// HMAC of an empty key is as computable by anyone as by the app.
+	if len(code) != 6 || secret == "" {
 		return 0, false
 	}
 	cur := now.Unix() / 30

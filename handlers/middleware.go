@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/disclose/disclose/db"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
@@ -72,8 +73,21 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // rateLimit budgets a route per client address; the deny page is a 429 that
-// says when to try again.
+// says when to try again. Routes that name the same limit share one budget
+// (submissions and status-page messages both spend --submit-rate).
 func (s *Server) rateLimit(name string, rl RateLimit) echo.MiddlewareFunc {
+	if mw, ok := s.limiters[name]; ok {
+		return mw
+	}
+	if s.limiters == nil {
+		s.limiters = map[string]echo.MiddlewareFunc{}
+	}
+	mw := s.newRateLimit(name, rl)
+	s.limiters[name] = mw
+	return mw
+}
+
+func (s *Server) newRateLimit(name string, rl RateLimit) echo.MiddlewareFunc {
 	if rl.PerMinute <= 0 {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 	}
@@ -82,8 +96,10 @@ func (s *Server) rateLimit(name string, rl RateLimit) echo.MiddlewareFunc {
 	})
 	retry := strconv.Itoa(int(60/rl.PerMinute) + 1)
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store:               store,
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		Store: store,
+		// An IPv6 client counts by its /64 (db.ClientNetwork), as the
+		// login lockout does: it could otherwise pick a fresh address per try.
+		IdentifierExtractor: func(c echo.Context) (string, error) { return db.ClientNetwork(c.RealIP()), nil },
 		DenyHandler: func(c echo.Context, id string, err error) error {
 			s.log.Warn("rate limit hit", "limit", name, "route", c.Path(), "client", id)
 			s.cfg.Metrics.SecurityEvent("rate_limit")
@@ -94,13 +110,37 @@ func (s *Server) rateLimit(name string, rl RateLimit) echo.MiddlewareFunc {
 	})
 }
 
+// smallBody is the size under which a body is not counted against the
+// shared budget: sign-in and status forms must not wait behind uploads.
+const smallBody = 64 << 10
+
 // bodyLimit refuses a body over the limit before reading it when its length
 // is declared, and stops reading at the limit otherwise.
+//
+// Uploads are kept in memory (never in temp files, so nothing a researcher
+// sent reaches the disk unsealed), so the large bodies read at once share
+// one budget (Config.BodyBudget): without it, a few dozen parallel uploads
+// of the largest size took gigabytes and the kernel's OOM killer took the
+// portal. Over budget the answer is 503 with Retry-After, before the body
+// is read.
 func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if r.ContentLength > s.cfg.MaxBody {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		}
+		if r.Body != nil && r.Body != http.NoBody && (r.ContentLength < 0 || r.ContentLength > smallBody) {
+			weight := r.ContentLength
+			if weight < 0 {
+				weight = s.cfg.MaxBody
+			}
+			if !s.bodies.TryAcquire(weight) {
+				s.log.Warn("upload refused: body budget in use", "route", c.Path(), "client", c.RealIP())
+				s.cfg.Metrics.SecurityEvent("body_budget")
+				c.Response().Header().Set("Retry-After", "30")
+				return echo.NewHTTPError(http.StatusServiceUnavailable)
+			}
+			defer s.bodies.Release(weight)
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBody)
 		return next(c)

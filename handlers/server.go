@@ -14,6 +14,7 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/semaphore"
 )
 
 // Store is what the handlers need from the database.
@@ -50,8 +51,11 @@ type Config struct {
 	PreferredLanguages string
 	Limits             db.Limits
 	MaxBody            int64 // bytes per request body
-	SubmitRate         RateLimit
-	StatusRate         RateLimit
+	// BodyBudget bounds the bytes of large bodies read at once across all
+	// requests (uploads are held in memory); 0 means 8 × MaxBody.
+	BodyBudget int64
+	SubmitRate RateLimit
+	StatusRate RateLimit
 	// TeamKey is the team's OpenPGP key; nil when the portal has none.
 	TeamKey TeamKey
 
@@ -77,6 +81,9 @@ type Server struct {
 	statusKey []byte
 	echo      *echo.Echo
 	signed    signedCache
+	bodies    *semaphore.Weighted
+	// limiters are the rate limits by name, made while the routes are.
+	limiters map[string]echo.MiddlewareFunc
 }
 
 // New builds the server and its route table.
@@ -92,7 +99,10 @@ func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Serve
 		stats, _ := store.(StatsSource)
 		cfg.Metrics = NewMetrics(stats, cfg.Problems, log)
 	}
-	s := &Server{cfg: cfg, store: store, log: log, statusKey: key}
+	if cfg.BodyBudget <= 0 {
+		cfg.BodyBudget = 8 * cfg.MaxBody
+	}
+	s := &Server{cfg: cfg, store: store, log: log, statusKey: key, bodies: semaphore.NewWeighted(cfg.BodyBudget)}
 	s.echo = s.routes()
 	return s, nil
 }

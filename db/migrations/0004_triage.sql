@@ -57,7 +57,9 @@ ALTER TABLE reports ADD COLUMN due_warn_at INTEGER;
 UPDATE reports SET (due_at, due_kind, due_warn_at) =
 	(SELECT n.due_at, COALESCE(n.kind, ''), n.warn_at FROM report_next_deadline n WHERE n.id = reports.id);
 
-CREATE TRIGGER reports_deadline_insert AFTER INSERT ON reports BEGIN
+-- A writer that knows the deadline of a new report (db.createReport) writes
+-- it with the insert; the trigger fills it in for every other writer.
+CREATE TRIGGER reports_deadline_insert AFTER INSERT ON reports WHEN new.due_at IS NULL BEGIN
 	UPDATE reports SET (due_at, due_kind, due_warn_at) =
 		(SELECT n.due_at, COALESCE(n.kind, ''), n.warn_at FROM report_next_deadline n WHERE n.id = new.id)
 	WHERE id = new.id;

@@ -1,0 +1,60 @@
+package handlers_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/disclose/disclose/handlers"
+)
+
+// TestBodyBudget: uploads are held in memory, so the large bodies read at
+// once share one budget; over it the portal answers 503 before reading,
+// and small forms (sign-in, status) never wait behind uploads.
+func TestBodyBudget(t *testing.T) {
+	const maxBody = 1 << 20
+	p := newDocPortal(t, func(c *handlers.Config) { c.MaxBody, c.BodyBudget = maxBody, maxBody })
+	post := func(body io.Reader, size int64) int {
+		req, _ := http.NewRequest(http.MethodPost, p.srv.URL+"/report", body)
+		req.ContentLength = size
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0 // the slow upload ends this way when the test cuts it off
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// A slow upload of the largest size holds the whole budget while its
+	// body trickles in.
+	pr, pw := io.Pipe()
+	slow := make(chan int, 1)
+	go func() { slow <- post(pr, maxBody) }()
+	pw.Write([]byte("--x\r\n"))
+	t.Cleanup(func() { pw.CloseWithError(io.ErrUnexpectedEOF); <-slow })
+
+	t.Run("ErrOverBudget", func(t *testing.T) {
+		got := 0
+		for i := 0; i < 1000 && got != http.StatusServiceUnavailable; i++ { // until the slow upload holds the budget
+			got = post(bytes.NewReader(make([]byte, 100<<10)), 100<<10)
+		}
+		if want := http.StatusServiceUnavailable; got != want {
+			t.Fatalf("a second large upload: got %d, want %d", got, want)
+		}
+	})
+	t.Run("OK small form", func(t *testing.T) {
+		form := "email=a%40example.org&password=x"
+		req, _ := http.NewRequest(http.MethodPost, p.srv.URL+"/login", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			t.Fatal("a sign-in form waited behind an upload")
+		}
+	})
+}
