@@ -14,9 +14,14 @@ import (
 var refTag = regexp.MustCompile(`\[([A-Z][A-Z0-9]{1,11})-([0-9]{1,12})\]`)
 
 // threadOf finds the report a mail answers: first by its In-Reply-To and
-// References against Message-IDs the portal sent or received, then by a
-// [PREFIX-N] subject tag, but only from that report's reporter. Reply-To is
-// never consulted: anyone can set it.
+// References against Message-IDs the portal sent to reporters or received,
+// then by a [PREFIX-N] subject tag, but only from that report's reporter.
+// Reply-To is never consulted: anyone can set it.
+//
+// Mail to staff (notices and digests: a user_id, or a staff.* kind once the
+// user is gone) never threads: a triager who answers a notice from their
+// mailbox must not have their words filed as the reporter's, shown on the
+// reporter's status page.
 func (tx *Tx) threadOf(ctx context.Context, in *InboundMail) (int64, error) {
 	ids := append(append([]string(nil), in.InReplyTo...), reversed(in.References)...)
 	for _, id := range ids {
@@ -25,6 +30,7 @@ func (tx *Tx) threadOf(ctx context.Context, in *InboundMail) (int64, error) {
 		}
 		var reportID int64
 		err := tx.QueryRowContext(ctx, `SELECT report_id FROM outbox WHERE message_id = ? AND report_id IS NOT NULL
+			AND user_id IS NULL AND kind NOT LIKE 'staff.%'
 			UNION ALL SELECT report_id FROM messages WHERE message_id = ? LIMIT 1`, id, id).Scan(&reportID)
 		if err == nil {
 			return reportID, nil
