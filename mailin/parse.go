@@ -69,6 +69,7 @@ func parse(r io.Reader, lim Limits, spoolDir string) (*db.InboundMail, error) {
 	c := &collector{lim: lim, in: in, spoolDir: spoolDir}
 	text, _ := c.walk(e, err, 0)
 	in.Body = strings.TrimSpace(text)
+	c.finishOmitted()
 	if c.textCut {
 		in.Omitted = append(in.Omitted, fmt.Sprintf("The message text was longer than %s and was cut; the raw message is kept in full.", db.FormatBytes(lim.MaxTextBytes)))
 	}
