@@ -21,6 +21,9 @@ func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, repo
 	if err := tx.noteOmitted(ctx, reportID, in.Omitted); err != nil {
 		return nil, err
 	}
+	if err := tx.noteOtherSender(ctx, reportID, in.FromEmail); err != nil {
+		return nil, err
+	}
 	if _, err := tx.storeRawMail(ctx, in, MailReply, key, reportID, entryID, "", 0); err != nil {
 		return nil, err
 	}
@@ -149,4 +152,25 @@ func (tx *Tx) noteOmitted(ctx context.Context, reportID int64, omitted []string)
 		}
 	}
 	return nil
+}
+
+// noteOtherSender tells staff, on the timeline only, when a mail threaded by
+// In-Reply-To or References came from an address other than the
+// reporter's: anyone who saw one of the conversation's mails (a Cc, a
+// forward) can answer into it, and the timeline would otherwise show their
+// words as the reporter's. The note names no address (the original mail
+// has it), so it holds no reporter contact data of its own.
+func (tx *Tx) noteOtherSender(ctx context.Context, reportID int64, from string) error {
+	var reporterEmail string
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(rp.email, '') FROM reports r LEFT JOIN reporters rp ON rp.id = r.reporter_id
+		WHERE r.id = ?`, reportID).Scan(&reporterEmail)
+	if err != nil {
+		return fmt.Errorf("db: reporter address: %w", err)
+	}
+	if from != "" && strings.EqualFold(strings.TrimSpace(reporterEmail), strings.TrimSpace(from)) {
+		return nil
+	}
+	_, err = tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, Public: false, Source: SourceEmail, Event: "mail.sender",
+		Body: "The mail above came from an address other than the reporter's. Check its original before trusting it as the reporter's."})
+	return err
 }
