@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -129,7 +130,10 @@ func SafeFilename(name string) string {
 		name = name[i+1:]
 	}
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '"' {
+		// Format characters go too: a right-to-left override makes
+		// "report\u202Efdp.exe" read as "reportexe.pdf" on the page a
+		// triager downloads it from.
+		if r < 0x20 || r == 0x7f || r == '"' || unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r

@@ -77,6 +77,7 @@ func parse(ctx context.Context, r io.Reader, lim Limits, spoolDir string, p *PGP
 	text, _ := c.walk(e, err, 0)
 	in.Body = strings.TrimSpace(text)
 	c.pgp.finish(in)
+	c.finishOmitted()
 	if c.textCut {
 		in.Omitted = append(in.Omitted, fmt.Sprintf("The message text was longer than %s and was cut; the raw message is kept in full.", db.FormatBytes(lim.MaxTextBytes)))
 	}

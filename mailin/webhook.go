@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -173,6 +174,12 @@ func (w *Webhooks) post(ctx context.Context, d *db.Delivery) error {
 	req.Header.Set(HeaderDelivery, strconv.FormatInt(d.ID, 10))
 	resp, err := w.Client.Do(req)
 	if err != nil {
+		// The URL stays out of the error, which is logged and stored: the
+		// path of a webhook URL is often its credential (Slack, Teams).
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("webhook: post: %w", err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/disclose/disclose/db"
@@ -202,6 +203,9 @@ func entryKindLabel(e *db.Message) string {
 	}
 	if e.Event == "state" {
 		return "State change by " + orSystem(e.AuthorName)
+	}
+	if strings.HasPrefix(e.Event, "mail.") {
+		return "Mail intake"
 	}
 	return "Edit by " + orSystem(e.AuthorName)
 }
