@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/handlers/browsertest"
 	"github.com/disclose/disclose/mailin/mailtest"
 )
 
@@ -53,7 +54,7 @@ func TestBrowserOutbox(t *testing.T) {
 	}
 	sink := mailtest.NewSink(t)
 	sink.Reply(mailtest.Permanent)
-	ctx := newStaffBrowser(t)
+	ctx := browsertest.New(t)
 	base, stdout := startServeEnv(t, map[string]string{"DISCLOSE_SMTP_ADDR": sink.Addr, "DISCLOSE_SMTP_TLS": "none",
 		"DISCLOSE_SECURITY_EMAIL": "security@example.org"})
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }

@@ -2,50 +2,14 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/disclose/disclose/handlers/browsertest"
 	"github.com/pquerna/otp/totp"
 )
-
-// newStaffBrowser starts headless Chromium. Without a browser the test
-// skips, unless DISCLOSE_E2E=1 makes the browser mandatory (CI).
-func newStaffBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("DISCLOSE_E2E") == "1" {
-			t.Fatal("DISCLOSE_E2E=1 but no Chromium on PATH (apt-get install chromium)")
-		}
-		t.Skip("no Chromium on PATH: skipping the browser test (set DISCLOSE_E2E=1 to make it fail instead)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "chrome")),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // start the browser before any timeout applies
-		t.Fatalf("start chromium: %v", err)
-	}
-	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancel)
-	return tctx
-}
 
 // startServeInProcess runs `disclose serve` on a fresh data dir and returns
 // its URL and what it printed once it listens.
@@ -86,7 +50,7 @@ func TestBrowserStaffAccounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a browser")
 	}
-	ctx := newStaffBrowser(t)
+	ctx := browsertest.New(t)
 	base, stdout := startServeInProcess(t)
 	link := setupLinkRE.FindString(stdout.String())
 	if link == "" {
