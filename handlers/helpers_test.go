@@ -5,10 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -40,11 +38,7 @@ func newTestEnv(t *testing.T) *testEnv { return newTestEnvScheme(t, "http") }
 func newTestEnvScheme(t *testing.T, scheme string) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "disclose.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := openDB(t)
 	// A cheap hash keeps the tests fast; TestArgon2Rehash covers the real one.
 	d.Auth.Argon2 = db.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
 	clk := &testClock{t: time.Now().UTC()}
@@ -81,10 +75,7 @@ type browser struct {
 }
 
 func (e *testEnv) browser(t *testing.T) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, env: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
+	return &browser{t: t, env: e, c: noRedirectClient()}
 }
 
 type page struct {

@@ -13,8 +13,9 @@ import (
 	"github.com/disclose/disclose/mailin/mailtest"
 )
 
-// startServeEnv runs `disclose serve` in-process with the given settings on
-// a fresh data dir, and returns its URL and what it printed.
+// startServeEnv runs `disclose serve` in-process with the given settings
+// (DISCLOSE_* variables; nil for none) on a fresh data dir, and returns its
+// URL and what it printed once it listens.
 func startServeEnv(t *testing.T, settings map[string]string) (string, *lockedBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -11,37 +11,6 @@ import (
 	"github.com/pquerna/otp/totp"
 )
 
-// startServeInProcess runs `disclose serve` on a fresh data dir and returns
-// its URL and what it printed once it listens.
-func startServeInProcess(t *testing.T) (url string, stdout *lockedBuffer) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	stdout = &lockedBuffer{}
-	logs := &lockedBuffer{}
-	ready := make(chan string, 1)
-	env := &environment{stdout: stdout, stderr: logs, stdin: strings.NewReader(""), getenv: func(string) string { return "" },
-		ready: func(u string) { ready <- u }}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, env, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	select {
-	case u := <-ready:
-		return strings.TrimRight(u, "/"), stdout
-	case err := <-done:
-		t.Fatalf("serve exited: %v\n%s", err, logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not start:\n%s", logs.String())
-	}
-	return "", nil
-}
-
 // TestBrowserStaffAccounts is what an operator does on a fresh portal, in a
 // real browser: create the first admin from the printed link, turn on TOTP,
 // sign out and in again with password and code, invite a triager, and the
@@ -51,7 +20,7 @@ func TestBrowserStaffAccounts(t *testing.T) {
 		t.Skip("runs a browser")
 	}
 	ctx := browsertest.New(t)
-	base, stdout := startServeInProcess(t)
+	base, stdout := startServeEnv(t, nil)
 	link := setupLinkRE.FindString(stdout.String())
 	if link == "" {
 		t.Fatalf("serve printed no setup link:\n%s", stdout.String())
