@@ -39,11 +39,7 @@ func TestBrowserTriageFlow(t *testing.T) {
 	}
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
+		return browsertest.Text(ctx, t, sel)
 	}
 
 	step("report through the public form",

@@ -29,17 +29,11 @@ func TestBrowserStaffAccounts(t *testing.T) {
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
+		browsertest.Step(ctx, t, what, actions...)
 	}
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
+		return browsertest.Text(ctx, t, sel)
 	}
 
 	step("create the first admin",

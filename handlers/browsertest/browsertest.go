@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,4 +58,26 @@ func New(t testing.TB) context.Context {
 	tctx, cancel := context.WithTimeout(ctx, Timeout)
 	t.Cleanup(cancel)
 	return tctx
+}
+
+// Step runs one step of a browser test in the tab and, when it fails, ends
+// the test with the step's name and the address the tab was on, which is
+// usually enough to see which page went wrong.
+func Step(ctx context.Context, t testing.TB, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		t.Fatalf("%s: %v (at %s)", what, err, loc)
+	}
+}
+
+// Text returns the text of the element sel, trimmed, as a user reads it; the
+// test fails when there is none.
+func Text(ctx context.Context, t testing.TB, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("read %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
 }
