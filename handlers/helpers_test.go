@@ -78,6 +78,36 @@ func (e *testEnv) browser(t *testing.T) *browser {
 	return &browser{t: t, env: e, c: noRedirectClient()}
 }
 
+// roleBrowsers is one signed-in browser for each of admin@, tri@ and
+// view@example.org (the test creates them) and an "anonymous" one that has
+// read the sign-in page, so it holds a CSRF token: the subjects of an
+// access-matrix test.
+func (e *testEnv) roleBrowsers(t *testing.T) map[string]*browser {
+	t.Helper()
+	browsers := map[string]*browser{"anonymous": e.browser(t)}
+	for _, who := range []string{"admin", "tri", "view"} {
+		b := e.browser(t)
+		b.mustLogin(who + "@example.org")
+		browsers[who] = b
+	}
+	browsers["anonymous"].get("/login")
+	return browsers
+}
+
+// refusedStatus is what a staff-only route answers whoever may not use it:
+// an anonymous GET is sent to sign in, an anonymous POST is 401, and a
+// signed-in user without the role is 403.
+func refusedStatus(who, method string) int {
+	switch {
+	case who == "anonymous" && method == http.MethodGet:
+		return http.StatusSeeOther
+	case who == "anonymous":
+		return http.StatusUnauthorized
+	default:
+		return http.StatusForbidden
+	}
+}
+
 type page struct {
 	Status   int
 	Body     string
