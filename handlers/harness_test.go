@@ -120,3 +120,22 @@ func (p *portal) submit(t *testing.T, c *http.Client, fields map[string]string) 
 }
 
 func csrfOf(doc *goquery.Document) string { return doc.Find(`input[name=csrf]`).AttrOr("value", "") }
+
+// wrongStatusCode sends a wrong receipt code to /status as a fresh browser
+// behind a proxy that forwards X-Forwarded-For: xff, and returns the status:
+// 401 while the client may try, 429 once the rate limit stops it.
+func (p *portal) wrongStatusCode(t *testing.T, xff string) int {
+	t.Helper()
+	c := p.client(t)
+	_, doc := p.get(t, c, "/status")
+	req, _ := http.NewRequest(http.MethodPost, p.srv.URL+"/status",
+		strings.NewReader(url.Values{"csrf": {csrfOf(doc)}, "code": {"AAAA"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", xff)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
