@@ -118,15 +118,11 @@ func (db *DB) EditFields(ctx context.Context, reportID, version int64, actor Act
 		return &ValidationError{Fields: errs}
 	}
 
-	tx, err := db.BeginTx(ctx)
+	tx, r, err := db.beginReport(ctx, reportID, version)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	r, err := tx.lockReport(ctx, reportID, version)
-	if err != nil {
-		return err
-	}
 	var oldDisclosure sql.NullString
 	var oldZone, oldCredit string
 	if err := tx.QueryRowContext(ctx, `SELECT disclosure_at, disclosure_tz, credit FROM reports WHERE id = ?`, reportID).Scan(&oldDisclosure, &oldZone, &oldCredit); err != nil {

@@ -93,13 +93,5 @@ func (s *Server) triageAttachment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound)
-	}
-	a, data, err := s.store.AttachmentOf(c.Request().Context(), r.ID, id, false)
-	if err != nil {
-		return err
-	}
-	return sendAttachment(c, a, data)
+	return s.reportAttachment(c, r.ID, false)
 }

@@ -101,18 +101,10 @@ func (w *Webhooks) init() {
 // Run posts due deliveries until ctx is done, stopping between deliveries.
 func (w *Webhooks) Run(ctx context.Context) {
 	w.init()
-	t := time.NewTicker(w.Poll)
-	defer t.Stop()
-	for {
-		if _, err := w.SendDue(ctx); err != nil && ctx.Err() == nil {
-			w.Log.Error("webhooks", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	runEvery(ctx, w.Poll, w.Log, "webhooks", func(ctx context.Context) error {
+		_, err := w.SendDue(ctx)
+		return err
+	})
 }
 
 // SendDue posts every due delivery and returns how many were accepted.
