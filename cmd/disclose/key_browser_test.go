@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/disclose/disclose/handlers/browsertest"
 	"github.com/disclose/disclose/mailin/pgp"
 )
 
@@ -55,7 +56,7 @@ func TestBrowserTeamKey(t *testing.T) {
 	if err := key.Save(filepath.Join(data, pgp.KeyFile)); err != nil {
 		t.Fatal(err)
 	}
-	ctx := newStaffBrowser(t)
+	ctx := browsertest.New(t)
 	base, stdout := startServeData(t, data)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
