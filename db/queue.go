@@ -112,7 +112,7 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 		return out, tx.Commit() // a search of only punctuation matches nothing
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT r.id, p.prefix, r.number, r.title, p.name, r.state, r.severity, r.source,
-		COALESCE(NULLIF(u.name, ''), u.email, ''), r.created_at, r.due_kind, r.due_at, r.due_warn_at, r.paused_at
+		COALESCE(NULLIF(u.name, ''), u.email, ''), r.created_at, r.due_kind, r.due_at, r.due_warn_at, r.paused_at, r.sealed
 		`+from+` LEFT JOIN users u ON u.id = r.assignee_id `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
 		append(args, QueuePageSize+1, (f.Page-1)*QueuePageSize)...)
 	if err != nil {
@@ -125,9 +125,13 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 		var number int64
 		var due, warn sql.NullInt64
 		var paused sql.NullString
+		var sealed bool
 		if err := rows.Scan(&row.ID, &prefix, &number, &row.Title, &row.ProgramName, &row.State, &row.Severity, &row.Source,
-			&row.Assignee, &created, &kind, &due, &warn, &paused); err != nil {
+			&row.Assignee, &created, &kind, &due, &warn, &paused, &sealed); err != nil {
 			return nil, fmt.Errorf("db: scan queue: %w", err)
+		}
+		if sealed {
+			row.Title, _ = db.openText(row.Title)
 		}
 		row.Ref = fmt.Sprintf("%s-%d", prefix, number)
 		row.CreatedAt = parseTime(created)

@@ -92,6 +92,7 @@ type serveConfig struct {
 	StatusBurst      int
 	ShutdownTimeout  time.Duration
 	KeyPassphrase    string
+	Seal             bool
 	IMAP             imapConfig
 	baseURL          *url.URL
 	baseURLDefaulted bool
@@ -121,6 +122,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.StatusBurst, "status-burst", 10, "receipt-code lookups a client may make at once")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
 	fs.StringVar(&c.KeyPassphrase, "key-passphrase", "", "passphrase that unlocks the team key at start (use DISCLOSE_KEY_PASSPHRASE_FILE; without it the key stays locked)")
+	fs.BoolVar(&c.Seal, "seal", false, "store report text, messages, attachments, reporter contact and raw mail encrypted to the team key (needs a team key; see disclose seal)")
 	c.opsFlags(fs)
 	c.IMAP.flags(fs)
 }

@@ -1,0 +1,4 @@
+package db
+
+// memFTS placeholder, filled in by the in-memory index.
+type memFTS struct{}
