@@ -159,3 +159,16 @@ func (db *DB) SealedRows(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// Checkpoint copies the WAL into the database file and truncates it, so
+// that pages rewritten by sealing are no longer kept in the WAL.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	var busy, logPages, done int
+	if err := db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &done); err != nil {
+		return fmt.Errorf("db: checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("db: checkpoint: the database was busy; try again")
+	}
+	return nil
+}
