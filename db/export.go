@@ -26,6 +26,9 @@ func (db *DB) ExportReports(ctx context.Context, f QueueFilter, fn func(*Exporte
 	if f.Visible != nil && len(f.Visible) == 0 {
 		return 0, nil
 	}
+	if err := db.matchSealed(ctx, &f); err != nil {
+		return 0, err
+	}
 	tx, err := db.beginRead(ctx)
 	if err != nil {
 		return 0, err

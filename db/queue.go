@@ -37,6 +37,7 @@ type QueueFilter struct {
 	Source     Source
 	Deadline   DeadlineStatus // "", DeadlineDueSoon or DeadlineOverdue
 	Search     string         // free text, matched with FTS5
+	sealedIDs  []int64        // sealed reports the in-memory index matched
 	Sort       QueueSort
 	Page       int // 1-based
 	// Visible restricts the queue to these programs; nil means all (admins).
@@ -97,6 +98,9 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	out := &Queue{Page: f.Page, Counts: map[State]int64{}}
 	if f.Visible != nil && len(f.Visible) == 0 {
 		return out, nil
+	}
+	if err := db.matchSealed(ctx, &f); err != nil {
+		return nil, err
 	}
 	tx, err := db.beginRead(ctx)
 	if err != nil {
@@ -203,7 +207,14 @@ func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, ar
 	if f.Search != "" && search == "" {
 		return from, "", nil, ""
 	}
-	if search != "" {
+	if search != "" && len(f.sealedIDs) > 0 {
+		// Sealed matches come from the in-memory index (fts_memory.go).
+		conds = append(conds, `(r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?) OR r.id IN (`+placeholders(len(f.sealedIDs))+`))`)
+		args = append(args, search)
+		for _, id := range f.sealedIDs {
+			args = append(args, id)
+		}
+	} else if search != "" {
 		// CROSS JOIN: the full-text index always leads.
 		from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid JOIN programs p ON p.id = r.program_id`
 		conds = append(conds, `reports_fts MATCH ?`)

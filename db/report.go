@@ -151,18 +151,24 @@ func (db *DB) SearchReports(ctx context.Context, q string, limit int) ([]int64, 
 	if match == "" {
 		return nil, nil
 	}
+	ids, err := db.sealedMatches(ctx, match, limit)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := db.read.QueryContext(ctx, `SELECT rowid FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rank LIMIT ?`, match, limit)
 	if err != nil {
 		return nil, fmt.Errorf("db: search reports: %w", err)
 	}
 	defer rows.Close()
-	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			return nil, fmt.Errorf("db: scan search: %w", err)
 		}
 		ids = append(ids, id)
+	}
+	if len(ids) > limit {
+		ids = ids[:limit]
 	}
 	return ids, rows.Err()
 }

@@ -207,7 +207,13 @@ func (db *DB) EditFields(ctx context.Context, reportID, version int64, actor Act
 	if err := tx.touch(ctx, reportID, strings.Join(sets, ", "), args...); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if r.Sealed {
+		db.DropSealedIndex() // its copy of the asset is stale; rebuilt at the next search
+	}
+	return nil
 }
 
 func orNone(s string) string {
