@@ -270,14 +270,17 @@ func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, ar
 	}
 	// Report ids grow with arrival, so "newest" is the primary key order, the
 	// cheapest walk there is.
+	// With sealed matches beside the on-disk ones the index does not lead,
+	// and relevance falls back to newest (two indexes' ranks do not compare).
+	ftsLeads := search != "" && len(f.sealedIDs) == 0
 	newest := `r.id DESC`
-	if search != "" {
+	if ftsLeads {
 		newest = `f.rowid DESC`
 	}
 	switch f.Sort {
 	case SortOldest:
 		order = `r.id ASC`
-		if search != "" {
+		if ftsLeads {
 			order = `f.rowid ASC`
 		}
 	case SortSeverity:
@@ -288,7 +291,7 @@ func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, ar
 		where = ` WHERE ` + strings.Join(conds, ` AND `)
 		order = `r.due_at, r.id`
 	case SortRelevance:
-		if search != "" {
+		if ftsLeads {
 			order = `f.rank`
 		} else {
 			order = newest
