@@ -140,6 +140,9 @@ func (db *DB) convertNext(ctx context.Context, s sealStep, from int) (bool, erro
 	if err := tx.convertRawMail(ctx, s, from, `report_id = ?`, id); err != nil {
 		return false, err
 	}
+	if err := tx.convertOutbox(ctx, s, from, id); err != nil {
+		return false, err
+	}
 	return true, tx.Commit()
 }
 

@@ -111,3 +111,38 @@ func (db *DB) compact(ctx context.Context) error {
 	}
 	return db.Checkpoint(ctx)
 }
+
+// convertOutbox converts the outgoing mail of a report (it quotes it).
+func (tx *Tx) convertOutbox(ctx context.Context, s sealStep, from int, reportID int64) error {
+	type row struct {
+		id                int64
+		to, subject, body string
+	}
+	var out []row
+	rows, err := tx.QueryContext(ctx, `SELECT id, to_addr, subject, body FROM outbox WHERE report_id = ? AND sealed = ?`, reportID, from)
+	if err != nil {
+		return fmt.Errorf("db: read outbox to convert: %w", err)
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.to, &r.subject, &r.body); err != nil {
+			rows.Close()
+			return fmt.Errorf("db: read outbox to convert: %w", err)
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("db: read outbox to convert: %w", err)
+	}
+	for _, m := range out {
+		if err := s.texts(&m.to, &m.subject, &m.body); err != nil {
+			return fmt.Errorf("db: outbox mail %d: %w", m.id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET to_addr = ?, subject = ?, body = ?, sealed = ? WHERE id = ?`,
+			m.to, m.subject, m.body, 1-from, m.id); err != nil {
+			return fmt.Errorf("db: convert outbox mail %d: %w", m.id, err)
+		}
+	}
+	return nil
+}

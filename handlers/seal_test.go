@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -58,7 +59,12 @@ func ingestMail(t *testing.T, d *db.DB, marker string) {
 		FromEmail: "mallory-" + marker + "@example.org", FromName: "Mallory " + marker, To: []string{"security@example.org"},
 		Subject: marker + " by mail", Body: "The mailed text says " + marker,
 		Files: []db.NewAttachment{{Filename: "poc.txt", ContentType: "text/plain", Data: []byte("proof " + marker)}}}
-	if _, err := d.IngestMail(context.Background(), in, db.IngestOptions{}); err != nil {
+	// The acknowledgement quotes the report: the outbox holds it sealed.
+	ack := func(r *db.Report, in *db.InboundMail) *db.OutMail {
+		return &db.OutMail{ReportID: r.ID, Kind: "ack", MessageID: "<ack-" + r.Ref() + "@example.org>", To: in.FromEmail,
+			Subject: "[" + r.Ref() + "] " + r.Title, Body: "We received your report:\n> " + r.Description}
+	}
+	if _, err := d.IngestMail(context.Background(), in, db.IngestOptions{Ack: ack}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -108,6 +114,19 @@ func TestSealedAtRest(t *testing.T) {
 			}
 			read(env.DB.Path)
 			read(backup)
+			// The acknowledgement reached the outbox, sealed when sealing is on.
+			raw, err := sql.Open("sqlite3", "file:"+env.DB.Path+"?mode=ro")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			var sealedAcks int
+			if err := raw.QueryRow(`SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND sealed = ?`, tc.seal).Scan(&sealedAcks); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := sealedAcks, 1; got != want {
+				t.Fatalf("acks in the outbox with sealed=%v: %d, want %d", tc.seal, got, want)
+			}
 			for name, buf := range files {
 				for _, m := range []string{marker, strings.ToLower(marker)} {
 					if got, want := bytes.Contains(buf, []byte(m)), !tc.seal; got != want {

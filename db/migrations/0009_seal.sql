@@ -1,0 +1,4 @@
+-- 0009: sealed mode (see db/seal.go). Outgoing mail quotes the report, so
+-- with sealing on the outbox keeps its recipient, subject and body sealed
+-- too; the sender opens them with the unlocked key (OpenOutMail).
+ALTER TABLE outbox ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
