@@ -53,6 +53,8 @@ type InboundMail struct {
 	// of the original mails it names.
 	Bounce     bool
 	BouncedIDs []string
+	// PGP is what was found about OpenPGP: encryption, signature, keys.
+	PGP MailPGP
 }
 
 // IngestOptions are the mail gateway's parts of ingest that db cannot know.

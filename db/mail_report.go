@@ -18,6 +18,9 @@ func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, repo
 	if err != nil {
 		return nil, err
 	}
+	if err := tx.storeMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
+		return nil, err
+	}
 	if err := tx.noteOmitted(ctx, reportID, in.Omitted); err != nil {
 		return nil, err
 	}
@@ -64,6 +67,9 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 	var entryID int64
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE report_id = ? ORDER BY id LIMIT 1`, rc.ReportID).Scan(&entryID); err != nil {
 		return nil, fmt.Errorf("db: first entry of %s: %w", rc.Ref, err)
+	}
+	if err := tx.storeMailPGP(ctx, rc.ReportID, entryID, &in.PGP); err != nil {
+		return nil, err
 	}
 	if err := tx.noteOmitted(ctx, rc.ReportID, in.Omitted); err != nil {
 		return nil, err

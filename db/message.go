@@ -37,6 +37,11 @@ type Message struct {
 	CreatedAt   time.Time
 	Attachments []*Attachment
 	Sealed      bool // Body was stored sealed; while locked it reads SealedText
+	// OpenPGP of an entry made from a mail: see PGPLabel.
+	PGPState     PGPState
+	PGPSignature PGPSignature
+	PGPSigner    string
+	PGPNote      string
 }
 
 // Attachment is a file's metadata; its bytes are read with AttachmentData.
@@ -160,7 +165,7 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 	}
 	defer tx.Rollback()
 	q := `SELECT m.id, m.kind, m.public, COALESCE(m.author_id, 0), COALESCE(u.name, u.email, ''), m.source, m.body, m.event,
-		m.from_state, m.to_state, m.created_at, m.sealed
+		m.from_state, m.to_state, m.created_at, m.sealed, m.pgp_state, m.pgp_signature, m.pgp_signer, m.pgp_note
 		FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.report_id = ?`
 	if publicOnly {
 		q += ` AND m.public = 1`
@@ -176,7 +181,7 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 		m := &Message{ReportID: reportID}
 		var created string
 		if err := rows.Scan(&m.ID, &m.Kind, &m.Public, &m.AuthorID, &m.AuthorName, &m.Source, &m.Body, &m.Event,
-			&m.FromState, &m.ToState, &created, &m.Sealed); err != nil {
+			&m.FromState, &m.ToState, &created, &m.Sealed, &m.PGPState, &m.PGPSignature, &m.PGPSigner, &m.PGPNote); err != nil {
 			return nil, fmt.Errorf("db: scan timeline: %w", err)
 		}
 		if m.Sealed {

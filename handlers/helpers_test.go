@@ -39,6 +39,12 @@ func newTestEnv(t *testing.T) *testEnv { return newTestEnvScheme(t, "http") }
 // public URL has the given scheme (https: a TLS-terminating proxy).
 func newTestEnvScheme(t *testing.T, scheme string) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, scheme, nil)
+}
+
+// newTestEnvWith is newTestEnvScheme with mod changing the configuration.
+func newTestEnvWith(t *testing.T, scheme string, mod func(*handlers.Config)) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "disclose.db"))
 	if err != nil {
@@ -51,8 +57,11 @@ func newTestEnvScheme(t *testing.T, scheme string) *testEnv {
 	d.Now = clk.Now
 	ts := httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse(scheme + "://" + ts.Listener.Addr().String())
-	srv, err := handlers.New(ctx, handlers.Config{BaseURL: base, Limits: db.DefaultLimits, MaxBody: 1 << 20}, d,
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := handlers.Config{BaseURL: base, Limits: db.DefaultLimits, MaxBody: 1 << 20}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := handlers.New(ctx, cfg, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

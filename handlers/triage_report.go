@@ -18,6 +18,7 @@ var notices = map[string]string{
 	"state":  "The state was changed.",
 	"assign": "The assignee was saved.",
 	"fields": "The classification was saved.",
+	"key":    "The key was saved for the reporter.",
 }
 
 func (s *Server) triageReportPage(c echo.Context) error {
@@ -44,6 +45,11 @@ func (s *Server) renderTriageReport(c echo.Context, status int, r *db.Report, m 
 	}
 	if m.RawMail, err = s.store.RawMailEntries(ctx, r.ID); err != nil {
 		return err
+	}
+	if ks, ok := s.store.(KeyCandidateStore); ok {
+		if m.KeyCandidates, err = ks.KeyCandidates(ctx, r.ID); err != nil {
+			return err
+		}
 	}
 	if m.Deadlines, err = s.store.Deadlines(ctx, r.ID); err != nil {
 		return err

@@ -25,6 +25,7 @@ type collector struct {
 	bounce      bool
 	originalIDs []string
 	unnamed     int
+	pgp         *pgpState // nil: OpenPGP is not looked at
 }
 
 // walk returns the text of e (already chosen among alternatives) and whether
@@ -40,7 +41,14 @@ func (c *collector) walk(e *message.Entity, readErr error, depth int) (string, b
 	name = toUTF8(name)
 
 	switch {
+	case mt == "multipart/encrypted" && c.pgp != nil && strings.EqualFold(params["protocol"], "application/pgp-encrypted") && depth < maxDepth:
+		return c.walkEncrypted(e, depth)
+	case mt == "multipart/signed" && c.pgp != nil && strings.EqualFold(params["protocol"], "application/pgp-signature") && depth < maxDepth:
+		return c.walkSigned(e, params, depth)
 	case strings.HasPrefix(mt, "multipart/") && depth < maxDepth:
+		if mt == "multipart/encrypted" && c.pgp == nil {
+			c.in.Omitted = append(c.in.Omitted, "This mail is encrypted, but the portal has no team key to decrypt it; its parts are kept as attachments, and the raw message too.")
+		}
 		return c.walkMultipart(e, mt, params, depth)
 	case mt == "message/rfc822" || mt == "message/global":
 		c.keepMessage(e.Body, name)
@@ -57,7 +65,7 @@ func (c *collector) walk(e *message.Entity, readErr error, depth int) (string, b
 		if mt == "text/html" {
 			return htmlToText(text), false
 		}
-		return text, true
+		return c.inline(text), true
 	default:
 		if name == "" {
 			c.unnamed++
@@ -67,7 +75,9 @@ func (c *collector) walk(e *message.Entity, readErr error, depth int) (string, b
 			}
 			name = fmt.Sprintf("%s-%d%s", prefix, c.unnamed, extensionOf(mt))
 		}
-		c.keepFile(e.Body, name, mt, false)
+		if c.keepFile(e.Body, name, mt, false) != nil {
+			c.pgpFile(len(c.in.Files)-1, mt)
+		}
 		return "", false
 	}
 }

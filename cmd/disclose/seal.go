@@ -11,15 +11,12 @@ import (
 	"github.com/disclose/disclose/mailin/pgp"
 )
 
-// teamKeyProblem is the db.Problems key of the "team key is locked" banner.
-const teamKeyProblem = "team-key"
-
 // applySeal gives the database the team key and decides whether new rows
 // are sealed. It refuses to start in the two mixed setups an operator did
 // not choose: sealing on without a key, and sealing off while sealed rows
 // exist (they would be unsearchable beside new plaintext; run disclose
 // unseal first).
-func applySeal(ctx context.Context, seal bool, d *db.DB, key handlers.TeamKey, problems *db.Problems, log *slog.Logger) error {
+func applySeal(ctx context.Context, seal bool, d *db.DB, key handlers.TeamKey, log *slog.Logger) error {
 	tk, _ := key.(*pgp.TeamKey)
 	if seal && tk == nil {
 		return &envError{errors.New("DISCLOSE_SEAL (--seal) needs a team key: run disclose key generate (or key import) first")}
@@ -36,20 +33,10 @@ func applySeal(ctx context.Context, seal bool, d *db.DB, key handlers.TeamKey, p
 	if tk == nil {
 		return nil
 	}
+	// Before wireTeamKey: its "locked" banner says what sealing implies.
 	d.SetSealer(tk, seal)
 	if seal {
 		log.Info("sealed mode: report text is stored encrypted to the team key", "unlocked", tk.Unlocked())
-		watchTeamKey(tk, problems)
 	}
 	return nil
-}
-
-// watchTeamKey sets or clears the dashboard's "team key locked" banner; the
-// unlock page calls it again after an unlock or a lock.
-func watchTeamKey(tk *pgp.TeamKey, problems *db.Problems) {
-	if tk.Unlocked() {
-		problems.Clear(teamKeyProblem)
-		return
-	}
-	problems.Set(teamKeyProblem, "The team key is locked: sealed reports show no text until an admin unlocks it (new reports are still accepted).")
 }

@@ -59,9 +59,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := applySeal(ctx, cfg.Seal, d, key, problems, log); err != nil {
+	if err := applySeal(ctx, cfg.Seal, d, key, log); err != nil {
 		return err
 	}
+	keyCtl, keyControl, mailPGP := wireTeamKey(key, d, problems, log)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -85,6 +86,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		MetricsToken:       cfg.MetricsToken,
 		TrustedProxies:     cfg.trustedProxies,
 		Problems:           problems,
+		KeyControl:         keyControl,
 	}, d, log)
 	if err != nil {
 		ln.Close()
@@ -98,7 +100,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	stopIntake, err := startIntake(&cfg.IMAP, cfg.Data, cfg.SecurityEmail, cfg.baseURL, d, log)
+	stopIntake, err := startIntake(&cfg.IMAP, cfg.Data, cfg.SecurityEmail, cfg.baseURL, d, log, mailPGP)
 	if err != nil {
 		ln.Close()
 		return err
@@ -122,6 +124,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		bg.Go(wctx, "retention", retentionJob(d, log, problems, cfg.RetentionInterval))
 	}
 	bg.Go(wctx, "storage-watchdog", storageWatchdog(d, cfg.Data, problems, 30*time.Second))
+	if keyCtl != nil {
+		bg.Go(wctx, "pgp-pending", keyCtl.run)
+	}
 
 	local := cfg.scheme() + "://" + ln.Addr().String() + "/"
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL.String(), "data", cfg.Data)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -83,8 +84,16 @@ func sigStatus(err error) (Signature, error) {
 	return BadSig, nil
 }
 
+// MaxPlaintext bounds what one decrypted message may expand to: OpenPGP
+// compresses, so a small mail could otherwise unpack to gigabytes in memory.
+var MaxPlaintext int64 = 64 << 20
+
+// ErrTooLarge says a message decrypts to more than MaxPlaintext.
+var ErrTooLarge = errors.New("pgp: the decrypted message is too large")
+
 // Decrypt decrypts a message (armored or binary) sent to the team key and
 // checks its signature against the given keys. It needs the unlocked key.
+// The plaintext is read as a stream and cut off at MaxPlaintext.
 func (t *TeamKey) Decrypt(msg []byte, signerKeys []*PublicKey, now time.Time) (*Decrypted, error) {
 	ring, err := t.signer()
 	if err != nil {
@@ -98,15 +107,22 @@ func (t *TeamKey) Decrypt(msg []byte, signerKeys []*PublicKey, now time.Time) (*
 	if err != nil {
 		return nil, err
 	}
-	plain, err := ring.Decrypt(m, verify, now.Unix())
-	if plain == nil {
-		return nil, classifyDecryptError(err)
-	}
-	status, err := sigStatus(err)
+	r, err := ring.DecryptStream(bytes.NewReader(m.GetBinary()), verify, now.Unix())
 	if err != nil {
 		return nil, classifyDecryptError(err)
 	}
-	return &Decrypted{Data: plain.GetBinary(), Signature: status}, nil
+	plain, err := io.ReadAll(io.LimitReader(r, MaxPlaintext+1))
+	if err != nil {
+		return nil, classifyDecryptError(err)
+	}
+	if int64(len(plain)) > MaxPlaintext {
+		return nil, ErrTooLarge
+	}
+	status, err := sigStatus(r.VerifySignature())
+	if err != nil {
+		return nil, classifyDecryptError(err)
+	}
+	return &Decrypted{Data: plain, Signature: status}, nil
 }
 
 func classifyDecryptError(err error) error {
