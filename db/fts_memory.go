@@ -18,9 +18,9 @@ import (
 // finds the key locked again, and is thrown away whole when a sealed field
 // is edited (edits are rare; a rebuild is cheap next to them).
 type memFTS struct {
-	mu      sync.Mutex
-	conn    *sql.DB // nil: not built
-	lastID  int64   // highest sealed report id indexed
+	mu     sync.Mutex
+	conn   *sql.DB // nil: not built
+	lastID int64   // highest sealed report id indexed
 }
 
 // memDSN is a private in-memory database: one connection, never shared.
