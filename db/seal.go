@@ -35,9 +35,17 @@ const SealedText = "[sealed — unlock the team key]"
 // receipt need while the key is locked: the reference (prefix, number),
 // program, state, severity and CVSS vector, CWE, CVE ID, source, assignee,
 // duplicate-of, all dates and deadlines, the receipt hash, the reporter's
-// key fingerprint (so signatures can be matched) and the audit log (which
-// never holds report text). Empty text stays empty (an empty field says
-// nothing a reader could not guess).
+// credit preference and key fingerprint (so signatures can be matched),
+// message kinds and Message-IDs (threading and dedupe), attachment names,
+// types, sizes and SHA-256, raw mail size and digest, and the audit log
+// (which never holds report text). Empty text stays empty (an empty field
+// says nothing a reader could not guess), and a sealed value's length
+// tells roughly how long the plaintext was.
+//
+// Known limits: while locked, a reply threads by In-Reply-To/References
+// only (the subject tag needs the sealed reporter address), and signature
+// checks cannot look up keys stored for a sealed reporter by address; demo
+// data (disclose demo) is written in clear, so run disclose seal after it.
 //
 // Text columns hold the base64 of the binary OpenPGP message; blobs hold the
 // binary message itself.
@@ -51,9 +59,8 @@ func (db *DB) SetSealer(s Sealer, seal bool) {
 // Sealing reports whether new rows are sealed.
 func (db *DB) Sealing() bool { return db.sealOn }
 
-// Unlocked reports whether sealed values can be read now (true when there is
-// nothing to open them with only because nothing is sealed is not implied:
-// with no sealer at all it is false).
+// Unlocked reports whether sealed values can be read now: there is a team
+// key and its private part is in memory.
 func (db *DB) Unlocked() bool { return db.sealer != nil && db.sealer.Unlocked() }
 
 // sealBytes encrypts b to the team key.
