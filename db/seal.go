@@ -16,6 +16,13 @@ type Sealer interface {
 	Unlocked() bool
 }
 
+// batchSealer is what a Sealer may add: seal the fields of one row at once
+// (mailin/pgp shares one session key among them, so the costly key
+// agreement runs once per row rather than once per field).
+type batchSealer interface {
+	SealAll(plains [][]byte) ([][]byte, error)
+}
+
 // SealedText is what every page shows in place of a sealed value while the
 // team key is locked: never the ciphertext, never an error page.
 const SealedText = "[sealed — unlock the team key]"
@@ -84,8 +91,32 @@ func (db *DB) sealText(s string) (string, error) {
 	return base64.StdEncoding.EncodeToString(b), nil
 }
 
-// sealTexts seals each string in place.
+// sealTexts seals each string in place, in one batch when the sealer can.
 func (db *DB) sealTexts(ss ...*string) error {
+	if b, ok := db.sealer.(batchSealer); ok {
+		var plains [][]byte
+		var dst []*string
+		for _, s := range ss {
+			if *s != "" {
+				plains, dst = append(plains, []byte(*s)), append(dst, s)
+			}
+		}
+		if len(plains) < 2 {
+			return db.sealEach(dst...)
+		}
+		sealed, err := b.SealAll(plains)
+		if err != nil {
+			return fmt.Errorf("db: seal: %w", err)
+		}
+		for i, s := range dst {
+			*s = base64.StdEncoding.EncodeToString(sealed[i])
+		}
+		return nil
+	}
+	return db.sealEach(ss...)
+}
+
+func (db *DB) sealEach(ss ...*string) error {
 	for _, s := range ss {
 		v, err := db.sealText(*s)
 		if err != nil {
