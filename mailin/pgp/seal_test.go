@@ -1,10 +1,12 @@
 package pgp_test
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/disclose/disclose/mailin/pgp"
+	"github.com/disclose/disclose/mailin/pgp/pgptest"
 )
 
 // BenchmarkSeal is the cost of one sealed field (curve25519 team key).
@@ -47,5 +49,30 @@ func TestSealAll(t *testing.T) {
 	k.Lock()
 	if _, err := k.Open(sealed[0]); err == nil {
 		t.Fatal("opened while locked")
+	}
+}
+
+// TestSealAllGnuPG: GnuPG holding the team key decrypts each sealed field,
+// so a sealed database stays readable with standard tools.
+func TestSealAllGnuPG(t *testing.T) {
+	g, _ := pgptest.New(t, "Reporter <r@example.net>")
+	const pass = "gpg interop passphrase"
+	k, err := pgp.Generate(pgp.GenerateOptions{Email: "security@example.org"}, []byte(pass), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "team.asc")
+	if err := k.Save(file); err != nil {
+		t.Fatal(err)
+	}
+	g.Run("", "--passphrase", pass, "--import", file)
+	sealed, err := k.SealAll([][]byte{[]byte("first field"), []byte("second field")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"first field", "second field"} {
+		if got := g.Run(string(sealed[i]), "--passphrase", pass, "--decrypt"); got != want {
+			t.Fatalf("gpg decrypts field %d as %q, want %q", i, got, want)
+		}
 	}
 }
