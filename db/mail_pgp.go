@@ -90,9 +90,16 @@ func (tx *Tx) storeMailPGP(ctx context.Context, reportID, entryID int64, p *Mail
 		if origin != "autocrypt" {
 			origin = "attachment"
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO pgp_key_candidates (report_id, entry_id, fingerprint, armored, origin, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (report_id, fingerprint) DO NOTHING`,
-			reportID, entryID, k.Fingerprint, k.Armored, origin, formatTime(tx.now)); err != nil {
+		armored := k.Armored
+		if tx.db.sealOn {
+			var err error
+			if armored, err = tx.db.sealText(armored); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pgp_key_candidates (report_id, entry_id, fingerprint, armored, origin, sealed, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id, fingerprint) DO NOTHING`,
+			reportID, entryID, k.Fingerprint, armored, origin, tx.db.sealOn, formatTime(tx.now)); err != nil {
 			return fmt.Errorf("db: store key candidate: %w", err)
 		}
 	}
@@ -134,7 +141,7 @@ type PendingMail struct {
 // PendingEncrypted lists up to limit entries after entry afterID waiting for
 // the team key, oldest first.
 func (db *DB) PendingEncrypted(ctx context.Context, afterID int64, limit int) ([]PendingMail, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT m.id, m.report_id, r.id, r.from_addr FROM messages m
+	rows, err := db.read.QueryContext(ctx, `SELECT m.id, m.report_id, r.id, r.from_addr, r.sealed FROM messages m
 		JOIN mail_raw r ON r.entry_id = m.id WHERE m.pgp_state = 'pending' AND m.id > ? ORDER BY m.id LIMIT ?`, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("db: pending encrypted mail: %w", err)
@@ -143,8 +150,12 @@ func (db *DB) PendingEncrypted(ctx context.Context, afterID int64, limit int) ([
 	var out []PendingMail
 	for rows.Next() {
 		var p PendingMail
-		if err := rows.Scan(&p.EntryID, &p.ReportID, &p.RawID, &p.FromEmail); err != nil {
+		var sealed bool
+		if err := rows.Scan(&p.EntryID, &p.ReportID, &p.RawID, &p.FromEmail, &sealed); err != nil {
 			return nil, fmt.Errorf("db: scan pending mail: %w", err)
+		}
+		if sealed {
+			p.FromEmail, _ = db.openText(p.FromEmail)
 		}
 		out = append(out, p)
 	}
@@ -163,7 +174,9 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 	defer tx.Rollback()
 	var reportID int64
 	var event string
-	err = tx.QueryRowContext(ctx, `SELECT report_id, event FROM messages WHERE id = ? AND pgp_state = 'pending'`, entryID).Scan(&reportID, &event)
+	var reportSealed, entrySealed bool
+	err = tx.QueryRowContext(ctx, `SELECT m.report_id, m.event, r.sealed, m.sealed FROM messages m JOIN reports r ON r.id = m.report_id
+		WHERE m.id = ? AND m.pgp_state = 'pending'`, entryID).Scan(&reportID, &event, &reportSealed, &entrySealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	} else if err != nil {
@@ -173,6 +186,12 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 		body := strings.TrimSpace(in.Body)
 		if body == "" {
 			body = "(The decrypted mail had no text.)"
+		}
+		if (event == "submitted" && reportSealed) || (event != "submitted" && entrySealed) {
+			// Decrypted text of a sealed row is stored sealed again.
+			if body, err = tx.db.sealText(body); err != nil {
+				return err
+			}
 		}
 		if event == "submitted" {
 			// The mail opened the report: its text is the report's description.
@@ -198,6 +217,11 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 			if n > 0 {
 				continue
 			}
+			if entrySealed {
+				if err := tx.db.sealAttachment(&in.Files[i]); err != nil {
+					return err
+				}
+			}
 			if err := tx.addAttachment(ctx, entryID, &in.Files[i], now); err != nil {
 				return err
 			}
@@ -214,7 +238,7 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 
 // KeyCandidates lists the keys that came with a report's mail.
 func (db *DB) KeyCandidates(ctx context.Context, reportID int64) ([]*KeyCandidate, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, report_id, COALESCE(entry_id, 0), fingerprint, armored, origin, accepted_at IS NOT NULL
+	rows, err := db.read.QueryContext(ctx, `SELECT id, report_id, COALESCE(entry_id, 0), fingerprint, armored, origin, accepted_at IS NOT NULL, sealed
 		FROM pgp_key_candidates WHERE report_id = ? ORDER BY id`, reportID)
 	if err != nil {
 		return nil, fmt.Errorf("db: key candidates: %w", err)
@@ -223,8 +247,12 @@ func (db *DB) KeyCandidates(ctx context.Context, reportID int64) ([]*KeyCandidat
 	var out []*KeyCandidate
 	for rows.Next() {
 		k := &KeyCandidate{}
-		if err := rows.Scan(&k.ID, &k.ReportID, &k.EntryID, &k.Fingerprint, &k.Armored, &k.Origin, &k.Accepted); err != nil {
+		var sealed bool
+		if err := rows.Scan(&k.ID, &k.ReportID, &k.EntryID, &k.Fingerprint, &k.Armored, &k.Origin, &k.Accepted, &sealed); err != nil {
 			return nil, fmt.Errorf("db: scan key candidate: %w", err)
+		}
+		if sealed {
+			k.Armored, _ = db.openText(k.Armored)
 		}
 		out = append(out, k)
 	}
@@ -242,8 +270,10 @@ func (db *DB) AcceptKeyCandidate(ctx context.Context, reportID, candidateID int6
 	defer tx.Rollback()
 	var fpr, armored string
 	var reporterID sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT k.fingerprint, k.armored, r.reporter_id FROM pgp_key_candidates k JOIN reports r ON r.id = k.report_id
-		WHERE k.id = ? AND k.report_id = ?`, candidateID, reportID).Scan(&fpr, &armored, &reporterID)
+	var keySealed, reporterSealed bool
+	err = tx.QueryRowContext(ctx, `SELECT k.fingerprint, k.armored, r.reporter_id, k.sealed, COALESCE(rp.sealed, 0) FROM pgp_key_candidates k
+		JOIN reports r ON r.id = k.report_id LEFT JOIN reporters rp ON rp.id = r.reporter_id
+		WHERE k.id = ? AND k.report_id = ?`, candidateID, reportID).Scan(&fpr, &armored, &reporterID, &keySealed, &reporterSealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Errorf(ENOTFOUND, "Key not found.")
 	} else if err != nil {
@@ -251,6 +281,20 @@ func (db *DB) AcceptKeyCandidate(ctx context.Context, reportID, candidateID int6
 	}
 	if !reporterID.Valid {
 		return Errorf(EINVALID, "This report has no reporter to save the key for.")
+	}
+	if keySealed != reporterSealed {
+		// The reporter's key is stored as the reporter row is: re-seal or open.
+		var err error
+		if reporterSealed {
+			armored, err = tx.db.sealText(armored)
+		} else if plain, ok := tx.db.openText(armored); ok {
+			armored = plain
+		} else {
+			err = Errorf(ECONFLICT, "This key is sealed; unlock the team key to save it.")
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE reporters SET pgp_key = ?, pgp_fingerprint = ? WHERE id = ?`, armored, fpr, reporterID.Int64); err != nil {
 		return fmt.Errorf("db: save reporter key: %w", err)

@@ -45,12 +45,21 @@ func (tx *Tx) threadOf(ctx context.Context, in *InboundMail) (int64, error) {
 		n, _ := strconv.ParseInt(m[2], 10, 64)
 		var reportID int64
 		var reporterEmail string
-		err := tx.QueryRowContext(ctx, `SELECT r.id, COALESCE(rp.email, '') FROM reports r JOIN programs p ON p.id = r.program_id
-			LEFT JOIN reporters rp ON rp.id = r.reporter_id WHERE p.prefix = ? AND r.number = ?`, m[1], n).Scan(&reportID, &reporterEmail)
+		var sealed bool
+		err := tx.QueryRowContext(ctx, `SELECT r.id, COALESCE(rp.email, ''), COALESCE(rp.sealed, 0) FROM reports r JOIN programs p ON p.id = r.program_id
+			LEFT JOIN reporters rp ON rp.id = r.reporter_id WHERE p.prefix = ? AND r.number = ?`, m[1], n).Scan(&reportID, &reporterEmail, &sealed)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		} else if err != nil {
 			return 0, fmt.Errorf("db: thread by subject tag: %w", err)
+		}
+		if sealed {
+			// A sealed address is compared only while the key is unlocked;
+			// while locked, replies thread by In-Reply-To/References alone.
+			var ok bool
+			if reporterEmail, ok = tx.db.openText(reporterEmail); !ok {
+				continue
+			}
 		}
 		if reporterEmail != "" && strings.EqualFold(reporterEmail, in.FromEmail) {
 			return reportID, nil

@@ -25,6 +25,7 @@ func (tx *Tx) lockReport(ctx context.Context, reportID, version int64) (*Report,
 	if r.Version != version {
 		return nil, Errorf(ECONFLICT, staleMessage)
 	}
+	tx.db.openReport(r)
 	return r, nil
 }
 
@@ -191,6 +192,12 @@ func (db *DB) ChangeState(ctx context.Context, reportID, version int64, actor Ac
 	closeReason := ""
 	if ch.To.Closed() {
 		closeReason = ch.Reason
+	}
+	if r.Sealed {
+		var err error
+		if closeReason, err = tx.db.sealText(closeReason); err != nil {
+			return err
+		}
 	}
 	// setState bumps the version; the duplicate link and reason go first so
 	// that the Notifier's copy of the report carries them.

@@ -52,6 +52,7 @@ func (k *teamKeyControl) Unlock(passphrase []byte) error {
 // Lock forgets the unlocked key.
 func (k *teamKeyControl) Lock() {
 	k.key.Lock()
+	k.d.DropSealedIndex() // the in-memory index of sealed reports holds plaintext
 	k.showState()
 }
 
@@ -60,7 +61,11 @@ func (k *teamKeyControl) showState() {
 		k.problems.Clear(problemTeamKey)
 		return
 	}
-	k.problems.Set(problemTeamKey, "The team OpenPGP key is locked: encrypted mail is kept and waits, and outgoing mail is not signed. Unlock it under Admin → Team key.")
+	msg := "The team OpenPGP key is locked: encrypted mail is kept and waits, and outgoing mail is not signed. Unlock it under Admin → Team key."
+	if k.d.Sealing() {
+		msg = "The team OpenPGP key is locked: sealed reports show no text and cannot be searched, encrypted mail waits, outgoing mail is not signed. New reports are still accepted. Unlock it under Admin → Team key."
+	}
+	k.problems.Set(problemTeamKey, msg)
 }
 
 func (k *teamKeyControl) wake() {

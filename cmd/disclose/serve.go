@@ -64,6 +64,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := applySeal(ctx, cfg.Seal, d, key, log); err != nil {
+		return err
+	}
 	keyCtl, keyControl, mailPGP := wireTeamKey(key, d, problems, log)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
