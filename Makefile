@@ -16,11 +16,13 @@ build:
 ## test: generated code up to date, every test with the race detector, then a short fuzz of the mail parser
 test: check-generated
 	$(GO) test -race -count=1 ./...
-	$(GO) test -run XXX -fuzz FuzzParse -fuzztime 10s ./mailin/
+	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime 10s ./mailin/
+	$(GO) test -run XXX -fuzz '^FuzzParsePGP$$' -fuzztime 5s ./mailin/
 
 ## fuzz: a longer fuzz of the mail parser (FUZZTIME=10m make fuzz)
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),2m) ./mailin/
+	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZTIME),2m) ./mailin/
+	$(GO) test -run XXX -fuzz '^FuzzParsePGP$$' -fuzztime $(or $(FUZZTIME),2m) ./mailin/
 
 ## generate: templ components to Go (the *_templ.go files are committed)
 generate:
