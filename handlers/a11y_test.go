@@ -70,6 +70,18 @@ func TestPagesAccessible(t *testing.T) {
 	} {
 		check("Staff"+path, staff.get(path), http.StatusOK)
 	}
+	// Report forms sent back with errors: each summary link must reach its
+	// field (reply and note share field names, so their ids are prefixed).
+	version := regexpFind(`name="version" value="([^"]*)"`, staff.get("/triage/reports/"+ref).Body)
+	for _, form := range []struct{ action, field, value string }{
+		{"reply", "body", ""}, {"note", "body", ""}, {"fields", "cvss", "CVSS:3.1/AV:N"},
+	} {
+		p := staff.post("/triage/reports/"+ref+"/"+form.action, url.Values{"version": {version}, form.field: {form.value}})
+		if !strings.Contains(p.Body, `data-testid="error-summary"`) {
+			t.Errorf("%s with a bad %s: no error summary (status %d)", form.action, form.field, p.Status)
+		}
+		check("ReportErrors/"+form.action, p, http.StatusUnprocessableEntity)
+	}
 }
 
 // a11yProblems lists what is wrong with one page, one line per problem.
