@@ -75,6 +75,7 @@ func TestPagesAccessible(t *testing.T) {
 	version := regexpFind(`name="version" value="([^"]*)"`, staff.get("/triage/reports/"+ref).Body)
 	for _, form := range []struct{ action, field, value string }{
 		{"reply", "body", ""}, {"note", "body", ""}, {"fields", "cvss", "CVSS:3.1/AV:N"},
+		{"fields", "cve", "CVE-12"}, {"fields", "disclosure_date", "2025-13-45"}, {"state", "to", "no-such-state"},
 	} {
 		p := staff.post("/triage/reports/"+ref+"/"+form.action, url.Values{"version": {version}, form.field: {form.value}})
 		if !strings.Contains(p.Body, `data-testid="error-summary"`) {

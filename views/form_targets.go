@@ -1,5 +1,11 @@
 package views
 
+import (
+	"github.com/a-h/templ"
+
+	"github.com/disclose/disclose/db"
+)
+
 // errorTarget is the id of the field an error-summary link jumps to. The
 // reply and note forms share field names (body, attachments) on one page,
 // so their controls carry the form's prefix; the other report forms use the
@@ -10,6 +16,8 @@ func errorTarget(form, field string) string {
 		return "f-" + form + "-body"
 	case (form == "reply" || form == "note") && field == "attachments":
 		return "f-" + form + "-files"
+	case field == "disclosure":
+		return "f-disclosure_date"
 	}
 	return "f-" + field
 }
@@ -29,4 +37,23 @@ func ariaInvalid(invalid bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// errAttrs ties a report-page control to its hint (if any) and to its error
+// message, and marks it invalid, so a screen reader announces the problem
+// on the field itself.
+func errAttrs(errs db.FieldErrors, name, hintID string) templ.Attributes {
+	a := templ.Attributes{}
+	desc := hintID
+	if errs[name] != "" {
+		a["aria-invalid"] = "true"
+		if desc != "" {
+			desc += " "
+		}
+		desc += "e-" + name
+	}
+	if desc != "" {
+		a["aria-describedby"] = desc
+	}
+	return a
 }
