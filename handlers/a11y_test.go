@@ -83,6 +83,12 @@ func TestPagesAccessible(t *testing.T) {
 		}
 		check("ReportErrors/"+form.action, p, http.StatusUnprocessableEntity)
 	}
+	staff.get("/admin/users")
+	check("AdminErrors/invite", staff.post("/admin/users", url.Values{"email": {"not an address"}, "role": {"triager"}}), http.StatusUnprocessableEntity)
+	staff.get("/admin/programs/new")
+	check("AdminErrors/program", staff.post("/admin/programs", url.Values{"name": {""}, "slug": {"Bad Slug"}, "prefix": {"bad prefix"}}), http.StatusUnprocessableEntity)
+	staff.get("/admin/programs/1/webhooks")
+	check("AdminErrors/webhook", staff.post("/admin/programs/1/webhooks", url.Values{"url": {"ftp://x"}, "format": {"generic"}}), http.StatusUnprocessableEntity)
 }
 
 // a11yProblems lists what is wrong with one page, one line per problem.
@@ -101,6 +107,9 @@ func a11yProblems(doc *goquery.Document) []string {
 	}
 	if n := doc.Find("main").Length(); n != 1 {
 		bad("%d main landmarks, want 1", n)
+	}
+	if doc.Find(`a[href="#main"]`).Length() == 0 || doc.Find("main#main").Length() == 0 {
+		bad("no skip link to main#main")
 	}
 	if doc.Find("header").Length() == 0 {
 		bad("no header (banner) landmark")
@@ -185,7 +194,7 @@ func a11yProblems(doc *goquery.Document) []string {
 // passing TestPagesAccessible means something.
 func TestA11yChecker(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		doc, _ := goquery.NewDocumentFromReader(strings.NewReader(`<html lang="en"><title>t</title><header></header><main>
+		doc, _ := goquery.NewDocumentFromReader(strings.NewReader(`<html lang="en"><title>t</title><a href="#main">skip</a><header></header><main id="main">
 			<h1>One</h1><label for="f-a">A</label><input id="f-a" name="a" aria-describedby="h-a"><span id="h-a">hint</span>
 			<label><input type="checkbox" name="b"> B</label><a href="#f-a">to A</a></main></html>`))
 		if got := a11yProblems(doc); len(got) != 0 {
@@ -197,7 +206,7 @@ func TestA11yChecker(t *testing.T) {
 			<h1>One</h1><h1>Two</h1><input name="a" aria-describedby="gone"><p id="x" style="color:red"></p><p id="x"></p>
 			<a href="#f-b">to B</a><img src="/x.png"><script>alert(1)</script><button onclick="x()"></button></main></html>`))
 		got := strings.Join(a11yProblems(doc), "\n")
-		for _, want := range []string{"no lang", "2 h1", "no header", `name="a" has no label`, `missing id "gone"`,
+		for _, want := range []string{"no lang", "2 h1", "no skip link", "no header", `name="a" has no label`, `missing id "gone"`,
 			`id "x" used 2 times`, "inline style", "#f-b", "without alt", "inline <script>", "onclick", "button without a name"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("checker missed %q; it said:\n%s", want, got)
