@@ -1,6 +1,8 @@
 package views
 
 import (
+	"strings"
+
 	"github.com/a-h/templ"
 
 	"github.com/disclose/disclose/db"
@@ -12,6 +14,10 @@ import (
 // field name as it is.
 func errorTarget(form, field string) string {
 	switch {
+	case field == "form":
+		return ""
+	case strings.HasPrefix(form, "-"): // forms repeated on a page suffix their ids
+		return "f-" + field + form
 	case (form == "reply" || form == "note") && field == "body":
 		return "f-" + form + "-body"
 	case (form == "reply" || form == "note") && field == "attachments":
