@@ -63,3 +63,14 @@ func errAttrs(errs db.FieldErrors, name, hintID string) templ.Attributes {
 	}
 	return a
 }
+
+// codeErrs makes the sign-in code page's one message a field error, so the
+// code input is marked invalid and described by it. The input takes no
+// numeric inputmode: recovery codes have letters, and a phone's number pad
+// would keep a user who lost their authenticator from typing one.
+func codeErrs(msg string) db.FieldErrors {
+	if msg == "" {
+		return nil
+	}
+	return db.FieldErrors{"code": msg}
+}
