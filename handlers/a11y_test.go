@@ -162,6 +162,11 @@ func a11yProblems(doc *goquery.Document) []string {
 			bad("button without a name")
 		}
 	})
+	doc.Find("th").Each(func(_ int, s *goquery.Selection) {
+		if strings.TrimSpace(s.Text()) == "" {
+			bad("empty table header cell")
+		}
+	})
 	doc.Find("img").Each(func(_ int, s *goquery.Selection) {
 		if _, ok := s.Attr("alt"); !ok {
 			bad("img %q without alt", s.AttrOr("src", ""))
@@ -204,10 +209,10 @@ func TestA11yChecker(t *testing.T) {
 	t.Run("ErrProblems", func(t *testing.T) {
 		doc, _ := goquery.NewDocumentFromReader(strings.NewReader(`<html><title>t</title><main>
 			<h1>One</h1><h1>Two</h1><input name="a" aria-describedby="gone"><p id="x" style="color:red"></p><p id="x"></p>
-			<a href="#f-b">to B</a><img src="/x.png"><script>alert(1)</script><button onclick="x()"></button></main></html>`))
+			<a href="#f-b">to B</a><img src="/x.png"><script>alert(1)</script><button onclick="x()"></button><table><tr><th></th></tr></table></main></html>`))
 		got := strings.Join(a11yProblems(doc), "\n")
 		for _, want := range []string{"no lang", "2 h1", "no skip link", "no header", `name="a" has no label`, `missing id "gone"`,
-			`id "x" used 2 times`, "inline style", "#f-b", "without alt", "inline <script>", "onclick", "button without a name"} {
+			`id "x" used 2 times`, "inline style", "#f-b", "without alt", "inline <script>", "onclick", "button without a name", "empty table header"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("checker missed %q; it said:\n%s", want, got)
 			}

@@ -171,7 +171,7 @@ func AdminWebhooksView(m AdminWebhooks) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if ds := m.Deliveries[h.ID]; len(ds) > 0 {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<table class=\"list\" data-testid=\"deliveries\"><thead><tr><th>Queued</th><th>Event</th><th>Report</th><th>Status</th><th>Attempts</th><th>Last error</th><th></th></tr></thead> <tbody>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<table class=\"list\" data-testid=\"deliveries\"><thead><tr><th>Queued</th><th>Event</th><th>Report</th><th>Status</th><th>Attempts</th><th>Last error</th><th><span class=\"visually-hidden\">Action</span></th></tr></thead> <tbody>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
