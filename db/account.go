@@ -106,6 +106,22 @@ func (tx *Tx) createUser(ctx context.Context, in *NewUser, hash string, actor Ac
 	return id, nil
 }
 
+// beginUser opens the transaction of an account change and reads the
+// account in it. On error nothing is left open; otherwise the caller defers
+// tx.Rollback and commits.
+func (db *DB) beginUser(ctx context.Context, userID int64) (*Tx, *User, error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := tx.userByID(ctx, userID)
+	if err != nil {
+		tx.Rollback()
+		return nil, nil, err
+	}
+	return tx, u, nil
+}
+
 func (tx *Tx) userByID(ctx context.Context, id int64) (*User, error) {
 	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -217,15 +233,11 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 // SetUserDisabled disables or re-enables an account. Disabling ends its
 // sessions and voids its open setup and reset links.
 func (db *DB) SetUserDisabled(ctx context.Context, userID int64, disabled bool, actor Actor) error {
-	tx, err := db.BeginTx(ctx)
+	tx, u, err := db.beginUser(ctx, userID)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	u, err := tx.userByID(ctx, userID)
-	if err != nil {
-		return err
-	}
 	if disabled && actor.UserID == userID {
 		return Errorf(EINVALID, "You cannot disable your own account.")
 	}
@@ -253,15 +265,11 @@ func (db *DB) UpdateUser(ctx context.Context, userID int64, name string, role Ro
 	if !role.Valid() {
 		return &ValidationError{Fields: FieldErrors{"role": "Choose admin, triager or viewer."}}
 	}
-	tx, err := db.BeginTx(ctx)
+	tx, u, err := db.beginUser(ctx, userID)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	u, err := tx.userByID(ctx, userID)
-	if err != nil {
-		return err
-	}
 	if actor.UserID == userID && u.Role == RoleAdmin && role != RoleAdmin {
 		return Errorf(EINVALID, "You cannot take the admin role from yourself.")
 	}

@@ -10,15 +10,11 @@ import (
 // Assign gives a report to a staff user who may work on it (assigneeID 0
 // unassigns). Assignments are internal: the reporter is not told.
 func (db *DB) Assign(ctx context.Context, reportID, version int64, actor Actor, assigneeID int64) error {
-	tx, err := db.BeginTx(ctx)
+	tx, r, err := db.beginReport(ctx, reportID, version)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	r, err := tx.lockReport(ctx, reportID, version)
-	if err != nil {
-		return err
-	}
 	var assignee any
 	body := "Unassigned."
 	detail := "assignee=none"

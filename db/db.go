@@ -34,6 +34,10 @@ type DB struct {
 	// Auth holds the session, lockout and password settings.
 	Auth AuthPolicy
 
+	sealer Sealer // nil: no team key
+	sealOn bool   // new rows are sealed (see seal.go)
+	fts    memFTS // in-memory search of sealed reports while unlocked
+
 	write *sql.DB
 	read  *sql.DB
 

@@ -26,6 +26,9 @@ func (db *DB) ExportReports(ctx context.Context, f QueueFilter, fn func(*Exporte
 	if f.Visible != nil && len(f.Visible) == 0 {
 		return 0, nil
 	}
+	if err := db.matchSealed(ctx, &f); err != nil {
+		return 0, err
+	}
 	tx, err := db.beginRead(ctx)
 	if err != nil {
 		return 0, err
@@ -67,6 +70,7 @@ func (db *DB) ExportReports(ctx context.Context, f QueueFilter, fn func(*Exporte
 		for _, id := range chunk {
 			e := reports[id]
 			e.Next = next[id]
+			db.openExported(e)
 			if err := fn(e); err != nil {
 				return 0, err
 			}
@@ -104,7 +108,7 @@ func exportChunkRead(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]*E
 	}
 	byMsg := map[int64]*Message{}
 	mrows, err := tx.QueryContext(ctx, `SELECT m.id, m.report_id, m.kind, m.public, COALESCE(m.author_id, 0), COALESCE(NULLIF(u.name, ''), u.email, ''),
-		m.source, m.body, m.event, m.from_state, m.to_state, m.created_at
+		m.source, m.body, m.event, m.from_state, m.to_state, m.created_at, m.sealed
 		FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.report_id IN `+in+` ORDER BY m.report_id, m.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: export timeline: %w", err)
@@ -113,7 +117,7 @@ func exportChunkRead(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]*E
 		m := &Message{}
 		var created string
 		if err := mrows.Scan(&m.ID, &m.ReportID, &m.Kind, &m.Public, &m.AuthorID, &m.AuthorName, &m.Source, &m.Body, &m.Event,
-			&m.FromState, &m.ToState, &created); err != nil {
+			&m.FromState, &m.ToState, &created, &m.Sealed); err != nil {
 			mrows.Close()
 			return nil, fmt.Errorf("db: export scan timeline: %w", err)
 		}

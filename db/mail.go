@@ -53,6 +53,8 @@ type InboundMail struct {
 	// of the original mails it names.
 	Bounce     bool
 	BouncedIDs []string
+	// PGP is what was found about OpenPGP: encryption, signature, keys.
+	PGP MailPGP
 }
 
 // IngestOptions are the mail gateway's parts of ingest that db cannot know.
@@ -189,6 +191,13 @@ func (tx *Tx) ingestMail(ctx context.Context, in *InboundMail, opts IngestOption
 		}
 	}
 
+	if staff, err := tx.answersStaffMail(ctx, in); err != nil {
+		return nil, err
+	} else if staff {
+		kept := *in
+		kept.Auto = "an answer to a notice sent to staff"
+		return tx.keepAutoMail(ctx, &kept, key)
+	}
 	reportID, err = tx.threadOf(ctx, in)
 	if err != nil {
 		return nil, err

@@ -27,6 +27,7 @@ type RawMail struct {
 	EntryID   int64
 	Note      string // why it was kept aside: auto-reply reason, error
 	Attempts  int
+	Sealed    bool // bytes, sender and subject are sealed
 	CreatedAt time.Time
 }
 
@@ -42,10 +43,24 @@ func (tx *Tx) storeRawMail(ctx context.Context, in *InboundMail, kind MailKind, 
 	if entryID != 0 {
 		entry = entryID
 	}
+	from, subject := in.FromEmail, cutRunes(in.Subject, 300)
+	var raw io.Reader
+	if in.OpenRaw != nil {
+		raw = in.OpenRaw()
+	}
+	if tx.db.sealOn {
+		var err error
+		if raw, err = tx.db.sealRaw(raw); err != nil {
+			return 0, err
+		}
+		if err := tx.db.sealTexts(&from, &subject); err != nil {
+			return 0, err
+		}
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO mail_raw (kind, dedupe_key, sha256, size, message_id, from_addr, subject, report_id, entry_id,
-		note, attempts, mailbox, uid_validity, uid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		string(kind), dedupe, in.RawSHA256, in.RawSize, in.MessageID, in.FromEmail, cutRunes(in.Subject, 300), report, entry,
-		note, attempts, in.Mailbox, in.UIDValidity, in.UID, formatTime(tx.now))
+		note, attempts, mailbox, uid_validity, uid, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		string(kind), dedupe, in.RawSHA256, in.RawSize, in.MessageID, from, subject, report, entry,
+		note, attempts, in.Mailbox, in.UIDValidity, in.UID, tx.db.sealOn, formatTime(tx.now))
 	if err != nil {
 		return 0, fmt.Errorf("db: insert raw mail: %w", err)
 	}
@@ -53,10 +68,9 @@ func (tx *Tx) storeRawMail(ctx context.Context, in *InboundMail, kind MailKind, 
 	if err != nil {
 		return 0, fmt.Errorf("db: raw mail id: %w", err)
 	}
-	if in.OpenRaw == nil {
+	if raw == nil {
 		return id, nil
 	}
-	raw := in.OpenRaw()
 	buf := make([]byte, rawChunkSize)
 	for seq := 0; ; seq++ {
 		n, rerr := io.ReadFull(raw, buf)
@@ -197,6 +211,15 @@ func (db *DB) SetAsideMail(ctx context.Context, in *InboundMail, reason string, 
 
 // WriteRawMail streams the bytes of kept message id to w, chunk by chunk.
 func (db *DB) WriteRawMail(ctx context.Context, id int64, w io.Writer) error {
+	var sealed bool
+	if err := db.read.QueryRowContext(ctx, `SELECT sealed FROM mail_raw WHERE id = ?`, id).Scan(&sealed); errors.Is(err, sql.ErrNoRows) {
+		return Errorf(ENOTFOUND, "Message not found.")
+	} else if err != nil {
+		return fmt.Errorf("db: read raw mail: %w", err)
+	}
+	if sealed {
+		return db.writeSealedRawMail(ctx, id, w)
+	}
 	for seq := 0; ; seq++ {
 		var data []byte
 		err := db.read.QueryRowContext(ctx, `SELECT data FROM mail_raw_chunks WHERE raw_id = ? AND seq = ?`, id, seq).Scan(&data)
@@ -212,7 +235,7 @@ func (db *DB) WriteRawMail(ctx context.Context, id int64, w io.Writer) error {
 }
 
 const rawMailColumns = `m.id, m.kind, m.size, m.sha256, m.message_id, m.from_addr, m.subject, COALESCE(m.report_id, 0),
-	COALESCE(p.prefix || '-' || r.number, ''), COALESCE(m.entry_id, 0), m.note, m.attempts, m.created_at`
+	COALESCE(p.prefix || '-' || r.number, ''), COALESCE(m.entry_id, 0), m.note, m.attempts, m.created_at, m.sealed`
 
 const rawMailFrom = ` FROM mail_raw m LEFT JOIN reports r ON r.id = m.report_id LEFT JOIN programs p ON p.id = r.program_id `
 
@@ -220,7 +243,7 @@ func scanRawMail(row interface{ Scan(...any) error }) (*RawMail, error) {
 	var m RawMail
 	var created string
 	if err := row.Scan(&m.ID, &m.Kind, &m.Size, &m.SHA256, &m.MessageID, &m.FromEmail, &m.Subject, &m.ReportID,
-		&m.Ref, &m.EntryID, &m.Note, &m.Attempts, &created); err != nil {
+		&m.Ref, &m.EntryID, &m.Note, &m.Attempts, &created, &m.Sealed); err != nil {
 		return nil, err
 	}
 	m.CreatedAt = parseTime(created)
@@ -237,6 +260,7 @@ func (db *DB) RawMailOf(ctx context.Context, reportID, entryID int64) (*RawMail,
 	} else if err != nil {
 		return nil, fmt.Errorf("db: find raw mail: %w", err)
 	}
+	db.openRawMail(m)
 	return m, nil
 }
 
@@ -248,6 +272,7 @@ func (db *DB) RawMailByID(ctx context.Context, id int64) (*RawMail, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("db: find raw mail: %w", err)
 	}
+	db.openRawMail(m)
 	return m, nil
 }
 

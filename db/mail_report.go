@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, reportID int64) (*IngestResult, error) {
@@ -18,7 +19,13 @@ func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, repo
 	if err != nil {
 		return nil, err
 	}
+	if err := tx.storeMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
+		return nil, err
+	}
 	if err := tx.noteOmitted(ctx, reportID, in.Omitted); err != nil {
+		return nil, err
+	}
+	if err := tx.noteOtherSender(ctx, reportID, in.FromEmail); err != nil {
 		return nil, err
 	}
 	if _, err := tx.storeRawMail(ctx, in, MailReply, key, reportID, entryID, "", 0); err != nil {
@@ -65,6 +72,9 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE report_id = ? ORDER BY id LIMIT 1`, rc.ReportID).Scan(&entryID); err != nil {
 		return nil, fmt.Errorf("db: first entry of %s: %w", rc.Ref, err)
 	}
+	if err := tx.storeMailPGP(ctx, rc.ReportID, entryID, &in.PGP); err != nil {
+		return nil, err
+	}
 	if err := tx.noteOmitted(ctx, rc.ReportID, in.Omitted); err != nil {
 		return nil, err
 	}
@@ -76,8 +86,14 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 		r := &Report{ID: rc.ReportID, ProgramID: programID, Prefix: prefix, Number: number, Source: SourceEmail, State: StateNew,
 			Title: nr.Title, Reporter: nr.Reporter}
 		if m := opts.Ack(r, in); m != nil {
-			if _, err := tx.enqueueMail(ctx, m); err != nil {
+			ok, err := tx.mayAcknowledge(ctx, m.To)
+			if err != nil {
 				return nil, err
+			}
+			if ok {
+				if _, err := tx.enqueueMail(ctx, m); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -149,4 +165,55 @@ func (tx *Tx) noteOmitted(ctx context.Context, reportID int64, omitted []string)
 		}
 	}
 	return nil
+}
+
+// noteOtherSender tells staff, on the timeline only, when a mail threaded by
+// In-Reply-To or References came from an address other than the
+// reporter's: anyone who saw one of the conversation's mails (a Cc, a
+// forward) can answer into it, and the timeline would otherwise show their
+// words as the reporter's. The note names no address (the original mail
+// has it), so it holds no reporter contact data of its own.
+func (tx *Tx) noteOtherSender(ctx context.Context, reportID int64, from string) error {
+	var reporterEmail string
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(rp.email, '') FROM reports r LEFT JOIN reporters rp ON rp.id = r.reporter_id
+		WHERE r.id = ?`, reportID).Scan(&reporterEmail)
+	if err != nil {
+		return fmt.Errorf("db: reporter address: %w", err)
+	}
+	if from != "" && strings.EqualFold(strings.TrimSpace(reporterEmail), strings.TrimSpace(from)) {
+		return nil
+	}
+	_, err = tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, Public: false, Source: SourceEmail, Event: "mail.sender",
+		Body: "The mail above came from an address other than the reporter's. Check its original before trusting it as the reporter's."})
+	return err
+}
+
+// Acknowledgements to one address are capped: From is forged at will, so a
+// stranger's flood of mail "from" a victim would otherwise make the portal
+// send the victim one acknowledgement each (with a subject of the
+// stranger's choosing), and an auto-responder that ignores Auto-Submitted
+// and threading would trade acknowledgements with the portal for ever. The
+// reports are still opened; only the acknowledgements stop.
+const (
+	maxAcksPerAddress = 5
+	ackWindow         = time.Hour
+	// ackLookBack bounds the search to the latest outbox rows (a rowid
+	// range, so the check costs the same however large the outbox grows).
+	ackLookBack = 2000
+)
+
+// mayAcknowledge says whether a new mailed report from addr may still be
+// acknowledged.
+func (tx *Tx) mayAcknowledge(ctx context.Context, addr string) (bool, error) {
+	if addr == "" {
+		return false, nil
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE id > (SELECT COALESCE(MAX(id), 0) FROM outbox) - ?
+		AND kind = 'ack' AND report_id IS NOT NULL AND to_addr = ? COLLATE NOCASE AND created_at > ?`,
+		ackLookBack, addr, formatTime(tx.now.Add(-ackWindow))).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("db: count acknowledgements: %w", err)
+	}
+	return n < maxAcksPerAddress, nil
 }

@@ -106,6 +106,9 @@ func (db *DB) KeptMail(ctx context.Context, limit int) ([]*RawMail, error) {
 	var out []*RawMail
 	for rows.Next() {
 		m, err := scanRawMail(rows)
+		if err == nil {
+			db.openRawMail(m)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("db: scan kept mail: %w", err)
 		}

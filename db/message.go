@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -36,6 +37,12 @@ type Message struct {
 	ToState     State
 	CreatedAt   time.Time
 	Attachments []*Attachment
+	Sealed      bool // Body was stored sealed; while locked it reads SealedText
+	// OpenPGP of an entry made from a mail: see PGPLabel.
+	PGPState     PGPState
+	PGPSignature PGPSignature
+	PGPSigner    string
+	PGPNote      string
 }
 
 // Attachment is a file's metadata; its bytes are read with AttachmentData.
@@ -50,6 +57,7 @@ type Attachment struct {
 
 // NewMessage is a timeline entry to add.
 type NewMessage struct {
+	sealed      bool // Body and attachments are sealed already
 	ReportID    int64
 	Kind        Kind
 	Public      bool
@@ -75,9 +83,14 @@ func (tx *Tx) addMessage(ctx context.Context, m *NewMessage) (int64, error) {
 		msgID = m.MessageID
 	}
 	now := formatTime(tx.now)
-	res, err := tx.ExecContext(ctx, `INSERT INTO messages (report_id, kind, public, author_id, source, body, event, from_state, to_state, message_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ReportID, string(m.Kind), m.Public, author, string(m.Source), m.Body, m.Event, string(m.FromState), string(m.ToState), msgID, now)
+	if tx.db.sealOn && !m.sealed {
+		if err := tx.db.sealMessage(m); err != nil {
+			return 0, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO messages (report_id, kind, public, author_id, source, body, event, from_state, to_state, message_id, sealed, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ReportID, string(m.Kind), m.Public, author, string(m.Source), m.Body, m.Event, string(m.FromState), string(m.ToState), msgID, m.sealed, now)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: messages.message_id") {
 			return 0, Errorf(ECONFLICT, "This message was already received.")
@@ -101,8 +114,12 @@ func (tx *Tx) addAttachment(ctx context.Context, messageID int64, a *NewAttachme
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO attachments (message_id, filename, content_type, size, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		messageID, SafeFilename(a.Filename), ct, len(a.Data), sha256Hex(a.Data), now)
+	size, sum := len(a.Data), sha256Hex(a.Data)
+	if a.sealed != nil {
+		size, sum = a.plainSize, a.plainSHA256
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO attachments (message_id, filename, content_type, size, sha256, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		messageID, SafeFilename(a.Filename), ct, size, sum, a.sealed != nil, now)
 	if err != nil {
 		return fmt.Errorf("db: insert attachment: %w", err)
 	}
@@ -110,7 +127,7 @@ func (tx *Tx) addAttachment(ctx context.Context, messageID int64, a *NewAttachme
 	if err != nil {
 		return fmt.Errorf("db: attachment id: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attachment_data (attachment_id, data) VALUES (?, ?)`, id, a.Data); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attachment_data (attachment_id, data) VALUES (?, ?)`, id, a.stored()); err != nil {
 		return fmt.Errorf("db: insert attachment data: %w", err)
 	}
 	return nil
@@ -124,7 +141,10 @@ func SafeFilename(name string) string {
 		name = name[i+1:]
 	}
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '"' {
+		// Format characters go too: a right-to-left override makes
+		// "report\u202Efdp.exe" read as "reportexe.pdf" on the page a
+		// triager downloads it from.
+		if r < 0x20 || r == 0x7f || r == '"' || unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r
@@ -149,7 +169,7 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 	}
 	defer tx.Rollback()
 	q := `SELECT m.id, m.kind, m.public, COALESCE(m.author_id, 0), COALESCE(NULLIF(u.name, ''), u.email, ''), m.source, m.body, m.event,
-		m.from_state, m.to_state, m.created_at
+		m.from_state, m.to_state, m.created_at, m.sealed, m.pgp_state, m.pgp_signature, m.pgp_signer, m.pgp_note
 		FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.report_id = ?`
 	if publicOnly {
 		q += ` AND m.public = 1`
@@ -165,8 +185,11 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 		m := &Message{ReportID: reportID}
 		var created string
 		if err := rows.Scan(&m.ID, &m.Kind, &m.Public, &m.AuthorID, &m.AuthorName, &m.Source, &m.Body, &m.Event,
-			&m.FromState, &m.ToState, &created); err != nil {
+			&m.FromState, &m.ToState, &created, &m.Sealed, &m.PGPState, &m.PGPSignature, &m.PGPSigner, &m.PGPNote); err != nil {
 			return nil, fmt.Errorf("db: scan timeline: %w", err)
+		}
+		if m.Sealed {
+			m.Body, _ = db.openText(m.Body)
 		}
 		m.CreatedAt = parseTime(created)
 		out = append(out, m)
@@ -199,17 +222,23 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 func (db *DB) AttachmentOf(ctx context.Context, reportID, attachmentID int64, publicOnly bool) (*Attachment, []byte, error) {
 	a := &Attachment{}
 	var data []byte
-	q := `SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256, d.data
+	var sealed bool
+	q := `SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256, d.data, a.sealed
 		FROM attachments a JOIN messages m ON m.id = a.message_id JOIN attachment_data d ON d.attachment_id = a.id
 		WHERE a.id = ? AND m.report_id = ?`
 	if publicOnly {
 		q += ` AND m.public = 1`
 	}
-	err := db.read.QueryRowContext(ctx, q, attachmentID, reportID).Scan(&a.ID, &a.MessageID, &a.Filename, &a.ContentType, &a.Size, &a.SHA256, &data)
+	err := db.read.QueryRowContext(ctx, q, attachmentID, reportID).Scan(&a.ID, &a.MessageID, &a.Filename, &a.ContentType, &a.Size, &a.SHA256, &data, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, Errorf(ENOTFOUND, "Attachment not found.")
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("db: read attachment: %w", err)
+	}
+	if sealed {
+		if data, err = db.openBytes(data); err != nil {
+			return nil, nil, err
+		}
 	}
 	return a, data, nil
 }

@@ -97,5 +97,6 @@ func (tx *Tx) reportTx(ctx context.Context, id int64) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: read report %d: %w", id, err)
 	}
+	tx.db.openReport(r)
 	return r, nil
 }

@@ -104,11 +104,19 @@ func (db *DB) SendDigests(ctx context.Context, every time.Duration, compose Dige
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("db: read digest users: %w", err)
 	}
+	sent := 0
 	for _, rc := range users {
 		items, err := tx.digestItems(ctx, rc)
 		if err != nil {
 			return 0, err
 		}
+		if len(items) == 0 { // all of another program by now: nothing to tell
+			if _, err := tx.ExecContext(ctx, `DELETE FROM digest_items WHERE user_id = ?`, rc.UserID); err != nil {
+				return 0, fmt.Errorf("db: clear digest: %w", err)
+			}
+			continue
+		}
+		sent++
 		m, err := compose(rc, items)
 		if err != nil {
 			return 0, fmt.Errorf("db: compose digest: %w", err)
@@ -123,13 +131,17 @@ func (db *DB) SendDigests(ctx context.Context, every time.Duration, compose Dige
 			return 0, fmt.Errorf("db: mark digest sent: %w", err)
 		}
 	}
-	return len(users), tx.Commit()
+	return sent, tx.Commit()
 }
 
+// digestItems are rc's waiting items of the programs rc is still a member
+// of: an item queued before the user left a program names a report (and
+// maybe its title) they may no longer see.
 func (tx *Tx) digestItems(ctx context.Context, rc *Recipient) ([]*DigestItem, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT d.report_id, p.prefix || '-' || r.number, CASE WHEN r.sealed = 0 AND ? THEN r.title ELSE '' END,
 		d.event, d.created_at FROM digest_items d JOIN reports r ON r.id = d.report_id JOIN programs p ON p.id = r.program_id
-		WHERE d.user_id = ? ORDER BY d.id`, rc.IncludeTitle, rc.UserID)
+		WHERE d.user_id = ? AND EXISTS (SELECT 1 FROM program_members pm WHERE pm.program_id = r.program_id AND pm.user_id = d.user_id)
+		ORDER BY d.id`, rc.IncludeTitle, rc.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("db: read digest items: %w", err)
 	}

@@ -41,9 +41,27 @@ func (tx *Tx) enqueueMail(ctx context.Context, m *OutMail) (int64, error) {
 		user = m.UserID
 	}
 	now := formatTime(tx.now)
+	to, subject, body := m.To, m.Subject, m.Body
+	switch {
+	case tx.db.sealOn && to == SealedText && m.UserID == 0 && m.ReportID != 0:
+		// Composed while the team key is locked: the reporter's address is
+		// stored sealed, in the form the outbox keeps it, so it is taken as
+		// it is and opened by the sender once the key is unlocked.
+		if err := tx.QueryRowContext(ctx, `SELECT rp.email FROM reports r JOIN reporters rp ON rp.id = r.reporter_id
+			WHERE r.id = ? AND rp.sealed = 1 AND rp.email <> ''`, m.ReportID).Scan(&to); err != nil {
+			return 0, fmt.Errorf("db: enqueue mail: the reporter's sealed address: %w", err)
+		}
+		if err := tx.db.sealTexts(&subject, &body); err != nil {
+			return 0, err
+		}
+	case tx.db.sealOn:
+		if err := tx.db.sealTexts(&to, &subject, &body); err != nil {
+			return 0, err
+		}
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO outbox (report_id, kind, message_id, in_reply_to, refs, to_addr, subject, body,
-		auto_submitted, next_attempt_at, created_at, user_id, encrypt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		report, m.Kind, m.MessageID, m.InReplyTo, strings.Join(m.References, " "), m.To, m.Subject, m.Body, m.AutoSubmitted, now, now,
+		auto_submitted, sealed, next_attempt_at, created_at, user_id, encrypt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		report, m.Kind, m.MessageID, m.InReplyTo, strings.Join(m.References, " "), to, subject, body, m.AutoSubmitted, tx.db.sealOn, now, now,
 		user, m.Encrypt)
 	if err != nil {
 		return 0, fmt.Errorf("db: enqueue mail: %w", err)
@@ -58,4 +76,17 @@ func (tx *Tx) enqueueMail(ctx context.Context, m *OutMail) (int64, error) {
 		}
 	}
 	return id, nil
+}
+
+// OpenOutMail opens the recipient, subject and body of an outbox row stored
+// sealed; the sender calls it and, while the key is locked, leaves the row
+// pending (ECONFLICT) rather than failing it.
+func (db *DB) OpenOutMail(m *OutMail) error {
+	if !db.Unlocked() {
+		return Errorf(ECONFLICT, "This mail is sealed; unlock the team key to send it.")
+	}
+	if !db.openTexts(&m.To, &m.Subject, &m.Body) {
+		return fmt.Errorf("db: outbox mail %s does not open with this team key", m.MessageID)
+	}
+	return nil
 }

@@ -24,6 +24,7 @@ type Mail struct {
 	Body          string
 	AutoSubmitted bool
 	Encrypt       bool
+	Sealed        bool   // To, Subject and Body are stored sealed (opened when read while unlocked)
 	RecipientKey  string // the reporter's armored public key when Encrypt
 	Status        string // pending, sent or failed
 	Attempts      int
@@ -49,7 +50,7 @@ type MailAttachment struct {
 const mailColumns = `o.id, COALESCE(o.report_id, 0), COALESCE(o.user_id, 0), COALESCE(p.prefix || '-' || r.number, ''),
 	o.kind, o.message_id, o.in_reply_to, o.refs, o.to_addr, o.subject, o.body, o.auto_submitted, o.encrypt,
 	CASE WHEN o.encrypt = 1 THEN COALESCE(rp.pgp_key, '') ELSE '' END, o.status, o.attempts, o.last_error,
-	o.next_attempt_at, COALESCE(o.lease_until, ''), o.created_at, COALESCE(o.sent_at, '')`
+	o.next_attempt_at, COALESCE(o.lease_until, ''), o.created_at, COALESCE(o.sent_at, ''), o.sealed`
 
 const mailFrom = ` FROM outbox o LEFT JOIN reports r ON r.id = o.report_id LEFT JOIN programs p ON p.id = r.program_id
 	LEFT JOIN reporters rp ON rp.id = r.reporter_id `
@@ -58,7 +59,7 @@ func scanMail(row interface{ Scan(...any) error }) (*Mail, error) {
 	m := &Mail{}
 	var refs, next, lease, created, sent string
 	err := row.Scan(&m.ID, &m.ReportID, &m.UserID, &m.Ref, &m.Kind, &m.MessageID, &m.InReplyTo, &refs, &m.To, &m.Subject,
-		&m.Body, &m.AutoSubmitted, &m.Encrypt, &m.RecipientKey, &m.Status, &m.Attempts, &m.LastError, &next, &lease, &created, &sent)
+		&m.Body, &m.AutoSubmitted, &m.Encrypt, &m.RecipientKey, &m.Status, &m.Attempts, &m.LastError, &next, &lease, &created, &sent, &m.Sealed)
 	if err != nil {
 		return nil, err
 	}
@@ -75,13 +76,22 @@ func (db *DB) ClaimMail(ctx context.Context, lease time.Duration) (*Mail, error)
 		return nil, err
 	}
 	defer tx.Rollback()
-	id, err := tx.claim(ctx, mailQueue, lease)
+	// A sealed mail waits, unclaimed and with no attempt counted, until the
+	// team key is unlocked: its recipient and text cannot be read before.
+	onlyClear := ""
+	if !db.Unlocked() {
+		onlyClear = "sealed = 0"
+	}
+	id, err := tx.claim(ctx, mailQueue, lease, onlyClear)
 	if err != nil {
 		return nil, err
 	}
 	m, err := scanMail(tx.QueryRowContext(ctx, `SELECT `+mailColumns+mailFrom+` WHERE o.id = ?`, id))
 	if err != nil {
 		return nil, fmt.Errorf("db: read claimed mail %d: %w", id, err)
+	}
+	if m.Sealed && !db.openTexts(&m.To, &m.Subject, &m.Body) {
+		return nil, fmt.Errorf("db: outbox mail %d does not open with the team key", id)
 	}
 	return m, tx.Commit()
 }
@@ -206,6 +216,9 @@ func (db *DB) MailByID(ctx context.Context, id int64) (*Mail, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("db: read mail %d: %w", id, err)
 	}
+	if m.Sealed {
+		db.openTexts(&m.To, &m.Subject, &m.Body) // shows the sealed placeholder while locked
+	}
 	return m, nil
 }
 
@@ -236,6 +249,9 @@ func (db *DB) mails(ctx context.Context, q string, args ...any) ([]*Mail, error)
 		m, err := scanMail(rows)
 		if err != nil {
 			return nil, fmt.Errorf("db: scan mail: %w", err)
+		}
+		if m.Sealed {
+			db.openTexts(&m.To, &m.Subject, &m.Body)
 		}
 		out = append(out, m)
 	}

@@ -30,12 +30,15 @@ const (
 // claim leases the next due row for lease and counts the attempt before it
 // is made: a worker that dies mid-send leaves the lease to expire, and the
 // row is tried again. It returns ENOTFOUND when nothing is due.
-func (tx *Tx) claim(ctx context.Context, q sendQueue, lease time.Duration) (int64, error) {
+func (tx *Tx) claim(ctx context.Context, q sendQueue, lease time.Duration, only string) (int64, error) {
 	now := formatTime(tx.now)
 	var id int64
+	if only != "" {
+		only = " AND " + only // a fixed condition of the caller's, never user input
+	}
 	err := tx.QueryRowContext(ctx, `UPDATE `+string(q)+` SET lease_until = ?, attempts = attempts + 1
 		WHERE id = (SELECT id FROM `+string(q)+` WHERE status = 'pending' AND next_attempt_at <= ?
-			AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at, id LIMIT 1)
+			AND (lease_until IS NULL OR lease_until <= ?)`+only+` ORDER BY next_attempt_at, id LIMIT 1)
 		RETURNING id`, formatTime(tx.now.Add(lease)), now, now).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, Errorf(ENOTFOUND, "Nothing is due.")

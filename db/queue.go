@@ -37,6 +37,7 @@ type QueueFilter struct {
 	Source     Source
 	Deadline   DeadlineStatus // "", DeadlineDueSoon or DeadlineOverdue
 	Search     string         // free text, matched with FTS5
+	sealedIDs  []int64        // sealed reports the in-memory index matched
 	Sort       QueueSort
 	Page       int // 1-based
 	// Visible restricts the queue to these programs; nil means all (admins).
@@ -98,6 +99,9 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	if f.Visible != nil && len(f.Visible) == 0 {
 		return out, nil
 	}
+	if err := db.matchSealed(ctx, &f); err != nil {
+		return nil, err
+	}
 	tx, err := db.beginRead(ctx)
 	if err != nil {
 		return nil, err
@@ -112,7 +116,7 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 		return out, tx.Commit() // a search of only punctuation matches nothing
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT r.id, p.prefix, r.number, r.title, p.name, r.state, r.severity, r.source,
-		COALESCE(NULLIF(u.name, ''), u.email, ''), r.created_at, r.due_kind, r.due_at, r.due_warn_at, r.paused_at
+		COALESCE(NULLIF(u.name, ''), u.email, ''), r.created_at, r.due_kind, r.due_at, r.due_warn_at, r.paused_at, r.sealed
 		`+from+` LEFT JOIN users u ON u.id = r.assignee_id `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
 		append(args, QueuePageSize+1, (f.Page-1)*QueuePageSize)...)
 	if err != nil {
@@ -125,9 +129,13 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 		var number int64
 		var due, warn sql.NullInt64
 		var paused sql.NullString
+		var sealed bool
 		if err := rows.Scan(&row.ID, &prefix, &number, &row.Title, &row.ProgramName, &row.State, &row.Severity, &row.Source,
-			&row.Assignee, &created, &kind, &due, &warn, &paused); err != nil {
+			&row.Assignee, &created, &kind, &due, &warn, &paused, &sealed); err != nil {
 			return nil, fmt.Errorf("db: scan queue: %w", err)
+		}
+		if sealed {
+			row.Title, _ = db.openText(row.Title)
 		}
 		row.Ref = fmt.Sprintf("%s-%d", prefix, number)
 		row.CreatedAt = parseTime(created)
@@ -199,7 +207,14 @@ func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, ar
 	if f.Search != "" && search == "" {
 		return from, "", nil, ""
 	}
-	if search != "" {
+	if search != "" && len(f.sealedIDs) > 0 {
+		// Sealed matches come from the in-memory index (fts_memory.go).
+		conds = append(conds, `(r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?) OR r.id IN (`+placeholders(len(f.sealedIDs))+`))`)
+		args = append(args, search)
+		for _, id := range f.sealedIDs {
+			args = append(args, id)
+		}
+	} else if search != "" {
 		// CROSS JOIN: the full-text index always leads.
 		from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid JOIN programs p ON p.id = r.program_id`
 		conds = append(conds, `reports_fts MATCH ?`)
@@ -255,14 +270,17 @@ func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, ar
 	}
 	// Report ids grow with arrival, so "newest" is the primary key order, the
 	// cheapest walk there is.
+	// With sealed matches beside the on-disk ones the index does not lead,
+	// and relevance falls back to newest (two indexes' ranks do not compare).
+	ftsLeads := search != "" && len(f.sealedIDs) == 0
 	newest := `r.id DESC`
-	if search != "" {
+	if ftsLeads {
 		newest = `f.rowid DESC`
 	}
 	switch f.Sort {
 	case SortOldest:
 		order = `r.id ASC`
-		if search != "" {
+		if ftsLeads {
 			order = `f.rowid ASC`
 		}
 	case SortSeverity:
@@ -273,7 +291,7 @@ func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, ar
 		where = ` WHERE ` + strings.Join(conds, ` AND `)
 		order = `r.due_at, r.id`
 	case SortRelevance:
-		if search != "" {
+		if ftsLeads {
 			order = `f.rank`
 		} else {
 			order = newest

@@ -37,6 +37,7 @@ type Reporter struct {
 	PGPKey         string // armored public key
 	PGPFingerprint string
 	Credit         Credit
+	Sealed         bool
 }
 
 // Report is one vulnerability report.
@@ -64,6 +65,8 @@ type Report struct {
 	CloseReason   string
 	Version       int64
 	Reporter      Reporter
+	Sealed        bool // its text is stored sealed (see seal.go)
+	Locked        bool // sealed and not readable now: the text fields say SealedText
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
@@ -88,7 +91,7 @@ const reportColumns = `r.id, r.program_id, p.name, p.prefix, r.number, r.source,
 	r.title, r.asset, r.cwe, r.description, r.steps, r.impact, r.cvss_vector, COALESCE(r.cvss_score, 0),
 	r.severity, r.cve_id, r.already_public, r.exploited, r.close_reason, r.version, r.created_at, r.updated_at,
 	COALESCE(rp.id, 0), COALESCE(rp.name, ''), COALESCE(rp.email, ''), COALESCE(rp.pgp_key, ''),
-	COALESCE(rp.pgp_fingerprint, ''), COALESCE(rp.credit, 'anonymous')`
+	COALESCE(rp.pgp_fingerprint, ''), COALESCE(rp.credit, 'anonymous'), r.sealed, COALESCE(rp.sealed, 0)`
 
 const reportFrom = ` FROM reports r JOIN programs p ON p.id = r.program_id LEFT JOIN reporters rp ON rp.id = r.reporter_id `
 
@@ -99,7 +102,7 @@ func scanReport(row interface{ Scan(...any) error }) (*Report, error) {
 		&r.Title, &r.Asset, &r.CWE, &r.Description, &r.Steps, &r.Impact, &r.CVSSVector, &r.CVSSScore,
 		&r.Severity, &r.CVEID, &r.AlreadyPublic, &r.Exploited, &r.CloseReason, &r.Version, &created, &updated,
 		&r.Reporter.ID, &r.Reporter.Name, &r.Reporter.Email, &r.Reporter.PGPKey,
-		&r.Reporter.PGPFingerprint, &r.Reporter.Credit)
+		&r.Reporter.PGPFingerprint, &r.Reporter.Credit, &r.Sealed, &r.Reporter.Sealed)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +131,7 @@ func (db *DB) reportWhere(ctx context.Context, where string, args ...any) (*Repo
 	} else if err != nil {
 		return nil, fmt.Errorf("db: find report: %w", err)
 	}
+	db.openReport(r)
 	return r, nil
 }
 
@@ -147,18 +151,24 @@ func (db *DB) SearchReports(ctx context.Context, q string, limit int) ([]int64, 
 	if match == "" {
 		return nil, nil
 	}
+	ids, err := db.sealedMatches(ctx, match, limit)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := db.read.QueryContext(ctx, `SELECT rowid FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rank LIMIT ?`, match, limit)
 	if err != nil {
 		return nil, fmt.Errorf("db: search reports: %w", err)
 	}
 	defer rows.Close()
-	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			return nil, fmt.Errorf("db: scan search: %w", err)
 		}
 		ids = append(ids, id)
+	}
+	if len(ids) > limit {
+		ids = ids[:limit]
 	}
 	return ids, rows.Err()
 }
@@ -173,4 +183,17 @@ func ftsQuery(q string) string {
 		}
 	}
 	return strings.Join(terms, " AND ")
+}
+
+// openReport replaces the sealed fields of r by their plaintext, or by
+// SealedText while the key is locked (r.Locked says which).
+func (db *DB) openReport(r *Report) {
+	if r.Sealed {
+		r.Locked = !db.openTexts(&r.Title, &r.Asset, &r.Description, &r.Steps, &r.Impact, &r.CloseReason)
+	}
+	if r.Reporter.Sealed {
+		if !db.openTexts(&r.Reporter.Name, &r.Reporter.Email, &r.Reporter.PGPKey) {
+			r.Locked = true
+		}
+	}
 }

@@ -254,7 +254,7 @@ type HeldReport struct {
 
 // LegalHolds lists the reports on legal hold.
 func (db *DB) LegalHolds(ctx context.Context) ([]HeldReport, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT r.id, p.prefix || '-' || r.number, r.title, r.state
+	rows, err := db.read.QueryContext(ctx, `SELECT r.id, p.prefix || '-' || r.number, r.title, r.state, r.sealed
 		FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.legal_hold = 1 ORDER BY r.id`)
 	if err != nil {
 		return nil, fmt.Errorf("db: list legal holds: %w", err)
@@ -263,8 +263,12 @@ func (db *DB) LegalHolds(ctx context.Context) ([]HeldReport, error) {
 	var out []HeldReport
 	for rows.Next() {
 		var h HeldReport
-		if err := rows.Scan(&h.ID, &h.Ref, &h.Title, &h.State); err != nil {
+		var sealed bool
+		if err := rows.Scan(&h.ID, &h.Ref, &h.Title, &h.State, &sealed); err != nil {
 			return nil, fmt.Errorf("db: scan legal hold: %w", err)
+		}
+		if sealed {
+			h.Title, _ = db.openText(h.Title)
 		}
 		out = append(out, h)
 	}

@@ -144,6 +144,40 @@ type SimilarReport struct {
 // SimilarReports suggests up to limit reports of the same program whose text
 // resembles r's (FTS5 bm25 over the report's telling words), best first.
 func (db *DB) SimilarReports(ctx context.Context, r *Report, limit int) ([]*SimilarReport, error) {
+	if r.Locked {
+		return nil, nil // its words are sealed: nothing to compare with
+	}
+	out, err := db.similarOnDisk(ctx, r, limit)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := db.similarSealed(ctx, r.ProgramID, r.ID, r.Title, r.Description, limit)
+	if err != nil {
+		return nil, err
+	}
+	// The two indexes' scores do not compare, so their lists alternate.
+	var sealed []*SimilarReport
+	for _, id := range ids {
+		s, err := db.ReportByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		sealed = append(sealed, &SimilarReport{ID: s.ID, Ref: s.Ref(), Title: s.Title, State: s.State})
+	}
+	var merged []*SimilarReport
+	for i := 0; len(merged) < limit && (i < len(out) || i < len(sealed)); i++ {
+		if i < len(out) {
+			merged = append(merged, out[i])
+		}
+		if i < len(sealed) && len(merged) < limit {
+			merged = append(merged, sealed[i])
+		}
+	}
+	return merged, nil
+}
+
+// similarOnDisk searches the on-disk index, which holds unsealed reports.
+func (db *DB) similarOnDisk(ctx context.Context, r *Report, limit int) ([]*SimilarReport, error) {
 	tx, err := db.beginRead(ctx)
 	if err != nil {
 		return nil, err

@@ -31,10 +31,15 @@ type NewAttachment struct {
 	Filename    string
 	ContentType string
 	Data        []byte
+
+	sealed      []byte // Data sealed to the team key (seal_write.go)
+	plainSize   int
+	plainSHA256 string
 }
 
 // NewReport is a submission as received from the web form or a mail.
 type NewReport struct {
+	sealed        bool // the text fields are sealed already (seal_write.go)
 	ProgramID     int64
 	Source        Source
 	Title         string
@@ -166,6 +171,13 @@ func (db *DB) CreateReport(ctx context.Context, in *NewReport) (*Receipt, error)
 	if err != nil {
 		return nil, err
 	}
+	if db.sealOn {
+		// Seal outside the single writer, so that many submissions encrypt
+		// in parallel and the write transaction stays short.
+		if in, err = db.sealNewReport(in); err != nil {
+			return nil, err
+		}
+	}
 	var rc *Receipt
 	err = db.batched(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
@@ -193,6 +205,12 @@ func firstFieldError(errs FieldErrors) string {
 
 func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byte) (*Receipt, error) {
 	now := formatTime(tx.now)
+	if tx.db.sealOn && !in.sealed {
+		var err error
+		if in, err = tx.db.sealNewReport(in); err != nil {
+			return nil, err
+		}
+	}
 	var submissionKey any
 	if in.SubmissionKey != "" {
 		submissionKey = in.SubmissionKey
@@ -209,8 +227,8 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 	}
 	var reporterID any
 	if r := in.Reporter; r.Name != "" || r.Email != "" || r.PGPKey != "" {
-		res, err := tx.ExecContext(ctx, `INSERT INTO reporters (name, email, pgp_key, pgp_fingerprint, credit, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			r.Name, r.Email, r.PGPKey, r.PGPFingerprint, string(r.Credit), now)
+		res, err := tx.ExecContext(ctx, `INSERT INTO reporters (name, email, pgp_key, pgp_fingerprint, credit, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			r.Name, r.Email, r.PGPKey, r.PGPFingerprint, string(r.Credit), in.sealed, now)
 		if err != nil {
 			return nil, fmt.Errorf("db: insert reporter: %w", err)
 		}
@@ -229,11 +247,11 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 	}
 	due := newReportDue(tx.now, frDays, trDays, discDays)
 	res, err := tx.ExecContext(ctx, `INSERT INTO reports (program_id, number, reporter_id, source, state, title, asset, cwe,
-		description, steps, impact, cvss_vector, cvss_score, severity, already_public, exploited, receipt_hash, submission_key,
+		description, steps, impact, cvss_vector, cvss_score, severity, already_public, exploited, receipt_hash, submission_key, sealed,
 		created_at, updated_at, due_at, due_kind, due_warn_at)
-		VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.ProgramID, number, reporterID, string(in.Source), in.Title, in.Asset, in.CWE,
-		in.Description, in.Steps, in.Impact, in.CVSSVector, score, string(severity), in.AlreadyPublic, in.Exploited, receiptHash, submissionKey,
+		in.Description, in.Steps, in.Impact, in.CVSSVector, score, string(severity), in.AlreadyPublic, in.Exploited, receiptHash, submissionKey, in.sealed,
 		now, now, due.at, due.kind, due.warnAt)
 	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: reports.submission_key") {
 		// The same form was sent again: say which report it became. The
@@ -253,7 +271,7 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 	}
 	ref := fmt.Sprintf("%s-%d", prefix, number)
 	if _, err := tx.addMessage(ctx, &NewMessage{ReportID: id, Kind: KindInbound, Public: true, Source: in.Source,
-		Event: "submitted", MessageID: in.MessageID, Attachments: in.Attachments}); err != nil {
+		Event: "submitted", MessageID: in.MessageID, Attachments: in.Attachments, sealed: in.sealed}); err != nil {
 		return nil, err
 	}
 	if err := tx.audit(ctx, ActorReporter, "report.submit", ref, "source="+string(in.Source)); err != nil {

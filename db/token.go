@@ -105,15 +105,11 @@ func (db *DB) InviteUser(ctx context.Context, in *NewUser, actor Actor) (*User, 
 // ResetLink makes a one-time password reset link for a user (voiding older
 // links); the current password keeps working until the link is used.
 func (db *DB) ResetLink(ctx context.Context, userID int64, actor Actor) (string, error) {
-	tx, err := db.BeginTx(ctx)
+	tx, u, err := db.beginUser(ctx, userID)
 	if err != nil {
 		return "", err
 	}
 	defer tx.Rollback()
-	u, err := tx.userByID(ctx, userID)
-	if err != nil {
-		return "", err
-	}
 	if u.Disabled {
 		return "", Errorf(EINVALID, "Enable the account before resetting its password.")
 	}

@@ -33,15 +33,11 @@ type TOTPEnrolment struct {
 // StartTOTP makes a new secret for the user (replacing an unconfirmed one)
 // and returns it. A user with TOTP enabled must reset it first.
 func (db *DB) StartTOTP(ctx context.Context, userID int64) (*TOTPEnrolment, error) {
-	tx, err := db.BeginTx(ctx)
+	tx, u, err := db.beginUser(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	u, err := tx.userByID(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
 	if u.TOTPEnabled {
 		return nil, Errorf(ECONFLICT, "Two-factor sign-in is already on.")
 	}
@@ -114,15 +110,11 @@ func (db *DB) ConfirmTOTP(ctx context.Context, userID int64, code string, actor 
 // The account's sessions end, and so do logins waiting for a code: whoever
 // has the lost device may also have a browser signed in with it.
 func (db *DB) ResetTOTP(ctx context.Context, userID int64, actor Actor) error {
-	tx, err := db.BeginTx(ctx)
+	tx, u, err := db.beginUser(ctx, userID)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	u, err := tx.userByID(ctx, userID)
-	if err != nil {
-		return err
-	}
 	if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = '', totp_enabled = 0, totp_last_step = 0 WHERE id = ?`, userID); err != nil {
 		return fmt.Errorf("db: reset totp: %w", err)
 	}

@@ -25,7 +25,24 @@ func (tx *Tx) lockReport(ctx context.Context, reportID, version int64) (*Report,
 	if r.Version != version {
 		return nil, Errorf(ECONFLICT, staleMessage)
 	}
+	tx.db.openReport(r)
 	return r, nil
+}
+
+// beginReport opens the transaction of a staff write and locks the report
+// in it (see lockReport). On error nothing is left open; otherwise the
+// caller defers tx.Rollback and commits.
+func (db *DB) beginReport(ctx context.Context, reportID, version int64) (*Tx, *Report, error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := tx.lockReport(ctx, reportID, version)
+	if err != nil {
+		tx.Rollback()
+		return nil, nil, err
+	}
+	return tx, r, nil
 }
 
 // touch bumps the version and the update time; every staff write calls it
@@ -68,70 +85,53 @@ func validateStaffText(body string, files []NewAttachment, lim Limits) FieldErro
 // Reply sends a public reply to the reporter: it is on the reporter's status
 // page at once, and the Notifier mails it when the reporter left an address.
 func (db *DB) Reply(ctx context.Context, reportID, version int64, actor Actor, body string, files []NewAttachment, lim Limits) error {
-	body = strings.TrimSpace(body)
-	if errs := validateStaffText(body, files, lim); errs != nil {
-		return &ValidationError{Fields: errs}
-	}
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	r, err := tx.lockReport(ctx, reportID, version)
-	if err != nil {
-		return err
-	}
-	msgID, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindReply, Public: true, AuthorID: actor.UserID,
-		Source: SourceWeb, Body: body, Attachments: files})
-	if err != nil {
-		return err
-	}
-	if err := tx.firstResponse(ctx, reportID); err != nil {
-		return err
-	}
-	if err := tx.touch(ctx, reportID, ""); err != nil {
-		return err
-	}
-	if err := tx.audit(ctx, actor, "report.reply", r.Ref(), fmt.Sprintf("message=%d attachments=%d", msgID, len(files))); err != nil {
-		return err
-	}
-	if tx.db.Notifier != nil {
-		if r, err = tx.reportTx(ctx, reportID); err != nil {
-			return err
-		}
-		if err := tx.notify(ctx, &Event{Kind: EventReply, Report: r, MessageID: msgID, Body: body, Actor: actor}); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
+	return db.addStaffMessage(ctx, version, actor, &NewMessage{ReportID: reportID, Kind: KindReply, Public: true, AuthorID: actor.UserID,
+		Source: SourceWeb, Body: body, Attachments: files}, "report.reply", lim)
 }
 
 // AddNote adds an internal note: staff only, never on the status page, never
 // mailed to the reporter.
 func (db *DB) AddNote(ctx context.Context, reportID, version int64, actor Actor, body string, files []NewAttachment, lim Limits) error {
-	body = strings.TrimSpace(body)
-	if errs := validateStaffText(body, files, lim); errs != nil {
+	return db.addStaffMessage(ctx, version, actor, &NewMessage{ReportID: reportID, Kind: KindNote, Public: false, AuthorID: actor.UserID,
+		Body: body, Attachments: files}, "report.note", lim)
+}
+
+// addStaffMessage writes a reply or a note in one transaction, so the two
+// cannot drift apart in validation, locking or audit: only a reply counts as
+// the first response and goes to the Notifier.
+func (db *DB) addStaffMessage(ctx context.Context, version int64, actor Actor, m *NewMessage, action string, lim Limits) error {
+	m.Body = strings.TrimSpace(m.Body)
+	if errs := validateStaffText(m.Body, m.Attachments, lim); errs != nil {
 		return &ValidationError{Fields: errs}
 	}
-	tx, err := db.BeginTx(ctx)
+	tx, r, err := db.beginReport(ctx, m.ReportID, version)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	r, err := tx.lockReport(ctx, reportID, version)
+	msgID, err := tx.addMessage(ctx, m)
 	if err != nil {
 		return err
 	}
-	msgID, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindNote, Public: false, AuthorID: actor.UserID,
-		Body: body, Attachments: files})
-	if err != nil {
+	reply := m.Kind == KindReply
+	if reply {
+		if err := tx.firstResponse(ctx, m.ReportID); err != nil {
+			return err
+		}
+	}
+	if err := tx.touch(ctx, m.ReportID, ""); err != nil {
 		return err
 	}
-	if err := tx.touch(ctx, reportID, ""); err != nil {
+	if err := tx.audit(ctx, actor, action, r.Ref(), fmt.Sprintf("message=%d attachments=%d", msgID, len(m.Attachments))); err != nil {
 		return err
 	}
-	if err := tx.audit(ctx, actor, "report.note", r.Ref(), fmt.Sprintf("message=%d attachments=%d", msgID, len(files))); err != nil {
-		return err
+	if reply && tx.db.Notifier != nil {
+		if r, err = tx.reportTx(ctx, m.ReportID); err != nil {
+			return err
+		}
+		if err := tx.notify(ctx, &Event{Kind: EventReply, Report: r, MessageID: msgID, Body: m.Body, Actor: actor}); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }
@@ -166,15 +166,11 @@ func (db *DB) ChangeState(ctx context.Context, reportID, version int64, actor Ac
 	if len(errs) > 0 {
 		return &ValidationError{Fields: errs}
 	}
-	tx, err := db.BeginTx(ctx)
+	tx, r, err := db.beginReport(ctx, reportID, version)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	r, err := tx.lockReport(ctx, reportID, version)
-	if err != nil {
-		return err
-	}
 	if !r.State.CanMoveTo(ch.To) {
 		return &ValidationError{Fields: FieldErrors{"to": fmt.Sprintf("A report in state %q cannot move to %q.", r.State.Label(), ch.To.Label())}}
 	}
@@ -196,6 +192,12 @@ func (db *DB) ChangeState(ctx context.Context, reportID, version int64, actor Ac
 	closeReason := ""
 	if ch.To.Closed() {
 		closeReason = ch.Reason
+	}
+	if r.Sealed {
+		var err error
+		if closeReason, err = tx.db.sealText(closeReason); err != nil {
+			return err
+		}
 	}
 	// setState bumps the version; the duplicate link and reason go first so
 	// that the Notifier's copy of the report carries them.

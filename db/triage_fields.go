@@ -118,23 +118,36 @@ func (db *DB) EditFields(ctx context.Context, reportID, version int64, actor Act
 		return &ValidationError{Fields: errs}
 	}
 
-	tx, err := db.BeginTx(ctx)
+	tx, r, err := db.beginReport(ctx, reportID, version)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	r, err := tx.lockReport(ctx, reportID, version)
-	if err != nil {
-		return err
-	}
 	var oldDisclosure sql.NullString
 	var oldZone, oldCredit string
 	if err := tx.QueryRowContext(ctx, `SELECT disclosure_at, disclosure_tz, credit FROM reports WHERE id = ?`, reportID).Scan(&oldDisclosure, &oldZone, &oldCredit); err != nil {
 		return fmt.Errorf("db: read report fields: %w", err)
 	}
+	if r.Sealed {
+		// Editing needs the plaintext to compare and the key to re-seal.
+		if r.Locked {
+			return Errorf(ECONFLICT, "This report is sealed; unlock the team key to edit it.")
+		}
+		oldCredit, _ = tx.db.openText(oldCredit)
+	}
+	sealArg := func(s string) any {
+		if !r.Sealed {
+			return s
+		}
+		v, err := tx.db.sealText(s)
+		if err != nil {
+			return fieldSealError{err}
+		}
+		return v
+	}
 	var changes []fieldChange
 	if in.Asset != r.Asset {
-		changes = append(changes, fieldChange{"asset", "Asset", orNone(in.Asset), `asset = ?`, []any{in.Asset}})
+		changes = append(changes, fieldChange{"asset", "Asset", orNone(in.Asset), `asset = ?`, []any{sealArg(in.Asset)}})
 	}
 	if in.CWE != r.CWE {
 		label := in.CWE
@@ -164,7 +177,7 @@ func (db *DB) EditFields(ctx context.Context, reportID, version int64, actor Act
 			[]any{formatNullTime(disclosure), zone}})
 	}
 	if in.Credit != oldCredit {
-		changes = append(changes, fieldChange{"credit", "Credit", orNone(in.Credit), `credit = ?`, []any{in.Credit}})
+		changes = append(changes, fieldChange{"credit", "Credit", orNone(in.Credit), `credit = ?`, []any{sealArg(in.Credit)}})
 	}
 	if len(changes) == 0 {
 		return tx.Commit() // nothing changed: the version stays, no entry is written
@@ -172,6 +185,11 @@ func (db *DB) EditFields(ctx context.Context, reportID, version int64, actor Act
 	var sets []string
 	var args []any
 	for _, c := range changes {
+		for _, a := range c.args {
+			if e, ok := a.(fieldSealError); ok {
+				return e.err
+			}
+		}
 		sets = append(sets, c.set)
 		args = append(args, c.args...)
 		if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, AuthorID: actor.UserID,
@@ -185,7 +203,13 @@ func (db *DB) EditFields(ctx context.Context, reportID, version int64, actor Act
 	if err := tx.touch(ctx, reportID, strings.Join(sets, ", "), args...); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if r.Sealed {
+		db.DropSealedIndex() // its copy of the asset is stale; rebuilt at the next search
+	}
+	return nil
 }
 
 func orNone(s string) string {
@@ -243,5 +267,11 @@ func (db *DB) Details(ctx context.Context, reportID int64) (*ReportDetails, erro
 		return nil, fmt.Errorf("db: read report details: %w", err)
 	}
 	finish()
+	if d.Sealed {
+		d.Credit, _ = db.openText(d.Credit)
+	}
 	return d, nil
 }
+
+// fieldSealError carries a sealing failure out of a field change's args.
+type fieldSealError struct{ err error }

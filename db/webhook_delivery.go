@@ -58,7 +58,7 @@ func (db *DB) ClaimDelivery(ctx context.Context, lease time.Duration) (*Delivery
 		return nil, err
 	}
 	defer tx.Rollback()
-	id, err := tx.claim(ctx, hookQueue, lease)
+	id, err := tx.claim(ctx, hookQueue, lease, "")
 	if err != nil {
 		return nil, err
 	}

@@ -46,4 +46,5 @@ func (s *Server) authRoutes(e *echo.Echo) {
 	admin.POST("/retention/:id", s.saveRetention)
 	admin.GET("/intake", s.adminIntake)
 	admin.GET("/intake/mail/:id", s.adminIntakeMail)
+	s.keyRoutes(admin)
 }

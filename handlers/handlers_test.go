@@ -40,11 +40,7 @@ func testConfig() handlers.Config {
 
 func newPortal(tb testing.TB, cfg handlers.Config) *testPortal {
 	tb.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "disclose.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { d.Close() })
+	d := openDB(tb)
 	logs := &bytes.Buffer{}
 	s, err := handlers.New(context.Background(), cfg, d, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
@@ -57,7 +53,23 @@ func newPortal(tb testing.TB, cfg handlers.Config) *testPortal {
 	return p
 }
 
-func (p *testPortal) newClient() *http.Client {
+func (p *testPortal) newClient() *http.Client { return noRedirectClient() }
+
+// openDB opens a fresh database in the test's temp dir, closed when the test
+// ends: the start of every harness in this package.
+func openDB(tb testing.TB) *db.DB {
+	tb.Helper()
+	d, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "disclose.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { d.Close() })
+	return d
+}
+
+// noRedirectClient is a browser that keeps cookies but does not follow
+// redirects, so a test sees each answer.
+func noRedirectClient() *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }

@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -49,11 +48,7 @@ type portal struct {
 func newDocPortal(t *testing.T, mod func(*handlers.Config)) *portal {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "disclose.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := openDB(t)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	base, _ := url.Parse("http://127.0.0.1")
@@ -125,3 +120,22 @@ func (p *portal) submit(t *testing.T, c *http.Client, fields map[string]string) 
 }
 
 func csrfOf(doc *goquery.Document) string { return doc.Find(`input[name=csrf]`).AttrOr("value", "") }
+
+// wrongStatusCode sends a wrong receipt code to /status as a fresh browser
+// behind a proxy that forwards X-Forwarded-For: xff, and returns the status:
+// 401 while the client may try, 429 once the rate limit stops it.
+func (p *portal) wrongStatusCode(t *testing.T, xff string) int {
+	t.Helper()
+	c := p.client(t)
+	_, doc := p.get(t, c, "/status")
+	req, _ := http.NewRequest(http.MethodPost, p.srv.URL+"/status",
+		strings.NewReader(url.Values{"csrf": {csrfOf(doc)}, "code": {"AAAA"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", xff)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

@@ -5,10 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,20 +37,25 @@ func newTestEnv(t *testing.T) *testEnv { return newTestEnvScheme(t, "http") }
 // public URL has the given scheme (https: a TLS-terminating proxy).
 func newTestEnvScheme(t *testing.T, scheme string) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, scheme, nil)
+}
+
+// newTestEnvWith is newTestEnvScheme with mod changing the configuration.
+func newTestEnvWith(t *testing.T, scheme string, mod func(*handlers.Config)) *testEnv {
+	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "disclose.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := openDB(t)
 	// A cheap hash keeps the tests fast; TestArgon2Rehash covers the real one.
 	d.Auth.Argon2 = db.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
 	clk := &testClock{t: time.Now().UTC()}
 	d.Now = clk.Now
 	ts := httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse(scheme + "://" + ts.Listener.Addr().String())
-	srv, err := handlers.New(ctx, handlers.Config{BaseURL: base, Limits: db.DefaultLimits, MaxBody: 1 << 20}, d,
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := handlers.Config{BaseURL: base, Limits: db.DefaultLimits, MaxBody: 1 << 20}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := handlers.New(ctx, cfg, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,10 +84,37 @@ type browser struct {
 }
 
 func (e *testEnv) browser(t *testing.T) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, env: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
+	return &browser{t: t, env: e, c: noRedirectClient()}
+}
+
+// roleBrowsers is one signed-in browser for each of admin@, tri@ and
+// view@example.org (the test creates them) and an "anonymous" one that has
+// read the sign-in page, so it holds a CSRF token: the subjects of an
+// access-matrix test.
+func (e *testEnv) roleBrowsers(t *testing.T) map[string]*browser {
+	t.Helper()
+	browsers := map[string]*browser{"anonymous": e.browser(t)}
+	for _, who := range []string{"admin", "tri", "view"} {
+		b := e.browser(t)
+		b.mustLogin(who + "@example.org")
+		browsers[who] = b
+	}
+	browsers["anonymous"].get("/login")
+	return browsers
+}
+
+// refusedStatus is what a staff-only route answers whoever may not use it:
+// an anonymous GET is sent to sign in, an anonymous POST is 401, and a
+// signed-in user without the role is 403.
+func refusedStatus(who, method string) int {
+	switch {
+	case who == "anonymous" && method == http.MethodGet:
+		return http.StatusSeeOther
+	case who == "anonymous":
+		return http.StatusUnauthorized
+	default:
+		return http.StatusForbidden
+	}
 }
 
 type page struct {

@@ -4,7 +4,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -127,31 +126,17 @@ func TestMetricsToken(t *testing.T) {
 // trusted proxy forwards, and ignores the header when the proxy is not
 // trusted.
 func TestTrustedProxies(t *testing.T) {
-	wrongCode := func(p *portal, xff string) int {
-		c := p.client(t)
-		_, doc := p.get(t, c, "/status")
-		req, _ := http.NewRequest(http.MethodPost, p.srv.URL+"/status",
-			strings.NewReader(url.Values{"csrf": {csrfOf(doc)}, "code": {"AAAA"}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Forwarded-For", xff)
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
 	limit := func(c *handlers.Config) { c.StatusRate = handlers.RateLimit{PerMinute: 1, Burst: 1} }
 	t.Run("OK", func(t *testing.T) {
 		_, loop, _ := net.ParseCIDR("127.0.0.1/32")
 		p := newDocPortal(t, func(c *handlers.Config) { limit(c); c.TrustedProxies = []*net.IPNet{loop} })
-		if got := wrongCode(p, "203.0.113.5"); got != http.StatusUnauthorized {
+		if got := p.wrongStatusCode(t, "203.0.113.5"); got != http.StatusUnauthorized {
 			t.Fatalf("first try: %d", got)
 		}
-		if got := wrongCode(p, "203.0.113.5"); got != http.StatusTooManyRequests {
+		if got := p.wrongStatusCode(t, "203.0.113.5"); got != http.StatusTooManyRequests {
 			t.Fatalf("second try from the same client: %d, want 429", got)
 		}
-		if got := wrongCode(p, "203.0.113.6"); got != http.StatusUnauthorized {
+		if got := p.wrongStatusCode(t, "203.0.113.6"); got != http.StatusUnauthorized {
 			t.Fatalf("another client behind the proxy: %d, want 401", got)
 		}
 		if !strings.Contains(p.log.String(), `"client":"203.0.113.5"`) {
@@ -160,8 +145,8 @@ func TestTrustedProxies(t *testing.T) {
 	})
 	t.Run("ErrUntrustedHeaderIgnored", func(t *testing.T) {
 		p := newDocPortal(t, limit)
-		wrongCode(p, "203.0.113.5")
-		if got := wrongCode(p, "203.0.113.6"); got != http.StatusTooManyRequests {
+		p.wrongStatusCode(t, "203.0.113.5")
+		if got := p.wrongStatusCode(t, "203.0.113.6"); got != http.StatusTooManyRequests {
 			t.Fatalf("a forged X-Forwarded-For escaped the limit: %d", got)
 		}
 	})

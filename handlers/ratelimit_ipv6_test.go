@@ -3,8 +3,6 @@ package handlers_test
 import (
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/disclose/disclose/handlers"
@@ -18,36 +16,22 @@ func TestRateLimitIPv6Network(t *testing.T) {
 		c.StatusRate = handlers.RateLimit{PerMinute: 1, Burst: 1}
 		c.TrustedProxies = []*net.IPNet{loop}
 	})
-	wrongCode := func(xff string) int {
-		c := p.client(t)
-		_, doc := p.get(t, c, "/status")
-		req, _ := http.NewRequest(http.MethodPost, p.srv.URL+"/status",
-			strings.NewReader(url.Values{"csrf": {csrfOf(doc)}, "code": {"AAAA"}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Forwarded-For", xff)
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if got, want := wrongCode("2001:db8:1:2::5"), http.StatusUnauthorized; got != want {
+	if got, want := p.wrongStatusCode(t, "2001:db8:1:2::5"), http.StatusUnauthorized; got != want {
 		t.Fatalf("first try: got %d, want %d", got, want)
 	}
 	t.Run("ErrSameNetwork", func(t *testing.T) {
-		if got, want := wrongCode("2001:db8:1:2:dead:beef:0:1"), http.StatusTooManyRequests; got != want {
+		if got, want := p.wrongStatusCode(t, "2001:db8:1:2:dead:beef:0:1"), http.StatusTooManyRequests; got != want {
 			t.Fatalf("another address of the same /64: got %d, want %d", got, want)
 		}
 	})
 	t.Run("OK other network", func(t *testing.T) {
-		if got, want := wrongCode("2001:db8:1:3::5"), http.StatusUnauthorized; got != want {
+		if got, want := p.wrongStatusCode(t, "2001:db8:1:3::5"), http.StatusUnauthorized; got != want {
 			t.Fatalf("another /64: got %d, want %d", got, want)
 		}
 	})
 	t.Run("OK IPv4 clients apart", func(t *testing.T) {
-		wrongCode("::ffff:203.0.113.5")
-		if got, want := wrongCode("::ffff:203.0.113.6"), http.StatusUnauthorized; got != want {
+		p.wrongStatusCode(t, "::ffff:203.0.113.5")
+		if got, want := p.wrongStatusCode(t, "::ffff:203.0.113.6"), http.StatusUnauthorized; got != want {
 			t.Fatalf("two IPv4 clients shown as ::ffff:a.b.c.d: got %d, want %d", got, want)
 		}
 	})

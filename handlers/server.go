@@ -68,6 +68,9 @@ type Config struct {
 	TrustedProxies []*net.IPNet
 	// Problems is the shared registry of problems admins see as banners.
 	Problems *db.Problems
+	// KeyControl unlocks and locks the team key from /admin/key; nil leaves
+	// the page read-only.
+	KeyControl KeyControl
 }
 
 // Server is the web side of the portal.

@@ -158,11 +158,18 @@ func (s *Server) statusAttachment(c echo.Context) error {
 	} else if r == nil {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
+	return s.reportAttachment(c, r.ID, true)
+}
+
+// reportAttachment sends the attachment named by the :id parameter when it
+// belongs to the report (and, with publicOnly, is on the status page); any
+// other id is a 404, so ids of other reports are not revealed.
+func (s *Server) reportAttachment(c echo.Context, reportID int64, publicOnly bool) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	a, data, err := s.store.AttachmentOf(c.Request().Context(), r.ID, id, true)
+	a, data, err := s.store.AttachmentOf(c.Request().Context(), reportID, id, publicOnly)
 	if err != nil {
 		return err
 	}

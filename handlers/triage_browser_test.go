@@ -2,50 +2,14 @@ package handlers_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/handlers/browsertest"
 )
-
-// newBrowser starts headless Chromium. Without a browser the test skips,
-// unless DISCLOSE_E2E=1 makes the browser mandatory (CI).
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("DISCLOSE_E2E") == "1" {
-			t.Fatal("DISCLOSE_E2E=1 but no Chromium on PATH (apt-get install chromium)")
-		}
-		t.Skip("no Chromium on PATH: skipping the browser test (set DISCLOSE_E2E=1 to make it fail instead)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "chrome")),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // start the browser before any timeout applies
-		t.Fatalf("start chromium: %v", err)
-	}
-	tctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(cancel)
-	return tctx
-}
 
 // TestBrowserTriageFlow is the triage half of the browser test, in
 // a real browser against the real route table: a researcher reports through
@@ -58,7 +22,7 @@ func TestBrowserTriageFlow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a browser")
 	}
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	env := newTestEnv(t)
 	env.mustUser(t, "tri@example.org", db.RoleTriager, 1)
 	base := env.Server.URL
@@ -75,11 +39,7 @@ func TestBrowserTriageFlow(t *testing.T) {
 	}
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
+		return browsertest.Text(ctx, t, sel)
 	}
 
 	step("report through the public form",

@@ -42,11 +42,27 @@ func (s *Server) triageQueue(c echo.Context) error {
 		return err
 	}
 	for _, su := range users {
-		if !su.Disabled && su.Role != db.RoleViewer {
+		if !su.Disabled && su.Role != db.RoleViewer && s.sharesProgram(u, su) {
 			m.Staff = append(m.Staff, su)
 		}
 	}
 	return s.render(c, status, views.TriageQueueView(m))
+}
+
+// sharesProgram says whether the assignee filter may name other to u: an
+// admin sees every colleague, others only admins and the members of their
+// own programs, so the staff of one program (a team, a customer) are not
+// listed to another's.
+func (s *Server) sharesProgram(u, other *db.User) bool {
+	if u.Role == db.RoleAdmin || other.Role == db.RoleAdmin || other.ID == u.ID {
+		return true
+	}
+	for _, p := range other.ProgramIDs {
+		if s.canSeeProgram(u, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // visibleProgramList is the programs the signed-in user can see.

@@ -18,6 +18,7 @@ var notices = map[string]string{
 	"state":  "The state was changed.",
 	"assign": "The assignee was saved.",
 	"fields": "The classification was saved.",
+	"key":    "The key was saved for the reporter.",
 }
 
 func (s *Server) triageReportPage(c echo.Context) error {
@@ -47,6 +48,11 @@ func (s *Server) renderTriageReport(c echo.Context, status int, r *db.Report, m 
 	}
 	if m.Mails, err = s.store.ReportMails(ctx, r.ID); err != nil {
 		return err
+	}
+	if ks, ok := s.store.(KeyCandidateStore); ok {
+		if m.KeyCandidates, err = ks.KeyCandidates(ctx, r.ID); err != nil {
+			return err
+		}
 	}
 	if m.Deadlines, err = s.store.Deadlines(ctx, r.ID); err != nil {
 		return err
@@ -87,13 +93,5 @@ func (s *Server) triageAttachment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound)
-	}
-	a, data, err := s.store.AttachmentOf(c.Request().Context(), r.ID, id, false)
-	if err != nil {
-		return err
-	}
-	return sendAttachment(c, a, data)
+	return s.reportAttachment(c, r.ID, false)
 }

@@ -31,6 +31,23 @@
 // open reports; a bounce naming a Message-ID of the outbox marks that mail
 // failed.
 //
+// # OpenPGP
+//
+// With a team key (UsePGP), PGP/MIME (RFC 3156 multipart/encrypted), inline
+// armored blocks in text parts, and .pgp/.gpg/.asc attachments are decrypted
+// and the decrypted MIME tree parsed like any mail. Signatures
+// (multipart/signed over the CRLF-canonical part, signed-and-encrypted,
+// cleartext-signed blocks) are checked against the keys known for the sender
+// (web form, saved by a triager) and the keys the mail carried (attachments,
+// an Autocrypt header for the From address); the worst outcome is recorded,
+// so one forged part is never hidden. Keys that came with a mail are offered
+// to the triager, never trusted by themselves.
+//
+// While the key is locked, encrypted mail is stored as received with the
+// entry marked pending; DecryptPending re-reads the kept raw bytes once the
+// key is unlocked. Mail that cannot be decrypted (another key, damaged,
+// truncated, over pgp.MaxPlaintext) is kept with a clear note.
+//
 // The acknowledgement of a mailed report is written to the outbox by intake,
 // in the report's transaction; a db.Notifier must not acknowledge
 // EventReportCreated for reports whose Source is email.

@@ -170,7 +170,7 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 			if msg == nil {
 				break
 			}
-			f, err := in.readOne(msg, uidValidity)
+			f, err := in.readOne(ctx, msg, uidValidity)
 			if err != nil {
 				readErr = err
 				break
@@ -218,7 +218,7 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 }
 
 // readOne spools one message as it streams in, hashing it, and parses it.
-func (in *Intake) readOne(msg *imapclient.FetchMessageData, uidValidity uint32) (*fetched, error) {
+func (in *Intake) readOne(ctx context.Context, msg *imapclient.FetchMessageData, uidValidity uint32) (*fetched, error) {
 	f := &fetched{sp: &spool{dir: in.cfg.SpoolDir}}
 	h := sha256.New()
 	var readErr error
@@ -240,7 +240,7 @@ func (in *Intake) readOne(msg *imapclient.FetchMessageData, uidValidity uint32) 
 		return nil, fmt.Errorf("mailin: fetch: %w", readErr)
 	}
 	f.sum = hex.EncodeToString(h.Sum(nil))
-	f.mail, f.err = in.parseOne(uidValidity, f)
+	f.mail, f.err = in.parseOne(ctx, uidValidity, f)
 	return f, nil
 }
 

@@ -24,13 +24,13 @@ type fetched struct {
 
 // parseOne parses a fetched message; a panic becomes its failure, so one bad
 // message never stops the loop.
-func (in *Intake) parseOne(uidValidity uint32, f *fetched) (m *db.InboundMail, err error) {
+func (in *Intake) parseOne(ctx context.Context, uidValidity uint32, f *fetched) (m *db.InboundMail, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			m, err = nil, fmt.Errorf("mailin: panic while parsing uid %d: %v", f.uid, r)
 		}
 	}()
-	m, err = parse(f.sp.Reader(), in.cfg.Limits, in.cfg.SpoolDir)
+	m, err = parse(ctx, f.sp.Reader(), in.cfg.Limits, in.cfg.SpoolDir, in.pgp)
 	if err != nil {
 		return nil, err
 	}

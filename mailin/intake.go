@@ -28,6 +28,7 @@ type Intake struct {
 	store   Store
 	log     *slog.Logger
 	newMail chan struct{} // a server said EXISTS while idling
+	pgp     *PGP          // nil: OpenPGP mail is kept as it came
 
 	// beforeFinish runs after a batch committed and before it is flagged and
 	// moved; tests return an error from it to simulate a crash there.
@@ -45,6 +46,10 @@ func New(cfg Config, store Store, log *slog.Logger) (*Intake, error) {
 	}
 	return &Intake{cfg: cfg, store: store, log: log, newMail: make(chan struct{}, 1)}, nil
 }
+
+// UsePGP makes intake decrypt and verify OpenPGP mail with p; call it
+// before Run.
+func (in *Intake) UsePGP(p *PGP) { in.pgp = p }
 
 // PollStats counts what one poll did.
 type PollStats struct {

@@ -53,16 +53,5 @@ func (j *Jobs) Run(ctx context.Context) {
 	if iv <= 0 {
 		iv = 10 * time.Minute
 	}
-	t := time.NewTicker(iv)
-	defer t.Stop()
-	for {
-		if err := j.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			j.Log.Error("periodic mail", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	runEvery(ctx, iv, j.Log, "periodic mail", j.RunOnce)
 }

@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin/pgp"
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
@@ -35,6 +37,16 @@ type Composer struct {
 	ReplyTo   *mail.Address
 	HTML      bool      // add a simple HTML alternative to the plain text
 	Encrypter Encrypter // nil: mail queued with Encrypt fails rather than go out in the clear
+	// Signer signs the mail that is not encrypted (PGP/MIME multipart/signed);
+	// nil sends it unsigned. While it answers pgp.ErrLocked the mail goes
+	// out unsigned rather than wait for an admin.
+	Signer Signer
+}
+
+// Signer turns a clear MIME entity into a signed one, as PGP/MIME
+// multipart/signed (RFC 3156) does; PGPSigner implements it.
+type Signer interface {
+	Sign(entity []byte) (mediaType string, params map[string]string, body []byte, err error)
 }
 
 // Compose returns the RFC 5322 message for m. The Date is the time the mail
@@ -78,6 +90,11 @@ func (c *Composer) Compose(m *db.Mail, atts []*db.MailAttachment) ([]byte, error
 	}
 	var buf bytes.Buffer
 	if !m.Encrypt {
+		if c.Signer != nil {
+			if raw, err := c.signed(h, m.Body, atts); !errors.Is(err, pgp.ErrLocked) {
+				return raw, err
+			}
+		}
 		if err := c.writeEntity(&buf, h, m.Body, atts); err != nil {
 			return nil, err
 		}
@@ -97,6 +114,26 @@ func (c *Composer) Compose(m *db.Mail, atts []*db.MailAttachment) ([]byte, error
 	if err != nil {
 		return nil, fmt.Errorf("mailin: encrypt: %w", err)
 	}
+	h.Set("MIME-Version", "1.0")
+	h.SetContentType(mt, params)
+	if err := textproto.WriteHeader(&buf, h.Header.Header); err != nil {
+		return nil, fmt.Errorf("mailin: write header: %w", err)
+	}
+	buf.Write(body)
+	return buf.Bytes(), nil
+}
+
+// signed writes the mail with its body signed by c.Signer.
+func (c *Composer) signed(h mail.Header, text string, atts []*db.MailAttachment) ([]byte, error) {
+	var inner bytes.Buffer
+	if err := c.writeEntity(&inner, mail.Header{}, text, atts); err != nil {
+		return nil, err
+	}
+	mt, params, body, err := c.Signer.Sign(inner.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("mailin: sign: %w", err)
+	}
+	var buf bytes.Buffer
 	h.Set("MIME-Version", "1.0")
 	h.SetContentType(mt, params)
 	if err := textproto.WriteHeader(&buf, h.Header.Header); err != nil {

@@ -105,9 +105,15 @@ func (n *Notifier) Notify(ctx context.Context, ev *db.Event) ([]*db.OutMail, err
 // returns nil when they left no usable address.
 func (n *Notifier) toReporter(ev *db.Event, kind, body string, auto bool) (*db.OutMail, error) {
 	r := ev.Report
-	a, err := mail.ParseAddress(r.Reporter.Email)
-	if r.Reporter.Email == "" || err != nil {
-		return nil, nil
+	to := r.Reporter.Email
+	if to != db.SealedText {
+		// db.SealedText: the address is sealed and the key locked; the
+		// outbox stores the sealed address and the sender opens it later.
+		a, err := mail.ParseAddress(r.Reporter.Email)
+		if r.Reporter.Email == "" || err != nil {
+			return nil, nil
+		}
+		to = a.Address
 	}
 	id, err := n.newMessageID()
 	if err != nil {
@@ -125,7 +131,7 @@ func (n *Notifier) toReporter(ev *db.Event, kind, body string, auto bool) (*db.O
 		}
 	}
 	return &db.OutMail{ReportID: r.ID, Kind: kind, MessageID: id, InReplyTo: ev.InReplyTo, References: ev.References,
-		To: a.Address, Subject: subject, Body: body, AutoSubmitted: auto, Encrypt: encrypt, Attachments: atts}, nil
+		To: to, Subject: subject, Body: body, AutoSubmitted: auto, Encrypt: encrypt, Attachments: atts}, nil
 }
 
 // toStaff is a content-free notice to one member.

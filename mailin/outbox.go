@@ -83,18 +83,10 @@ func (o *Outbox) Run(ctx context.Context) {
 	if poll <= 0 {
 		poll = 5 * time.Second
 	}
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		if _, err := o.SendDue(ctx); err != nil && ctx.Err() == nil {
-			o.Log.Error("outbox", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	runEvery(ctx, poll, o.Log, "outbox", func(ctx context.Context) error {
+		_, err := o.SendDue(ctx)
+		return err
+	})
 }
 
 // SendDue sends every mail that is due now and returns how many it sent.

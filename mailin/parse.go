@@ -3,6 +3,7 @@ package mailin
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -46,11 +47,17 @@ const maxDepth = 16 // nested multiparts deeper than this are kept as attachment
 // Windows-1252, and whatever is left out is named in Omitted. It returns an
 // error only when the reader fails.
 func Parse(r io.Reader, lim Limits) (*db.InboundMail, error) {
-	return parse(r, lim, "")
+	return parse(context.Background(), r, lim, "", nil)
+}
+
+// ParsePGP is Parse that also decrypts and verifies OpenPGP mail (PGP/MIME
+// and inline) with p, saying what it found in the mail's PGP field.
+func ParsePGP(ctx context.Context, r io.Reader, lim Limits, p *PGP) (*db.InboundMail, error) {
+	return parse(ctx, r, lim, "", p)
 }
 
 // parse is Parse with attachments over 1 MB spooled in spoolDir.
-func parse(r io.Reader, lim Limits, spoolDir string) (*db.InboundMail, error) {
+func parse(ctx context.Context, r io.Reader, lim Limits, spoolDir string, p *PGP) (*db.InboundMail, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	hdr, dropped, err := readHeader(br, lim.MaxHeaderBytes)
 	if err != nil {
@@ -66,9 +73,11 @@ func parse(r io.Reader, lim Limits, spoolDir string) (*db.InboundMail, error) {
 	}
 	h := gomail.Header{Header: e.Header}
 	readEnvelope(in, h)
-	c := &collector{lim: lim, in: in, spoolDir: spoolDir}
+	c := &collector{lim: lim, in: in, spoolDir: spoolDir, pgp: newPGPState(ctx, p, h, in.FromEmail)}
 	text, _ := c.walk(e, err, 0)
 	in.Body = strings.TrimSpace(text)
+	c.pgp.finish(in)
+	c.finishOmitted()
 	if c.textCut {
 		in.Omitted = append(in.Omitted, fmt.Sprintf("The message text was longer than %s and was cut; the raw message is kept in full.", db.FormatBytes(lim.MaxTextBytes)))
 	}

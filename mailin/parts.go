@@ -25,6 +25,30 @@ type collector struct {
 	bounce      bool
 	originalIDs []string
 	unnamed     int
+	pgp         *pgpState // nil: OpenPGP is not looked at
+	moreOmitted int       // notes past maxOmitted, counted only
+}
+
+// maxOmitted bounds the timeline notes one mail can cause: a stranger's mail
+// of a million tiny parts must not become a million timeline entries (and
+// their memory) while it is parsed and stored.
+const maxOmitted = 20
+
+// omit notes a part that was left out, up to maxOmitted notes; the rest
+// are counted and summed up in one line by finishOmitted.
+func (c *collector) omit(note string) {
+	if len(c.in.Omitted) >= maxOmitted {
+		c.moreOmitted++
+		return
+	}
+	c.in.Omitted = append(c.in.Omitted, note)
+}
+
+// finishOmitted adds the line that sums up the notes past the limit.
+func (c *collector) finishOmitted() {
+	if c.moreOmitted > 0 {
+		c.in.Omitted = append(c.in.Omitted, fmt.Sprintf("%d more parts of the message were left out or could not be read; the raw message is kept in full.", c.moreOmitted))
+	}
 }
 
 // walk returns the text of e (already chosen among alternatives) and whether
@@ -40,7 +64,14 @@ func (c *collector) walk(e *message.Entity, readErr error, depth int) (string, b
 	name = toUTF8(name)
 
 	switch {
+	case mt == "multipart/encrypted" && c.pgp != nil && strings.EqualFold(params["protocol"], "application/pgp-encrypted") && depth < maxDepth:
+		return c.walkEncrypted(e, depth)
+	case mt == "multipart/signed" && c.pgp != nil && strings.EqualFold(params["protocol"], "application/pgp-signature") && depth < maxDepth:
+		return c.walkSigned(e, params, depth)
 	case strings.HasPrefix(mt, "multipart/") && depth < maxDepth:
+		if mt == "multipart/encrypted" && c.pgp == nil {
+			c.in.Omitted = append(c.in.Omitted, "This mail is encrypted, but the portal has no team key to decrypt it; its parts are kept as attachments, and the raw message too.")
+		}
 		return c.walkMultipart(e, mt, params, depth)
 	case mt == "message/rfc822" || mt == "message/global":
 		c.keepMessage(e.Body, name)
@@ -57,7 +88,7 @@ func (c *collector) walk(e *message.Entity, readErr error, depth int) (string, b
 		if mt == "text/html" {
 			return htmlToText(text), false
 		}
-		return text, true
+		return c.inline(text), true
 	default:
 		if name == "" {
 			c.unnamed++
@@ -67,7 +98,9 @@ func (c *collector) walk(e *message.Entity, readErr error, depth int) (string, b
 			}
 			name = fmt.Sprintf("%s-%d%s", prefix, c.unnamed, extensionOf(mt))
 		}
-		c.keepFile(e.Body, name, mt, false)
+		if c.keepFile(e.Body, name, mt, false) != nil {
+			c.pgpFile(len(c.in.Files)-1, mt)
+		}
 		return "", false
 	}
 }
@@ -89,7 +122,7 @@ func (c *collector) walkMultipart(e *message.Entity, mt string, params map[strin
 		if err == io.EOF {
 			break
 		} else if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
-			c.in.Omitted = append(c.in.Omitted, "Part of the message could not be read (broken MIME structure); the raw message is kept.")
+			c.omit("Part of the message could not be read (broken MIME structure); the raw message is kept.")
 			break
 		}
 		text, isPlain := c.walk(part, err, depth+1)
@@ -145,7 +178,7 @@ func normalizeNewlines(s string) string {
 func (c *collector) keepFile(r io.Reader, name, contentType string, scanIDs bool) []byte {
 	name = db.SafeFilename(name)
 	if len(c.in.Files) >= c.lim.MaxAttachments {
-		c.in.Omitted = append(c.in.Omitted, fmt.Sprintf("The attachment %q was not stored: a mail may carry at most %d attachments. The raw message is kept.", name, c.lim.MaxAttachments))
+		c.omit(fmt.Sprintf("The attachment %q was not stored: a mail may carry at most %d attachments. The raw message is kept.", name, c.lim.MaxAttachments))
 		return nil
 	}
 	limit := c.lim.MaxAttachmentBytes
@@ -158,24 +191,24 @@ func (c *collector) keepFile(r io.Reader, name, contentType string, scanIDs bool
 	n, err := io.Copy(sp, io.LimitReader(r, limit+1))
 	if err != nil {
 		if n == 0 {
-			c.in.Omitted = append(c.in.Omitted, fmt.Sprintf("The attachment %q could not be decoded; the raw message is kept.", name))
+			c.omit(fmt.Sprintf("The attachment %q could not be decoded; the raw message is kept.", name))
 			return nil
 		}
-		c.in.Omitted = append(c.in.Omitted, fmt.Sprintf("The attachment %q was incomplete (the message ends or breaks inside it); what arrived is kept, and the raw message too.", name))
+		c.omit(fmt.Sprintf("The attachment %q was incomplete (the message ends or breaks inside it); what arrived is kept, and the raw message too.", name))
 	}
 	if n > limit {
 		rest, _ := io.Copy(io.Discard, r)
 		size := db.FormatBytes(n + rest)
 		if overall {
-			c.in.Omitted = append(c.in.Omitted, fmt.Sprintf("The attachment %q (%s) was not stored: the attachments of one mail may total at most %s. The raw message is kept.", name, size, db.FormatBytes(c.lim.MaxMessageBytes)))
+			c.omit(fmt.Sprintf("The attachment %q (%s) was not stored: the attachments of one mail may total at most %s. The raw message is kept.", name, size, db.FormatBytes(c.lim.MaxMessageBytes)))
 		} else {
-			c.in.Omitted = append(c.in.Omitted, fmt.Sprintf("The attachment %q (%s) was not stored: each attachment may be at most %s. The raw message is kept.", name, size, db.FormatBytes(c.lim.MaxAttachmentBytes)))
+			c.omit(fmt.Sprintf("The attachment %q (%s) was not stored: each attachment may be at most %s. The raw message is kept.", name, size, db.FormatBytes(c.lim.MaxAttachmentBytes)))
 		}
 		return nil
 	}
 	data, err := sp.Bytes()
 	if err != nil {
-		c.in.Omitted = append(c.in.Omitted, fmt.Sprintf("The attachment %q could not be read back; the raw message is kept.", name))
+		c.omit(fmt.Sprintf("The attachment %q could not be read back; the raw message is kept.", name))
 		return nil
 	}
 	c.fileBytes += n

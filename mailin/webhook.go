@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -100,18 +101,10 @@ func (w *Webhooks) init() {
 // Run posts due deliveries until ctx is done, stopping between deliveries.
 func (w *Webhooks) Run(ctx context.Context) {
 	w.init()
-	t := time.NewTicker(w.Poll)
-	defer t.Stop()
-	for {
-		if _, err := w.SendDue(ctx); err != nil && ctx.Err() == nil {
-			w.Log.Error("webhooks", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	runEvery(ctx, w.Poll, w.Log, "webhooks", func(ctx context.Context) error {
+		_, err := w.SendDue(ctx)
+		return err
+	})
 }
 
 // SendDue posts every due delivery and returns how many were accepted.
@@ -173,6 +166,12 @@ func (w *Webhooks) post(ctx context.Context, d *db.Delivery) error {
 	req.Header.Set(HeaderDelivery, strconv.FormatInt(d.ID, 10))
 	resp, err := w.Client.Do(req)
 	if err != nil {
+		// The URL stays out of the error, which is logged and stored: the
+		// path of a webhook URL is often its credential (Slack, Teams).
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("webhook: post: %w", err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/disclose/disclose/db"
@@ -60,17 +61,19 @@ func (q TriageQueue) StateIs(s string) bool {
 // TriageReport is the staff page of one report with its action forms.
 type TriageReport struct {
 	StaffPage
-	Report    *db.Report
-	Details   *db.ReportDetails
-	Timeline  []*db.Message
-	RawMail   map[int64]int64 // timeline entries that came by mail → their raw message
-	Mails     []*db.Mail      // mail about the report and its delivery status
-	Deadlines []db.Deadline
-	Similar   []*db.SimilarReport
-	Assignees []*db.User
-	CanWrite  bool
-	Next      []db.State // the states the report may move to
-	Limits    db.Limits
+	Report   *db.Report
+	Details  *db.ReportDetails
+	Timeline []*db.Message
+	RawMail  map[int64]int64 // timeline entries that came by mail → their raw message
+	Mails    []*db.Mail      // mail about the report and its delivery status
+	// KeyCandidates are public keys that came with the report's mail.
+	KeyCandidates []*db.KeyCandidate
+	Deadlines     []db.Deadline
+	Similar       []*db.SimilarReport
+	Assignees     []*db.User
+	CanWrite      bool
+	Next          []db.State // the states the report may move to
+	Limits        db.Limits
 	// Form names the form Values and Errors belong to after a refused
 	// action; the other forms show the report's current values.
 	Form     string
@@ -200,6 +203,9 @@ func entryKindLabel(e *db.Message) string {
 	}
 	if e.Event == "state" {
 		return "State change by " + orSystem(e.AuthorName)
+	}
+	if strings.HasPrefix(e.Event, "mail.") {
+		return "Mail intake"
 	}
 	return "Edit by " + orSystem(e.AuthorName)
 }

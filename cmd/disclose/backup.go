@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin/pgp"
 )
-
-// backupSealer encrypts backups to the team key once the key commands exist;
-// until then backups are plain SQLite files (protect them like the data dir).
-var backupSealer db.BackupSealer
 
 func runBackup(ctx context.Context, env *environment, args []string) error {
 	var cfg serveConfig
@@ -20,6 +18,10 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 		"disclose backup --verify FILE: check a copy (integrity, migrations, audit chain) and print what it holds.")
 	cfg.coreFlags(fs)
 	verify := fs.Bool("verify", false, "check FILE instead of writing it")
+	var bk backupKeyFlags
+	fs.BoolVar(&bk.encrypt, "encrypt", false, "encrypt the backup to the team key (its public part suffices)")
+	fs.StringVar(&bk.keyFile, "key", "", "--verify of an encrypted backup: the team key file (default: the one in --data)")
+	fs.StringVar(&bk.passphrase, "key-passphrase", "", "--verify of an encrypted backup: the team key's passphrase (use DISCLOSE_KEY_PASSPHRASE_FILE)")
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
@@ -32,6 +34,14 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	file := fs.Arg(0)
 	if *verify {
 		info, err := db.VerifyBackup(ctx, file)
+		if errors.Is(err, db.ErrSealedBackup) {
+			plain, cleanup, derr := bk.decryptBackup(file, cfg.Data, filepath.Dir(file))
+			if derr != nil {
+				return fmt.Errorf("backup --verify %s: %w", file, derr)
+			}
+			defer cleanup()
+			info, err = db.VerifyBackup(ctx, plain)
+		}
 		if err != nil {
 			return fmt.Errorf("backup --verify %s: %w", file, err)
 		}
@@ -47,9 +57,17 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 		return openError(cfg.Data, err)
 	}
 	defer d.Close()
+	var sealer db.BackupSealer
+	if bk.encrypt {
+		k, err := bk.teamKeyFor(cfg.Data)
+		if err != nil {
+			return fmt.Errorf("backup --encrypt: %w", err)
+		}
+		sealer = k
+	}
 	start := time.Now()
 	fmt.Fprintf(env.stdout, "backing up %s to %s ...\n", cfg.dbPath(), file)
-	if err := d.Backup(ctx, file, backupSealer); err != nil {
+	if err := d.Backup(ctx, file, sealer); err != nil {
 		return err
 	}
 	st, err := os.Stat(file)
@@ -57,7 +75,9 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "wrote %s (%s) in %s\n", file, db.FormatBytes(st.Size()), time.Since(start).Round(time.Millisecond))
-	if backupSealer == nil {
+	if sealer != nil {
+		fmt.Fprintln(env.stdout, "encrypted to the team key; check it with disclose backup --verify (needs the passphrase)")
+	} else {
 		info, err := db.VerifyBackup(ctx, file)
 		if err != nil {
 			return fmt.Errorf("backup written but does not verify: %w", err)
@@ -82,6 +102,9 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	var cfg serveConfig
 	fs := newFlagSet(env, "restore", "disclose restore FILE: verify a backup and copy it into the data directory, which must be empty or missing.\nStop the portal first; start it again on the restored data.")
 	cfg.coreFlags(fs)
+	var bk backupKeyFlags
+	fs.StringVar(&bk.keyFile, "key", "", "an encrypted backup: the team key file of the portal that made it (keep a copy apart from the backups)")
+	fs.StringVar(&bk.passphrase, "key-passphrase", "", "an encrypted backup: the team key's passphrase (use DISCLOSE_KEY_PASSPHRASE_FILE)")
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
@@ -91,12 +114,30 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	if fs.NArg() != 1 {
 		return errors.New("restore: name one backup file")
 	}
-	info, err := db.Restore(ctx, fs.Arg(0), cfg.Data, "disclose.db")
+	backup := fs.Arg(0)
+	if _, err := db.VerifyBackup(ctx, backup); errors.Is(err, db.ErrSealedBackup) {
+		if bk.keyFile == "" {
+			return errors.New("restore: the backup is encrypted: give the team key file with --key and its passphrase with DISCLOSE_KEY_PASSPHRASE_FILE")
+		}
+		plain, cleanup, err := bk.decryptBackup(backup, cfg.Data, filepath.Dir(filepath.Clean(cfg.Data)))
+		if err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		defer cleanup()
+		backup = plain
+	}
+	info, err := db.Restore(ctx, backup, cfg.Data, "disclose.db")
 	if err != nil {
 		if db.ErrorCode(err) == db.ECONFLICT {
 			return &envError{fmt.Errorf("restore: %s", db.ErrorMessage(err))}
 		}
 		return fmt.Errorf("restore: %w", err)
+	}
+	if bk.keyFile != "" {
+		// The restored portal needs its team key to read sealed reports.
+		if err := copyKeyFile(bk.keyFile, filepath.Join(cfg.Data, pgp.KeyFile)); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
 	}
 	printBackupInfo(env, fs.Arg(0), info)
 	fmt.Fprintf(env.stdout, "restored into %s; start the portal with --data %s\n", cfg.Data, cfg.Data)

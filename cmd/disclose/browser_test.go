@@ -3,49 +3,15 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/disclose/disclose/handlers/browsertest"
 )
-
-// newBrowser starts headless Chromium for one test. Without a browser the
-// test skips, unless DISCLOSE_E2E=1 makes the browser mandatory (CI).
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("DISCLOSE_E2E") == "1" {
-			t.Fatal("DISCLOSE_E2E=1 but no Chromium on PATH (apt-get install chromium)")
-		}
-		t.Skip("no Chromium on PATH: skipping the browser test (set DISCLOSE_E2E=1 to make it fail instead)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "chrome")),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-quic", true),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // start the browser before any timeout applies
-		t.Fatalf("start chromium: %v", err)
-	}
-	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancel)
-	return tctx
-}
 
 // noScript switches JavaScript off in the tab, so the test proves the pages
 // work without it.
@@ -61,7 +27,7 @@ func TestBrowserReportFlow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a browser")
 	}
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	s := startServer(t)
 	poc := filepath.Join(t.TempDir(), "poc.html")
 	os.WriteFile(poc, []byte("<script>alert(document.domain)</script>"), 0o600)

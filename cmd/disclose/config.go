@@ -93,6 +93,7 @@ type serveConfig struct {
 	ShutdownTimeout  time.Duration
 	mail             mailConfig
 	KeyPassphrase    string
+	Seal             bool
 	IMAP             imapConfig
 	baseURL          *url.URL
 	baseURLDefaulted bool
@@ -123,6 +124,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
 	c.mail.flags(fs)
 	fs.StringVar(&c.KeyPassphrase, "key-passphrase", "", "passphrase that unlocks the team key at start (use DISCLOSE_KEY_PASSPHRASE_FILE; without it the key stays locked)")
+	fs.BoolVar(&c.Seal, "seal", false, "store report text, messages, attachments, reporter contact and raw mail encrypted to the team key (needs a team key; see disclose seal)")
 	c.opsFlags(fs)
 	c.IMAP.flags(fs)
 }

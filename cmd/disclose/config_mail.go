@@ -27,6 +27,7 @@ type mailConfig struct {
 	SMTPEnvelope  string
 	SMTPHelo      string
 	SMTPHTML      bool
+	SignMail      bool
 	SMTPTimeout   time.Duration
 	RetryBase     time.Duration
 	RetryMax      time.Duration
@@ -45,6 +46,7 @@ func (c *mailConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SMTPEnvelope, "smtp-envelope-from", "", "envelope sender (MAIL FROM) that receives bounces (default: the From address)")
 	fs.StringVar(&c.SMTPHelo, "smtp-helo", "", "name said in EHLO (default: the host of the base URL)")
 	fs.BoolVar(&c.SMTPHTML, "smtp-html", false, "add a simple HTML alternative to the plain-text mail")
+	fs.BoolVar(&c.SignMail, "sign-mail", true, "sign mail that is not encrypted with the team key (PGP/MIME multipart/signed) while the key is unlocked")
 	fs.DurationVar(&c.SMTPTimeout, "smtp-timeout", time.Minute, "timeout for connecting and for each SMTP command")
 	fs.DurationVar(&c.RetryBase, "mail-retry", time.Minute, "wait after the first failed attempt of a mail or webhook; doubles with each attempt")
 	fs.DurationVar(&c.RetryMax, "mail-retry-max", time.Hour, "longest wait between attempts")

@@ -67,20 +67,10 @@ func runKey(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return err
 		}
-		pass, err := newPassphrase(env, passphrase)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(env.stderr, "generating the key…")
-		k, err := pgp.Generate(pgp.GenerateOptions{Name: *name, Email: *email, RSA: *rsa, Lifetime: lifetime}, pass, time.Now())
-		if err != nil {
-			return err
-		}
-		if err := saveKey(k, cfg.Data, path); err != nil {
-			return err
-		}
-		printKeyInfo(env, k.Info())
-		return nil
+		return storeNewKey(env, passphrase, cfg.Data, path, func(pass []byte) (*pgp.TeamKey, error) {
+			fmt.Fprintln(env.stderr, "generating the key…")
+			return pgp.Generate(pgp.GenerateOptions{Name: *name, Email: *email, RSA: *rsa, Lifetime: lifetime}, pass, time.Now())
+		})
 	case "import":
 		if fs.NArg() != 1 {
 			return errors.New("key import: name the file of the armored private key")
@@ -92,19 +82,9 @@ func runKey(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return fmt.Errorf("key import: %w", err)
 		}
-		pass, err := newPassphrase(env, passphrase)
-		if err != nil {
-			return err
-		}
-		k, err := pgp.Import(string(buf), pass)
-		if err != nil {
-			return err
-		}
-		if err := saveKey(k, cfg.Data, path); err != nil {
-			return err
-		}
-		printKeyInfo(env, k.Info())
-		return nil
+		return storeNewKey(env, passphrase, cfg.Data, path, func(pass []byte) (*pgp.TeamKey, error) {
+			return pgp.Import(string(buf), pass)
+		})
 	case "export", "show":
 		k, err := pgp.LoadTeamKey(path)
 		if err != nil {
@@ -130,6 +110,25 @@ func refuseOverwrite(path string, force bool) error {
 	if _, err := os.Stat(path); err == nil && !force {
 		return fmt.Errorf("a team key already exists in %s; export it first, then use --force to replace it", path)
 	}
+	return nil
+}
+
+// storeNewKey is the end of key generate and key import: it asks for the
+// passphrase that locks the new key, makes the key, saves it and prints what
+// the operator publishes.
+func storeNewKey(env *environment, passphrase, dir, path string, makeKey func(pass []byte) (*pgp.TeamKey, error)) error {
+	pass, err := newPassphrase(env, passphrase)
+	if err != nil {
+		return err
+	}
+	k, err := makeKey(pass)
+	if err != nil {
+		return err
+	}
+	if err := saveKey(k, dir, path); err != nil {
+		return err
+	}
+	printKeyInfo(env, k.Info())
 	return nil
 }
 

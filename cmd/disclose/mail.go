@@ -51,6 +51,9 @@ func newOutbound(cfg *serveConfig, d *db.DB, log *slog.Logger, key *pgp.TeamKey,
 		return nil, err
 	}
 	composer := &mailin.Composer{From: mc.from, HTML: mc.SMTPHTML, Encrypter: enc}
+	if key != nil && mc.SignMail {
+		composer.Signer = &mailin.PGPSigner{Key: key}
+	}
 	if cfg.SecurityEmail != "" {
 		composer.ReplyTo = &mail.Address{Address: cfg.SecurityEmail}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/mailin"
+	"github.com/disclose/disclose/mailin/pgp"
 )
 
 // imapConfig is the mail intake's part of the settings; serve and mailin
@@ -79,7 +80,7 @@ func (c *imapConfig) intakeConfig(data, securityEmail string, baseURL *url.URL) 
 
 // startIntake starts mail intake beside the web server and returns a stop
 // function that waits (up to timeout) for the message in hand to finish.
-func startIntake(c *imapConfig, data, securityEmail string, baseURL *url.URL, d *db.DB, log *slog.Logger) (stop func(timeout time.Duration), err error) {
+func startIntake(c *imapConfig, data, securityEmail string, baseURL *url.URL, d *db.DB, log *slog.Logger, p *mailin.PGP) (stop func(timeout time.Duration), err error) {
 	cfg, ok, err := c.intakeConfig(data, securityEmail, baseURL)
 	if err != nil {
 		return nil, err
@@ -92,6 +93,7 @@ func startIntake(c *imapConfig, data, securityEmail string, baseURL *url.URL, d 
 	if err != nil {
 		return nil, err
 	}
+	in.UsePGP(p)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -138,6 +140,13 @@ func runMailin(ctx context.Context, env *environment, args []string) error {
 	in, err := mailin.New(mcfg, d, log)
 	if err != nil {
 		return err
+	}
+	// The key stays locked here: encrypted mail is kept pending and serve
+	// decrypts it once the key is unlocked.
+	if k, err := pgp.LoadTeamKey(filepath.Join(cfg.Data, pgp.KeyFile)); err != nil {
+		return err
+	} else if k != nil {
+		in.UsePGP(&mailin.PGP{Key: k, Known: d.KnownKeys, Now: d.Now})
 	}
 	if !once {
 		return in.Run(ctx)

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,25 +30,11 @@ type server struct {
 	URL  string
 	Data string
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *lockedBuffer
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is lockedBuffer (user_test.go) under the name the mail tests use.
+type syncBuffer = lockedBuffer
 
 var listenRE = regexp.MustCompile(`listening on (http://\S+)/`)
 
@@ -60,7 +45,7 @@ func startServer(t testing.TB, env ...string) *server {
 	data := t.TempDir()
 	cmd := exec.Command(discloseBinary(t), "serve", "--addr", "127.0.0.1:0", "--data", data)
 	cmd.Env = append(os.Environ(), env...)
-	logs := &syncBuffer{}
+	logs := &lockedBuffer{}
 	cmd.Stderr = logs
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

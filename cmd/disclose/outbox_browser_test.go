@@ -9,11 +9,13 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/handlers/browsertest"
 	"github.com/disclose/disclose/mailin/mailtest"
 )
 
-// startServeEnv runs `disclose serve` in-process with the given settings on
-// a fresh data dir, and returns its URL and what it printed.
+// startServeEnv runs `disclose serve` in-process with the given settings
+// (DISCLOSE_* variables; nil for none) on a fresh data dir, and returns its
+// URL and what it printed once it listens.
 func startServeEnv(t *testing.T, settings map[string]string) (string, *lockedBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -53,24 +55,17 @@ func TestBrowserOutbox(t *testing.T) {
 	}
 	sink := mailtest.NewSink(t)
 	sink.Reply(mailtest.Permanent)
-	ctx := newStaffBrowser(t)
+	ctx := browsertest.New(t)
 	base, stdout := startServeEnv(t, map[string]string{"DISCLOSE_SMTP_ADDR": sink.Addr, "DISCLOSE_SMTP_TLS": "none",
 		"DISCLOSE_SECURITY_EMAIL": "security@example.org"})
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			loc, _ := chromedp.Run(ctx, chromedp.Location())
-			t.Fatalf("%s: %v (at %s)", what, err, loc)
-		}
+		browsertest.Step(ctx, t, what, actions...)
 	}
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
+		return browsertest.Text(ctx, t, sel)
 	}
 
 	step("report through the web form",

@@ -64,6 +64,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := applySeal(ctx, cfg.Seal, d, key, log); err != nil {
+		return err
+	}
+	keyCtl, keyControl, mailPGP := wireTeamKey(key, d, problems, log)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -93,6 +97,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		MetricsToken:       cfg.MetricsToken,
 		TrustedProxies:     cfg.trustedProxies,
 		Problems:           problems,
+		KeyControl:         keyControl,
 	}, d, log)
 	if err != nil {
 		ln.Close()
@@ -110,7 +115,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		// Mail we send from another address must never come back as a report.
 		cfg.IMAP.alsoOwn = append(cfg.IMAP.alsoOwn, cfg.mail.from.Address)
 	}
-	stopIntake, err := startIntake(&cfg.IMAP, cfg.Data, cfg.SecurityEmail, cfg.baseURL, d, log)
+	stopIntake, err := startIntake(&cfg.IMAP, cfg.Data, cfg.SecurityEmail, cfg.baseURL, d, log, mailPGP)
 	if err != nil {
 		ln.Close()
 		return err
@@ -134,6 +139,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		bg.Go(wctx, "retention", retentionJob(d, log, problems, cfg.RetentionInterval))
 	}
 	bg.Go(wctx, "storage-watchdog", storageWatchdog(d, cfg.Data, problems, 30*time.Second))
+	if keyCtl != nil {
+		bg.Go(wctx, "pgp-pending", keyCtl.run)
+	}
 	out.start(wctx, bg)
 
 	local := cfg.scheme() + "://" + ln.Addr().String() + "/"

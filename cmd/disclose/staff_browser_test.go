@@ -2,81 +2,14 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/disclose/disclose/handlers/browsertest"
 	"github.com/pquerna/otp/totp"
 )
-
-// newStaffBrowser starts headless Chromium. Without a browser the test
-// skips, unless DISCLOSE_E2E=1 makes the browser mandatory (CI).
-func newStaffBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("DISCLOSE_E2E") == "1" {
-			t.Fatal("DISCLOSE_E2E=1 but no Chromium on PATH (apt-get install chromium)")
-		}
-		t.Skip("no Chromium on PATH: skipping the browser test (set DISCLOSE_E2E=1 to make it fail instead)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "chrome")),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // start the browser before any timeout applies
-		t.Fatalf("start chromium: %v", err)
-	}
-	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancel)
-	return tctx
-}
-
-// startServeInProcess runs `disclose serve` on a fresh data dir and returns
-// its URL and what it printed once it listens.
-func startServeInProcess(t *testing.T) (url string, stdout *lockedBuffer) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	stdout = &lockedBuffer{}
-	logs := &lockedBuffer{}
-	ready := make(chan string, 1)
-	env := &environment{stdout: stdout, stderr: logs, stdin: strings.NewReader(""), getenv: func(string) string { return "" },
-		ready: func(u string) { ready <- u }}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, env, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	select {
-	case u := <-ready:
-		return strings.TrimRight(u, "/"), stdout
-	case err := <-done:
-		t.Fatalf("serve exited: %v\n%s", err, logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not start:\n%s", logs.String())
-	}
-	return "", nil
-}
 
 // TestBrowserStaffAccounts is what an operator does on a fresh portal, in a
 // real browser: create the first admin from the printed link, turn on TOTP,
@@ -86,8 +19,8 @@ func TestBrowserStaffAccounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a browser")
 	}
-	ctx := newStaffBrowser(t)
-	base, stdout := startServeInProcess(t)
+	ctx := browsertest.New(t)
+	base, stdout := startServeEnv(t, nil)
 	link := setupLinkRE.FindString(stdout.String())
 	if link == "" {
 		t.Fatalf("serve printed no setup link:\n%s", stdout.String())
@@ -96,17 +29,11 @@ func TestBrowserStaffAccounts(t *testing.T) {
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
+		browsertest.Step(ctx, t, what, actions...)
 	}
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
+		return browsertest.Text(ctx, t, sel)
 	}
 
 	step("create the first admin",

@@ -191,20 +191,32 @@ func userByEmailFlag(ctx context.Context, d *db.DB, email string) (*db.User, err
 	return u, err
 }
 
+// openAccount is the start of the subcommands that act on one account named
+// by --email: it parses the flags, opens the database and finds the user.
+// On error the database is closed again; otherwise the caller closes it.
+func openAccount(ctx context.Context, env *environment, cfg *toolConfig, name, usage string, args []string) (*db.DB, *db.User, error) {
+	var email string
+	fs := newFlagSet(env, name, usage)
+	fs.StringVar(&email, "email", "", "email address of the account (required)")
+	d, err := openTool(ctx, env, fs, cfg, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := userByEmailFlag(ctx, d, email)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, u, nil
+}
+
 func runUserDisable(ctx context.Context, env *environment, args []string) error {
 	var cfg toolConfig
-	var email string
-	fs := newFlagSet(env, "user disable", "Disable a staff account: its sessions end and its links stop working.")
-	fs.StringVar(&email, "email", "", "email address of the account (required)")
-	d, err := openTool(ctx, env, fs, &cfg, args)
+	d, u, err := openAccount(ctx, env, &cfg, "user disable", "Disable a staff account: its sessions end and its links stop working.", args)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	u, err := userByEmailFlag(ctx, d, email)
-	if err != nil {
-		return err
-	}
 	if err := d.SetUserDisabled(ctx, u.ID, true, cliActor); err != nil {
 		return err
 	}
@@ -214,18 +226,11 @@ func runUserDisable(ctx context.Context, env *environment, args []string) error 
 
 func runUserReset(ctx context.Context, env *environment, args []string) error {
 	var cfg toolConfig
-	var email string
-	fs := newFlagSet(env, "user reset", "Print a one-time password reset link for a staff account.")
-	fs.StringVar(&email, "email", "", "email address of the account (required)")
-	d, err := openTool(ctx, env, fs, &cfg, args)
+	d, u, err := openAccount(ctx, env, &cfg, "user reset", "Print a one-time password reset link for a staff account.", args)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	u, err := userByEmailFlag(ctx, d, email)
-	if err != nil {
-		return err
-	}
 	token, err := d.ResetLink(ctx, u.ID, cliActor)
 	if err != nil {
 		return errors.New(db.ErrorMessage(err))

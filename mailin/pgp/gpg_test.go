@@ -2,68 +2,23 @@ package pgp_test
 
 import (
 	"errors"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/disclose/disclose/mailin/pgp"
+	"github.com/disclose/disclose/mailin/pgp/pgptest"
 )
-
-// gnupg is a GnuPG home of its own: the reporter on the other side.
-type gnupg struct {
-	t    *testing.T
-	bin  string
-	home string
-}
-
-func newGnuPG(t *testing.T, uid string) (*gnupg, *pgp.PublicKey) {
-	g := &gnupg{t: t, bin: needGPG(t), home: t.TempDir()}
-	g.run("", "--quick-gen-key", uid, "ed25519", "sign", "never")
-	fpr := ""
-	for _, line := range strings.Split(g.run("", "--with-colons", "--list-keys", uid), "\n") {
-		if strings.HasPrefix(line, "fpr:") && fpr == "" {
-			fpr = strings.Split(line, ":")[9]
-		}
-	}
-	g.run("", "--quick-add-key", fpr, "cv25519", "encr", "never")
-	pub, err := pgp.ParsePublicKey(g.run("", "--armor", "--export", fpr), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g, pub
-}
-
-func (g *gnupg) run(stdin string, args ...string) string {
-	g.t.Helper()
-	out, err := g.try(stdin, args...)
-	if err != nil {
-		g.t.Fatalf("gpg %v: %v\n%s", args, err, out)
-	}
-	return out
-}
-
-func (g *gnupg) try(stdin string, args ...string) (string, error) {
-	cmd := exec.Command(g.bin, append([]string{"--homedir", g.home, "--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", "", "--trust-model", "always"}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err != nil {
-		return stdout.String() + stderr.String(), err
-	}
-	return stdout.String(), nil
-}
 
 func TestGnuPGInterop(t *testing.T) {
 	team := mustGenerate(t, pgp.GenerateOptions{Name: "Security", Email: "security@example.org"})
 	teamPub, _ := team.ArmoredPublic()
-	g, reporter := newGnuPG(t, "Reporter <reporter@example.org>")
-	g.run(teamPub, "--import")
+	g, reporter := pgptest.New(t, "Reporter <reporter@example.org>")
+	g.Run(teamPub, "--import")
 	secret := "The admin panel at /admin accepts any password."
 
 	t.Run("SignedAndEncryptedByGnuPG", func(t *testing.T) {
-		ct := g.run(secret, "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
+		ct := g.Run(secret, "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
 		got, err := team.Decrypt([]byte(ct), []*pgp.PublicKey{reporter}, time.Now())
 		if err != nil {
 			t.Fatal(err)
@@ -77,14 +32,14 @@ func TestGnuPGInterop(t *testing.T) {
 		}
 	})
 	t.Run("EncryptedUnsignedBinary", func(t *testing.T) {
-		ct := g.run(secret, "--encrypt", "--recipient", "security@example.org")
+		ct := g.Run(secret, "--encrypt", "--recipient", "security@example.org")
 		got, err := team.Decrypt([]byte(ct), []*pgp.PublicKey{reporter}, time.Now())
 		if err != nil || string(got.Data) != secret || got.Signature != pgp.Unsigned {
 			t.Fatalf("got %+v, %v", got, err)
 		}
 	})
 	t.Run("DetachedSignature", func(t *testing.T) {
-		sig := g.run(secret, "--armor", "--detach-sign")
+		sig := g.Run(secret, "--armor", "--detach-sign")
 		if st, _ := pgp.VerifyDetached([]byte(secret), []byte(sig), []*pgp.PublicKey{reporter}, time.Now()); st != pgp.Verified {
 			t.Fatalf("good signature: %s", st)
 		}
@@ -100,31 +55,31 @@ func TestGnuPGInterop(t *testing.T) {
 		if err != nil || !signed {
 			t.Fatalf("encrypt: %v signed=%v", err, signed)
 		}
-		out, err := g.try(ct, "--decrypt")
+		out, err := g.Try(ct, "--decrypt")
 		if err != nil || !strings.Contains(out, "Thanks, fixed in 2.4.1.") {
 			t.Fatalf("gpg --decrypt: %v\n%s", err, out)
 		}
-		status, _ := g.try(ct, "--status-fd", "1", "--decrypt")
+		status, _ := g.Try(ct, "--status-fd", "1", "--decrypt")
 		if !strings.Contains(status, "GOODSIG") {
 			t.Fatalf("gpg did not find our signature good:\n%s", status)
 		}
 	})
 	t.Run("ErrWrongKey", func(t *testing.T) {
-		other, otherPub := newGnuPG(t, "Other <other@example.org>")
+		other, otherPub := pgptest.New(t, "Other <other@example.org>")
 		_ = otherPub
-		ct := other.run(secret, "--armor", "--encrypt", "--recipient", "other@example.org")
+		ct := other.Run(secret, "--armor", "--encrypt", "--recipient", "other@example.org")
 		if _, err := team.Decrypt([]byte(ct), nil, time.Now()); !errors.Is(err, pgp.ErrNotForUs) {
 			t.Fatalf("err=%v, want ErrNotForUs", err)
 		}
 	})
 	t.Run("ErrCorrupt", func(t *testing.T) {
-		ct := g.run(secret, "--armor", "--encrypt", "--recipient", "security@example.org")
+		ct := g.Run(secret, "--armor", "--encrypt", "--recipient", "security@example.org")
 		lines := strings.Split(ct, "\n")
 		truncated := strings.Join(lines[:len(lines)/2], "\n")
 		if _, err := team.Decrypt([]byte(truncated), nil, time.Now()); !errors.Is(err, pgp.ErrCorrupt) {
 			t.Fatalf("truncated armor: %v", err)
 		}
-		bin := []byte(g.run(secret, "--encrypt", "--recipient", "security@example.org"))
+		bin := []byte(g.Run(secret, "--encrypt", "--recipient", "security@example.org"))
 		bin[len(bin)-5] ^= 0xff
 		if _, err := team.Decrypt(bin, nil, time.Now()); !errors.Is(err, pgp.ErrCorrupt) {
 			t.Fatalf("flipped byte: %v", err)

@@ -53,6 +53,10 @@ func ParsePublicKey(armored string, now time.Time) (*PublicKey, error) {
 	if key.IsExpired() {
 		return nil, &keyError{"This key has expired."}
 	}
+	if _, ok := key.GetEntity().EncryptionKey(now); !ok && key.CanEncrypt() {
+		// Usable today but not at now: it has expired by then.
+		return nil, &keyError{"This key has expired."}
+	}
 	if !key.CanEncrypt() {
 		return nil, &keyError{"This key cannot be used for encryption; add an encryption subkey."}
 	}

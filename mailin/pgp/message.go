@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -83,8 +84,16 @@ func sigStatus(err error) (Signature, error) {
 	return BadSig, nil
 }
 
+// MaxPlaintext bounds what one decrypted message may expand to: OpenPGP
+// compresses, so a small mail could otherwise unpack to gigabytes in memory.
+var MaxPlaintext int64 = 64 << 20
+
+// ErrTooLarge says a message decrypts to more than MaxPlaintext.
+var ErrTooLarge = errors.New("pgp: the decrypted message is too large")
+
 // Decrypt decrypts a message (armored or binary) sent to the team key and
 // checks its signature against the given keys. It needs the unlocked key.
+// The plaintext is read as a stream and cut off at MaxPlaintext.
 func (t *TeamKey) Decrypt(msg []byte, signerKeys []*PublicKey, now time.Time) (*Decrypted, error) {
 	ring, err := t.signer()
 	if err != nil {
@@ -98,15 +107,22 @@ func (t *TeamKey) Decrypt(msg []byte, signerKeys []*PublicKey, now time.Time) (*
 	if err != nil {
 		return nil, err
 	}
-	plain, err := ring.Decrypt(m, verify, now.Unix())
-	if plain == nil {
-		return nil, classifyDecryptError(err)
-	}
-	status, err := sigStatus(err)
+	r, err := ring.DecryptStream(bytes.NewReader(m.GetBinary()), verify, now.Unix())
 	if err != nil {
 		return nil, classifyDecryptError(err)
 	}
-	return &Decrypted{Data: plain.GetBinary(), Signature: status}, nil
+	plain, err := io.ReadAll(io.LimitReader(r, MaxPlaintext+1))
+	if err != nil {
+		return nil, classifyDecryptError(err)
+	}
+	if int64(len(plain)) > MaxPlaintext {
+		return nil, ErrTooLarge
+	}
+	status, err := sigStatus(r.VerifySignature())
+	if err != nil {
+		return nil, classifyDecryptError(err)
+	}
+	return &Decrypted{Data: plain, Signature: status}, nil
 }
 
 func classifyDecryptError(err error) error {
@@ -175,13 +191,9 @@ func (t *TeamKey) EncryptTo(data []byte, recipients []*PublicKey) (armored strin
 // Seal encrypts data to the team key alone, for storage at rest. It needs
 // only the public part, so intake keeps working while the key is locked.
 func (t *TeamKey) Seal(data []byte) ([]byte, error) {
-	pub, err := t.locked.ToPublic()
+	ring, err := t.publicRing()
 	if err != nil {
-		return nil, fmt.Errorf("pgp: public part: %w", err)
-	}
-	ring, err := pgpcrypto.NewKeyRing(pub)
-	if err != nil {
-		return nil, fmt.Errorf("pgp: key ring: %w", err)
+		return nil, err
 	}
 	m, err := ring.Encrypt(pgpcrypto.NewPlainMessage(data), nil)
 	if err != nil {
@@ -201,4 +213,50 @@ func (t *TeamKey) Open(sealed []byte) ([]byte, error) {
 		return nil, classifyDecryptError(err)
 	}
 	return plain.GetBinary(), nil
+}
+
+// publicRing is the team's public key ring, built on first use.
+func (t *TeamKey) publicRing() (*pgpcrypto.KeyRing, error) {
+	t.pubOnce.Do(func() {
+		pub, err := t.locked.ToPublic()
+		if err != nil {
+			t.pubErr = fmt.Errorf("pgp: public part: %w", err)
+			return
+		}
+		if t.pub, err = pgpcrypto.NewKeyRing(pub); err != nil {
+			t.pubErr = fmt.Errorf("pgp: key ring: %w", err)
+		}
+	})
+	return t.pub, t.pubErr
+}
+
+// SealAll seals several values that belong together (the fields of one
+// report) as separate OpenPGP messages sharing one session key, so the
+// curve25519 key agreement, which is nearly all of the cost, runs once
+// instead of once per field. Each result is a complete message (the same
+// public-key packet followed by its own encrypted data packet with a fresh
+// random prefix) that Open, or gpg, decrypts alone.
+func (t *TeamKey) SealAll(data [][]byte) ([][]byte, error) {
+	ring, err := t.publicRing()
+	if err != nil {
+		return nil, err
+	}
+	sk, err := pgpcrypto.GenerateSessionKey()
+	if err != nil {
+		return nil, fmt.Errorf("pgp: session key: %w", err)
+	}
+	defer sk.Clear()
+	keyPacket, err := ring.EncryptSessionKey(sk)
+	if err != nil {
+		return nil, fmt.Errorf("pgp: seal: %w", err)
+	}
+	out := make([][]byte, len(data))
+	for i, d := range data {
+		dataPacket, err := sk.Encrypt(pgpcrypto.NewPlainMessage(d))
+		if err != nil {
+			return nil, fmt.Errorf("pgp: seal: %w", err)
+		}
+		out[i] = append(append(make([]byte, 0, len(keyPacket)+len(dataPacket)), keyPacket...), dataPacket...)
+	}
+	return out, nil
 }

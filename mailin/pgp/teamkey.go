@@ -32,6 +32,13 @@ type TeamKey struct {
 
 	mu       sync.RWMutex
 	unlocked *pgpcrypto.KeyRing
+
+	// The public key ring Seal encrypts to, built once: copying the key out
+	// of the locked one re-verifies its signatures, which cost more than
+	// the encryption itself.
+	pubOnce sync.Once
+	pub     *pgpcrypto.KeyRing
+	pubErr  error
 }
 
 // KeyInfo is what `disclose key show` and the pages say about the key.

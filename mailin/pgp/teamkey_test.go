@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/mailin/pgp"
+	"github.com/disclose/disclose/mailin/pgp/pgptest"
 )
 
 var now = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
@@ -107,22 +108,10 @@ func TestParsePublicKey(t *testing.T) {
 }
 
 // needGPG returns the gpg binary, skipping without it unless DISCLOSE_E2E=1.
-func needGPG(t *testing.T) string {
-	t.Helper()
-	gpg, err := exec.LookPath("gpg")
-	if err != nil {
-		if os.Getenv("DISCLOSE_E2E") == "1" {
-			t.Fatal("DISCLOSE_E2E=1 but gpg is missing (apt-get install gnupg)")
-		}
-		t.Skip("gpg not installed: skipping the GnuPG interoperability test")
-	}
-	return gpg
-}
-
 // TestCleartextSignatureVerifiesWithGnuPG is the interop check security.txt
 // relies on: GnuPG verifies what we sign.
 func TestCleartextSignatureVerifiesWithGnuPG(t *testing.T) {
-	gpg := needGPG(t)
+	gpg := pgptest.NeedGPG(t)
 	k := mustGenerate(t, pgp.GenerateOptions{Name: "Security", Email: "security@example.org"})
 	text := "Contact: mailto:security@example.org\nExpires: 2027-05-01T00:00:00Z\nPolicy: https://example.org/policy\n"
 	signed, err := k.SignCleartext(text)

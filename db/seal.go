@@ -1,0 +1,212 @@
+package db
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+)
+
+// Sealer encrypts to the team key and decrypts with it. Seal needs only the
+// public part, so intake keeps working while the key is locked; Open needs
+// the private key, held in memory once unlocked. mailin/pgp's TeamKey
+// implements it; cmd/disclose wires the two.
+type Sealer interface {
+	Seal(plain []byte) ([]byte, error)
+	Open(sealed []byte) ([]byte, error)
+	Unlocked() bool
+}
+
+// batchSealer is what a Sealer may add: seal the fields of one row at once
+// (mailin/pgp shares one session key among them, so the costly key
+// agreement runs once per row rather than once per field).
+type batchSealer interface {
+	SealAll(plains [][]byte) ([][]byte, error)
+}
+
+// SealedText is what every page shows in place of a sealed value while the
+// team key is locked: never the ciphertext, never an error page.
+const SealedText = "[sealed — unlock the team key]"
+
+// Sealed mode, what is sealed and what stays clear.
+//
+// With sealing on, everything a reporter wrote or that quotes it is stored as
+// an OpenPGP message to the team key and the row's sealed flag is set:
+//   - reports: title, asset, description, steps, impact, credit, close_reason;
+//   - reporters: name, email, pgp_key;
+//   - messages: body (replies, notes and the edit events that quote a field);
+//   - attachment_data: the bytes (filename, type, size and SHA-256 stay clear);
+//   - mail_raw: the raw message chunks, from_addr and subject;
+//   - outbox: the body of mail that quotes the report.
+//
+// What stays clear is what the queue, the deadlines and the reporter's
+// receipt need while the key is locked: the reference (prefix, number),
+// program, state, severity and CVSS vector, CWE, CVE ID, source, assignee,
+// duplicate-of, all dates and deadlines, the receipt hash, the reporter's
+// credit preference and key fingerprint (so signatures can be matched),
+// message kinds and Message-IDs (threading and dedupe), attachment names,
+// types, sizes and SHA-256, raw mail size and digest, and the audit log
+// (which never holds report text). Empty text stays empty (an empty field
+// says nothing a reader could not guess), and a sealed value's length
+// tells roughly how long the plaintext was.
+//
+// Known limits: while locked, a reply threads by In-Reply-To/References
+// only (the subject tag needs the sealed reporter address), and signature
+// checks cannot look up keys stored for a sealed reporter by address; demo
+// data (disclose demo) is written in clear, so run disclose seal after it.
+//
+// Text columns hold the base64 of the binary OpenPGP message; blobs hold the
+// binary message itself.
+
+// SetSealer gives the database the team key. With seal true, new rows are
+// sealed; with seal false, sealed rows already there are still opened.
+func (db *DB) SetSealer(s Sealer, seal bool) {
+	db.sealer, db.sealOn = s, seal && s != nil
+}
+
+// Sealing reports whether new rows are sealed.
+func (db *DB) Sealing() bool { return db.sealOn }
+
+// Unlocked reports whether sealed values can be read now: there is a team
+// key and its private part is in memory.
+func (db *DB) Unlocked() bool { return db.sealer != nil && db.sealer.Unlocked() }
+
+// sealBytes encrypts b to the team key.
+func (db *DB) sealBytes(b []byte) ([]byte, error) {
+	out, err := db.sealer.Seal(b)
+	if err != nil {
+		return nil, fmt.Errorf("db: seal: %w", err)
+	}
+	return out, nil
+}
+
+// sealText seals s for a text column; "" stays "".
+func (db *DB) sealText(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	b, err := db.sealBytes([]byte(s))
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+// sealTexts seals each string in place, in one batch when the sealer can.
+func (db *DB) sealTexts(ss ...*string) error {
+	if b, ok := db.sealer.(batchSealer); ok {
+		var plains [][]byte
+		var dst []*string
+		for _, s := range ss {
+			if *s != "" {
+				plains, dst = append(plains, []byte(*s)), append(dst, s)
+			}
+		}
+		if len(plains) < 2 {
+			return db.sealEach(dst...)
+		}
+		sealed, err := b.SealAll(plains)
+		if err != nil {
+			return fmt.Errorf("db: seal: %w", err)
+		}
+		for i, s := range dst {
+			*s = base64.StdEncoding.EncodeToString(sealed[i])
+		}
+		return nil
+	}
+	return db.sealEach(ss...)
+}
+
+func (db *DB) sealEach(ss ...*string) error {
+	for _, s := range ss {
+		v, err := db.sealText(*s)
+		if err != nil {
+			return err
+		}
+		*s = v
+	}
+	return nil
+}
+
+// openText returns the plaintext of a sealed text column, or SealedText when
+// the key is locked or the value cannot be opened (the reason is not the
+// page's business; an admin sees the team-key problem banner).
+func (db *DB) openText(s string) (string, bool) {
+	if s == "" {
+		return "", true
+	}
+	if !db.Unlocked() {
+		return SealedText, false
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return SealedText, false
+	}
+	plain, err := db.sealer.Open(b)
+	if err != nil {
+		return SealedText, false
+	}
+	return string(plain), true
+}
+
+// openTexts opens each string in place; it reports whether all opened.
+func (db *DB) openTexts(ss ...*string) bool {
+	ok := true
+	for _, s := range ss {
+		var one bool
+		*s, one = db.openText(*s)
+		ok = ok && one
+	}
+	return ok
+}
+
+// openBytes decrypts a sealed blob; it fails with ECONFLICT while locked.
+func (db *DB) openBytes(b []byte) ([]byte, error) {
+	if !db.Unlocked() {
+		return nil, Errorf(ECONFLICT, "This content is sealed; unlock the team key to read it.")
+	}
+	plain, err := db.sealer.Open(b)
+	if err != nil {
+		return nil, fmt.Errorf("db: open sealed value: %w", err)
+	}
+	return plain, nil
+}
+
+// openExported opens the sealed fields of one exported report.
+func (db *DB) openExported(e *ExportedReport) {
+	db.openReport(e.Report)
+	if e.Report.Sealed && e.Details != nil {
+		e.Details.Credit, _ = db.openText(e.Details.Credit)
+	}
+	for _, m := range e.Timeline {
+		if m.Sealed {
+			m.Body, _ = db.openText(m.Body)
+		}
+	}
+}
+
+// SealedRows counts the rows stored sealed, so that a start with sealing
+// off can refuse while some exist (they would stay unreadable to search and
+// new rows beside them would be plaintext: a mix nobody chose).
+func (db *DB) SealedRows(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM reports WHERE sealed = 1) + (SELECT COUNT(*) FROM reporters WHERE sealed = 1)
+		+ (SELECT COUNT(*) FROM messages WHERE sealed = 1) + (SELECT COUNT(*) FROM attachments WHERE sealed = 1)
+		+ (SELECT COUNT(*) FROM mail_raw WHERE sealed = 1) + (SELECT COUNT(*) FROM outbox WHERE sealed = 1)`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("db: count sealed rows: %w", err)
+	}
+	return n, nil
+}
+
+// Checkpoint copies the WAL into the database file and truncates it, so
+// that pages rewritten by sealing are no longer kept in the WAL.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	var busy, logPages, done int
+	if err := db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &done); err != nil {
+		return fmt.Errorf("db: checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("db: checkpoint: the database was busy; try again")
+	}
+	return nil
+}
