@@ -66,7 +66,7 @@ func TestPagesAccessible(t *testing.T) {
 	for _, path := range []string{
 		"/triage", "/triage?q=nothing-matches-this", "/triage/reports/" + ref, "/triage/metrics",
 		"/admin/users", "/admin/programs", "/admin/programs/new", "/admin/audit", "/admin/intake",
-		"/admin/outbox", "/admin/retention", "/admin/settings", "/account/2fa", "/account/notifications",
+		"/admin/outbox", "/admin/retention", "/admin/settings", "/admin/key", "/account/2fa", "/account/notifications",
 	} {
 		check("Staff"+path, staff.get(path), http.StatusOK)
 	}
