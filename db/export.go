@@ -107,7 +107,7 @@ func exportChunkRead(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]*E
 		return nil, fmt.Errorf("db: export reports: %w", err)
 	}
 	byMsg := map[int64]*Message{}
-	mrows, err := tx.QueryContext(ctx, `SELECT m.id, m.report_id, m.kind, m.public, COALESCE(m.author_id, 0), COALESCE(u.name, u.email, ''),
+	mrows, err := tx.QueryContext(ctx, `SELECT m.id, m.report_id, m.kind, m.public, COALESCE(m.author_id, 0), COALESCE(NULLIF(u.name, ''), u.email, ''),
 		m.source, m.body, m.event, m.from_state, m.to_state, m.created_at, m.sealed
 		FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.report_id IN `+in+` ORDER BY m.report_id, m.id`, args...)
 	if err != nil {

@@ -168,7 +168,7 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 		return nil, err
 	}
 	defer tx.Rollback()
-	q := `SELECT m.id, m.kind, m.public, COALESCE(m.author_id, 0), COALESCE(u.name, u.email, ''), m.source, m.body, m.event,
+	q := `SELECT m.id, m.kind, m.public, COALESCE(m.author_id, 0), COALESCE(NULLIF(u.name, ''), u.email, ''), m.source, m.body, m.event,
 		m.from_state, m.to_state, m.created_at, m.sealed, m.pgp_state, m.pgp_signature, m.pgp_signer, m.pgp_note
 		FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.report_id = ?`
 	if publicOnly {

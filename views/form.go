@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/a-h/templ"
 	"github.com/disclose/disclose/db"
@@ -49,10 +50,15 @@ func orderedErrors(errs db.FieldErrors) []fieldError {
 			seen[k] = true
 		}
 	}
-	for k, m := range errs {
+	var rest []string
+	for k := range errs {
 		if !seen[k] {
-			out = append(out, fieldError{k, m})
+			rest = append(rest, k)
 		}
+	}
+	sort.Strings(rest) // a stable order for forms errorOrder does not know
+	for _, k := range rest {
+		out = append(out, fieldError{k, errs[k]})
 	}
 	return out
 }
