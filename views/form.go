@@ -10,21 +10,12 @@ import (
 
 // fieldAttrs ties an input to its hint and error for screen readers.
 func fieldAttrs(errs db.FieldErrors, name string, hint bool) templ.Attributes {
-	a := templ.Attributes{"id": "f-" + name, "name": name}
-	desc := ""
+	hintID := ""
 	if hint {
-		desc = "h-" + name
+		hintID = "h-" + name
 	}
-	if errs[name] != "" {
-		a["aria-invalid"] = "true"
-		if desc != "" {
-			desc += " "
-		}
-		desc += "e-" + name
-	}
-	if desc != "" {
-		a["aria-describedby"] = desc
-	}
+	a := errAttrs(errs, name, hintID)
+	a["id"], a["name"] = "f-"+name, name
 	return a
 }
 
