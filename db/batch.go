@@ -63,7 +63,68 @@ func (db *DB) writer() {
 	}
 }
 
+// runBatch commits the jobs of a batch in one transaction. It first runs them
+// one after the other with no savepoints, the common case in which every job
+// succeeds; only when one fails does it roll the transaction back and run
+// the batch again, each job in its own savepoint (runIsolated), so that the
+// failure stays that job's alone. Savepoints are not free: FTS5 writes its
+// pending index data out at every SAVEPOINT, so a savepoint per job would
+// write one index segment per report instead of one per batch.
 func (db *DB) runBatch(batch []writeJob) {
+	if db.runOptimistic(batch) {
+		return
+	}
+	db.runIsolated(batch)
+}
+
+// runOptimistic runs every job of batch in one transaction without
+// savepoints and commits. It reports false, having rolled back and
+// answered no one, when a job failed or panicked, so that the caller runs
+// the batch again with each job isolated. A lone job needs no second run:
+// its own error is its answer.
+func (db *DB) runOptimistic(batch []writeJob) bool {
+	ctx := context.Background()
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return false
+	}
+	defer tx.Rollback()
+	for _, j := range batch {
+		if j.ctx.Err() != nil {
+			return false
+		}
+		if err := runJob(j.ctx, tx, j.fn); err != nil {
+			if len(batch) == 1 {
+				tx.Rollback()
+				j.done <- err
+				return true
+			}
+			return false
+		}
+	}
+	if err = tx.Commit(); err != nil {
+		err = fmt.Errorf("db: commit batch: %w", err)
+	}
+	for _, j := range batch {
+		j.done <- err
+	}
+	return true
+}
+
+// runJob runs fn under a context that keeps the caller's values but not its
+// cancellation (see savepoint.run), turning a panic into an error.
+func runJob(ctx context.Context, tx *Tx, fn func(ctx context.Context, tx *Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("db: panic in write: %v", r)
+		}
+	}()
+	return fn(context.WithoutCancel(ctx), tx)
+}
+
+// runIsolated runs each job of batch in its own savepoint of one
+// transaction: a job that fails rolls back its own writes and no one else's.
+func (db *DB) runIsolated(batch []writeJob) {
 	results := make([]error, len(batch))
 	finish := func(commitErr error) {
 		for i, j := range batch {
@@ -108,7 +169,7 @@ func (db *DB) runBatch(batch []writeJob) {
 			tx.Rollback()
 			finish(nil)
 			if len(rest) > 0 {
-				db.runBatch(rest)
+				db.runIsolated(rest)
 			}
 			return
 		}

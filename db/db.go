@@ -180,6 +180,24 @@ func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
 	return &Tx{Tx: tx, db: db, now: db.Now().UTC()}, nil
 }
 
+// Commit indexes the report text this transaction added (migration 0010:
+// the insert trigger only lists new reports) and commits, so that a
+// committed report is always found by search. One statement indexes every
+// report of a group commit: FTS5 then writes one index segment per
+// transaction rather than one per report.
+func (tx *Tx) Commit() error {
+	ctx := context.Background()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO reports_fts (rowid, title, asset, description, steps, impact)
+		SELECT r.id, r.title, r.asset, r.description, r.steps, r.impact
+		FROM reports_fts_pending p JOIN reports r ON r.id = p.id WHERE r.sealed = 0 ORDER BY p.id`); err != nil {
+		return fmt.Errorf("db: index new reports: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM reports_fts_pending`); err != nil {
+		return fmt.Errorf("db: index new reports: %w", err)
+	}
+	return tx.Tx.Commit()
+}
+
 // beginRead starts a read-only transaction on the reader pool, so that a page
 // made of several queries sees one snapshot.
 func (db *DB) beginRead(ctx context.Context) (*sql.Tx, error) {
@@ -260,4 +278,34 @@ func parseNullTime(s sql.NullString) time.Time {
 		return time.Time{}
 	}
 	return parseTime(s.String)
+}
+
+// MissingBuildOptions lists the SQLite compile-time options the portal is
+// built for (see the Makefile) that this binary's SQLite lacks: FTS5 for
+// search, and the query planner stability guarantee, without which SQLite
+// parses many statements again on every run. An empty list is a good build.
+func (db *DB) MissingBuildOptions(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `PRAGMA compile_options`)
+	if err != nil {
+		return nil, fmt.Errorf("db: read compile options: %w", err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var opt string
+		if err := rows.Scan(&opt); err != nil {
+			return nil, fmt.Errorf("db: read compile options: %w", err)
+		}
+		have[opt] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: read compile options: %w", err)
+	}
+	var missing []string
+	for _, opt := range []string{"ENABLE_FTS5", "ENABLE_QPSG"} {
+		if !have[opt] {
+			missing = append(missing, opt)
+		}
+	}
+	return missing, nil
 }

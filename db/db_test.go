@@ -280,3 +280,16 @@ func TestAuditChain(t *testing.T) {
 		t.Fatalf("chain depends on the clock")
 	}
 }
+
+// The Makefile builds SQLite with FTS5 and the query planner stability
+// guarantee; a build that lost either is slow or unable to search.
+func TestBuildOptions(t *testing.T) {
+	d := MustOpenDB(t)
+	missing, err := d.MissingBuildOptions(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(missing) > 0 {
+		t.Fatalf("SQLite lacks %v: build and test through the Makefile (it sets GOFLAGS and CGO_CFLAGS)", missing)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,6 +48,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return openError(cfg.Data, err)
 	}
 	defer d.Close()
+	if missing, err := d.MissingBuildOptions(ctx); err == nil && len(missing) > 0 {
+		log.Warn("this binary's SQLite was built without options the portal expects; build with `make build` for full speed", "missing", strings.Join(missing, ","))
+	}
 	var certs *certReloader
 	if cfg.TLSCert == "" && len(cfg.trustedProxies) == 0 && !cfg.baseURLDefaulted && cfg.baseURL.Scheme == "https" {
 		// An https base URL served as plain http means a proxy in front.

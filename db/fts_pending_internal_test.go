@@ -1,0 +1,116 @@
+package db
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestSearchIndexIsCompleteAtCommit checks migration 0010: new reports are
+// indexed as their transaction commits, and a report changed or deleted in
+// the transaction that created it leaves the index consistent (FTS5's own
+// integrity check compares the index with the reports table).
+func TestSearchIndexIsCompleteAtCommit(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p, _ := d.DefaultProgram(ctx)
+	found := func(word string) []int64 {
+		t.Helper()
+		ids, err := d.SearchReports(ctx, word, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	intact := func() {
+		t.Helper()
+		if _, err := d.write.ExecContext(ctx, `INSERT INTO reports_fts (reports_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+			t.Fatalf("search index does not match the reports: %v", err)
+		}
+		var pending int
+		d.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM reports_fts_pending`).Scan(&pending)
+		if pending != 0 {
+			t.Fatalf("%d reports left unindexed after commit", pending)
+		}
+	}
+
+	rc, err := d.CreateReport(ctx, &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "alphaword in the login form", Description: "d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := found("alphaword"); !slices.Equal(got, []int64{rc.ReportID}) {
+		t.Fatalf("a report is not searchable once CreateReport returned: %v", got)
+	}
+	intact()
+
+	// Created, retitled and created-then-deleted in one transaction.
+	tx, _ := d.BeginTx(ctx)
+	in := &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "betaword", Description: "d"}
+	in.Validate(DefaultLimits)
+	edited, err := tx.createReport(ctx, in, []byte("receipt-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = 'gammaword' WHERE id = ?`, edited.ReportID); err != nil {
+		t.Fatal(err)
+	}
+	in = &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "deltaword", Description: "d"}
+	in.Validate(DefaultLimits)
+	gone, err := tx.createReport(ctx, in, []byte("receipt-2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM reports WHERE id = ?`, gone.ReportID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := found("betaword"); len(got) != 0 {
+		t.Errorf("the title before the edit is still found: %v", got)
+	}
+	if got := found("gammaword"); !slices.Equal(got, []int64{edited.ReportID}) {
+		t.Errorf("the edited title is not found: %v", got)
+	}
+	if got := found("deltaword"); len(got) != 0 {
+		t.Errorf("a deleted report is still found: %v", got)
+	}
+	intact()
+
+	// A committed report edited later, then deleted.
+	if _, err := d.write.ExecContext(ctx, `UPDATE reports SET title = 'epsilonword' WHERE id = ?`, rc.ReportID); err != nil {
+		t.Fatal(err)
+	}
+	if got := found("alphaword"); len(got) != 0 {
+		t.Errorf("the old title is still found: %v", got)
+	}
+	if got := found("epsilonword"); !slices.Equal(got, []int64{rc.ReportID}) {
+		t.Errorf("the new title is not found: %v", got)
+	}
+	intact()
+	if _, err := d.write.ExecContext(ctx, `DELETE FROM reports WHERE id = ?`, rc.ReportID); err != nil {
+		t.Fatal(err)
+	}
+	if got := found("epsilonword"); len(got) != 0 {
+		t.Errorf("a deleted report is still found: %v", got)
+	}
+	intact()
+
+	// A rolled-back report leaves nothing behind.
+	tx, _ = d.BeginTx(ctx)
+	in = &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "zetaword", Description: "d"}
+	in.Validate(DefaultLimits)
+	if _, err := tx.createReport(ctx, in, []byte("receipt-3")); err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback()
+	if got := found("zetaword"); len(got) != 0 {
+		t.Errorf("a rolled-back report is found: %v", got)
+	}
+	intact()
+}
