@@ -114,3 +114,26 @@ func TestSearchIndexIsCompleteAtCommit(t *testing.T) {
 	}
 	intact()
 }
+
+// The write connection keeps statement journals in memory (writerDriver):
+// a connection the pool opens again must get the setting too.
+func TestWriterTempStoreInMemory(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for range 2 {
+		var mode int
+		if err := d.write.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if mode != 2 {
+			t.Fatalf("write connection temp_store = %d, want 2 (memory)", mode)
+		}
+		// Make the pool open a new connection for the second round.
+		d.write.SetMaxIdleConns(0)
+		d.write.SetMaxIdleConns(1)
+	}
+}
