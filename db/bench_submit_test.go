@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/disclose/disclose/db"
@@ -33,3 +34,41 @@ func BenchmarkCreateReport(b *testing.B) {
 type nopNotifier struct{}
 
 func (nopNotifier) Notify(context.Context, *db.Event) ([]*db.OutMail, error) { return nil, nil }
+
+// recordNotifier keeps the events it is given.
+type recordNotifier struct{ events []*db.Event }
+
+func (n *recordNotifier) Notify(_ context.Context, ev *db.Event) ([]*db.OutMail, error) {
+	n.events = append(n.events, ev)
+	return nil, nil
+}
+
+// A new report's event carries the report as it was stored (CreateReport
+// builds it from the submission instead of reading it back), so that mail
+// and webhooks say what the database says.
+func TestReportCreatedEventMatchesStoredReport(t *testing.T) {
+	d := MustOpenDB(t)
+	rec := &recordNotifier{}
+	d.Notifier = rec
+	ctx := context.Background()
+	p, _ := d.DefaultProgram(ctx)
+	anonymous := validReport(p.ID)
+	named := validReport(p.ID)
+	named.Reporter = db.Reporter{Name: "Ada", Email: "ada@example.org", PGPKey: "key text", PGPFingerprint: "ABCD", Credit: db.CreditName}
+	named.CVSSVector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+	named.AlreadyPublic, named.Exploited = true, true
+	for _, in := range []*db.NewReport{anonymous, named} {
+		rc, err := d.CreateReport(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := d.ReportByID(ctx, rc.ReportID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := rec.events[len(rec.events)-1]
+		if got.Kind != db.EventReportCreated || !reflect.DeepEqual(got.Report, stored) {
+			t.Errorf("event report\n got %+v\nwant %+v", got.Report, stored)
+		}
+	}
+}

@@ -15,10 +15,9 @@ const maxReferences = 10
 func (tx *Tx) fillEvent(ctx context.Context, ev *Event) error {
 	r := ev.Report
 	if ev.Kind == EventReportCreated {
-		// A new report has no conversation yet: its acknowledgement starts it.
-		if err := tx.QueryRowContext(ctx, `SELECT sealed FROM reports WHERE id = ?`, r.ID).Scan(&ev.Sealed); err != nil {
-			return fmt.Errorf("db: notify: read report %d: %w", r.ID, err)
-		}
+		// A new report has no conversation yet: its acknowledgement starts
+		// it. The report was just written, so its sealing is known.
+		ev.Sealed = r.Sealed
 		return tx.staffToNotify(ctx, ev)
 	}
 	err := tx.QueryRowContext(ctx, `SELECT sealed, COALESCE((SELECT message_id FROM messages WHERE report_id = reports.id

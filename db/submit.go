@@ -215,11 +215,11 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 	if in.SubmissionKey != "" {
 		submissionKey = in.SubmissionKey
 	}
-	var prefix string
+	var prefix, programName string
 	var number int64
 	var frDays, trDays, discDays int64
 	err := tx.QueryRowContext(ctx, `UPDATE programs SET next_number = next_number + 1 WHERE id = ? AND archived = 0
-		RETURNING prefix, next_number - 1, first_response_days, triage_days, disclosure_days`, in.ProgramID).Scan(&prefix, &number, &frDays, &trDays, &discDays)
+		RETURNING prefix, name, next_number - 1, first_response_days, triage_days, disclosure_days`, in.ProgramID).Scan(&prefix, &programName, &number, &frDays, &trDays, &discDays)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(EINVALID, "Choose a program for the report.")
 	} else if err != nil {
@@ -278,9 +278,26 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 		return nil, err
 	}
 	if tx.db.Notifier != nil {
-		r, err := tx.reportTx(ctx, id)
-		if err != nil {
-			return nil, err
+		var r *Report
+		if in.sealed {
+			// Read back and opened with the team key.
+			if r, err = tx.reportTx(ctx, id); err != nil {
+				return nil, err
+			}
+		} else {
+			r = &Report{ID: id, ProgramID: in.ProgramID, ProgramName: programName, Prefix: prefix, Number: number,
+				Source: in.Source, State: StateNew, Title: in.Title, Asset: in.Asset, CWE: in.CWE,
+				Description: in.Description, Steps: in.Steps, Impact: in.Impact, CVSSVector: in.CVSSVector,
+				Severity: severity, AlreadyPublic: in.AlreadyPublic, Exploited: in.Exploited, Version: 1,
+				Reporter: Reporter{Credit: CreditAnonymous}, CreatedAt: parseTime(now), UpdatedAt: parseTime(now)}
+			if score != nil {
+				r.CVSSScore = score.(float64)
+			}
+			if reporterID != nil {
+				rp := in.Reporter
+				r.Reporter = Reporter{ID: reporterID.(int64), Name: rp.Name, Email: rp.Email, PGPKey: rp.PGPKey,
+					PGPFingerprint: rp.PGPFingerprint, Credit: rp.Credit}
+			}
 		}
 		if err := tx.notify(ctx, &Event{Kind: EventReportCreated, Report: r, Actor: ActorReporter}); err != nil {
 			return nil, err
