@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3" // registers the sqlite3 driver (built with -tags sqlite_fts5)
@@ -59,6 +60,9 @@ type DB struct {
 	jobs       chan writeJob
 	stopped    chan struct{}
 	writerDone chan struct{}
+
+	programsCache atomic.Pointer[programsCache] // see Programs
+	programsGen   atomic.Uint64
 }
 
 // Open opens (creating if needed) the database file at path and migrates it.

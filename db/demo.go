@@ -144,6 +144,7 @@ func (db *DB) demoSetup(ctx context.Context) ([]*demoProgram, error) {
 			}
 		}
 	}
+	defer db.programsChanged()
 	return out, tx.Commit()
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 //go:embed default_policy.md
@@ -65,8 +66,49 @@ func scanProgram(row interface{ Scan(...any) error }) (*Program, error) {
 	return &p, nil
 }
 
-// Programs lists the active programs, the default one first.
+// Programs lists the active programs, the default one first. Every public
+// page and every submission needs the list, so it is kept in memory for up
+// to programsTTL and dropped at once when this process saves a program
+// (SaveProgram, the first start, demo data bump programsGen); the TTL bounds
+// how long a change made by another process goes unseen. Callers get their
+// own copies.
 func (db *DB) Programs(ctx context.Context) ([]*Program, error) {
+	gen := db.programsGen.Load()
+	if c := db.programsCache.Load(); c != nil && c.gen == gen && db.Now().Sub(c.at) < programsTTL {
+		return copyPrograms(c.list), nil
+	}
+	list, err := db.loadPrograms(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db.programsCache.Store(&programsCache{list: list, gen: gen, at: db.Now()})
+	return copyPrograms(list), nil
+}
+
+// programsTTL bounds how long a program saved by another process (a CLI
+// command beside `disclose serve`) is seen as it was.
+const programsTTL = 5 * time.Second
+
+type programsCache struct {
+	list []*Program
+	gen  uint64
+	at   time.Time
+}
+
+// programsChanged drops the cached program list; call it after a commit
+// that wrote to programs (other than next_number).
+func (db *DB) programsChanged() { db.programsGen.Add(1) }
+
+func copyPrograms(list []*Program) []*Program {
+	out := make([]*Program, len(list))
+	for i, p := range list {
+		c := *p
+		out[i] = &c
+	}
+	return out
+}
+
+func (db *DB) loadPrograms(ctx context.Context) ([]*Program, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT `+programColumns+` FROM programs WHERE archived = 0 ORDER BY is_default DESC, name`)
 	if err != nil {
 		return nil, fmt.Errorf("db: list programs: %w", err)
@@ -132,5 +174,6 @@ func (db *DB) ensureDefaultProgram(ctx context.Context) error {
 	if err := tx.audit(ctx, Actor{Name: "system"}, "program.create", "default", "first start"); err != nil {
 		return err
 	}
+	defer db.programsChanged()
 	return tx.Commit()
 }

@@ -135,6 +135,7 @@ func (db *DB) SaveProgram(ctx context.Context, p *Program, memberIDs []int64, ac
 	if err := tx.audit(ctx, actor, action, p.Slug, fmt.Sprintf("prefix=%s members=%v", p.Prefix, memberIDs)); err != nil {
 		return nil, err
 	}
+	defer tx.db.programsChanged()
 	return p, tx.Commit()
 }
 

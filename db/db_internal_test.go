@@ -2,9 +2,11 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestSearchIndexIsCompleteAtCommit checks migration 0010: new reports are
@@ -135,5 +137,57 @@ func TestWriterTempStoreInMemory(t *testing.T) {
 		// Make the pool open a new connection for the second round.
 		d.write.SetMaxIdleConns(0)
 		d.write.SetMaxIdleConns(1)
+	}
+}
+
+// Programs is served from memory: a program saved here is listed at once,
+// a change made by another process within programsTTL, and a caller
+// changing its copy changes nothing for the next.
+func TestProgramsCache(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	now := time.Now().UTC()
+	d.Now = func() time.Time { return now }
+	names := func() []string {
+		t.Helper()
+		ps, err := d.Programs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.Name)
+		}
+		ps[0].Name = "changed by a caller"
+		return out
+	}
+	if got := names(); !slices.Equal(got, []string{"Security"}) {
+		t.Fatalf("programs = %v", got)
+	}
+	if _, err := d.SaveProgram(ctx, &Program{Slug: "web", Name: "Web", Prefix: "WEB", FirstResponseDays: 3, TriageDays: 10,
+		ResolveCriticalDays: 7, ResolveHighDays: 30, ResolveMediumDays: 90, ResolveLowDays: 180, DisclosureDays: 90}, nil, Actor{Name: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); !slices.Equal(got, []string{"Security", "Web"}) {
+		t.Fatalf("after SaveProgram, programs = %v", got)
+	}
+	other, err := sql.Open("sqlite3", d.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Exec(`UPDATE programs SET name = 'Web platform' WHERE slug = 'web'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); !slices.Equal(got, []string{"Security", "Web"}) {
+		t.Fatalf("within the TTL, programs = %v", got)
+	}
+	now = now.Add(programsTTL)
+	if got := names(); !slices.Equal(got, []string{"Security", "Web platform"}) {
+		t.Fatalf("after the TTL, programs = %v", got)
 	}
 }
