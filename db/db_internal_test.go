@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -189,5 +190,30 @@ func TestProgramsCache(t *testing.T) {
 	now = now.Add(programsTTL)
 	if got := names(); !slices.Equal(got, []string{"Security", "Web platform"}) {
 		t.Fatalf("after the TTL, programs = %v", got)
+	}
+}
+
+// Form keys sort by the time they were made, are 32 hex digits (what the
+// form handler accepts) and differ even when made in the same millisecond.
+func TestNewSubmissionKey(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)
+	seen := map[string]bool{}
+	prev := ""
+	for i := range 1000 {
+		k, err := NewSubmissionKey(t0.Add(time.Duration(i/10) * time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hex.DecodeString(k); err != nil || len(k) != 32 {
+			t.Fatalf("key %q is not 32 hex digits", k)
+		}
+		if seen[k] {
+			t.Fatalf("key %q made twice", k)
+		}
+		seen[k] = true
+		if i%10 == 0 && k[:12] <= prev {
+			t.Fatalf("key %q made later sorts before %q", k, prev)
+		}
+		prev = k[:12]
 	}
 }

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -58,6 +59,25 @@ type NewReport struct {
 	// SubmissionKey is the form's one-time key: a form sent twice (a reload,
 	// a double click) stores one report.
 	SubmissionKey string
+}
+
+// NewSubmissionKey makes a form's one-time key (NewReport.SubmissionKey):
+// 32 hex digits, of which the first 12 are the time in milliseconds and the
+// other 20 are random (80 bits). Keys made later sort later, so storing one
+// appends to the end of the unique index instead of dirtying a random page
+// of it with every submission; the random part keeps another person's key
+// unguessable, which is what stops them from claiming a form's report.
+func NewSubmissionKey(now time.Time) (string, error) {
+	var b [16]byte
+	ms := uint64(now.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	if _, err := rand.Read(b[6:]); err != nil {
+		return "", fmt.Errorf("db: submission key: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 // AlreadySubmittedError says that this form was stored before, as Ref.

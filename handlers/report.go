@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -46,11 +45,9 @@ func (s *Server) newForm(c echo.Context, values map[string]string) (*views.Repor
 	f.Values["program"] = f.Program.Slug
 	f.PolicyURL = "/policy/" + f.Program.Slug
 	if f.Key = values["key"]; f.Key == "" {
-		buf := make([]byte, 16)
-		if _, err := rand.Read(buf); err != nil {
+		if f.Key, err = db.NewSubmissionKey(time.Now()); err != nil {
 			return nil, err
 		}
-		f.Key = hex.EncodeToString(buf)
 	}
 	return f, nil
 }

@@ -10,9 +10,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/disclose/disclose/db"
 	_ "github.com/mattn/go-sqlite3"
 )
 
@@ -136,10 +135,14 @@ func submit(client *http.Client, base, token string) (bool, error) {
 	for k, v := range fields {
 		form[k] = v
 	}
-	key := make([]byte, 16)
-	rand.Read(key)
+	// A browser sends back the key the form came with; this makes one the
+	// same way the portal does instead of asking for a form each time.
+	key, err := db.NewSubmissionKey(time.Now())
+	if err != nil {
+		return false, err
+	}
 	form.Set("csrf", token)
-	form.Set("key", hex.EncodeToString(key))
+	form.Set("key", key)
 	resp, err := client.Post(base+"/report", "application/x-www-form-urlencoded", bytes.NewBufferString(form.Encode()))
 	if err != nil {
 		return false, err
