@@ -88,6 +88,7 @@ func (db *DB) runOptimistic(batch []writeJob) bool {
 	if err != nil {
 		return false
 	}
+	tx.audience = map[int64]*audience{}
 	defer tx.Rollback()
 	for _, j := range batch {
 		if j.ctx.Err() != nil {
@@ -141,6 +142,7 @@ func (db *DB) runIsolated(batch []writeJob) {
 		return
 	}
 	defer tx.Rollback()
+	tx.audience = map[int64]*audience{}
 	sp, err := prepareSavepoint(ctx, tx)
 	if err != nil {
 		finish(err)

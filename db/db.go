@@ -188,6 +188,10 @@ type Tx struct {
 	db        *DB
 	now       time.Time
 	auditHead *auditHead // nil until read; reset when a savepoint rolls back
+	// audience caches, per program, who is told of events (staffToNotify,
+	// queueWebhooks). Only a group-commit transaction sets it: its jobs
+	// create reports and never change members, preferences or webhooks.
+	audience map[int64]*audience
 }
 
 // BeginTx starts a write transaction (BEGIN IMMEDIATE through the DSN).

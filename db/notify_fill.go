@@ -89,41 +89,74 @@ func (tx *Tx) messageAttachments(ctx context.Context, messageID int64) ([]*Attac
 // into ev.Staff, "digest" into digest_items, "none" nowhere. The actor is
 // never told of their own action.
 func (tx *Tx) staffToNotify(ctx context.Context, ev *Event) error {
-	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.email, u.name, COALESCE(np.mode, 'every'), COALESCE(np.include_title, 0)
-		FROM program_members pm JOIN users u ON u.id = pm.user_id LEFT JOIN notification_prefs np ON np.user_id = u.id
-		WHERE pm.program_id = ? AND u.disabled = 0 ORDER BY u.id`, ev.Report.ProgramID)
+	aud, err := tx.audienceOf(ctx, ev.Report.ProgramID)
 	if err != nil {
-		return fmt.Errorf("db: notify: read members: %w", err)
+		return err
 	}
-	var digest []int64
-	for rows.Next() {
-		rc := &Recipient{}
-		var mode NotifyMode
-		if err := rows.Scan(&rc.UserID, &rc.Email, &rc.Name, &mode, &rc.IncludeTitle); err != nil {
-			rows.Close()
-			return fmt.Errorf("db: notify: scan member: %w", err)
-		}
-		if rc.UserID == ev.Actor.UserID {
+	for _, m := range aud.members {
+		if m.rc.UserID == ev.Actor.UserID {
 			continue
 		}
-		switch mode {
+		switch m.mode {
 		case NotifyEvery:
-			ev.Staff = append(ev.Staff, rc)
+			rc := m.rc
+			ev.Staff = append(ev.Staff, &rc)
 		case NotifyDigest:
-			digest = append(digest, rc.UserID)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("db: notify: read members: %w", err)
-	}
-	for _, uid := range digest {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO digest_items (user_id, report_id, event, created_at) VALUES (?, ?, ?, ?)`,
-			uid, ev.Report.ID, string(ev.Kind), formatTime(tx.now)); err != nil {
-			return fmt.Errorf("db: notify: queue digest item: %w", err)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO digest_items (user_id, report_id, event, created_at) VALUES (?, ?, ?, ?)`,
+				m.rc.UserID, ev.Report.ID, string(ev.Kind), formatTime(tx.now)); err != nil {
+				return fmt.Errorf("db: notify: queue digest item: %w", err)
+			}
 		}
 	}
 	return nil
+}
+
+// audience is who hears of a program's events: its active members with
+// their preferences, and whether it has an enabled webhook.
+type audience struct {
+	members []member
+	hooks   bool
+}
+
+type member struct {
+	rc   Recipient
+	mode NotifyMode
+}
+
+// audienceOf reads a program's audience: its members, and in a transaction
+// that caches audiences (tx.audience) also whether it has webhooks, once per
+// program and transaction.
+func (tx *Tx) audienceOf(ctx context.Context, programID int64) (*audience, error) {
+	if a, ok := tx.audience[programID]; ok {
+		return a, nil
+	}
+	a := &audience{}
+	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.email, u.name, COALESCE(np.mode, 'every'), COALESCE(np.include_title, 0)
+		FROM program_members pm JOIN users u ON u.id = pm.user_id LEFT JOIN notification_prefs np ON np.user_id = u.id
+		WHERE pm.program_id = ? AND u.disabled = 0 ORDER BY u.id`, programID)
+	if err != nil {
+		return nil, fmt.Errorf("db: notify: read members: %w", err)
+	}
+	for rows.Next() {
+		var m member
+		if err := rows.Scan(&m.rc.UserID, &m.rc.Email, &m.rc.Name, &m.mode, &m.rc.IncludeTitle); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("db: notify: scan member: %w", err)
+		}
+		a.members = append(a.members, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: notify: read members: %w", err)
+	}
+	if tx.audience == nil {
+		return a, nil
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE program_id = ? AND enabled = 1)`, programID).Scan(&a.hooks); err != nil {
+		return nil, fmt.Errorf("db: notify: read webhooks: %w", err)
+	}
+	tx.audience[programID] = a
+	return a, nil
 }
 
 // queueWebhooks writes one delivery per enabled webhook of the report's
@@ -133,6 +166,16 @@ func (tx *Tx) queueWebhooks(ctx context.Context, ev *Event) error {
 	case EventReportCreated, EventReporterMessage, EventState:
 	default:
 		return nil
+	}
+	if tx.audience != nil {
+		// A group commit knows whether the program has webhooks at all.
+		aud, err := tx.audienceOf(ctx, ev.Report.ProgramID)
+		if err != nil {
+			return err
+		}
+		if !aud.hooks {
+			return nil
+		}
 	}
 	now := formatTime(tx.now)
 	_, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, report_id, event, ref, from_state, to_state, next_attempt_at, created_at)

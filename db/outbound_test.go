@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -317,4 +318,52 @@ func BenchmarkCreateReportWithMail(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Submissions that share a group commit each tell the program's audience,
+// which the shared transaction reads once: every report gets its staff
+// mail, its digest item and its webhook delivery.
+func TestGroupCommitNotifiesEveryReport(t *testing.T) {
+	ctx := context.Background()
+	d, _ := mustOpenMailDB(t)
+	p, _ := d.DefaultProgram(ctx)
+	d.AddStaffForTest(ctx, "every@example.org", "Every", db.RoleTriager, p.ID)
+	digest, _ := d.AddStaffForTest(ctx, "digest@example.org", "Digest", db.RoleTriager, p.ID)
+	if err := d.SetNotifyPrefs(ctx, &db.NotifyPrefs{UserID: digest, Mode: db.NotifyDigest}, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	hook, _ := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: "https://hooks.example.org/a", Format: db.WebhookGeneric, Enabled: true}, db.ActorSystem)
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := validReport(p.ID)
+			in.Reporter.Email = ""
+			_, err := d.CreateReport(ctx, in)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if mails, _ := d.Mails(ctx, "", 2*n); len(mails) != n {
+		t.Errorf("%d staff mails for %d reports", len(mails), n)
+	}
+	if ds, _ := d.Deliveries(ctx, hook.ID, 2*n); len(ds) != n {
+		t.Errorf("%d webhook deliveries for %d reports", len(ds), n)
+	}
+	var items int
+	if err := d.QueryRowForTest(ctx, `SELECT COUNT(*) FROM digest_items WHERE user_id = ?`, digest).Scan(&items); err != nil {
+		t.Fatal(err)
+	}
+	if items != n {
+		t.Errorf("%d digest items for %d reports", items, n)
+	}
 }

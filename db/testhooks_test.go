@@ -1,6 +1,9 @@
 package db
 
-import "context"
+import (
+	"context"
+	"database/sql"
+)
 
 // SetStateForTest moves a report as a triager would; the triage branch owns
 // the public method.
@@ -18,4 +21,9 @@ func (db *DB) SetStateForTest(ctx context.Context, reportID int64, from, to Stat
 		return err
 	}
 	return tx.Commit()
+}
+
+// QueryRowForTest reads from the database as a test sees it after commits.
+func (db *DB) QueryRowForTest(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, query, args...)
 }
