@@ -16,11 +16,7 @@ import (
 // integrity check compares the index with the reports table).
 func TestSearchIndexIsCompleteAtCommit(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openInternal(t)
 	p, _ := d.DefaultProgram(ctx)
 	found := func(word string) []int64 {
 		t.Helper()
@@ -122,11 +118,7 @@ func TestSearchIndexIsCompleteAtCommit(t *testing.T) {
 // a connection the pool opens again must get the setting too.
 func TestWriterTempStoreInMemory(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openInternal(t)
 	for range 2 {
 		var mode int
 		if err := d.write.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&mode); err != nil {
@@ -146,11 +138,7 @@ func TestWriterTempStoreInMemory(t *testing.T) {
 // changing its copy changes nothing for the next.
 func TestProgramsCache(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openInternal(t)
 	now := time.Now().UTC()
 	d.Now = func() time.Time { return now }
 	names := func() []string {
@@ -216,4 +204,16 @@ func TestNewSubmissionKey(t *testing.T) {
 		}
 		prev = k[:12]
 	}
+}
+
+// openInternal opens a new database in a temporary directory for a test of
+// unexported parts, closed when the test ends.
+func openInternal(t testing.TB) *DB {
+	t.Helper()
+	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }

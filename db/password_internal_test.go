@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -15,11 +14,7 @@ import (
 // memory stays bounded.
 func TestPasswordHashesBounded(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openInternal(t)
 	d.Auth.Argon2 = Argon2Params{Memory: 1024, Time: 1, Threads: 1}
 	d.Auth.MaxClientFailures, d.Auth.MaxAccountFailures = 0, 0
 

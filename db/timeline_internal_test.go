@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 )
 
@@ -10,11 +9,7 @@ import (
 // an internal note, and an attachment on it, never reach the public view.
 func TestTimelineHidesInternalNotes(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openInternal(t)
 	p, _ := d.DefaultProgram(ctx)
 	rc, err := d.CreateReport(ctx, &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "t", Description: "d"})
 	if err != nil {
@@ -50,11 +45,7 @@ func TestTimelineHidesInternalNotes(t *testing.T) {
 // clock is each of the three that run on a new report.
 func TestNewReportDueMatchesView(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openInternal(t)
 	p, _ := d.DefaultProgram(ctx)
 	for _, days := range [][3]int{{3, 10, 90}, {30, 2, 90}, {30, 20, 1}, {1, 1, 1}, {365, 400, 500}} {
 		if _, err := d.write.ExecContext(ctx, `UPDATE programs SET first_response_days = ?, triage_days = ?, disclosure_days = ? WHERE id = ?`,
@@ -85,11 +76,7 @@ func TestNewReportDueMatchesView(t *testing.T) {
 // content, neither the status page nor mail can add text to it again.
 func TestAnonymisedReportTakesNoMessages(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openInternal(t)
 	p, _ := d.DefaultProgram(ctx)
 	rc, err := d.CreateReport(ctx, &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "t", Description: "d"})
 	if err != nil {
