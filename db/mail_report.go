@@ -197,21 +197,20 @@ func (tx *Tx) noteOtherSender(ctx context.Context, reportID int64, from string) 
 const (
 	maxAcksPerAddress = 5
 	ackWindow         = time.Hour
-	// ackLookBack bounds the search to the latest outbox rows (a rowid
-	// range, so the check costs the same however large the outbox grows).
-	ackLookBack = 2000
 )
 
 // mayAcknowledge says whether a new mailed report from addr may still be
-// acknowledged.
+// acknowledged. The partial index outbox_ack_to (migration 0011) makes it a
+// short range read however large the outbox grows: at most a few
+// acknowledgements per address fall in the window.
 func (tx *Tx) mayAcknowledge(ctx context.Context, addr string) (bool, error) {
 	if addr == "" {
 		return false, nil
 	}
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE id > (SELECT COALESCE(MAX(id), 0) FROM outbox) - ?
-		AND kind = 'ack' AND report_id IS NOT NULL AND to_addr = ? COLLATE NOCASE AND created_at > ?`,
-		ackLookBack, addr, formatTime(tx.now.Add(-ackWindow))).Scan(&n)
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox INDEXED BY outbox_ack_to
+		WHERE kind = 'ack' AND report_id IS NOT NULL AND to_addr = ? COLLATE NOCASE AND created_at > ?`,
+		addr, formatTime(tx.now.Add(-ackWindow))).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("db: count acknowledgements: %w", err)
 	}

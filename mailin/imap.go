@@ -199,9 +199,14 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 			}
 		}
 		stats.Fetched += len(group)
+		for _, g := range group {
+			stats.ParseTime += g.parseTime
+		}
 		if dbErr == nil {
 			var done []imap.UID
+			start := time.Now()
 			done, dbErr = in.takeGroup(ctx, uidValidity, group, stats)
+			stats.StoreTime += time.Since(start)
 			finished = append(finished, done...)
 			if dbErr != nil {
 				stopReading()
@@ -240,7 +245,9 @@ func (in *Intake) readOne(ctx context.Context, msg *imapclient.FetchMessageData,
 		return nil, fmt.Errorf("mailin: fetch: %w", readErr)
 	}
 	f.sum = hex.EncodeToString(h.Sum(nil))
+	start := time.Now()
 	f.mail, f.err = in.parseOne(ctx, uidValidity, f)
+	f.parseTime = time.Since(start)
 	return f, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/disclose/disclose/db"
 	"github.com/emersion/go-imap/v2"
@@ -20,6 +21,8 @@ type fetched struct {
 	sum  string // sha256 of the raw bytes, hex
 	mail *db.InboundMail
 	err  error // this message's failure so far
+
+	parseTime time.Duration
 }
 
 // parseOne parses a fetched message; a panic becomes its failure, so one bad
