@@ -44,6 +44,9 @@ type InboundMail struct {
 	Subject    string
 	Body       string
 	Files      []NewAttachment
+	// Spooled is nil or as long as Files: Spooled[i], when set, holds the
+	// bytes of Files[i] (whose Data is then nil) out of memory.
+	Spooled []*SpooledFile
 	// Omitted says, one line each, what was left out (over a limit, unreadable)
 	// so the timeline can say it.
 	Omitted []string

@@ -14,10 +14,19 @@ func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, repo
 	if body == "" && len(in.Files) == 0 {
 		body = "(The mail had no text.)"
 	}
-	entryID, ref, err := tx.addReporterMessage(ctx, reportID, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true,
-		Source: SourceEmail, Body: body, MessageID: in.MessageID, Attachments: in.Files})
+	files, later, err := tx.mailFiles(in)
 	if err != nil {
 		return nil, err
+	}
+	entryID, ref, err := tx.addReporterMessage(ctx, reportID, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true,
+		Source: SourceEmail, Body: body, MessageID: in.MessageID, Attachments: files})
+	if err != nil {
+		return nil, err
+	}
+	if later {
+		if err := tx.addMailFiles(ctx, entryID, in); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.storeMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
 		return nil, err
@@ -39,8 +48,12 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 	if err != nil {
 		return nil, err
 	}
+	files, later, err := tx.mailFiles(in)
+	if err != nil {
+		return nil, err
+	}
 	nr := &NewReport{ProgramID: programID, Source: SourceEmail, Title: mailTitle(in.Subject), Description: strings.TrimSpace(in.Body),
-		Attachments: in.Files, MessageID: in.MessageID, Reporter: Reporter{Name: in.FromName, Email: in.FromEmail}}
+		Attachments: files, MessageID: in.MessageID, Reporter: Reporter{Name: in.FromName, Email: in.FromEmail}}
 	if nr.Description == "" {
 		nr.Description = "(The mail had no text; see its attachments and the raw message.)"
 	}
@@ -71,6 +84,11 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 	var entryID int64
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE report_id = ? ORDER BY id LIMIT 1`, rc.ReportID).Scan(&entryID); err != nil {
 		return nil, fmt.Errorf("db: first entry of %s: %w", rc.Ref, err)
+	}
+	if later {
+		if err := tx.addMailFiles(ctx, entryID, in); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.storeMailPGP(ctx, rc.ReportID, entryID, &in.PGP); err != nil {
 		return nil, err

@@ -213,7 +213,7 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 			}
 		}
 		for _, g := range group {
-			g.sp.Close()
+			g.close()
 		}
 	}
 	if dbErr != nil {

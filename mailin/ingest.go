@@ -21,8 +21,17 @@ type fetched struct {
 	sum  string // sha256 of the raw bytes, hex
 	mail *db.InboundMail
 	err  error // this message's failure so far
+	// parts are the spools of its large attachments (InboundMail.Spooled).
+	parts []*spool
 
 	parseTime time.Duration
+}
+
+// close drops the message's bytes and those of its attachments.
+func (f *fetched) close() {
+	f.sp.Close()
+	closeSpools(f.parts)
+	f.parts = nil
 }
 
 // parseOne parses a fetched message; a panic becomes its failure, so one bad
@@ -33,7 +42,7 @@ func (in *Intake) parseOne(ctx context.Context, uidValidity uint32, f *fetched) 
 			m, err = nil, fmt.Errorf("mailin: panic while parsing uid %d: %v", f.uid, r)
 		}
 	}()
-	m, err = parse(ctx, f.sp.Reader(), in.cfg.Limits, in.cfg.SpoolDir, in.pgp)
+	m, f.parts, err = parseSpooled(ctx, f.sp.Reader(), in.cfg.Limits, in.cfg.SpoolDir, in.pgp, true)
 	if err != nil {
 		return nil, err
 	}

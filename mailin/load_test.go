@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -134,9 +136,10 @@ func TestLoadRSS(t *testing.T) {
 	b.WriteString(enc + "\n--BIG--\n")
 	dc.deliver(t, b.String())
 	b.Reset()
+	sum := sha256.Sum256(att)
 	dbPath := filepath.Join(t.TempDir(), "rss.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadRSS$", "-test.v")
-	cmd.Env = append(os.Environ(), "DISCLOSE_RSS_CHILD=1", "DISCLOSE_RSS_ADDR="+dc.addr, "DISCLOSE_RSS_DB="+dbPath)
+	cmd.Env = append(os.Environ(), "DISCLOSE_RSS_CHILD=1", "DISCLOSE_RSS_ADDR="+dc.addr, "DISCLOSE_RSS_DB="+dbPath, "DISCLOSE_RSS_SHA256="+hex.EncodeToString(sum[:]))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
@@ -198,5 +201,13 @@ func rssChild(t *testing.T) {
 		if strings.HasPrefix(line, "VmHWM:") {
 			fmt.Println("VmHWM-kB=" + strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), " kB"))
 		}
+	}
+	// After the measurement: the bytes read back are the ones sent.
+	_, data, err := d.AttachmentOf(context.Background(), r.ID, msgs[0].Attachments[0].ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != os.Getenv("DISCLOSE_RSS_SHA256") {
+		t.Fatal("the attachment read back differs from the one sent")
 	}
 }

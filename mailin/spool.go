@@ -46,6 +46,9 @@ func (s *spool) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// OnDisk says whether the content spilled to the temporary file.
+func (s *spool) OnDisk() bool { return s.f != nil }
+
 // Size is the number of bytes written.
 func (s *spool) Size() int64 { return s.n }
 
