@@ -232,7 +232,11 @@ func (in *Intake) readOne(ctx context.Context, msg *imapclient.FetchMessageData,
 		case imapclient.FetchItemDataUID:
 			f.uid = uint32(it.UID)
 		case imapclient.FetchItemDataBodySection:
-			if _, err := io.Copy(io.MultiWriter(f.sp, h), it.Literal); err != nil {
+			if it.Literal == nil { // NIL: the server has no body for it
+				continue
+			}
+			f.sp.grow(it.Literal.Size())
+			if _, err := copyPooled(io.MultiWriter(f.sp, h), it.Literal); err != nil {
 				readErr = err
 			}
 		}

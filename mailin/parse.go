@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/disclose/disclose/db"
@@ -89,9 +90,18 @@ func closeSpools(spools []*spool) {
 	}
 }
 
+// readers keeps the 64 KB read buffers of parsing: allocating one for each
+// small mail was most of what parsing allocated.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
 func (c *collector) parse(ctx context.Context, r io.Reader, p *PGP) (*db.InboundMail, error) {
 	lim := c.lim
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil) // keep no reference to r
+		readers.Put(br)
+	}()
 	hdr, dropped, err := readHeader(br, lim.MaxHeaderBytes)
 	if err != nil {
 		return nil, fmt.Errorf("mailin: read header: %w", err)

@@ -166,7 +166,7 @@ func (c *collector) readText(r io.Reader) string {
 		return ""
 	}
 	var b strings.Builder
-	n, _ := io.Copy(&b, io.LimitReader(r, left))
+	n, _ := copyPooled(&b, io.LimitReader(r, left))
 	c.textBytes += n
 	if n == left {
 		if m, _ := io.Copy(io.Discard, r); m > 0 {
@@ -203,7 +203,7 @@ func (c *collector) keepFile(r io.Reader, name, contentType string, scanIDs bool
 		}
 	}()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(sp, h), io.LimitReader(r, limit+1))
+	n, err := copyPooled(io.MultiWriter(sp, h), io.LimitReader(r, limit+1))
 	if err != nil {
 		if n == 0 {
 			c.omit(fmt.Sprintf("The attachment %q could not be decoded; the raw message is kept.", name))
