@@ -147,9 +147,9 @@ func (db *DB) ingestTogether(ctx context.Context, ins []*InboundMail, opts Inges
 		if res[i], err = tx.ingestMail(ctx, in, opts); err != nil {
 			return nil, err
 		}
-		if err := tx.advanceMailbox(ctx, in.Mailbox, in.UIDValidity, in.UID); err != nil {
-			return nil, err
-		}
+	}
+	if err := tx.advanceMailboxes(ctx, ins); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("db: commit %d mails: %w", len(ins), err)

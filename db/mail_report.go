@@ -3,7 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -28,7 +28,7 @@ func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, repo
 			return nil, err
 		}
 	}
-	if err := tx.storeMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
+	if err := tx.storeNewMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
 		return nil, err
 	}
 	if err := tx.noteOmitted(ctx, reportID, in.Omitted); err != nil {
@@ -90,7 +90,7 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 			return nil, err
 		}
 	}
-	if err := tx.storeMailPGP(ctx, rc.ReportID, entryID, &in.PGP); err != nil {
+	if err := tx.storeNewMailPGP(ctx, rc.ReportID, entryID, &in.PGP); err != nil {
 		return nil, err
 	}
 	if err := tx.noteOmitted(ctx, rc.ReportID, in.Omitted); err != nil {
@@ -118,25 +118,36 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 	return &IngestResult{Kind: MailReport, ReportID: rc.ReportID, Ref: rc.Ref}, nil
 }
 
+// storeNewMailPGP is storeMailPGP for an entry just added: for a plain
+// mail (most mail) the column defaults already say everything, and the
+// entry is not written twice.
+func (tx *Tx) storeNewMailPGP(ctx context.Context, reportID, entryID int64, p *MailPGP) error {
+	if p.State == PGPPlain && p.Signature == "" && p.Signer == "" && p.Note == "" && len(p.Keys) == 0 {
+		return nil
+	}
+	return tx.storeMailPGP(ctx, reportID, entryID, p)
+}
+
 // programForMail picks the program whose address the mail was sent to, the
 // default program otherwise.
 func (tx *Tx) programForMail(ctx context.Context, to []string) (int64, error) {
-	var id int64
-	for _, addr := range to {
-		if addr == "" {
-			continue
-		}
-		err := tx.QueryRowContext(ctx, `SELECT id FROM programs WHERE archived = 0 AND email <> '' AND email = ? COLLATE NOCASE`, addr).Scan(&id)
-		if err == nil {
-			return id, nil
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return 0, fmt.Errorf("db: program for address: %w", err)
-		}
+	addrs, err := json.Marshal(to)
+	if err != nil {
+		return 0, fmt.Errorf("db: program for address: %w", err)
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT id FROM programs WHERE is_default = 1`).Scan(&id); err != nil {
-		return 0, fmt.Errorf("db: default program: %w", err)
+	// One statement: the program of the first address that has one, or the
+	// default program.
+	var id sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(
+		(SELECT p.id FROM json_each(?) j JOIN programs p ON p.email = j.value COLLATE NOCASE
+			WHERE p.archived = 0 AND p.email <> '' AND j.value <> '' ORDER BY j.key LIMIT 1),
+		(SELECT id FROM programs WHERE is_default = 1))`, string(addrs)).Scan(&id); err != nil {
+		return 0, fmt.Errorf("db: program for address: %w", err)
 	}
-	return id, nil
+	if !id.Valid {
+		return 0, fmt.Errorf("db: default program: %w", sql.ErrNoRows)
+	}
+	return id.Int64, nil
 }
 
 // mailTitle makes a report title of a subject: reply and forward prefixes
