@@ -106,7 +106,8 @@ func TestLoadIngest(t *testing.T) {
 	ratio := ingest.Seconds() / bare.Seconds()
 	t.Logf("messages: %d, %.1f KB average", n, float64(bytes)/float64(n)/1024)
 	t.Logf("bare go-imap fetch: %v (%.0f messages/s)", bare.Round(time.Millisecond), float64(n)/bare.Seconds())
-	t.Logf("of which flag \\Seen + MOVE of all %d on the server: %v", n, stats.FinishTime.Round(time.Millisecond))
+	t.Logf("flag \\Seen + MOVE of all %d on the server: %v, overlapping the commits; %v of it after the last commit", n,
+		stats.FinishTime.Round(time.Millisecond), stats.FinishWait.Round(time.Millisecond))
 	t.Logf("database commits: %v; MIME parsing (its own goroutine, overlapping): %v", stats.StoreTime.Round(time.Millisecond), stats.ParseTime.Round(time.Millisecond))
 	t.Logf("intake until committed and moved: %v (%.0f messages/s), %.2fx the bare fetch", ingest.Round(time.Millisecond), rate, ratio)
 	if rate < 300 {
