@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -130,6 +131,31 @@ func TestIngestMailSpooled(t *testing.T) {
 			t.Fatal("sealed mode stored the spooled file in the clear")
 		}
 		checkFiles(t, d, res.ReportID, big)
+	})
+	t.Run("DeleteCascades", func(t *testing.T) {
+		// Retention deletes attachment rows; the chunks must go with them.
+		d := MustOpenDB(t)
+		if _, err := d.IngestMail(ctx, spooledMail(1, "<big-1@example.net>", "", big), db.IngestOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := sql.Open("sqlite3", "file:"+d.Path+"?_busy_timeout=5000&_foreign_keys=on")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var before, after int
+		if err := c.QueryRow(`SELECT COUNT(*) FROM attachment_chunks`).Scan(&before); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Exec(`DELETE FROM attachments`); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRow(`SELECT COUNT(*) FROM attachment_chunks`).Scan(&after); err != nil {
+			t.Fatal(err)
+		}
+		if before != 3 || after != 0 {
+			t.Fatalf("chunks before and after deleting the attachments = %d, %d; want 3, 0", before, after)
+		}
 	})
 	t.Run("ErrSpoolChanged", func(t *testing.T) {
 		d := MustOpenDB(t)
