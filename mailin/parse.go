@@ -71,9 +71,9 @@ func parse(ctx context.Context, r io.Reader, lim Limits, spoolDir string, p *PGP
 func parseSpooled(ctx context.Context, r io.Reader, lim Limits, spoolDir string, p *PGP, keep bool) (_ *db.InboundMail, spools []*spool, err error) {
 	c := &collector{lim: lim, spoolDir: spoolDir, keepSpooled: keep}
 	defer func() {
-		if r := recover(); r != nil {
+		if v := recover(); v != nil {
 			closeSpools(c.spools)
-			panic(r) // parseOne makes it this mail's failure
+			panic(v) // parseOne makes it this mail's failure
 		}
 		if err != nil {
 			closeSpools(c.spools)
