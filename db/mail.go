@@ -44,6 +44,9 @@ type InboundMail struct {
 	Subject    string
 	Body       string
 	Files      []NewAttachment
+	// Spooled is nil or as long as Files: Spooled[i], when set, holds the
+	// bytes of Files[i] (whose Data is then nil) out of memory.
+	Spooled []*SpooledFile
 	// Omitted says, one line each, what was left out (over a limit, unreadable)
 	// so the timeline can say it.
 	Omitted []string
@@ -144,9 +147,9 @@ func (db *DB) ingestTogether(ctx context.Context, ins []*InboundMail, opts Inges
 		if res[i], err = tx.ingestMail(ctx, in, opts); err != nil {
 			return nil, err
 		}
-		if err := tx.advanceMailbox(ctx, in.Mailbox, in.UIDValidity, in.UID); err != nil {
-			return nil, err
-		}
+	}
+	if err := tx.advanceMailboxes(ctx, ins); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("db: commit %d mails: %w", len(ins), err)

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -101,6 +102,46 @@ func (tx *Tx) advanceMailbox(ctx context.Context, mailbox string, uidValidity, u
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM mail_failures WHERE mailbox = ? AND uid_validity = ? AND uid = ?`, mailbox, uidValidity, uid); err != nil {
 		return fmt.Errorf("db: clear mail failure: %w", err)
+	}
+	return nil
+}
+
+// advanceMailboxes is advanceMailbox for a group of mails committed
+// together: two statements per mailbox rather than two per mail.
+func (tx *Tx) advanceMailboxes(ctx context.Context, ins []*InboundMail) error {
+	type box struct {
+		name        string
+		uidValidity uint32
+	}
+	last := map[box]uint32{}
+	uids := map[box][]uint32{}
+	var order []box
+	for _, in := range ins {
+		if in.Mailbox == "" {
+			continue
+		}
+		b := box{in.Mailbox, in.UIDValidity}
+		if _, ok := uids[b]; !ok {
+			order = append(order, b)
+		}
+		last[b] = max(last[b], in.UID)
+		uids[b] = append(uids[b], in.UID)
+	}
+	now := formatTime(tx.now)
+	for _, b := range order {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO mail_mailboxes (name, uid_validity, last_uid, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET last_uid = MAX(last_uid, excluded.last_uid), updated_at = excluded.updated_at
+			WHERE uid_validity = excluded.uid_validity`, b.name, b.uidValidity, last[b], now); err != nil {
+			return fmt.Errorf("db: advance mailbox: %w", err)
+		}
+		list, err := json.Marshal(uids[b])
+		if err != nil {
+			return fmt.Errorf("db: clear mail failures: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_failures WHERE mailbox = ? AND uid_validity = ? AND uid IN (SELECT value FROM json_each(?))`,
+			b.name, b.uidValidity, string(list)); err != nil {
+			return fmt.Errorf("db: clear mail failures: %w", err)
+		}
 	}
 	return nil
 }

@@ -3,7 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -14,12 +14,21 @@ func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, repo
 	if body == "" && len(in.Files) == 0 {
 		body = "(The mail had no text.)"
 	}
-	entryID, ref, err := tx.addReporterMessage(ctx, reportID, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true,
-		Source: SourceEmail, Body: body, MessageID: in.MessageID, Attachments: in.Files})
+	files, later, err := tx.mailFiles(in)
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.storeMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
+	entryID, ref, err := tx.addReporterMessage(ctx, reportID, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true,
+		Source: SourceEmail, Body: body, MessageID: in.MessageID, Attachments: files})
+	if err != nil {
+		return nil, err
+	}
+	if later {
+		if err := tx.addMailFiles(ctx, entryID, in); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.storeNewMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
 		return nil, err
 	}
 	if err := tx.noteOmitted(ctx, reportID, in.Omitted); err != nil {
@@ -39,8 +48,12 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 	if err != nil {
 		return nil, err
 	}
+	files, later, err := tx.mailFiles(in)
+	if err != nil {
+		return nil, err
+	}
 	nr := &NewReport{ProgramID: programID, Source: SourceEmail, Title: mailTitle(in.Subject), Description: strings.TrimSpace(in.Body),
-		Attachments: in.Files, MessageID: in.MessageID, Reporter: Reporter{Name: in.FromName, Email: in.FromEmail}}
+		Attachments: files, MessageID: in.MessageID, Reporter: Reporter{Name: in.FromName, Email: in.FromEmail}}
 	if nr.Description == "" {
 		nr.Description = "(The mail had no text; see its attachments and the raw message.)"
 	}
@@ -72,7 +85,12 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE report_id = ? ORDER BY id LIMIT 1`, rc.ReportID).Scan(&entryID); err != nil {
 		return nil, fmt.Errorf("db: first entry of %s: %w", rc.Ref, err)
 	}
-	if err := tx.storeMailPGP(ctx, rc.ReportID, entryID, &in.PGP); err != nil {
+	if later {
+		if err := tx.addMailFiles(ctx, entryID, in); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.storeNewMailPGP(ctx, rc.ReportID, entryID, &in.PGP); err != nil {
 		return nil, err
 	}
 	if err := tx.noteOmitted(ctx, rc.ReportID, in.Omitted); err != nil {
@@ -100,25 +118,36 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 	return &IngestResult{Kind: MailReport, ReportID: rc.ReportID, Ref: rc.Ref}, nil
 }
 
+// storeNewMailPGP is storeMailPGP for an entry just added: for a plain
+// mail (most mail) the column defaults already say everything, and the
+// entry is not written twice.
+func (tx *Tx) storeNewMailPGP(ctx context.Context, reportID, entryID int64, p *MailPGP) error {
+	if p.State == PGPPlain && p.Signature == "" && p.Signer == "" && p.Note == "" && len(p.Keys) == 0 {
+		return nil
+	}
+	return tx.storeMailPGP(ctx, reportID, entryID, p)
+}
+
 // programForMail picks the program whose address the mail was sent to, the
 // default program otherwise.
 func (tx *Tx) programForMail(ctx context.Context, to []string) (int64, error) {
-	var id int64
-	for _, addr := range to {
-		if addr == "" {
-			continue
-		}
-		err := tx.QueryRowContext(ctx, `SELECT id FROM programs WHERE archived = 0 AND email <> '' AND email = ? COLLATE NOCASE`, addr).Scan(&id)
-		if err == nil {
-			return id, nil
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return 0, fmt.Errorf("db: program for address: %w", err)
-		}
+	addrs, err := json.Marshal(to)
+	if err != nil {
+		return 0, fmt.Errorf("db: program for address: %w", err)
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT id FROM programs WHERE is_default = 1`).Scan(&id); err != nil {
-		return 0, fmt.Errorf("db: default program: %w", err)
+	// One statement: the program of the first address that has one, or the
+	// default program.
+	var id sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(
+		(SELECT p.id FROM json_each(?) j JOIN programs p ON p.email = j.value COLLATE NOCASE
+			WHERE p.archived = 0 AND p.email <> '' AND j.value <> '' ORDER BY j.key LIMIT 1),
+		(SELECT id FROM programs WHERE is_default = 1))`, string(addrs)).Scan(&id); err != nil {
+		return 0, fmt.Errorf("db: program for address: %w", err)
 	}
-	return id, nil
+	if !id.Valid {
+		return 0, fmt.Errorf("db: default program: %w", sql.ErrNoRows)
+	}
+	return id.Int64, nil
 }
 
 // mailTitle makes a report title of a subject: reply and forward prefixes
@@ -197,21 +226,20 @@ func (tx *Tx) noteOtherSender(ctx context.Context, reportID int64, from string) 
 const (
 	maxAcksPerAddress = 5
 	ackWindow         = time.Hour
-	// ackLookBack bounds the search to the latest outbox rows (a rowid
-	// range, so the check costs the same however large the outbox grows).
-	ackLookBack = 2000
 )
 
 // mayAcknowledge says whether a new mailed report from addr may still be
-// acknowledged.
+// acknowledged. The partial index outbox_ack_to (migration 0011) makes it a
+// short range read however large the outbox grows: at most a few
+// acknowledgements per address fall in the window.
 func (tx *Tx) mayAcknowledge(ctx context.Context, addr string) (bool, error) {
 	if addr == "" {
 		return false, nil
 	}
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE id > (SELECT COALESCE(MAX(id), 0) FROM outbox) - ?
-		AND kind = 'ack' AND report_id IS NOT NULL AND to_addr = ? COLLATE NOCASE AND created_at > ?`,
-		ackLookBack, addr, formatTime(tx.now.Add(-ackWindow))).Scan(&n)
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox INDEXED BY outbox_ack_to
+		WHERE kind = 'ack' AND report_id IS NOT NULL AND to_addr = ? COLLATE NOCASE AND created_at > ?`,
+		addr, formatTime(tx.now.Add(-ackWindow))).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("db: count acknowledgements: %w", err)
 	}

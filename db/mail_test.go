@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -51,6 +52,32 @@ func TestIngestMailBatch(t *testing.T) {
 		}
 		if !st.Reset || st.LastUID != 0 {
 			t.Errorf("state after a new UIDVALIDITY = %+v", st)
+		}
+	})
+
+	t.Run("ClearsOnlyItsFailures", func(t *testing.T) {
+		// A group commit forgets the recorded failures of the mails it took
+		// (they are retries that worked), and no other: a failure between
+		// two of its mails must still be retried.
+		d := MustOpenDB(t)
+		for _, uid := range []uint32{2, 3, 5} {
+			if _, err := d.RecordMailFailure(ctx, "INBOX", 7, uid, "broken"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := d.IngestMailBatch(ctx, []*db.InboundMail{
+			inboundMail(1, "<a@x.test>", "a@x.test", "one", "first"),
+			inboundMail(2, "<b@x.test>", "b@x.test", "two", "second"),
+			inboundMail(4, "<d@x.test>", "d@x.test", "four", "fourth"),
+		}, db.IngestOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := d.SyncMailbox(ctx, "INBOX", 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := fmt.Sprint(st.LastUID, st.Retry), "4 [3 5]"; got != want {
+			t.Errorf("last uid and retries = %s, want %s", got, want)
 		}
 	})
 

@@ -235,6 +235,11 @@ func (db *DB) AttachmentOf(ctx context.Context, reportID, attachmentID int64, pu
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("db: read attachment: %w", err)
 	}
+	if len(data) == 0 && a.Size > 0 { // a large mailed file, stored in chunks
+		if data, err = attachmentChunks(ctx, db.read, a.ID, a.Size); err != nil {
+			return nil, nil, err
+		}
+	}
 	if sealed {
 		if data, err = db.openBytes(data); err != nil {
 			return nil, nil, err

@@ -98,7 +98,7 @@ func (db *DB) ClaimMail(ctx context.Context, lease time.Duration) (*Mail, error)
 
 // MailAttachments returns the files sent with mail id, with their bytes.
 func (db *DB) MailAttachments(ctx context.Context, id int64) ([]*MailAttachment, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT a.filename, a.content_type, d.data FROM outbox_attachments oa
+	rows, err := db.read.QueryContext(ctx, `SELECT a.id, a.size, a.filename, a.content_type, d.data FROM outbox_attachments oa
 		JOIN attachments a ON a.id = oa.attachment_id JOIN attachment_data d ON d.attachment_id = a.id
 		WHERE oa.outbox_id = ? ORDER BY a.id`, id)
 	if err != nil {
@@ -106,14 +106,29 @@ func (db *DB) MailAttachments(ctx context.Context, id int64) ([]*MailAttachment,
 	}
 	defer rows.Close()
 	var out []*MailAttachment
+	type chunkedFile struct{ at, id, size int64 }
+	var chunked []chunkedFile // large mailed files, stored in chunks (mail_attach.go)
 	for rows.Next() {
 		a := &MailAttachment{}
-		if err := rows.Scan(&a.Filename, &a.ContentType, &a.Data); err != nil {
+		var aid, size int64
+		if err := rows.Scan(&aid, &size, &a.Filename, &a.ContentType, &a.Data); err != nil {
 			return nil, fmt.Errorf("db: scan mail attachment: %w", err)
+		}
+		if len(a.Data) == 0 && size > 0 {
+			chunked = append(chunked, chunkedFile{int64(len(out)), aid, size})
 		}
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: read mail attachments: %w", err)
+	}
+	rows.Close()
+	for _, c := range chunked {
+		if out[c.at].Data, err = attachmentChunks(ctx, db.read, c.id, c.size); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // MailSent records that the server accepted mail id. The body of a mail

@@ -219,6 +219,14 @@ func (tx *Tx) convertTimeline(ctx context.Context, s sealStep, from int, reportI
 		if err := tx.QueryRowContext(ctx, `SELECT data FROM attachment_data WHERE attachment_id = ?`, id).Scan(&data); err != nil {
 			return fmt.Errorf("db: read attachment %d: %w", id, err)
 		}
+		if len(data) == 0 { // a large mailed file, stored in chunks: sealed whole
+			if data, err = attachmentChunks(ctx, tx, id, 0); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM attachment_chunks WHERE attachment_id = ?`, id); err != nil {
+				return fmt.Errorf("db: convert attachment %d: %w", id, err)
+			}
+		}
 		out, err := s.bytes(data)
 		if err != nil {
 			return fmt.Errorf("db: attachment %d: %w", id, err)

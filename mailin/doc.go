@@ -22,6 +22,15 @@
 //     recorded. A message that keeps failing (3 attempts) is set aside, raw
 //     with its error, for admins, and moved; it is never retried forever nor
 //     dropped.
+//   - Each committed batch is flagged and moved in the background while the
+//     next batch is fetched and committed (finish.go).
+//
+// Memory stays bounded by what a group holds, whatever the mail: a message
+// or part over 1 MB spills to an unlinked temporary file in the spool
+// directory, and an attachment that did is stored from there in 256 KB
+// chunks (db.SpooledFile), never held whole. Sealed mode and attachments
+// that OpenPGP handling reads (keys, encrypted files) are the exceptions:
+// they are read into memory, because sealing and decryption need them whole.
 //
 // Threading follows In-Reply-To and References against Message-IDs the
 // portal sent (outbox) or received (messages); a [PREFIX-N] subject tag

@@ -115,28 +115,38 @@ func (in *Intake) poll(ctx context.Context, c *imapclient.Client) (*PollStats, e
 			done = append(done, uid)
 		}
 	}
-	finished := done
+	// Each batch is flagged and moved in the background once it committed,
+	// while the next one is fetched and committed.
+	fin := &finisher{in: in, c: c}
+	defer func() {
+		// On an early return, leave no command behind; its error is second
+		// to the one returned.
+		if err := fin.wait(); err != nil {
+			in.log.Warn("mail intake: flag and move after an earlier error", "error", err)
+		}
+		stats.FinishTime, stats.Moved = fin.took, fin.moved
+	}()
+	if err := fin.start(done); err != nil {
+		return stats, err
+	}
 	var fetchErr error
 	for i := 0; i < len(todo) && ctx.Err() == nil; i += in.cfg.BatchSize {
 		batch := todo[i:min(i+in.cfg.BatchSize, len(todo))]
 		got, err := in.fetchBatch(ctx, c, sel.UIDValidity, batch, stats)
-		finished = append(finished, got...)
+		if serr := fin.start(got); serr != nil {
+			return stats, serr
+		}
 		if err != nil {
 			fetchErr = err
 			break
 		}
 	}
-	if in.beforeFinish != nil {
-		if err := in.beforeFinish(); err != nil {
-			return stats, err
-		}
-	}
 	start := time.Now()
-	if err := in.finish(c, finished); err != nil {
+	err = fin.wait()
+	stats.FinishWait = time.Since(start)
+	if err != nil {
 		return stats, err
 	}
-	stats.FinishTime = time.Since(start)
-	stats.Moved = len(finished)
 	return stats, fetchErr
 }
 
@@ -199,16 +209,21 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 			}
 		}
 		stats.Fetched += len(group)
+		for _, g := range group {
+			stats.ParseTime += g.parseTime
+		}
 		if dbErr == nil {
 			var done []imap.UID
+			start := time.Now()
 			done, dbErr = in.takeGroup(ctx, uidValidity, group, stats)
+			stats.StoreTime += time.Since(start)
 			finished = append(finished, done...)
 			if dbErr != nil {
 				stopReading()
 			}
 		}
 		for _, g := range group {
-			g.sp.Close()
+			g.close()
 		}
 	}
 	if dbErr != nil {
@@ -227,7 +242,11 @@ func (in *Intake) readOne(ctx context.Context, msg *imapclient.FetchMessageData,
 		case imapclient.FetchItemDataUID:
 			f.uid = uint32(it.UID)
 		case imapclient.FetchItemDataBodySection:
-			if _, err := io.Copy(io.MultiWriter(f.sp, h), it.Literal); err != nil {
+			if it.Literal == nil { // NIL: the server has no body for it
+				continue
+			}
+			f.sp.grow(it.Literal.Size())
+			if _, err := copyPooled(io.MultiWriter(f.sp, h), it.Literal); err != nil {
 				readErr = err
 			}
 		}
@@ -240,41 +259,8 @@ func (in *Intake) readOne(ctx context.Context, msg *imapclient.FetchMessageData,
 		return nil, fmt.Errorf("mailin: fetch: %w", readErr)
 	}
 	f.sum = hex.EncodeToString(h.Sum(nil))
+	start := time.Now()
 	f.mail, f.err = in.parseOne(ctx, uidValidity, f)
+	f.parseTime = time.Since(start)
 	return f, nil
-}
-
-// finish flags committed messages \Seen and moves them to the processed
-// folder (MOVE, or COPY + \Deleted + EXPUNGE where MOVE is missing).
-func (in *Intake) finish(c *imapclient.Client, uids []imap.UID) error {
-	if len(uids) == 0 {
-		return nil
-	}
-	set := imap.UIDSetNum(uids...)
-	if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {
-		return fmt.Errorf("mailin: flag seen: %w", err)
-	}
-	caps := c.Caps()
-	if caps.Has(imap.CapMove) || caps.Has(imap.CapIMAP4rev2) {
-		if _, err := c.Move(set, in.cfg.Processed).Wait(); err != nil {
-			return fmt.Errorf("mailin: move to %s: %w", in.cfg.Processed, err)
-		}
-		return nil
-	}
-	if _, err := c.Copy(set, in.cfg.Processed).Wait(); err != nil {
-		return fmt.Errorf("mailin: copy to %s: %w", in.cfg.Processed, err)
-	}
-	if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
-		return fmt.Errorf("mailin: flag deleted: %w", err)
-	}
-	var err error
-	if caps.Has(imap.CapUIDPlus) {
-		err = c.UIDExpunge(set).Close()
-	} else {
-		err = c.Expunge().Close()
-	}
-	if err != nil {
-		return fmt.Errorf("mailin: expunge: %w", err)
-	}
-	return nil
 }

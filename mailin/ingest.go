@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/disclose/disclose/db"
 	"github.com/emersion/go-imap/v2"
@@ -20,6 +21,17 @@ type fetched struct {
 	sum  string // sha256 of the raw bytes, hex
 	mail *db.InboundMail
 	err  error // this message's failure so far
+	// parts are the spools of its large attachments (InboundMail.Spooled).
+	parts []*spool
+
+	parseTime time.Duration
+}
+
+// close drops the message's bytes and those of its attachments.
+func (f *fetched) close() {
+	f.sp.Close()
+	closeSpools(f.parts)
+	f.parts = nil
 }
 
 // parseOne parses a fetched message; a panic becomes its failure, so one bad
@@ -30,7 +42,7 @@ func (in *Intake) parseOne(ctx context.Context, uidValidity uint32, f *fetched) 
 			m, err = nil, fmt.Errorf("mailin: panic while parsing uid %d: %v", f.uid, r)
 		}
 	}()
-	m, err = parse(ctx, f.sp.Reader(), in.cfg.Limits, in.cfg.SpoolDir, in.pgp)
+	m, f.parts, err = parseSpooled(ctx, f.sp.Reader(), in.cfg.Limits, in.cfg.SpoolDir, in.pgp, true)
 	if err != nil {
 		return nil, err
 	}

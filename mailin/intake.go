@@ -61,8 +61,15 @@ type PollStats struct {
 	Failed   int // failed this time; retried next poll
 	SetAside int
 	Moved    int
-	// FinishTime is how long flagging and moving took (load runs report it).
+	// FinishTime is how long flagging and moving took on the server (in the
+	// background, overlapping the next batch), FinishWait how much of it
+	// was left after the last commit, StoreTime how long the database took
+	// to commit, ParseTime how long MIME parsing took (in its own
+	// goroutine, overlapping the rest); load runs report them.
 	FinishTime time.Duration
+	FinishWait time.Duration
+	StoreTime  time.Duration
+	ParseTime  time.Duration
 }
 
 func (s *PollStats) add(res *db.IngestResult) {

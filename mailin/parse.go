@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/disclose/disclose/db"
@@ -56,9 +57,51 @@ func ParsePGP(ctx context.Context, r io.Reader, lim Limits, p *PGP) (*db.Inbound
 	return parse(ctx, r, lim, "", p)
 }
 
-// parse is Parse with attachments over 1 MB spooled in spoolDir.
+// parse is Parse with attachments over 1 MB spooled in spoolDir while they
+// are read; the result holds every attachment in memory.
 func parse(ctx context.Context, r io.Reader, lim Limits, spoolDir string, p *PGP) (*db.InboundMail, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	in, _, err := parseSpooled(ctx, r, lim, spoolDir, p, false)
+	return in, err
+}
+
+// parseSpooled is parse that, with keep, leaves the attachments over 1 MB
+// in their spools (InboundMail.Spooled), so that the mail gateway stores
+// them in chunks and never holds one whole. The caller closes the spools
+// it returns once the mail is stored (or failed).
+func parseSpooled(ctx context.Context, r io.Reader, lim Limits, spoolDir string, p *PGP, keep bool) (_ *db.InboundMail, spools []*spool, err error) {
+	c := &collector{lim: lim, spoolDir: spoolDir, keepSpooled: keep}
+	defer func() {
+		if v := recover(); v != nil {
+			closeSpools(c.spools)
+			panic(v) // parseOne makes it this mail's failure
+		}
+		if err != nil {
+			closeSpools(c.spools)
+		}
+	}()
+	in, err := c.parse(ctx, r, p)
+	return in, c.spools, err
+}
+
+// closeSpools drops the spooled attachments of a mail.
+func closeSpools(spools []*spool) {
+	for _, s := range spools {
+		s.Close()
+	}
+}
+
+// readers keeps the 64 KB read buffers of parsing: allocating one for each
+// small mail was most of what parsing allocated.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
+func (c *collector) parse(ctx context.Context, r io.Reader, p *PGP) (*db.InboundMail, error) {
+	lim := c.lim
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil) // keep no reference to r
+		readers.Put(br)
+	}()
 	hdr, dropped, err := readHeader(br, lim.MaxHeaderBytes)
 	if err != nil {
 		return nil, fmt.Errorf("mailin: read header: %w", err)
@@ -73,7 +116,7 @@ func parse(ctx context.Context, r io.Reader, lim Limits, spoolDir string, p *PGP
 	}
 	h := gomail.Header{Header: e.Header}
 	readEnvelope(in, h)
-	c := &collector{lim: lim, in: in, spoolDir: spoolDir, pgp: newPGPState(ctx, p, h, in.FromEmail)}
+	c.in, c.pgp = in, newPGPState(ctx, p, h, in.FromEmail)
 	text, _ := c.walk(e, err, 0)
 	in.Body = strings.TrimSpace(text)
 	c.pgp.finish(in)

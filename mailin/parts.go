@@ -3,6 +3,8 @@ package mailin
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"mime"
@@ -26,7 +28,12 @@ type collector struct {
 	originalIDs []string
 	unnamed     int
 	pgp         *pgpState // nil: OpenPGP is not looked at
-	moreOmitted int       // notes past maxOmitted, counted only
+	// keepSpooled leaves an attachment that spilled to disk in its spool
+	// (InboundMail.Spooled) rather than reading it into memory; the spools
+	// are in spools, for the caller to close once the mail is stored.
+	keepSpooled bool
+	spools      []*spool
+	moreOmitted int // notes past maxOmitted, counted only
 }
 
 // maxOmitted bounds the timeline notes one mail can cause: a stranger's mail
@@ -159,7 +166,7 @@ func (c *collector) readText(r io.Reader) string {
 		return ""
 	}
 	var b strings.Builder
-	n, _ := io.Copy(&b, io.LimitReader(r, left))
+	n, _ := copyPooled(&b, io.LimitReader(r, left))
 	c.textBytes += n
 	if n == left {
 		if m, _ := io.Copy(io.Discard, r); m > 0 {
@@ -175,6 +182,8 @@ func normalizeNewlines(s string) string {
 
 // keepFile stores one attachment, or a note saying why it was not stored.
 // With scanIDs, the Message-IDs in it are taken as those of a bounced mail.
+// It returns the file's bytes, or the first spoolHead of them when the file
+// stays in the spool (see keepSpooled).
 func (c *collector) keepFile(r io.Reader, name, contentType string, scanIDs bool) []byte {
 	name = db.SafeFilename(name)
 	if len(c.in.Files) >= c.lim.MaxAttachments {
@@ -187,8 +196,14 @@ func (c *collector) keepFile(r io.Reader, name, contentType string, scanIDs bool
 		limit, overall = left, true
 	}
 	sp := &spool{dir: c.spoolDir}
-	defer sp.Close()
-	n, err := io.Copy(sp, io.LimitReader(r, limit+1))
+	kept := false
+	defer func() {
+		if !kept {
+			sp.Close()
+		}
+	}()
+	h := sha256.New()
+	n, err := copyPooled(io.MultiWriter(sp, h), io.LimitReader(r, limit+1))
 	if err != nil {
 		if n == 0 {
 			c.omit(fmt.Sprintf("The attachment %q could not be decoded; the raw message is kept.", name))
@@ -206,22 +221,47 @@ func (c *collector) keepFile(r io.Reader, name, contentType string, scanIDs bool
 		}
 		return nil
 	}
+	if ct, params, err := mime.ParseMediaType(contentType); err == nil {
+		delete(params, "name")
+		contentType = mime.FormatMediaType(ct, params)
+	}
+	if c.keepSpooled && sp.OnDisk() && !scanIDs {
+		head, err := io.ReadAll(io.LimitReader(sp.Reader(), spoolHead))
+		if err != nil {
+			c.omit(fmt.Sprintf("The attachment %q could not be read back; the raw message is kept.", name))
+			return nil
+		}
+		if !c.pgpWants(name, contentType, head) {
+			c.fileBytes += n
+			kept = true
+			c.spools = append(c.spools, sp)
+			c.in.Files = append(c.in.Files, db.NewAttachment{Filename: name, ContentType: contentType})
+			for len(c.in.Spooled) < len(c.in.Files)-1 {
+				c.in.Spooled = append(c.in.Spooled, nil)
+			}
+			c.in.Spooled = append(c.in.Spooled, &db.SpooledFile{Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Open: sp.Reader})
+			return head
+		}
+	}
 	data, err := sp.Bytes()
 	if err != nil {
 		c.omit(fmt.Sprintf("The attachment %q could not be read back; the raw message is kept.", name))
 		return nil
 	}
 	c.fileBytes += n
-	if ct, params, err := mime.ParseMediaType(contentType); err == nil {
-		delete(params, "name")
-		contentType = mime.FormatMediaType(ct, params)
-	}
 	c.in.Files = append(c.in.Files, db.NewAttachment{Filename: name, ContentType: contentType, Data: data})
+	if c.in.Spooled != nil {
+		c.in.Spooled = append(c.in.Spooled, nil)
+	}
 	if scanIDs {
 		c.scanOriginal(data)
 	}
 	return data
 }
+
+// spoolHead is how much of a spooled attachment parsing still looks at: the
+// header of an attached message, the start of an OpenPGP file.
+const spoolHead = 256 << 10
 
 // keepMessage stores an attached message as a .eml file named after its
 // subject, and notes its Message-ID in case this mail is a bounce.

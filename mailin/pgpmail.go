@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"slices"
 	"strings"
 	"time"
@@ -448,7 +449,7 @@ func (c *collector) inline(text string) string {
 // offered (and kept as a file); an encrypted file (.pgp, .gpg, .asc) is
 // replaced by its plaintext under its name without that extension.
 func (c *collector) pgpFile(idx int, mediaType string) {
-	if c.pgp == nil || idx < 0 || idx >= len(c.in.Files) {
+	if c.pgp == nil || idx < 0 || idx >= len(c.in.Files) || (idx < len(c.in.Spooled) && c.in.Spooled[idx] != nil) {
 		return
 	}
 	f := &c.in.Files[idx]
@@ -484,6 +485,19 @@ func (c *collector) pgpFile(idx int, mediaType string) {
 		c.fileBytes += int64(len(plain)) - int64(len(f.Data))
 		f.Data = plain
 	}
+}
+
+// pgpWants says whether pgpFile may act on a file (a key, an encrypted
+// file), which needs its bytes in memory: a superset of pgpFile's cases,
+// judged on the name, type and head of the file.
+func (c *collector) pgpWants(name, mediaType string, head []byte) bool {
+	if c.pgp == nil {
+		return false
+	}
+	lower := strings.ToLower(name)
+	mt, _, _ := mime.ParseMediaType(mediaType)
+	return mt == "application/pgp-keys" || strings.HasSuffix(lower, ".pgp") || strings.HasSuffix(lower, ".gpg") ||
+		strings.HasSuffix(lower, ".asc") || bytes.Contains(head[:min(len(head), 4096)], []byte("-----BEGIN PGP")) || packetTag(head) == 6
 }
 
 // packetTag is the tag of the first OpenPGP packet of b (RFC 4880 section

@@ -5,11 +5,23 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // spoolMemory is how much of one message or part stays in memory before it
 // spills to a temporary file; small mail never touches the disk.
 const spoolMemory = 1 << 20
+
+// copyBuffers keeps the 32 KB buffers of copyPooled: io.Copy allocates one
+// per call when neither side helps, which was per mail and per part.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// copyPooled is io.Copy with a buffer from copyBuffers.
+func copyPooled(dst io.Writer, src io.Reader) (int64, error) {
+	b := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(b)
+	return io.CopyBuffer(dst, src, *b)
+}
 
 // spool holds bytes of unknown length: in memory while small, in a temporary
 // file beyond, so a 25 MB attachment costs its decoded size once, not the
@@ -45,6 +57,17 @@ func (s *spool) Write(p []byte) (int, error) {
 	s.n += int64(n)
 	return n, err
 }
+
+// grow makes room for n bytes about to be written when they will stay in
+// memory, so a small message is read into one allocation.
+func (s *spool) grow(n int64) {
+	if s.f == nil && n > 0 && int64(s.buf.Len())+n <= spoolMemory {
+		s.buf.Grow(int(n))
+	}
+}
+
+// OnDisk says whether the content spilled to the temporary file.
+func (s *spool) OnDisk() bool { return s.f != nil }
 
 // Size is the number of bytes written.
 func (s *spool) Size() int64 { return s.n }
