@@ -61,8 +61,10 @@ func TestBrowserTriageFlow(t *testing.T) {
 	step("find the report by full-text search",
 		chromedp.SendKeys(css("#f-q"), "gazette subscriber"),
 		chromedp.Submit(css("#f-q")),
-		chromedp.WaitVisible(css(`[data-testid=queue] tr[data-ref="`+ref+`"]`)),
-		chromedp.Click(css(`[data-testid=queue] tr[data-ref="`+ref+`"] a`)),
+		// The queue before the search lists the report too: wait for the
+		// results page, or the click may land on a page being replaced.
+		chromedp.WaitVisible(css(`[data-testid=queue][data-search="gazette subscriber"] tr[data-ref="`+ref+`"]`)),
+		chromedp.Click(css(`[data-testid=queue][data-search="gazette subscriber"] tr[data-ref="`+ref+`"] a`)),
 		chromedp.WaitVisible(css("[data-testid=send-reply]")),
 	)
 	if got := text("[data-testid=ref]"); got != ref {
