@@ -35,8 +35,9 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to send submissions")
 	workers := flag.Int("concurrency", 32, "submissions in flight at once")
 	bare := flag.Duration("bare", 5*time.Second, "how long to measure the bare SQLite insert rate (0: skip)")
+	wrk := flag.Bool("wrk", false, "print a wrk Lua script that posts the same submission with this portal's CSRF cookie and token, and exit")
 	flag.Parse()
-	if err := run(*base, *duration, *workers, *bare); err != nil {
+	if err := run(*base, *duration, *workers, *bare, *wrk); err != nil {
 		fmt.Fprintln(os.Stderr, "disclose-load:", err)
 		os.Exit(1)
 	}
@@ -44,7 +45,7 @@ func main() {
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func run(base string, duration time.Duration, workers int, bare time.Duration) error {
+func run(base string, duration time.Duration, workers int, bare time.Duration, wrk bool) error {
 	u, err := url.Parse(base)
 	if err != nil {
 		return err
@@ -79,6 +80,14 @@ func run(base string, duration time.Duration, workers int, bare time.Duration) e
 	}
 	form.Set("csrf", string(m[1]))
 	encoded := form.Encode()
+	if wrk {
+		// wrk (C, event-driven) costs the shared machine far less per
+		// request than this Go client. Its requests carry no form key, so
+		// each one is a new report, as a fresh form's would be.
+		fmt.Printf("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n"+
+			"wrk.headers[\"Cookie\"] = %q\nwrk.body = %q\n", cookie, encoded)
+		return nil
+	}
 
 	fmt.Printf("load: %d workers for %s against %s\n", workers, duration, base)
 	var accepted, refused atomic.Int64
