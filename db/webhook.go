@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -42,6 +43,10 @@ type NewWebhook struct {
 	Format         WebhookFormat
 	IncludeContent bool
 	Enabled        bool
+	// Reach is the operator's limit on destinations. Only a URL whose host
+	// is a literal address is checked here; a host name is checked by the
+	// sender after it resolved, when it connects.
+	Reach WebhookReach
 }
 
 // Validate checks the fields and returns one message per bad field.
@@ -56,6 +61,12 @@ func (in *NewWebhook) Validate() FieldErrors {
 		errs["url"] = "Give an absolute https:// URL without credentials or fragment."
 	case len(in.URL) > 2000:
 		errs["url"] = "Keep the URL under 2000 characters."
+	default:
+		if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
+			if err := CheckWebhookAddr(ip, in.Reach); err != nil {
+				errs["url"] = "R" + strings.TrimPrefix(err.Error(), "r") + "."
+			}
+		}
 	}
 	if in.Format != WebhookGeneric && in.Format != WebhookSlack {
 		errs["format"] = "Choose the generic or the Slack format."

@@ -57,11 +57,12 @@ func (s *Server) adminWebhooks(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.AdminWebhooksView(*m))
 }
 
-// webhookForm reads the webhook fields one by one.
-func webhookForm(c echo.Context, programID int64) *db.NewWebhook {
+// webhookForm reads the webhook fields one by one; a URL naming an address
+// outside the operator's webhook reach gets a field error.
+func (s *Server) webhookForm(c echo.Context, programID int64) *db.NewWebhook {
 	r := c.Request()
 	return &db.NewWebhook{ProgramID: programID, URL: r.PostFormValue("url"), Format: db.WebhookFormat(r.PostFormValue("format")),
-		IncludeContent: r.PostFormValue("content") == "on", Enabled: r.PostFormValue("enabled") == "on"}
+		IncludeContent: r.PostFormValue("content") == "on", Enabled: r.PostFormValue("enabled") == "on", Reach: s.cfg.WebhookReach}
 }
 
 // createWebhook adds a webhook and shows its secret once on the page that
@@ -72,7 +73,7 @@ func (s *Server) createWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := webhookForm(c, id)
+	in := s.webhookForm(c, id)
 	_, err = s.store.CreateWebhook(c.Request().Context(), in, actor(c))
 	var verr *db.ValidationError
 	if errors.As(err, &verr) {
@@ -104,7 +105,7 @@ func (s *Server) updateWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := webhookForm(c, h.ProgramID)
+	in := s.webhookForm(c, h.ProgramID)
 	err = s.store.UpdateWebhook(c.Request().Context(), h.ID, in, actor(c))
 	var verr *db.ValidationError
 	if errors.As(err, &verr) {

@@ -71,6 +71,9 @@ type Config struct {
 	// KeyControl unlocks and locks the team key from /admin/key; nil leaves
 	// the page read-only.
 	KeyControl KeyControl
+	// WebhookReach is where webhook URLs may point; the zero value allows
+	// public addresses only.
+	WebhookReach db.WebhookReach
 }
 
 // Server is the web side of the portal.

@@ -67,9 +67,15 @@ type WebhookStore interface {
 // Webhooks is the worker that posts queued webhook deliveries, with the
 // same claim, retry and give-up rules as mail.
 type Webhooks struct {
-	Store    WebhookStore
-	Client   *http.Client // nil: a client with a 15 s timeout that follows no redirects
-	Links    *Notifier    // builds the dashboard links
+	Store WebhookStore
+	// Reach limits the addresses deliveries may connect to; the zero value
+	// allows public addresses only.
+	Reach db.WebhookReach
+	// Client posts the deliveries. nil: a client with a 15 s timeout that
+	// follows no redirects, uses no proxy and refuses, when it connects,
+	// every address outside Reach. A client given here is used as is.
+	Client   *http.Client
+	Links    *Notifier // builds the dashboard links
 	Retry    Retry
 	Lease    time.Duration
 	Poll     time.Duration
@@ -83,8 +89,7 @@ func (w *Webhooks) init() {
 		return
 	}
 	if w.Client == nil {
-		w.Client = &http.Client{Timeout: 15 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		w.Client = webhookClient(w.Reach)
 	}
 	if w.Now == nil {
 		w.Now = time.Now
@@ -168,6 +173,11 @@ func (w *Webhooks) post(ctx context.Context, d *db.Delivery) error {
 	if err != nil {
 		// The URL stays out of the error, which is logged and stored: the
 		// path of a webhook URL is often its credential (Slack, Teams).
+		if ae, ok := refusedAddr(err); ok {
+			// The address will not change its kind: no retry. The admin
+			// reads the reason in the delivery log and can retry by hand.
+			return &PermanentError{Err: ae}
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err

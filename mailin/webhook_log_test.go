@@ -26,7 +26,7 @@ func TestWebhookErrorKeepsURLOut(t *testing.T) {
 	const token = "XOXB7f3c9aSecretPathToken"
 	p, _ := d.DefaultProgram(ctx)
 	if _, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: "http://" + addr + "/services/T0/B0/" + token,
-		Format: db.WebhookSlack, Enabled: true}, db.Actor{Name: "admin@example.org"}); err != nil {
+		Format: db.WebhookSlack, Enabled: true, Reach: db.WebhookReachLoopback}, db.Actor{Name: "admin@example.org"}); err != nil {
 		t.Fatal(err)
 	}
 	webReport(t, d, "Stored XSS in profile name", "alice@example.net")

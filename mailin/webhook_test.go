@@ -48,8 +48,12 @@ func (h *hookReceiver) seen() (bodies [][]byte, headers []http.Header, verified 
 	return append([][]byte(nil), h.bodies...), append([]http.Header(nil), h.headers...), append([]error(nil), h.verified...)
 }
 
+// newHookWorker is the webhook worker of the tests. Its receivers are
+// httptest servers on 127.0.0.1, so it allows loopback destinations
+// explicitly (the default refuses them).
 func newHookWorker(d *db.DB) *Webhooks {
-	return &Webhooks{Store: d, Links: testNotifier(), Retry: Retry{Base: time.Minute, Max: time.Hour, GiveUp: 24 * time.Hour}, Log: discardLog()}
+	return &Webhooks{Store: d, Links: testNotifier(), Retry: Retry{Base: time.Minute, Max: time.Hour, GiveUp: 24 * time.Hour}, Log: discardLog(),
+		Reach: db.WebhookReachLoopback}
 }
 
 func TestWebhooks(t *testing.T) {
@@ -60,7 +64,8 @@ func TestWebhooks(t *testing.T) {
 		srv := httptest.NewServer(rcv)
 		t.Cleanup(srv.Close)
 		p, _ := d.DefaultProgram(ctx)
-		hook, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: srv.URL + "/hook", Format: format, IncludeContent: content, Enabled: true}, db.Actor{Name: "admin@example.org"})
+		hook, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: srv.URL + "/hook", Format: format, IncludeContent: content, Enabled: true,
+			Reach: db.WebhookReachLoopback}, db.Actor{Name: "admin@example.org"})
 		if err != nil {
 			t.Fatal(err)
 		}

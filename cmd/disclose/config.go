@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/disclose/disclose/db"
 )
 
 // envName is the environment variable of a flag: --base-url is
@@ -95,6 +97,7 @@ type serveConfig struct {
 	KeyPassphrase    string
 	Seal             bool
 	IMAP             imapConfig
+	WebhookReach     db.WebhookReach
 	baseURL          *url.URL
 	baseURLDefaulted bool
 	opsConfig
@@ -127,7 +130,31 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Seal, "seal", false, "store report text, messages, attachments, reporter contact and raw mail encrypted to the team key (needs a team key; see disclose seal)")
 	c.opsFlags(fs)
 	c.IMAP.flags(fs)
+	fs.Var(webhookReachFlag{&c.WebhookReach}, "webhook-allow-private", "let webhooks post to private addresses (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10): "+
+		"false, true, or loopback (private and this host too); link-local and cloud metadata addresses are refused always")
 }
+
+// webhookReachFlag is --webhook-allow-private: a bool flag (given alone it
+// means true) that also takes the value loopback.
+type webhookReachFlag struct{ r *db.WebhookReach }
+
+func (f webhookReachFlag) String() string {
+	if f.r == nil {
+		return db.WebhookReachPublic.String()
+	}
+	return f.r.String()
+}
+
+func (f webhookReachFlag) Set(s string) error {
+	r, err := db.ParseWebhookReach(strings.ToLower(strings.TrimSpace(s)))
+	if err != nil {
+		return err
+	}
+	*f.r = r
+	return nil
+}
+
+func (f webhookReachFlag) IsBoolFlag() bool { return true }
 
 // validate checks settings across fields and says which one is wrong.
 func (c *serveConfig) validate() error {

@@ -33,9 +33,12 @@ func newOutbound(cfg *serveConfig, d *db.DB, log *slog.Logger, key *pgp.TeamKey,
 	d.Notifier = notifier
 	retry := mailin.Retry{Base: mc.RetryBase, Max: mc.RetryMax, GiveUp: mc.GiveUp}
 	o := &outbound{
-		hooks: &mailin.Webhooks{Store: d, Links: notifier, Retry: retry, Log: log.With("worker", "webhooks")},
+		hooks: &mailin.Webhooks{Store: d, Links: notifier, Retry: retry, Log: log.With("worker", "webhooks"), Reach: cfg.WebhookReach},
 		jobs: &mailin.Jobs{Store: d, Notifier: notifier, ReminderAfter: mc.ReminderAfter, ReminderMax: mc.ReminderMax,
 			Log: log.With("worker", "jobs")},
+	}
+	if cfg.WebhookReach != db.WebhookReachPublic {
+		log.Info("webhooks: may post to private addresses (DISCLOSE_WEBHOOK_ALLOW_PRIVATE)", "value", cfg.WebhookReach.String())
 	}
 	if mc.SMTPAddr == "" {
 		log.Warn("mail: no SMTP server configured (DISCLOSE_SMTP_ADDR); mail stays in the outbox, where admins read it")

@@ -102,6 +102,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		TrustedProxies:     cfg.trustedProxies,
 		Problems:           problems,
 		KeyControl:         keyControl,
+		WebhookReach:       cfg.WebhookReach,
 	}, d, log)
 	if err != nil {
 		ln.Close()
