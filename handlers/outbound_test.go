@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/handlers"
 	"github.com/disclose/disclose/mailin"
 )
 
@@ -220,4 +221,45 @@ func TestReportPageShowsMail(t *testing.T) {
 	if !strings.Contains(p.Body, ">failed<") || !strings.Contains(p.Body, `href="/admin/outbox/1"`) || !strings.Contains(p.Body, "could not be delivered") {
 		t.Fatalf("failed mail not on the report page:\n%s", p.Body)
 	}
+}
+
+// TestAdminWebhookReach: a URL naming an address the portal may not post to
+// gets a field error, in the operator's reach.
+func TestAdminWebhookReach(t *testing.T) {
+	ctx := context.Background()
+	t.Run("ErrPrivateByDefault", func(t *testing.T) {
+		env := outboundEnv(t)
+		env.mustUser(t, "admin@example.org", db.RoleAdmin)
+		b := env.browser(t)
+		b.mustLogin("admin@example.org")
+		p := b.post("/admin/programs/1/webhooks", url.Values{"url": {"http://10.0.0.5:8065/hooks/x"}, "format": {"generic"}, "enabled": {"on"}})
+		want := "Refused: 10.0.0.5 is a private address; set DISCLOSE_WEBHOOK_ALLOW_PRIVATE to allow it."
+		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, want) || !strings.Contains(p.Body, `value="http://10.0.0.5:8065/hooks/x"`) {
+			t.Fatalf("status %d:\n%s", p.Status, p.Body)
+		}
+		p = b.post("/admin/webhooks/1", url.Values{"url": {"http://169.254.169.254/latest/meta-data/"}, "format": {"generic"}})
+		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "cloud metadata address") {
+			t.Fatalf("update: status %d:\n%s", p.Status, p.Body)
+		}
+		if hooks, _ := env.DB.Webhooks(ctx, 1); len(hooks) != 1 || hooks[0].URL != "https://hooks.example.org/x" {
+			t.Fatalf("hooks %+v", hooks)
+		}
+	})
+	t.Run("OKPrivateAllowed", func(t *testing.T) {
+		env := newTestEnvWith(t, "http", func(c *handlers.Config) { c.WebhookReach = db.WebhookReachPrivate })
+		env.mustUser(t, "admin@example.org", db.RoleAdmin)
+		b := env.browser(t)
+		b.mustLogin("admin@example.org")
+		p := b.post("/admin/programs/1/webhooks", url.Values{"url": {"http://10.0.0.5:8065/hooks/x"}, "format": {"generic"}, "enabled": {"on"}})
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("status %d:\n%s", p.Status, p.Body)
+		}
+		p = b.post("/admin/programs/1/webhooks", url.Values{"url": {"http://169.254.169.254/latest/meta-data/"}, "format": {"generic"}})
+		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "cloud metadata address and never allowed") {
+			t.Fatalf("metadata: status %d:\n%s", p.Status, p.Body)
+		}
+		if hooks, _ := env.DB.Webhooks(ctx, 1); len(hooks) != 1 || hooks[0].URL != "http://10.0.0.5:8065/hooks/x" {
+			t.Fatalf("hooks %+v", hooks)
+		}
+	})
 }
