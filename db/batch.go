@@ -21,10 +21,12 @@ var errClosed = errors.New("db: closed")
 
 // batched runs fn inside a write transaction shared with whatever other
 // callers are waiting at that moment (group commit), and returns only after
-// that transaction committed. fn runs in its own savepoint: its failure rolls
-// back its own writes and no one else's. A lone caller commits at once; under
-// load, many submissions share one WAL commit and one FTS5 segment, which is
-// most of what an insert costs.
+// that transaction committed. fn's failure undoes its own writes and no one
+// else's (see runBatch), and fn may run a second time when another job of its
+// batch fails, so it must write only through tx. A lone caller commits at
+// once; under load, many submissions share one WAL commit and one FTS5
+// segment. Jobs must not change program members, notification preferences or
+// webhooks: the batch reads them once (tx.audience).
 func (db *DB) batched(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	job := writeJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
