@@ -102,23 +102,23 @@ func (c *collector) parse(ctx context.Context, r io.Reader, p *PGP) (*db.Inbound
 		br.Reset(nil) // keep no reference to r
 		readers.Put(br)
 	}()
-	hdr, dropped, err := readHeader(br, lim.MaxHeaderBytes)
-	if err != nil {
-		return nil, fmt.Errorf("mailin: read header: %w", err)
+	e, dropped, err := readEntity(br, lim.MaxHeaderBytes)
+	if e == nil {
+		return nil, fmt.Errorf("mailin: read message: %w", err)
 	}
-	in := &db.InboundMail{}
-	if dropped > 0 {
-		in.Omitted = append(in.Omitted, fmt.Sprintf("%d malformed or oversized header line(s) were ignored; the raw message is kept.", dropped))
-	}
-	e, err := message.Read(io.MultiReader(bytes.NewReader(hdr), br))
 	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		return nil, fmt.Errorf("mailin: read message: %w", err)
 	}
+	in := &db.InboundMail{}
 	h := gomail.Header{Header: e.Header}
 	readEnvelope(in, h)
 	c.in, c.pgp = in, newPGPState(ctx, p, h, in.FromEmail)
 	text, _ := c.walk(e, err, 0)
 	in.Body = strings.TrimSpace(text)
+	if n := dropped(); n > 0 {
+		// Before the other notes: it says why the rest may look odd.
+		in.Omitted = append([]string{fmt.Sprintf("%d malformed or oversized header line(s) were ignored; the raw message is kept.", n)}, in.Omitted...)
+	}
 	c.pgp.finish(in)
 	c.finishOmitted()
 	if c.textCut {

@@ -271,8 +271,8 @@ func (c *collector) walkEncrypted(e *message.Entity, depth int) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	inner, err := message.Read(bufio.NewReader(bytes.NewReader(plain)))
-	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
+	inner, _, err := readEntity(bufio.NewReader(bytes.NewReader(plain)), c.lim.MaxHeaderBytes)
+	if inner == nil || err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		c.pgp.fail("The mail was decrypted, but what it held is not a readable MIME message. The raw message is kept.")
 		return "", false
 	}
