@@ -3,6 +3,7 @@ package mailin
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -145,4 +146,15 @@ func mailText(from, subject, msgID, extra, body string) string {
 	b.WriteString("MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n")
 	b.WriteString(body)
 	return b.String()
+}
+
+// writeBase64Lines writes data base64-encoded in lines of 76 characters, as
+// mailers send an attachment.
+func writeBase64Lines(b *strings.Builder, data []byte) {
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc + "\n")
 }

@@ -129,12 +129,8 @@ func TestLoadRSS(t *testing.T) {
 	rand.Read(att)
 	var b strings.Builder
 	b.WriteString("From: big@load.test\nTo: security@example.org\nSubject: Core dump attached\nMessage-ID: <big@load.test>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=BIG\n\n--BIG\nContent-Type: text/plain\n\nThe dump is attached.\n--BIG\nContent-Type: application/octet-stream; name=core.bin\nContent-Transfer-Encoding: base64\n\n")
-	enc := base64.StdEncoding.EncodeToString(att)
-	for len(enc) > 76 {
-		b.WriteString(enc[:76] + "\n")
-		enc = enc[76:]
-	}
-	b.WriteString(enc + "\n--BIG--\n")
+	writeBase64Lines(&b, att)
+	b.WriteString("--BIG--\n")
 	dc.deliver(t, b.String())
 	b.Reset()
 	sum := sha256.Sum256(att)

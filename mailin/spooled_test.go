@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,12 +23,7 @@ func bigMail(msgID, inReplyTo string, att []byte) string {
 	b.WriteString("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\nThe dump is attached.\n")
 	b.WriteString("--B\nContent-Type: text/plain; name=first.txt\nContent-Disposition: attachment; filename=first.txt\n\nfirst\n")
 	b.WriteString("--B\nContent-Type: application/octet-stream; name=core.bin\nContent-Transfer-Encoding: base64\n\n")
-	enc := base64.StdEncoding.EncodeToString(att)
-	for len(enc) > 76 {
-		b.WriteString(enc[:76] + "\n")
-		enc = enc[76:]
-	}
-	b.WriteString(enc + "\n")
+	writeBase64Lines(&b, att)
 	b.WriteString("--B\nContent-Type: text/plain; name=last.txt\nContent-Disposition: attachment; filename=last.txt\n\nlast\n--B--\n")
 	return b.String()
 }
