@@ -306,18 +306,7 @@ func BenchmarkCreateReportWithMail(b *testing.B) {
 	if _, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: "https://hooks.example.org/x", Format: db.WebhookGeneric, Enabled: true}, db.ActorSystem); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	b.SetParallelism(16)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			in := validReport(p.ID)
-			in.Attachments = nil
-			if _, err := d.CreateReport(ctx, in); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	benchCreateReports(b, d, p.ID)
 }
 
 // Submissions that share a group commit each tell the program's audience,
