@@ -3,6 +3,7 @@ package db
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -138,6 +139,10 @@ type BackupInfo struct {
 	Messages    int
 	Attachments int
 	AuditRows   int
+	// NeedsLocalKey: the database was made with a local key file
+	// (localkey.go), which backups do not hold; restoring it needs that file.
+	NeedsLocalKey bool
+	localKeyCheck string
 }
 
 // ErrSealedBackup says a backup file is encrypted; it must be decrypted with
@@ -171,6 +176,11 @@ func VerifyBackup(ctx context.Context, path string) (*BackupInfo, error) {
 			return nil, fmt.Errorf("db: count %s in backup: %w", c.table, err)
 		}
 	}
+	err = ro.QueryRowContext(ctx, `SELECT CAST(value AS TEXT) FROM settings WHERE key = ?`, localKeyCheckSetting).Scan(&info.localKeyCheck)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("db: read the backup's local key check: %w", err)
+	}
+	info.NeedsLocalKey = info.localKeyCheck != ""
 	if bad, err := (&DB{read: ro}).VerifyAudit(ctx); err != nil {
 		return nil, err
 	} else if bad != 0 {
@@ -233,10 +243,12 @@ func checkHeader(path string) error {
 	return nil
 }
 
-// Restore copies a verified backup into dataDir as the database at dbName.
+// Restore copies a verified backup into dataDir as the database at dbName,
+// with the local key file it was made with (localKey, checked against the
+// backup before anything is copied; "" when the backup needs none).
 // dataDir must be empty or missing: restoring over a live portal's data
 // would mix two histories, so that is refused rather than guessed at.
-func Restore(ctx context.Context, backup, dataDir, dbName string) (*BackupInfo, error) {
+func Restore(ctx context.Context, backup, dataDir, dbName, localKey string) (*BackupInfo, error) {
 	entries, err := os.ReadDir(dataDir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -254,6 +266,21 @@ func Restore(ctx context.Context, backup, dataDir, dbName string) (*BackupInfo, 
 	}
 	if len(info.Unknown) > 0 {
 		return nil, fmt.Errorf("db: the backup was made by a newer disclose (migration %s); restore it with that version", info.Unknown[0])
+	}
+	if info.NeedsLocalKey {
+		if localKey == "" {
+			return nil, Errorf(EINVALID, "The backup's secrets are sealed with the local key file (%s) of the portal that made it, which backups do not hold: give that file too.", LocalKeyFile)
+		}
+		k, err := LoadLocalKey(localKey, false)
+		if err != nil {
+			return nil, err
+		}
+		if subtle.ConstantTimeCompare([]byte(k.checkValue()), []byte(info.localKeyCheck)) != 1 {
+			return nil, Errorf(EINVALID, "%s is not the local key file of the portal that made this backup.", localKey)
+		}
+		if err := copyFile(localKey, filepath.Join(dataDir, LocalKeyFile)); err != nil {
+			return nil, err
+		}
 	}
 	dst := filepath.Join(dataDir, dbName)
 	if err := copyFile(backup, dst+".restoring"); err != nil {

@@ -81,7 +81,11 @@ func TestBackupUnderLoad(t *testing.T) {
 	}
 
 	dataDir := filepath.Join(t.TempDir(), "restored")
-	if _, err := db.Restore(ctx, file, dataDir, "disclose.db"); err != nil {
+	localKey := filepath.Join(filepath.Dir(d.Path), db.LocalKeyFile)
+	if _, err := db.Restore(ctx, file, t.TempDir()+"/nokey", "disclose.db", ""); db.ErrorCode(err) != db.EINVALID {
+		t.Fatalf("restore without the local key file: %v", err)
+	}
+	if _, err := db.Restore(ctx, file, dataDir, "disclose.db", localKey); err != nil {
 		t.Fatal(err)
 	}
 	r, err := db.Open(ctx, filepath.Join(dataDir, "disclose.db"))
@@ -122,7 +126,7 @@ func TestBackup(t *testing.T) {
 	t.Run("ErrRestoreIntoNonEmpty", func(t *testing.T) {
 		full := t.TempDir()
 		os.WriteFile(filepath.Join(full, "disclose.db"), []byte("live"), 0o600)
-		_, err := db.Restore(ctx, file, full, "disclose.db")
+		_, err := db.Restore(ctx, file, full, "disclose.db", "")
 		if db.ErrorCode(err) != db.ECONFLICT {
 			t.Fatalf("err=%v, want conflict", err)
 		}

@@ -50,9 +50,10 @@ type DB struct {
 	// Auth holds the session, lockout and password settings.
 	Auth AuthPolicy
 
-	sealer Sealer // nil: no team key
-	sealOn bool   // new rows are sealed (see seal.go)
-	fts    memFTS // in-memory search of sealed reports while unlocked
+	sealer   Sealer    // nil: no team key
+	localKey *LocalKey // secrets kept in the database are sealed with it (localkey.go)
+	sealOn   bool      // new rows are sealed (see seal.go)
+	fts      memFTS    // in-memory search of sealed reports while unlocked
 
 	write *sql.DB
 	read  *sql.DB
@@ -88,6 +89,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
 	if err := db.migrate(ctx); err != nil {
+		db.write.Close()
+		return nil, err
+	}
+	if err := db.openLocalKey(ctx); err != nil {
 		db.write.Close()
 		return nil, err
 	}

@@ -96,6 +96,9 @@ func printBackupInfo(env *environment, file string, info *db.BackupInfo) {
 	if len(info.Unknown) > 0 {
 		fmt.Fprintf(env.stdout, "  made by a newer disclose (unknown migration %s)\n", info.Unknown[0])
 	}
+	if info.NeedsLocalKey {
+		fmt.Fprintf(env.stdout, "  its secrets are sealed with the portal's %s, which is not in the backup: restore with --local-key\n", db.LocalKeyFile)
+	}
 }
 
 func runRestore(ctx context.Context, env *environment, args []string) error {
@@ -105,6 +108,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	var bk backupKeyFlags
 	fs.StringVar(&bk.keyFile, "key", "", "an encrypted backup: the team key file of the portal that made it (keep a copy apart from the backups)")
 	fs.StringVar(&bk.passphrase, "key-passphrase", "", "an encrypted backup: the team key's passphrase (use DISCLOSE_KEY_PASSPHRASE_FILE)")
+	localKey := fs.String("local-key", "", "the local key file ("+db.LocalKeyFile+") of the portal that made the backup: backups do not hold it, and the secrets in the database are sealed with it")
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
@@ -126,9 +130,9 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		defer cleanup()
 		backup = plain
 	}
-	info, err := db.Restore(ctx, backup, cfg.Data, "disclose.db")
+	info, err := db.Restore(ctx, backup, cfg.Data, "disclose.db", *localKey)
 	if err != nil {
-		if db.ErrorCode(err) == db.ECONFLICT {
+		if code := db.ErrorCode(err); code == db.ECONFLICT || code == db.EINVALID {
 			return &envError{fmt.Errorf("restore: %s", db.ErrorMessage(err))}
 		}
 		return fmt.Errorf("restore: %w", err)

@@ -57,7 +57,7 @@ func TestEncryptedBackup(t *testing.T) {
 		t.Fatal("an encrypted backup verified without the passphrase")
 	}
 	restored := filepath.Join(t.TempDir(), "restored")
-	if err := run(ctx, withPass, []string{"restore", "--data", restored, "--key", keyFile, backup}); err != nil {
+	if err := run(ctx, withPass, []string{"restore", "--data", restored, "--key", keyFile, "--local-key", filepath.Join(data, db.LocalKeyFile), backup}); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
 	r, err := db.Open(ctx, filepath.Join(restored, "disclose.db"))

@@ -74,7 +74,11 @@ func TestBackupRestoreCommands(t *testing.T) {
 	})
 	t.Run("Restore", func(t *testing.T) {
 		target := filepath.Join(t.TempDir(), "new-data")
-		out, err := runCLI(t, "restore", "--data", target, file)
+		if _, err := runCLI(t, "restore", "--data", target, file); err == nil || !strings.Contains(err.Error(), db.LocalKeyFile) {
+			t.Fatalf("restore without the local key: %v", err)
+		}
+		os.RemoveAll(target)
+		out, err := runCLI(t, "restore", "--data", target, "--local-key", filepath.Join(data, db.LocalKeyFile), file)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
