@@ -16,24 +16,42 @@ func (db *DB) sealNewReport(in *NewReport) (*NewReport, error) {
 		}
 		out.Attachments[i] = a
 	}
-	out.sealed = true
+	out.sealed, out.plain = true, in
 	return &out, nil
 }
 
-// sealMessage seals a timeline entry's body and attachments in place.
-func (db *DB) sealMessage(m *NewMessage) error {
-	if err := db.sealTexts(&m.Body); err != nil {
-		return err
+// openedFromPlain puts the plaintext a sealed submission was made from into
+// r, its copy read back while the key may be locked, so that the mail the
+// submission causes greets the reporter by name rather than by the sealed
+// placeholder (the outbox seals that mail again).
+func (in *NewReport) openedFromPlain(r *Report) {
+	p := in.plain
+	if p == nil || !r.Locked {
+		return
 	}
-	atts := make([]NewAttachment, len(m.Attachments))
+	r.Title, r.Asset, r.Description, r.Steps, r.Impact = p.Title, p.Asset, p.Description, p.Steps, p.Impact
+	if r.Reporter.ID != 0 {
+		r.Reporter.Name, r.Reporter.Email, r.Reporter.PGPKey = p.Reporter.Name, p.Reporter.Email, p.Reporter.PGPKey
+	}
+}
+
+// sealedMessage returns a copy of m with its body and attachments sealed;
+// m itself keeps its plaintext, which the caller still mails to the reporter
+// (a reply) or hands to the Notifier.
+func (db *DB) sealedMessage(m *NewMessage) (*NewMessage, error) {
+	out := *m
+	if err := db.sealTexts(&out.Body); err != nil {
+		return nil, err
+	}
+	out.Attachments = make([]NewAttachment, len(m.Attachments))
 	for i, a := range m.Attachments {
 		if err := db.sealAttachment(&a); err != nil {
-			return err
+			return nil, err
 		}
-		atts[i] = a
+		out.Attachments[i] = a
 	}
-	m.Attachments, m.sealed = atts, true
-	return nil
+	out.sealed = true
+	return &out, nil
 }
 
 // sealAttachment seals a's bytes, keeping the size and digest of the

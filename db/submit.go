@@ -40,7 +40,9 @@ type NewAttachment struct {
 
 // NewReport is a submission as received from the web form or a mail.
 type NewReport struct {
-	sealed        bool // the text fields are sealed already (seal_write.go)
+	sealed bool       // the text fields are sealed already (seal_write.go)
+	plain  *NewReport // what a sealed copy was made from (seal_write.go)
+
 	ProgramID     int64
 	Source        Source
 	Title         string
@@ -304,6 +306,7 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 			if r, err = tx.reportTx(ctx, id); err != nil {
 				return nil, err
 			}
+			in.openedFromPlain(r)
 		} else {
 			r = &Report{ID: id, ProgramID: in.ProgramID, ProgramName: programName, Prefix: prefix, Number: number,
 				Source: in.Source, State: StateNew, Title: in.Title, Asset: in.Asset, CWE: in.CWE,

@@ -11,7 +11,9 @@ import (
 // link the status page; they never carry the receipt code.
 
 func (n *Notifier) greeting(r *db.Report) string {
-	if name := oneLine(r.Reporter.Name); name != "" {
+	// While the team key is locked a sealed name reads db.SealedText: that
+	// is no name to greet anyone by.
+	if name := oneLine(r.Reporter.Name); name != "" && name != db.SealedText {
 		return "Hello " + name + ",\n\n"
 	}
 	return "Hello,\n\n"
@@ -69,7 +71,7 @@ func (n *Notifier) stateBody(ev *db.Event) (string, bool) {
 		return "", false
 	}
 	reason := strings.TrimSpace(ev.Reason)
-	if reason == "" && ev.ToState.Closed() {
+	if reason == "" && ev.ToState.Closed() && r.CloseReason != db.SealedText {
 		reason = strings.TrimSpace(r.CloseReason)
 	}
 	var b strings.Builder
