@@ -30,11 +30,12 @@ type Store interface {
 	ProgramBySlug(ctx context.Context, slug string) (*db.Program, error)
 	CreateReport(ctx context.Context, in *db.NewReport) (*db.Receipt, error)
 	ReportByID(ctx context.Context, id int64) (*db.Report, error)
-	ReportByReceipt(ctx context.Context, code string) (*db.Report, error)
+	StartStatusSession(ctx context.Context, code, previous string) (string, error)
+	ReportByStatusSession(ctx context.Context, token string) (*db.Report, error)
+	EndStatusSession(ctx context.Context, token string) error
 	Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]*db.Message, error)
 	AttachmentOf(ctx context.Context, reportID, attachmentID int64, publicOnly bool) (*db.Attachment, []byte, error)
 	AddReporterMessage(ctx context.Context, reportID int64, body string, files []db.NewAttachment, source db.Source, lim db.Limits) error
-	Secret(ctx context.Context, name string, size int) ([]byte, error)
 }
 
 // RateLimit is a per-client budget: PerMinute requests on average, Burst at
@@ -78,13 +79,12 @@ type Config struct {
 
 // Server is the web side of the portal.
 type Server struct {
-	cfg       Config
-	store     Store
-	log       *slog.Logger
-	statusKey []byte
-	echo      *echo.Echo
-	signed    signedCache
-	bodies    *semaphore.Weighted
+	cfg    Config
+	store  Store
+	log    *slog.Logger
+	echo   *echo.Echo
+	signed signedCache
+	bodies *semaphore.Weighted
 	// limiters are the rate limits by name, made while the routes are.
 	limiters map[string]echo.MiddlewareFunc
 }
@@ -94,10 +94,6 @@ func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Serve
 	if cfg.BaseURL == nil {
 		return nil, fmt.Errorf("handlers: no base URL")
 	}
-	key, err := store.Secret(ctx, "status-cookie", 32)
-	if err != nil {
-		return nil, err
-	}
 	if cfg.Metrics == nil {
 		stats, _ := store.(StatsSource)
 		cfg.Metrics = NewMetrics(stats, cfg.Problems, log)
@@ -105,7 +101,7 @@ func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Serve
 	if cfg.BodyBudget <= 0 {
 		cfg.BodyBudget = 8 * cfg.MaxBody
 	}
-	s := &Server{cfg: cfg, store: store, log: log, statusKey: key, bodies: semaphore.NewWeighted(cfg.BodyBudget)}
+	s := &Server{cfg: cfg, store: store, log: log, bodies: semaphore.NewWeighted(cfg.BodyBudget)}
 	s.echo = s.routes()
 	return s, nil
 }
