@@ -164,7 +164,8 @@ func (k *LocalKey) checkValue() string {
 // database: the first key a database sees is recorded (as a keyed hash),
 // and a later start with another key, or with the file missing, is refused
 // rather than making a new key that opens nothing. It runs after the
-// migrations, on the write connection.
+// migrations, on the write connection, and then seals what an older
+// database still holds in clear.
 func (db *DB) openLocalKey(ctx context.Context) error {
 	path := filepath.Join(filepath.Dir(db.Path), LocalKeyFile)
 	var stored string
@@ -187,7 +188,7 @@ func (db *DB) openLocalKey(ctx context.Context) error {
 		return fmt.Errorf("db: store local key check: %w", err)
 	}
 	db.localKey = k
-	return nil
+	return db.sealPlaintextSecrets(ctx)
 }
 
 // LocalKey returns the database's local key.

@@ -45,7 +45,11 @@ func (db *DB) StartTOTP(ctx context.Context, userID int64) (*TOTPEnrolment, erro
 	if err != nil {
 		return nil, fmt.Errorf("db: totp secret: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, key.Secret(), userID); err != nil {
+	sealed, err := db.sealSecret(secretTOTP, key.Secret())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, sealed, userID); err != nil {
 		return nil, fmt.Errorf("db: store totp secret: %w", err)
 	}
 	return &TOTPEnrolment{Secret: key.Secret(), URL: key.URL()}, tx.Commit()
@@ -60,6 +64,9 @@ func (db *DB) PendingTOTP(ctx context.Context, userID int64) (*TOTPEnrolment, er
 		return nil, Errorf(ENOTFOUND, "No two-factor setup is in progress.")
 	} else if err != nil {
 		return nil, fmt.Errorf("db: read totp: %w", err)
+	}
+	if secret, err = db.openSecret(secretTOTP, secret); err != nil {
+		return nil, err
 	}
 	raw, err := recoveryEncoding.DecodeString(strings.ToUpper(secret))
 	if err != nil {
@@ -84,6 +91,9 @@ func (db *DB) ConfirmTOTP(ctx context.Context, userID int64, code string, actor 
 	var enabled bool
 	if err := tx.QueryRowContext(ctx, `SELECT totp_secret, totp_enabled FROM users WHERE id = ?`, userID).Scan(&secret, &enabled); err != nil {
 		return nil, fmt.Errorf("db: read totp: %w", err)
+	}
+	if secret, err = db.openSecret(secretTOTP, secret); err != nil {
+		return nil, err
 	}
 	if enabled || secret == "" {
 		return nil, Errorf(ECONFLICT, "Start the two-factor setup again.")
@@ -221,6 +231,9 @@ func (db *DB) LoginSecondFactor(ctx context.Context, pendingToken, code, clientA
 	var lastStep int64
 	if err := tx.QueryRowContext(ctx, `SELECT totp_secret, totp_last_step FROM users WHERE id = ?`, u.ID).Scan(&secret, &lastStep); err != nil {
 		return nil, fmt.Errorf("db: read totp: %w", err)
+	}
+	if secret, err = db.openSecret(secretTOTP, secret); err != nil {
+		return nil, err
 	}
 	how := ""
 	if step, ok := matchTOTP(secret, code, tx.now, lastStep); ok {
