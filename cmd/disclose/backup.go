@@ -109,6 +109,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	fs.StringVar(&bk.keyFile, "key", "", "an encrypted backup: the team key file of the portal that made it (keep a copy apart from the backups)")
 	fs.StringVar(&bk.passphrase, "key-passphrase", "", "an encrypted backup: the team key's passphrase (use DISCLOSE_KEY_PASSPHRASE_FILE)")
 	localKey := fs.String("local-key", "", "the local key file ("+db.LocalKeyFile+") of the portal that made the backup: backups do not hold it, and the secrets in the database are sealed with it")
+	forget := fs.Bool("forget-secrets", false, "the local key file is lost for good: restore without it, turning two-factor sign-in off for every account and giving every webhook a new secret (audited)")
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
@@ -117,6 +118,9 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	}
 	if fs.NArg() != 1 {
 		return errors.New("restore: name one backup file")
+	}
+	if *forget && *localKey != "" {
+		return &envError{errors.New("restore: give --local-key or --forget-secrets, not both")}
 	}
 	backup := fs.Arg(0)
 	if _, err := db.VerifyBackup(ctx, backup); errors.Is(err, db.ErrSealedBackup) {
@@ -130,7 +134,16 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		defer cleanup()
 		backup = plain
 	}
-	info, err := db.Restore(ctx, backup, cfg.Data, "disclose.db", *localKey)
+	var info *db.BackupInfo
+	var err error
+	if *forget {
+		info, err = restoreForgetting(ctx, env, backup, cfg.Data)
+	} else {
+		info, err = db.Restore(ctx, backup, cfg.Data, "disclose.db", *localKey)
+	}
+	if db.ErrorCode(err) == db.EINVALID && *localKey == "" && !*forget {
+		return &envError{fmt.Errorf("restore: %s If it is lost for good, restore with --forget-secrets instead.", db.ErrorMessage(err))}
+	}
 	if err != nil {
 		if code := db.ErrorCode(err); code == db.ECONFLICT || code == db.EINVALID {
 			return &envError{fmt.Errorf("restore: %s", db.ErrorMessage(err))}
