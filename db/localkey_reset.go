@@ -19,7 +19,8 @@ type ForgottenSecrets struct {
 	// set it up again (at their next sign-in when the portal requires it).
 	TOTPUsers []string
 	// Webhooks have new secrets, shown to admins on their program's webhook
-	// page; each receiver needs its new one.
+	// page, and are switched off: an admin enters the URL again, switches
+	// each on and gives its receiver the new secret.
 	Webhooks []ResetWebhook
 }
 
@@ -34,8 +35,9 @@ type ResetWebhook struct {
 // for good: without it the sealed secrets cannot be opened and the database
 // refuses to start (openLocalKey). It makes a new key file and drops what the
 // old key sealed: every account's second factor is turned off (with its
-// recovery codes), every webhook gets a new secret, and the database is tied
-// to the new key. All of it is one transaction with an audit row per change.
+// recovery codes), every webhook gets a new secret and is switched off until
+// an admin enters its URL again (sealed too), and the database is tied to
+// the new key. All of it is one transaction with an audit row per change.
 //
 // It refuses to run while a key file is in place: when that file opens the
 // database there is nothing to forget, and when it does not, it may be the
@@ -141,10 +143,16 @@ func (db *DB) forgetSealed(ctx context.Context, actor Actor) (*ForgottenSecrets,
 		if err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET secret = ?, updated_at = ? WHERE id = ?`, secret, formatTime(tx.now), w.ID); err != nil {
+		// The URL was sealed too: the webhook waits, switched off, for an
+		// admin to enter it again; what it had queued fails with the reason.
+		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET secret = ?, url = '', enabled = 0, updated_at = ? WHERE id = ?`, secret, formatTime(tx.now), w.ID); err != nil {
 			return nil, fmt.Errorf("db: new webhook secret: %w", err)
 		}
-		if err := tx.audit(ctx, actor, "webhook.secret_reset", fmt.Sprintf("webhook:%d", w.ID), "local key lost"); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'failed', lease_until = NULL, last_error = ?
+			WHERE webhook_id = ? AND status = 'pending'`, "the local key was lost, and with it the webhook's URL: enter it again", w.ID); err != nil {
+			return nil, fmt.Errorf("db: fail webhook deliveries: %w", err)
+		}
+		if err := tx.audit(ctx, actor, "webhook.secret_reset", fmt.Sprintf("webhook:%d", w.ID), "local key lost: new secret, URL to be entered again, switched off"); err != nil {
 			return nil, err
 		}
 	}

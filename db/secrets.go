@@ -15,6 +15,9 @@ import (
 const (
 	secretTOTP    = "totp secret"    // users.totp_secret, base32
 	secretWebhook = "webhook secret" // webhooks.secret, hex
+	// webhooks.url: the path of a chat webhook URL (Slack, Teams, Discord)
+	// is the credential that lets anyone post into the channel.
+	secretWebhookURL = "webhook url"
 )
 
 // sealedColumns are the columns holding sealed secrets, for the upgrade of
@@ -22,6 +25,7 @@ const (
 var sealedColumns = []struct{ table, column, purpose string }{
 	{"users", "totp_secret", secretTOTP},
 	{"webhooks", "secret", secretWebhook},
+	{"webhooks", "url", secretWebhookURL},
 }
 
 // sealSecret seals a secret for storage; "" (no secret) stays "".

@@ -3,6 +3,7 @@ package db_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"os"
@@ -69,6 +70,9 @@ func signInWithTOTP(d *db.DB, clk *clock, email, secret string) error {
 	return nil
 }
 
+// hookURL is a chat webhook URL whose path is a credential, as Slack's are.
+var hookURL = "https://hooks.example.net/services/T0/B0/" + rand.Text()
+
 // noMail is a Notifier that sends no mail, so that events queue webhooks only.
 type noMail struct{}
 
@@ -85,7 +89,7 @@ func TestSecretsAtRest(t *testing.T) {
 	u := MustCreateUser(t, d, "alice@example.org", db.RoleAdmin)
 	secret := enrolTOTP(t, d, clk, u)
 	p, _ := d.DefaultProgram(ctx)
-	hook, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: "https://hooks.example.net/x", Format: db.WebhookGeneric, Enabled: true}, db.ActorSystem)
+	hook, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: hookURL, Format: db.WebhookGeneric, Enabled: true}, db.ActorSystem)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +102,8 @@ func TestSecretsAtRest(t *testing.T) {
 	if err := d.Backup(ctx, backup, nil); err != nil {
 		t.Fatal(err)
 	}
-	needles := map[string][]byte{"TOTP secret": []byte(secret), "webhook secret": []byte(hook.Secret), "webhook secret bytes": hookRaw}
+	needles := map[string][]byte{"TOTP secret": []byte(secret), "webhook secret": []byte(hook.Secret), "webhook secret bytes": hookRaw,
+		"webhook URL": []byte(hookURL[len("https://hooks.example.net"):])}
 	assertNotInFiles(t, []string{d.Path, d.Path + "-wal", backup}, needles)
 
 	t.Run("SignInWithTOTP", func(t *testing.T) {
@@ -109,12 +114,12 @@ func TestSecretsAtRest(t *testing.T) {
 	})
 	t.Run("WebhookSecretReadBack", func(t *testing.T) {
 		hooks, err := d.Webhooks(ctx, p.ID)
-		if err != nil || len(hooks) != 1 || hooks[0].Secret != hook.Secret {
+		if err != nil || len(hooks) != 1 || hooks[0].Secret != hook.Secret || hooks[0].URL != hookURL {
 			t.Fatalf("Webhooks = %v, %v", hooks, err)
 		}
 		dl, err := d.ClaimDelivery(ctx, 60e9)
-		if err != nil || dl.Secret != hook.Secret {
-			t.Fatalf("claimed delivery: %v; secret matches: %t", err, err == nil && dl.Secret == hook.Secret)
+		if err != nil || dl.Secret != hook.Secret || dl.URL != hookURL {
+			t.Fatalf("claimed delivery: %v; secret and URL match: %t", err, err == nil && dl.Secret == hook.Secret && dl.URL == hookURL)
 		}
 	})
 	t.Run("PendingEnrolmentSealed", func(t *testing.T) {
@@ -146,7 +151,7 @@ func TestSecretsUpgrade(t *testing.T) {
 	u := MustCreateUser(t, d, "alice@example.org", db.RoleAdmin)
 	secret := enrolTOTP(t, d, clk, u)
 	p, _ := d.DefaultProgram(ctx)
-	hook, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: "https://hooks.example.net/x", Format: db.WebhookGeneric, Enabled: true}, db.ActorSystem)
+	hook, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: hookURL, Format: db.WebhookGeneric, Enabled: true}, db.ActorSystem)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +165,7 @@ func TestSecretsUpgrade(t *testing.T) {
 		args []any
 	}{
 		{`UPDATE users SET totp_secret = ? WHERE id = ?`, []any{secret, u.ID}},
-		{`UPDATE webhooks SET secret = ? WHERE id = ?`, []any{hook.Secret, hook.ID}},
+		{`UPDATE webhooks SET secret = ?, url = ? WHERE id = ?`, []any{hook.Secret, hookURL, hook.ID}},
 		{`DELETE FROM settings WHERE key = 'localkey:check'`, nil},
 		{`INSERT INTO settings (key, value) VALUES ('secret:status-cookie', ?)`, []any{cookieKey}},
 		{`DROP TRIGGER IF EXISTS status_sessions_end`, nil},
@@ -175,8 +180,8 @@ func TestSecretsUpgrade(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, db.LocalKeyFile)); err != nil {
 		t.Fatal(err)
 	}
-	needles := map[string][]byte{"TOTP secret": []byte(secret), "webhook secret": []byte(hook.Secret), "status cookie key": cookieKey}
-	if old, _ := os.ReadFile(path); !bytes.Contains(old, []byte(secret)) || !bytes.Contains(old, []byte(hook.Secret)) {
+	needles := map[string][]byte{"TOTP secret": []byte(secret), "webhook secret": []byte(hook.Secret), "webhook URL": []byte(hookURL), "status cookie key": cookieKey}
+	if old, _ := os.ReadFile(path); !bytes.Contains(old, []byte(secret)) || !bytes.Contains(old, []byte(hook.Secret)) || !bytes.Contains(old, []byte(hookURL)) {
 		t.Fatal("the older database does not hold its secrets in clear: the test sets up nothing")
 	}
 
@@ -195,8 +200,8 @@ func TestSecretsUpgrade(t *testing.T) {
 	})
 	t.Run("WebhookSecretKept", func(t *testing.T) {
 		w, err := d.WebhookByID(ctx, hook.ID)
-		if err != nil || w.Secret != hook.Secret {
-			t.Fatalf("WebhookByID: %v; the same secret: %t", err, err == nil && w.Secret == hook.Secret)
+		if err != nil || w.Secret != hook.Secret || w.URL != hookURL {
+			t.Fatalf("WebhookByID: %v; the same secret and URL: %t", err, err == nil && w.Secret == hook.Secret && w.URL == hookURL)
 		}
 	})
 	t.Run("AuditedOnce", func(t *testing.T) {

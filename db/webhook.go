@@ -77,7 +77,7 @@ func (in *NewWebhook) Validate() FieldErrors {
 
 const webhookColumns = `id, program_id, url, secret, format, include_content, enabled, created_at`
 
-// scanWebhook reads a webhook and opens its sealed secret.
+// scanWebhook reads a webhook and opens its sealed URL and secret.
 func (db *DB) scanWebhook(row interface{ Scan(...any) error }) (*Webhook, error) {
 	w := &Webhook{}
 	var created string
@@ -87,6 +87,9 @@ func (db *DB) scanWebhook(row interface{ Scan(...any) error }) (*Webhook, error)
 	w.CreatedAt = parseTime(created)
 	var err error
 	if w.Secret, err = db.openSecret(secretWebhook, w.Secret); err != nil {
+		return nil, fmt.Errorf("webhook %d: %w", w.ID, err)
+	}
+	if w.URL, err = db.openSecret(secretWebhookURL, w.URL); err != nil {
 		return nil, fmt.Errorf("webhook %d: %w", w.ID, err)
 	}
 	return w, nil
@@ -121,12 +124,17 @@ func (db *DB) WebhookByID(ctx context.Context, id int64) (*Webhook, error) {
 	return w, nil
 }
 
-// CreateWebhook adds a webhook with a fresh 256-bit secret, stored sealed.
+// CreateWebhook adds a webhook with a fresh 256-bit secret; the URL and the
+// secret are stored sealed.
 func (db *DB) CreateWebhook(ctx context.Context, in *NewWebhook, actor Actor) (*Webhook, error) {
 	if errs := in.Validate(); errs != nil {
 		return nil, &ValidationError{Fields: errs}
 	}
 	secret, err := db.newWebhookSecret()
+	if err != nil {
+		return nil, err
+	}
+	sealedURL, err := db.sealSecret(secretWebhookURL, in.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +145,7 @@ func (db *DB) CreateWebhook(ctx context.Context, in *NewWebhook, actor Actor) (*
 	defer tx.Rollback()
 	now := formatTime(tx.now)
 	res, err := tx.ExecContext(ctx, `INSERT INTO webhooks (program_id, url, secret, format, include_content, enabled, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, in.ProgramID, in.URL, secret, string(in.Format), in.IncludeContent, in.Enabled, now, now)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, in.ProgramID, sealedURL, secret, string(in.Format), in.IncludeContent, in.Enabled, now, now)
 	if err != nil {
 		return nil, Errorf(EINVALID, "Choose a program for the webhook.")
 	}
@@ -160,13 +168,17 @@ func (db *DB) UpdateWebhook(ctx context.Context, id int64, in *NewWebhook, actor
 	if errs := in.Validate(); errs != nil {
 		return &ValidationError{Fields: errs}
 	}
+	sealedURL, err := db.sealSecret(secretWebhookURL, in.URL)
+	if err != nil {
+		return err
+	}
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, format = ?, include_content = ?, enabled = ?, updated_at = ? WHERE id = ?`,
-		in.URL, string(in.Format), in.IncludeContent, in.Enabled, formatTime(tx.now), id)
+		sealedURL, string(in.Format), in.IncludeContent, in.Enabled, formatTime(tx.now), id)
 	if err != nil {
 		return fmt.Errorf("db: update webhook: %w", err)
 	}

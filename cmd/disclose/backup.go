@@ -109,7 +109,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	fs.StringVar(&bk.keyFile, "key", "", "an encrypted backup: the team key file of the portal that made it (keep a copy apart from the backups)")
 	fs.StringVar(&bk.passphrase, "key-passphrase", "", "an encrypted backup: the team key's passphrase (use DISCLOSE_KEY_PASSPHRASE_FILE)")
 	localKey := fs.String("local-key", "", "the local key file ("+db.LocalKeyFile+") of the portal that made the backup: backups do not hold it, and the secrets in the database are sealed with it")
-	forget := fs.Bool("forget-secrets", false, "the local key file is lost for good: restore without it, turning two-factor sign-in off for every account and giving every webhook a new secret (audited)")
+	forget := fs.Bool("forget-secrets", false, "the local key file is lost for good: restore without it, turning two-factor sign-in off for every account and giving every webhook a new secret, switched off until its URL is entered again (audited)")
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}

@@ -31,8 +31,8 @@ Run "disclose secrets reset --help" for the flags.
 func runSecretsReset(ctx context.Context, env *environment, args []string) error {
 	var cfg serveConfig
 	fs := newFlagSet(env, "secrets reset", "The local key file ("+db.LocalKeyFile+") is lost for good: make a new one and drop the secrets only the old one\n"+
-		"could open. Two-factor sign-in is turned off for every account (each sets it up again) and every\n"+
-		"webhook gets a new secret (admins read it on the program's webhook page). Recorded in the audit log.\n"+
+		"could open. Two-factor sign-in is turned off for every account (each sets it up again); every webhook\n"+
+		"gets a new secret and is switched off until an admin enters its URL again. Recorded in the audit log.\n"+
 		"Refused while a key file that opens the database is in place. Stop the portal first.")
 	cfg.coreFlags(fs)
 	if err := parseFlags(fs, args, env.getenv); err != nil {
@@ -66,7 +66,8 @@ func printForgotten(w io.Writer, out *db.ForgottenSecrets) {
 	for _, email := range out.TOTPUsers {
 		fmt.Fprintf(w, "  %s\n", email)
 	}
-	fmt.Fprintf(w, "%d webhooks have a new secret; give each receiver its new one, shown to admins at /admin/programs/ID/webhooks:\n", len(out.Webhooks))
+	fmt.Fprintf(w, "%d webhooks lost their URL and secret and are switched off: on each one's page, enter the URL again, switch it on\n"+
+		"and give the receiver the new secret shown there:\n", len(out.Webhooks))
 	for _, h := range out.Webhooks {
 		fmt.Fprintf(w, "  webhook %d of program %s: /admin/programs/%d/webhooks\n", h.ID, h.Program, h.ProgramID)
 	}

@@ -45,6 +45,12 @@ func (h *signedReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// hookWorker sends webhook deliveries to loopback receivers.
+func hookWorker(d *db.DB) *mailin.Webhooks {
+	return &mailin.Webhooks{Store: d, Reach: db.WebhookReachLoopback, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Links: &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org"}}
+}
+
 // secretsFixture is a data directory with a staff account using TOTP, a
 // webhook to a loopback receiver and a report whose delivery is queued.
 type secretsFixture struct {
@@ -82,7 +88,7 @@ func newSecretsFixture(t *testing.T) (*secretsFixture, *db.DB) {
 	srv := httptest.NewServer(f.rcv)
 	t.Cleanup(srv.Close)
 	p, _ := d.DefaultProgram(ctx)
-	if f.hook, err = d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: srv.URL + "/hook", Format: db.WebhookGeneric, Enabled: true,
+	if f.hook, err = d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: srv.URL + "/services/T0/B0/" + rand.Text(), Format: db.WebhookGeneric, Enabled: true,
 		Reach: db.WebhookReachLoopback}, db.ActorSystem); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +124,8 @@ func TestSecretsAtRestCommands(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	hookRaw, _ := hex.DecodeString(f.hook.Secret)
-	needles := map[string][]byte{"TOTP secret": []byte(f.totpSecret), "webhook secret": []byte(f.hook.Secret), "webhook secret bytes": hookRaw}
+	needles := map[string][]byte{"TOTP secret": []byte(f.totpSecret), "webhook secret": []byte(f.hook.Secret), "webhook secret bytes": hookRaw,
+		"webhook URL's credential path": []byte(f.hook.URL[strings.Index(f.hook.URL, "/services/"):])}
 	dbPath := filepath.Join(f.data, "disclose.db")
 	for _, file := range []string{dbPath, dbPath + "-wal", backup} {
 		data, err := os.ReadFile(file)
@@ -139,9 +146,7 @@ func TestSecretsAtRestCommands(t *testing.T) {
 		}
 	})
 	t.Run("SignedWebhookDelivery", func(t *testing.T) {
-		w := &mailin.Webhooks{Store: d, Reach: db.WebhookReachLoopback, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Links: &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org"}}
-		if n, err := w.SendDue(ctx); err != nil || n != 1 {
+		if n, err := hookWorker(d).SendDue(ctx); err != nil || n != 1 {
 			t.Fatalf("sent %d, %v", n, err)
 		}
 		if len(f.rcv.verified) != 1 || f.rcv.verified[0] != nil {
@@ -195,7 +200,7 @@ func TestSecretsReset(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, want := range []string{"alice@example.org", "webhook 1 of program", keyPath} {
+	for _, want := range []string{"alice@example.org", "webhook 1 of program", "enter the URL again", keyPath} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the reset does not tell %q:\n%s", want, out)
 		}
@@ -206,6 +211,7 @@ func TestSecretsReset(t *testing.T) {
 	}
 	defer d.Close()
 	d.Now = f.clk.Now
+	d.Notifier = &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org"}
 	t.Run("TOTPOff", func(t *testing.T) {
 		if used, err := f.signIn(d, f.totpSecret); err != nil || used {
 			t.Fatalf("sign-in after the reset: asked for a code %t, %v", used, err)
@@ -214,10 +220,31 @@ func TestSecretsReset(t *testing.T) {
 			t.Fatalf("%d recovery codes left", left)
 		}
 	})
-	t.Run("NewWebhookSecret", func(t *testing.T) {
+	t.Run("WebhookWaitsForItsURL", func(t *testing.T) {
 		w, err := d.WebhookByID(ctx, f.hook.ID)
-		if err != nil || len(w.Secret) != 64 || w.Secret == f.hook.Secret {
-			t.Fatalf("webhook after the reset: %v, secret changed %t", err, err == nil && w.Secret != f.hook.Secret)
+		if err != nil || len(w.Secret) != 64 || w.Secret == f.hook.Secret || w.URL != "" || w.Enabled {
+			t.Fatalf("webhook after the reset: %+v, %v", w, err)
+		}
+		if ds, _ := d.Deliveries(ctx, f.hook.ID, 10); len(ds) != 1 || ds[0].Status != db.OutboxFailed || !strings.Contains(ds[0].LastError, "local key") {
+			t.Fatalf("the queued delivery: %+v", ds)
+		}
+		// The admin enters the URL again and switches it on: it delivers,
+		// signed with the new secret.
+		if err := d.UpdateWebhook(ctx, w.ID, &db.NewWebhook{ProgramID: w.ProgramID, URL: f.hook.URL, Format: w.Format, Enabled: true,
+			Reach: db.WebhookReachLoopback}, db.ActorSystem); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.CreateReport(ctx, &db.NewReport{ProgramID: w.ProgramID, Source: db.SourceWeb, Title: "After the reset", Description: "d"}); err != nil {
+			t.Fatal(err)
+		}
+		f.rcv.mu.Lock()
+		f.rcv.secret, f.rcv.verified = w.Secret, nil
+		f.rcv.mu.Unlock()
+		if n, err := hookWorker(d).SendDue(ctx); err != nil || n != 1 {
+			t.Fatalf("sent %d, %v", n, err)
+		}
+		if len(f.rcv.verified) != 1 || f.rcv.verified[0] != nil {
+			t.Fatalf("receiver's verification: %v", f.rcv.verified)
 		}
 	})
 	t.Run("Audited", func(t *testing.T) {
