@@ -35,12 +35,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if *verify {
 		info, err := db.VerifyBackup(ctx, file)
 		if errors.Is(err, db.ErrSealedBackup) {
-			plain, cleanup, derr := bk.decryptBackup(file, cfg.Data, filepath.Dir(file))
-			if derr != nil {
-				return fmt.Errorf("backup --verify %s: %w", file, derr)
-			}
-			defer cleanup()
-			info, err = db.VerifyBackup(ctx, plain)
+			info, err = bk.verifySealed(ctx, file, cfg.Data)
 		}
 		if err != nil {
 			return fmt.Errorf("backup --verify %s: %w", file, err)
@@ -119,18 +114,21 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		return errors.New("restore: name one backup file")
 	}
 	backup := fs.Arg(0)
+	restore := func() (*db.BackupInfo, error) { return db.Restore(ctx, backup, cfg.Data, "disclose.db", *localKey) }
 	if _, err := db.VerifyBackup(ctx, backup); errors.Is(err, db.ErrSealedBackup) {
 		if bk.keyFile == "" {
 			return errors.New("restore: the backup is encrypted: give the team key file with --key and its passphrase with DISCLOSE_KEY_PASSPHRASE_FILE")
 		}
-		plain, cleanup, err := bk.decryptBackup(backup, cfg.Data, filepath.Dir(filepath.Clean(cfg.Data)))
+		plain, done, err := bk.openBackup(backup, cfg.Data)
 		if err != nil {
 			return fmt.Errorf("restore: %w", err)
 		}
-		defer cleanup()
-		backup = plain
+		defer done()
+		// Decrypted straight into the data directory: the plaintext is
+		// written nowhere else.
+		restore = func() (*db.BackupInfo, error) { return db.RestoreFrom(ctx, plain, cfg.Data, "disclose.db", *localKey) }
 	}
-	info, err := db.Restore(ctx, backup, cfg.Data, "disclose.db", *localKey)
+	info, err := restore()
 	if err != nil {
 		if code := db.ErrorCode(err); code == db.ECONFLICT || code == db.EINVALID {
 			return &envError{fmt.Errorf("restore: %s", db.ErrorMessage(err))}
