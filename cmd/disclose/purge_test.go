@@ -231,9 +231,16 @@ func newPurgeWorld(t *testing.T, closeAs db.State) *purgeWorld {
 		"Message-ID: <" + m["mail reply"] + ".1@example.net>\r\nIn-Reply-To: " + ackID + "\r\nMIME-Version: 1.0\r\n" +
 		"Content-Type: multipart/signed; micalg=" + micalg + "; protocol=\"application/pgp-signature\"; boundary=\"sig\"\r\n\r\n" +
 		"--sig\r\n" + inner + "\r\n--sig\r\nContent-Type: application/pgp-signature\r\n\r\n" + crlf(sig) + "\r\n--sig--\r\n"
-	pgpIn := &mailin.PGP{Known: d.KnownKeys, Now: func() time.Time { return past }}
+	pgpIn := &mailin.PGP{Known: d.KnownKeys}
 	if res := ingestRawMail(t, d, pgpIn, reply, 1); res.ReportID != w.web {
 		t.Fatalf("the mailed reply became %+v, want a reply on report %d", res, w.web)
+	}
+	tl, err := d.Timeline(ctx, w.web, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := tl[len(tl)-1]; e.PGPSignature != db.SigVerified || !strings.EqualFold(e.PGPSigner, keyA.Info().Fingerprint) {
+		t.Fatalf("the mailed reply: signature %q by %q, want verified by the reporter's key", e.PGPSignature, e.PGPSigner)
 	}
 	cands, err := d.KeyCandidates(ctx, w.web)
 	if err != nil || len(cands) != 1 {
