@@ -172,6 +172,13 @@ func (tx *Tx) ingestMail(ctx context.Context, in *InboundMail, opts IngestOption
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("db: look up raw mail: %w", err)
 	}
+	// Retention removed these very bytes: taking them again would bring a
+	// deleted report back.
+	if gone, err := tx.mailDisposed(ctx, false, in.RawSHA256); err != nil {
+		return nil, err
+	} else if gone {
+		return &IngestResult{Kind: MailDuplicate, Again: true}, nil
+	}
 
 	key := in.MessageID
 	if key == "" {
@@ -185,6 +192,13 @@ func (tx *Tx) ingestMail(ctx context.Context, in *InboundMail, opts IngestOption
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM mail_raw WHERE dedupe_key = ?) + (SELECT COUNT(*) FROM messages WHERE message_id = ?)`,
 			key, in.MessageID).Scan(&n); err != nil {
 			return nil, fmt.Errorf("db: look up message id: %w", err)
+		}
+		if n == 0 {
+			if gone, err := tx.mailDisposed(ctx, true, key); err != nil {
+				return nil, err
+			} else if gone {
+				n = 1
+			}
 		}
 		if n > 0 {
 			if _, err := tx.storeRawMail(ctx, in, MailDuplicate, "", 0, 0, "A message with this Message-ID was already received; this copy was kept but not added.", 0); err != nil {

@@ -303,7 +303,10 @@ func (db *DB) AcceptKeyCandidate(ctx context.Context, reportID, candidateID int6
 		formatTime(tx.now), nullID(actor.UserID), candidateID); err != nil {
 		return fmt.Errorf("db: mark key accepted: %w", err)
 	}
-	if err := tx.audit(ctx, actor, "reporter.key.accept", fmt.Sprintf("report:%d", reportID), "fingerprint="+fpr); err != nil {
+	// The audit log outlives anonymisation and cannot be edited: it names
+	// the key by its candidate row, never by the fingerprint (which a key
+	// server turns into the reporter's name).
+	if err := tx.audit(ctx, actor, "reporter.key.accept", fmt.Sprintf("report:%d", reportID), fmt.Sprintf("candidate=%d", candidateID)); err != nil {
 		return err
 	}
 	return tx.Commit()

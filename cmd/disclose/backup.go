@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -35,12 +36,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if *verify {
 		info, err := db.VerifyBackup(ctx, file)
 		if errors.Is(err, db.ErrSealedBackup) {
-			plain, cleanup, derr := bk.decryptBackup(file, cfg.Data, filepath.Dir(file))
-			if derr != nil {
-				return fmt.Errorf("backup --verify %s: %w", file, derr)
-			}
-			defer cleanup()
-			info, err = db.VerifyBackup(ctx, plain)
+			info, err = bk.verifySealed(ctx, file, cfg.Data)
 		}
 		if err != nil {
 			return fmt.Errorf("backup --verify %s: %w", file, err)
@@ -123,22 +119,28 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		return &envError{errors.New("restore: give --local-key or --forget-secrets, not both")}
 	}
 	backup := fs.Arg(0)
+	var plain io.Reader // the decrypted stream of an encrypted backup
 	if _, err := db.VerifyBackup(ctx, backup); errors.Is(err, db.ErrSealedBackup) {
 		if bk.keyFile == "" {
 			return errors.New("restore: the backup is encrypted: give the team key file with --key and its passphrase with DISCLOSE_KEY_PASSPHRASE_FILE")
 		}
-		plain, cleanup, err := bk.decryptBackup(backup, cfg.Data, filepath.Dir(filepath.Clean(cfg.Data)))
+		p, done, err := bk.openBackup(backup, cfg.Data)
 		if err != nil {
 			return fmt.Errorf("restore: %w", err)
 		}
-		defer cleanup()
-		backup = plain
+		defer done()
+		plain = p
 	}
 	var info *db.BackupInfo
 	var err error
-	if *forget {
-		info, err = restoreForgetting(ctx, env, backup, cfg.Data)
-	} else {
+	switch {
+	case *forget:
+		info, err = restoreForgetting(ctx, env, backup, plain, cfg.Data)
+	case plain != nil:
+		// Decrypted straight into the data directory: the plaintext is
+		// written nowhere else.
+		info, err = db.RestoreFrom(ctx, plain, cfg.Data, "disclose.db", *localKey)
+	default:
 		info, err = db.Restore(ctx, backup, cfg.Data, "disclose.db", *localKey)
 	}
 	if db.ErrorCode(err) == db.EINVALID && *localKey == "" && !*forget {

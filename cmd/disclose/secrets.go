@@ -77,25 +77,32 @@ func printForgotten(w io.Writer, out *db.ForgottenSecrets) {
 // good: a private copy beside the data directory is reset as secrets reset
 // would (ForgetSecrets, audited in the copy) and then restored with its new
 // key. The backup file itself is not changed.
-func restoreForgetting(ctx context.Context, env *environment, backup, dataDir string) (*db.BackupInfo, error) {
-	info, err := db.VerifyBackup(ctx, backup)
-	if err != nil {
-		return nil, err
-	}
-	if !info.NeedsLocalKey {
-		return db.Restore(ctx, backup, dataDir, "disclose.db", "")
-	}
-	if len(info.Unknown) > 0 {
-		return nil, fmt.Errorf("the backup was made by a newer disclose (migration %s); restore it with that version", info.Unknown[0])
-	}
+func restoreForgetting(ctx context.Context, env *environment, backup string, plain io.Reader, dataDir string) (*db.BackupInfo, error) {
+	// The private copy is made beside the data directory, never beside the
+	// backup (an encrypted backup's plaintext stays on this host).
 	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(dataDir)), ".disclose-restore-*")
 	if err != nil {
 		return nil, fmt.Errorf("private copy: %w", err)
 	}
 	defer os.RemoveAll(tmp)
 	copyPath := filepath.Join(tmp, "disclose.db")
-	if err := copyPrivate(backup, copyPath); err != nil {
+	if plain != nil {
+		err = writePrivate(plain, copyPath)
+	} else {
+		err = copyPrivate(backup, copyPath)
+	}
+	if err != nil {
 		return nil, err
+	}
+	info, err := db.VerifyBackup(ctx, copyPath)
+	if err != nil {
+		return nil, err
+	}
+	if !info.NeedsLocalKey {
+		return db.Restore(ctx, copyPath, dataDir, "disclose.db", "")
+	}
+	if len(info.Unknown) > 0 {
+		return nil, fmt.Errorf("the backup was made by a newer disclose (migration %s); restore it with that version", info.Unknown[0])
 	}
 	out, err := db.ForgetSecrets(ctx, copyPath, cliActor)
 	if err != nil {
@@ -116,13 +123,21 @@ func copyPrivate(src, dst string) error {
 		return err
 	}
 	defer in.Close()
+	if err := writePrivate(in, dst); err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	return nil
+}
+
+// writePrivate writes r to a new file dst readable by this user only.
+func writePrivate(r io.Reader, dst string) error {
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	if _, err := io.Copy(out, r); err != nil {
 		out.Close()
-		return fmt.Errorf("copy %s: %w", src, err)
+		return err
 	}
 	return out.Close()
 }
