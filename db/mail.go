@@ -56,6 +56,11 @@ type InboundMail struct {
 	// of the original mails it names.
 	Bounce     bool
 	BouncedIDs []string
+	// DSN says the mail is a delivery report as a mail server sends it: a
+	// multipart/report of report-type delivery-status (RFC 3464) from a
+	// bounce sender (an empty Return-Path, or From MAILER-DAEMON or
+	// postmaster). Only such a mail marks mail of ours failed.
+	DSN bool
 	// PGP is what was found about OpenPGP: encryption, signature, keys.
 	PGP MailPGP
 }
