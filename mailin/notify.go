@@ -122,7 +122,7 @@ func (n *Notifier) toReporter(ev *db.Event, kind, body string, auto bool) (*db.O
 	encrypt := n.Encrypting && r.Reporter.PGPKey != ""
 	subject := "[" + r.Ref() + "]"
 	if !ev.Sealed && !encrypt {
-		subject += " " + oneLine(r.Title)
+		subject += " " + reporterSubject(kind, ev)
 	}
 	var atts []int64
 	if kind == MailReply {
@@ -132,6 +132,26 @@ func (n *Notifier) toReporter(ev *db.Event, kind, body string, auto bool) (*db.O
 	}
 	return &db.OutMail{ReportID: r.ID, Kind: kind, MessageID: id, InReplyTo: ev.InReplyTo, References: ev.References,
 		To: to, Subject: subject, Body: body, AutoSubmitted: auto, Encrypt: encrypt, Attachments: atts}, nil
+}
+
+// reporterSubject is what follows the reference in the subject of a mail to
+// the reporter: words of ours for what the mail is, never the title or
+// anything else a reporter typed. The address a report names is whatever
+// its sender typed, so a stranger can file a report in a victim's name and
+// have every mail about it reach the victim, signed by the team key; a
+// title in its subject would put the stranger's words there.
+func reporterSubject(kind string, ev *db.Event) string {
+	switch kind {
+	case MailAck:
+		return "Report received"
+	case MailReply:
+		return "Reply from the security team"
+	case MailReminder:
+		return "Waiting for your answer"
+	case MailState:
+		return "Status: " + ev.ToState.Label()
+	}
+	return "About your report"
 }
 
 // toStaff is a content-free notice to one member.

@@ -31,8 +31,11 @@ func TestNotifier(t *testing.T) {
 			t.Fatalf("%d mails, want the acknowledgement", len(mails))
 		}
 		m := mails[0]
-		if m.To != "alice@example.net" || m.Kind != MailAck || !m.AutoSubmitted || m.Subject != "[SEC-1] Stored XSS in profile name" {
+		if m.To != "alice@example.net" || m.Kind != MailAck || !m.AutoSubmitted || m.Subject != "[SEC-1] Report received" {
 			t.Fatalf("ack %+v", m)
+		}
+		if strings.Contains(m.Body, "Alice") || strings.Contains(m.Body, "Stored XSS") {
+			t.Errorf("ack quotes what the reporter typed:\n%s", m.Body)
 		}
 		for _, want := range []string{"SEC-1", "https://portal.example.org/status", "reply to this email", "never send that code by email"} {
 			if !strings.Contains(m.Body, want) {
