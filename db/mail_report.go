@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 )
 
 func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, reportID int64) (*IngestResult, error) {
@@ -104,14 +103,8 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 		r := &Report{ID: rc.ReportID, ProgramID: programID, Prefix: prefix, Number: number, Source: SourceEmail, State: StateNew,
 			Title: nr.Title, Reporter: nr.Reporter}
 		if m := opts.Ack(r, in); m != nil {
-			ok, err := tx.mayAcknowledge(ctx, m.To)
-			if err != nil {
+			if _, err := tx.enqueueAck(ctx, m); err != nil {
 				return nil, err
-			}
-			if ok {
-				if _, err := tx.enqueueMail(ctx, m); err != nil {
-					return nil, err
-				}
 			}
 		}
 	}
@@ -201,47 +194,24 @@ func (tx *Tx) noteOmitted(ctx context.Context, reportID int64, omitted []string)
 // reporter's: anyone who saw one of the conversation's mails (a Cc, a
 // forward) can answer into it, and the timeline would otherwise show their
 // words as the reporter's. The note names no address (the original mail
-// has it), so it holds no reporter contact data of its own.
+// has it), so it holds no reporter contact data of its own. A sealed
+// address is compared by its keyed hash; a sealed one written before the
+// hash existed cannot be compared while the key is locked, and the note
+// says so rather than guess.
 func (tx *Tx) noteOtherSender(ctx context.Context, reportID int64, from string) error {
-	var reporterEmail string
-	err := tx.QueryRowContext(ctx, `SELECT COALESCE(rp.email, '') FROM reports r LEFT JOIN reporters rp ON rp.id = r.reporter_id
-		WHERE r.id = ?`, reportID).Scan(&reporterEmail)
+	rp, err := tx.reporterAddressOf(ctx, reportID)
 	if err != nil {
-		return fmt.Errorf("db: reporter address: %w", err)
+		return err
 	}
-	if from != "" && strings.EqualFold(strings.TrimSpace(reporterEmail), strings.TrimSpace(from)) {
+	same, known := tx.db.sameAddress(from, rp.email, rp.sealed, rp.hash)
+	if same {
 		return nil
 	}
+	body := "The mail above came from an address other than the reporter's. Check its original before trusting it as the reporter's."
+	if !known {
+		body = "The sender of the mail above could not be compared with the reporter's sealed address while the team key was locked. Check its original before trusting it as the reporter's."
+	}
 	_, err = tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, Public: false, Source: SourceEmail, Event: "mail.sender",
-		Body: "The mail above came from an address other than the reporter's. Check its original before trusting it as the reporter's."})
+		Body: body})
 	return err
-}
-
-// Acknowledgements to one address are capped: From is forged at will, so a
-// stranger's flood of mail "from" a victim would otherwise make the portal
-// send the victim one acknowledgement each (with a subject of the
-// stranger's choosing), and an auto-responder that ignores Auto-Submitted
-// and threading would trade acknowledgements with the portal for ever. The
-// reports are still opened; only the acknowledgements stop.
-const (
-	maxAcksPerAddress = 5
-	ackWindow         = time.Hour
-)
-
-// mayAcknowledge says whether a new mailed report from addr may still be
-// acknowledged. The partial index outbox_ack_to (migration 0011) makes it a
-// short range read however large the outbox grows: at most a few
-// acknowledgements per address fall in the window.
-func (tx *Tx) mayAcknowledge(ctx context.Context, addr string) (bool, error) {
-	if addr == "" {
-		return false, nil
-	}
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox INDEXED BY outbox_ack_to
-		WHERE kind = 'ack' AND report_id IS NOT NULL AND to_addr = ? COLLATE NOCASE AND created_at > ?`,
-		addr, formatTime(tx.now.Add(-ackWindow))).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("db: count acknowledgements: %w", err)
-	}
-	return n < maxAcksPerAddress, nil
 }

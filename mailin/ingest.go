@@ -139,7 +139,8 @@ func (in *Intake) fail(ctx context.Context, uidValidity uint32, f *fetched, stat
 // subject so replies thread, and nothing of the mail (not its subject, not
 // its text), so a forged From learns nothing and a stranger cannot make the
 // portal mail their words to someone else under the team's name. It is
-// marked auto-submitted (RFC 3834) so that auto-responders do not answer it.
+// marked auto-submitted (RFC 3834) so that auto-responders do not answer it;
+// db caps acknowledgements per recipient.
 func (in *Intake) ack(r *db.Report, m *db.InboundMail) *db.OutMail {
 	if m.FromEmail == "" || m.Auto != "" {
 		return nil
@@ -165,7 +166,7 @@ This acknowledgement was sent automatically.
 `, r.Ref(), r.Ref())
 	return &db.OutMail{
 		ReportID:      r.ID,
-		Kind:          "ack",
+		Kind:          db.AckKind,
 		MessageID:     NewMessageID(in.cfg.MessageIDDomain),
 		InReplyTo:     m.MessageID,
 		References:    refs,

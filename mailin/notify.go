@@ -14,7 +14,7 @@ import (
 
 // Kinds of outbox mail.
 const (
-	MailAck          = "ack"           // a web report was received
+	MailAck          = db.AckKind      // a web report was received (capped per recipient by db)
 	MailReply        = "reply"         // a triager's public reply
 	MailState        = "state"         // the report's state changed
 	MailReminder     = "reminder"      // needs_info, still waiting on the reporter
