@@ -88,6 +88,9 @@ type IngestResult struct {
 	// Again is true when these exact bytes were taken before (a re-fetch after
 	// a crash or a UIDVALIDITY change): nothing was added.
 	Again bool
+	// Unverified says a reply reached its report by the subject tag alone and
+	// waits for a triager (see threadOf).
+	Unverified bool
 }
 
 // IngestMail stores one message in one transaction: as a new report, a reply
@@ -206,12 +209,12 @@ func (tx *Tx) ingestMail(ctx context.Context, in *InboundMail, opts IngestOption
 		kept.Auto = "an answer to a notice sent to staff"
 		return tx.keepAutoMail(ctx, &kept, key)
 	}
-	reportID, err = tx.threadOf(ctx, in)
+	th, err := tx.threadOf(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	if reportID != 0 {
-		return tx.ingestReply(ctx, in, key, reportID)
+	if th.reportID != 0 {
+		return tx.ingestReply(ctx, in, key, th)
 	}
 	return tx.ingestReport(ctx, in, key, opts)
 }

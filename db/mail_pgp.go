@@ -226,7 +226,7 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 				return err
 			}
 		}
-		if err := tx.noteOmitted(ctx, reportID, in.Omitted); err != nil {
+		if err := tx.noteOmitted(ctx, reportID, entryID, in.Omitted); err != nil {
 			return err
 		}
 	}

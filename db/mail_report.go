@@ -8,7 +8,14 @@ import (
 	"strings"
 )
 
-func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, reportID int64) (*IngestResult, error) {
+// ingestReply adds a mail to the report it answers. A mail found by its
+// subject tag alone is kept unverified for staff.
+func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, th mailThread) (*IngestResult, error) {
+	reportID := th.reportID
+	pgp := in.PGP
+	if th.byTag {
+		return tx.ingestUnverified(ctx, in, key, reportID, &pgp)
+	}
 	body := strings.TrimSpace(in.Body)
 	if body == "" && len(in.Files) == 0 {
 		body = "(The mail had no text.)"
@@ -27,10 +34,10 @@ func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, repo
 			return nil, err
 		}
 	}
-	if err := tx.storeNewMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
+	if err := tx.storeNewMailPGP(ctx, reportID, entryID, &pgp); err != nil {
 		return nil, err
 	}
-	if err := tx.noteOmitted(ctx, reportID, in.Omitted); err != nil {
+	if err := tx.noteOmitted(ctx, reportID, entryID, in.Omitted); err != nil {
 		return nil, err
 	}
 	if err := tx.noteOtherSender(ctx, reportID, in.FromEmail); err != nil {
@@ -89,10 +96,11 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 			return nil, err
 		}
 	}
-	if err := tx.storeNewMailPGP(ctx, rc.ReportID, entryID, &in.PGP); err != nil {
+	pgp := in.PGP
+	if err := tx.storeNewMailPGP(ctx, rc.ReportID, entryID, &pgp); err != nil {
 		return nil, err
 	}
-	if err := tx.noteOmitted(ctx, rc.ReportID, in.Omitted); err != nil {
+	if err := tx.noteOmitted(ctx, rc.ReportID, entryID, in.Omitted); err != nil {
 		return nil, err
 	}
 	if _, err := tx.storeRawMail(ctx, in, MailReport, key, rc.ReportID, entryID, "", 0); err != nil {
@@ -177,11 +185,20 @@ func cutRunes(s string, n int) string {
 	return s
 }
 
-// noteOmitted puts one timeline line per part left out, so that staff and
-// reporter see that something did not arrive, and why.
-func (tx *Tx) noteOmitted(ctx context.Context, reportID int64, omitted []string) error {
+// noteOmitted puts one timeline line per part left out of the mail of entry
+// entryID, so that staff and reporter see that something did not arrive,
+// and why. The lines of an unverified mail are for staff only, like the
+// mail: they quote its file names.
+func (tx *Tx) noteOmitted(ctx context.Context, reportID, entryID int64, omitted []string) error {
+	if len(omitted) == 0 {
+		return nil
+	}
+	var unverified bool
+	if err := tx.QueryRowContext(ctx, `SELECT unverified FROM messages WHERE id = ?`, entryID).Scan(&unverified); err != nil {
+		return fmt.Errorf("db: entry of omitted parts: %w", err)
+	}
 	for _, o := range omitted {
-		if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, Public: true, Source: SourceEmail,
+		if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, Public: !unverified, Source: SourceEmail,
 			Event: "mail.omitted", Body: o}); err != nil {
 			return err
 		}

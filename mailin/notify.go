@@ -162,8 +162,11 @@ func (n *Notifier) toStaff(ev *db.Event, rc *db.Recipient) (*db.OutMail, error) 
 		return nil, err
 	}
 	kind, what, line := MailStaffNew, "New report", "A new report arrived"
-	if ev.Kind == db.EventReporterMessage {
+	switch ev.Kind {
+	case db.EventReporterMessage:
 		kind, what, line = MailStaffMessage, "Reporter replied", "The reporter wrote again on"
+	case db.EventUnverifiedMail:
+		kind, what, line = MailStaffMessage, "Mail to check", "A mail that may not be the reporter's (found by the subject tag alone) waits for a triager on"
 	}
 	subject := "[" + r.Ref() + "] " + what
 	if rc.IncludeTitle && !ev.Sealed {
@@ -187,8 +190,11 @@ func (n *Notifier) Digest(rc *db.Recipient, items []*db.DigestItem) (*db.OutMail
 	fmt.Fprintf(&b, "What happened in your programs since the last digest (%d events):\n\n", len(items))
 	for _, it := range items {
 		what := "new report"
-		if it.Event == db.EventReporterMessage {
+		switch it.Event {
+		case db.EventReporterMessage:
 			what = "reporter replied"
+		case db.EventUnverifiedMail:
+			what = "mail to check"
 		}
 		fmt.Fprintf(&b, "%s  %-12s %s", it.At.UTC().Format("2006-01-02 15:04 UTC"), it.Ref, what)
 		if it.Title != "" {
