@@ -9,11 +9,16 @@ import (
 )
 
 // ingestReply adds a mail to the report it answers. A mail found by its
-// subject tag alone is kept unverified for staff.
+// subject tag alone is kept unverified for staff unless a key bound to the
+// reporter signed it: a signature only the reporter can make vouches for the
+// sender as a reference only the reporter received does.
 func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, th mailThread) (*IngestResult, error) {
 	reportID := th.reportID
-	pgp := in.PGP
-	if th.byTag {
+	pgp := in.PGP // judged for this report; in is reused when a group is retried
+	if err := tx.bindSignature(ctx, reportID, &pgp); err != nil {
+		return nil, err
+	}
+	if th.byTag && pgp.Signature != SigVerified {
 		return tx.ingestUnverified(ctx, in, key, reportID, &pgp)
 	}
 	body := strings.TrimSpace(in.Body)

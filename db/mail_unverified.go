@@ -96,6 +96,21 @@ func (db *DB) AcceptMail(ctx context.Context, reportID, entryID int64, actor Act
 	return tx.Commit()
 }
 
+// acceptSignedMail accepts an unverified mail once its signature, checked
+// after the team key was unlocked and it could be decrypted, turns out to be
+// by a key bound to the reporter (storeMailPGP judged that): the rule intake
+// applies to a mail it can read at once. Anything else stays for a triager.
+func (tx *Tx) acceptSignedMail(ctx context.Context, reportID, entryID int64, p *MailPGP) error {
+	if p.Signature != SigVerified {
+		return nil
+	}
+	err := tx.acceptEntry(ctx, reportID, entryID, ActorSystem, "report.mail_verified")
+	if ErrorCode(err) == ENOTFOUND {
+		return nil // not an unverified mail: nothing to do
+	}
+	return err
+}
+
 // acceptEntry turns the unverified mail entryID of reportID into the
 // reporter's entry, audited as action by actor.
 func (tx *Tx) acceptEntry(ctx context.Context, reportID, entryID int64, actor Actor, action string) error {

@@ -61,7 +61,7 @@ func TestTriageAcceptKey(t *testing.T) {
 			b := f.browsers[who]
 			if status == 303 {
 				page := b.get("/triage/reports/" + r.Ref())
-				for _, s := range []string{`data-testid="key-candidates"`, fpr, "encrypted · signed and verified"} {
+				for _, s := range []string{`data-testid="key-candidates"`, fpr, "encrypted · signed, key not bound to the reporter"} {
 					if !strings.Contains(page.Body, s) {
 						t.Errorf("report page lacks %q", s)
 					}
