@@ -25,11 +25,11 @@ const (
 
 // enqueueAck writes the acknowledgement m to the outbox unless its recipient
 // reached the cap, and reports whether it did. The recipient is counted by
-// the keyed hash of its normal form (NormalAddress), kept beside the row in
-// outbox.to_hash: it works while addresses are sealed, and a copy of the
-// database alone cannot test guesses against it. An acknowledgement composed
-// while the team key is locked carries no readable recipient: the reporter's
-// stored hash stands for it.
+// the keyed hash of its normal form (NormalAddress) in ack_recipients: it
+// works while addresses are sealed, a copy of the database alone cannot test
+// guesses against it, and no hash is kept longer than the day the cap looks
+// at. An acknowledgement composed while the team key is locked carries no
+// readable recipient: the reporter's stored hash stands for it.
 func (tx *Tx) enqueueAck(ctx context.Context, m *OutMail) (bool, error) {
 	var hash []byte
 	if m.To != SealedText {
@@ -53,24 +53,28 @@ func (tx *Tx) enqueueAck(ctx context.Context, m *OutMail) (bool, error) {
 	if !ok {
 		return false, tx.noteAckNotSent(ctx, m.ReportID, fmt.Sprintf("No acknowledgement was mailed: its address already received %d in the last hour or %d in the last day (the cap against mail sent in someone else's name).", maxAcksPerHour, maxAcksPerDay))
 	}
-	id, err := tx.enqueueMail(ctx, m)
-	if err != nil {
+	if _, err := tx.enqueueMail(ctx, m); err != nil {
 		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET to_hash = ? WHERE id = ?`, hash, id); err != nil {
+	now := formatTime(tx.now)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM ack_recipients WHERE created_at <= ?`, formatTime(tx.now.Add(-ackDay))); err != nil {
+		return false, fmt.Errorf("db: forget old acknowledgements: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ack_recipients (hash, created_at) VALUES (?, ?)`, hash, now); err != nil {
 		return false, fmt.Errorf("db: count acknowledgement: %w", err)
 	}
 	return true, nil
 }
 
+const ackDay = 24 * time.Hour
+
 // mayAcknowledge says whether the recipient with address hash hash is
-// under the cap. The partial index outbox_ack_hash (migration 0015) makes
-// it a short range read however large the outbox grows.
+// under the cap: a short range read of the index ack_recipients_hash.
 func (tx *Tx) mayAcknowledge(ctx context.Context, hash []byte) (bool, error) {
 	var day, hour int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(created_at > ?), 0) FROM outbox INDEXED BY outbox_ack_hash
-		WHERE to_hash = ? AND created_at > ?`,
-		formatTime(tx.now.Add(-time.Hour)), hash, formatTime(tx.now.Add(-24*time.Hour))).Scan(&day, &hour)
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(created_at > ?), 0) FROM ack_recipients
+		WHERE hash = ? AND created_at > ?`,
+		formatTime(tx.now.Add(-time.Hour)), hash, formatTime(tx.now.Add(-ackDay))).Scan(&day, &hour)
 	if err != nil {
 		return false, fmt.Errorf("db: count acknowledgements: %w", err)
 	}

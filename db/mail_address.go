@@ -10,7 +10,7 @@ import (
 )
 
 // addressPurpose is the local key purpose of address hashes
-// (reporters.email_hash, outbox.to_hash).
+// (reporters.email_hash, ack_recipients.hash).
 const addressPurpose = "mail-address"
 
 // NormalAddress is the form of a mail address that says which mailbox it

@@ -10,15 +10,21 @@
 ALTER TABLE reporters ADD COLUMN email_hash BLOB;
 CREATE INDEX reporters_unhashed ON reporters (id) WHERE email_hash IS NULL AND email <> '';
 
--- outbox.to_hash is the same hash of an acknowledgement's recipient: the cap
--- on acknowledgements per recipient (web and mail alike) counts it, so it
--- works while the recipient is sealed. It replaces the index on to_addr,
--- which compared ciphertext in sealed mode. Acknowledgements queued before
--- this migration have none and are not counted: for the first hour after the
--- upgrade an address may get up to one hour's cap more.
-ALTER TABLE outbox ADD COLUMN to_hash BLOB;
+-- ack_recipients counts the acknowledgements of the last day per recipient,
+-- by the same hash of the recipient's address: the cap on acknowledgements
+-- (web and mail alike, mail_ack.go) reads it, so it works while addresses
+-- are sealed. Rows older than a day are deleted as new ones come, so no
+-- hash stays longer than the cap needs it. It replaces the index on
+-- outbox.to_addr, which compared ciphertext in sealed mode. Acknowledgements
+-- queued before this migration are not counted: for the first day after the
+-- upgrade an address may get up to one cap more.
+CREATE TABLE ack_recipients (
+	hash       BLOB NOT NULL,
+	created_at TEXT NOT NULL
+);
+CREATE INDEX ack_recipients_hash ON ack_recipients (hash, created_at);
+CREATE INDEX ack_recipients_created ON ack_recipients (created_at);
 DROP INDEX outbox_ack_to;
-CREATE INDEX outbox_ack_hash ON outbox (to_hash, created_at) WHERE to_hash IS NOT NULL;
 
 -- messages.unverified marks a reporter entry made from a mail that reached
 -- its report by the subject tag alone (From is forged at will, references
