@@ -24,46 +24,46 @@ const (
 )
 
 // enqueueAck writes the acknowledgement m to the outbox unless its recipient
-// reached the cap, and reports whether it did. The recipient is counted by
+// reached the cap. The recipient is counted by
 // the keyed hash of its normal form (NormalAddress) in ack_recipients: it
 // works while addresses are sealed, a copy of the database alone cannot test
 // guesses against it, and no hash is kept longer than the day the cap looks
 // at. An acknowledgement composed while the team key is locked carries no
 // readable recipient: the reporter's stored hash stands for it.
-func (tx *Tx) enqueueAck(ctx context.Context, m *OutMail) (bool, error) {
+func (tx *Tx) enqueueAck(ctx context.Context, m *OutMail) error {
 	var hash []byte
 	if m.To != SealedText {
 		hash = tx.db.addressHash(m.To)
 	} else if m.ReportID != 0 {
 		rp, err := tx.reporterAddressOf(ctx, m.ReportID)
 		if err != nil {
-			return false, err
+			return err
 		}
 		hash = rp.hash
 	}
 	if hash == nil {
 		// No address to count (a sealed row older than the hash while the
 		// key is locked): sending uncounted is what the cap is against.
-		return false, tx.noteAckNotSent(ctx, m.ReportID, "No acknowledgement was mailed: the reporter's sealed address could not be counted against the cap while the team key was locked.")
+		return tx.noteAckNotSent(ctx, m.ReportID, "No acknowledgement was mailed: the reporter's sealed address could not be counted against the cap while the team key was locked.")
 	}
 	ok, err := tx.mayAcknowledge(ctx, hash)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if !ok {
-		return false, tx.noteAckNotSent(ctx, m.ReportID, fmt.Sprintf("No acknowledgement was mailed: its address already received %d in the last hour or %d in the last day (the cap against mail sent in someone else's name).", maxAcksPerHour, maxAcksPerDay))
+		return tx.noteAckNotSent(ctx, m.ReportID, fmt.Sprintf("No acknowledgement was mailed: its address already received %d in the last hour or %d in the last day (the cap against mail sent in someone else's name).", maxAcksPerHour, maxAcksPerDay))
 	}
 	if _, err := tx.enqueueMail(ctx, m); err != nil {
-		return false, err
+		return err
 	}
 	now := formatTime(tx.now)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM ack_recipients WHERE created_at <= ?`, formatTime(tx.now.Add(-ackDay))); err != nil {
-		return false, fmt.Errorf("db: forget old acknowledgements: %w", err)
+		return fmt.Errorf("db: forget old acknowledgements: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ack_recipients (hash, created_at) VALUES (?, ?)`, hash, now); err != nil {
-		return false, fmt.Errorf("db: count acknowledgement: %w", err)
+		return fmt.Errorf("db: count acknowledgement: %w", err)
 	}
-	return true, nil
+	return nil
 }
 
 const ackDay = 24 * time.Hour

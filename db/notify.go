@@ -85,7 +85,7 @@ func (tx *Tx) notify(ctx context.Context, ev *Event) error {
 	for _, m := range mails {
 		var err error
 		if m.Kind == AckKind && m.UserID == 0 {
-			_, err = tx.enqueueAck(ctx, m) // capped per recipient, web and mail alike
+			err = tx.enqueueAck(ctx, m) // capped per recipient, web and mail alike
 		} else {
 			_, err = tx.enqueueMail(ctx, m)
 		}
