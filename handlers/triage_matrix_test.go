@@ -19,6 +19,7 @@ type triageFixture struct {
 	own      *db.Program // the reports' program
 	other    *db.Program
 	browsers map[string]*browser
+	mails    int // mails ingested (unverifiedEntry)
 }
 
 func newTriageFixture(t *testing.T) *triageFixture {
@@ -59,7 +60,7 @@ func (f *triageFixture) newReport(t *testing.T, programID int64, title string) *
 	t.Helper()
 	ctx := context.Background()
 	rc, err := f.env.DB.CreateReport(ctx, &db.NewReport{ProgramID: programID, Source: db.SourceWeb, Title: title,
-		Description: "The profile name is rendered without escaping.", Reporter: db.Reporter{Credit: db.CreditAnonymous},
+		Description: "The profile name is rendered without escaping.", Reporter: db.Reporter{Email: "finder@example.net", Credit: db.CreditAnonymous},
 		Attachments: []db.NewAttachment{{Filename: "poc.html", ContentType: "text/html", Data: []byte("<script>alert(1)</script>")}}})
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +111,7 @@ func TestTriageAuthorization(t *testing.T) {
 		{"POST", "/triage/reports/{ref}/state", url.Values{"to": {"triaged"}}, write, false},
 		{"POST", "/triage/reports/{ref}/assign", url.Values{"assignee": {""}}, write, false},
 		{"POST", "/triage/reports/{ref}/fields", url.Values{"asset": {"api.example.org"}, "cvss": {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}, write, false},
+		{"POST", "/triage/reports/{ref}/entries/{entry}/accept", nil, write, false},
 	}
 	for _, rt := range routes {
 		for _, who := range []struct {
@@ -127,6 +129,9 @@ func TestTriageAuthorization(t *testing.T) {
 			t.Run(who.name+" "+rt.method+" "+rt.path, func(t *testing.T) {
 				r := f.newReport(t, f.own.ID, "Matrix "+who.name+" "+rt.method+" "+rt.path+" escaping")
 				path := strings.NewReplacer("{ref}", r.Ref(), "{att}", fmt.Sprint(f.attachmentID(t, r))).Replace(rt.path)
+				if strings.Contains(path, "{entry}") {
+					path = strings.Replace(path, "{entry}", fmt.Sprint(f.unverifiedEntry(t, r)), 1)
+				}
 				b := f.browsers[who.name]
 				var p page
 				if rt.method == "GET" {
