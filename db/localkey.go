@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/hkdf"
@@ -42,7 +43,8 @@ const sealedSecretPrefix = "lk1:"
 // guesses against those hashes. Each purpose gets its own subkey (HKDF-SHA256);
 // values are sealed with XChaCha20-Poly1305, bound to their purpose.
 type LocalKey struct {
-	master []byte
+	master  []byte
+	subkeys sync.Map // purpose → []byte, derived once
 }
 
 // LoadLocalKey reads the key file at path, creating it with a fresh key when
@@ -114,12 +116,17 @@ func (k *LocalKey) writeNew(path string) error {
 	return nil
 }
 
-// subkey derives the key of one purpose.
+// subkey derives the key of one purpose, once: keyed hashes of addresses
+// run on every acknowledgement and mailed reply.
 func (k *LocalKey) subkey(purpose string) []byte {
+	if v, ok := k.subkeys.Load(purpose); ok {
+		return v.([]byte)
+	}
 	out := make([]byte, 32)
 	if _, err := io.ReadFull(hkdf.New(sha256.New, k.master, nil, []byte("disclose local key: "+purpose)), out); err != nil {
 		panic("db: hkdf: " + err.Error()) // cannot happen for 32 bytes of SHA-256
 	}
+	k.subkeys.Store(purpose, out)
 	return out
 }
 
