@@ -19,6 +19,12 @@ var ErrLoginFailed = Errorf(EUNAUTHORIZED, "Email or password is wrong.")
 // ErrCodeWrong answers a wrong second-factor or recovery code.
 var ErrCodeWrong = Errorf(EUNAUTHORIZED, "That code is not right. Check your authenticator app and try again.")
 
+// ErrSignInNotFinished ends a login awaiting its code that cannot go on:
+// it expired, or (while the account is under attack) its password or its
+// code was wrong. One answer for all, so that the code step never tells
+// whether the password was right.
+var ErrSignInNotFinished = Errorf(EUNAUTHORIZED, "Sign-in not finished: the password or the code was wrong, or it took too long. Enter your email and password again.")
+
 // LockedError refuses a login while an account or client address waits
 // after failed attempts.
 type LockedError struct {
@@ -44,8 +50,29 @@ type LoginResult struct {
 // backoffAfter failures, each further failure doubles a short wait.
 const backoffAfter = 3
 
-func accountKey(email string) string { return "email:" + strings.ToLower(strings.TrimSpace(email)) }
+// Sign-in failures are counted under four keys (login_failures.key):
+//
+//   - pairKey: one account from one client network. This is the lock a user
+//     meets who mistypes, and the only lock a stranger's wrong passwords put
+//     on an account: it holds for the stranger's network, never for the
+//     network the real user signs in from (Django-axes' default of counting
+//     by username and address; OWASP's advice against account-wide lockout).
+//   - accountKey: one account from everywhere. Never a lock of a right
+//     password plus second factor: past AuthPolicy.AccountBackoffAfter the
+//     account is "under attack", and then a password step answers alike
+//     for right and wrong passwords (the code decides, see Login), and an
+//     account without a second factor waits a short backoff between tries.
+//   - codeKey: wrong codes after a right password. Only someone who has the
+//     password can raise it, so it locks the account everywhere.
+//   - clientKey: one client over all accounts (password spraying).
+func accountKey(email string) string { return "email:" + normalEmail(email) }
+func codeKey(email string) string    { return "2fa:" + normalEmail(email) }
 func clientKey(addr string) string   { return "addr:" + ClientNetwork(addr) }
+func pairKey(email, addr string) string {
+	return pairPrefix(email) + PairNetwork(addr)
+}
+func pairPrefix(email string) string  { return "pair:" + normalEmail(email) + "|" }
+func normalEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // ClientNetwork is the unit a per-client limit counts: an IPv4 address
 // (also when a dual-stack listener shows it as ::ffff:a.b.c.d), or the /64
@@ -63,67 +90,132 @@ func ClientNetwork(addr string) string {
 	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
 }
 
-// beginAttempt refuses a locked account or client, and otherwise counts the
-// attempt as a failure before the password is checked, so that parallel
-// guesses cannot outrun the limit. A success takes the count back.
-func (db *DB) beginAttempt(ctx context.Context, email, clientAddr string, actor Actor) error {
+// PairNetwork is the network one account's failures are counted in: the
+// /24 of an IPv4 address and the /64 of an IPv6 one. It is wider than
+// ClientNetwork for IPv4 so that a stranger cannot step through the
+// addresses of one subnet to keep trying one account; a user and a stranger
+// rarely share a /24.
+func PairNetwork(addr string) string {
+	ip := net.ParseIP(addr)
+	if ip == nil || ip.To4() == nil {
+		return ClientNetwork(addr)
+	}
+	return (&net.IPNet{IP: ip.To4().Mask(net.CIDRMask(24, 32)), Mask: net.CIDRMask(24, 32)}).String()
+}
+
+// attempt is one counted sign-in step: the keys it was counted under, and
+// whether it was guarded (the account under attack: the password step
+// answered alike for a right and a wrong password).
+type attempt struct {
+	email, addr string
+	keys        []string // counted before the check; a success takes them back
+	guarded     bool
+	// Second factor of a guarded login: decoy if its password was wrong,
+	// codeLocked if wrong codes after a right password locked the account.
+	// Both are answered like a wrong code.
+	decoy, codeLocked bool
+}
+
+// step is the kind of sign-in step beginAttempt counts; it decides which
+// locks hold the step back.
+type step int
+
+const (
+	// stepPassword is the password of an account without a second factor:
+	// under attack it waits the account's backoff, since a right password
+	// alone signs in.
+	stepPassword step = iota
+	// stepPasswordShielded is the password of an account with a second
+	// factor, or of none: under attack its answer does not depend on the
+	// password (Login), so it needs no backoff, and it must not show the
+	// second-factor lock, which only someone with the password can cause.
+	stepPasswordShielded
+	// stepCode is the second factor of a login begun in the open.
+	stepCode
+	// stepCodeGuarded is the second factor of a login begun under attack:
+	// the second-factor lock is answered like a wrong code (LoginSecondFactor).
+	stepCodeGuarded
+	// stepReauth is the password typed again by a signed-in user.
+	stepReauth
+)
+
+// beginAttempt refuses a locked step, and otherwise counts it as a failure
+// under keys before the password or code is checked, so that parallel
+// guesses cannot outrun the limits. A success takes the count back.
+func (db *DB) beginAttempt(ctx context.Context, email, addr string, actor Actor, st step, keys ...string) (*attempt, error) {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer tx.Rollback()
 	now := formatTime(tx.now)
 	window := formatTime(tx.now.Add(-db.Auth.FailureWindow))
 	// Counts outside the window and past their lock mean nothing any more.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE first_at < ? AND (locked_until IS NULL OR locked_until <= ?)`, window, now); err != nil {
-		return fmt.Errorf("db: purge login failures: %w", err)
+		return nil, fmt.Errorf("db: purge login failures: %w", err)
 	}
-	for _, key := range []string{accountKey(email), clientKey(clientAddr)} {
-		var locked sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT locked_until FROM login_failures WHERE key = ?`, key).Scan(&locked)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("db: read login failures: %w", err)
+	n, _, err := tx.failures(ctx, accountKey(email))
+	if err != nil {
+		return nil, err
+	}
+	a := &attempt{email: email, addr: addr, keys: keys, guarded: n >= db.Auth.AccountBackoffAfter}
+	check := []string{pairKey(email, addr), clientKey(addr)}
+	switch {
+	case st == stepPassword && a.guarded:
+		check = append(check, accountKey(email), codeKey(email))
+	case st == stepPassword, st == stepCode, st == stepPasswordShielded && !a.guarded:
+		check = append(check, codeKey(email))
+	}
+	for _, key := range check {
+		_, until, err := tx.failures(ctx, key)
+		if err != nil {
+			return nil, err
 		}
-		if locked.Valid && locked.String > now {
+		if until.After(tx.now) {
 			if err := tx.audit(ctx, actor, "login.refused", auditEmail(email), "locked"); err != nil {
-				return err
+				return nil, err
 			}
 			if err := tx.Commit(); err != nil {
-				return err
+				return nil, err
 			}
-			until := parseTime(locked.String)
-			return &LockedError{Until: until, Wait: until.Sub(tx.now)}
+			return nil, &LockedError{Until: until, Wait: until.Sub(tx.now)}
 		}
 	}
-	for _, key := range []string{accountKey(email), clientKey(clientAddr)} {
+	for _, key := range keys {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (key, failures, first_at) VALUES (?, 1, ?)
 			ON CONFLICT (key) DO UPDATE SET
 				failures = CASE WHEN first_at < ? THEN 1 ELSE failures + 1 END,
 				first_at = CASE WHEN first_at < ? THEN excluded.first_at ELSE first_at END`,
 			key, now, window, window); err != nil {
-			return fmt.Errorf("db: count login attempt: %w", err)
+			return nil, fmt.Errorf("db: count login attempt: %w", err)
 		}
 	}
-	return tx.Commit()
+	return a, tx.Commit()
 }
 
-// attemptSucceeded takes back the count of beginAttempt and clears the
-// account's failures.
-func (tx *Tx) attemptSucceeded(ctx context.Context, email, clientAddr string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key = ?`, accountKey(email)); err != nil {
-		return fmt.Errorf("db: clear login failures: %w", err)
+// failures reads the count of a key and until when it holds sign-ins back
+// (zero when it does not).
+func (tx *Tx) failures(ctx context.Context, key string) (int, time.Time, error) {
+	var n int
+	var locked sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT failures, locked_until FROM login_failures WHERE key = ?`, key).Scan(&n, &locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, nil
+	} else if err != nil {
+		return 0, time.Time{}, fmt.Errorf("db: read login failures: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET failures = max(failures - 1, 0) WHERE key = ?`, clientKey(clientAddr)); err != nil {
-		return fmt.Errorf("db: clear login failures: %w", err)
-	}
-	return nil
+	return n, parseNullTime(locked), nil
 }
 
-// attemptTakenBack takes back the count of beginAttempt for a step that
-// did not fail but did not finish the login either (a right password with
-// a second factor to come); earlier failures stay counted.
-func (tx *Tx) attemptTakenBack(ctx context.Context, email, clientAddr string) error {
-	for _, key := range []string{accountKey(email), clientKey(clientAddr)} {
+// loginKeys are the keys a password step counts.
+func loginKeys(email, addr string) []string {
+	return []string{pairKey(email, addr), clientKey(addr), accountKey(email)}
+}
+
+// takeBack undoes the counting of beginAttempt for the given keys, leaving
+// earlier failures counted.
+func (tx *Tx) takeBack(ctx context.Context, keys ...string) error {
+	for _, key := range keys {
 		if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET failures = max(failures - 1, 0) WHERE key = ?`, key); err != nil {
 			return fmt.Errorf("db: take back login attempt: %w", err)
 		}
@@ -131,42 +223,89 @@ func (tx *Tx) attemptTakenBack(ctx context.Context, email, clientAddr string) er
 	return nil
 }
 
-// attemptFailed records a failure, and locks the account or client when it
-// reached its limit, or makes it wait a little (backoff) before that.
-func (tx *Tx) attemptFailed(ctx context.Context, email, clientAddr string, actor Actor, action, reason string) (lockedNow bool, err error) {
-	if err := tx.audit(ctx, actor, action, auditEmail(email), reason); err != nil {
+// signedIn ends the counting of a login that finished: the failures of
+// this account from this network and its wrong codes are forgotten; the
+// client's and the account's counts only lose what this login added
+// (extra: steps counted before this one and not taken back), so a stranger's
+// failures elsewhere keep the account under watch.
+func (tx *Tx) signedIn(ctx context.Context, a *attempt, extra int) error {
+	for _, key := range []string{pairKey(a.email, a.addr), codeKey(a.email)} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key = ?`, key); err != nil {
+			return fmt.Errorf("db: clear login failures: %w", err)
+		}
+	}
+	for _, key := range []string{clientKey(a.addr), accountKey(a.email)} {
+		if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET failures = max(failures - ?, 0) WHERE key = ?`, 1+extra, key); err != nil {
+			return fmt.Errorf("db: clear login failures: %w", err)
+		}
+	}
+	return nil
+}
+
+// clearAccountFailures forgets every count of an account (a new password
+// was set through a reset link).
+func (tx *Tx) clearAccountFailures(ctx context.Context, email string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key IN (?, ?) OR substr(key, 1, ?) = ?`,
+		accountKey(email), codeKey(email), len(pairPrefix(email)), pairPrefix(email)); err != nil {
+		return fmt.Errorf("db: clear login failures: %w", err)
+	}
+	return nil
+}
+
+// attemptFailed records a failure: an audit row, and the limits of its
+// keys (applyLimits).
+func (tx *Tx) attemptFailed(ctx context.Context, a *attempt, actor Actor, action, reason string) (lockedNow bool, err error) {
+	if err := tx.audit(ctx, actor, action, auditEmail(a.email), reason); err != nil {
 		return false, err
 	}
+	return tx.applyLimits(ctx, a, actor)
+}
+
+// applyLimits locks each counted key that reached its limit, or makes it
+// wait a little (backoff) before that. A guarded password step runs it for
+// a right password too, so that what follows looks the same either way.
+func (tx *Tx) applyLimits(ctx context.Context, a *attempt, actor Actor) (lockedNow bool, err error) {
 	p := tx.db.Auth
-	for _, k := range []struct {
-		key   string
-		limit int
-	}{{accountKey(email), p.MaxAccountFailures}, {clientKey(clientAddr), p.MaxClientFailures}} {
-		var n int
-		err := tx.QueryRowContext(ctx, `SELECT failures FROM login_failures WHERE key = ?`, k.key).Scan(&n)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		} else if err != nil {
-			return false, fmt.Errorf("db: read login failures: %w", err)
+	for _, key := range a.keys {
+		n, _, err := tx.failures(ctx, key)
+		if err != nil {
+			return false, err
+		}
+		limit, target := 0, "email:"+auditEmail(a.email)
+		switch key {
+		case pairKey(a.email, a.addr):
+			limit, target = p.MaxAccountFailures, target+" from "+PairNetwork(a.addr)
+		case codeKey(a.email):
+			limit, target = p.MaxAccountFailures, target+" (second factor)"
+		case clientKey(a.addr):
+			limit, target = p.MaxClientFailures, "addr:"+ClientNetwork(a.addr)
 		}
 		var wait time.Duration
 		switch {
-		case k.limit > 0 && n >= k.limit:
-			wait, lockedNow = p.Lockout, true
-			target := "addr:" + ClientNetwork(clientAddr)
-			if k.key == accountKey(email) {
-				target = "email:" + auditEmail(email)
+		case key == accountKey(a.email):
+			// No lock: a backoff that only holds back accounts without a
+			// second factor (beginAttempt).
+			if n < p.AccountBackoffAfter {
+				continue
 			}
+			if n == p.AccountBackoffAfter {
+				if err := tx.audit(ctx, actor, "login.under_attack", target, fmt.Sprintf("failures=%d", n)); err != nil {
+					return false, err
+				}
+			}
+			wait = min(time.Second<<min(n-p.AccountBackoffAfter, 30), p.AccountBackoffMax)
+		case limit > 0 && n >= limit:
+			wait, lockedNow = p.Lockout, true
 			if err := tx.audit(ctx, actor, "login.lockout", target,
 				fmt.Sprintf("failures=%d until=%s", n, formatTime(tx.now.Add(wait)))); err != nil {
 				return false, err
 			}
 		case n > backoffAfter:
-			wait = min(time.Second<<(n-backoffAfter-1), p.Lockout)
+			wait = min(time.Second<<min(n-backoffAfter-1, 30), p.Lockout)
 		default:
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET locked_until = ? WHERE key = ?`, formatTime(tx.now.Add(wait)), k.key); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET locked_until = ? WHERE key = ?`, formatTime(tx.now.Add(wait)), key); err != nil {
 			return false, fmt.Errorf("db: lock login: %w", err)
 		}
 	}
@@ -184,111 +323,55 @@ func auditEmail(email string) string {
 	return email
 }
 
-// Login checks an email and password. On success it returns a full session,
-// or a pending one when the account has a second factor. Every outcome is in
-// the audit log.
-func (db *DB) Login(ctx context.Context, email, password, clientAddr string) (*LoginResult, error) {
-	email = strings.TrimSpace(email)
-	actor := Actor{Name: auditEmail(email), ClientAddr: clientAddr}
-	if err := db.beginAttempt(ctx, email, clientAddr, actor); err != nil {
-		return nil, err
+// beginCodeAttempt counts the second-factor step of the pending login
+// token of u (see attempt for decoy and codeLocked).
+func (db *DB) beginCodeAttempt(ctx context.Context, u *User, token, addr string, actor Actor) (*attempt, error) {
+	var guarded, decoy bool
+	err := db.read.QueryRowContext(ctx, `SELECT guarded, decoy FROM sessions WHERE token_hash = ?`, tokenHash(token)).Scan(&guarded, &decoy)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrSignInNotFinished
+	} else if err != nil {
+		return nil, fmt.Errorf("db: read pending login: %w", err)
 	}
-	var (
-		id       int64
-		hash     string
-		disabled bool
-		totpOn   bool
-	)
-	err := db.read.QueryRowContext(ctx, `SELECT id, password_hash, disabled, totp_enabled FROM users WHERE email = ?`, email).
-		Scan(&id, &hash, &disabled, &totpOn)
-	reason := ""
-	ok, stale := false, false
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		burnPasswordTime(password, db.Auth.Argon2)
-		reason = "unknown account"
-	case err != nil:
-		return nil, fmt.Errorf("db: find user for login: %w", err)
-	case hash == "":
-		burnPasswordTime(password, db.Auth.Argon2)
-		reason = "no password set"
-	default:
-		if ok, stale = checkPassword(hash, password, db.Auth.Argon2); !ok {
-			reason = "wrong password"
-		} else if disabled {
-			ok, reason = false, "account disabled"
-		}
+	st, keys := stepCode, loginKeys(u.Email, addr)
+	if guarded {
+		st = stepCodeGuarded
 	}
-	var newHash string
-	if ok && stale {
-		if newHash, err = hashPassword(password, db.Auth.Argon2); err != nil {
-			return nil, err
-		}
+	if !decoy {
+		keys = append(keys, codeKey(u.Email))
 	}
-
-	tx, err := db.BeginTx(ctx)
+	a, err := db.beginAttempt(ctx, u.Email, addr, actor, st, keys...)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	if !ok {
-		locked, err := tx.attemptFailed(ctx, email, clientAddr, actor, "login.failed", reason)
-		if err != nil {
-			return nil, err
+	a.guarded, a.decoy = guarded, decoy
+	if guarded && !decoy {
+		var until sql.NullString
+		err := db.read.QueryRowContext(ctx, `SELECT locked_until FROM login_failures WHERE key = ?`, codeKey(u.Email)).Scan(&until)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("db: read login failures: %w", err)
 		}
-		if err := tx.Commit(); err != nil {
-			return nil, err
-		}
-		if locked {
-			return &LoginResult{LockedNow: true}, ErrLoginFailed
-		}
-		return nil, ErrLoginFailed
+		a.codeLocked = parseNullTime(until).After(db.Now())
 	}
-	if totpOn {
-		// Only the second factor ends the count: a right password clearing
-		// it would let someone who has the password guess codes forever,
-		// one password step between each wrong code.
-		err = tx.attemptTakenBack(ctx, email, clientAddr)
-	} else {
-		err = tx.attemptSucceeded(ctx, email, clientAddr)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if newHash != "" {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, newHash, id); err != nil {
-			return nil, fmt.Errorf("db: rehash password: %w", err)
-		}
-		if err := tx.audit(ctx, Actor{UserID: id, Name: email, ClientAddr: clientAddr}, "user.password_rehash", email, ""); err != nil {
-			return nil, err
-		}
-	}
-	res := &LoginResult{}
-	if totpOn {
-		if res.PendingToken, err = tx.createSession(ctx, id, clientAddr, stagePassword); err != nil {
-			return nil, err
-		}
-	} else if res.Token, err = tx.completeLogin(ctx, id, email, clientAddr, "password"); err != nil {
-		return nil, err
-	}
-	if res.User, err = tx.userByID(ctx, id); err != nil {
-		return nil, err
-	}
-	return res, tx.Commit()
+	return a, nil
 }
 
-// completeLogin starts the full session: always a new token, so a token
-// planted before login (session fixation) is worth nothing after it.
-func (tx *Tx) completeLogin(ctx context.Context, userID int64, email, clientAddr, how string) (string, error) {
-	token, err := tx.createSession(ctx, userID, clientAddr, stageFull)
-	if err != nil {
-		return "", err
+// codeFailure is the audit reason of a failed second-factor step.
+func codeFailure(a *attempt) string {
+	switch {
+	case a.decoy:
+		return "wrong password (under attack)"
+	case a.codeLocked:
+		return "second factor locked"
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, formatTime(tx.now), userID); err != nil {
-		return "", fmt.Errorf("db: record login: %w", err)
+	return "wrong code"
+}
+
+// guardedExtra is how many steps of a login were counted and not taken
+// back before its code step: the password step of a guarded login.
+func guardedExtra(a *attempt) int {
+	if a.guarded {
+		return 1
 	}
-	if err := tx.audit(ctx, Actor{UserID: userID, Name: email, ClientAddr: clientAddr}, "login", email, how); err != nil {
-		return "", err
-	}
-	return token, nil
+	return 0
 }
