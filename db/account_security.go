@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrReauthRequired refuses a change that needs the password typed again
@@ -16,6 +17,9 @@ var ErrReauthRequired = Errorf(ECONFLICT, "Confirm your password first.")
 func errPasswordWrong(field string) error {
 	return &ValidationError{Fields: FieldErrors{field: "That is not your current password."}}
 }
+
+// ReauthWindow is how long a typed password counts as recent.
+func (db *DB) ReauthWindow() time.Duration { return db.Auth.ReauthWindow }
 
 // Reauthenticated says whether the password was typed in the session of
 // token within the re-authentication window.

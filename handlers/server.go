@@ -20,6 +20,7 @@ import (
 // Store is what the handlers need from the database.
 type Store interface {
 	AuthStore
+	AccountStore
 	OutboundStore
 	RetentionStore
 	IntakeStore
