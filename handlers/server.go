@@ -14,7 +14,6 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/labstack/echo/v4"
-	"golang.org/x/sync/semaphore"
 )
 
 // Store is what the handlers need from the database.
@@ -85,7 +84,7 @@ type Server struct {
 	log    *slog.Logger
 	echo   *echo.Echo
 	signed signedCache
-	bodies *semaphore.Weighted
+	bodies *bodyBudget
 	// limiters are the rate limits by name, made while the routes are.
 	limiters map[string]echo.MiddlewareFunc
 }
@@ -102,7 +101,7 @@ func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Serve
 	if cfg.BodyBudget <= 0 {
 		cfg.BodyBudget = 8 * cfg.MaxBody
 	}
-	s := &Server{cfg: cfg, store: store, log: log, bodies: semaphore.NewWeighted(cfg.BodyBudget)}
+	s := &Server{cfg: cfg, store: store, log: log, bodies: newBodyBudget(cfg.BodyBudget, cfg.MaxBody)}
 	s.echo = s.routes()
 	return s, nil
 }
