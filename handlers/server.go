@@ -62,9 +62,12 @@ type Config struct {
 
 	// Metrics is the Prometheus registry; nil makes one reading the store.
 	Metrics *Metrics
-	// MetricsToken is the bearer token /metrics asks for; loopback clients
-	// not coming through a proxy need none.
+	// MetricsToken is the bearer token /metrics asks for.
 	MetricsToken string
+	// MetricsLoopback lets loopback clients that came through no proxy
+	// read /metrics without the token. Off by default: a reverse proxy on
+	// the same host that adds no forwarding header would expose them.
+	MetricsLoopback bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
 	// Problems is the shared registry of problems admins see as banners.
