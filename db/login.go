@@ -45,6 +45,10 @@ type LoginResult struct {
 	// LockedNow is set on a failure that just locked the account or client,
 	// so the caller can log it.
 	LockedNow bool
+	// Decoy is set on a wrong password of an account under attack, which
+	// gets a PendingToken like a right one (Login): for the log only, never
+	// for the answer.
+	Decoy bool
 }
 
 // backoffAfter failures, each further failure doubles a short wait.

@@ -76,7 +76,7 @@ func (db *DB) Login(ctx context.Context, email, password, clientAddr string) (*L
 		if err != nil {
 			return nil, err
 		}
-		res := &LoginResult{LockedNow: locked}
+		res := &LoginResult{LockedNow: locked, Decoy: guarded}
 		if guarded {
 			// The decoy: what a right password would get.
 			if found {

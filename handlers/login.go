@@ -67,6 +67,11 @@ func (s *Server) login(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	if res.Decoy {
+		// Answered like a right password (db.Login): only the log knows.
+		s.log.Warn("login failed while the account is under attack", "client", clientAddr(c))
+		s.cfg.Metrics.SecurityEvent("login_failed")
+	}
 	if res.PendingToken != "" {
 		s.setPendingCookie(c, res.PendingToken, int(s.pendingLifetime().Seconds()))
 		return c.Redirect(http.StatusSeeOther, "/login/code?next="+url.QueryEscape(next))
