@@ -55,7 +55,7 @@ func TestStrangerCannotLockOutStaff(t *testing.T) {
 	}
 	env.clock.Advance(time.Minute)
 
-	admin := func() {
+	admin := func(t *testing.T) {
 		t.Helper()
 		b := from{env.browser(t), "198.51.100.7"}
 		p := b.postForm("/login", url.Values{"email": {"admin@example.org"}, "password": {testPassword}})
@@ -71,7 +71,8 @@ func TestStrangerCannotLockOutStaff(t *testing.T) {
 		}
 		env.clock.Advance(30 * time.Second) // a code works once
 	}
-	stranger := func(addr string) int {
+	stranger := func(t *testing.T, addr string) int {
+		t.Helper()
 		env.clock.Advance(time.Second)
 		b := from{env.browser(t), addr}
 		p := b.postForm("/login", url.Values{"email": {"admin@example.org"}, "password": {"password guess"}})
@@ -88,23 +89,23 @@ func TestStrangerCannotLockOutStaff(t *testing.T) {
 	t.Run("OK one address", func(t *testing.T) {
 		held := 0
 		for i := 0; i < 100; i++ {
-			if stranger("203.0.113.9") == http.StatusTooManyRequests {
+			if stranger(t, "203.0.113.9") == http.StatusTooManyRequests {
 				held++
 			}
 		}
 		if held < 90 {
 			t.Fatalf("the stranger was held back %d times of 100, want at least 90", held)
 		}
-		admin()
-		if got := stranger("203.0.113.9"); got != http.StatusTooManyRequests {
+		admin(t)
+		if got := stranger(t, "203.0.113.9"); got != http.StatusTooManyRequests {
 			t.Fatalf("the stranger after the admin: %d, want 429", got)
 		}
 	})
 	t.Run("OK many addresses", func(t *testing.T) {
 		for i := 0; i < 100; i++ {
-			stranger(fmt.Sprintf("192.0.%d.9", i))
+			stranger(t, fmt.Sprintf("192.0.%d.9", i))
 		}
-		admin()
+		admin(t)
 	})
 	t.Run("OK audited", func(t *testing.T) {
 		for action, min := range map[string]int{"login.failed": 100, "login.lockout": 1, "login.under_attack": 1, "login": 2} {
