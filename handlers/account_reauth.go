@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/views"
@@ -63,7 +64,7 @@ func (s *Server) reauth(c echo.Context) error {
 // reauthNext keeps the way back on the user's own account pages.
 func reauthNext(next string) string {
 	next = localNext(next)
-	if u, err := url.Parse(next); err != nil || len(u.Path) < len("/account/") || u.Path[:len("/account/")] != "/account/" {
+	if u, err := url.Parse(next); err != nil || !strings.HasPrefix(u.Path, "/account/") {
 		return "/account/2fa"
 	}
 	return next
