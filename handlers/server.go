@@ -14,12 +14,12 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/labstack/echo/v4"
-	"golang.org/x/sync/semaphore"
 )
 
 // Store is what the handlers need from the database.
 type Store interface {
 	AuthStore
+	AccountStore
 	OutboundStore
 	RetentionStore
 	IntakeStore
@@ -62,9 +62,12 @@ type Config struct {
 
 	// Metrics is the Prometheus registry; nil makes one reading the store.
 	Metrics *Metrics
-	// MetricsToken is the bearer token /metrics asks for; loopback clients
-	// not coming through a proxy need none.
+	// MetricsToken is the bearer token /metrics asks for.
 	MetricsToken string
+	// MetricsLoopback lets loopback clients that came through no proxy
+	// read /metrics without the token. Off by default: a reverse proxy on
+	// the same host that adds no forwarding header would expose them.
+	MetricsLoopback bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
 	// Problems is the shared registry of problems admins see as banners.
@@ -84,7 +87,7 @@ type Server struct {
 	log    *slog.Logger
 	echo   *echo.Echo
 	signed signedCache
-	bodies *semaphore.Weighted
+	bodies *bodyBudget
 	// limiters are the rate limits by name, made while the routes are.
 	limiters map[string]echo.MiddlewareFunc
 }
@@ -101,7 +104,7 @@ func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Serve
 	if cfg.BodyBudget <= 0 {
 		cfg.BodyBudget = 8 * cfg.MaxBody
 	}
-	s := &Server{cfg: cfg, store: store, log: log, bodies: semaphore.NewWeighted(cfg.BodyBudget)}
+	s := &Server{cfg: cfg, store: store, log: log, bodies: newBodyBudget(cfg.BodyBudget, cfg.MaxBody)}
 	s.echo = s.routes()
 	return s, nil
 }
