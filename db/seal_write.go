@@ -16,23 +16,8 @@ func (db *DB) sealNewReport(in *NewReport) (*NewReport, error) {
 		}
 		out.Attachments[i] = a
 	}
-	out.sealed, out.plain = true, in
+	out.sealed = true
 	return &out, nil
-}
-
-// openedFromPlain puts the plaintext a sealed submission was made from into
-// r, its copy read back while the key may be locked, so that the mail the
-// submission causes greets the reporter by name rather than by the sealed
-// placeholder (the outbox seals that mail again).
-func (in *NewReport) openedFromPlain(r *Report) {
-	p := in.plain
-	if p == nil || !r.Locked {
-		return
-	}
-	r.Title, r.Asset, r.Description, r.Steps, r.Impact = p.Title, p.Asset, p.Description, p.Steps, p.Impact
-	if r.Reporter.ID != 0 {
-		r.Reporter.Name, r.Reporter.Email, r.Reporter.PGPKey = p.Reporter.Name, p.Reporter.Email, p.Reporter.PGPKey
-	}
 }
 
 // sealedMessage returns a copy of m with its body and attachments sealed;

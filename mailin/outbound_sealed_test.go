@@ -91,11 +91,8 @@ func TestSealedOutboundGnuPG(t *testing.T) {
 			if strings.Contains(got.Text, db.SealedText) {
 				t.Errorf("the reporter reads the sealed placeholder:\n%s", got.Text)
 			}
-			switch {
-			case strings.Contains(got.Text, "Fixed in "+marker):
+			if strings.Contains(got.Text, "Fixed in "+marker) {
 				reply = got
-			case !strings.HasPrefix(got.Text, "Hello Reporter,"):
-				t.Errorf("the acknowledgement does not greet the reporter by name:\n%s", got.Text)
 			}
 		}
 		if reply == nil {

@@ -68,7 +68,9 @@ func decryptOne(ctx context.Context, store PendingStore, p *PGP, lim Limits, pm 
 	if err := store.WriteRawMail(ctx, pm.RawID, &raw); err != nil {
 		return nil, err
 	}
-	return parse(ctx, &raw, lim, "", p)
+	pinned := *p
+	pinned.report = pm.ReportID // its signatures are judged for the report it is on
+	return parse(ctx, &raw, lim, "", &pinned)
 }
 
 // DecryptNewPending is the pass a running portal repeats while its key is

@@ -120,6 +120,9 @@ func (k *teamKeyControl) run(ctx context.Context) {
 		var err error
 		if full {
 			lastFull = time.Now()
+			if h, err := k.d.HashAddresses(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				k.log.Error("hashing sealed reporter addresses", "error", err, "done", h)
+			}
 			n, k.seen, err = mailin.DecryptNewPending(ctx, k.d, k.pgp, mailin.DefaultLimits, k.log, 0)
 		} else {
 			n, k.seen, err = mailin.DecryptNewPending(ctx, k.d, k.pgp, mailin.DefaultLimits, k.log, k.seen)
