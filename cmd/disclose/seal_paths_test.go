@@ -397,3 +397,15 @@ func TestRestoreSealed(t *testing.T) {
 		t.Fatal("mail stored in plaintext in the restored sealed database")
 	}
 }
+
+// TestSecretsResetSealed: disclose secrets reset writes no report data, so
+// it works on a sealed database without the team key.
+func TestSecretsResetSealed(t *testing.T) {
+	data, _ := newSealedData(t)
+	if err := os.Remove(filepath.Join(data, db.LocalKeyFile)); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCLI(t, "secrets", "reset", "--data", data); err != nil {
+		t.Fatalf("secrets reset on a sealed database: %v\n%s", err, out)
+	}
+}
