@@ -55,6 +55,9 @@ type DB struct {
 	sealOn   bool      // new rows are sealed (see seal.go)
 	fts      memFTS    // in-memory search of sealed reports while unlocked
 
+	sealedDB    atomic.Bool // the database says it is sealed (seal_state.go)
+	plainWrites atomic.Bool // writes that need no sealing are under way (Open, unseal)
+
 	write *sql.DB
 	read  *sql.DB
 
@@ -111,7 +114,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.read.SetMaxOpenConns(8)
 	db.read.SetMaxIdleConns(8)
 	go db.writer()
-	if err := db.ensureDefaultProgram(ctx); err != nil {
+	db.plainWrites.Store(true) // the default program is no report data
+	err = db.ensureDefaultProgram(ctx)
+	db.plainWrites.Store(false)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.readSealed(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -208,7 +218,12 @@ func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC()}, nil
+	t := &Tx{Tx: tx, db: db, now: db.Now().UTC()}
+	if err := t.sealGuard(ctx); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return t, nil
 }
 
 // Commit indexes the report text this transaction added (migration 0010:

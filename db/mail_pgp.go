@@ -181,7 +181,15 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 				return fmt.Errorf("db: store decrypted description: %w", err)
 			}
 			if in.PGP.Subject != "" {
-				if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = ? WHERE id = ?`, mailTitle(in.PGP.Subject), reportID); err != nil {
+				// The protected subject is report text like the body: sealed
+				// when the report is.
+				title := mailTitle(in.PGP.Subject)
+				if reportSealed {
+					if title, err = tx.db.sealText(title); err != nil {
+						return err
+					}
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = ? WHERE id = ?`, title, reportID); err != nil {
 					return fmt.Errorf("db: store decrypted title: %w", err)
 				}
 			}
@@ -218,7 +226,13 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 	if err := tx.acceptSignedMail(ctx, reportID, entryID, &in.PGP); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if reportSealed && event == "submitted" {
+		db.DropSealedIndex() // its copy of the report's text is stale; rebuilt at the next search
+	}
+	return nil
 }
 
 // KeyCandidates lists the keys that came with a report's mail.

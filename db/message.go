@@ -87,7 +87,8 @@ func (tx *Tx) addMessage(ctx context.Context, m *NewMessage) (int64, error) {
 	}
 	now := formatTime(tx.now)
 	if tx.db.sealOn && !m.sealed {
-		if err := tx.db.sealMessage(m); err != nil {
+		var err error
+		if m, err = tx.db.sealedMessage(m); err != nil {
 			return 0, err
 		}
 	}

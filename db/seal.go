@@ -52,13 +52,15 @@ const SealedText = "[sealed — unlock the team key]"
 // Known limits: while locked, signatures cannot be checked against a sealed
 // reporter key, and a reporter address sealed before its keyed hash existed
 // (migration 0015) is not compared with a sender; demo data (disclose demo)
-// is written in clear, so run disclose seal after it.
+// is written in clear, so demo refuses a sealed database (seal_state.go):
+// fill a new one, then run disclose seal.
 //
 // Text columns hold the base64 of the binary OpenPGP message; blobs hold the
 // binary message itself.
 
 // SetSealer gives the database the team key. With seal true, new rows are
-// sealed; with seal false, sealed rows already there are still opened.
+// sealed; with seal false, sealed rows already there are still opened. A
+// database marked sealed (seal_state.go) refuses writes unless seal is true.
 func (db *DB) SetSealer(s Sealer, seal bool) {
 	db.sealer, db.sealOn = s, seal && s != nil
 }
@@ -184,9 +186,9 @@ func (db *DB) openExported(e *ExportedReport) {
 	}
 }
 
-// SealedRows counts the rows stored sealed, so that a start with sealing
-// off can refuse while some exist (they would stay unreadable to search and
-// new rows beside them would be plaintext: a mix nobody chose).
+// SealedRows counts the rows stored sealed. Whether the database is sealed
+// is its own setting (SealedDatabase); this count says how far a
+// conversion got.
 func (db *DB) SealedRows(ctx context.Context) (int64, error) {
 	var n int64
 	err := db.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM reports WHERE sealed = 1) + (SELECT COUNT(*) FROM reporters WHERE sealed = 1)

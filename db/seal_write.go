@@ -20,20 +20,23 @@ func (db *DB) sealNewReport(in *NewReport) (*NewReport, error) {
 	return &out, nil
 }
 
-// sealMessage seals a timeline entry's body and attachments in place.
-func (db *DB) sealMessage(m *NewMessage) error {
-	if err := db.sealTexts(&m.Body); err != nil {
-		return err
+// sealedMessage returns a copy of m with its body and attachments sealed;
+// m itself keeps its plaintext, which the caller still mails to the reporter
+// (a reply) or hands to the Notifier.
+func (db *DB) sealedMessage(m *NewMessage) (*NewMessage, error) {
+	out := *m
+	if err := db.sealTexts(&out.Body); err != nil {
+		return nil, err
 	}
-	atts := make([]NewAttachment, len(m.Attachments))
+	out.Attachments = make([]NewAttachment, len(m.Attachments))
 	for i, a := range m.Attachments {
 		if err := db.sealAttachment(&a); err != nil {
-			return err
+			return nil, err
 		}
-		atts[i] = a
+		out.Attachments[i] = a
 	}
-	m.Attachments, m.sealed = atts, true
-	return nil
+	out.sealed = true
+	return &out, nil
 }
 
 // sealAttachment seals a's bytes, keeping the size and digest of the

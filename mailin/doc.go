@@ -27,7 +27,8 @@
 //
 // Memory stays bounded by what a group holds, whatever the mail: a message
 // or part over 1 MB spills to an unlinked temporary file in the spool
-// directory, and an attachment that did is stored from there in 256 KB
+// directory, encrypted with age under a key this process holds in memory
+// only (no plaintext of a mail reaches the disk there), and an attachment that did is stored from there in 256 KB
 // chunks (db.SpooledFile), never held whole. Sealed mode and attachments
 // that OpenPGP handling reads (keys, encrypted files) are the exceptions:
 // they are read into memory, because sealing and decryption need them whole.

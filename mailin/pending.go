@@ -72,3 +72,32 @@ func decryptOne(ctx context.Context, store PendingStore, p *PGP, lim Limits, pm 
 	pinned.report = pm.ReportID // its signatures are judged for the report it is on
 	return parse(ctx, &raw, lim, "", &pinned)
 }
+
+// DecryptNewPending is the pass a running portal repeats while its key is
+// unlocked, to take up mail another process (mailin --once from cron, its
+// key locked) kept encrypted: it looks only at entries after afterID, the
+// highest it was given back last time, so when nothing new waits it costs
+// one query of an index that holds only waiting entries (migration 0008),
+// and a mail that keeps failing is not retried at every pass (the pass at
+// unlock and the slow sweep retry those). It returns how many entries it
+// completed and the id to pass next time.
+func DecryptNewPending(ctx context.Context, store PendingStore, p *PGP, lim Limits, log *slog.Logger, afterID int64) (int, int64, error) {
+	c := &pendingCursor{PendingStore: store, from: afterID, seen: afterID}
+	n, err := DecryptPending(ctx, c, p, lim, log)
+	return n, c.seen, err
+}
+
+// pendingCursor starts a pass after an entry and notes the highest entry
+// the pass was given.
+type pendingCursor struct {
+	PendingStore
+	from, seen int64
+}
+
+func (c *pendingCursor) PendingEncrypted(ctx context.Context, afterID int64, limit int) ([]db.PendingMail, error) {
+	batch, err := c.PendingStore.PendingEncrypted(ctx, max(afterID, c.from), limit)
+	for _, pm := range batch {
+		c.seen = max(c.seen, pm.EntryID)
+	}
+	return batch, err
+}
