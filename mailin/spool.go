@@ -28,13 +28,14 @@ func copyPooled(dst io.Writer, src io.Reader) (int64, error) {
 // doublings of a growing buffer.
 type spool struct {
 	dir string // for the temporary file; "" is os.TempDir
+	max int64  // bytes kept in memory before spilling; 0 is spoolMemory
 	buf bytes.Buffer
 	f   *os.File
 	n   int64
 }
 
 func (s *spool) Write(p []byte) (int, error) {
-	if s.f == nil && s.buf.Len()+len(p) > spoolMemory {
+	if s.f == nil && int64(s.buf.Len()+len(p)) > s.memory() {
 		f, err := os.CreateTemp(s.dir, "disclose-mail-*")
 		if err != nil {
 			return 0, fmt.Errorf("mailin: spool: %w", err)
@@ -61,9 +62,17 @@ func (s *spool) Write(p []byte) (int, error) {
 // grow makes room for n bytes about to be written when they will stay in
 // memory, so a small message is read into one allocation.
 func (s *spool) grow(n int64) {
-	if s.f == nil && n > 0 && int64(s.buf.Len())+n <= spoolMemory {
+	if s.f == nil && n > 0 && int64(s.buf.Len())+n <= s.memory() {
 		s.buf.Grow(int(n))
 	}
+}
+
+// memory is how much of the content stays in memory.
+func (s *spool) memory() int64 {
+	if s.max > 0 {
+		return s.max
+	}
+	return spoolMemory
 }
 
 // OnDisk says whether the content spilled to the temporary file.
