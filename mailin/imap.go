@@ -87,7 +87,7 @@ func (in *Intake) poll(ctx context.Context, c *imapclient.Client) (*PollStats, e
 	if err != nil {
 		return stats, fmt.Errorf("mailin: select %s: %w", in.cfg.Mailbox, err)
 	}
-	st, err := in.store.SyncMailbox(context.WithoutCancel(ctx), in.cfg.Mailbox, sel.UIDValidity)
+	st, err := in.syncMailbox(context.WithoutCancel(ctx), sel.UIDValidity)
 	if err != nil {
 		return stats, err
 	}
@@ -170,6 +170,7 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 	var readErr error // written before items is closed
 	go func() {
 		defer close(items)
+		defer in.doneReading(ctx, uidValidity)
 		defer func() {
 			if r := recover(); r != nil {
 				readErr = fmt.Errorf("mailin: panic while fetching: %v", r)

@@ -23,6 +23,9 @@ type fetched struct {
 	err  error // this message's failure so far
 	// parts are the spools of its large attachments (InboundMail.Spooled).
 	parts []*spool
+	// stopped is how often the portal stopped while reading it, when that
+	// reached the attempt limit: it is then set aside without being read.
+	stopped int
 
 	parseTime time.Duration
 }
@@ -35,8 +38,19 @@ func (f *fetched) close() {
 }
 
 // parseOne parses a fetched message; a panic becomes its failure, so one bad
-// message never stops the loop.
+// message never stops the loop. What a recover cannot catch (running out of
+// memory, a kill) is caught by the mark committed before the parse starts:
+// the next poll counts it as a failed attempt (db.MarkMailReading), and a
+// message that stopped the portal as often as MaxAttempts is set aside
+// without being read again.
 func (in *Intake) parseOne(ctx context.Context, uidValidity uint32, f *fetched) (m *db.InboundMail, err error) {
+	if n := in.stopped[f.uid]; n >= in.cfg.MaxAttempts {
+		f.stopped = n
+		return nil, fmt.Errorf("mailin: uid %d: %s, %d times; it was set aside without being read again", f.uid, db.MailStopped, n)
+	}
+	if err := in.store.MarkMailReading(context.WithoutCancel(ctx), in.cfg.Mailbox, uidValidity, f.uid); err != nil {
+		return nil, fmt.Errorf("mailin: uid %d: %w", f.uid, err)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			m, err = nil, fmt.Errorf("mailin: panic while parsing uid %d: %v", f.uid, r)
@@ -114,9 +128,12 @@ func (in *Intake) takeGroup(ctx context.Context, uidValidity uint32, group []*fe
 // fail records a failed attempt at a message and sets it aside, raw with its
 // error, once it failed MaxAttempts times; it then may be moved.
 func (in *Intake) fail(ctx context.Context, uidValidity uint32, f *fetched, stats *PollStats) (bool, error) {
-	n, err := in.store.RecordMailFailure(ctx, in.cfg.Mailbox, uidValidity, f.uid, f.err.Error())
-	if err != nil {
-		return false, err
+	n := f.stopped // those attempts are counted already
+	if n == 0 {
+		var err error
+		if n, err = in.store.RecordMailFailure(ctx, in.cfg.Mailbox, uidValidity, f.uid, f.err.Error()); err != nil {
+			return false, err
+		}
 	}
 	in.log.Warn("mail intake: message failed", "uid", f.uid, "attempt", n, "of", in.cfg.MaxAttempts, "error", f.err)
 	if n < in.cfg.MaxAttempts {
@@ -133,6 +150,29 @@ func (in *Intake) fail(ctx context.Context, uidValidity uint32, f *fetched, stat
 	in.log.Warn("mail intake: message set aside for admins", "uid", f.uid, "attempts", n)
 	stats.SetAside++
 	return true, nil
+}
+
+// syncMailbox is Store.SyncMailbox that keeps the messages whose reading
+// stopped the portal, for parseOne.
+func (in *Intake) syncMailbox(ctx context.Context, uidValidity uint32) (*db.MailboxState, error) {
+	st, err := in.store.SyncMailbox(ctx, in.cfg.Mailbox, uidValidity)
+	if err != nil {
+		return nil, err
+	}
+	in.stopped = st.Stopped
+	for uid, n := range st.Stopped {
+		in.log.Warn("mail intake: the portal stopped while reading a message", "uid", uid, "attempt", n, "of", in.cfg.MaxAttempts)
+	}
+	return st, nil
+}
+
+// doneReading clears the mark of the message being parsed once a batch is
+// read, so that a later stop is not taken for the fault of a message that
+// was read well.
+func (in *Intake) doneReading(ctx context.Context, uidValidity uint32) {
+	if err := in.store.MarkMailReading(context.WithoutCancel(ctx), in.cfg.Mailbox, uidValidity, 0); err != nil {
+		in.log.Warn("mail intake: clear the reading mark", "error", err)
+	}
 }
 
 // ack composes the acknowledgement of a mailed report: the reference in the

@@ -16,6 +16,7 @@ type Store interface {
 	SyncMailbox(ctx context.Context, mailbox string, uidValidity uint32) (*db.MailboxState, error)
 	IngestMailBatch(ctx context.Context, ins []*db.InboundMail, opts db.IngestOptions) ([]*db.IngestResult, error)
 	RecordMailFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string) (int, error)
+	MarkMailReading(ctx context.Context, mailbox string, uidValidity, uid uint32) error
 	SetAsideMail(ctx context.Context, in *db.InboundMail, reason string, attempts int) error
 	RecordPoll(ctx context.Context, pollErr string) error
 }
@@ -37,6 +38,9 @@ type Intake struct {
 	afterPoll func(*PollStats, error)
 	// idling, in tests, says IDLE has begun.
 	idling func()
+	// stopped are the messages whose reading stopped the portal before,
+	// with their failed attempts (db.MailboxState.Stopped).
+	stopped map[uint32]int
 }
 
 // New checks cfg and builds an intake.
