@@ -186,6 +186,8 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 				readErr = err
 				break
 			}
+			f.mem = memoryOf(f)
+			in.inflight.acquire(f.mem) // bounds the messages read ahead
 			items <- f
 		}
 		if err := cmd.Close(); err != nil && readErr == nil && rctx.Err() == nil {
@@ -225,6 +227,7 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 		}
 		for _, g := range group {
 			g.close()
+			in.inflight.release(g.mem)
 		}
 	}
 	if dbErr != nil {

@@ -26,6 +26,7 @@ type fetched struct {
 	// stopped is how often the portal stopped while reading it, when that
 	// reached the attempt limit: it is then set aside without being read.
 	stopped int
+	mem     int64 // what it holds in memory until committed (inflight)
 
 	parseTime time.Duration
 }

@@ -40,7 +40,8 @@ type Intake struct {
 	idling func()
 	// stopped are the messages whose reading stopped the portal before,
 	// with their failed attempts (db.MailboxState.Stopped).
-	stopped map[uint32]int
+	stopped  map[uint32]int
+	inflight *inflight // the memory of the messages parsed, not committed
 }
 
 // New checks cfg and builds an intake.
@@ -48,7 +49,7 @@ func New(cfg Config, store Store, log *slog.Logger) (*Intake, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Intake{cfg: cfg, store: store, log: log, newMail: make(chan struct{}, 1)}, nil
+	return &Intake{cfg: cfg, store: store, log: log, newMail: make(chan struct{}, 1), inflight: newInflight()}, nil
 }
 
 // UsePGP makes intake decrypt and verify OpenPGP mail with p; call it

@@ -92,6 +92,13 @@ var bombCases = []bombCase{
 			t.Errorf("%d attachments", len(m.Attachments))
 		}
 	}},
+	// Many mails at once, each with files that stay in memory: the
+	// messages parsed ahead of their commit are bounded together.
+	{name: "Flood", mail: func(t testing.TB, _ *pgp.TeamKey) string { return manyFilesMail(t, 5) }, flood: 16, check: func(t *testing.T, d *db.DB) {
+		if m := entry(t, d, "SEC-16"); len(m.Attachments) != 5 {
+			t.Errorf("%d attachments", len(m.Attachments))
+		}
+	}},
 }
 
 func wantPGP(t *testing.T, m *db.Message, state db.PGPState, note string) {
