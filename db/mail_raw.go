@@ -155,6 +155,10 @@ type MailboxState struct {
 	// Stopped are the UIDs of Retry whose last attempt stopped the portal
 	// while it read them (MarkMailReading), with their failed attempts.
 	Stopped map[uint32]int
+	// Careful is a range of UIDs (first, last; zero: none) in which the
+	// portal stopped while reading a batch: intake marks each message of
+	// it before parsing, so that a further stop names the message.
+	Careful [2]uint32
 }
 
 // SyncMailbox returns where intake stopped in mailbox under uidValidity. A
@@ -179,7 +183,7 @@ func (db *DB) SyncMailbox(ctx context.Context, mailbox string, uidValidity uint3
 		return nil, fmt.Errorf("db: read mailbox state: %w", err)
 	case old != uidValidity:
 		st.LastUID, st.Reset = 0, true
-		if _, err := tx.ExecContext(ctx, `UPDATE mail_mailboxes SET uid_validity = ?, last_uid = 0, reading_uid = 0, updated_at = ? WHERE name = ?`, uidValidity, now, mailbox); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE mail_mailboxes SET uid_validity = ?, last_uid = 0, reading_from = 0, reading_to = 0, careful_from = 0, careful_to = 0, updated_at = ? WHERE name = ?`, uidValidity, now, mailbox); err != nil {
 			return nil, fmt.Errorf("db: reset mailbox state: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_failures WHERE mailbox = ? AND uid_validity <> ?`, mailbox, uidValidity); err != nil {
@@ -189,7 +193,7 @@ func (db *DB) SyncMailbox(ctx context.Context, mailbox string, uidValidity uint3
 			return nil, err
 		}
 	}
-	if err := tx.takeStoppedReading(ctx, mailbox, uidValidity); err != nil {
+	if st.Careful, err = tx.takeStoppedReading(ctx, mailbox, uidValidity); err != nil {
 		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT uid, attempts, stopped FROM mail_failures WHERE mailbox = ? AND uid_validity = ? ORDER BY uid`, mailbox, uidValidity)

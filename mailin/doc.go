@@ -24,10 +24,11 @@
 //     dropped.
 //   - Each committed batch is flagged and moved in the background while the
 //     next batch is fetched and committed (finish.go).
-//   - Before a message is parsed, a mark naming it is committed
+//   - Before a batch is parsed, a mark naming it is committed
 //     (db.MarkMailReading): a process that dies while reading it (out of
-//     memory, a kill) leaves the mark, the next poll counts a failed
-//     attempt, and at the limit the message is set aside without being read.
+//     memory, a kill) leaves the mark, and the next poll reads that batch
+//     one marked message at a time; a stop there counts as a failed attempt
+//     of the message, and at the limit it is set aside without being read.
 //
 // Memory stays bounded whatever the mail: a message or part over 1 MB (or
 // past 8 MB of a mail's attachments in memory) spills to an unlinked

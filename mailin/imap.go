@@ -163,6 +163,9 @@ const (
 // groups, so the fetch and the database work overlap. It returns the UIDs
 // that committed (or were set aside) and may be moved.
 func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValidity uint32, batch []imap.UID, stats *PollStats) ([]imap.UID, error) {
+	if err := in.startReading(ctx, uidValidity, batch); err != nil {
+		return nil, err
+	}
 	cmd := c.Fetch(imap.UIDSetNum(batch...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
 	rctx, stopReading := context.WithCancel(ctx)
 	defer stopReading()

@@ -16,7 +16,7 @@ type Store interface {
 	SyncMailbox(ctx context.Context, mailbox string, uidValidity uint32) (*db.MailboxState, error)
 	IngestMailBatch(ctx context.Context, ins []*db.InboundMail, opts db.IngestOptions) ([]*db.IngestResult, error)
 	RecordMailFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string) (int, error)
-	MarkMailReading(ctx context.Context, mailbox string, uidValidity, uid uint32) error
+	MarkMailReading(ctx context.Context, mailbox string, uidValidity, from, to uint32) error
 	SetAsideMail(ctx context.Context, in *db.InboundMail, reason string, attempts int) error
 	RecordPoll(ctx context.Context, pollErr string) error
 }
@@ -41,6 +41,8 @@ type Intake struct {
 	// stopped are the messages whose reading stopped the portal before,
 	// with their failed attempts (db.MailboxState.Stopped).
 	stopped  map[uint32]int
+	careful  [2]uint32 // db.MailboxState.Careful
+	exact    bool      // the batch being read is marked message by message
 	inflight *inflight // the memory of the messages parsed, not committed
 }
 
