@@ -5,8 +5,9 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,17 +27,16 @@ type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
 
-// zeroBombs keeps the bombs made, by size and layers: deflating a GiB
-// takes seconds.
-var zeroBombs sync.Map
-
 // zeroBomb returns the packets of a literal data packet of n zero bytes
-// inside layers nested compressed packets.
+// inside layers nested compressed packets. They are kept in testdata/bombs
+// (a few KB each): deflating a GiB takes seconds, a minute under the race
+// detector. DISCLOSE_WRITE_BOMBS=1 makes them again; TestBombFixtures
+// checks what they inflate to.
 func zeroBomb(t testing.TB, n int64, layers int) []byte {
 	t.Helper()
-	key := fmt.Sprint(n, layers)
-	if b, ok := zeroBombs.Load(key); ok {
-		return b.([]byte)
+	path := bombPath(n, layers)
+	if b, err := os.ReadFile(path); err == nil && os.Getenv("DISCLOSE_WRITE_BOMBS") == "" {
+		return b
 	}
 	b := compressedLiteral(t, layers, func(w io.Writer) error {
 		zeros := make([]byte, 1<<20)
@@ -47,8 +47,59 @@ func zeroBomb(t testing.TB, n int64, layers int) []byte {
 		}
 		return nil
 	})
-	zeroBombs.Store(key, b)
+	if os.Getenv("DISCLOSE_WRITE_BOMBS") != "" {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return b
+}
+
+func bombPath(n int64, layers int) string {
+	return fmt.Sprintf("testdata/bombs/zeros-%dMiB-%dz.bin", n>>20, layers)
+}
+
+// TestBombFixtures: each kept bomb inflates to the size its name says, read
+// as OpenPGP packets are read when a mail is decrypted.
+func TestBombFixtures(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("inflates gigabytes")
+	}
+	names, _ := filepath.Glob("testdata/bombs/zeros-*.bin")
+	if len(names) == 0 {
+		t.Fatal("no bombs in testdata/bombs")
+	}
+	for _, name := range names {
+		var mib int64
+		var layers int
+		if _, err := fmt.Sscanf(filepath.Base(name), "zeros-%dMiB-%dz.bin", &mib, &layers); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r io.Reader = bytes.NewReader(b)
+		for depth := 0; ; depth++ {
+			p, err := packet.Read(r)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if c, ok := p.(*packet.Compressed); ok {
+				r = c.Body
+				continue
+			}
+			lit, ok := p.(*packet.LiteralData)
+			if !ok || depth != layers {
+				t.Fatalf("%s: %T after %d compressed packets, want literal data after %d", name, p, depth, layers)
+			}
+			n, err := io.Copy(io.Discard, lit.Body)
+			if err != nil || n != mib<<20 {
+				t.Fatalf("%s inflates to %d bytes (%v), want %d MiB", name, n, err, mib)
+			}
+			break
+		}
+	}
 }
 
 // compressedLiteral returns the packets of a literal data packet of what
