@@ -7,7 +7,7 @@ import "sync"
 // messages ahead: each may hold up to a few MB in memory (its raw bytes
 // under spoolMemory, its text, its small attachments), so a flood of such
 // mails would multiply the bound of one mail by the depth of the pipeline.
-const maxInflight = 16 << 20
+const maxInflight = 8 << 20
 
 // inflight counts the memory of the messages between parse and commit; the
 // reader waits while the count is over maxInflight and some message is in
