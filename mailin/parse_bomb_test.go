@@ -1,6 +1,7 @@
 package mailin
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -43,5 +44,23 @@ func TestParseManyParts(t *testing.T) {
 	}
 	if in.Body != "hello" {
 		t.Errorf("body %q", in.Body)
+	}
+}
+
+// The parts of multipart/encrypted count too: a mail of thousands of parts
+// there is read no further than MaxParts.
+func TestParseManyEncryptedParts(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(head("Parts", "enc-parts", `Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="e"`))
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, "\n--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n")
+	}
+	b.WriteString("\n--e--\n")
+	in, err := ParsePGP(context.Background(), strings.NewReader(crlfString(b.String())), DefaultLimits, &PGP{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all := strings.Join(in.Omitted, "\n"); !strings.Contains(all, "more than 1000 MIME parts") {
+		t.Errorf("notes %q", all)
 	}
 }

@@ -270,10 +270,15 @@ func (c *collector) walkEncrypted(e *message.Entity, depth int) (string, bool) {
 	mr := e.MultipartReader()
 	var ct *spool
 	for {
+		if c.parts >= c.lim.MaxParts {
+			c.partsCut = true
+			break
+		}
 		part, err := mr.NextPart()
 		if err != nil {
 			break
 		}
+		c.parts++
 		if mt, _, _ := part.Header.ContentType(); mt == "application/octet-stream" && ct == nil {
 			// Spooled, not held: the ciphertext is read again when its
 			// signature is checked again.
