@@ -3,7 +3,6 @@ package db
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -29,10 +28,10 @@ var sqliteHeader = []byte("SQLite format 3\x00")
 
 // Backup writes a consistent copy of the live database to path while the
 // portal keeps serving. VACUUM INTO reads one snapshot, so writers carry
-// on; the copy is written under a temporary name
-// and renamed only when complete, so a crash never leaves a half backup
-// under the final name. With a sealer the file is encrypted; path must not
-// exist yet.
+// on; the copy is written under a temporary name and renamed only when
+// complete, so a crash never leaves a half backup under the final name;
+// path must not exist yet. With a sealer the file is encrypted, and no
+// plaintext is ever written beside it (backupSealed).
 func (db *DB) Backup(ctx context.Context, path string, sealer BackupSealer) error {
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("db: backup: %s exists already; choose a new file name", path)
@@ -42,29 +41,19 @@ func (db *DB) Backup(ctx context.Context, path string, sealer BackupSealer) erro
 	if err != nil {
 		return fmt.Errorf("db: backup: %w", err)
 	}
-	// The empty file CreateTemp made (mode 0600) is kept: VACUUM INTO
-	// accepts an empty file and keeps its mode, where a file it creates
-	// itself would be 0644 - a copy of every report readable by anyone.
 	tmpName := tmp.Name()
-	tmp.Close()
 	defer os.Remove(tmpName)
-
-	// A connection of its own: the reader pool is query_only (which refuses
-	// VACUUM INTO) and the write connection must stay free for intake.
-	// VACUUM INTO reads one snapshot, so writers carry on meanwhile.
-	src, err := sql.Open("sqlite3", dsn(db.Path, false))
-	if err != nil {
-		return fmt.Errorf("db: backup: %w", err)
+	if sealer != nil {
+		err = db.backupSealed(ctx, tmp, sealer)
+	} else {
+		// The empty file CreateTemp made (mode 0600) is kept: VACUUM INTO
+		// accepts an empty file and keeps its mode, where a file it creates
+		// itself would be 0644 - a copy of every report readable by anyone.
+		tmp.Close()
+		err = db.vacuumInto(ctx, tmpName)
 	}
-	_, err = src.ExecContext(ctx, `VACUUM INTO ?`, tmpName)
-	src.Close()
 	if err != nil {
 		return fmt.Errorf("db: backup into %s: %w", path, err)
-	}
-	if sealer != nil {
-		if err := sealFile(tmpName, sealer); err != nil {
-			return err
-		}
 	}
 	if err := syncFile(tmpName); err != nil {
 		return err
@@ -75,35 +64,18 @@ func (db *DB) Backup(ctx context.Context, path string, sealer BackupSealer) erro
 	return syncDir(dir)
 }
 
-func sealFile(name string, sealer BackupSealer) error {
-	in, err := os.Open(name)
+// vacuumInto writes a copy of the database into the empty file name.
+func (db *DB) vacuumInto(ctx context.Context, name string) error {
+	// A connection of its own: the reader pool is query_only (which refuses
+	// VACUUM INTO) and the write connection must stay free for intake.
+	// VACUUM INTO reads one snapshot, so writers carry on meanwhile.
+	src, err := sql.Open("sqlite3", dsn(db.Path, false))
 	if err != nil {
-		return fmt.Errorf("db: seal backup: %w", err)
+		return err
 	}
-	defer in.Close()
-	out, err := os.OpenFile(name+".sealed", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("db: seal backup: %w", err)
-	}
-	defer os.Remove(name + ".sealed")
-	defer out.Close()
-	w, err := sealer.SealTo(out)
-	if err != nil {
-		return fmt.Errorf("db: seal backup: %w", err)
-	}
-	if _, err := io.Copy(w, in); err != nil {
-		return fmt.Errorf("db: seal backup: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("db: seal backup: %w", err)
-	}
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("db: seal backup: %w", err)
-	}
-	if err := os.Rename(name+".sealed", name); err != nil {
-		return fmt.Errorf("db: seal backup: %w", err)
-	}
-	return nil
+	defer src.Close()
+	_, err = src.ExecContext(ctx, `VACUUM INTO ?`, name)
+	return err
 }
 
 func syncFile(name string) error {
@@ -241,76 +213,4 @@ func checkHeader(path string) error {
 		return ErrSealedBackup
 	}
 	return nil
-}
-
-// Restore copies a verified backup into dataDir as the database at dbName,
-// with the local key file it was made with (localKey, checked against the
-// backup before anything is copied; "" when the backup needs none).
-// dataDir must be empty or missing: restoring over a live portal's data
-// would mix two histories, so that is refused rather than guessed at.
-func Restore(ctx context.Context, backup, dataDir, dbName, localKey string) (*BackupInfo, error) {
-	entries, err := os.ReadDir(dataDir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if err := os.MkdirAll(dataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("db: restore: create %s: %w", dataDir, err)
-		}
-	case err != nil:
-		return nil, fmt.Errorf("db: restore: read %s: %w", dataDir, err)
-	case len(entries) > 0:
-		return nil, Errorf(ECONFLICT, "%s is not empty (it holds %s): restore only into an empty data directory; move the old one aside first", dataDir, entries[0].Name())
-	}
-	info, err := VerifyBackup(ctx, backup)
-	if err != nil {
-		return nil, err
-	}
-	if len(info.Unknown) > 0 {
-		return nil, fmt.Errorf("db: the backup was made by a newer disclose (migration %s); restore it with that version", info.Unknown[0])
-	}
-	if info.NeedsLocalKey {
-		if localKey == "" {
-			return nil, Errorf(EINVALID, "The backup's secrets are sealed with the local key file (%s) of the portal that made it, which backups do not hold: give that file too.", LocalKeyFile)
-		}
-		k, err := LoadLocalKey(localKey, false)
-		if err != nil {
-			return nil, err
-		}
-		if subtle.ConstantTimeCompare([]byte(k.checkValue()), []byte(info.localKeyCheck)) != 1 {
-			return nil, Errorf(EINVALID, "%s is not the local key file of the portal that made this backup.", localKey)
-		}
-		if err := copyFile(localKey, filepath.Join(dataDir, LocalKeyFile)); err != nil {
-			return nil, err
-		}
-	}
-	dst := filepath.Join(dataDir, dbName)
-	if err := copyFile(backup, dst+".restoring"); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(dst+".restoring", dst); err != nil {
-		return nil, fmt.Errorf("db: restore: %w", err)
-	}
-	return info, syncDir(dataDir)
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return fmt.Errorf("db: restore: %w", err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("db: restore: %w", err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(dst)
-		return fmt.Errorf("db: restore: copy: %w", err)
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		os.Remove(dst)
-		return fmt.Errorf("db: restore: sync: %w", err)
-	}
-	return out.Close()
 }

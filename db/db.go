@@ -133,11 +133,14 @@ func createPrivate(path string) error {
 	return f.Close()
 }
 
+// busyTimeoutMillis is how long a connection waits for a lock.
+const busyTimeoutMillis = "10000"
+
 // dsn sets the pragmas on every connection, busy_timeout first so that the
 // others never fail on a briefly locked file.
 func dsn(path string, readOnly bool) string {
 	v := url.Values{}
-	v.Set("_busy_timeout", "10000")
+	v.Set("_busy_timeout", busyTimeoutMillis)
 	v.Set("_journal_mode", "WAL")
 	v.Set("_foreign_keys", "on")
 	v.Set("_synchronous", "NORMAL")

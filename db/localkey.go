@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/hkdf"
@@ -42,7 +43,8 @@ const sealedSecretPrefix = "lk1:"
 // guesses against those hashes. Each purpose gets its own subkey (HKDF-SHA256);
 // values are sealed with XChaCha20-Poly1305, bound to their purpose.
 type LocalKey struct {
-	master []byte
+	master  []byte
+	subkeys sync.Map // purpose → []byte, derived once
 }
 
 // LoadLocalKey reads the key file at path, creating it with a fresh key when
@@ -62,46 +64,69 @@ func LoadLocalKey(path string, create bool) (*LocalKey, error) {
 }
 
 func createLocalKey(path string) (*LocalKey, error) {
+	k, err := newLocalKey()
+	if err != nil {
+		return nil, err
+	}
+	// Two processes starting at once cannot each create a key: the loser
+	// reads the winner's.
+	if err := k.writeNew(path); errors.Is(err, fs.ErrExist) {
+		return LoadLocalKey(path, false)
+	} else if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func newLocalKey() (*LocalKey, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return nil, fmt.Errorf("db: local key randomness: %w", err)
 	}
-	// Written to a temporary name and linked into place, so two processes
-	// starting at once cannot each create a key: the loser reads the winner's.
+	return &LocalKey{master: raw}, nil
+}
+
+// writeNew writes the key to path, which must not exist (fs.ErrExist):
+// to a temporary name first, synced, then linked into place, so the file
+// is never seen half-written and never replaces another key.
+func (k *LocalKey) writeNew(path string) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".local-key-*")
 	if err != nil {
-		return nil, fmt.Errorf("db: create local key: %w", err)
+		return fmt.Errorf("db: create local key: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return nil, fmt.Errorf("db: create local key: %w", err)
+		return fmt.Errorf("db: create local key: %w", err)
 	}
-	if _, err := io.WriteString(tmp, hex.EncodeToString(raw)+"\n"); err != nil {
+	if _, err := io.WriteString(tmp, hex.EncodeToString(k.master)+"\n"); err != nil {
 		tmp.Close()
-		return nil, fmt.Errorf("db: write local key: %w", err)
+		return fmt.Errorf("db: write local key: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return nil, fmt.Errorf("db: write local key: %w", err)
+		return fmt.Errorf("db: write local key: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("db: write local key: %w", err)
+		return fmt.Errorf("db: write local key: %w", err)
 	}
-	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
-		return LoadLocalKey(path, false)
-	} else if err != nil {
-		return nil, fmt.Errorf("db: create local key: %w", err)
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return fmt.Errorf("db: create local key: %w", err)
 	}
-	return &LocalKey{master: raw}, nil
+	return nil
 }
 
-// subkey derives the key of one purpose.
+// subkey derives the key of one purpose, once: keyed hashes of addresses
+// run on every acknowledgement and mailed reply.
 func (k *LocalKey) subkey(purpose string) []byte {
+	if v, ok := k.subkeys.Load(purpose); ok {
+		return v.([]byte)
+	}
 	out := make([]byte, 32)
 	if _, err := io.ReadFull(hkdf.New(sha256.New, k.master, nil, []byte("disclose local key: "+purpose)), out); err != nil {
 		panic("db: hkdf: " + err.Error()) // cannot happen for 32 bytes of SHA-256
 	}
+	k.subkeys.Store(purpose, out)
 	return out
 }
 
@@ -164,7 +189,8 @@ func (k *LocalKey) checkValue() string {
 // database: the first key a database sees is recorded (as a keyed hash),
 // and a later start with another key, or with the file missing, is refused
 // rather than making a new key that opens nothing. It runs after the
-// migrations, on the write connection.
+// migrations, on the write connection, and then seals what an older
+// database still holds in clear.
 func (db *DB) openLocalKey(ctx context.Context) error {
 	path := filepath.Join(filepath.Dir(db.Path), LocalKeyFile)
 	var stored string
@@ -175,19 +201,19 @@ func (db *DB) openLocalKey(ctx context.Context) error {
 	}
 	k, err := LoadLocalKey(path, !known)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Errorf(EINVALID, "The local key file %s is missing, and this database was made with one: copy it back from where you keep it (backups do not hold it). Without it two-factor and webhook secrets cannot be read.", path)
+		return Errorf(EINVALID, "The local key file %s is missing, and this database was made with one: copy it back from where you keep it (backups do not hold it). Without it two-factor and webhook secrets cannot be read; if it is lost for good, run `disclose secrets reset` to start with a new key (two-factor sign-in is turned off for every account, webhooks get new secrets).", path)
 	} else if err != nil {
 		return err
 	}
 	if known {
 		if subtle.ConstantTimeCompare([]byte(stored), []byte(k.checkValue())) != 1 {
-			return Errorf(EINVALID, "The local key file %s is not the one this database was made with: copy the right one back (backups do not hold it).", path)
+			return Errorf(EINVALID, "The local key file %s is not the one this database was made with: copy the right one back (backups do not hold it). If the right one is lost for good, move this one aside and run `disclose secrets reset`.", path)
 		}
 	} else if _, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`, localKeyCheckSetting, k.checkValue()); err != nil {
 		return fmt.Errorf("db: store local key check: %w", err)
 	}
 	db.localKey = k
-	return nil
+	return db.sealPlaintextSecrets(ctx)
 }
 
 // LocalKey returns the database's local key.

@@ -101,16 +101,21 @@ func TestLogin(t *testing.T) {
 				t.Fatalf("attempt %d: err=%v, want ErrLoginFailed", i+1, err)
 			}
 		}
-		// Even the right password is refused while locked, from any address.
-		_, err := d.Login(ctx, "alice@example.org", testPassword, "198.51.100.7")
+		// Even the right password is refused from the network (/24) the
+		// failures came from ...
+		_, err := d.Login(ctx, "alice@example.org", testPassword, "192.0.2.200")
 		if !errors.As(err, &locked) {
 			t.Fatalf("err=%v, want LockedError", err)
 		}
 		if got, want := locked.Until, clk.t.Add(d.Auth.Lockout); !got.Equal(want) {
 			t.Fatalf("locked until %v, want %v", got, want)
 		}
-		clk.Advance(d.Auth.Lockout + time.Second)
+		// ... but not from another: failures elsewhere never lock a user out.
 		if _, err := d.Login(ctx, "alice@example.org", testPassword, "198.51.100.7"); err != nil {
+			t.Fatalf("from another network: %v", err)
+		}
+		clk.Advance(d.Auth.Lockout + time.Second)
+		if _, err := d.Login(ctx, "alice@example.org", testPassword, "192.0.2.1"); err != nil {
 			t.Fatalf("after lockout: %v", err)
 		}
 	})

@@ -56,6 +56,11 @@ type InboundMail struct {
 	// of the original mails it names.
 	Bounce     bool
 	BouncedIDs []string
+	// DSN says the mail is a delivery report as a mail server sends it: a
+	// multipart/report of report-type delivery-status (RFC 3464) from a
+	// bounce sender (an empty Return-Path, or From MAILER-DAEMON or
+	// postmaster). Only such a mail marks mail of ours failed.
+	DSN bool
 	// PGP is what was found about OpenPGP: encryption, signature, keys.
 	PGP MailPGP
 }
@@ -83,6 +88,9 @@ type IngestResult struct {
 	// Again is true when these exact bytes were taken before (a re-fetch after
 	// a crash or a UIDVALIDITY change): nothing was added.
 	Again bool
+	// Unverified says a reply reached its report by the subject tag alone and
+	// waits for a triager (see threadOf).
+	Unverified bool
 }
 
 // IngestMail stores one message in one transaction: as a new report, a reply
@@ -172,6 +180,13 @@ func (tx *Tx) ingestMail(ctx context.Context, in *InboundMail, opts IngestOption
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("db: look up raw mail: %w", err)
 	}
+	// Retention removed these very bytes: taking them again would bring a
+	// deleted report back.
+	if gone, err := tx.mailDisposed(ctx, false, in.RawSHA256); err != nil {
+		return nil, err
+	} else if gone {
+		return &IngestResult{Kind: MailDuplicate, Again: true}, nil
+	}
 
 	key := in.MessageID
 	if key == "" {
@@ -185,6 +200,13 @@ func (tx *Tx) ingestMail(ctx context.Context, in *InboundMail, opts IngestOption
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM mail_raw WHERE dedupe_key = ?) + (SELECT COUNT(*) FROM messages WHERE message_id = ?)`,
 			key, in.MessageID).Scan(&n); err != nil {
 			return nil, fmt.Errorf("db: look up message id: %w", err)
+		}
+		if n == 0 {
+			if gone, err := tx.mailDisposed(ctx, true, key); err != nil {
+				return nil, err
+			} else if gone {
+				n = 1
+			}
 		}
 		if n > 0 {
 			if _, err := tx.storeRawMail(ctx, in, MailDuplicate, "", 0, 0, "A message with this Message-ID was already received; this copy was kept but not added.", 0); err != nil {
@@ -201,12 +223,12 @@ func (tx *Tx) ingestMail(ctx context.Context, in *InboundMail, opts IngestOption
 		kept.Auto = "an answer to a notice sent to staff"
 		return tx.keepAutoMail(ctx, &kept, key)
 	}
-	reportID, err = tx.threadOf(ctx, in)
+	th, err := tx.threadOf(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	if reportID != 0 {
-		return tx.ingestReply(ctx, in, key, reportID)
+	if th.reportID != 0 {
+		return tx.ingestReply(ctx, in, key, th)
 	}
 	return tx.ingestReport(ctx, in, key, opts)
 }

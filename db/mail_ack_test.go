@@ -67,4 +67,23 @@ func TestIngestAckCap(t *testing.T) {
 			t.Errorf("acknowledgements an hour later = %d, want 6", got)
 		}
 	})
+	t.Run("ErrDayCap", func(t *testing.T) {
+		victim := func() int { return acksTo("victim@example.net") + acksTo("Victim@Example.NET") }
+		for i := uint32(30); i < 36; i++ {
+			send(i, "victim@example.net") // 5 in this hour: 10 today
+		}
+		if got := victim(); got != 10 {
+			t.Fatalf("acknowledgements = %d, want 10", got)
+		}
+		*now = now.Add(61 * time.Minute)
+		send(40, "victim@example.net")
+		if got := victim(); got != 10 {
+			t.Errorf("acknowledgements past the day's cap = %d, want 10", got)
+		}
+		*now = now.Add(24 * time.Hour)
+		send(41, "victim@example.net")
+		if got := victim(); got != 11 {
+			t.Errorf("acknowledgements the next day = %d, want 11", got)
+		}
+	})
 }

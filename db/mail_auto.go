@@ -6,37 +6,53 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
-// keepAutoMail keeps an automatic mail for admins; a bounce of a mail the
-// portal sent marks that outbox row failed.
+// bounceWindow is how long after it was sent a mail of ours may still be
+// marked failed by a bounce: mail servers give up on a message after five
+// days of retries (Postfix, Exim and Sendmail alike), and their report comes
+// then; a week covers that and a slow return path.
+const bounceWindow = 7 * 24 * time.Hour
+
+// keepAutoMail keeps an automatic mail for admins. A bounce of a mail the
+// portal sent marks that outbox row failed, but only when it is a delivery
+// report a mail server would send (InboundMail.DSN) and the mail it names is
+// still pending or was sent within bounceWindow: anyone can write "Return-
+// Path: <>" or attach a copy of a mail they received, and a forged bounce
+// must not rewrite the history of mail long delivered. A bounce that does
+// not qualify is kept with the reason, and marks nothing.
 func (tx *Tx) keepAutoMail(ctx context.Context, in *InboundMail, key string) (*IngestResult, error) {
 	kind := MailAutoReply
 	if in.Bounce {
 		kind = MailBounce
 	}
 	var reportID int64
-	if kind == MailBounce {
-		for _, id := range in.BouncedIDs {
-			var rid sql.NullInt64
-			err := tx.QueryRowContext(ctx, `UPDATE outbox SET status = 'failed', last_error = ? WHERE message_id = ? RETURNING report_id`,
-				"bounced: "+cutRunes(in.Auto, 200), id).Scan(&rid)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
-			} else if err != nil {
-				return nil, fmt.Errorf("db: mark bounced mail: %w", err)
+	note := in.Auto
+	if kind == MailBounce && len(in.BouncedIDs) > 0 {
+		if !in.DSN {
+			note += "; it names mail of ours but is not a delivery report from a mail server, so nothing was marked failed"
+		} else {
+			var stale int
+			for _, id := range in.BouncedIDs {
+				rid, found, marked, err := tx.markBounced(ctx, id, in.Auto)
+				if err != nil {
+					return nil, err
+				}
+				if marked && rid != 0 {
+					reportID = rid
+				} else if found && !marked {
+					stale++
+				}
 			}
-			if rid.Valid {
-				reportID = rid.Int64
-			}
-			if err := tx.audit(ctx, ActorSystem, "mail.bounced", id, ""); err != nil {
-				return nil, err
+			if stale > 0 {
+				note += fmt.Sprintf("; it names mail of ours sent more than %d days ago or already failed, which was left as it was", int(bounceWindow.Hours()/24))
 			}
 		}
 	}
-	if _, err := tx.storeRawMail(ctx, in, kind, key, reportID, 0, in.Auto, 0); err != nil {
+	if _, err := tx.storeRawMail(ctx, in, kind, key, reportID, 0, note, 0); err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: mail_raw.dedupe_key") {
-			if _, err := tx.storeRawMail(ctx, in, MailDuplicate, "", reportID, 0, in.Auto, 0); err != nil {
+			if _, err := tx.storeRawMail(ctx, in, MailDuplicate, "", reportID, 0, note, 0); err != nil {
 				return nil, err
 			}
 			return &IngestResult{Kind: MailDuplicate, ReportID: reportID}, nil
@@ -44,4 +60,30 @@ func (tx *Tx) keepAutoMail(ctx context.Context, in *InboundMail, key string) (*I
 		return nil, err
 	}
 	return &IngestResult{Kind: kind, ReportID: reportID}, nil
+}
+
+// markBounced marks the outbox mail with Message-ID id failed when it is
+// pending or was sent within bounceWindow. It returns the mail's report (0
+// for none), whether there is such a mail and whether it was marked.
+func (tx *Tx) markBounced(ctx context.Context, id, reason string) (reportID int64, found, marked bool, err error) {
+	var rid sql.NullInt64
+	err = tx.QueryRowContext(ctx, `UPDATE outbox SET status = 'failed', last_error = ?
+		WHERE message_id = ? AND (status = 'pending' OR (status = 'sent' AND sent_at > ?)) RETURNING report_id`,
+		"bounced: "+cutRunes(reason, 200), id, formatTime(tx.now.Add(-bounceWindow))).Scan(&rid)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Not marked: say whether it names a mail of ours at all.
+		err = tx.QueryRowContext(ctx, `SELECT report_id FROM outbox WHERE message_id = ?`, id).Scan(&rid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, false, false, nil
+		} else if err != nil {
+			return 0, false, false, fmt.Errorf("db: look up bounced mail: %w", err)
+		}
+		return rid.Int64, true, false, nil
+	} else if err != nil {
+		return 0, false, false, fmt.Errorf("db: mark bounced mail: %w", err)
+	}
+	if err := tx.audit(ctx, ActorSystem, "mail.bounced", id, ""); err != nil {
+		return 0, false, false, err
+	}
+	return rid.Int64, true, true, nil
 }

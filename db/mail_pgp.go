@@ -70,6 +70,8 @@ func PGPLabel(state PGPState, sig PGPSignature) string {
 	switch sig {
 	case SigVerified:
 		parts = append(parts, "signed and verified")
+	case SigIntegrity:
+		parts = append(parts, "signed, key not bound to the reporter")
 	case SigUnknownKey:
 		parts = append(parts, "signed, key unknown")
 	case SigBad:
@@ -81,6 +83,9 @@ func PGPLabel(state PGPState, sig PGPSignature) string {
 // storeMailPGP records on entryID what the gateway found, and keeps the
 // keys the mail carried as candidates for the report's reporter.
 func (tx *Tx) storeMailPGP(ctx context.Context, reportID, entryID int64, p *MailPGP) error {
+	if err := tx.bindSignature(ctx, reportID, p); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE messages SET pgp_state = ?, pgp_signature = ?, pgp_signer = ?, pgp_note = ? WHERE id = ?`,
 		string(p.State), string(p.Signature), p.Signer, p.Note, entryID); err != nil {
 		return fmt.Errorf("db: store mail pgp state: %w", err)
@@ -104,29 +109,6 @@ func (tx *Tx) storeMailPGP(ctx context.Context, reportID, entryID int64, p *Mail
 		}
 	}
 	return nil
-}
-
-// KnownKeys returns the armored public keys known for a sender address:
-// given in the web form or saved by a triager for a reporter with that
-// address. Signatures of that sender are checked against them.
-func (db *DB) KnownKeys(ctx context.Context, email string) ([]string, error) {
-	if email == "" {
-		return nil, nil
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT pgp_key FROM reporters WHERE email = ? COLLATE NOCASE AND pgp_key <> '' LIMIT 20`, email)
-	if err != nil {
-		return nil, fmt.Errorf("db: known keys: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, fmt.Errorf("db: scan known key: %w", err)
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
 }
 
 // PendingMail is an entry whose mail came encrypted while the key was
@@ -209,11 +191,14 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 		if err := tx.addPendingFiles(ctx, entryID, in, entrySealed); err != nil {
 			return err
 		}
-		if err := tx.noteOmitted(ctx, reportID, in.Omitted); err != nil {
+		if err := tx.noteOmitted(ctx, reportID, entryID, in.Omitted); err != nil {
 			return err
 		}
 	}
 	if err := tx.storeMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
+		return err
+	}
+	if err := tx.acceptSignedMail(ctx, reportID, entryID, &in.PGP); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -286,7 +271,10 @@ func (db *DB) AcceptKeyCandidate(ctx context.Context, reportID, candidateID int6
 		formatTime(tx.now), nullID(actor.UserID), candidateID); err != nil {
 		return fmt.Errorf("db: mark key accepted: %w", err)
 	}
-	if err := tx.audit(ctx, actor, "reporter.key.accept", fmt.Sprintf("report:%d", reportID), "fingerprint="+fpr); err != nil {
+	// The audit log outlives anonymisation and cannot be edited: it names
+	// the key by its candidate row, never by the fingerprint (which a key
+	// server turns into the reporter's name).
+	if err := tx.audit(ctx, actor, "reporter.key.accept", fmt.Sprintf("report:%d", reportID), fmt.Sprintf("candidate=%d", candidateID)); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -6,10 +6,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 )
 
-func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, reportID int64) (*IngestResult, error) {
+// ingestReply adds a mail to the report it answers. A mail found by its
+// subject tag alone is kept unverified for staff unless a key bound to the
+// reporter signed it: a signature only the reporter can make vouches for the
+// sender as a reference only the reporter received does.
+func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, th mailThread) (*IngestResult, error) {
+	reportID := th.reportID
+	pgp := in.PGP // judged for this report; in is reused when a group is retried
+	if err := tx.bindSignature(ctx, reportID, &pgp); err != nil {
+		return nil, err
+	}
+	if th.byTag && pgp.Signature != SigVerified {
+		return tx.ingestUnverified(ctx, in, key, reportID, &pgp)
+	}
 	body := strings.TrimSpace(in.Body)
 	if body == "" && len(in.Files) == 0 {
 		body = "(The mail had no text.)"
@@ -28,10 +39,10 @@ func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, repo
 			return nil, err
 		}
 	}
-	if err := tx.storeNewMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
+	if err := tx.storeNewMailPGP(ctx, reportID, entryID, &pgp); err != nil {
 		return nil, err
 	}
-	if err := tx.noteOmitted(ctx, reportID, in.Omitted); err != nil {
+	if err := tx.noteOmitted(ctx, reportID, entryID, in.Omitted); err != nil {
 		return nil, err
 	}
 	if err := tx.noteOtherSender(ctx, reportID, in.FromEmail); err != nil {
@@ -90,10 +101,11 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 			return nil, err
 		}
 	}
-	if err := tx.storeNewMailPGP(ctx, rc.ReportID, entryID, &in.PGP); err != nil {
+	pgp := in.PGP
+	if err := tx.storeNewMailPGP(ctx, rc.ReportID, entryID, &pgp); err != nil {
 		return nil, err
 	}
-	if err := tx.noteOmitted(ctx, rc.ReportID, in.Omitted); err != nil {
+	if err := tx.noteOmitted(ctx, rc.ReportID, entryID, in.Omitted); err != nil {
 		return nil, err
 	}
 	if _, err := tx.storeRawMail(ctx, in, MailReport, key, rc.ReportID, entryID, "", 0); err != nil {
@@ -104,14 +116,8 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 		r := &Report{ID: rc.ReportID, ProgramID: programID, Prefix: prefix, Number: number, Source: SourceEmail, State: StateNew,
 			Title: nr.Title, Reporter: nr.Reporter}
 		if m := opts.Ack(r, in); m != nil {
-			ok, err := tx.mayAcknowledge(ctx, m.To)
-			if err != nil {
+			if err := tx.enqueueAck(ctx, m); err != nil {
 				return nil, err
-			}
-			if ok {
-				if _, err := tx.enqueueMail(ctx, m); err != nil {
-					return nil, err
-				}
 			}
 		}
 	}
@@ -184,11 +190,20 @@ func cutRunes(s string, n int) string {
 	return s
 }
 
-// noteOmitted puts one timeline line per part left out, so that staff and
-// reporter see that something did not arrive, and why.
-func (tx *Tx) noteOmitted(ctx context.Context, reportID int64, omitted []string) error {
+// noteOmitted puts one timeline line per part left out of the mail of entry
+// entryID, so that staff and reporter see that something did not arrive,
+// and why. The lines of an unverified mail are for staff only, like the
+// mail: they quote its file names.
+func (tx *Tx) noteOmitted(ctx context.Context, reportID, entryID int64, omitted []string) error {
+	if len(omitted) == 0 {
+		return nil
+	}
+	var unverified bool
+	if err := tx.QueryRowContext(ctx, `SELECT unverified FROM messages WHERE id = ?`, entryID).Scan(&unverified); err != nil {
+		return fmt.Errorf("db: entry of omitted parts: %w", err)
+	}
 	for _, o := range omitted {
-		if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, Public: true, Source: SourceEmail,
+		if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, Public: !unverified, Source: SourceEmail,
 			Event: "mail.omitted", Body: o}); err != nil {
 			return err
 		}
@@ -201,47 +216,24 @@ func (tx *Tx) noteOmitted(ctx context.Context, reportID int64, omitted []string)
 // reporter's: anyone who saw one of the conversation's mails (a Cc, a
 // forward) can answer into it, and the timeline would otherwise show their
 // words as the reporter's. The note names no address (the original mail
-// has it), so it holds no reporter contact data of its own.
+// has it), so it holds no reporter contact data of its own. A sealed
+// address is compared by its keyed hash; a sealed one written before the
+// hash existed cannot be compared while the key is locked, and the note
+// says so rather than guess.
 func (tx *Tx) noteOtherSender(ctx context.Context, reportID int64, from string) error {
-	var reporterEmail string
-	err := tx.QueryRowContext(ctx, `SELECT COALESCE(rp.email, '') FROM reports r LEFT JOIN reporters rp ON rp.id = r.reporter_id
-		WHERE r.id = ?`, reportID).Scan(&reporterEmail)
+	rp, err := tx.reporterAddressOf(ctx, reportID)
 	if err != nil {
-		return fmt.Errorf("db: reporter address: %w", err)
+		return err
 	}
-	if from != "" && strings.EqualFold(strings.TrimSpace(reporterEmail), strings.TrimSpace(from)) {
+	same, known := tx.db.sameAddress(from, rp.email, rp.sealed, rp.hash)
+	if same {
 		return nil
 	}
+	body := "The mail above came from an address other than the reporter's. Check its original before trusting it as the reporter's."
+	if !known {
+		body = "The sender of the mail above could not be compared with the reporter's sealed address while the team key was locked. Check its original before trusting it as the reporter's."
+	}
 	_, err = tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, Public: false, Source: SourceEmail, Event: "mail.sender",
-		Body: "The mail above came from an address other than the reporter's. Check its original before trusting it as the reporter's."})
+		Body: body})
 	return err
-}
-
-// Acknowledgements to one address are capped: From is forged at will, so a
-// stranger's flood of mail "from" a victim would otherwise make the portal
-// send the victim one acknowledgement each (with a subject of the
-// stranger's choosing), and an auto-responder that ignores Auto-Submitted
-// and threading would trade acknowledgements with the portal for ever. The
-// reports are still opened; only the acknowledgements stop.
-const (
-	maxAcksPerAddress = 5
-	ackWindow         = time.Hour
-)
-
-// mayAcknowledge says whether a new mailed report from addr may still be
-// acknowledged. The partial index outbox_ack_to (migration 0011) makes it a
-// short range read however large the outbox grows: at most a few
-// acknowledgements per address fall in the window.
-func (tx *Tx) mayAcknowledge(ctx context.Context, addr string) (bool, error) {
-	if addr == "" {
-		return false, nil
-	}
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox INDEXED BY outbox_ack_to
-		WHERE kind = 'ack' AND report_id IS NOT NULL AND to_addr = ? COLLATE NOCASE AND created_at > ?`,
-		addr, formatTime(tx.now.Add(-ackWindow))).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("db: count acknowledgements: %w", err)
-	}
-	return n < maxAcksPerAddress, nil
 }

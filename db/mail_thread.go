@@ -7,22 +7,39 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 )
 
 // refTag finds a reference like [ACME-12] in a subject.
 var refTag = regexp.MustCompile(`\[([A-Z][A-Z0-9]{1,11})-([0-9]{1,12})\]`)
 
+// mailThread is the report a mail answers and how it was found.
+type mailThread struct {
+	reportID int64
+	// byTag says the mail was found by its [PREFIX-N] subject tag alone, from
+	// the reporter's address: both are forged at will (references are
+	// sequential, From is whatever the sender writes), so such a mail is
+	// kept unverified for staff unless a key bound to the reporter signed it.
+	byTag bool
+}
+
 // threadOf finds the report a mail answers: first by its In-Reply-To and
-// References against Message-IDs the portal sent to reporters or received,
-// then by a [PREFIX-N] subject tag, but only from that report's reporter.
-// Reply-To is never consulted: anyone can set it.
+// References against Message-IDs the portal sent to reporters or received
+// on a report (not those of unverified mail, or a forged mail's own
+// Message-ID would vouch for the next forgery), then by a [PREFIX-N]
+// subject tag, but only from that report's reporter (byTag). A Message-ID
+// of ours has 160 random bits and reaches only the reporter's mailbox, so a
+// mail that names one comes from someone who read our mail; a tag and a
+// From address prove nothing. Reply-To is never consulted: anyone can set it.
+//
+// A sealed reporter address is compared by its keyed hash, so tags thread
+// while the team key is locked too; a sealed row written before the hash
+// existed (migration 0015) is compared only while the key is unlocked.
 //
 // Mail to staff (notices and digests: a user_id, or a staff.* kind once the
 // user is gone) never threads: a triager who answers a notice from their
 // mailbox must not have their words filed as the reporter's, shown on the
 // reporter's status page (answersStaffMail keeps such mail aside first).
-func (tx *Tx) threadOf(ctx context.Context, in *InboundMail) (int64, error) {
+func (tx *Tx) threadOf(ctx context.Context, in *InboundMail) (mailThread, error) {
 	ids := append(append([]string(nil), in.InReplyTo...), reversed(in.References)...)
 	for _, id := range ids {
 		if id == "" {
@@ -31,41 +48,35 @@ func (tx *Tx) threadOf(ctx context.Context, in *InboundMail) (int64, error) {
 		var reportID int64
 		err := tx.QueryRowContext(ctx, `SELECT report_id FROM outbox WHERE message_id = ? AND report_id IS NOT NULL
 			AND user_id IS NULL AND kind NOT LIKE 'staff.%'
-			UNION ALL SELECT report_id FROM messages WHERE message_id = ? LIMIT 1`, id, id).Scan(&reportID)
+			UNION ALL SELECT report_id FROM messages WHERE message_id = ? AND unverified = 0 LIMIT 1`, id, id).Scan(&reportID)
 		if err == nil {
-			return reportID, nil
+			return mailThread{reportID: reportID}, nil
 		} else if !errors.Is(err, sql.ErrNoRows) {
-			return 0, fmt.Errorf("db: thread by message id: %w", err)
+			return mailThread{}, fmt.Errorf("db: thread by message id: %w", err)
 		}
 	}
 	if in.FromEmail == "" {
-		return 0, nil
+		return mailThread{}, nil
 	}
 	for _, m := range refTag.FindAllStringSubmatch(in.Subject, 3) {
 		n, _ := strconv.ParseInt(m[2], 10, 64)
 		var reportID int64
-		var reporterEmail string
+		var email string
 		var sealed bool
-		err := tx.QueryRowContext(ctx, `SELECT r.id, COALESCE(rp.email, ''), COALESCE(rp.sealed, 0) FROM reports r JOIN programs p ON p.id = r.program_id
-			LEFT JOIN reporters rp ON rp.id = r.reporter_id WHERE p.prefix = ? AND r.number = ?`, m[1], n).Scan(&reportID, &reporterEmail, &sealed)
+		var hash []byte
+		err := tx.QueryRowContext(ctx, `SELECT r.id, COALESCE(rp.email, ''), COALESCE(rp.sealed, 0), rp.email_hash
+			FROM reports r JOIN programs p ON p.id = r.program_id
+			LEFT JOIN reporters rp ON rp.id = r.reporter_id WHERE p.prefix = ? AND r.number = ?`, m[1], n).Scan(&reportID, &email, &sealed, &hash)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		} else if err != nil {
-			return 0, fmt.Errorf("db: thread by subject tag: %w", err)
+			return mailThread{}, fmt.Errorf("db: thread by subject tag: %w", err)
 		}
-		if sealed {
-			// A sealed address is compared only while the key is unlocked;
-			// while locked, replies thread by In-Reply-To/References alone.
-			var ok bool
-			if reporterEmail, ok = tx.db.openText(reporterEmail); !ok {
-				continue
-			}
-		}
-		if reporterEmail != "" && strings.EqualFold(reporterEmail, in.FromEmail) {
-			return reportID, nil
+		if same, _ := tx.db.sameAddress(in.FromEmail, email, sealed, hash); same {
+			return mailThread{reportID: reportID, byTag: true}, nil
 		}
 	}
-	return 0, nil
+	return mailThread{}, nil
 }
 
 // answersStaffMail says whether a mail answers one the portal sent to staff

@@ -43,6 +43,9 @@ type Message struct {
 	PGPSignature PGPSignature
 	PGPSigner    string
 	PGPNote      string
+	// Unverified says the entry is a mail that reached the report by its
+	// subject tag alone: staff only, until a triager accepts it.
+	Unverified bool
 }
 
 // Attachment is a file's metadata; its bytes are read with AttachmentData.
@@ -173,7 +176,7 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 	}
 	defer tx.Rollback()
 	q := `SELECT m.id, m.kind, m.public, COALESCE(m.author_id, 0), COALESCE(NULLIF(u.name, ''), u.email, ''), m.source, m.body, m.event,
-		m.from_state, m.to_state, m.created_at, m.sealed, m.pgp_state, m.pgp_signature, m.pgp_signer, m.pgp_note
+		m.from_state, m.to_state, m.created_at, m.sealed, m.pgp_state, m.pgp_signature, m.pgp_signer, m.pgp_note, m.unverified
 		FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.report_id = ?`
 	if publicOnly {
 		q += ` AND m.public = 1`
@@ -189,7 +192,7 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 		m := &Message{ReportID: reportID}
 		var created string
 		if err := rows.Scan(&m.ID, &m.Kind, &m.Public, &m.AuthorID, &m.AuthorName, &m.Source, &m.Body, &m.Event,
-			&m.FromState, &m.ToState, &created, &m.Sealed, &m.PGPState, &m.PGPSignature, &m.PGPSigner, &m.PGPNote); err != nil {
+			&m.FromState, &m.ToState, &created, &m.Sealed, &m.PGPState, &m.PGPSignature, &m.PGPSigner, &m.PGPNote, &m.Unverified); err != nil {
 			return nil, fmt.Errorf("db: scan timeline: %w", err)
 		}
 		if m.Sealed {
@@ -301,31 +304,42 @@ func (tx *Tx) addReporterMessage(ctx context.Context, reportID int64, m *NewMess
 	if err != nil {
 		return 0, "", err
 	}
-	if State(state) == StateNeedsInfo {
-		back := State(prev)
+	if err := tx.reporterAnswered(ctx, reportID, ref, State(state), State(prev), msgID, m.Body, m.Source); err != nil {
+		return 0, "", err
+	}
+	return msgID, ref, nil
+}
+
+// reporterAnswered is what a reporter's entry msgID causes once it is on the
+// timeline (at once, or when a triager accepts an unverified mail): a report
+// waiting on the reporter moves back, the report is touched, audited, and
+// staff and webhooks hear of it.
+func (tx *Tx) reporterAnswered(ctx context.Context, reportID int64, ref string, state, prev State, msgID int64, body string, source Source) error {
+	if state == StateNeedsInfo {
+		back := prev
 		if !StateNeedsInfo.CanMoveTo(back) {
 			back = StateNew
 		}
 		if err := tx.setState(ctx, reportID, ref, StateNeedsInfo, back, ActorReporter, "the reporter replied"); err != nil {
-			return 0, "", err
+			return err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE reports SET updated_at = ? WHERE id = ?`, formatTime(tx.now), reportID); err != nil {
-		return 0, "", fmt.Errorf("db: touch report: %w", err)
+		return fmt.Errorf("db: touch report: %w", err)
 	}
-	if err := tx.audit(ctx, ActorReporter, "report.reporter_message", ref, "source="+string(m.Source)); err != nil {
-		return 0, "", err
+	if err := tx.audit(ctx, ActorReporter, "report.reporter_message", ref, "source="+string(source)); err != nil {
+		return err
 	}
 	if tx.db.Notifier != nil {
 		r, err := tx.reportTx(ctx, reportID)
 		if err != nil {
-			return 0, "", err
+			return err
 		}
-		if err := tx.notify(ctx, &Event{Kind: EventReporterMessage, Report: r, MessageID: msgID, Body: m.Body, Actor: ActorReporter}); err != nil {
-			return 0, "", err
+		if err := tx.notify(ctx, &Event{Kind: EventReporterMessage, Report: r, MessageID: msgID, Body: body, Actor: ActorReporter}); err != nil {
+			return err
 		}
 	}
-	return msgID, ref, nil
+	return nil
 }
 
 // ValidationError carries one message per bad field.

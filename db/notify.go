@@ -83,7 +83,13 @@ func (tx *Tx) notify(ctx context.Context, ev *Event) error {
 		return fmt.Errorf("db: compose %s mail: %w", ev.Kind, err)
 	}
 	for _, m := range mails {
-		if _, err := tx.enqueueMail(ctx, m); err != nil {
+		var err error
+		if m.Kind == AckKind && m.UserID == 0 {
+			err = tx.enqueueAck(ctx, m) // capped per recipient, web and mail alike
+		} else {
+			_, err = tx.enqueueMail(ctx, m)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -21,7 +21,7 @@ func (tx *Tx) fillEvent(ctx context.Context, ev *Event) error {
 		return tx.staffToNotify(ctx, ev)
 	}
 	err := tx.QueryRowContext(ctx, `SELECT sealed, COALESCE((SELECT message_id FROM messages WHERE report_id = reports.id
-		AND kind = 'inbound' AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1), '') FROM reports WHERE id = ?`, r.ID).Scan(&ev.Sealed, &ev.InReplyTo)
+		AND kind = 'inbound' AND message_id IS NOT NULL AND unverified = 0 ORDER BY id DESC LIMIT 1), '') FROM reports WHERE id = ?`, r.ID).Scan(&ev.Sealed, &ev.InReplyTo)
 	if err != nil {
 		return fmt.Errorf("db: notify: read report %d: %w", r.ID, err)
 	}
@@ -33,7 +33,7 @@ func (tx *Tx) fillEvent(ctx context.Context, ev *Event) error {
 			return err
 		}
 	}
-	if ev.Kind == EventReporterMessage {
+	if ev.Kind == EventReporterMessage || ev.Kind == EventUnverifiedMail {
 		return tx.staffToNotify(ctx, ev)
 	}
 	return nil
@@ -41,8 +41,9 @@ func (tx *Tx) fillEvent(ctx context.Context, ev *Event) error {
 
 // thread lists the Message-IDs exchanged with the reporter on a report,
 // oldest first: theirs (messages) and ours (outbox mail to no staff user).
+// An unverified mail is not theirs until a triager says so.
 func (tx *Tx) thread(ctx context.Context, reportID int64) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT message_id, created_at, 0 FROM messages WHERE report_id = ? AND message_id IS NOT NULL
+	rows, err := tx.QueryContext(ctx, `SELECT message_id, created_at, 0 FROM messages WHERE report_id = ? AND message_id IS NOT NULL AND unverified = 0
 		UNION ALL SELECT message_id, created_at, id FROM outbox WHERE report_id = ? AND user_id IS NULL
 		ORDER BY 2, 3`, reportID, reportID)
 	if err != nil {

@@ -121,7 +121,11 @@ func (db *DB) SendDigests(ctx context.Context, every time.Duration, compose Dige
 		if err != nil {
 			return 0, fmt.Errorf("db: compose digest: %w", err)
 		}
-		if _, err := tx.enqueueMail(ctx, m); err != nil {
+		id, err := tx.enqueueMail(ctx, m)
+		if err != nil {
+			return 0, err
+		}
+		if err := tx.mentionReports(ctx, id, items); err != nil {
 			return 0, err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM digest_items WHERE user_id = ?`, rc.UserID); err != nil {

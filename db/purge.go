@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 )
@@ -16,19 +15,36 @@ type PurgeResult struct {
 	Done    map[DisposalAction]int // carried out (or, in a dry run, that would be)
 	Skipped int                    // no longer due when their turn came (a hold, a reopen)
 	Failed  int
+	// WALKept is set when something was disposed of but the write-ahead log
+	// could not be emptied at once (a reader, such as Litestream, held it):
+	// older copies of the disposed pages stay in it until its next
+	// checkpoint resets it.
+	WALKept bool
 }
 
 // Purge applies the retention rules at db.Now: each disposal in its own
 // transaction with its audit row, so an error or a shutdown between reports
 // leaves every earlier one complete. progress, when set, is told about each
 // disposal (err is nil when it succeeded). With dryRun nothing is written.
-// It stops between reports when ctx is cancelled.
-func (db *DB) Purge(ctx context.Context, dryRun bool, progress func(d Disposal, done bool, err error)) (*PurgeResult, error) {
+// It stops between reports when ctx is cancelled. When anything was
+// disposed of, it ends by emptying the write-ahead log (clearWAL), which
+// still holds the pages as they were before.
+func (db *DB) Purge(ctx context.Context, dryRun bool, progress func(d Disposal, done bool, err error)) (_ *PurgeResult, err error) {
 	due, err := db.RetentionDue(ctx)
 	if err != nil {
 		return nil, err
 	}
 	res := &PurgeResult{Due: len(due), Done: map[DisposalAction]int{}}
+	disposed := false
+	defer func() {
+		if disposed {
+			// Also after a cancelled run: what was disposed of so far must
+			// not stay readable in the log.
+			cleared, cerr := db.clearWAL(context.WithoutCancel(ctx))
+			res.WALKept = !cleared
+			err = errors.Join(err, cerr)
+		}
+	}()
 	var errs []error
 	for _, d := range due {
 		if err := ctx.Err(); err != nil {
@@ -37,6 +53,7 @@ func (db *DB) Purge(ctx context.Context, dryRun bool, progress func(d Disposal, 
 		done, err := true, error(nil)
 		if !dryRun {
 			done, err = db.dispose(ctx, d)
+			disposed = disposed || (done && err == nil)
 		}
 		switch {
 		case err != nil:
@@ -61,12 +78,25 @@ func (db *DB) dispose(ctx context.Context, d Disposal) (bool, error) {
 		return false, err
 	}
 	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM reports r WHERE r.id = ? AND r.program_id = ? AND r.legal_hold = 0 AND `+
-		disposalCond(d.Action), d.ReportID, d.programID, d.cutoff).Scan(&n); err != nil {
+	var sealed []bool
+	rows, err := tx.QueryContext(ctx, `SELECT r.sealed FROM reports r WHERE r.id = ? AND r.program_id = ? AND r.legal_hold = 0 AND `+
+		disposalCond(d.Action), d.ReportID, d.programID, d.cutoff)
+	if err != nil {
 		return false, fmt.Errorf("db: recheck disposal: %w", err)
 	}
-	if n == 0 {
+	for rows.Next() {
+		var s bool
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return false, fmt.Errorf("db: recheck disposal: %w", err)
+		}
+		sealed = append(sealed, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("db: recheck disposal: %w", err)
+	}
+	if len(sealed) == 0 {
 		return false, nil
 	}
 	var detail string
@@ -78,9 +108,9 @@ func (db *DB) dispose(ctx context.Context, d Disposal) (bool, error) {
 		err = tx.anonymiseReport(ctx, d.ReportID)
 		detail = fmt.Sprintf("finished more than %d days ago", d.Days)
 	case DisposeAttachments:
-		var k int64
-		k, err = tx.deleteAttachments(ctx, d.ReportID)
-		detail = fmt.Sprintf("%d attachments; finished more than %d days ago", k, d.Days)
+		var files, mails int64
+		files, mails, err = tx.dropAttachments(ctx, d.ReportID)
+		detail = fmt.Sprintf("%d attachments, %d raw mails; finished more than %d days ago", files, mails, d.Days)
 	default:
 		err = fmt.Errorf("db: unknown disposal %q", d.Action)
 	}
@@ -93,72 +123,43 @@ func (db *DB) dispose(ctx context.Context, d Disposal) (bool, error) {
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("db: commit disposal: %w", err)
 	}
+	if sealed[0] && d.Action != DisposeAttachments {
+		// The in-memory index of sealed reports still holds its words.
+		db.DropSealedIndex()
+	}
 	return true, nil
 }
 
-func (tx *Tx) deleteAttachments(ctx context.Context, reportID int64) (int64, error) {
-	// attachment_data goes with its attachment (ON DELETE CASCADE).
-	res, err := tx.ExecContext(ctx, `DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE report_id = ?)`, reportID)
+// clearWALWait is how long clearWAL waits, in milliseconds, for readers to
+// leave the log. A checkpoint that waits holds up writers meanwhile, so it
+// is short; under Litestream, whose long read transaction it would wait
+// for, it gives up without resetting the log, and Litestream's position is
+// never lost.
+const clearWALWait = 250
+
+// clearWAL checkpoints the whole write-ahead log into the database file and
+// truncates it to nothing. SQLite reuses the log from its start after a
+// checkpoint without shortening the file, so the page images it holds from
+// before a disposal (report text, raw mail) would otherwise stay readable
+// in it until later writes happen to cover them. It reports whether the log
+// was emptied; a reader in the way leaves it for the next checkpoint.
+func (db *DB) clearWAL(ctx context.Context) (bool, error) {
+	conn, err := db.write.Conn(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("db: delete attachments: %w", err)
+		return false, fmt.Errorf("db: clear wal: %w", err)
 	}
-	return res.RowsAffected()
-}
-
-// anonymiseReport keeps what statistics need (program, number, state, dates,
-// severity, CWE, CVE) and removes who reported it and what they wrote. The
-// FTS triggers drop the old text from the index as the columns change.
-func (tx *Tx) anonymiseReport(ctx context.Context, reportID int64) error {
-	var reporterID sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT reporter_id FROM reports WHERE id = ?`, reportID).Scan(&reporterID); err != nil {
-		return fmt.Errorf("db: read reporter of report: %w", err)
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, clearWALWait)); err != nil {
+		return false, fmt.Errorf("db: clear wal: %w", err)
 	}
-	if _, err := tx.deleteAttachments(ctx, reportID); err != nil {
-		return err
+	var busy, logFrames, done int
+	err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done)
+	// Back to the connection's own wait (dsn).
+	if _, rerr := conn.ExecContext(ctx, `PRAGMA busy_timeout = `+busyTimeoutMillis); rerr != nil && err == nil {
+		err = rerr
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = ?, asset = '', description = '', steps = '', impact = '',
-		credit = '', close_reason = '', reporter_id = NULL, receipt_hash = NULL, submission_key = NULL, sealed = 0,
-		anonymised_at = ?, version = version + 1 WHERE id = ?`, AnonymisedTitle, formatTime(tx.now), reportID); err != nil {
-		return fmt.Errorf("db: anonymise report: %w", err)
+	if err != nil {
+		return false, fmt.Errorf("db: clear wal: %w", err)
 	}
-	// Message-IDs of reporters' mail name their domain; bodies are their words
-	// and ours quoting them.
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = '', message_id = NULL, sealed = 0 WHERE report_id = ?`, reportID); err != nil {
-		return fmt.Errorf("db: anonymise timeline: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE report_id = ?`, reportID); err != nil {
-		return fmt.Errorf("db: delete report mail: %w", err)
-	}
-	return tx.dropReporter(ctx, reporterID)
-}
-
-// deleteReport removes a report with its timeline, attachments and mail.
-func (tx *Tx) deleteReport(ctx context.Context, reportID int64) error {
-	var reporterID sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT reporter_id FROM reports WHERE id = ?`, reportID).Scan(&reporterID); err != nil {
-		return fmt.Errorf("db: read reporter of report: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE reports SET duplicate_of = NULL WHERE duplicate_of = ?`, reportID); err != nil {
-		return fmt.Errorf("db: unlink duplicates: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE report_id = ?`, reportID); err != nil {
-		return fmt.Errorf("db: delete report mail: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM reports WHERE id = ?`, reportID); err != nil {
-		return fmt.Errorf("db: delete report: %w", err)
-	}
-	return tx.dropReporter(ctx, reporterID)
-}
-
-// dropReporter removes a reporter once no report refers to it; a reporter
-// shared with a live report (mail threads can reuse one) stays for that one.
-func (tx *Tx) dropReporter(ctx context.Context, id sql.NullInt64) error {
-	if !id.Valid {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM reporters WHERE id = ? AND NOT EXISTS (SELECT 1 FROM reports WHERE reporter_id = ?)`,
-		id.Int64, id.Int64); err != nil {
-		return fmt.Errorf("db: delete reporter: %w", err)
-	}
-	return nil
+	return busy == 0 && logFrames == 0, nil
 }

@@ -16,7 +16,8 @@ import (
 type RetentionRule struct {
 	ProgramID   int64
 	ProgramSlug string
-	// AttachmentsDays deletes the attachments of finished reports.
+	// AttachmentsDays deletes the attachments of finished reports, with
+	// the raw mail they came in.
 	AttachmentsDays int
 	// AnonymiseDays anonymises finished reports: statistics stay, reporter
 	// identity, text, timeline bodies and attachments go.
@@ -183,8 +184,9 @@ func disposalCond(action DisposalAction) string {
 	case DisposeAnonymise:
 		return `r.state IN ` + finishedStates + ` AND r.anonymised_at IS NULL AND ` + finishedAt + ` < ?`
 	default:
-		return `r.state IN ` + finishedStates + ` AND ` + finishedAt + ` < ? AND EXISTS (SELECT 1 FROM attachments a
-			JOIN messages m ON m.id = a.message_id WHERE m.report_id = r.id)`
+		// Raw mail holds the attachments it came with, so it goes too.
+		return `r.state IN ` + finishedStates + ` AND ` + finishedAt + ` < ? AND (EXISTS (SELECT 1 FROM attachments a
+			JOIN messages m ON m.id = a.message_id WHERE m.report_id = r.id) OR EXISTS (SELECT 1 FROM mail_raw WHERE report_id = r.id))`
 	}
 }
 

@@ -49,10 +49,10 @@ const SealedText = "[sealed — unlock the team key]"
 // says nothing a reader could not guess), and a sealed value's length
 // tells roughly how long the plaintext was.
 //
-// Known limits: while locked, a reply threads by In-Reply-To/References
-// only (the subject tag needs the sealed reporter address), and signature
-// checks cannot look up keys stored for a sealed reporter by address; demo
-// data (disclose demo) is written in clear, so run disclose seal after it.
+// Known limits: while locked, signatures cannot be checked against a sealed
+// reporter key, and a reporter address sealed before its keyed hash existed
+// (migration 0015) is not compared with a sender; demo data (disclose demo)
+// is written in clear, so run disclose seal after it.
 //
 // Text columns hold the base64 of the binary OpenPGP message; blobs hold the
 // binary message itself.

@@ -17,17 +17,29 @@ type AuthPolicy struct {
 	SessionLifetime time.Duration // a session ends this long after login, used or not
 	// A login needing a second factor waits this long for the code.
 	PendingLifetime time.Duration
-	// MaxAccountFailures failed logins for one email address within
-	// FailureWindow lock that address for Lockout; MaxClientFailures do the
-	// same for one client address. Before the limit each failure beyond
-	// the third doubles a short wait (backoff).
+	// MaxAccountFailures failed logins of one account from one network
+	// (IPv4 /24, IPv6 /64) within FailureWindow lock that account for that
+	// network for Lockout; wrong codes after a right password lock it
+	// everywhere. MaxClientFailures failures of one client address over all
+	// accounts lock that client. Before a limit each failure beyond the
+	// third doubles a short wait (backoff).
 	MaxAccountFailures int
 	MaxClientFailures  int
 	FailureWindow      time.Duration
 	Lockout            time.Duration
-	SetupLinkLifetime  time.Duration // first admin and password reset links
-	InviteLifetime     time.Duration // setup links of invited users
-	Argon2             Argon2Params
+	// AccountBackoffAfter failures of one account from anywhere within
+	// FailureWindow put it under attack: its password step then answers
+	// alike for right and wrong passwords when it has a second factor, and
+	// otherwise waits a backoff that doubles up to AccountBackoffMax. A
+	// stranger never locks out a right password plus second factor.
+	AccountBackoffAfter int
+	AccountBackoffMax   time.Duration
+	// ReauthWindow is how recent the password must be (sign-in or the
+	// re-authentication page) to set up or replace a second factor.
+	ReauthWindow      time.Duration
+	SetupLinkLifetime time.Duration // first admin and password reset links
+	InviteLifetime    time.Duration // setup links of invited users
+	Argon2            Argon2Params
 }
 
 // DefaultAuthPolicy is what a portal starts with.
@@ -39,9 +51,13 @@ var DefaultAuthPolicy = AuthPolicy{
 	MaxClientFailures:  20,
 	FailureWindow:      15 * time.Minute,
 	Lockout:            15 * time.Minute,
-	SetupLinkLifetime:  time.Hour,
-	InviteLifetime:     72 * time.Hour,
-	Argon2:             DefaultArgon2,
+	// Two networks' worth of the per-network limit.
+	AccountBackoffAfter: 10,
+	AccountBackoffMax:   time.Minute,
+	ReauthWindow:        10 * time.Minute,
+	SetupLinkLifetime:   time.Hour,
+	InviteLifetime:      72 * time.Hour,
+	Argon2:              DefaultArgon2,
 }
 
 // Session stages: a full session, or one whose password was checked and
@@ -103,6 +119,21 @@ func (tx *Tx) createSession(ctx context.Context, userID int64, clientAddr, stage
 	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, stage, client_addr, created_at, last_seen_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, hash, userID, stage, clientAddr, now, now, formatTime(tx.now.Add(life))); err != nil {
 		return "", fmt.Errorf("db: insert session: %w", err)
+	}
+	return token, nil
+}
+
+// createPending starts a login that awaits its second factor; guarded and
+// decoy are explained in migration 0017.
+func (tx *Tx) createPending(ctx context.Context, userID int64, clientAddr string, guarded, decoy bool) (string, error) {
+	token, err := tx.createSession(ctx, userID, clientAddr, stagePassword)
+	if err != nil {
+		return "", err
+	}
+	if guarded || decoy {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET guarded = ?, decoy = ? WHERE token_hash = ?`, guarded, decoy, tokenHash(token)); err != nil {
+			return "", fmt.Errorf("db: mark pending login: %w", err)
+		}
 	}
 	return token, nil
 }

@@ -40,7 +40,8 @@ type NewAttachment struct {
 
 // NewReport is a submission as received from the web form or a mail.
 type NewReport struct {
-	sealed        bool // the text fields are sealed already (seal_write.go)
+	sealed        bool   // the text fields are sealed already (seal_write.go)
+	emailHash     []byte // keyed hash of Reporter.Email, taken before sealing (mail_address.go)
 	ProgramID     int64
 	Source        Source
 	Title         string
@@ -191,6 +192,7 @@ func (db *DB) CreateReport(ctx context.Context, in *NewReport) (*Receipt, error)
 	if err != nil {
 		return nil, err
 	}
+	in = db.withAddressHash(in)
 	if db.sealOn {
 		// Seal outside the single writer, so that many submissions encrypt
 		// in parallel and the write transaction stays short.
@@ -225,6 +227,7 @@ func firstFieldError(errs FieldErrors) string {
 
 func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byte) (*Receipt, error) {
 	now := formatTime(tx.now)
+	in = tx.db.withAddressHash(in)
 	if tx.db.sealOn && !in.sealed {
 		var err error
 		if in, err = tx.db.sealNewReport(in); err != nil {
@@ -247,8 +250,8 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 	}
 	var reporterID any
 	if r := in.Reporter; r.Name != "" || r.Email != "" || r.PGPKey != "" {
-		res, err := tx.ExecContext(ctx, `INSERT INTO reporters (name, email, pgp_key, pgp_fingerprint, credit, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			r.Name, r.Email, r.PGPKey, r.PGPFingerprint, string(r.Credit), in.sealed, now)
+		res, err := tx.ExecContext(ctx, `INSERT INTO reporters (name, email, pgp_key, pgp_fingerprint, credit, sealed, email_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.Name, r.Email, r.PGPKey, r.PGPFingerprint, string(r.Credit), in.sealed, in.emailHash, now)
 		if err != nil {
 			return nil, fmt.Errorf("db: insert reporter: %w", err)
 		}

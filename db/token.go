@@ -228,8 +228,8 @@ func (db *DB) RedeemToken(ctx context.Context, token string, in *Redeem, clientA
 		if err := tx.endSessions(ctx, uid); err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key = ?`, accountKey(ti.Email)); err != nil {
-			return nil, fmt.Errorf("db: clear login failures: %w", err)
+		if err := tx.clearAccountFailures(ctx, ti.Email); err != nil {
+			return nil, err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = ? WHERE token_hash = ?`, formatTime(tx.now), tokenHash(token)); err != nil {

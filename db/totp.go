@@ -45,7 +45,11 @@ func (db *DB) StartTOTP(ctx context.Context, userID int64) (*TOTPEnrolment, erro
 	if err != nil {
 		return nil, fmt.Errorf("db: totp secret: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, key.Secret(), userID); err != nil {
+	sealed, err := db.sealSecret(secretTOTP, key.Secret())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, sealed, userID); err != nil {
 		return nil, fmt.Errorf("db: store totp secret: %w", err)
 	}
 	return &TOTPEnrolment{Secret: key.Secret(), URL: key.URL()}, tx.Commit()
@@ -60,6 +64,9 @@ func (db *DB) PendingTOTP(ctx context.Context, userID int64) (*TOTPEnrolment, er
 		return nil, Errorf(ENOTFOUND, "No two-factor setup is in progress.")
 	} else if err != nil {
 		return nil, fmt.Errorf("db: read totp: %w", err)
+	}
+	if secret, err = db.openSecret(secretTOTP, secret); err != nil {
+		return nil, err
 	}
 	raw, err := recoveryEncoding.DecodeString(strings.ToUpper(secret))
 	if err != nil {
@@ -84,6 +91,9 @@ func (db *DB) ConfirmTOTP(ctx context.Context, userID int64, code string, actor 
 	var enabled bool
 	if err := tx.QueryRowContext(ctx, `SELECT totp_secret, totp_enabled FROM users WHERE id = ?`, userID).Scan(&secret, &enabled); err != nil {
 		return nil, fmt.Errorf("db: read totp: %w", err)
+	}
+	if secret, err = db.openSecret(secretTOTP, secret); err != nil {
+		return nil, err
 	}
 	if enabled || secret == "" {
 		return nil, Errorf(ECONFLICT, "Start the two-factor setup again.")
@@ -202,14 +212,17 @@ func (db *DB) RecoveryCodesLeft(ctx context.Context, userID int64) (int, error) 
 
 // LoginSecondFactor finishes a login whose password was right: a current
 // TOTP code or an unused recovery code starts the full session (a new token;
-// the pending one is deleted). Wrong codes count towards the lockout.
+// the pending one is deleted). Wrong codes count towards the lockout. A
+// login begun while the account was under attack (Login) gets one code:
+// any failure ends it with ErrSignInNotFinished, decoy or not.
 func (db *DB) LoginSecondFactor(ctx context.Context, pendingToken, code, clientAddr string) (*LoginResult, error) {
 	u, err := db.UserByPendingSession(ctx, pendingToken)
 	if err != nil {
-		return nil, err
+		return nil, ErrSignInNotFinished
 	}
 	actor := u.Actor(clientAddr)
-	if err := db.beginAttempt(ctx, u.Email, clientAddr, actor); err != nil {
+	a, err := db.beginCodeAttempt(ctx, u, pendingToken, clientAddr, actor)
+	if err != nil {
 		return nil, err
 	}
 	tx, err := db.BeginTx(ctx)
@@ -222,8 +235,13 @@ func (db *DB) LoginSecondFactor(ctx context.Context, pendingToken, code, clientA
 	if err := tx.QueryRowContext(ctx, `SELECT totp_secret, totp_last_step FROM users WHERE id = ?`, u.ID).Scan(&secret, &lastStep); err != nil {
 		return nil, fmt.Errorf("db: read totp: %w", err)
 	}
+	if secret, err = db.openSecret(secretTOTP, secret); err != nil {
+		return nil, err
+	}
 	how := ""
-	if step, ok := matchTOTP(secret, code, tx.now, lastStep); ok {
+	if a.decoy || a.codeLocked {
+		// Answered below like a wrong code; nothing of the account is spent.
+	} else if step, ok := matchTOTP(secret, code, tx.now, lastStep); ok {
 		how = "totp"
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ?`, step, u.ID); err != nil {
 			return nil, fmt.Errorf("db: record totp step: %w", err)
@@ -237,11 +255,11 @@ func (db *DB) LoginSecondFactor(ctx context.Context, pendingToken, code, clientA
 		}
 	}
 	if how == "" {
-		locked, err := tx.attemptFailed(ctx, u.Email, clientAddr, actor, "login.2fa_failed", "wrong code")
+		locked, err := tx.attemptFailed(ctx, a, actor, "login.2fa_failed", codeFailure(a))
 		if err != nil {
 			return nil, err
 		}
-		if locked {
+		if locked || a.guarded {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(pendingToken)); err != nil {
 				return nil, fmt.Errorf("db: end pending login: %w", err)
 			}
@@ -249,9 +267,12 @@ func (db *DB) LoginSecondFactor(ctx context.Context, pendingToken, code, clientA
 		if err := tx.Commit(); err != nil {
 			return nil, err
 		}
+		if a.guarded {
+			return &LoginResult{LockedNow: locked}, ErrSignInNotFinished
+		}
 		return &LoginResult{LockedNow: locked}, ErrCodeWrong
 	}
-	if err := tx.attemptSucceeded(ctx, u.Email, clientAddr); err != nil {
+	if err := tx.signedIn(ctx, a, guardedExtra(a)); err != nil {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(pendingToken)); err != nil {

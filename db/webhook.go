@@ -2,9 +2,7 @@ package db
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -79,13 +77,21 @@ func (in *NewWebhook) Validate() FieldErrors {
 
 const webhookColumns = `id, program_id, url, secret, format, include_content, enabled, created_at`
 
-func scanWebhook(row interface{ Scan(...any) error }) (*Webhook, error) {
+// scanWebhook reads a webhook and opens its sealed URL and secret.
+func (db *DB) scanWebhook(row interface{ Scan(...any) error }) (*Webhook, error) {
 	w := &Webhook{}
 	var created string
 	if err := row.Scan(&w.ID, &w.ProgramID, &w.URL, &w.Secret, &w.Format, &w.IncludeContent, &w.Enabled, &created); err != nil {
 		return nil, err
 	}
 	w.CreatedAt = parseTime(created)
+	var err error
+	if w.Secret, err = db.openSecret(secretWebhook, w.Secret); err != nil {
+		return nil, fmt.Errorf("webhook %d: %w", w.ID, err)
+	}
+	if w.URL, err = db.openSecret(secretWebhookURL, w.URL); err != nil {
+		return nil, fmt.Errorf("webhook %d: %w", w.ID, err)
+	}
 	return w, nil
 }
 
@@ -98,7 +104,7 @@ func (db *DB) Webhooks(ctx context.Context, programID int64) ([]*Webhook, error)
 	defer rows.Close()
 	var out []*Webhook
 	for rows.Next() {
-		w, err := scanWebhook(rows)
+		w, err := db.scanWebhook(rows)
 		if err != nil {
 			return nil, fmt.Errorf("db: scan webhook: %w", err)
 		}
@@ -109,7 +115,7 @@ func (db *DB) Webhooks(ctx context.Context, programID int64) ([]*Webhook, error)
 
 // WebhookByID returns one webhook.
 func (db *DB) WebhookByID(ctx context.Context, id int64) (*Webhook, error) {
-	w, err := scanWebhook(db.read.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id))
+	w, err := db.scanWebhook(db.read.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(ENOTFOUND, "Webhook not found.")
 	} else if err != nil {
@@ -118,14 +124,19 @@ func (db *DB) WebhookByID(ctx context.Context, id int64) (*Webhook, error) {
 	return w, nil
 }
 
-// CreateWebhook adds a webhook with a fresh 256-bit secret.
+// CreateWebhook adds a webhook with a fresh 256-bit secret; the URL and the
+// secret are stored sealed.
 func (db *DB) CreateWebhook(ctx context.Context, in *NewWebhook, actor Actor) (*Webhook, error) {
 	if errs := in.Validate(); errs != nil {
 		return nil, &ValidationError{Fields: errs}
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, fmt.Errorf("db: webhook secret: %w", err)
+	secret, err := db.newWebhookSecret()
+	if err != nil {
+		return nil, err
+	}
+	sealedURL, err := db.sealSecret(secretWebhookURL, in.URL)
+	if err != nil {
+		return nil, err
 	}
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
@@ -134,7 +145,7 @@ func (db *DB) CreateWebhook(ctx context.Context, in *NewWebhook, actor Actor) (*
 	defer tx.Rollback()
 	now := formatTime(tx.now)
 	res, err := tx.ExecContext(ctx, `INSERT INTO webhooks (program_id, url, secret, format, include_content, enabled, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, in.ProgramID, in.URL, hex.EncodeToString(secret), string(in.Format), in.IncludeContent, in.Enabled, now, now)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, in.ProgramID, sealedURL, secret, string(in.Format), in.IncludeContent, in.Enabled, now, now)
 	if err != nil {
 		return nil, Errorf(EINVALID, "Choose a program for the webhook.")
 	}
@@ -157,13 +168,17 @@ func (db *DB) UpdateWebhook(ctx context.Context, id int64, in *NewWebhook, actor
 	if errs := in.Validate(); errs != nil {
 		return &ValidationError{Fields: errs}
 	}
+	sealedURL, err := db.sealSecret(secretWebhookURL, in.URL)
+	if err != nil {
+		return err
+	}
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, format = ?, include_content = ?, enabled = ?, updated_at = ? WHERE id = ?`,
-		in.URL, string(in.Format), in.IncludeContent, in.Enabled, formatTime(tx.now), id)
+		sealedURL, string(in.Format), in.IncludeContent, in.Enabled, formatTime(tx.now), id)
 	if err != nil {
 		return fmt.Errorf("db: update webhook: %w", err)
 	}

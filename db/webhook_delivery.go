@@ -7,7 +7,8 @@ import (
 )
 
 // Delivery is one event on its way to one webhook, with what the sender
-// needs to compose and sign it.
+// needs to compose and sign it (URL and Secret are set, opened, only on a
+// claimed delivery).
 type Delivery struct {
 	ID        int64
 	WebhookID int64
@@ -66,6 +67,12 @@ func (db *DB) ClaimDelivery(ctx context.Context, lease time.Duration) (*Delivery
 	if err != nil {
 		return nil, fmt.Errorf("db: read claimed delivery %d: %w", id, err)
 	}
+	if d.Secret, err = db.openSecret(secretWebhook, d.Secret); err != nil {
+		return nil, fmt.Errorf("db: claimed delivery %d: %w", id, err)
+	}
+	if d.URL, err = db.openSecret(secretWebhookURL, d.URL); err != nil {
+		return nil, fmt.Errorf("db: claimed delivery %d: %w", id, err)
+	}
 	return d, tx.Commit()
 }
 
@@ -113,6 +120,7 @@ func (db *DB) Deliveries(ctx context.Context, webhookID int64, limit int) ([]*De
 		if err != nil {
 			return nil, fmt.Errorf("db: scan delivery: %w", err)
 		}
+		d.URL, d.Secret = "", "" // sealed; a list of deliveries sends nothing
 		out = append(out, d)
 	}
 	return out, rows.Err()

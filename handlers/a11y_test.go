@@ -67,6 +67,7 @@ func TestPagesAccessible(t *testing.T) {
 		"/triage", "/triage?q=nothing-matches-this", "/triage/reports/" + ref, "/triage/metrics",
 		"/admin/users", "/admin/programs", "/admin/programs/new", "/admin/audit", "/admin/intake",
 		"/admin/outbox", "/admin/retention", "/admin/settings", "/admin/key", "/account/2fa", "/account/notifications",
+		"/account/password", "/account/sessions", "/account/reauth?next=/account/2fa",
 	} {
 		check("Staff"+path, staff.get(path), http.StatusOK)
 	}
@@ -83,6 +84,11 @@ func TestPagesAccessible(t *testing.T) {
 		}
 		check("ReportErrors/"+form.action, p, http.StatusUnprocessableEntity)
 	}
+	staff.get("/account/password")
+	check("AccountErrors/password", staff.post("/account/password", url.Values{"current": {"wrong password"}, "password": {"short"}, "password2": {"other"}}), http.StatusUnprocessableEntity)
+	check("AccountErrors/reauth", staff.post("/account/reauth", url.Values{"password": {"wrong password"}}), http.StatusUnprocessableEntity)
+	env.clock.Advance(env.DB.Auth.ReauthWindow)
+	check("Account/2fa-reauth", staff.get("/account/2fa"), http.StatusOK)
 	staff.get("/admin/users")
 	check("AdminErrors/invite", staff.post("/admin/users", url.Values{"email": {"not an address"}, "role": {"triager"}}), http.StatusUnprocessableEntity)
 	staff.get("/admin/programs/new")

@@ -81,7 +81,7 @@ func (s *Server) sendRawMail(c echo.Context, m *db.RawMail) error {
 	c.Response().WriteHeader(http.StatusOK)
 	if err := s.store.WriteRawMail(c.Request().Context(), m.ID, c.Response()); err != nil {
 		// The status is sent; the client sees a short download.
-		s.log.Error("send raw mail", "mail", m.ID, "error", err)
+		s.logFailure(c, "send raw mail", "mail", m.ID, "error", err)
 	}
 	return nil
 }

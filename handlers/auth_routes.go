@@ -17,10 +17,19 @@ func (s *Server) authRoutes(e *echo.Echo) {
 	e.GET("/setup/:token", s.setupForm)
 	e.POST("/setup/:token", s.setup)
 
+	// The user's own account: every handler acts on the session's user only.
 	account := e.Group("/account", s.requireStaff)
 	account.GET("/2fa", s.twoFactor)
 	account.GET("/2fa/qr.png", s.twoFactorQR)
 	account.POST("/2fa", s.confirmTwoFactor)
+	account.POST("/2fa/replace", s.replaceTwoFactor)
+	account.GET("/reauth", s.reauthForm)
+	account.POST("/reauth", s.reauth)
+	account.GET("/password", s.passwordForm)
+	account.POST("/password", s.changePassword)
+	account.GET("/sessions", s.sessionsPage)
+	account.POST("/sessions/end-others", s.endOtherSessions)
+	account.POST("/sessions/:id/end", s.endSession)
 
 	admin := e.Group("/admin", s.requireStaff, s.requireRole(db.RoleAdmin))
 	admin.GET("", s.adminHome)

@@ -31,6 +31,27 @@ var statusText = map[int][2]string{
 	http.StatusServiceUnavailable:    {"Unavailable", "The portal cannot serve this request right now. Please try again in a moment."},
 }
 
+// statusClientClosed is what the request log and the metrics record for a
+// request whose client closed its connection before the answer (nginx's
+// 499). Nothing is sent: nobody is there to read it.
+const statusClientClosed = 499
+
+// clientGone says whether the client of c closed its connection: the
+// server cancels a request's context only then (its base context never
+// ends, not even at shutdown).
+func clientGone(c echo.Context) bool { return c.Request().Context().Err() != nil }
+
+// logFailure logs a failure of a handler at ERROR, or at INFO as "client
+// went away" when it came from the client leaving: an operator must not be
+// woken for a closed browser tab.
+func (s *Server) logFailure(c echo.Context, msg string, args ...any) {
+	if clientGone(c) {
+		s.log.Info("client went away", append([]any{"route", c.Path(), "during", msg}, args...)...)
+		return
+	}
+	s.log.Error(msg, args...)
+}
+
 // errorHandler renders every error as a page. Internal errors are logged
 // with their detail and shown as a generic text.
 func (s *Server) errorHandler(err error, c echo.Context) {
@@ -51,6 +72,13 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		}
 	} else if code := db.ErrorCode(err); code != db.EINTERNAL {
 		status, msg = codeStatus[code], db.ErrorMessage(err)
+	}
+	if status >= 500 && clientGone(c) {
+		// What failed was waiting for a client that left (a cancelled
+		// query, an interrupted statement): not an internal error.
+		s.log.Info("client went away", "route", c.Path(), "method", c.Request().Method, "error", err)
+		c.Response().Status = statusClientClosed
+		return
 	}
 	if problem, ok := db.StorageProblem(err); ok && status == http.StatusInternalServerError {
 		// The machine, not the request, is at fault: one line per problem

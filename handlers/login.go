@@ -51,7 +51,7 @@ func (s *Server) login(c echo.Context) error {
 	switch {
 	case errors.As(err, &locked):
 		s.log.Warn("login refused while locked", "client", clientAddr(c))
-		c.Response().Header().Set("Retry-After", fmt.Sprint(int(locked.Wait.Seconds())+1))
+		c.Response().Header().Set("Retry-After", retryAfter(locked))
 		m.Error = lockedMessage(locked)
 		return s.render(c, http.StatusTooManyRequests, views.LoginView(m))
 	case db.ErrorCode(err) == db.EUNAUTHORIZED:
@@ -67,6 +67,11 @@ func (s *Server) login(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	if res.Decoy {
+		// Answered like a right password (db.Login): only the log knows.
+		s.log.Warn("login failed while the account is under attack", "client", clientAddr(c))
+		s.cfg.Metrics.SecurityEvent("login_failed")
+	}
 	if res.PendingToken != "" {
 		s.setPendingCookie(c, res.PendingToken, int(s.pendingLifetime().Seconds()))
 		return c.Redirect(http.StatusSeeOther, "/login/code?next="+url.QueryEscape(next))
@@ -75,6 +80,9 @@ func (s *Server) login(c echo.Context) error {
 	s.setSessionCookie(c, res.Token, 0)
 	return c.Redirect(http.StatusSeeOther, next)
 }
+
+// retryAfter is the Retry-After header of a lock.
+func retryAfter(l *db.LockedError) string { return fmt.Sprint(int(l.Wait.Seconds()) + 1) }
 
 func lockedMessage(l *db.LockedError) string {
 	if l.Wait < time.Minute {
@@ -95,8 +103,11 @@ func (s *Server) pendingToken(c echo.Context) string {
 	return ck.Value
 }
 
+// loginCodeForm asks for the code of a login awaiting it. It does not look
+// the login up: a decoy of an account under attack (db.Login) must get the
+// same page as a real one.
 func (s *Server) loginCodeForm(c echo.Context) error {
-	if _, err := s.store.UserByPendingSession(c.Request().Context(), s.pendingToken(c)); err != nil {
+	if s.pendingToken(c) == "" {
 		return c.Redirect(http.StatusSeeOther, "/login")
 	}
 	return s.render(c, http.StatusOK, views.LoginCodeView(views.LoginCode{Page: s.page(c, "Two-factor sign-in"),
@@ -120,13 +131,18 @@ func (s *Server) loginCode(c echo.Context) error {
 		if res != nil && res.LockedNow {
 			s.log.Warn("login locked after repeated failures", "client", clientAddr(c))
 		}
+		s.cfg.Metrics.SecurityEvent("login_failed")
 		m.Error = db.ErrorMessage(err)
 		return s.render(c, http.StatusUnauthorized, views.LoginCodeView(m))
 	case db.ErrorCode(err) == db.EUNAUTHORIZED:
-		// The pending login expired or never existed: start again.
+		// The pending login expired, never existed, or (the account under
+		// attack) its password or code was wrong: start again. One answer
+		// for all (db.ErrSignInNotFinished).
+		s.log.Warn("second factor step not finished", "client", clientAddr(c))
+		s.cfg.Metrics.SecurityEvent("login_failed")
 		s.setPendingCookie(c, "", -1)
 		return s.render(c, http.StatusUnauthorized, views.LoginView(views.Login{Page: s.page(c, "Sign in"), Next: next,
-			Error: "Your sign-in took too long. Enter your email and password again."}))
+			Error: db.ErrorMessage(db.ErrSignInNotFinished)}))
 	case err != nil:
 		return err
 	}

@@ -27,7 +27,7 @@ func scrape(t *testing.T, p *portal, header map[string]string) (int, string) {
 }
 
 func TestMetrics(t *testing.T) {
-	p := newDocPortal(t, nil)
+	p := newDocPortal(t, func(c *handlers.Config) { c.MetricsLoopback = true })
 	c := p.client(t)
 	p.submit(t, c, map[string]string{"title": "Metrics test", "description": "d"})
 	p.get(t, c, "/status/attachments/987654321")

@@ -121,8 +121,10 @@ const smallBody = 64 << 10
 // sent reaches the disk unsealed), so the large bodies read at once share
 // one budget (Config.BodyBudget): without it, a few dozen parallel uploads
 // of the largest size took gigabytes and the kernel's OOM killer took the
-// portal. Over budget the answer is 503 with Retry-After, before the body
-// is read.
+// portal. The budget is shared between clients (bodyBudget): each client
+// network, and each signed-in user, holds a share, and part of it is kept
+// for staff. Over its share a request gets 503 with Retry-After, before
+// the body is read.
 func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -134,13 +136,20 @@ func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 			if weight < 0 {
 				weight = s.cfg.MaxBody
 			}
-			if !s.bodies.TryAcquire(weight) {
-				s.log.Warn("upload refused: body budget in use", "route", c.Path(), "client", c.RealIP())
+			var staffID int64
+			if token := s.sessionToken(c); token != "" {
+				if u, err := s.store.UserBySession(r.Context(), token); err == nil {
+					staffID = u.ID
+				}
+			}
+			holder := bodyHolder(db.ClientNetwork(c.RealIP()), staffID)
+			if !s.bodies.acquire(holder, staffID != 0, weight) {
+				s.log.Warn("upload refused: body budget in use", "route", c.Path(), "client", c.RealIP(), "staff", staffID != 0)
 				s.cfg.Metrics.SecurityEvent("body_budget")
 				c.Response().Header().Set("Retry-After", "30")
 				return echo.NewHTTPError(http.StatusServiceUnavailable)
 			}
-			defer s.bodies.Release(weight)
+			defer s.bodies.release(holder, staffID != 0, weight)
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBody)
 		return next(c)

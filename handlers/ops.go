@@ -26,8 +26,9 @@ func (s *Server) ipExtractor() echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
-// metrics serves Prometheus metrics to a client with the bearer token, or
-// to a loopback client that did not come through a proxy.
+// metrics serves Prometheus metrics to a client with the bearer token, or,
+// only when the operator turned it on (Config.MetricsLoopback), to a
+// loopback client that did not come through a proxy.
 func (s *Server) metrics(c echo.Context) error {
 	if !s.metricsAllowed(c.Request()) {
 		s.cfg.Metrics.SecurityEvent("metrics_denied")
@@ -49,8 +50,14 @@ func (s *Server) metricsAllowed(r *http.Request) bool {
 			}
 		}
 	}
-	// A proxy on the same machine makes every request look local: loopback
-	// is only enough when it is not a trusted proxy and nothing was forwarded.
+	// A proxy on the same machine makes every request look local, and one
+	// that adds no forwarding header cannot be told from a local scraper:
+	// so loopback alone opens nothing unless the operator says no such
+	// proxy runs here. Even then, a trusted proxy's address and forwarded
+	// requests stay refused.
+	if !s.cfg.MetricsLoopback {
+		return false
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	ip := net.ParseIP(host)
 	if err != nil || ip == nil || !ip.IsLoopback() {

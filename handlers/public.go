@@ -37,7 +37,7 @@ func (s *Server) policy(c echo.Context) error {
 
 func (s *Server) healthz(c echo.Context) error {
 	if err := s.store.Ping(c.Request().Context()); err != nil {
-		s.log.Error("health check failed", "error", err)
+		s.logFailure(c, "health check failed", "error", err)
 		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

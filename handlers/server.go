@@ -14,12 +14,12 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/labstack/echo/v4"
-	"golang.org/x/sync/semaphore"
 )
 
 // Store is what the handlers need from the database.
 type Store interface {
 	AuthStore
+	AccountStore
 	OutboundStore
 	RetentionStore
 	IntakeStore
@@ -30,11 +30,12 @@ type Store interface {
 	ProgramBySlug(ctx context.Context, slug string) (*db.Program, error)
 	CreateReport(ctx context.Context, in *db.NewReport) (*db.Receipt, error)
 	ReportByID(ctx context.Context, id int64) (*db.Report, error)
-	ReportByReceipt(ctx context.Context, code string) (*db.Report, error)
+	StartStatusSession(ctx context.Context, code, previous string) (string, error)
+	ReportByStatusSession(ctx context.Context, token string) (*db.Report, error)
+	EndStatusSession(ctx context.Context, token string) error
 	Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]*db.Message, error)
 	AttachmentOf(ctx context.Context, reportID, attachmentID int64, publicOnly bool) (*db.Attachment, []byte, error)
 	AddReporterMessage(ctx context.Context, reportID int64, body string, files []db.NewAttachment, source db.Source, lim db.Limits) error
-	Secret(ctx context.Context, name string, size int) ([]byte, error)
 }
 
 // RateLimit is a per-client budget: PerMinute requests on average, Burst at
@@ -61,9 +62,12 @@ type Config struct {
 
 	// Metrics is the Prometheus registry; nil makes one reading the store.
 	Metrics *Metrics
-	// MetricsToken is the bearer token /metrics asks for; loopback clients
-	// not coming through a proxy need none.
+	// MetricsToken is the bearer token /metrics asks for.
 	MetricsToken string
+	// MetricsLoopback lets loopback clients that came through no proxy
+	// read /metrics without the token. Off by default: a reverse proxy on
+	// the same host that adds no forwarding header would expose them.
+	MetricsLoopback bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
 	// Problems is the shared registry of problems admins see as banners.
@@ -78,13 +82,12 @@ type Config struct {
 
 // Server is the web side of the portal.
 type Server struct {
-	cfg       Config
-	store     Store
-	log       *slog.Logger
-	statusKey []byte
-	echo      *echo.Echo
-	signed    signedCache
-	bodies    *semaphore.Weighted
+	cfg    Config
+	store  Store
+	log    *slog.Logger
+	echo   *echo.Echo
+	signed signedCache
+	bodies *bodyBudget
 	// limiters are the rate limits by name, made while the routes are.
 	limiters map[string]echo.MiddlewareFunc
 }
@@ -94,10 +97,6 @@ func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Serve
 	if cfg.BaseURL == nil {
 		return nil, fmt.Errorf("handlers: no base URL")
 	}
-	key, err := store.Secret(ctx, "status-cookie", 32)
-	if err != nil {
-		return nil, err
-	}
 	if cfg.Metrics == nil {
 		stats, _ := store.(StatsSource)
 		cfg.Metrics = NewMetrics(stats, cfg.Problems, log)
@@ -105,7 +104,7 @@ func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Serve
 	if cfg.BodyBudget <= 0 {
 		cfg.BodyBudget = 8 * cfg.MaxBody
 	}
-	s := &Server{cfg: cfg, store: store, log: log, statusKey: key, bodies: semaphore.NewWeighted(cfg.BodyBudget)}
+	s := &Server{cfg: cfg, store: store, log: log, bodies: newBodyBudget(cfg.BodyBudget, cfg.MaxBody)}
 	s.echo = s.routes()
 	return s, nil
 }

@@ -56,7 +56,7 @@ func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Response().Header().Set("Cache-Control", "no-store")
 		c.Set(staffKey, u)
-		if u.MustEnroll && !strings.HasPrefix(c.Path(), "/account/2fa") {
+		if u.MustEnroll && !strings.HasPrefix(c.Path(), "/account/2fa") && c.Path() != "/account/reauth" {
 			// The portal requires a second factor: nothing else until it is set up.
 			if c.Request().Method == http.MethodGet {
 				return c.Redirect(http.StatusSeeOther, "/account/2fa")

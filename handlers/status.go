@@ -1,25 +1,16 @@
 package handlers
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/views"
 	"github.com/labstack/echo/v4"
 )
-
-// statusCookieLifetime bounds how long a browser stays on a report after
-// the code was typed; the code itself never leaves the login request.
-const statusCookieLifetime = time.Hour
 
 func (s *Server) statusCookieName() string {
 	if s.https() {
@@ -28,50 +19,33 @@ func (s *Server) statusCookieName() string {
 	return "disclose_status"
 }
 
-// statusCookie is report id and expiry, signed with HMAC-SHA256 under a key
-// kept in the database.
-func (s *Server) statusCookie(reportID int64, expires time.Time) string {
-	buf := make([]byte, 16, 48)
-	binary.BigEndian.PutUint64(buf[:8], uint64(reportID))
-	binary.BigEndian.PutUint64(buf[8:], uint64(expires.Unix()))
-	mac := hmac.New(sha256.New, s.statusKey)
-	mac.Write(buf)
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(buf))
-}
-
-func (s *Server) statusReportID(c echo.Context) (int64, bool) {
+// statusToken is the status session token the browser sent, or "". Only
+// the shape the database makes (43 base64url characters) is passed on, so
+// a cookie of the old signed kind, or junk, costs no query.
+func (s *Server) statusToken(c echo.Context) string {
 	ck, err := c.Cookie(s.statusCookieName())
-	if err != nil {
-		return 0, false
+	if err != nil || len(ck.Value) != 43 {
+		return ""
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(ck.Value)
-	if err != nil || len(raw) != 48 {
-		return 0, false
-	}
-	mac := hmac.New(sha256.New, s.statusKey)
-	mac.Write(raw[:16])
-	if !hmac.Equal(mac.Sum(nil), raw[16:]) {
-		return 0, false
-	}
-	if time.Now().Unix() > int64(binary.BigEndian.Uint64(raw[8:16])) {
-		return 0, false
-	}
-	return int64(binary.BigEndian.Uint64(raw[:8])), true
+	return ck.Value
 }
 
+// setStatusCookie hands the browser its session token. The cookie lives as
+// long as the session can; the server decides the idle and absolute expiry
+// whatever the browser keeps.
 func (s *Server) setStatusCookie(c echo.Context, value string, maxAge int) {
 	http.SetCookie(c.Response(), &http.Cookie{Name: s.statusCookieName(), Value: value, Path: "/",
 		MaxAge: maxAge, HttpOnly: true, Secure: s.https(), SameSite: http.SameSiteStrictMode})
 }
 
-// statusReport returns the report this browser opened with a code, or nil.
+// statusReport returns the report this browser opened with a code, or nil
+// when its session is missing, ended or expired (the cookie is then cleared).
 func (s *Server) statusReport(c echo.Context) (*db.Report, error) {
-	id, ok := s.statusReportID(c)
-	if !ok {
+	if _, err := c.Cookie(s.statusCookieName()); err != nil {
 		return nil, nil
 	}
-	r, err := s.store.ReportByID(c.Request().Context(), id)
-	if db.ErrorCode(err) == db.ENOTFOUND {
+	r, err := s.store.ReportByStatusSession(c.Request().Context(), s.statusToken(c))
+	if db.ErrorCode(err) == db.EUNAUTHORIZED {
 		s.setStatusCookie(c, "", -1)
 		return nil, nil
 	}
@@ -100,7 +74,7 @@ func (s *Server) renderStatus(c echo.Context, status int, r *db.Report, body str
 // statusLogin checks a receipt code. A wrong code learns nothing but that it
 // is wrong; the route is rate-limited per client.
 func (s *Server) statusLogin(c echo.Context) error {
-	r, err := s.store.ReportByReceipt(c.Request().Context(), c.Request().PostFormValue("code"))
+	token, err := s.store.StartStatusSession(c.Request().Context(), c.Request().PostFormValue("code"), s.statusToken(c))
 	if db.ErrorCode(err) == db.ENOTFOUND {
 		s.log.Warn("wrong receipt code", "route", c.Path(), "client", c.RealIP())
 		s.cfg.Metrics.SecurityEvent("wrong_receipt")
@@ -109,7 +83,7 @@ func (s *Server) statusLogin(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	s.setStatusCookie(c, s.statusCookie(r.ID, time.Now().Add(statusCookieLifetime)), int(statusCookieLifetime.Seconds()))
+	s.setStatusCookie(c, token, int(db.StatusSessionLifetime.Seconds()))
 	return c.Redirect(http.StatusSeeOther, "/status")
 }
 
@@ -144,7 +118,12 @@ func (s *Server) statusReply(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/status?sent=1")
 }
 
+// statusForget ends the session on the server, not only in this browser: a
+// copy of the cookie taken from a shared computer opens nothing afterwards.
 func (s *Server) statusForget(c echo.Context) error {
+	if err := s.store.EndStatusSession(c.Request().Context(), s.statusToken(c)); err != nil {
+		return err
+	}
 	s.setStatusCookie(c, "", -1)
 	return c.Redirect(http.StatusSeeOther, "/status")
 }

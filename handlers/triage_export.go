@@ -58,7 +58,7 @@ func (s *Server) triageExport(format string) echo.HandlerFunc {
 				}
 			}
 			if err != nil {
-				s.log.Error("export failed", "format", format, "error", err)
+				s.logFailure(c, "export failed", "format", format, "error", err)
 				return nil // the status is sent; the truncated file shows it
 			}
 		} else {
@@ -67,7 +67,7 @@ func (s *Server) triageExport(format string) echo.HandlerFunc {
 				err = x.Close()
 			}
 			if err != nil {
-				s.log.Error("export failed", "format", format, "error", err)
+				s.logFailure(c, "export failed", "format", format, "error", err)
 				return nil
 			}
 		}

@@ -61,7 +61,7 @@ func TestTriageAcceptKey(t *testing.T) {
 			b := f.browsers[who]
 			if status == 303 {
 				page := b.get("/triage/reports/" + r.Ref())
-				for _, s := range []string{`data-testid="key-candidates"`, fpr, "encrypted · signed and verified"} {
+				for _, s := range []string{`data-testid="key-candidates"`, fpr, "encrypted · signed, key not bound to the reporter"} {
 					if !strings.Contains(page.Body, s) {
 						t.Errorf("report page lacks %q", s)
 					}
@@ -98,16 +98,29 @@ func TestStatusShowsPGP(t *testing.T) {
 	}
 	raw := "From: ann@example.net\r\nSubject: [" + rc.Ref + "] more\r\nMessage-ID: <more@example.net>\r\n\r\nbody\r\n"
 	sum := sha256.Sum256([]byte(raw))
-	if _, err := env.DB.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1,
+	res, err := env.DB.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1,
 		OpenRaw: func() io.Reader { return strings.NewReader(raw) }, RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]),
 		MessageID: "<more@example.net>", FromEmail: "ann@example.net", Subject: "[" + rc.Ref + "] more", Body: "The second PoC.",
-		PGP: db.MailPGP{State: db.PGPDecrypted, Signature: db.SigBad}}, db.IngestOptions{}); err != nil {
+		PGP: db.MailPGP{State: db.PGPDecrypted, Signature: db.SigBad}}, db.IngestOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	b := env.browser(t)
 	b.get("/status")
 	if p := b.post("/status", url.Values{"code": {rc.Code}}); p.Status != 303 {
 		t.Fatalf("status login: %d", p.Status)
+	}
+	// By its tag alone the mail is unverified: not on the reporter's page
+	// until a triager accepts it.
+	if p := b.get("/status"); strings.Contains(p.Body, "The second PoC.") {
+		t.Fatal("an unverified mail is on the status page")
+	}
+	tl, err := env.DB.Timeline(ctx, rc.ReportID, false)
+	if err != nil || !tl[len(tl)-1].Unverified {
+		t.Fatalf("last entry is not the unverified mail (%v)", err)
+	}
+	if err := env.DB.AcceptMail(ctx, res.ReportID, tl[len(tl)-1].ID, db.ActorSystem); err != nil {
+		t.Fatal(err)
 	}
 	p := b.get("/status")
 	if !strings.Contains(p.Body, "The second PoC.") || !strings.Contains(p.Body, "encrypted · bad signature") {

@@ -19,6 +19,7 @@ type triageFixture struct {
 	own      *db.Program // the reports' program
 	other    *db.Program
 	browsers map[string]*browser
+	mails    int // mails ingested, for their UIDs
 }
 
 func newTriageFixture(t *testing.T) *triageFixture {
@@ -30,7 +31,7 @@ func newTriageFixture(t *testing.T) *triageFixture {
 		t.Fatal(err)
 	}
 	p := db.NewProgramDefaults()
-	p.Name, p.Slug, p.Prefix = "Other", "other", "OTH"
+	p.Name, p.Slug, p.Prefix, p.Email = "Other", "other", "OTH", "security@other.example"
 	other, err := env.DB.SaveProgram(ctx, p, nil, db.ActorSystem)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func (f *triageFixture) newReport(t *testing.T, programID int64, title string) *
 	t.Helper()
 	ctx := context.Background()
 	rc, err := f.env.DB.CreateReport(ctx, &db.NewReport{ProgramID: programID, Source: db.SourceWeb, Title: title,
-		Description: "The profile name is rendered without escaping.", Reporter: db.Reporter{Credit: db.CreditAnonymous},
+		Description: "The profile name is rendered without escaping.", Reporter: db.Reporter{Email: "finder@example.net", Credit: db.CreditAnonymous},
 		Attachments: []db.NewAttachment{{Filename: "poc.html", ContentType: "text/html", Data: []byte("<script>alert(1)</script>")}}})
 	if err != nil {
 		t.Fatal(err)
@@ -80,24 +81,35 @@ func (f *triageFixture) attachmentID(t *testing.T, r *db.Report) int64 {
 	return tl[0].Attachments[0].ID
 }
 
-// TestTriageAuthorization is the matrix of every triage route × role
-// (admin, triager, viewer, anonymous) × membership of the report's program.
-// Each row is a fresh report, so that every write starts from the same
-// state.
-func TestTriageAuthorization(t *testing.T) {
-	f := newTriageFixture(t)
-	type want struct{ adminM, adminO, triagerM, triagerO, viewerM, viewerO, anon int }
+// matrixWant is the status each subject of the triage matrix gets.
+type matrixWant struct{ adminM, adminO, triagerM, triagerO, viewerM, viewerO, anon int }
+
+// triageRoute is one row of the triage matrix. The path's placeholders are
+// filled per row: {ref} is a fresh report of the members' program, {att},
+// {entry} and {cand} its attachment, raw mail entry and offered key; {x…}
+// are those of a report of another program and {s…} of another report of
+// the same program, asked for under {ref}'s URL.
+type triageRoute struct {
+	method, path string
+	form         url.Values
+	want         matrixWant
+	// listed says the report's reference shows in the body for those who
+	// may see it (queue and exports), and only for them.
+	listed bool
+}
+
+// triageMatrix is every triage route × role (admin, triager, viewer,
+// anonymous) × membership of the report's program.
+func triageMatrix() []triageRoute {
+	type want = matrixWant
 	const ok, see, login, unauth, forbidden, notFound = 200, 303, 303, 401, 403, 404
 	readPage := want{ok, ok, ok, notFound, ok, notFound, login}
 	write := want{see, see, see, notFound, forbidden, notFound, unauth}
-	routes := []struct {
-		method, path string // {ref} and {att} are filled per report
-		form         url.Values
-		want         want
-		// listed says the report's reference shows in the body for those who
-		// may see it (queue and exports), and only for them.
-		listed bool
-	}{
+	// Another report's sub-resource under a permitted report's URL is
+	// nobody's: 404 for those who may read {ref}, as for everyone else.
+	foreignRead := want{notFound, notFound, notFound, notFound, notFound, notFound, login}
+	foreignWrite := want{notFound, notFound, notFound, notFound, forbidden, notFound, unauth}
+	routes := []triageRoute{
 		{"GET", "/triage", nil, want{ok, ok, ok, ok, ok, ok, login}, true},
 		{"GET", "/triage?state=all&q=escaping", nil, want{ok, ok, ok, ok, ok, ok, login}, true},
 		{"GET", "/triage/metrics", nil, want{ok, ok, ok, ok, ok, ok, login}, false},
@@ -105,12 +117,32 @@ func TestTriageAuthorization(t *testing.T) {
 		{"GET", "/triage/export.json?state=all", nil, want{ok, ok, ok, ok, forbidden, forbidden, login}, true},
 		{"GET", "/triage/reports/{ref}", nil, readPage, false},
 		{"GET", "/triage/reports/{ref}/attachments/{att}", nil, readPage, false},
+		{"GET", "/triage/reports/{ref}/attachments/{xatt}", nil, foreignRead, false},
+		{"GET", "/triage/reports/{ref}/attachments/{satt}", nil, foreignRead, false},
+		{"GET", "/triage/reports/{ref}/mail/{entry}", nil, readPage, false},
+		{"GET", "/triage/reports/{ref}/mail/{xentry}", nil, foreignRead, false},
+		{"GET", "/triage/reports/{ref}/mail/{sentry}", nil, foreignRead, false},
+		{"POST", "/triage/reports/{ref}/keys/{cand}/accept", nil, write, false},
+		{"POST", "/triage/reports/{ref}/keys/{xcand}/accept", nil, foreignWrite, false},
+		{"POST", "/triage/reports/{ref}/keys/{scand}/accept", nil, foreignWrite, false},
 		{"POST", "/triage/reports/{ref}/reply", url.Values{"body": {"Thanks, reproduced."}}, write, false},
 		{"POST", "/triage/reports/{ref}/note", url.Values{"body": {"Internal."}}, write, false},
 		{"POST", "/triage/reports/{ref}/state", url.Values{"to": {"triaged"}}, write, false},
 		{"POST", "/triage/reports/{ref}/assign", url.Values{"assignee": {""}}, write, false},
 		{"POST", "/triage/reports/{ref}/fields", url.Values{"asset": {"api.example.org"}, "cvss": {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}, write, false},
+		{"POST", "/triage/reports/{ref}/entries/{uentry}/accept", nil, write, false},
 	}
+	return routes
+}
+
+// TestTriageAuthorization runs the triage matrix. Each row is a fresh
+// report, so that every write starts from the same state.
+func TestTriageAuthorization(t *testing.T) {
+	f := newTriageFixture(t)
+	type want = matrixWant
+	const ok, see, login, notFound = 200, 303, 303, 404
+	foreign, sibling := f.mailedReport(t, f.other), f.mailedReport(t, f.own)
+	routes := triageMatrix()
 	for _, rt := range routes {
 		for _, who := range []struct {
 			name   string
@@ -125,8 +157,22 @@ func TestTriageAuthorization(t *testing.T) {
 			{"anonymous", func(w want) int { return w.anon }},
 		} {
 			t.Run(who.name+" "+rt.method+" "+rt.path, func(t *testing.T) {
-				r := f.newReport(t, f.own.ID, "Matrix "+who.name+" "+rt.method+" "+rt.path+" escaping")
-				path := strings.NewReplacer("{ref}", r.Ref(), "{att}", fmt.Sprint(f.attachmentID(t, r))).Replace(rt.path)
+				var r *db.Report
+				var own mailed
+				if strings.Contains(rt.path, "{entry}") || strings.Contains(rt.path, "{cand}") {
+					own = f.mailedReport(t, f.own)
+					r = own.r
+				} else {
+					r = f.newReport(t, f.own.ID, "Matrix "+who.name+" "+rt.method+" "+rt.path+" escaping")
+					own.att = f.attachmentID(t, r)
+				}
+				if strings.Contains(rt.path, "{uentry}") {
+					own.entry = f.unverifiedEntry(t, r)
+				}
+				path := strings.NewReplacer("{ref}", r.Ref(), "{att}", fmt.Sprint(own.att), "{entry}", fmt.Sprint(own.entry), "{uentry}", fmt.Sprint(own.entry),
+					"{cand}", fmt.Sprint(own.cand), "{xatt}", fmt.Sprint(foreign.att), "{xentry}", fmt.Sprint(foreign.entry),
+					"{xcand}", fmt.Sprint(foreign.cand), "{satt}", fmt.Sprint(sibling.att), "{sentry}", fmt.Sprint(sibling.entry),
+					"{scand}", fmt.Sprint(sibling.cand)).Replace(rt.path)
 				b := f.browsers[who.name]
 				var p page
 				if rt.method == "GET" {
@@ -161,7 +207,16 @@ func TestTriageAuthorization(t *testing.T) {
 				if p.Status == notFound && strings.Contains(p.Body, r.Title) {
 					t.Fatal("a 404 page shows the report")
 				}
+				if p.Status == ok && (strings.Contains(rt.path, "{x") || strings.Contains(rt.path, "{s")) {
+					t.Fatal("another report's sub-resource was served")
+				}
 			})
+		}
+	}
+	// No refused request accepted another report's key for its reporter.
+	for _, m := range []mailed{foreign, sibling} {
+		if after, err := f.env.DB.ReportByID(context.Background(), m.r.ID); err != nil || after.Reporter.PGPFingerprint != "" {
+			t.Errorf("%s: key saved through another report's URL (%v)", m.r.Ref(), err)
 		}
 	}
 }

@@ -19,6 +19,7 @@ var notices = map[string]string{
 	"assign": "The assignee was saved.",
 	"fields": "The classification was saved.",
 	"key":    "The key was saved for the reporter.",
+	"mail":   "The mail was accepted as the reporter's.",
 }
 
 func (s *Server) triageReportPage(c echo.Context) error {

@@ -27,6 +27,7 @@ func (s *Server) triageRoutes(e *echo.Echo) {
 	t.POST("/reports/:ref/assign", s.triageAssign)
 	t.POST("/reports/:ref/fields", s.triageFields)
 	t.POST("/reports/:ref/keys/:id/accept", s.triageAcceptKey)
+	t.POST("/reports/:ref/entries/:id/accept", s.triageAcceptMail)
 }
 
 // visiblePrograms is the queue's program scope of u: nil (every program)

@@ -14,6 +14,8 @@ import (
 
 // twoFactor shows the user's second-factor status, or the enrolment (a new
 // secret is made only when none is pending, so reloading keeps the QR code).
+// Setting one up or replacing it needs the password typed recently: the
+// secret is shown only then.
 func (s *Server) twoFactor(c echo.Context) error {
 	return s.renderTwoFactor(c, http.StatusOK, "")
 }
@@ -21,13 +23,18 @@ func (s *Server) twoFactor(c echo.Context) error {
 func (s *Server) renderTwoFactor(c echo.Context, status int, msg string) error {
 	ctx := c.Request().Context()
 	u := staffUser(c)
-	m := views.TwoFactor{StaffPage: s.staffPage(c, "Two-factor sign-in", ""), Enabled: u.TOTPEnabled, Error: msg, Required: u.MustEnroll}
-	if u.TOTPEnabled {
-		n, err := s.store.RecoveryCodesLeft(ctx, u.ID)
-		if err != nil {
-			return err
+	fresh, err := s.reauthFresh(c)
+	if err != nil {
+		return err
+	}
+	m := views.TwoFactor{StaffPage: s.staffPage(c, "Two-factor sign-in", ""), Enabled: u.TOTPEnabled, Error: msg, Required: u.MustEnroll,
+		NeedReauth: !fresh, ReauthMinutes: s.reauthMinutes()}
+	if u.TOTPEnabled || !fresh {
+		if u.TOTPEnabled {
+			if m.CodesLeft, err = s.store.RecoveryCodesLeft(ctx, u.ID); err != nil {
+				return err
+			}
 		}
-		m.CodesLeft = n
 		return s.render(c, status, views.TwoFactorView(m))
 	}
 	enr, err := s.store.PendingTOTP(ctx, u.ID)
@@ -44,6 +51,11 @@ func (s *Server) renderTwoFactor(c echo.Context, status int, msg string) error {
 // twoFactorQR serves the enrolment QR code from this origin: the CSP allows
 // images from 'self' only, and the secret never goes to a third party.
 func (s *Server) twoFactorQR(c echo.Context) error {
+	if fresh, err := s.reauthFresh(c); err != nil {
+		return err
+	} else if !fresh {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
 	enr, err := s.store.PendingTOTP(c.Request().Context(), staffUser(c).ID)
 	if err != nil {
 		return err
@@ -66,6 +78,11 @@ func (s *Server) twoFactorQR(c echo.Context) error {
 
 func (s *Server) confirmTwoFactor(c echo.Context) error {
 	u := staffUser(c)
+	if fresh, err := s.reauthFresh(c); err != nil {
+		return err
+	} else if !fresh {
+		return reauthRedirect(c, "/account/2fa")
+	}
 	codes, err := s.store.ConfirmTOTP(c.Request().Context(), u.ID, c.Request().PostFormValue("code"), actor(c))
 	if errors.Is(err, db.ErrCodeWrong) {
 		return s.renderTwoFactor(c, http.StatusUnprocessableEntity, "That code is not right. Check the time on your device and enter the code the app shows now.")
@@ -76,4 +93,19 @@ func (s *Server) confirmTwoFactor(c echo.Context) error {
 	u.TOTPEnabled, u.MustEnroll = true, false
 	return s.render(c, http.StatusOK, views.TwoFactorView(views.TwoFactor{StaffPage: s.staffPage(c, "Two-factor sign-in", ""),
 		Enabled: true, Codes: codes}))
+}
+
+// replaceTwoFactor turns the user's second factor off so that a new device
+// can be set up at once; it needs a recent password (db.ReplaceTOTP), and
+// ends the user's other sessions.
+func (s *Server) replaceTwoFactor(c echo.Context) error {
+	u := staffUser(c)
+	err := s.store.ReplaceTOTP(c.Request().Context(), s.sessionToken(c), actor(c))
+	if errors.Is(err, db.ErrReauthRequired) {
+		return reauthRedirect(c, "/account/2fa")
+	} else if err != nil {
+		return err
+	}
+	s.log.Info("second factor replaced: enrolment starts", "user_id", u.ID)
+	return c.Redirect(http.StatusSeeOther, "/account/2fa")
 }

@@ -42,11 +42,14 @@
 //
 // Threading follows In-Reply-To and References against Message-IDs the
 // portal sent (outbox) or received (messages); a [PREFIX-N] subject tag
-// counts only when the From address is that report's reporter. Reply-To
-// never decides identity. Auto-replies and bounces (Auto-Submitted,
-// Precedence bulk/junk/list, multipart/report, an empty Return-Path) never
-// open reports; a bounce naming a Message-ID of the outbox marks that mail
-// failed.
+// counts only when the From address is that report's reporter, and then
+// the mail is unverified (for staff only, moving nothing) until a triager
+// accepts it, unless a key bound to the reporter signed it: a tag and a
+// From prove nothing. Reply-To never decides identity. Auto-replies and
+// bounces (Auto-Submitted, Precedence bulk/junk/list, multipart/report, an
+// empty Return-Path) never open reports; a delivery report from a bounce
+// sender (isDSN) naming a pending or recent mail of the outbox marks that
+// mail failed.
 //
 // # OpenPGP
 //
@@ -54,11 +57,14 @@
 // armored blocks in text parts, and .pgp/.gpg/.asc attachments are decrypted
 // and the decrypted MIME tree parsed like any mail. Signatures
 // (multipart/signed over the CRLF-canonical part, signed-and-encrypted,
-// cleartext-signed blocks) are checked against the keys known for the sender
-// (web form, saved by a triager) and the keys the mail carried (attachments,
-// an Autocrypt header for the From address); the worst outcome is recorded,
-// so one forged part is never hidden. Keys that came with a mail are offered
-// to the triager, never trusted by themselves.
+// cleartext-signed blocks) are checked against the keys bound to the
+// reporter of the report the mail goes to (given with that report, saved by
+// a triager; db.DB.KnownKeys) and the keys the mail carried (attachments, an
+// Autocrypt header for the From address); the worst outcome is recorded, so
+// one forged part is never hidden. The database, which knows where the mail
+// went, keeps "verified" only for a bound key (db.SigIntegrity otherwise).
+// Keys that came with a mail are offered to the triager, never trusted by
+// themselves.
 //
 // While the key is locked, encrypted mail is stored as received with the
 // entry marked pending; DecryptPending re-reads the kept raw bytes once the

@@ -197,9 +197,11 @@ func (in *Intake) doneReading(ctx context.Context, uidValidity uint32) {
 }
 
 // ack composes the acknowledgement of a mailed report: the reference in the
-// subject so replies thread, and nothing of the report's content, so a
-// forged From learns nothing. It is marked auto-submitted (RFC 3834) so that
-// auto-responders do not answer it.
+// subject so replies thread, and nothing of the mail (not its subject, not
+// its text), so a forged From learns nothing and a stranger cannot make the
+// portal mail their words to someone else under the team's name. It is
+// marked auto-submitted (RFC 3834) so that auto-responders do not answer it;
+// db caps acknowledgements per recipient.
 func (in *Intake) ack(r *db.Report, m *db.InboundMail) *db.OutMail {
 	if m.FromEmail == "" || m.Auto != "" {
 		return nil
@@ -208,10 +210,6 @@ func (in *Intake) ack(r *db.Report, m *db.InboundMail) *db.OutMail {
 		if strings.EqualFold(own, m.FromEmail) {
 			return nil
 		}
-	}
-	subject := strings.TrimSpace(m.Subject)
-	if subject == "" {
-		subject = "your report"
 	}
 	refs := append([]string(nil), m.References...)
 	if m.MessageID != "" {
@@ -229,23 +227,15 @@ This acknowledgement was sent automatically.
 `, r.Ref(), r.Ref())
 	return &db.OutMail{
 		ReportID:      r.ID,
-		Kind:          "ack",
+		Kind:          db.AckKind,
 		MessageID:     NewMessageID(in.cfg.MessageIDDomain),
 		InReplyTo:     m.MessageID,
 		References:    refs,
 		To:            m.FromEmail,
-		Subject:       "[" + r.Ref() + "] Re: " + cutSubject(subject),
+		Subject:       "[" + r.Ref() + "] Report received",
 		Body:          body,
 		AutoSubmitted: true,
 	}
-}
-
-func cutSubject(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 150 {
-		return string(r[:150])
-	}
-	return s
 }
 
 // NewMessageID makes a Message-ID that cannot be guessed, so that threading

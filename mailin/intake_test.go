@@ -157,15 +157,25 @@ func TestIntake(t *testing.T) {
 		srv.deliver(t, "INBOX", mailText("Ann@Researcher.test", "SQLi", "<r1@researcher.test>", "", "login form\n"))
 		pollOnce(t, in)
 		r, _ := timeline(t, d, "SEC-1")
-		// The report waits on the reporter; her reply moves it back.
+		// The report waits on the reporter. A mail with only the tag and her
+		// address reaches the report, unverified: it moves nothing until a
+		// triager accepts it (TestMailTrustTagOnly has the forged side).
 		setState(t, d, r.ID, "needs_info", "triaged")
 		srv.deliver(t, "INBOX", mailText("ann@researcher.test", "[SEC-1] the details you asked for", "<r4@researcher.test>", "", "Version 2.3.\n"))
 		if got, want := pollOnce(t, in).Replies, 1; got != want {
 			t.Fatalf("replies = %d, want %d", got, want)
 		}
+		r, msgs := timeline(t, d, "SEC-1")
+		last := inbound(msgs)[1]
+		if r.State != db.StateNeedsInfo || !last.Unverified || last.Public {
+			t.Fatalf("state %q, entry unverified=%v public=%v; want needs_info and a staff-only unverified entry", r.State, last.Unverified, last.Public)
+		}
+		if err := d.AcceptMail(ctx, r.ID, last.ID, db.Actor{Name: "tri@example.org"}); err != nil {
+			t.Fatal(err)
+		}
 		r, _ = timeline(t, d, "SEC-1")
 		if got, want := r.State, db.StateTriaged; got != want {
-			t.Errorf("state = %q, want %q", got, want)
+			t.Errorf("state after accepting = %q, want %q", got, want)
 		}
 	})
 

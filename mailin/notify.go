@@ -14,7 +14,7 @@ import (
 
 // Kinds of outbox mail.
 const (
-	MailAck          = "ack"           // a web report was received
+	MailAck          = db.AckKind      // a web report was received (capped per recipient by db)
 	MailReply        = "reply"         // a triager's public reply
 	MailState        = "state"         // the report's state changed
 	MailReminder     = "reminder"      // needs_info, still waiting on the reporter
@@ -122,7 +122,7 @@ func (n *Notifier) toReporter(ev *db.Event, kind, body string, auto bool) (*db.O
 	encrypt := n.Encrypting && r.Reporter.PGPKey != ""
 	subject := "[" + r.Ref() + "]"
 	if !ev.Sealed && !encrypt {
-		subject += " " + oneLine(r.Title)
+		subject += " " + reporterSubject(kind, ev)
 	}
 	var atts []int64
 	if kind == MailReply {
@@ -134,6 +134,26 @@ func (n *Notifier) toReporter(ev *db.Event, kind, body string, auto bool) (*db.O
 		To: to, Subject: subject, Body: body, AutoSubmitted: auto, Encrypt: encrypt, Attachments: atts}, nil
 }
 
+// reporterSubject is what follows the reference in the subject of a mail to
+// the reporter: words of ours for what the mail is, never the title or
+// anything else a reporter typed. The address a report names is whatever
+// its sender typed, so a stranger can file a report in a victim's name and
+// have every mail about it reach the victim, signed by the team key; a
+// title in its subject would put the stranger's words there.
+func reporterSubject(kind string, ev *db.Event) string {
+	switch kind {
+	case MailAck:
+		return "Report received"
+	case MailReply:
+		return "Reply from the security team"
+	case MailReminder:
+		return "Waiting for your answer"
+	case MailState:
+		return "Status: " + ev.ToState.Label()
+	}
+	return "About your report"
+}
+
 // toStaff is a content-free notice to one member.
 func (n *Notifier) toStaff(ev *db.Event, rc *db.Recipient) (*db.OutMail, error) {
 	r := ev.Report
@@ -142,8 +162,11 @@ func (n *Notifier) toStaff(ev *db.Event, rc *db.Recipient) (*db.OutMail, error) 
 		return nil, err
 	}
 	kind, what, line := MailStaffNew, "New report", "A new report arrived"
-	if ev.Kind == db.EventReporterMessage {
+	switch ev.Kind {
+	case db.EventReporterMessage:
 		kind, what, line = MailStaffMessage, "Reporter replied", "The reporter wrote again on"
+	case db.EventUnverifiedMail:
+		kind, what, line = MailStaffMessage, "Mail to check", "A mail that may not be the reporter's (found by the subject tag alone) waits for a triager on"
 	}
 	subject := "[" + r.Ref() + "] " + what
 	if rc.IncludeTitle && !ev.Sealed {
@@ -167,8 +190,11 @@ func (n *Notifier) Digest(rc *db.Recipient, items []*db.DigestItem) (*db.OutMail
 	fmt.Fprintf(&b, "What happened in your programs since the last digest (%d events):\n\n", len(items))
 	for _, it := range items {
 		what := "new report"
-		if it.Event == db.EventReporterMessage {
+		switch it.Event {
+		case db.EventReporterMessage:
 			what = "reporter replied"
+		case db.EventUnverifiedMail:
+			what = "mail to check"
 		}
 		fmt.Fprintf(&b, "%s  %-12s %s", it.At.UTC().Format("2006-01-02 15:04 UTC"), it.Ref, what)
 		if it.Title != "" {

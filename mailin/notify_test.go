@@ -31,8 +31,11 @@ func TestNotifier(t *testing.T) {
 			t.Fatalf("%d mails, want the acknowledgement", len(mails))
 		}
 		m := mails[0]
-		if m.To != "alice@example.net" || m.Kind != MailAck || !m.AutoSubmitted || m.Subject != "[SEC-1] Stored XSS in profile name" {
+		if m.To != "alice@example.net" || m.Kind != MailAck || !m.AutoSubmitted || m.Subject != "[SEC-1] Report received" {
 			t.Fatalf("ack %+v", m)
+		}
+		if strings.Contains(m.Body, "Alice") || strings.Contains(m.Body, "Stored XSS") {
+			t.Errorf("ack quotes what the reporter typed:\n%s", m.Body)
 		}
 		for _, want := range []string{"SEC-1", "https://portal.example.org/status", "reply to this email", "never send that code by email"} {
 			if !strings.Contains(m.Body, want) {
@@ -158,14 +161,20 @@ func TestNotifier(t *testing.T) {
 		if got := sealed[1].Subject; got != "[SEC-1] Reporter replied" {
 			t.Errorf("sealed report's title mailed: %q", got)
 		}
+		// A mail waiting for a triager is news for staff only.
+		r.Reporter.Email = "alice@example.net"
+		check := notify(t, n, &db.Event{Kind: db.EventUnverifiedMail, Report: r, Staff: staff})
+		if len(check) != 2 || check[0].Subject != "[SEC-1] Mail to check" || check[0].UserID == 0 || check[1].UserID == 0 {
+			t.Errorf("unverified mail notices %+v, want one per member and none to the reporter", check)
+		}
 	})
 	t.Run("Digest", func(t *testing.T) {
 		m, err := n.Digest(&db.Recipient{UserID: 5, Email: "tri@example.org"}, []*db.DigestItem{
-			{Ref: "SEC-1", Event: db.EventReportCreated}, {Ref: "SEC-2", Event: db.EventReporterMessage}})
+			{Ref: "SEC-1", Event: db.EventReportCreated}, {Ref: "SEC-2", Event: db.EventReporterMessage}, {Ref: "SEC-3", Event: db.EventUnverifiedMail}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(m.Body, "SEC-1") || !strings.Contains(m.Body, "/triage/reports/SEC-2") || !m.AutoSubmitted || m.UserID != 5 {
+		if !strings.Contains(m.Body, "SEC-1") || !strings.Contains(m.Body, "/triage/reports/SEC-2") || !strings.Contains(m.Body, "SEC-3        mail to check") || !m.AutoSubmitted || m.UserID != 5 {
 			t.Fatalf("digest %+v", m)
 		}
 	})

@@ -8,14 +8,13 @@ import (
 )
 
 // The texts reporters read. They name the reference, say how to answer and
-// link the status page; they never carry the receipt code.
+// link the status page; they never carry the receipt code. Nothing a
+// reporter typed (name, title, text) is in them: the address they go to is
+// whatever the report's sender typed, and a stranger's words must not reach
+// a victim in a mail the team key signs. Staff's own words (replies,
+// reasons) are what these mails are for.
 
-func (n *Notifier) greeting(r *db.Report) string {
-	if name := oneLine(r.Reporter.Name); name != "" {
-		return "Hello " + name + ",\n\n"
-	}
-	return "Hello,\n\n"
-}
+const greeting = "Hello,\n\n"
 
 // howToReply tells the reporter the two ways to answer.
 func (n *Notifier) howToReply(r *db.Report) string {
@@ -35,7 +34,7 @@ func (n *Notifier) signature(r *db.Report) string {
 func (n *Notifier) ackBody(ev *db.Event) string {
 	r := ev.Report
 	var b strings.Builder
-	b.WriteString(n.greeting(r))
+	b.WriteString(greeting)
 	fmt.Fprintf(&b, "Thank you for your report. We received it and filed it as %s.\n\n", r.Ref())
 	b.WriteString("The security team reviews every report. We will write to you at this address when it is triaged, when we need more information from you, and when it is resolved.\n\n")
 	b.WriteString(n.howToReply(r))
@@ -73,7 +72,7 @@ func (n *Notifier) stateBody(ev *db.Event) (string, bool) {
 		reason = strings.TrimSpace(r.CloseReason)
 	}
 	var b strings.Builder
-	b.WriteString(n.greeting(r))
+	b.WriteString(greeting)
 	switch to := ev.ToState; {
 	case to == db.StateNeedsInfo:
 		fmt.Fprintf(&b, "We need more information from you to continue with %s.\n", r.Ref())
@@ -109,7 +108,7 @@ func (n *Notifier) stateBody(ev *db.Event) (string, bool) {
 func (n *Notifier) reminderBody(ev *db.Event) string {
 	r := ev.Report
 	var b strings.Builder
-	b.WriteString(n.greeting(r))
+	b.WriteString(greeting)
 	fmt.Fprintf(&b, "%s is still waiting for information from you. The team cannot continue until you answer; its deadlines are paused meanwhile.\n\n", r.Ref())
 	b.WriteString(n.howToReply(r))
 	b.WriteString(n.signature(r))

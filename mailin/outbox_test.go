@@ -29,7 +29,7 @@ func TestOutbox(t *testing.T) {
 			t.Fatalf("envelope from %q to %v", got.From, got.To)
 		}
 		p := parseMail(t, got.Data)
-		if subj, _ := p.Header.Subject(); subj != "[SEC-1] Stored XSS Bcc: evil@attacker.example" {
+		if subj, _ := p.Header.Subject(); subj != "[SEC-1] Report received" {
 			t.Errorf("subject = %q", subj)
 		}
 		if p.Header.Get("Bcc") != "" || p.Header.Get("Auto-Submitted") != "auto-generated" {

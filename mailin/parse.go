@@ -163,6 +163,7 @@ func (c *collector) parse(ctx context.Context, r io.Reader, p *PGP) (*db.Inbound
 	}
 	if in.Auto != "" || in.Bounce {
 		in.BouncedIDs = c.originalIDs
+		in.DSN = isDSN(h, in.FromEmail)
 	}
 	return in, nil
 }

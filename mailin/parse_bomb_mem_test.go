@@ -205,11 +205,11 @@ func TestMailBombChild(t *testing.T) {
 	}
 	var armed atomic.Bool
 	armed.Store(!cfg.Pending)
-	known := func(ctx context.Context, email string) ([]string, error) {
-		if armed.Load() && email == cfg.KillFrom {
+	known := func(ctx context.Context, q db.KeyQuery) ([]string, error) {
+		if armed.Load() && q.From == cfg.KillFrom {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
-		return d.KnownKeys(ctx, email)
+		return d.KnownKeys(ctx, q)
 	}
 	p := &PGP{Key: team, Known: known, Now: d.Now, SpoolDir: spool}
 	in.UsePGP(p)

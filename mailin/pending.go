@@ -113,5 +113,7 @@ func decryptOne(ctx context.Context, store PendingStore, p *PGP, lim Limits, pm 
 	if err := store.WriteRawMail(ctx, pm.RawID, raw); err != nil {
 		return nil, nil, err
 	}
-	return parseSpooled(ctx, raw.Reader(), lim, p.SpoolDir, p, true)
+	pinned := *p
+	pinned.report = pm.ReportID // its signatures are judged for the report it is on
+	return parseSpooled(ctx, raw.Reader(), lim, p.SpoolDir, &pinned, true)
 }

@@ -21,18 +21,23 @@ import (
 )
 
 // PGP is what intake needs to read OpenPGP mail: the team key (locked or
-// not) and the keys already known for a sender. A nil *PGP reads every mail
-// as plain MIME.
+// not) and the keys bound to the reporter a mail is from. A nil *PGP reads
+// every mail as plain MIME.
 type PGP struct {
 	Key *pgp.TeamKey
-	// Known returns the armored keys known for a sender address (given in the
-	// web form, or saved by a triager); signatures are checked against them.
-	Known func(ctx context.Context, email string) ([]string, error)
+	// Known returns the armored keys bound to the reporter of the report a
+	// mail belongs to (db.DB.KnownKeys: given with that report, or saved by
+	// a triager); signatures are checked against them and the keys the mail
+	// carries, and the database decides which of the two a signer was.
+	Known func(ctx context.Context, q db.KeyQuery) ([]string, error)
 	Now   func() time.Time
 	// SpoolDir is where DecryptPending spools a kept mail and its large
 	// parts while it reads them (the data directory's tmp); "" is the
 	// system's temporary directory.
 	SpoolDir string
+	// report pins the report a kept mail is decrypted for (DecryptPending),
+	// so its keys are those of the report it is on, not a new guess.
+	report int64
 }
 
 func (p *PGP) now() time.Time {
@@ -55,6 +60,8 @@ type pgpState struct {
 	// out to be signed or encrypted, so plain mail costs no query.
 	ctx      context.Context
 	from     string
+	header   gomail.Header
+	query    db.KeyQuery // what the known keys were looked up for
 	loaded   bool
 	known    []*pgp.PublicKey
 	mailKeys []*pgp.PublicKey // keys the mail carried
@@ -69,32 +76,41 @@ func newPGPState(ctx context.Context, p *PGP, h gomail.Header, from string) *pgp
 	if p == nil {
 		return nil
 	}
-	s := &pgpState{p: p, ctx: ctx, from: from}
+	s := &pgpState{p: p, ctx: ctx, from: from, header: h}
 	s.autocrypt(h, from)
 	return s
 }
 
-// signers are the keys a signature is checked against: those known for
-// the sender, then those the mail carried.
+// signers are the keys a signature is checked against: those bound to the
+// reporter of the report the mail goes to, then those the mail carried.
 func (s *pgpState) signers() []*pgp.PublicKey {
 	if !s.loaded {
 		s.loaded = true
-		if s.p.Known != nil && s.from != "" {
-			known, err := s.p.Known(s.ctx, s.from)
-			if err != nil {
-				s.notes = append(s.notes, "The keys known for the sender could not be read; signatures were checked without them.")
-			}
-			for _, a := range known {
-				k, err := pgp.ParsePublicKey(a, s.p.now())
-				if err == nil {
-					s.known = append(s.known, k)
-				} else if errors.Is(err, pgp.ErrBadKey) {
-					s.notes = append(s.notes, "A key saved for the sender could not be used to check signatures: "+err.Error())
-				}
-			}
-		}
+		var env db.InboundMail
+		readEnvelope(&env, s.header)
+		s.load(db.KeyQuery{ReportID: s.p.report, From: s.from, InReplyTo: env.InReplyTo, References: env.References, Subject: env.Subject})
 	}
 	return append(slices.Clip(s.known), s.mailKeys...)
+}
+
+// load looks up the keys known for q.
+func (s *pgpState) load(q db.KeyQuery) {
+	s.query, s.known = q, nil
+	if s.p.Known == nil || (q.ReportID == 0 && s.from == "") {
+		return
+	}
+	known, err := s.p.Known(s.ctx, q)
+	if err != nil {
+		s.notes = append(s.notes, "The keys known for the sender could not be read; signatures were checked without them.")
+	}
+	for _, a := range known {
+		k, err := pgp.ParsePublicKey(a, s.p.now())
+		if err == nil {
+			s.known = append(s.known, k)
+		} else if errors.Is(err, pgp.ErrBadKey) {
+			s.notes = append(s.notes, "A key saved for the sender could not be used to check signatures: "+err.Error())
+		}
+	}
 }
 
 // autocrypt takes the key of an Autocrypt header whose addr is the sender
@@ -214,8 +230,17 @@ func (s *pgpState) finish(in *db.InboundMail) {
 	}
 	rank := map[pgp.Signature]int{pgp.Unsigned: 0, pgp.Verified: 1, pgp.UnknownKey: 2, pgp.BadSig: 3}
 	worst := pgp.Unsigned
+	again := len(s.mailKeys) > 0
+	if s.loaded && s.query.ReportID == 0 && s.query.Subject != in.Subject {
+		// The subject (and its [PREFIX-N] tag) came from inside the encrypted
+		// part after the keys were looked up: look them up again for it.
+		q := s.query
+		q.Subject = in.Subject
+		s.load(q)
+		again = again || len(s.known) > 0
+	}
 	for _, c := range s.checks {
-		if c.result == pgp.UnknownKey && len(s.mailKeys) > 0 {
+		if c.result == pgp.UnknownKey && again {
 			c.result = c.run(s.signers())
 		}
 		if rank[c.result] > rank[worst] {

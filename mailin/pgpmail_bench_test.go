@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/mailin/pgp"
 )
 
@@ -23,7 +24,7 @@ func BenchmarkParsePGP(b *testing.B) {
 		b.Fatal(err)
 	}
 	pub, _ := team.ArmoredPublic()
-	p := &PGP{Key: team, Known: func(context.Context, string) ([]string, error) { return []string{pub}, nil }}
+	p := &PGP{Key: team, Known: func(context.Context, db.KeyQuery) ([]string, error) { return []string{pub}, nil }}
 	plain := crlfString(head("Clear", "b1", "Content-Type: text/plain; charset=utf-8") + "\n" + text + "\n")
 	enc := crlfString(pgpMIME(head("Encrypted", "b2", ""), ct))
 	for _, c := range []struct{ name, raw string }{{"Clear", plain}, {"PGPMIME", enc}} {

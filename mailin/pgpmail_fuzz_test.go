@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/mailin/pgp"
 )
 
@@ -54,7 +55,7 @@ func FuzzParsePGP(f *testing.F) {
 	fmt.Fprintf(&b, "\n--m\nContent-Type: text/plain\n\nfiles\n--m\nContent-Type: application/pgp-keys; name=\"key.asc\"\n\n%s\n", pub)
 	fmt.Fprintf(&b, "--m\nContent-Type: application/octet-stream; name=\"poc.txt.asc\"\nContent-Disposition: attachment; filename=\"poc.txt.asc\"\n\n%s\n--m--\n", bin)
 	f.Add([]byte(crlfString(b.String())))
-	p := &PGP{Key: team, Known: func(context.Context, string) ([]string, error) { return []string{pub}, nil }}
+	p := &PGP{Key: team, Known: func(context.Context, db.KeyQuery) ([]string, error) { return []string{pub}, nil }}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := ParsePGP(context.Background(), bytes.NewReader(raw), fuzzLimits, p)
 		if err != nil {

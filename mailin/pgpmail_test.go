@@ -42,7 +42,33 @@ func newPGPPeers(t *testing.T) *pgpPeers {
 }
 
 func (p *pgpPeers) pgp() *PGP {
-	return &PGP{Key: p.team, Known: func(context.Context, string) ([]string, error) { return p.known, nil }}
+	return &PGP{Key: p.team, Known: func(context.Context, db.KeyQuery) ([]string, error) { return p.known, nil }}
+}
+
+// bound files SEC-1 through the web form's storage with the reporter's
+// address and key, so that the key is bound to that report's reporter, and
+// returns the reader intake uses (the database's own KnownKeys). Mail the
+// tests send to SEC-1 carries its tag from the reporter's address.
+func (p *pgpPeers) bound(t *testing.T, d *db.DB) *PGP {
+	t.Helper()
+	prog, err := d.DefaultProgram(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.CreateReport(context.Background(), &db.NewReport{ProgramID: prog.ID, Source: db.SourceWeb, Title: "Admin bypass",
+		Description: "See the mail.", Reporter: db.Reporter{Email: "reporter@example.org", PGPKey: p.pub.Armored,
+			PGPFingerprint: p.pub.Fingerprint, Credit: db.CreditAnonymous}}); err != nil {
+		t.Fatal(err)
+	}
+	return &PGP{Key: p.team, Known: d.KnownKeys}
+}
+
+// lastInbound is the latest entry the reporter's mail made on a report.
+func lastInbound(t *testing.T, d *db.DB, ref string) *db.Message {
+	t.Helper()
+	_, msgs := timeline(t, d, ref)
+	in := inbound(msgs)
+	return in[len(in)-1]
 }
 
 // ingestRaw parses a message as intake does and stores it.
@@ -162,10 +188,8 @@ func TestPGPMailGnuPG(t *testing.T) {
 	t.Run("OK/PGPMIMESignedAndEncrypted", func(t *testing.T) {
 		d := mustOpenDB(t)
 		ct := g.Run(crlfString(innerMIME), "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
-		peers := *p
-		peers.known = []string{p.pub.Armored}
-		_, res := ingestRaw(t, d, peers.pgp(), pgpMIME(head("Admin bypass", "e2", ""), ct))
-		m := entry(t, d, res.Ref)
+		_, res := ingestRaw(t, d, p.bound(t, d), pgpMIME(head("[SEC-1] Admin bypass", "e2", ""), ct))
+		m := lastInbound(t, d, res.Ref)
 		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed and verified"; got != want {
 			t.Errorf("label = %q, want %q", got, want)
 		}
@@ -203,8 +227,11 @@ Content-Disposition: attachment; filename="reporter.asc"
 		ct := g.Run(crlfString(inner), "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
 		_, res := ingestRaw(t, d, p.pgp(), pgpMIME(head("Admin bypass", "e4", ""), ct))
 		m := entry(t, d, res.Ref)
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed and verified"; got != want {
+		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed, key not bound to the reporter"; got != want {
 			t.Errorf("label = %q, want %q", got, want)
+		}
+		if got, want := m.PGPSigner, p.pub.Fingerprint; got != want {
+			t.Errorf("signer = %q, want %q", got, want)
 		}
 		if !strings.Contains(m.PGPNote, "key that came with this mail") {
 			t.Errorf("note = %q, want it to say the key came with the mail", m.PGPNote)
@@ -216,7 +243,7 @@ Content-Disposition: attachment; filename="reporter.asc"
 		if err := d.AcceptKeyCandidate(context.Background(), m.ReportID, cands[0].ID, db.ActorSystem); err != nil {
 			t.Fatal(err)
 		}
-		keys, err := d.KnownKeys(context.Background(), "Reporter@Example.org")
+		keys, err := d.KnownKeys(context.Background(), db.KeyQuery{ReportID: m.ReportID})
 		if err != nil || len(keys) != 1 {
 			t.Fatalf("known keys after accept = %d, %v", len(keys), err)
 		}
@@ -224,10 +251,8 @@ Content-Disposition: attachment; filename="reporter.asc"
 	t.Run("OK/InlineEncryptedAndSigned", func(t *testing.T) {
 		d := mustOpenDB(t)
 		ct := g.Run(secret, "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
-		peers := *p
-		peers.known = []string{p.pub.Armored}
-		_, res := ingestRaw(t, d, peers.pgp(), head("Inline", "i1", "Content-Type: text/plain; charset=utf-8")+"\nHello team,\n\n"+ct+"\nBest, R.\n")
-		m := entry(t, d, res.Ref)
+		_, res := ingestRaw(t, d, p.bound(t, d), head("Re: [SEC-1] Inline", "i1", "Content-Type: text/plain; charset=utf-8")+"\nHello team,\n\n"+ct+"\nBest, R.\n")
+		m := lastInbound(t, d, res.Ref)
 		if !strings.Contains(m.Body, secret) || strings.Contains(m.Body, "BEGIN PGP") || !strings.Contains(m.Body, "Hello team") {
 			t.Errorf("body = %q", m.Body)
 		}
@@ -238,10 +263,9 @@ Content-Disposition: attachment; filename="reporter.asc"
 	t.Run("OK/InlineCleartextSigned", func(t *testing.T) {
 		d := mustOpenDB(t)
 		signed := g.Run(secret+"\n", "--clearsign")
-		peers := *p
-		peers.known = []string{p.pub.Armored}
-		_, res := ingestRaw(t, d, peers.pgp(), head("Cleartext", "c1", "Content-Type: text/plain; charset=utf-8")+"\n"+signed)
-		m := entry(t, d, res.Ref)
+		bound := p.bound(t, d)
+		_, res := ingestRaw(t, d, bound, head("[SEC-1] Cleartext", "c1", "Content-Type: text/plain; charset=utf-8")+"\n"+signed)
+		m := lastInbound(t, d, res.Ref)
 		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "signed and verified"; got != want {
 			t.Errorf("label = %q, want %q", got, want)
 		}
@@ -249,8 +273,8 @@ Content-Disposition: attachment; filename="reporter.asc"
 			t.Errorf("body = %q", m.Body)
 		}
 		tampered := strings.Replace(signed, "any password", "no password", 1)
-		_, res = ingestRaw(t, d, peers.pgp(), head("Cleartext", "c2", "Content-Type: text/plain; charset=utf-8")+"\n"+tampered)
-		m = entry(t, d, res.Ref)
+		_, res = ingestRaw(t, d, bound, head("[SEC-1] Cleartext", "c2", "Content-Type: text/plain; charset=utf-8")+"\n"+tampered)
+		m = lastInbound(t, d, res.Ref)
 		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "bad signature"; got != want {
 			t.Errorf("tampered: label = %q, want %q", got, want)
 		}
@@ -263,27 +287,31 @@ Content-Disposition: attachment; filename="reporter.asc"
 			return head("Signed", id, `Content-Type: multipart/signed; micalg=pgp-sha256; protocol="application/pgp-signature"; boundary="sig"`) +
 				"\n--sig\n" + body + "\n--sig\nContent-Type: application/pgp-signature; name=\"signature.asc\"\n\n" + sig + "\n--sig--\n"
 		}
-		peers := *p
-		peers.known = []string{p.pub.Armored}
-		_, res := ingestRaw(t, d, peers.pgp(), mail("s1", part))
-		m := entry(t, d, res.Ref)
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "signed and verified"; got != want {
-			t.Errorf("label = %q, want %q", got, want)
+		bound := p.bound(t, d)
+		tagged := func(raw string) string { return strings.Replace(raw, "Subject: Signed", "Subject: [SEC-1] Signed", 1) }
+		_, res := ingestRaw(t, d, bound, tagged(mail("s1", part)))
+		m := lastInbound(t, d, res.Ref)
+		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "signed and verified"; got != want || m.Unverified {
+			t.Errorf("label = %q, unverified %v; want %q by the reporter's key, on their timeline", got, m.Unverified, want)
 		}
 		if !strings.Contains(m.Body, secret) {
 			t.Errorf("body = %q", m.Body)
 		}
-		_, res = ingestRaw(t, d, peers.pgp(), mail("s2", strings.Replace(part, "any", "every", 1)))
-		if got, want := db.PGPLabel(entry(t, d, res.Ref).PGPState, entry(t, d, res.Ref).PGPSignature), "bad signature"; got != want {
-			t.Errorf("altered: label = %q, want %q", got, want)
+		_, res = ingestRaw(t, d, bound, tagged(mail("s2", strings.Replace(part, "any", "every", 1))))
+		m = lastInbound(t, d, res.Ref)
+		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "bad signature"; got != want || !m.Unverified {
+			t.Errorf("altered: label = %q, unverified %v; want %q, kept unverified", got, m.Unverified, want)
 		}
-		// The key in an Autocrypt header of the sender verifies, and is offered.
+		// The key in an Autocrypt header of the sender, on a mail that opens
+		// a new report: it checks the signature, and is offered, but is not
+		// the reporter's until a triager saves it.
+		d = mustOpenDB(t)
 		keyBin := g.Run("", "--export", g.Fingerprint)
 		ac := "Autocrypt: addr=reporter@example.org; keydata=" + base64.StdEncoding.EncodeToString([]byte(keyBin))
 		raw := strings.Replace(mail("s3", part), "MIME-Version: 1.0\n", "MIME-Version: 1.0\n"+ac+"\n", 1)
 		_, res = ingestRaw(t, d, p.pgp(), raw)
 		m = entry(t, d, res.Ref)
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "signed and verified"; got != want {
+		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "signed, key not bound to the reporter"; got != want {
 			t.Errorf("autocrypt: label = %q, want %q", got, want)
 		}
 		if c, _ := d.KeyCandidates(context.Background(), m.ReportID); len(c) != 1 || c[0].Origin != "autocrypt" {
@@ -389,7 +417,6 @@ func TestPGPMailLockedThenUnlocked(t *testing.T) {
 	p.team.Lock()
 	// Protected headers: the real subject is inside, the outer one is "...".
 	ct := p.reporter.Run(crlfString("Subject: Admin bypass in /admin\n"+innerMIME), "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
-	p.known = []string{p.pub.Armored}
 	_, res := ingestRaw(t, d, p.pgp(), pgpMIME(head("...", "l1", ""), ct))
 	m := entry(t, d, res.Ref)
 	if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted; will be decrypted when the team key is unlocked"; got != want {
@@ -413,7 +440,9 @@ func TestPGPMailLockedThenUnlocked(t *testing.T) {
 	if !strings.Contains(m.Body, "admin panel at /admin") {
 		t.Errorf("body = %q", m.Body)
 	}
-	if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed and verified"; got != want {
+	// A new report's reporter has no key yet: the signature is checked
+	// against none (TestMailTrustSignedPending has one bound).
+	if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed, key unknown"; got != want {
 		t.Errorf("label = %q, want %q", got, want)
 	}
 	if got, want := fmt.Sprint(fileNames(m)), "[poc.py]"; got != want {
@@ -477,7 +506,7 @@ func TestPGPMailExpiredSigner(t *testing.T) {
 	d := mustOpenDB(t)
 	signed := g.Run("Hello\n", "--clearsign")
 	later := &PGP{Key: p.team, Now: func() time.Time { return time.Now().Add(48 * time.Hour) },
-		Known: func(context.Context, string) ([]string, error) { return []string{pub}, nil }}
+		Known: func(context.Context, db.KeyQuery) ([]string, error) { return []string{pub}, nil }}
 	_, res := ingestRaw(t, d, later, head("Old", "x1", "Content-Type: text/plain")+"\n"+signed)
 	m := entry(t, d, res.Ref)
 	if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "signed, key unknown"; got != want {

@@ -26,6 +26,10 @@ type TwoFactor struct {
 	Codes     []string // recovery codes, shown once right after enabling
 	Error     string
 	Required  bool
+	// NeedReauth hides the secret and the replace form until the password
+	// was typed in the last ReauthMinutes (views.ReauthView).
+	NeedReauth    bool
+	ReauthMinutes int
 }
 
 // AdminUsers lists staff accounts and holds the invite form.

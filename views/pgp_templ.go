@@ -86,7 +86,7 @@ func PGPBadge(e *db.Message) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if e.PGPSigner != "" && e.PGPSignature == db.SigVerified {
+			if e.PGPSigner != "" && (e.PGPSignature == db.SigVerified || e.PGPSignature == db.SigIntegrity) {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<span class=\"mono muted\" data-testid=\"pgp-signer\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -264,7 +264,7 @@ func pgpClass(e *db.Message) string {
 	switch {
 	case e.PGPSignature == db.SigBad || e.PGPState == db.PGPFailed:
 		return "bad"
-	case e.PGPState == db.PGPPending || e.PGPSignature == db.SigUnknownKey:
+	case e.PGPState == db.PGPPending || e.PGPSignature == db.SigUnknownKey || e.PGPSignature == db.SigIntegrity:
 		return "warn"
 	}
 	return "ok"

@@ -24,7 +24,7 @@ func (a *authConfig) flags(fs *flag.FlagSet) {
 	d := db.DefaultAuthPolicy
 	fs.DurationVar(&a.SessionIdle, "session-idle", d.SessionIdle, "a staff session unused this long ends")
 	fs.DurationVar(&a.SessionLifetime, "session-lifetime", d.SessionLifetime, "a staff session ends this long after sign-in, however active")
-	fs.IntVar(&a.LockoutAfter, "lockout-after", d.MaxAccountFailures, "failed sign-ins of one account (within the lockout duration) that lock it")
+	fs.IntVar(&a.LockoutAfter, "lockout-after", d.MaxAccountFailures, "failed sign-ins of one account from one network (IPv4 /24, IPv6 /64) that lock it for that network")
 	fs.IntVar(&a.LockoutClient, "lockout-client-after", d.MaxClientFailures, "failed sign-ins from one client address that lock that address")
 	fs.DurationVar(&a.LockoutDuration, "lockout-duration", d.Lockout, "how long a lock lasts; also the window in which failures count")
 }
@@ -46,6 +46,8 @@ func (a *authConfig) validate() error {
 func (a *authConfig) apply(d *db.DB) {
 	d.Auth.SessionIdle, d.Auth.SessionLifetime = a.SessionIdle, a.SessionLifetime
 	d.Auth.MaxAccountFailures, d.Auth.MaxClientFailures = a.LockoutAfter, a.LockoutClient
+	// Past two networks' worth of failures an account is under attack.
+	d.Auth.AccountBackoffAfter = 2 * a.LockoutAfter
 	d.Auth.Lockout, d.Auth.FailureWindow = a.LockoutDuration, a.LockoutDuration
 }
 

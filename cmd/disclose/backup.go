@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -35,12 +36,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if *verify {
 		info, err := db.VerifyBackup(ctx, file)
 		if errors.Is(err, db.ErrSealedBackup) {
-			plain, cleanup, derr := bk.decryptBackup(file, cfg.Data, filepath.Dir(file))
-			if derr != nil {
-				return fmt.Errorf("backup --verify %s: %w", file, derr)
-			}
-			defer cleanup()
-			info, err = db.VerifyBackup(ctx, plain)
+			info, err = bk.verifySealed(ctx, file, cfg.Data)
 		}
 		if err != nil {
 			return fmt.Errorf("backup --verify %s: %w", file, err)
@@ -109,6 +105,7 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	fs.StringVar(&bk.keyFile, "key", "", "an encrypted backup: the team key file of the portal that made it (keep a copy apart from the backups)")
 	fs.StringVar(&bk.passphrase, "key-passphrase", "", "an encrypted backup: the team key's passphrase (use DISCLOSE_KEY_PASSPHRASE_FILE)")
 	localKey := fs.String("local-key", "", "the local key file ("+db.LocalKeyFile+") of the portal that made the backup: backups do not hold it, and the secrets in the database are sealed with it")
+	forget := fs.Bool("forget-secrets", false, "the local key file is lost for good: restore without it, turning two-factor sign-in off for every account and giving every webhook a new secret, switched off until its URL is entered again (audited)")
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
@@ -118,19 +115,37 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	if fs.NArg() != 1 {
 		return errors.New("restore: name one backup file")
 	}
+	if *forget && *localKey != "" {
+		return &envError{errors.New("restore: give --local-key or --forget-secrets, not both")}
+	}
 	backup := fs.Arg(0)
+	var plain io.Reader // the decrypted stream of an encrypted backup
 	if _, err := db.VerifyBackup(ctx, backup); errors.Is(err, db.ErrSealedBackup) {
 		if bk.keyFile == "" {
 			return errors.New("restore: the backup is encrypted: give the team key file with --key and its passphrase with DISCLOSE_KEY_PASSPHRASE_FILE")
 		}
-		plain, cleanup, err := bk.decryptBackup(backup, cfg.Data, filepath.Dir(filepath.Clean(cfg.Data)))
+		p, done, err := bk.openBackup(backup, cfg.Data)
 		if err != nil {
 			return fmt.Errorf("restore: %w", err)
 		}
-		defer cleanup()
-		backup = plain
+		defer done()
+		plain = p
 	}
-	info, err := db.Restore(ctx, backup, cfg.Data, "disclose.db", *localKey)
+	var info *db.BackupInfo
+	var err error
+	switch {
+	case *forget:
+		info, err = restoreForgetting(ctx, env, backup, plain, cfg.Data)
+	case plain != nil:
+		// Decrypted straight into the data directory: the plaintext is
+		// written nowhere else.
+		info, err = db.RestoreFrom(ctx, plain, cfg.Data, "disclose.db", *localKey)
+	default:
+		info, err = db.Restore(ctx, backup, cfg.Data, "disclose.db", *localKey)
+	}
+	if db.ErrorCode(err) == db.EINVALID && *localKey == "" && !*forget {
+		return &envError{fmt.Errorf("restore: %s If it is lost for good, restore with --forget-secrets instead.", db.ErrorMessage(err))}
+	}
 	if err != nil {
 		if code := db.ErrorCode(err); code == db.ECONFLICT || code == db.EINVALID {
 			return &envError{fmt.Errorf("restore: %s", db.ErrorMessage(err))}

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/mailin/pgp"
 )
 
@@ -33,49 +35,52 @@ func (b *backupKeyFlags) teamKeyFor(dataDir string) (*pgp.TeamKey, error) {
 	return k, nil
 }
 
-// decryptBackup decrypts an encrypted backup into a private temporary
-// directory beside dir and returns the plain file and its cleanup.
-func (b *backupKeyFlags) decryptBackup(file, keyDir, dir string) (string, func(), error) {
+// openBackup unlocks the team key and returns the plaintext of an
+// encrypted backup as a stream, decrypted as it is read; done locks the key
+// again and closes the file.
+func (b *backupKeyFlags) openBackup(file, keyDir string) (io.Reader, func(), error) {
 	k, err := b.teamKeyFor(keyDir)
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
 	if b.passphrase == "" {
-		return "", nil, errors.New("the backup is encrypted: give the team key's passphrase with DISCLOSE_KEY_PASSPHRASE_FILE")
+		return nil, nil, errors.New("the backup is encrypted: give the team key's passphrase with DISCLOSE_KEY_PASSPHRASE_FILE")
 	}
 	if err := k.Unlock([]byte(b.passphrase)); err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
-	defer k.Lock()
 	src, err := os.Open(file)
 	if err != nil {
-		return "", nil, err
+		k.Lock()
+		return nil, nil, err
 	}
-	defer src.Close()
+	done := func() {
+		src.Close()
+		k.Lock()
+	}
 	plain, err := k.OpenFrom(src)
 	if err != nil {
-		return "", nil, fmt.Errorf("decrypt %s: %w", file, err)
+		done()
+		return nil, nil, fmt.Errorf("decrypt %s: %w", file, err)
 	}
-	tmpDir, err := os.MkdirTemp(dir, ".disclose-restore-")
+	return plain, done, nil
+}
+
+// verifySealed verifies an encrypted backup. Its plaintext is written only
+// to a private temporary file in the data directory (in the system's
+// temporary directory when there is none on this host), never beside the
+// backup, which may be an off-site mount.
+func (b *backupKeyFlags) verifySealed(ctx context.Context, file, dataDir string) (*db.BackupInfo, error) {
+	plain, done, err := b.openBackup(file, dataDir)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	cleanup := func() { os.RemoveAll(tmpDir) }
-	out := filepath.Join(tmpDir, "backup.db")
-	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		cleanup()
-		return "", nil, err
+	defer done()
+	dir := dataDir
+	if st, err := os.Stat(dataDir); err != nil || !st.IsDir() {
+		dir = os.TempDir()
 	}
-	_, err = io.Copy(f, plain)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		cleanup()
-		return "", nil, fmt.Errorf("decrypt %s: %w", file, err)
-	}
-	return out, cleanup, nil
+	return db.VerifyBackupFrom(ctx, plain, dir)
 }
 
 // copyKeyFile puts the team key file into a restored data directory (0600),

@@ -74,4 +74,25 @@ func TestEncryptedBackup(t *testing.T) {
 	if leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(restored), ".disclose-restore-*")); len(leftovers) != 0 {
 		t.Fatalf("decrypted copies left behind: %v", leftovers)
 	}
+
+	// The local key lost as well: the encrypted backup still restores,
+	// without its secrets, and its plaintext stays beside the data.
+	forgot := filepath.Join(t.TempDir(), "forgot")
+	if err := run(ctx, withPass, []string{"restore", "--data", forgot, "--key", keyFile, "--forget-secrets", backup}); err != nil {
+		t.Fatalf("restore --forget-secrets of an encrypted backup: %v", err)
+	}
+	f, err := db.Open(ctx, filepath.Join(forgot, "disclose.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if n, _ := f.CountReports(ctx); n != 3 {
+		t.Fatalf("restored %d reports without the local key, want 3", n)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(forgot), ".disclose-restore-*")); len(leftovers) != 0 {
+		t.Fatalf("decrypted copies left behind: %v", leftovers)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(backup)); len(entries) != 1 {
+		t.Fatalf("restore wrote beside the backup: %v", entries)
+	}
 }

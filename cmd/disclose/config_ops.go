@@ -18,6 +18,7 @@ type opsConfig struct {
 	TLSKey            string
 	TrustedProxies    string
 	MetricsToken      string
+	MetricsLoopback   bool
 	RetentionInterval time.Duration
 
 	trustedProxies []*net.IPNet
@@ -27,7 +28,8 @@ func (c *opsConfig) opsFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this PEM certificate chain (reloaded on SIGHUP); needs --tls-key")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For gives the client address (e.g. 127.0.0.1/32)")
-	fs.StringVar(&c.MetricsToken, "metrics-token", "", "bearer token for /metrics; without it only loopback clients not behind a proxy may read metrics")
+	fs.StringVar(&c.MetricsToken, "metrics-token", "", "bearer token for /metrics; without it (and without --metrics-loopback) /metrics answers 401 to everyone")
+	fs.BoolVar(&c.MetricsLoopback, "metrics-loopback", false, "let loopback clients that came through no proxy read /metrics without the token; only when no reverse proxy runs on this host")
 	fs.DurationVar(&c.RetentionInterval, "retention-interval", 24*time.Hour, "how often serve applies the retention rules (0: never; run disclose purge from cron instead)")
 }
 
@@ -55,6 +57,13 @@ func (c *opsConfig) validateOps() error {
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		return errors.New("DISCLOSE_METRICS_TOKEN (--metrics-token): use at least 16 random characters")
+	}
+	if c.MetricsLoopback {
+		for _, n := range c.trustedProxies {
+			if n.Contains(net.IPv4(127, 0, 0, 1)) || n.Contains(net.IPv6loopback) {
+				return errors.New("DISCLOSE_METRICS_LOOPBACK (--metrics-loopback): a trusted proxy runs on this host (DISCLOSE_TRUSTED_PROXIES), so a local scraper cannot be told from it; set DISCLOSE_METRICS_TOKEN instead")
+			}
+		}
 	}
 	if c.RetentionInterval < 0 || (c.RetentionInterval > 0 && c.RetentionInterval < time.Minute) {
 		return errors.New("DISCLOSE_RETENTION_INTERVAL (--retention-interval): 0 (off) or at least 1m, like 24h")

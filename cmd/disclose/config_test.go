@@ -31,6 +31,8 @@ func TestConfigErrors(t *testing.T) {
 		"ErrEnvNotInt":   {nil, map[string]string{"DISCLOSE_MAX_FILES": "many"}, "DISCLOSE_MAX_FILES: invalid value"},
 		"ErrRate":        {[]string{"--submit-rate", "-1"}, nil, "DISCLOSE_SUBMIT_RATE"},
 		"ErrUnknownFlag": {[]string{"--colour", "blue"}, nil, "flag provided but not defined"},
+		"ErrMetricsLoopbackBehindLocalProxy": {[]string{"--metrics-loopback", "--trusted-proxies", "127.0.0.1"}, nil,
+			"DISCLOSE_METRICS_LOOPBACK (--metrics-loopback)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			env, _, _ := testEnv(tc.env)

@@ -64,5 +64,10 @@ func openError(dir string, err error) error {
 	if msg, ok := db.StorageProblem(err); ok {
 		return &envError{fmt.Errorf("open database in %s: %s (%w)", dir, msg, err)}
 	}
+	// A missing or wrong local key file: the operator must act, a restart
+	// cannot help.
+	if db.ErrorCode(err) == db.EINVALID {
+		return &envError{fmt.Errorf("open database in %s: %s", dir, db.ErrorMessage(err))}
+	}
 	return fmt.Errorf("open database in %s: %w", dir, err)
 }

@@ -39,6 +39,7 @@ var commands = []command{
 	{"version", "print the version", runVersion},
 	{"backup", "copy the database while the portal runs; --verify checks a copy", runBackup},
 	{"restore", "restore a backup into an empty data directory", runRestore},
+	{"secrets", "the local key file is lost: secrets reset starts over without what it sealed", runSecrets},
 	{"purge", "apply the retention rules now (--dry-run lists what would go)", runPurge},
 	{"retention", "show or set retention rules; put reports on legal hold", runRetention},
 	{"demo", "fill the database with realistic demo reports", runDemo},

@@ -99,6 +99,9 @@ func (k *teamKeyControl) run(ctx context.Context) {
 				continue
 			}
 		}
+		if h, err := k.d.HashAddresses(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			k.log.Error("hashing sealed reporter addresses", "error", err, "done", h)
+		}
 		n, err := mailin.DecryptPending(ctx, k.d, k.pgp, mailin.DefaultLimits, k.log)
 		if k.passed != nil {
 			k.passed(n, err)

@@ -64,6 +64,9 @@ func runPurge(ctx context.Context, env *environment, args []string) error {
 	if res != nil {
 		fmt.Fprintf(env.stdout, "%d due: %d deleted, %d anonymised, %d with attachments deleted, %d skipped, %d failed\n",
 			res.Due, res.Done[db.DisposeDelete], res.Done[db.DisposeAnonymise], res.Done[db.DisposeAttachments], res.Skipped, res.Failed)
+		if res.WALKept {
+			fmt.Fprintln(env.stdout, "note: the write-ahead log was busy (a reader such as Litestream held it), so older copies of what was disposed of stay in it until its next checkpoint")
+		}
 	}
 	return err
 }

@@ -54,8 +54,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	var certs *certReloader
 	if cfg.TLSCert == "" && len(cfg.trustedProxies) == 0 && !cfg.baseURLDefaulted && cfg.baseURL.Scheme == "https" {
 		// An https base URL served as plain http means a proxy in front.
-		log.Warn("the base URL is https but the portal serves plain http with no trusted proxy: if a reverse proxy forwards to it, " +
-			"set DISCLOSE_TRUSTED_PROXIES, or every client shares one rate-limit and lockout budget and loopback-only /metrics is open through the proxy")
+		msg := "the base URL is https but the portal serves plain http with no trusted proxy: if a reverse proxy forwards to it, " +
+			"set DISCLOSE_TRUSTED_PROXIES, or every client shares one rate-limit and lockout budget"
+		if cfg.MetricsLoopback {
+			msg += ", and DISCLOSE_METRICS_LOOPBACK opens /metrics to everyone through a proxy on this host"
+		}
+		log.Warn(msg)
 	}
 	if cfg.TLSCert != "" {
 		if certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, log, problems); err != nil {
@@ -99,6 +103,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		TeamKey:            key,
 		Metrics:            metrics,
 		MetricsToken:       cfg.MetricsToken,
+		MetricsLoopback:    cfg.MetricsLoopback,
 		TrustedProxies:     cfg.trustedProxies,
 		Problems:           problems,
 		KeyControl:         keyControl,

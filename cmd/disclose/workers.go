@@ -71,7 +71,7 @@ func retentionJob(d *db.DB, log *slog.Logger, problems *db.Problems, every time.
 			}
 			if res != nil && res.Due > 0 {
 				log.Info("retention applied", "due", res.Due, "deleted", res.Done[db.DisposeDelete], "anonymised", res.Done[db.DisposeAnonymise],
-					"attachments_deleted", res.Done[db.DisposeAttachments], "skipped", res.Skipped, "failed", res.Failed)
+					"attachments_deleted", res.Done[db.DisposeAttachments], "skipped", res.Skipped, "failed", res.Failed, "wal_kept", res.WALKept)
 			}
 			select {
 			case <-ctx.Done():

@@ -1,0 +1,153 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Login checks an email and password. On success it returns a full session,
+// or a pending one when the account has a second factor. Every outcome is in
+// the audit log.
+//
+// While the account is under attack (AuthPolicy.AccountBackoffAfter
+// failures from anywhere within the window) and has a second factor, or
+// does not exist, a wrong password gets a pending login too: a decoy, which
+// fails at the code step exactly as a right password with a wrong code
+// does (ErrSignInNotFinished). A stranger then learns nothing from the
+// password step, however many networks they try from, and the real user,
+// who has the password and the code, signs in as always.
+func (db *DB) Login(ctx context.Context, email, password, clientAddr string) (*LoginResult, error) {
+	email = strings.TrimSpace(email)
+	actor := Actor{Name: auditEmail(email), ClientAddr: clientAddr}
+	var (
+		id       int64
+		hash     string
+		disabled bool
+		totpOn   bool
+	)
+	err := db.read.QueryRowContext(ctx, `SELECT id, password_hash, disabled, totp_enabled FROM users WHERE email = ?`, email).
+		Scan(&id, &hash, &disabled, &totpOn)
+	found := !errors.Is(err, sql.ErrNoRows)
+	if err != nil && found {
+		return nil, fmt.Errorf("db: find user for login: %w", err)
+	}
+	st := stepPassword
+	if !found || totpOn {
+		st = stepPasswordShielded
+	}
+	a, err := db.beginAttempt(ctx, email, clientAddr, actor, st, loginKeys(email, clientAddr)...)
+	if err != nil {
+		return nil, err
+	}
+	reason := ""
+	ok, stale := false, false
+	switch {
+	case !found:
+		burnPasswordTime(password, db.Auth.Argon2)
+		reason = "unknown account"
+	case hash == "":
+		burnPasswordTime(password, db.Auth.Argon2)
+		reason = "no password set"
+	default:
+		if ok, stale = checkPassword(hash, password, db.Auth.Argon2); !ok {
+			reason = "wrong password"
+		} else if disabled {
+			ok, reason = false, "account disabled"
+		}
+	}
+	var newHash string
+	if ok && stale {
+		if newHash, err = hashPassword(password, db.Auth.Argon2); err != nil {
+			return nil, err
+		}
+	}
+	guarded := a.guarded && st == stepPasswordShielded
+
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if !ok {
+		locked, err := tx.attemptFailed(ctx, a, actor, "login.failed", reason)
+		if err != nil {
+			return nil, err
+		}
+		res := &LoginResult{LockedNow: locked, Decoy: guarded}
+		if guarded {
+			// The decoy: what a right password would get.
+			if found {
+				res.PendingToken, err = tx.createPending(ctx, id, clientAddr, true, true)
+			} else {
+				res.PendingToken, _, err = newToken()
+			}
+			if err != nil {
+				return nil, err
+			}
+			return res, tx.Commit()
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, err
+		}
+		return res, ErrLoginFailed
+	}
+	switch {
+	case guarded:
+		// Counted like a failure until the code is right (LoginSecondFactor):
+		// the locks that follow must not depend on the password.
+		_, err = tx.applyLimits(ctx, a, actor)
+	case totpOn:
+		// Only the second factor ends the count: a right password clearing
+		// it would let someone who has the password guess codes forever,
+		// one password step between each wrong code.
+		err = tx.takeBack(ctx, a.keys...)
+	default:
+		err = tx.signedIn(ctx, a, 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if newHash != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, newHash, id); err != nil {
+			return nil, fmt.Errorf("db: rehash password: %w", err)
+		}
+		if err := tx.audit(ctx, Actor{UserID: id, Name: email, ClientAddr: clientAddr}, "user.password_rehash", email, ""); err != nil {
+			return nil, err
+		}
+	}
+	res := &LoginResult{}
+	if totpOn {
+		if res.PendingToken, err = tx.createPending(ctx, id, clientAddr, guarded, false); err != nil {
+			return nil, err
+		}
+	} else if res.Token, err = tx.completeLogin(ctx, id, email, clientAddr, "password"); err != nil {
+		return nil, err
+	}
+	if res.User, err = tx.userByID(ctx, id); err != nil {
+		return nil, err
+	}
+	return res, tx.Commit()
+}
+
+// completeLogin starts the full session: always a new token, so a token
+// planted before login (session fixation) is worth nothing after it. The
+// password was just typed, so the session counts as re-authenticated.
+func (tx *Tx) completeLogin(ctx context.Context, userID int64, email, clientAddr, how string) (string, error) {
+	token, err := tx.createSession(ctx, userID, clientAddr, stageFull)
+	if err != nil {
+		return "", err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET reauth_at = created_at WHERE token_hash = ?`, tokenHash(token)); err != nil {
+		return "", fmt.Errorf("db: record sign-in: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, formatTime(tx.now), userID); err != nil {
+		return "", fmt.Errorf("db: record login: %w", err)
+	}
+	if err := tx.audit(ctx, Actor{UserID: userID, Name: email, ClientAddr: clientAddr}, "login", email, how); err != nil {
+		return "", err
+	}
+	return token, nil
+}
