@@ -196,25 +196,8 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 		} else if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = ? WHERE id = ?`, body, entryID); err != nil {
 			return fmt.Errorf("db: store decrypted text: %w", err)
 		}
-		now := formatTime(tx.now)
-		for i := range in.Files {
-			// The parts that came unencrypted were stored at intake already.
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM attachments WHERE message_id = ? AND filename = ? AND sha256 = ?`,
-				entryID, SafeFilename(in.Files[i].Filename), sha256Hex(in.Files[i].Data)).Scan(&n); err != nil {
-				return fmt.Errorf("db: look up attachment: %w", err)
-			}
-			if n > 0 {
-				continue
-			}
-			if entrySealed {
-				if err := tx.db.sealAttachment(&in.Files[i]); err != nil {
-					return err
-				}
-			}
-			if err := tx.addAttachment(ctx, entryID, &in.Files[i], now); err != nil {
-				return err
-			}
+		if err := tx.addPendingFiles(ctx, entryID, in, entrySealed); err != nil {
+			return err
 		}
 		if err := tx.noteOmitted(ctx, reportID, entryID, in.Omitted); err != nil {
 			return err

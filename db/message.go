@@ -131,7 +131,11 @@ func (tx *Tx) addAttachment(ctx context.Context, messageID int64, a *NewAttachme
 	if err != nil {
 		return fmt.Errorf("db: attachment id: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attachment_data (attachment_id, data) VALUES (?, ?)`, id, a.stored()); err != nil {
+	data := a.stored()
+	if data == nil {
+		data = []byte{} // an empty file is an empty BLOB: nil binds as NULL
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attachment_data (attachment_id, data) VALUES (?, ?)`, id, data); err != nil {
 		return fmt.Errorf("db: insert attachment data: %w", err)
 	}
 	return nil

@@ -43,6 +43,7 @@ var spoolClosing func(f *os.File)
 // system allows and holds only age ciphertext under spoolKey.
 type spool struct {
 	dir  string // for the temporary file; "" is os.TempDir
+	max  int64  // bytes kept in memory before spilling; 0 is spoolMemory
 	buf  bytes.Buffer
 	f    *os.File
 	w    io.WriteCloser // the encrypter writing to f, until the first read
@@ -52,7 +53,7 @@ type spool struct {
 }
 
 func (s *spool) Write(p []byte) (int, error) {
-	if s.f == nil && s.buf.Len()+len(p) > spoolMemory {
+	if s.f == nil && int64(s.buf.Len()+len(p)) > s.memory() {
 		if err := s.spill(); err != nil {
 			return 0, err
 		}
@@ -132,9 +133,17 @@ func (s *spool) decrypted() (io.Reader, error) {
 // grow makes room for n bytes about to be written when they will stay in
 // memory, so a small message is read into one allocation.
 func (s *spool) grow(n int64) {
-	if s.f == nil && n > 0 && int64(s.buf.Len())+n <= spoolMemory {
+	if s.f == nil && n > 0 && int64(s.buf.Len())+n <= s.memory() {
 		s.buf.Grow(int(n))
 	}
+}
+
+// memory is how much of the content stays in memory.
+func (s *spool) memory() int64 {
+	if s.max > 0 {
+		return s.max
+	}
+	return spoolMemory
 }
 
 // OnDisk says whether the content spilled to the temporary file.

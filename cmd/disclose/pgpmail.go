@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/disclose/disclose/db"
@@ -38,7 +39,7 @@ var _ handlers.KeyControl = (*teamKeyControl)(nil)
 
 func newTeamKeyControl(key *pgp.TeamKey, d *db.DB, problems *db.Problems, log *slog.Logger) *teamKeyControl {
 	k := &teamKeyControl{key: key, d: d, problems: problems, log: log, kick: make(chan struct{}, 1),
-		pgp: &mailin.PGP{Key: key, Known: d.KnownKeys, Now: d.Now}}
+		pgp: &mailin.PGP{Key: key, Known: d.KnownKeys, Now: d.Now, SpoolDir: filepath.Join(filepath.Dir(d.Path), "tmp")}}
 	k.showState()
 	return k
 }
