@@ -164,6 +164,7 @@ func (db *DB) Close() error {
 		if db.read != nil { // the writer was started
 			<-db.writerDone
 		}
+		db.stopSealedIndex()
 	}
 	var err error
 	if db.read != nil {

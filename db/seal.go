@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // Sealer encrypts to the team key and decrypts with it. Seal needs only the
@@ -21,6 +24,13 @@ type Sealer interface {
 // agreement runs once per row rather than once per field).
 type batchSealer interface {
 	SealAll(plains [][]byte) ([][]byte, error)
+}
+
+// batchOpener is what a Sealer may add: open the fields of one row at once
+// (mailin/pgp decrypts their shared session key once instead of once per
+// field).
+type batchOpener interface {
+	OpenAll(sealed [][]byte) ([][]byte, error)
 }
 
 // SealedText is what every page shows in place of a sealed value while the
@@ -148,8 +158,12 @@ func (db *DB) openText(s string) (string, bool) {
 	return string(plain), true
 }
 
-// openTexts opens each string in place; it reports whether all opened.
+// openTexts opens each string in place (the fields of one row: at once
+// when the sealer can); it reports whether all opened.
 func (db *DB) openTexts(ss ...*string) bool {
+	if db.openBatch(ss) {
+		return true
+	}
 	ok := true
 	for _, s := range ss {
 		var one bool
@@ -157,6 +171,39 @@ func (db *DB) openTexts(ss ...*string) bool {
 		ok = ok && one
 	}
 	return ok
+}
+
+// openBatch opens ss with the sealer's OpenAll; false (nothing changed)
+// when it cannot, or when one does not open (openTexts then opens them one
+// by one, so the others still show).
+func (db *DB) openBatch(ss []*string) bool {
+	o, ok := db.sealer.(batchOpener)
+	if !ok || !db.Unlocked() {
+		return false
+	}
+	var sealed [][]byte
+	var dst []*string
+	for _, s := range ss {
+		if *s == "" {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(*s)
+		if err != nil {
+			return false
+		}
+		sealed, dst = append(sealed, b), append(dst, s)
+	}
+	if len(sealed) < 2 {
+		return false
+	}
+	plains, err := o.OpenAll(sealed)
+	if err != nil {
+		return false
+	}
+	for i, s := range dst {
+		*s = string(plains[i])
+	}
+	return true
 }
 
 // openBytes decrypts a sealed blob; it fails with ECONFLICT while locked.
@@ -209,4 +256,40 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 		return fmt.Errorf("db: checkpoint: the database was busy; try again")
 	}
 	return nil
+}
+
+// openQueueTitles opens the sealed titles of a page of the queue, spread
+// over the cores: each costs one curve25519 operation.
+func (db *DB) openQueueTitles(rows []*QueueRow) {
+	var sealed []*QueueRow
+	for _, r := range rows {
+		if r.sealed {
+			sealed = append(sealed, r)
+		}
+	}
+	parallel(len(sealed), func(i int) {
+		sealed[i].Title, _ = db.openText(sealed[i].Title)
+		sealed[i].sealed = false
+	})
+}
+
+// parallel runs fn(0..n-1) on up to one goroutine per core.
+func parallel(n int, fn func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
