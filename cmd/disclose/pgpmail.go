@@ -45,6 +45,7 @@ func (k *teamKeyControl) Unlock(passphrase []byte) error {
 		return err
 	}
 	k.showState()
+	k.d.StartSealedIndex() // in the background; admins see its progress
 	k.wake()
 	return nil
 }
@@ -84,6 +85,7 @@ const pendingSweep = 5 * time.Minute
 // once at start when serve starts unlocked).
 func (k *teamKeyControl) run(ctx context.Context) {
 	if k.key.Unlocked() {
+		k.d.StartSealedIndex() // unlocked at start: build the search index of sealed reports now
 		k.wake()
 	}
 	tick := time.NewTicker(pendingSweep)
