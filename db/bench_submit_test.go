@@ -46,20 +46,31 @@ func TestReportCreatedEventMatchesStoredReport(t *testing.T) {
 	named.Reporter = db.Reporter{Name: "Ada", Email: "ada@example.org", PGPKey: "key text", PGPFingerprint: "ABCD", Credit: db.CreditName}
 	named.CVSSVector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
 	named.AlreadyPublic, named.Exploited = true, true
-	for _, in := range []*db.NewReport{anonymous, named} {
-		rc, err := d.CreateReport(ctx, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stored, err := d.ReportByID(ctx, rc.ReportID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := rec.events[len(rec.events)-1]
-		if got.Kind != db.EventReportCreated || !reflect.DeepEqual(got.Report, stored) {
-			t.Errorf("event report\n got %+v\nwant %+v", got.Report, stored)
+	check := func(t *testing.T) {
+		for _, in := range []*db.NewReport{anonymous, named} {
+			rc, err := d.CreateReport(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, err := d.ReportByID(ctx, rc.ReportID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := rec.events[len(rec.events)-1]
+			if got.Kind != db.EventReportCreated || !reflect.DeepEqual(got.Report, stored) {
+				t.Errorf("event report\n got %+v\nwant %+v", got.Report, stored)
+			}
 		}
 	}
+	t.Run("Plain", check)
+	// Sealed, the report is not read back and opened in the writer: the
+	// event still says what reading it would, plaintext while the key is
+	// unlocked and the sealed placeholder while it is locked.
+	key := newTeamKey(t)
+	d.SetSealer(key, true)
+	t.Run("SealedUnlocked", check)
+	key.Lock()
+	t.Run("SealedLocked", check)
 }
 
 // benchCreateReports submits attachment-less reports from many goroutines at

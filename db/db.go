@@ -198,6 +198,10 @@ type Tx struct {
 	// queueWebhooks). Only a group-commit transaction sets it: its jobs
 	// create reports and never change members, preferences or webhooks.
 	audience map[int64]*audience
+	// session seals what is written about sessionReport while the
+	// transaction stores it (Tx.sealTexts, seal_write.go).
+	session       *sealSession
+	sessionReport int64
 }
 
 // BeginTx starts a write transaction (BEGIN IMMEDIATE through the DSN).

@@ -19,11 +19,68 @@ type Sealer interface {
 	Unlocked() bool
 }
 
-// batchSealer is what a Sealer may add: seal the fields of one row at once
-// (mailin/pgp shares one session key among them, so the costly key
-// agreement runs once per row rather than once per field).
-type batchSealer interface {
-	SealAll(plains [][]byte) ([][]byte, error)
+// sessionSealer is what a Sealer may add: a session key under which several
+// values are sealed, each still a complete message, so that the costly key
+// agreement runs once for the fields of a row, or for everything written
+// about one new report, rather than once per value. mailin/pgp's TeamKey
+// implements it; done forgets the session key.
+type sessionSealer interface {
+	SealSession() (seal func(plain []byte) ([]byte, error), done func(), err error)
+}
+
+// sealSession seals values under one session key (or one by one when the
+// sealer has no sessions).
+type sealSession struct {
+	db   *DB
+	seal func([]byte) ([]byte, error) // nil: each value alone
+	done func()
+}
+
+// newSealSession starts a session; close it when its values are sealed.
+func (db *DB) newSealSession() (*sealSession, error) {
+	s := &sealSession{db: db}
+	if ss, ok := db.sealer.(sessionSealer); ok {
+		var err error
+		if s.seal, s.done, err = ss.SealSession(); err != nil {
+			return nil, fmt.Errorf("db: seal: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// close forgets the session key.
+func (s *sealSession) close() {
+	if s != nil && s.done != nil {
+		s.done()
+		s.done = nil
+	}
+}
+
+// bytes seals b.
+func (s *sealSession) bytes(b []byte) ([]byte, error) {
+	if s.seal == nil {
+		return s.db.sealBytes(b)
+	}
+	out, err := s.seal(b)
+	if err != nil {
+		return nil, fmt.Errorf("db: seal: %w", err)
+	}
+	return out, nil
+}
+
+// texts seals each string in place for a text column; "" stays "".
+func (s *sealSession) texts(ss ...*string) error {
+	for _, v := range ss {
+		if *v == "" {
+			continue
+		}
+		b, err := s.bytes([]byte(*v))
+		if err != nil {
+			return err
+		}
+		*v = base64.StdEncoding.EncodeToString(b)
+	}
+	return nil
 }
 
 // batchOpener is what a Sealer may add: open the fields of one row at once
@@ -101,29 +158,24 @@ func (db *DB) sealText(s string) (string, error) {
 	return base64.StdEncoding.EncodeToString(b), nil
 }
 
-// sealTexts seals each string in place, in one batch when the sealer can.
+// sealTexts seals each string in place, the fields of one row under one
+// session key.
 func (db *DB) sealTexts(ss ...*string) error {
-	if b, ok := db.sealer.(batchSealer); ok {
-		var plains [][]byte
-		var dst []*string
-		for _, s := range ss {
-			if *s != "" {
-				plains, dst = append(plains, []byte(*s)), append(dst, s)
-			}
+	n := 0
+	for _, s := range ss {
+		if *s != "" {
+			n++
 		}
-		if len(plains) < 2 {
-			return db.sealEach(dst...)
-		}
-		sealed, err := b.SealAll(plains)
-		if err != nil {
-			return fmt.Errorf("db: seal: %w", err)
-		}
-		for i, s := range dst {
-			*s = base64.StdEncoding.EncodeToString(sealed[i])
-		}
-		return nil
 	}
-	return db.sealEach(ss...)
+	if n < 2 {
+		return db.sealEach(ss...)
+	}
+	s, err := db.newSealSession()
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return s.texts(ss...)
 }
 
 func (db *DB) sealEach(ss ...*string) error {
@@ -204,6 +256,24 @@ func (db *DB) openBatch(ss []*string) bool {
 		*s = string(plains[i])
 	}
 	return true
+}
+
+// lockedView shows r as openReport does while the key is locked: each sealed
+// value that is not empty reads SealedText.
+func lockedView(r *Report) {
+	hide := func(ss ...*string) {
+		for _, s := range ss {
+			if *s != "" {
+				*s, r.Locked = SealedText, true
+			}
+		}
+	}
+	if r.Sealed {
+		hide(&r.Title, &r.Asset, &r.Description, &r.Steps, &r.Impact, &r.CloseReason)
+	}
+	if r.Reporter.Sealed {
+		hide(&r.Reporter.Name, &r.Reporter.Email, &r.Reporter.PGPKey)
+	}
 }
 
 // openBytes decrypts a sealed blob; it fails with ECONFLICT while locked.
