@@ -129,20 +129,36 @@ func TestLockWhileOpening(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	for range 2 {
+	started, done := make(chan struct{}, 2), make(chan struct{}, 2)
+	for i := range 2 {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			for range 20 {
-				if got, err := k.OpenAll(sealed); err == nil && string(got[1]) != "two" {
-					t.Errorf("opened %q", got[1])
+			// Open until the lock refuses, telling once it is under way.
+			for n := 0; n < 100_000; n++ {
+				var got []byte
+				var err error
+				if i == 0 {
+					got, err = k.Open(sealed[0])
+				} else {
+					var all [][]byte
+					if all, err = k.OpenAll(sealed); err == nil {
+						got = all[0]
+					}
 				}
-				if got, err := k.Open(sealed[0]); err == nil && string(got) != "one" {
+				if err != nil {
+					return
+				}
+				if string(got) != "one" {
 					t.Errorf("opened %q", got)
+				}
+				if n == 0 {
+					started <- struct{}{}
 				}
 			}
 		}()
 	}
+	<-started
+	<-started
 	k.Lock()
 	<-done
 	<-done
