@@ -258,22 +258,15 @@ func (db *DB) openBatch(ss []*string) bool {
 	return true
 }
 
-// lockedView shows r as openReport does while the key is locked: each sealed
-// value that is not empty reads SealedText.
-func lockedView(r *Report) {
-	hide := func(ss ...*string) {
-		for _, s := range ss {
-			if *s != "" {
-				*s, r.Locked = SealedText, true
-			}
+// anyText reports whether one of ss is not empty (an empty sealed value
+// reads as empty, locked or not).
+func anyText(ss ...string) bool {
+	for _, s := range ss {
+		if s != "" {
+			return true
 		}
 	}
-	if r.Sealed {
-		hide(&r.Title, &r.Asset, &r.Description, &r.Steps, &r.Impact, &r.CloseReason)
-	}
-	if r.Reporter.Sealed {
-		hide(&r.Reporter.Name, &r.Reporter.Email, &r.Reporter.PGPKey)
-	}
+	return false
 }
 
 // openBytes decrypts a sealed blob; it fails with ECONFLICT while locked.
