@@ -36,11 +36,12 @@ type sealedRow struct {
 }
 
 // StartSealedIndex builds the in-memory index of sealed reports in the
-// background, when the team key is unlocked and there is none yet; progress
+// background, when sealing is on, the team key is unlocked and there is no
+// index yet; progress
 // is in SealedIndex. The unlock (dashboard or passphrase at start) calls it;
 // a search starts it too if it finds none.
 func (db *DB) StartSealedIndex() {
-	if db.sealer == nil || !db.Unlocked() {
+	if db.sealer == nil || !db.sealOn || !db.Unlocked() {
 		return
 	}
 	f := &db.fts
