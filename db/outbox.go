@@ -51,11 +51,11 @@ func (tx *Tx) enqueueMail(ctx context.Context, m *OutMail) (int64, error) {
 			WHERE r.id = ? AND rp.sealed = 1 AND rp.email <> ''`, m.ReportID).Scan(&to); err != nil {
 			return 0, fmt.Errorf("db: enqueue mail: the reporter's sealed address: %w", err)
 		}
-		if err := tx.db.sealTexts(&subject, &body); err != nil {
+		if err := tx.sealTexts(m.ReportID, &subject, &body); err != nil {
 			return 0, err
 		}
 	case tx.db.sealOn:
-		if err := tx.db.sealTexts(&to, &subject, &body); err != nil {
+		if err := tx.sealTexts(m.ReportID, &to, &subject, &body); err != nil {
 			return 0, err
 		}
 	}

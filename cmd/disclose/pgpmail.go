@@ -50,6 +50,7 @@ func (k *teamKeyControl) Unlock(passphrase []byte) error {
 		return err
 	}
 	k.showState()
+	k.d.StartSealedIndex() // in the background; admins see its progress
 	k.wake()
 	return nil
 }
@@ -96,6 +97,7 @@ const (
 // pendingSweep, the new entries every pendingPoll.
 func (k *teamKeyControl) run(ctx context.Context) {
 	if k.key.Unlocked() {
+		k.d.StartSealedIndex() // unlocked at start: build the search index of sealed reports now
 		k.wake()
 	}
 	tick := k.tick

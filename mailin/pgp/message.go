@@ -180,15 +180,16 @@ func (t *TeamKey) Seal(data []byte) ([]byte, error) {
 
 // Open decrypts what Seal made; it needs the unlocked key.
 func (t *TeamKey) Open(sealed []byte) ([]byte, error) {
-	ring, err := t.signer()
-	if err != nil {
-		return nil, err
-	}
-	plain, err := ring.Decrypt(pgpcrypto.NewPGPMessage(sealed), nil, 0)
-	if err != nil {
-		return nil, classifyDecryptError(err)
-	}
-	return plain.GetBinary(), nil
+	var out []byte
+	err := t.withRing(func(ring *pgpcrypto.KeyRing) error {
+		plain, err := ring.Decrypt(pgpcrypto.NewPGPMessage(sealed), nil, 0)
+		if err != nil {
+			return classifyDecryptError(err)
+		}
+		out = plain.GetBinary()
+		return nil
+	})
+	return out, err
 }
 
 // publicRing is the team's public key ring, built on first use.
