@@ -11,10 +11,11 @@ import (
 // errorTarget is the id of the field an error-summary link jumps to. The
 // reply and note forms share field names (body, attachments) on one page,
 // so their controls carry the form's prefix; the other report forms use the
-// field name as it is.
+// field name as it is. The queue's page number is in the URL only, not a
+// field.
 func errorTarget(form, field string) string {
 	switch {
-	case field == "form":
+	case field == "form", form == "queue" && field == "page":
 		return ""
 	case strings.HasPrefix(form, "-"): // forms repeated on a page suffix their ids
 		return "f-" + field + form
