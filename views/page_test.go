@@ -106,11 +106,20 @@ func (p *page) controls() *goquery.Selection {
 // control is the one control whose accessible name is name.
 func (p *page) control(name string) *goquery.Selection {
 	p.t.Helper()
-	s := p.controls().FilterFunction(func(_ int, s *goquery.Selection) bool { return p.name(s) == name })
+	return p.controlIn(p.doc.Selection, name)
+}
+
+// controlIn is the one control inside scope (a form, say) named name.
+func (p *page) controlIn(scope *goquery.Selection, name string) *goquery.Selection {
+	p.t.Helper()
+	all := scope.Find("input, select, textarea").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return s.AttrOr("type", "") != "hidden"
+	})
+	s := all.FilterFunction(func(_ int, s *goquery.Selection) bool { return p.name(s) == name })
 	if s.Length() != 1 {
 		var names []string
-		p.controls().Each(func(_ int, s *goquery.Selection) { names = append(names, p.name(s)) })
-		p.t.Fatalf("%d controls named %q, want 1; the page has %q", s.Length(), name, names)
+		all.Each(func(_ int, s *goquery.Selection) { names = append(names, p.name(s)) })
+		p.t.Fatalf("%d controls named %q, want 1; there are %q", s.Length(), name, names)
 	}
 	return s
 }
