@@ -304,6 +304,15 @@ func (p *page) checkMarkup() {
 			p.t.Errorf("error %q (#%s) describes no invalid control", text(e), id)
 		}
 	})
+	p.doc.Find(`[data-testid="error-summary"]`).Each(func(_ int, s *goquery.Selection) {
+		seen := map[string]bool{}
+		s.Find("a").Each(func(_ int, a *goquery.Selection) {
+			if seen[text(a)] {
+				p.t.Errorf("two links of an error summary read %q: neither says which field it jumps to", text(a))
+			}
+			seen[text(a)] = true
+		})
+	})
 	p.doc.Find("[style], style").Each(func(_ int, s *goquery.Selection) {
 		p.t.Errorf("inline style on %s: the CSP blocks it", goquery.NodeName(s))
 	})

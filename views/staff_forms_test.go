@@ -82,6 +82,14 @@ func TestAdminProgramForm(t *testing.T) {
 			t.Errorf("Program.Validate refuses %q, which the form does not have", field)
 			continue
 		}
+		if strings.HasSuffix(field, "_days") {
+			// Refused with the same words, so the summary names the field.
+			p.fieldError(label, msg, false)
+			if got := p.summaryLinks()[label+": "+msg]; len(got) != 1 || got[0] != "f-"+field {
+				t.Errorf("%s: summary links %q", label, got)
+			}
+			continue
+		}
 		p.fieldError(label, msg, true)
 	}
 	if len(errs) != 8 {
