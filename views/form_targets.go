@@ -65,10 +65,11 @@ func errAttrs(errs db.FieldErrors, name, hintID string) templ.Attributes {
 	return a
 }
 
-// codeErrs makes the sign-in code page's one message a field error, so the
-// code input is marked invalid and described by it. The input takes no
-// numeric inputmode: recovery codes have letters, and a phone's number pad
-// would keep a user who lost their authenticator from typing one.
+// codeErrs makes the one message of a code page (sign-in, or turning two-
+// factor on) a field error, so the code input is marked invalid and
+// described by it. The sign-in input takes no numeric inputmode: recovery
+// codes have letters, and a phone's number pad would keep a user who lost
+// their authenticator from typing one.
 func codeErrs(msg string) db.FieldErrors {
 	if msg == "" {
 		return nil

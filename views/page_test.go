@@ -268,6 +268,12 @@ func tableRows(table *goquery.Selection) []map[string]string {
 // checkMarkup fails the test on what no page may have.
 func (p *page) checkMarkup() {
 	p.t.Helper()
+	if n := p.doc.Find("h1").Length(); n != 1 {
+		p.t.Errorf("%d h1 headings, want 1", n)
+	}
+	if p.doc.Find("html").AttrOr("lang", "") == "" || strings.TrimSpace(p.doc.Find("title").Text()) == "" {
+		p.t.Errorf("no language or no title")
+	}
 	ids := map[string]int{}
 	p.doc.Find("[id]").Each(func(_ int, s *goquery.Selection) { ids[s.AttrOr("id", "")]++ })
 	for id, n := range ids {
