@@ -77,16 +77,3 @@ func (tx *Tx) enqueueMail(ctx context.Context, m *OutMail) (int64, error) {
 	}
 	return id, nil
 }
-
-// OpenOutMail opens the recipient, subject and body of an outbox row stored
-// sealed; the sender calls it and, while the key is locked, leaves the row
-// pending (ECONFLICT) rather than failing it.
-func (db *DB) OpenOutMail(m *OutMail) error {
-	if !db.Unlocked() {
-		return Errorf(ECONFLICT, "This mail is sealed; unlock the team key to send it.")
-	}
-	if !db.openTexts(&m.To, &m.Subject, &m.Body) {
-		return fmt.Errorf("db: outbox mail %s does not open with this team key", m.MessageID)
-	}
-	return nil
-}
