@@ -91,7 +91,8 @@ func (s *Server) requireRole(roles ...db.Role) echo.MiddlewareFunc {
 	}
 }
 
-var errForbiddenRole = echo.NewHTTPError(http.StatusForbidden, "role")
+// errForbiddenRole is the answer to a role that does not reach a route.
+var errForbiddenRole = db.Errorf(db.EFORBIDDEN, "Your role does not give access to this page. Ask an admin if you need it.")
 
 // canSeeProgram is THE authorization rule for reports: admins see every
 // program, triagers and viewers only the programs they are members of. The
