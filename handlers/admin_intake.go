@@ -55,8 +55,7 @@ func (s *Server) adminIntakeMail(c echo.Context) error {
 
 // ServeRawMail downloads the raw message behind a timeline entry, exactly as
 // received, so that nothing is lost to a parsing bug. It checks nothing
-// itself: the triage routes call it after their one access check on the
-// report (reportID must be a report the user may see).
+// itself: reportID is the report a ReportReader route checked.
 func (s *Server) ServeRawMail(c echo.Context, reportID, entryID int64) error {
 	m, err := s.store.RawMailOf(c.Request().Context(), reportID, entryID)
 	if err != nil {

@@ -28,12 +28,6 @@ type KeyAuditStore interface {
 // a guessing run is not.
 var unlockRate = RateLimit{PerMinute: 5, Burst: 5}
 
-func (s *Server) keyRoutes(admin *echo.Group) {
-	admin.GET("/key", s.adminKey)
-	admin.POST("/key/unlock", s.unlockKey, s.rateLimit("key-unlock", unlockRate))
-	admin.POST("/key/lock", s.lockKey)
-}
-
 func (s *Server) renderKey(c echo.Context, status int, m views.AdminKey) error {
 	m.StaffPage = s.staffPage(c, "Team key", "admin")
 	if m.Errors == nil {

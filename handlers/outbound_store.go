@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/disclose/disclose/db"
-	"github.com/labstack/echo/v4"
 )
 
 // OutboundStore is what the outbox, webhook and notification pages need
@@ -26,22 +25,4 @@ type OutboundStore interface {
 
 	NotifyPrefsOf(ctx context.Context, userID int64) (*db.NotifyPrefs, error)
 	SetNotifyPrefs(ctx context.Context, p *db.NotifyPrefs, actor db.Actor) error
-}
-
-// outboundRoutes is the part of the route table for the outbox and webhook
-// pages (admins only: their authorization is here) and each staff user's
-// notification settings.
-func (s *Server) outboundRoutes(e *echo.Echo) {
-	e.GET("/account/notifications", s.notificationsForm, s.requireStaff)
-	e.POST("/account/notifications", s.saveNotifications, s.requireStaff)
-
-	admin := e.Group("/admin", s.requireStaff, s.requireRole(db.RoleAdmin))
-	admin.GET("/outbox", s.adminOutbox)
-	admin.GET("/outbox/:id", s.adminMail)
-	admin.POST("/outbox/:id/retry", s.retryMail)
-	admin.GET("/programs/:id/webhooks", s.adminWebhooks)
-	admin.POST("/programs/:id/webhooks", s.createWebhook)
-	admin.POST("/webhooks/:id", s.updateWebhook)
-	admin.POST("/webhooks/:id/delete", s.deleteWebhook)
-	admin.POST("/webhooks/:id/deliveries/:delivery/retry", s.retryDelivery)
 }

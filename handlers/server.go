@@ -1,6 +1,17 @@
 // Package handlers holds the HTTP side of disclose: one route table, the
-// middleware (security headers, CSRF, rate limits, logging), form parsing and
-// validation, and the mapping of domain errors to statuses. No SQL here.
+// middleware (security headers, CSRF, rate limits, logging, access), form
+// parsing and validation, and the mapping of domain errors to statuses. No
+// SQL here.
+//
+// routes.go is the whole route table, one short function per area (public,
+// reporter, account, triage, admin). Every row names its access rule
+// (access.go): Public, Scraper, Reporter, SignedIn, Staff, Writer,
+// ReportReader, ReportWriter or Admin; a row without one stops the server
+// from starting. The middleware built from the rule is the only place
+// access is decided: handlers take what it checked from staffUser (the
+// signed-in user) and reportOf (the report of a ReportReader, ReportWriter
+// or Reporter route), and look sub-resources up under that report only.
+// Every error a handler returns goes through one status table (errors.go).
 package handlers
 
 import (
@@ -90,6 +101,8 @@ type Server struct {
 	bodies *bodyBudget
 	// limiters are the rate limits by name, made while the routes are.
 	limiters map[string]echo.MiddlewareFunc
+	// rules is the route table as the router holds it (Routes).
+	rules []RouteRule
 }
 
 // New builds the server and its route table.

@@ -17,13 +17,10 @@ type KeyCandidateStore interface {
 }
 
 // triageAcceptKey saves a key that came with mail as the reporter's key:
-// later mail is verified against it and replies are encrypted to it. The
-// report access check (visible program, write role) is triageReport's.
+// later mail is verified against it and replies are encrypted to it. A
+// candidate of another report is not found.
 func (s *Server) triageAcceptKey(c echo.Context) error {
-	r, err := s.triageReport(c, true)
-	if err != nil {
-		return err
-	}
+	r := reportOf(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound)

@@ -17,13 +17,9 @@ type MailAcceptStore interface {
 
 // triageAcceptMail accepts an unverified mail (db.Message.Unverified) as the
 // reporter's: it joins their timeline and counts as their reply. An entry
-// of another report, or one not waiting, is not found. The report access
-// check (visible program, write role) is triageReport's.
+// of another report, or one not waiting, is not found.
 func (s *Server) triageAcceptMail(c echo.Context) error {
-	r, err := s.triageReport(c, true)
-	if err != nil {
-		return err
-	}
+	r := reportOf(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound)
