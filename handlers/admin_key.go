@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -17,11 +16,6 @@ import (
 type KeyControl interface {
 	Unlock(passphrase []byte) error // pgp.ErrWrongPassphrase for a wrong one
 	Lock()
-}
-
-// KeyAuditStore writes the audit rows of key actions.
-type KeyAuditStore interface {
-	AuditKeyAction(ctx context.Context, actor db.Actor, action, fingerprint string) error
 }
 
 // unlockRate bounds passphrase guesses per client: a few typos are fine,
@@ -92,9 +86,5 @@ func (s *Server) lockKey(c echo.Context) error {
 }
 
 func (s *Server) auditKey(c echo.Context, action, fpr string) error {
-	st, ok := s.store.(KeyAuditStore)
-	if !ok {
-		return errors.New("handlers: the store cannot audit key actions")
-	}
-	return st.AuditKeyAction(c.Request().Context(), actor(c), action, fpr)
+	return s.store.AuditKeyAction(c.Request().Context(), actor(c), action, fpr)
 }

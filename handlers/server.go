@@ -27,28 +27,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Store is what the handlers need from the database.
-type Store interface {
-	AuthStore
-	AccountStore
-	OutboundStore
-	RetentionStore
-	IntakeStore
-	TriageStore
-	Ping(ctx context.Context) error
-	Programs(ctx context.Context) ([]*db.Program, error)
-	DefaultProgram(ctx context.Context) (*db.Program, error)
-	ProgramBySlug(ctx context.Context, slug string) (*db.Program, error)
-	CreateReport(ctx context.Context, in *db.NewReport) (*db.Receipt, error)
-	ReportByID(ctx context.Context, id int64) (*db.Report, error)
-	StartStatusSession(ctx context.Context, code, previous string) (string, error)
-	ReportByStatusSession(ctx context.Context, token string) (*db.Report, error)
-	EndStatusSession(ctx context.Context, token string) error
-	Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]*db.Message, error)
-	AttachmentOf(ctx context.Context, reportID, attachmentID int64, publicOnly bool) (*db.Attachment, []byte, error)
-	AddReporterMessage(ctx context.Context, reportID int64, body string, files []db.NewAttachment, source db.Source, lim db.Limits) error
-}
-
 // RateLimit is a per-client budget: PerMinute requests on average, Burst at
 // once. PerMinute 0 switches the limit off (load runs).
 type RateLimit struct {
@@ -94,7 +72,7 @@ type Config struct {
 // Server is the web side of the portal.
 type Server struct {
 	cfg    Config
-	store  Store
+	store  *db.DB
 	log    *slog.Logger
 	echo   *echo.Echo
 	signed signedCache
@@ -105,14 +83,13 @@ type Server struct {
 	rules []RouteRule
 }
 
-// New builds the server and its route table.
-func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Server, error) {
+// New builds the server and its route table on the database store.
+func New(ctx context.Context, cfg Config, store *db.DB, log *slog.Logger) (*Server, error) {
 	if cfg.BaseURL == nil {
 		return nil, fmt.Errorf("handlers: no base URL")
 	}
 	if cfg.Metrics == nil {
-		stats, _ := store.(StatsSource)
-		cfg.Metrics = NewMetrics(stats, cfg.Problems, log)
+		cfg.Metrics = NewMetrics(store, cfg.Problems, log)
 	}
 	if cfg.BodyBudget <= 0 {
 		cfg.BodyBudget = 8 * cfg.MaxBody

@@ -1,19 +1,11 @@
 package handlers
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
-	"github.com/disclose/disclose/db"
 	"github.com/labstack/echo/v4"
 )
-
-// MailAcceptStore accepts a mail that reached a report by its subject tag
-// alone as the reporter's.
-type MailAcceptStore interface {
-	AcceptMail(ctx context.Context, reportID, entryID int64, actor db.Actor) error
-}
 
 // triageAcceptMail accepts an unverified mail (db.Message.Unverified) as the
 // reporter's: it joins their timeline and counts as their reply. An entry
@@ -24,11 +16,7 @@ func (s *Server) triageAcceptMail(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	ms, ok := s.store.(MailAcceptStore)
-	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound)
-	}
-	if err := ms.AcceptMail(c.Request().Context(), r.ID, id, actor(c)); err != nil {
+	if err := s.store.AcceptMail(c.Request().Context(), r.ID, id, actor(c)); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/triage/reports/"+r.Ref()+"?done=mail")

@@ -46,10 +46,8 @@ func (s *Server) renderTriageReport(c echo.Context, status int, r *db.Report, m 
 	if m.Mails, err = s.store.ReportMails(ctx, r.ID); err != nil {
 		return err
 	}
-	if ks, ok := s.store.(KeyCandidateStore); ok {
-		if m.KeyCandidates, err = ks.KeyCandidates(ctx, r.ID); err != nil {
-			return err
-		}
+	if m.KeyCandidates, err = s.store.KeyCandidates(ctx, r.ID); err != nil {
+		return err
 	}
 	if m.Deadlines, err = s.store.Deadlines(ctx, r.ID); err != nil {
 		return err
