@@ -41,7 +41,7 @@ func accountMatrix() []accountRoute {
 // TestAccountAuthorization: every role reaches its own account pages,
 // nobody reaches another user's sessions, anonymous users reach nothing.
 func TestAccountAuthorization(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	env.mustUser(t, "tri@example.org", db.RoleTriager, 1)
 	env.mustUser(t, "view@example.org", db.RoleViewer, 1)
@@ -93,7 +93,7 @@ func TestAccountAuthorization(t *testing.T) {
 
 // loginAgain signs the user in from a second browser and returns the
 // sessions page of b, which now offers to end that second session.
-func (e *testEnv) loginAgain(t *testing.T, b *browser, email string) string {
+func (e *portal) loginAgain(t *testing.T, b *browser, email string) string {
 	t.Helper()
 	second := e.browser(t)
 	second.mustLogin(email)

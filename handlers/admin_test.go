@@ -60,7 +60,7 @@ func adminMatrix() []adminRoute {
 // TestAdminAuthorization runs the admin matrix against every role (and no
 // session).
 func TestAdminAuthorization(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	env.mustUser(t, "tri@example.org", db.RoleTriager, 1)
 	env.mustUser(t, "view@example.org", db.RoleViewer, 1)
@@ -107,7 +107,7 @@ func TestAdminAuthorization(t *testing.T) {
 
 // keptMail stores an auto-reply, which intake keeps without a report, and
 // returns its id for /admin/intake/mail/:id.
-func keptMail(t *testing.T, env *testEnv) int64 {
+func keptMail(t *testing.T, env *portal) int64 {
 	t.Helper()
 	ctx := context.Background()
 	raw := "From: bob@example.net\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n\r\naway\r\n"
@@ -125,7 +125,7 @@ func keptMail(t *testing.T, env *testEnv) int64 {
 }
 
 func TestLoginLockout(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	env.DB.Auth.MaxAccountFailures = 3
 	b := env.browser(t)
@@ -153,7 +153,7 @@ func TestLoginLockout(t *testing.T) {
 }
 
 func TestAdminPrograms(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	tri := env.mustUser(t, "tri@example.org", db.RoleTriager)
 	admin := env.browser(t)
@@ -226,7 +226,7 @@ func TestAdminPrograms(t *testing.T) {
 }
 
 func TestAdminAudit(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	for i := 0; i < 120; i++ {
 		env.mustUser(t, "u"+itoa(int64(i))+"@example.org", db.RoleViewer)

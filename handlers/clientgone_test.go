@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
-	"github.com/disclose/disclose/handlers"
 )
 
 // recordingHandler keeps every log record, and signals each request line.
@@ -54,19 +52,10 @@ func attr(r slog.Record, key string) string {
 // connection) when its client leaves.
 func TestClientGoneIsNotAnError(t *testing.T) {
 	rec := &recordingHandler{requests: make(chan slog.Record, 4)}
-	d := openDB(t)
-	d.Auth.Argon2 = db.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
-	if _, err := d.CreateUser(context.Background(), &db.NewUser{Email: "tri@example.org", Role: db.RoleTriager, Password: testPassword}, db.ActorSystem); err != nil {
-		t.Fatal(err)
-	}
-	base, _ := url.Parse("http://127.0.0.1")
-	srv, err := handlers.New(context.Background(), handlers.Config{BaseURL: base, Limits: db.DefaultLimits, MaxBody: 1 << 20}, d, slog.New(rec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	b := &browser{t: t, env: &testEnv{DB: d, Server: ts}, c: noRedirectClient()}
+	p := newPortal(t, logTo(rec), wallClock())
+	d := p.DB
+	p.mustUser(t, "tri@example.org", db.RoleTriager)
+	b := p.browser(t)
 	b.mustLogin("tri@example.org")
 	for len(rec.requests) > 0 {
 		<-rec.requests
@@ -81,7 +70,7 @@ func TestClientGoneIsNotAnError(t *testing.T) {
 	d.Now = func() time.Time { once.Do(func() { close(entered) }); return time.Now().UTC() }
 
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/logout", strings.NewReader(url.Values{"csrf": {b.csrf}}.Encode()))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.Server.URL+"/logout", strings.NewReader(url.Values{"csrf": {b.csrf}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	done := make(chan error, 1)
 	go func() {

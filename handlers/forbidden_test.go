@@ -12,7 +12,7 @@ import (
 // says so (db.EFORBIDDEN through the one status table), not the CSRF
 // check's "This form has expired".
 func TestRoleRefusalPage(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "tri@example.org", db.RoleTriager, 1)
 	b := env.browser(t)
 	b.mustLogin("tri@example.org")

@@ -14,9 +14,9 @@ import (
 
 // outboundEnv has one queued ack (mail 1) and one webhook (1) with a
 // delivery.
-func outboundEnv(t *testing.T) *testEnv {
+func outboundEnv(t *testing.T) *portal {
 	t.Helper()
-	env := newTestEnv(t)
+	env := newPortal(t)
 	ctx := context.Background()
 	base, _ := url.Parse(env.Server.URL)
 	env.DB.Notifier = &mailin.Notifier{BaseURL: base, Domain: "portal.example.org"}
@@ -171,7 +171,7 @@ func TestAdminWebhooks(t *testing.T) {
 	})
 	t.Run("ErrDeliveryOfAnotherWebhook", func(t *testing.T) {
 		other, _ := env.DB.CreateWebhook(ctx, &db.NewWebhook{ProgramID: 1, URL: "https://hooks.example.org/o", Format: db.WebhookGeneric}, db.ActorSystem)
-		if p := b.post("/admin/webhooks/"+strconvFormat(other.ID)+"/deliveries/1/retry", nil); p.Status != http.StatusNotFound {
+		if p := b.post("/admin/webhooks/"+itoa(other.ID)+"/deliveries/1/retry", nil); p.Status != http.StatusNotFound {
 			t.Fatalf("status %d", p.Status)
 		}
 	})
@@ -246,7 +246,7 @@ func TestAdminWebhookReach(t *testing.T) {
 		}
 	})
 	t.Run("OKPrivateAllowed", func(t *testing.T) {
-		env := newTestEnvWith(t, "http", func(c *handlers.Config) { c.WebhookReach = db.WebhookReachPrivate })
+		env := newPortal(t, configure(func(c *handlers.Config) { c.WebhookReach = db.WebhookReachPrivate }))
 		env.mustUser(t, "admin@example.org", db.RoleAdmin)
 		b := env.browser(t)
 		b.mustLogin("admin@example.org")

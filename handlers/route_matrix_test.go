@@ -2,8 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -46,7 +44,7 @@ func reporterMatrix() []reporterRoute {
 // attachments and nothing else.
 func TestReporterAuthorization(t *testing.T) {
 	ctx := context.Background()
-	env := newTestEnv(t)
+	env := newPortal(t)
 	file := []db.NewAttachment{{Filename: "poc.txt", ContentType: "text/plain", Data: []byte("poc")}}
 	file2 := []db.NewAttachment{{Filename: "note.txt", ContentType: "text/plain", Data: []byte("internal")}}
 	submit := func(title string) (*db.Report, string) {
@@ -141,7 +139,7 @@ func publicMatrix() []publicRoute {
 // TestPublicRoutes: the public routes answer anyone, and the staff-only
 // answers (sign in, role) never appear among them.
 func TestPublicRoutes(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	def, err := env.DB.DefaultProgram(context.Background())
 	if err != nil {
@@ -175,12 +173,7 @@ var placeholderRE = regexp.MustCompile(`\{[a-z]+\}`)
 // the matrices above (or triageMatrix, adminMatrix), and every matrix row
 // must reach a route.
 func TestEveryRouteInAMatrix(t *testing.T) {
-	base, _ := url.Parse("http://127.0.0.1")
-	s, err := handlers.New(context.Background(), handlers.Config{BaseURL: base, Limits: db.DefaultLimits, MaxBody: 1 << 20},
-		openDB(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newPortal(t).Handler
 	e := handlers.EchoOf(s)
 	var rows [][2]string
 	for _, r := range triageMatrix() {

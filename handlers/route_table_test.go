@@ -1,26 +1,16 @@
 package handlers_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"net/url"
 	"sort"
 	"testing"
 
-	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/handlers"
 )
 
 // TestRouteTable: the router holds exactly the route table, and every row
 // has a rule and appears once.
 func TestRouteTable(t *testing.T) {
-	base, _ := url.Parse("http://127.0.0.1")
-	s, err := handlers.New(context.Background(), handlers.Config{BaseURL: base, Limits: db.DefaultLimits, MaxBody: 1 << 20},
-		openDB(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newPortal(t).Handler
 	var table, router []string
 	seen := map[string]bool{}
 	for _, r := range s.Routes() {

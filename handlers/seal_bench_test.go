@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/disclose/disclose/handlers"
 )
 
 // BenchmarkSubmitSealing runs the whole submission handler path (as
@@ -18,21 +16,15 @@ import (
 func BenchmarkSubmitSealing(b *testing.B) {
 	for _, mode := range []string{"plain", "sealed"} {
 		b.Run(mode, func(b *testing.B) {
-			cfg := plainConfig()
-			cfg.SubmitRate = handlers.RateLimit{}
-			p := newPortal(b, cfg)
+			p := newPortal(b, configure(reportLimits), wallClock())
 			if mode == "sealed" {
 				key := newTeamKey(b)
 				key.Lock() // intake seals with the public key only
-				p.db.SetSealer(key, true)
+				p.DB.SetSealer(key, true)
 			}
-			csrf, _ := p.formToken()
-			cookie := ""
-			u, _ := url.Parse(p.srv.URL)
-			for _, c := range p.client.Jar.Cookies(u) {
-				cookie = c.Name + "=" + c.Value
-			}
-			handler := p.srv.Config.Handler
+			csrf, _ := p.browser(b).formToken()
+			cookie := "disclose_csrf=" + csrf
+			handler := p.Handler
 			b.ReportAllocs()
 			b.SetParallelism(16)
 			b.ResetTimer()

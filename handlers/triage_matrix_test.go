@@ -15,7 +15,7 @@ import (
 // "Security" (the default program); every role has a member of it and a
 // member of "Other" only.
 type triageFixture struct {
-	env      *testEnv
+	env      *portal
 	own      *db.Program // the reports' program
 	other    *db.Program
 	browsers map[string]*browser
@@ -25,7 +25,7 @@ type triageFixture struct {
 func newTriageFixture(t *testing.T) *triageFixture {
 	t.Helper()
 	ctx := context.Background()
-	env := newTestEnv(t)
+	env := newPortal(t)
 	own, err := env.DB.DefaultProgram(ctx)
 	if err != nil {
 		t.Fatal(err)
