@@ -1,9 +1,6 @@
 package handlers
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -221,55 +218,6 @@ func (s *Server) requireReporter(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(reportKey, r)
 		return next(c)
 	}
-}
-
-// requireScraper lets Prometheus in: a client with the bearer token, or,
-// only when the operator turned it on (Config.MetricsLoopback), a loopback
-// client that did not come through a proxy.
-func (s *Server) requireScraper(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if !s.metricsAllowed(c.Request()) {
-			s.cfg.Metrics.SecurityEvent("metrics_denied")
-			s.log.Warn("metrics access refused", "route", c.Path(), "client", c.RealIP())
-			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
-			return echo.NewHTTPError(http.StatusUnauthorized)
-		}
-		return next(c)
-	}
-}
-
-func (s *Server) metricsAllowed(r *http.Request) bool {
-	if s.cfg.MetricsToken != "" {
-		if got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-			// Hashing first makes the comparison constant-time in the length too.
-			a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(s.cfg.MetricsToken))
-			if subtle.ConstantTimeCompare(a[:], b[:]) == 1 {
-				return true
-			}
-		}
-	}
-	// A proxy on the same machine makes every request look local, and one
-	// that adds no forwarding header cannot be told from a local scraper:
-	// so loopback alone opens nothing unless the operator says no such
-	// proxy runs here. Even then, a trusted proxy's address and forwarded
-	// requests stay refused.
-	if !s.cfg.MetricsLoopback {
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	ip := net.ParseIP(host)
-	if err != nil || ip == nil || !ip.IsLoopback() {
-		return false
-	}
-	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-Ip") != "" {
-		return false
-	}
-	for _, n := range s.cfg.TrustedProxies {
-		if n.Contains(ip) {
-			return false
-		}
-	}
-	return true
 }
 
 // canSeeProgram is THE visibility rule of reports: admins see every

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -188,21 +187,6 @@ func (p *portal) count() int64 {
 	return n
 }
 
-// roleBrowsers is one signed-in browser for each of admin@, tri@ and
-// view@example.org (the test creates them) and an "anonymous" one that has
-// read the sign-in page, so it holds a CSRF token.
-func (p *portal) roleBrowsers(t testing.TB) map[string]*browser {
-	t.Helper()
-	browsers := map[string]*browser{"anonymous": p.browser(t)}
-	for _, who := range []string{"admin", "tri", "view"} {
-		b := p.browser(t)
-		b.mustLogin(who + "@example.org")
-		browsers[who] = b
-	}
-	browsers["anonymous"].get("/login")
-	return browsers
-}
-
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // wrongStatusCode sends a wrong receipt code to /status as a fresh browser
@@ -214,18 +198,4 @@ func (p *portal) wrongStatusCode(t testing.TB, xff string) int {
 	b.get("/status")
 	b.header.Set("X-Forwarded-For", xff)
 	return b.post("/status", url.Values{"code": {"AAAA"}}).Status
-}
-
-// refusedStatus is what a staff-only route answers whoever may not use it:
-// an anonymous GET is sent to sign in, an anonymous POST is 401, and a
-// signed-in user without the role is 403.
-func refusedStatus(who, method string) int {
-	switch {
-	case who == "anonymous" && method == http.MethodGet:
-		return http.StatusSeeOther
-	case who == "anonymous":
-		return http.StatusUnauthorized
-	default:
-		return http.StatusForbidden
-	}
 }

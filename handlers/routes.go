@@ -123,7 +123,6 @@ func (s *Server) triageRoutes() []route {
 		{post, "/triage/reports/:ref/fields", ReportWriter, s.triageFields, nil},
 		{post, "/triage/reports/:ref/keys/:id/accept", ReportWriter, s.triageAcceptKey, nil},
 		{post, "/triage/reports/:ref/entries/:id/accept", ReportWriter, s.triageAcceptMail, nil},
-		{unknown, "/triage", Staff, notFound, nil},
 		{unknown, "/triage/*", Staff, notFound, nil},
 	}
 }
@@ -166,7 +165,6 @@ func (s *Server) adminRoutes() []route {
 		{post, "/admin/webhooks/:id", Admin, s.updateWebhook, nil},
 		{post, "/admin/webhooks/:id/delete", Admin, s.deleteWebhook, nil},
 		{post, "/admin/webhooks/:id/deliveries/:delivery/retry", Admin, s.retryDelivery, nil},
-		{unknown, "/admin", Admin, notFound, nil},
 		{unknown, "/admin/*", Admin, notFound, nil},
 	}
 }

@@ -12,6 +12,11 @@
 // signed-in user) and reportOf (the report of a ReportReader, ReportWriter
 // or Reporter route), and look sub-resources up under that report only.
 // Every error a handler returns goes through one status table (errors.go).
+// TestAuthorizationMatrix is generated from the table.
+//
+// The store is *db.DB itself: there is one implementation and the tests use
+// the real database. TeamKey and KeyControl are interfaces because
+// cmd/disclose implements them.
 package handlers
 
 import (
