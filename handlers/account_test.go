@@ -161,6 +161,12 @@ func TestRequire2FA(t *testing.T) {
 	if p := tri.get("/admin/users"); p.Status != http.StatusSeeOther || p.Location != "/account/2fa" {
 		t.Fatalf("triager without 2FA: %d %q, want redirect to /account/2fa", p.Status, p.Location)
 	}
+	// A form sent before enrolling says why it is refused (it read "This
+	// form has expired", the CSRF check's text).
+	if p := tri.post("/account/notifications", url.Values{"mode": {"none"}}); p.Status != http.StatusForbidden ||
+		!strings.Contains(p.Body, "requires two-factor sign-in") || strings.Contains(p.Body, "This form has expired") {
+		t.Fatalf("triager without 2FA posts a form: %d, want 403 saying why", p.Status)
+	}
 	enrolTOTP(t, env, tri)
 	if p := tri.get("/admin"); p.Status != http.StatusForbidden {
 		t.Fatalf("after enrolment, /admin for a triager: %d, want 403 (role, not 2FA)", p.Status)
