@@ -13,6 +13,9 @@ const (
 	EINVALID      = "invalid"
 	ENOTFOUND     = "not_found"
 	EUNAUTHORIZED = "unauthorized"
+	// EFORBIDDEN: the caller is known but may not do this (a role that
+	// does not reach a page, a step that must come first).
+	EFORBIDDEN = "forbidden"
 )
 
 // Error is a domain error: a code for programs and a message for people.

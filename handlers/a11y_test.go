@@ -19,7 +19,7 @@ import (
 // summaries that link to their fields, and nothing the strict CSP would
 // block (inline style attributes, inline script).
 func TestPagesAccessible(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	pub := env.browser(t)
 

@@ -18,7 +18,7 @@ var sessionEndRE = regexp.MustCompile(`action="/account/sessions/([0-9a-f]+)/end
 // TestChangeOwnPassword: staff change their own password with the current
 // one; every other session ends, this one stays, and it is audited.
 func TestChangeOwnPassword(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "tri@example.org", db.RoleTriager)
 	b, other := env.browser(t), env.browser(t)
 	b.mustLogin("tri@example.org")
@@ -74,7 +74,7 @@ func TestChangeOwnPassword(t *testing.T) {
 // TestOwnSessions: staff see their sessions (this one marked), end one or
 // all others, and cannot end anyone else's.
 func TestOwnSessions(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "tri@example.org", db.RoleTriager)
 	env.mustUser(t, "view@example.org", db.RoleViewer)
 	b, laptop, phone, someone := env.browser(t), env.browser(t), env.browser(t), env.browser(t)
@@ -158,7 +158,7 @@ func TestOwnSessions(t *testing.T) {
 // needs the password typed in the last ReauthWindow: a stolen cookie alone
 // cannot bind the account to the thief's device.
 func TestReauthBeforeSecondFactor(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	u := env.mustUser(t, "tri@example.org", db.RoleTriager)
 	b, other := env.browser(t), env.browser(t)
 	b.mustLogin("tri@example.org")
@@ -241,7 +241,7 @@ func TestReauthBeforeSecondFactor(t *testing.T) {
 	})
 }
 
-func (e *testEnv) mustTOTP(t *testing.T, userID int64) bool {
+func (e *portal) mustTOTP(t *testing.T, userID int64) bool {
 	t.Helper()
 	u, err := e.DB.UserByID(context.Background(), userID)
 	if err != nil {

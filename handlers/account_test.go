@@ -21,7 +21,7 @@ var (
 
 // enrolTOTP turns on the second factor of the signed-in browser and returns
 // the secret and the recovery codes.
-func enrolTOTP(t *testing.T, env *testEnv, b *browser) (string, []string) {
+func enrolTOTP(t *testing.T, env *portal, b *browser) (string, []string) {
 	t.Helper()
 	p := b.get("/account/2fa")
 	m := secretRE.FindStringSubmatch(p.Body)
@@ -47,15 +47,15 @@ func enrolTOTP(t *testing.T, env *testEnv, b *browser) (string, []string) {
 }
 
 func TestTOTP(t *testing.T) {
-	setup := func(t *testing.T) (*testEnv, string, []string) {
-		env := newTestEnv(t)
+	setup := func(t *testing.T) (*portal, string, []string) {
+		env := newPortal(t)
 		env.mustUser(t, "admin@example.org", db.RoleAdmin)
 		b := env.browser(t)
 		b.mustLogin("admin@example.org")
 		secret, codes := enrolTOTP(t, env, b)
 		return env, secret, codes
 	}
-	passwordStep := func(t *testing.T, env *testEnv) *browser {
+	passwordStep := func(t *testing.T, env *portal) *browser {
 		b := env.browser(t)
 		p := b.login("admin@example.org", testPassword)
 		if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/login/code") {
@@ -143,7 +143,7 @@ func TestTOTP(t *testing.T) {
 }
 
 func TestRequire2FA(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	env.mustUser(t, "tri@example.org", db.RoleTriager)
 	admin := env.browser(t)
@@ -161,6 +161,12 @@ func TestRequire2FA(t *testing.T) {
 	if p := tri.get("/admin/users"); p.Status != http.StatusSeeOther || p.Location != "/account/2fa" {
 		t.Fatalf("triager without 2FA: %d %q, want redirect to /account/2fa", p.Status, p.Location)
 	}
+	// A form sent before enrolling says why it is refused (it read "This
+	// form has expired", the CSRF check's text).
+	if p := tri.post("/account/notifications", url.Values{"mode": {"none"}}); p.Status != http.StatusForbidden ||
+		!strings.Contains(p.Body, "requires two-factor sign-in") || strings.Contains(p.Body, "This form has expired") {
+		t.Fatalf("triager without 2FA posts a form: %d, want 403 saying why", p.Status)
+	}
 	enrolTOTP(t, env, tri)
 	if p := tri.get("/admin"); p.Status != http.StatusForbidden {
 		t.Fatalf("after enrolment, /admin for a triager: %d, want 403 (role, not 2FA)", p.Status)
@@ -174,7 +180,7 @@ func TestRequire2FA(t *testing.T) {
 func TestSetupLinks(t *testing.T) {
 	ctx := context.Background()
 	t.Run("FirstAdmin", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		token, err := env.DB.FirstAdminToken(ctx)
 		if err != nil || token == "" {
 			t.Fatalf("first admin token: %q %v", token, err)
@@ -209,7 +215,7 @@ func TestSetupLinks(t *testing.T) {
 		}
 	})
 	t.Run("ErrExpired", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		token, _ := env.DB.FirstAdminToken(ctx)
 		env.clock.Advance(env.DB.Auth.SetupLinkLifetime + time.Second)
 		b := env.browser(t)
@@ -220,7 +226,7 @@ func TestSetupLinks(t *testing.T) {
 		}
 	})
 	t.Run("ResetEndsSessions", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		u := env.mustUser(t, "tri@example.org", db.RoleTriager)
 		old := env.browser(t)
 		old.mustLogin("tri@example.org")
@@ -248,7 +254,7 @@ func TestSetupLinks(t *testing.T) {
 		}
 	})
 	t.Run("ErrResetExpired", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		u := env.mustUser(t, "tri@example.org", db.RoleTriager)
 		token, _ := env.DB.ResetLink(ctx, u.ID, db.ActorSystem)
 		env.clock.Advance(env.DB.Auth.SetupLinkLifetime + time.Second)
@@ -262,7 +268,7 @@ func TestSetupLinks(t *testing.T) {
 
 func TestAdminUsers(t *testing.T) {
 	t.Run("InviteDisableReset", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		env.mustUser(t, "admin@example.org", db.RoleAdmin)
 		admin := env.browser(t)
 		admin.mustLogin("admin@example.org")
@@ -309,7 +315,7 @@ func TestAdminUsers(t *testing.T) {
 		}
 	})
 	t.Run("ErrDuplicateEmail", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		env.mustUser(t, "admin@example.org", db.RoleAdmin)
 		admin := env.browser(t)
 		admin.mustLogin("admin@example.org")
@@ -320,7 +326,7 @@ func TestAdminUsers(t *testing.T) {
 		}
 	})
 	t.Run("ErrCSRF", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		env.mustUser(t, "admin@example.org", db.RoleAdmin)
 		admin := env.browser(t)
 		admin.mustLogin("admin@example.org")
@@ -333,5 +339,3 @@ func TestAdminUsers(t *testing.T) {
 		}
 	})
 }
-
-func itoa(n int64) string { return strconvFormat(n) }

@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -12,16 +10,6 @@ import (
 	"github.com/disclose/disclose/views"
 	"github.com/labstack/echo/v4"
 )
-
-// IntakeStore is what the mail intake pages and the raw mail downloads need.
-type IntakeStore interface {
-	IntakeStatus(ctx context.Context) (*db.IntakeStatus, error)
-	KeptMail(ctx context.Context, limit int) ([]*db.RawMail, error)
-	RawMailByID(ctx context.Context, id int64) (*db.RawMail, error)
-	RawMailOf(ctx context.Context, reportID, entryID int64) (*db.RawMail, error)
-	RawMailEntries(ctx context.Context, reportID int64) (map[int64]int64, error)
-	WriteRawMail(ctx context.Context, id int64, w io.Writer) error
-}
 
 // adminIntake shows admins how mail intake goes: last poll, last error,
 // counts, and the mail kept aside (auto-replies, bounces, duplicates, set
@@ -55,8 +43,7 @@ func (s *Server) adminIntakeMail(c echo.Context) error {
 
 // ServeRawMail downloads the raw message behind a timeline entry, exactly as
 // received, so that nothing is lost to a parsing bug. It checks nothing
-// itself: the triage routes call it after their one access check on the
-// report (reportID must be a report the user may see).
+// itself: reportID is the report a ReportReader route checked.
 func (s *Server) ServeRawMail(c echo.Context, reportID, entryID int64) error {
 	m, err := s.store.RawMailOf(c.Request().Context(), reportID, entryID)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 func TestAdminIntake(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	env.mustUser(t, "tri@example.org", db.RoleTriager, 1)
 	ctx := context.Background()

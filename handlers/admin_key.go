@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -19,36 +18,19 @@ type KeyControl interface {
 	Lock()
 }
 
-// KeyAuditStore writes the audit rows of key actions.
-type KeyAuditStore interface {
-	AuditKeyAction(ctx context.Context, actor db.Actor, action, fingerprint string) error
-}
-
-// SealedIndexStore reports the in-memory search index of sealed reports,
-// which the key page and the queue show to admins while it is built.
-type SealedIndexStore interface {
-	Sealing() bool
-	SealedIndex() db.SealedIndexStatus
-}
-
-// sealedIndex is the index's state when sealing is on (ok false otherwise).
+// sealedIndex is the state of the in-memory search index of sealed reports
+// when sealing is on (ok false otherwise): the key page and the queue show it
+// to admins while it is built.
 func (s *Server) sealedIndex() (db.SealedIndexStatus, bool) {
-	st, ok := s.store.(SealedIndexStore)
-	if !ok || !st.Sealing() {
+	if !s.store.Sealing() {
 		return db.SealedIndexStatus{}, false
 	}
-	return st.SealedIndex(), true
+	return s.store.SealedIndex(), true
 }
 
 // unlockRate bounds passphrase guesses per client: a few typos are fine,
 // a guessing run is not.
 var unlockRate = RateLimit{PerMinute: 5, Burst: 5}
-
-func (s *Server) keyRoutes(admin *echo.Group) {
-	admin.GET("/key", s.adminKey)
-	admin.POST("/key/unlock", s.unlockKey, s.rateLimit("key-unlock", unlockRate))
-	admin.POST("/key/lock", s.lockKey)
-}
 
 func (s *Server) renderKey(c echo.Context, status int, m views.AdminKey) error {
 	m.StaffPage = s.staffPage(c, "Team key", "admin")
@@ -119,9 +101,5 @@ func (s *Server) lockKey(c echo.Context) error {
 }
 
 func (s *Server) auditKey(c echo.Context, action, fpr string) error {
-	st, ok := s.store.(KeyAuditStore)
-	if !ok {
-		return errors.New("handlers: the store cannot audit key actions")
-	}
-	return st.AuditKeyAction(c.Request().Context(), actor(c), action, fpr)
+	return s.store.AuditKeyAction(c.Request().Context(), actor(c), action, fpr)
 }

@@ -35,7 +35,7 @@ func TestAdminKey(t *testing.T) {
 	}
 	key.Lock()
 	ctl := &wakingControl{TeamKey: key}
-	env := newTestEnvWith(t, "http", func(c *handlers.Config) { c.TeamKey, c.KeyControl = key, ctl })
+	env := newPortal(t, configure(func(c *handlers.Config) { c.TeamKey, c.KeyControl = key, ctl }))
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	env.mustUser(t, "tri@example.org", db.RoleTriager, 1)
 	fpr := key.Info().Fingerprint

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,16 +9,6 @@ import (
 	"github.com/disclose/disclose/views"
 	"github.com/labstack/echo/v4"
 )
-
-// RetentionStore is what the retention admin page needs.
-type RetentionStore interface {
-	RetentionRules(ctx context.Context) ([]*db.RetentionRule, error)
-	SetRetentionRule(ctx context.Context, rule *db.RetentionRule, actor db.Actor) error
-	RetentionDue(ctx context.Context) ([]db.Disposal, error)
-	LegalHolds(ctx context.Context) ([]db.HeldReport, error)
-	SetLegalHold(ctx context.Context, reportID int64, on bool, actor db.Actor, reason string) error
-	ReportByRef(ctx context.Context, ref string) (*db.Report, error)
-}
 
 // retentionFields are the day counts of a rule, as the form names them.
 var retentionFields = []string{"attachments_days", "anonymise_days", "spam_days"}

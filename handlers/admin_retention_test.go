@@ -12,7 +12,7 @@ import (
 
 func TestAdminRetention(t *testing.T) {
 	ctx := context.Background()
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	env.mustUser(t, "tri@example.org", db.RoleTriager, 1)
 	p, _ := env.DB.DefaultProgram(ctx)
@@ -99,34 +99,21 @@ func TestAdminRetention(t *testing.T) {
 // TestProblemBanner checks that a problem a worker reports reaches admins on
 // the dashboard, and only admins.
 func TestProblemBanner(t *testing.T) {
-	p := newDocPortal(t, nil)
-	p.db.Auth.Argon2 = db.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
-	for _, u := range []struct {
-		email string
-		role  db.Role
-	}{{"admin@example.org", db.RoleAdmin}, {"tri@example.org", db.RoleTriager}} {
-		if _, err := p.db.CreateUser(context.Background(), &db.NewUser{Email: u.email, Role: u.role, Password: testPassword, ProgramIDs: []int64{1}}, db.ActorSystem); err != nil {
-			t.Fatal(err)
-		}
-	}
-	login := func(email string) *http.Client {
-		c := p.client(t)
-		_, lg := p.get(t, c, "/login")
-		p.post(t, c, "/login", url.Values{"csrf": {csrfOf(lg)}, "email": {email}, "password": {testPassword}})
-		return c
-	}
-	admin, tri := login("admin@example.org"), login("tri@example.org")
+	p := newPortal(t)
+	p.mustUser(t, "admin@example.org", db.RoleAdmin, 1)
+	p.mustUser(t, "tri@example.org", db.RoleTriager, 1)
+	admin, tri := p.browser(t), p.browser(t)
+	admin.mustLogin("admin@example.org")
+	tri.mustLogin("tri@example.org")
 	p.problems.Set("smtp", "the SMTP server mail.example.org:587 is unreachable: mail waits in the outbox")
-	_, doc := p.get(t, admin, "/admin")
-	if got := doc.Find("[data-testid=problem-smtp]").Text(); !strings.Contains(got, "unreachable") {
+	if got := parse(t, admin.get("/admin")).Find("[data-testid=problem-smtp]").Text(); !strings.Contains(got, "unreachable") {
 		t.Fatalf("admin banner = %q", got)
 	}
-	_, doc = p.get(t, tri, "/account/2fa")
-	if doc.Find("[data-testid=problems]").Length() != 0 {
+	if parse(t, tri.get("/account/2fa")).Find("[data-testid=problems]").Length() != 0 {
 		t.Fatal("a triager sees the admin banner")
 	}
 	p.problems.Clear("smtp")
-	if _, doc = p.get(t, admin, "/admin"); doc.Find("[data-testid=problems]").Length() != 0 {
+	if parse(t, admin.get("/admin")).Find("[data-testid=problems]").Length() != 0 {
 		t.Fatal("banner stays after the problem cleared")
 	}
 }

@@ -2,9 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,119 +10,8 @@ import (
 	"github.com/disclose/disclose/db"
 )
 
-// adminRoute is one row of the admin matrix; {user} is filled with a
-// viewer's id and {mail} with a kept mail's.
-type adminRoute struct{ method, path string }
-
-// adminMatrix is every admin route: only admins get through.
-func adminMatrix() []adminRoute {
-	return []adminRoute{
-		{"GET", "/admin"},
-		{"GET", "/admin/users"},
-		{"POST", "/admin/users"},
-		{"GET", "/admin/users/{user}"},
-		{"POST", "/admin/users/{user}"},
-		{"POST", "/admin/users/{user}/disable"},
-		{"POST", "/admin/users/{user}/enable"},
-		{"POST", "/admin/users/{user}/reset-password"},
-		{"POST", "/admin/users/{user}/reset-2fa"},
-		{"GET", "/admin/programs"},
-		{"GET", "/admin/programs/new"},
-		{"POST", "/admin/programs"},
-		{"GET", "/admin/programs/1"},
-		{"POST", "/admin/programs/1"},
-		{"GET", "/admin/audit"},
-		{"GET", "/admin/settings"},
-		{"POST", "/admin/settings"},
-		{"GET", "/admin/intake"},
-		{"GET", "/admin/intake/mail/{mail}"},
-		{"GET", "/admin/key"},
-		{"POST", "/admin/key/unlock"},
-		{"POST", "/admin/key/lock"},
-		{"GET", "/admin/retention"},
-		{"POST", "/admin/retention/hold"},
-		{"POST", "/admin/retention/release"},
-		{"POST", "/admin/retention/1"},
-		{"GET", "/admin/outbox"},
-		{"GET", "/admin/outbox/1"},
-		{"POST", "/admin/outbox/1/retry"},
-		{"GET", "/admin/programs/1/webhooks"},
-		{"POST", "/admin/programs/1/webhooks"},
-		{"POST", "/admin/webhooks/1"},
-		{"POST", "/admin/webhooks/1/delete"},
-		{"POST", "/admin/webhooks/1/deliveries/1/retry"},
-	}
-}
-
-// TestAdminAuthorization runs the admin matrix against every role (and no
-// session).
-func TestAdminAuthorization(t *testing.T) {
-	env := newTestEnv(t)
-	env.mustUser(t, "admin@example.org", db.RoleAdmin)
-	env.mustUser(t, "tri@example.org", db.RoleTriager, 1)
-	env.mustUser(t, "view@example.org", db.RoleViewer, 1)
-	target := env.mustUser(t, "target@example.org", db.RoleViewer)
-	fill := strings.NewReplacer("{user}", itoa(target.ID), "{mail}", itoa(keptMail(t, env)))
-	browsers := env.roleBrowsers(t)
-	for _, r := range adminMatrix() {
-		path := fill.Replace(r.path)
-		for who, b := range browsers {
-			t.Run(who+" "+r.method+" "+r.path, func(t *testing.T) {
-				var p page
-				if r.method == "GET" {
-					p = b.get(path)
-				} else {
-					// A harmless body: the admin's requests must not change
-					// the other subjects (they only prove the door is open).
-					p = b.post(path, url.Values{"email": {"m-" + who + "@example.org"}, "role": {"viewer"}, "name": {"Matrix"},
-						"slug": {"m-" + who}, "prefix": {"SEC"}})
-				}
-				if who == "admin" {
-					if p.Status == http.StatusUnauthorized || p.Status == http.StatusForbidden || p.Status >= 500 ||
-						strings.HasPrefix(p.Location, "/login") {
-						t.Fatalf("admin: status %d %s", p.Status, p.Location)
-					}
-					return
-				}
-				if want := refusedStatus(who, r.method); p.Status != want {
-					t.Fatalf("status %d, want %d", p.Status, want)
-				}
-			})
-		}
-	}
-	// Nothing the refused requests sent was applied.
-	u, err := env.DB.UserByID(context.Background(), target.ID)
-	if err != nil || u.Name != "Matrix" && u.Name != "" {
-		t.Fatalf("target: %+v %v", u, err)
-	}
-	for _, who := range []string{"tri", "view", "anonymous"} {
-		if _, err := env.DB.UserByEmail(context.Background(), "m-"+who+"@example.org"); db.ErrorCode(err) != db.ENOTFOUND {
-			t.Fatalf("a refused %s request created a user", who)
-		}
-	}
-}
-
-// keptMail stores an auto-reply, which intake keeps without a report, and
-// returns its id for /admin/intake/mail/:id.
-func keptMail(t *testing.T, env *testEnv) int64 {
-	t.Helper()
-	ctx := context.Background()
-	raw := "From: bob@example.net\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n\r\naway\r\n"
-	sum := sha256.Sum256([]byte(raw))
-	if _, err := env.DB.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1,
-		OpenRaw: func() io.Reader { return strings.NewReader(raw) }, RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]),
-		FromEmail: "bob@example.net", Subject: "Out of office", Auto: "Auto-Submitted: auto-replied"}, db.IngestOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	kept, err := env.DB.KeptMail(ctx, 10)
-	if err != nil || len(kept) != 1 {
-		t.Fatalf("kept = %v, %v", kept, err)
-	}
-	return kept[0].ID
-}
-
 func TestLoginLockout(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	env.DB.Auth.MaxAccountFailures = 3
 	b := env.browser(t)
@@ -153,7 +39,7 @@ func TestLoginLockout(t *testing.T) {
 }
 
 func TestAdminPrograms(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	tri := env.mustUser(t, "tri@example.org", db.RoleTriager)
 	admin := env.browser(t)
@@ -226,7 +112,7 @@ func TestAdminPrograms(t *testing.T) {
 }
 
 func TestAdminAudit(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	for i := 0; i < 120; i++ {
 		env.mustUser(t, "u"+itoa(int64(i))+"@example.org", db.RoleViewer)

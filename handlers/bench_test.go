@@ -9,23 +9,16 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
-	"github.com/disclose/disclose/handlers"
 )
 
 // BenchmarkSubmit measures the whole handler path of a submission without
 // attachments: CSRF check, form parsing, validation, the insert transaction
 // and the receipt page.
 func BenchmarkSubmit(b *testing.B) {
-	cfg := plainConfig()
-	cfg.SubmitRate = handlers.RateLimit{}
-	p := newPortal(b, cfg)
-	csrf, _ := p.formToken()
-	cookie := ""
-	u, _ := url.Parse(p.srv.URL)
-	for _, c := range p.client.Jar.Cookies(u) {
-		cookie = c.Name + "=" + c.Value
-	}
-	handler := p.srv.Config.Handler
+	p := newPortal(b, configure(reportLimits), wallClock())
+	csrf, _ := p.browser(b).formToken()
+	cookie := "disclose_csrf=" + csrf
+	handler := p.Handler
 	b.ReportAllocs()
 	b.SetParallelism(16) // many researchers at once, as in the load run
 	b.ResetTimer()

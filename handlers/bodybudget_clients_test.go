@@ -103,9 +103,9 @@ func fillShare(t *testing.T, srvURL, client string, maxBody int64) int {
 func TestBodyBudgetPerClient(t *testing.T) {
 	const maxBody = 1 << 20
 	_, proxy, _ := net.ParseCIDR("127.0.0.1/32")
-	env := newTestEnvWith(t, "http", func(c *handlers.Config) {
+	env := newPortal(t, configure(func(c *handlers.Config) {
 		c.MaxBody, c.BodyBudget, c.TrustedProxies = maxBody, 8*maxBody, []*net.IPNet{proxy}
-	})
+	}))
 	env.mustUser(t, "tri@example.org", db.RoleTriager, 1)
 	srv := env.Server.URL
 
@@ -147,7 +147,7 @@ func TestBodyBudgetPerClient(t *testing.T) {
 	})
 }
 
-func mustReport(t *testing.T, env *testEnv) *db.Report {
+func mustReport(t *testing.T, env *portal) *db.Report {
 	t.Helper()
 	ctx := t.Context()
 	rc, err := env.DB.CreateReport(ctx, &db.NewReport{ProgramID: 1, Source: db.SourceWeb, Title: "Budget", Description: "d",

@@ -15,9 +15,9 @@ import (
 // and small forms (sign-in, status) never wait behind uploads.
 func TestBodyBudget(t *testing.T) {
 	const maxBody = 1 << 20
-	p := newDocPortal(t, func(c *handlers.Config) { c.MaxBody, c.BodyBudget = maxBody, maxBody })
+	p := newPortal(t, configure(func(c *handlers.Config) { c.MaxBody, c.BodyBudget = maxBody, maxBody }))
 	post := func(body io.Reader, size int64) int {
-		req, _ := http.NewRequest(http.MethodPost, p.srv.URL+"/report", body)
+		req, _ := http.NewRequest(http.MethodPost, p.Server.URL+"/report", body)
 		req.ContentLength = size
 		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
 		resp, err := http.DefaultClient.Do(req)
@@ -46,7 +46,7 @@ func TestBodyBudget(t *testing.T) {
 	})
 	t.Run("OK small form", func(t *testing.T) {
 		form := "email=a%40example.org&password=x"
-		req, _ := http.NewRequest(http.MethodPost, p.srv.URL+"/login", strings.NewReader(form))
+		req, _ := http.NewRequest(http.MethodPost, p.Server.URL+"/login", strings.NewReader(form))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -9,13 +9,20 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// codeStatus is the one map from domain error codes to HTTP statuses.
-var codeStatus = map[string]int{
-	db.ECONFLICT:     http.StatusConflict,
-	db.EINVALID:      http.StatusUnprocessableEntity,
-	db.ENOTFOUND:     http.StatusNotFound,
-	db.EUNAUTHORIZED: http.StatusUnauthorized,
-	db.EINTERNAL:     http.StatusInternalServerError,
+// codeStatus is the one map from domain error codes to HTTP statuses, with
+// the title of the error page where the status's own (statusText) would
+// mislead: a 403 of the CSRF check says the form expired, one of a role
+// says so.
+var codeStatus = map[string]struct {
+	status int
+	title  string
+}{
+	db.ECONFLICT:     {http.StatusConflict, ""},
+	db.EFORBIDDEN:    {http.StatusForbidden, "Not allowed"},
+	db.EINVALID:      {http.StatusUnprocessableEntity, ""},
+	db.ENOTFOUND:     {http.StatusNotFound, ""},
+	db.EUNAUTHORIZED: {http.StatusUnauthorized, ""},
+	db.EINTERNAL:     {http.StatusInternalServerError, ""},
 }
 
 // statusText is what people read for HTTP-level refusals.
@@ -58,20 +65,15 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, msg := http.StatusInternalServerError, ""
+	status, title, msg := http.StatusInternalServerError, "", ""
 	var he *echo.HTTPError
-	if err == errForbiddenRole {
-		s.render(c, http.StatusForbidden, views.ErrorView(views.ErrorPage{Page: s.page(c, "Not allowed"), Status: http.StatusForbidden,
-			Message: "Your role does not give access to this page. Ask an admin if you need it."}))
-		return
-	}
 	if errors.As(err, &he) {
 		status = he.Code
 		if m, ok := he.Message.(string); ok && status == http.StatusBadRequest {
 			msg = m
 		}
 	} else if code := db.ErrorCode(err); code != db.EINTERNAL {
-		status, msg = codeStatus[code], db.ErrorMessage(err)
+		status, title, msg = codeStatus[code].status, codeStatus[code].title, db.ErrorMessage(err)
 	}
 	if status >= 500 && clientGone(c) {
 		// What failed was waiting for a client that left (a cancelled
@@ -92,6 +94,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if !ok {
 		text = [2]string{http.StatusText(status), http.StatusText(status) + "."}
 	}
+	if title == "" {
+		title = text[0]
+	}
 	if msg == "" {
 		msg = text[1]
 	}
@@ -99,7 +104,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		c.NoContent(status)
 		return
 	}
-	if rerr := s.render(c, status, views.ErrorView(views.ErrorPage{Page: s.page(c, text[0]), Status: status, Message: msg})); rerr != nil {
+	if rerr := s.render(c, status, views.ErrorView(views.ErrorPage{Page: s.page(c, title), Status: status, Message: msg})); rerr != nil {
 		s.log.Error("render error page", "error", rerr)
 	}
 }

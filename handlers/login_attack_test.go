@@ -25,12 +25,12 @@ type from struct {
 func (f from) postForm(path string, form url.Values) page {
 	f.t.Helper()
 	if f.csrf == "" {
-		req, _ := http.NewRequest(http.MethodGet, f.env.Server.URL+"/login", nil)
+		req, _ := http.NewRequest(http.MethodGet, f.p.Server.URL+"/login", nil)
 		req.Header.Set("X-Forwarded-For", f.addr)
 		f.do(req)
 	}
 	form.Set("csrf", f.csrf)
-	req, _ := http.NewRequest(http.MethodPost, f.env.Server.URL+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, f.p.Server.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Forwarded-For", f.addr)
 	return f.do(req)
@@ -42,7 +42,7 @@ func (f from) postForm(path string, form url.Values) page {
 // and code at once, and the stranger stays held back.
 func TestStrangerCannotLockOutStaff(t *testing.T) {
 	_, proxy, _ := net.ParseCIDR("127.0.0.1/32")
-	env := newTestEnvWith(t, "http", func(c *handlers.Config) { c.TrustedProxies = []*net.IPNet{proxy} })
+	env := newPortal(t, configure(func(c *handlers.Config) { c.TrustedProxies = []*net.IPNet{proxy} }))
 	u := env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	ctx := context.Background()
 	enr, err := env.DB.StartTOTP(ctx, u.ID)

@@ -11,7 +11,7 @@ import (
 
 func TestLogin(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		env.mustUser(t, "admin@example.org", db.RoleAdmin)
 		b := env.browser(t)
 		p := b.get("/admin/users?x=1")
@@ -28,7 +28,7 @@ func TestLogin(t *testing.T) {
 		}
 	})
 	t.Run("ErrWrongPassword", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		env.mustUser(t, "admin@example.org", db.RoleAdmin)
 		b := env.browser(t)
 		p := b.login("admin@example.org", "not the password")
@@ -40,7 +40,7 @@ func TestLogin(t *testing.T) {
 		}
 	})
 	t.Run("ErrOffsiteNext", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		env.mustUser(t, "admin@example.org", db.RoleAdmin)
 		for _, next := range []string{"https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"} {
 			b := env.browser(t)
@@ -52,7 +52,7 @@ func TestLogin(t *testing.T) {
 		}
 	})
 	t.Run("ErrUnauthenticatedPost", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		b := env.browser(t)
 		b.get("/login")
 		if p := b.post("/admin/users", url.Values{"email": {"x@example.org"}}); p.Status != http.StatusUnauthorized {
@@ -60,7 +60,7 @@ func TestLogin(t *testing.T) {
 		}
 	})
 	t.Run("NewTokenAtLogin", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		env.mustUser(t, "admin@example.org", db.RoleAdmin)
 		b := env.browser(t)
 		// An attacker plants a session cookie value before the victim logs in.
@@ -73,7 +73,7 @@ func TestLogin(t *testing.T) {
 		}
 	})
 	t.Run("LogoutInvalidates", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		env.mustUser(t, "admin@example.org", db.RoleAdmin)
 		b := env.browser(t)
 		b.mustLogin("admin@example.org")
@@ -91,7 +91,7 @@ func TestLogin(t *testing.T) {
 		}
 	})
 	t.Run("ErrCSRF", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		env.mustUser(t, "admin@example.org", db.RoleAdmin)
 		b := env.browser(t)
 		b.get("/login")
@@ -101,7 +101,7 @@ func TestLogin(t *testing.T) {
 		}
 	})
 	t.Run("HTTPSCookies", func(t *testing.T) {
-		env := newTestEnvScheme(t, "https")
+		env := newPortal(t, scheme("https"))
 		env.mustUser(t, "admin@example.org", db.RoleAdmin)
 		b := env.browser(t)
 		b.get("/login")

@@ -35,10 +35,10 @@ func logLines(t *testing.T, logs string) []map[string]any {
 // and every piece of report text that went in.
 func TestLogsKeepSecretsOut(t *testing.T) {
 	const metricsToken = "metrics-token-marker-5d1c9e"
-	p := newDocPortal(t, func(c *handlers.Config) {
+	p := newPortal(t, configure(func(c *handlers.Config) {
 		c.MetricsToken = metricsToken
 		c.StatusRate = handlers.RateLimit{PerMinute: 1, Burst: 3}
-	})
+	}))
 	fields := map[string]string{
 		"title":       "title-marker-7f3a",
 		"description": "description-marker-91be",
@@ -49,8 +49,8 @@ func TestLogsKeepSecretsOut(t *testing.T) {
 		"email":       "email-marker@example.org",
 		"credit":      "handle",
 	}
-	c := p.client(t)
-	_, code := p.submit(t, c, fields)
+	c := p.browser(t)
+	_, code := c.fileReport(fields)
 	if code == "" {
 		t.Fatal("no receipt code shown")
 	}
@@ -62,59 +62,55 @@ func TestLogsKeepSecretsOut(t *testing.T) {
 	}
 
 	// Right code, then a reply from the status page.
-	_, login := p.get(t, c, "/status")
-	secrets = append(secrets, csrfOf(login))
-	resp, _ := p.post(t, c, "/status", url.Values{"csrf": {csrfOf(login)}, "code": {code}})
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("right code: status %d", resp.StatusCode)
+	c.get("/status")
+	secrets = append(secrets, c.csrf)
+	if pg := c.follow(c.post("/status", url.Values{"code": {code}})); pg.Status != http.StatusOK {
+		t.Fatalf("right code: status %d", pg.Status)
 	}
-	u, _ := url.Parse(p.srv.URL)
-	for _, ck := range c.Jar.Cookies(u) {
+	u, _ := url.Parse(p.Server.URL)
+	for _, ck := range c.c.Jar.Cookies(u) {
 		secrets = append(secrets, ck.Value)
 	}
 	const reply = "reply-marker-44d0 with more words"
-	resp, _ = p.post(t, c, "/status/reply", url.Values{"csrf": {csrfOf(login)}, "body": {reply}})
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("reply: status %d", resp.StatusCode)
+	if pg := c.follow(c.post("/status/reply", url.Values{"body": {reply}})); pg.Status != http.StatusOK {
+		t.Fatalf("reply: status %d", pg.Status)
 	}
 	secrets = append(secrets, "reply-marker-44d0")
 
 	// Wrong codes until the rate limit answers.
 	const wrong = "WRNG-MARK-ERAA-BBBB-CCCC-DDDD-EE"
 	secrets = append(secrets, wrong, db.NormalizeReceiptCode(wrong))
-	other := p.client(t)
-	_, l2 := p.get(t, other, "/status")
+	other := p.browser(t)
+	other.get("/status")
 	for i := 0; i < 4; i++ {
-		p.post(t, other, "/status", url.Values{"csrf": {csrfOf(l2)}, "code": {wrong}})
+		other.post("/status", url.Values{"code": {wrong}})
 	}
 
 	// Staff sign-in with a wrong and the right password, a form without its
 	// CSRF token, and secrets in query strings.
 	const password = "password-marker-0b7e horse battery"
 	secrets = append(secrets, password, "wrong-marker-"+password)
-	p.db.Auth.Argon2 = db.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
-	if _, err := p.db.CreateUser(context.Background(), &db.NewUser{Email: "admin@example.org", Role: db.RoleAdmin, Password: password}, db.ActorSystem); err != nil {
+	if _, err := p.DB.CreateUser(context.Background(), &db.NewUser{Email: "admin@example.org", Role: db.RoleAdmin, Password: password}, db.ActorSystem); err != nil {
 		t.Fatal(err)
 	}
-	staff := p.client(t)
-	_, lg := p.get(t, staff, "/login")
-	p.post(t, staff, "/login", url.Values{"csrf": {csrfOf(lg)}, "email": {"admin@example.org"}, "password": {"wrong-marker-" + password}})
-	p.post(t, staff, "/login", url.Values{"csrf": {csrfOf(lg)}, "email": {"admin@example.org"}, "password": {password}})
-	if resp, _ := p.get(t, staff, "/admin"); resp.StatusCode != http.StatusOK {
-		t.Fatalf("not signed in: /admin answers %d", resp.StatusCode)
+	staff := p.browser(t)
+	staff.login("admin@example.org", "wrong-marker-"+password)
+	staff.login("admin@example.org", password)
+	if pg := staff.get("/admin"); pg.Status != http.StatusOK {
+		t.Fatalf("not signed in: /admin answers %d", pg.Status)
 	}
-	for _, ck := range staff.Jar.Cookies(u) {
+	for _, ck := range staff.c.Jar.Cookies(u) {
 		secrets = append(secrets, ck.Value)
 	}
-	p.post(t, other, "/login?password="+url.QueryEscape(password), url.Values{"email": {"admin@example.org"}, "password": {password}})
-	p.get(t, other, "/setup/"+strings.Repeat("token-marker", 3))
+	other.post("/login?password="+url.QueryEscape(password), url.Values{"email": {"admin@example.org"}, "password": {password}, "csrf": nil}) // no CSRF token: refused
+	other.get("/setup/" + strings.Repeat("token-marker", 3))
 	secrets = append(secrets, strings.Repeat("token-marker", 3))
 
 	// Metrics with a wrong and the right bearer token.
 	const wrongToken = "wrong-token-marker-77aa"
 	secrets = append(secrets, metricsToken, wrongToken)
 	for _, tok := range []string{wrongToken, metricsToken} {
-		req, _ := http.NewRequest(http.MethodGet, p.srv.URL+"/metrics", nil)
+		req, _ := http.NewRequest(http.MethodGet, p.Server.URL+"/metrics", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("X-Forwarded-For", "198.51.100.7")
 		resp, err := http.DefaultClient.Do(req)
@@ -124,7 +120,7 @@ func TestLogsKeepSecretsOut(t *testing.T) {
 		resp.Body.Close()
 	}
 
-	logs := p.log.String()
+	logs := p.logs.String()
 	lower := strings.ToLower(logs)
 	for _, s := range secrets {
 		if s != "" && strings.Contains(lower, strings.ToLower(s)) {

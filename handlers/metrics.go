@@ -13,11 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// StatsSource is what the metrics read from the database at scrape time.
-type StatsSource interface {
-	Stats(ctx context.Context) (*db.Stats, error)
-}
-
 // Metrics holds the Prometheus registry of the portal; every name starts
 // with disclose_. Counters the mail workers feed are exported fields: cmd
 // hands them to the workers, which see only a narrow interface (Inc()).
@@ -33,9 +28,9 @@ type Metrics struct {
 	OutboxSendFailures prometheus.Counter
 }
 
-// NewMetrics registers the portal's metrics. stats and problems may be nil
-// (then the scrape-time series are left out).
-func NewMetrics(stats StatsSource, problems *db.Problems, log *slog.Logger) *Metrics {
+// NewMetrics registers the portal's metrics; stats is read at scrape time.
+// stats and problems may be nil (then the scrape-time series are left out).
+func NewMetrics(stats *db.DB, problems *db.Problems, log *slog.Logger) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
 		reg: reg,
@@ -96,7 +91,7 @@ func methodLabel(m string) string {
 // dbCollector reads counts from the database when Prometheus scrapes, so the
 // numbers hold across restarts and include what the mail side wrote.
 type dbCollector struct {
-	stats    StatsSource
+	stats    *db.DB
 	problems *db.Problems
 	log      *slog.Logger
 }

@@ -27,7 +27,7 @@ func TestMetricsLoopbackOff(t *testing.T) {
 		"OK loopback, remote proxy": {func(c *handlers.Config) { c.MetricsLoopback, c.TrustedProxies = true, []*net.IPNet{far} }, http.StatusOK},
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := newDocPortal(t, tc.mod)
+			p := newPortal(t, configure(tc.mod))
 			status, body := scrape(t, p, nil) // what a header-less local proxy passes on
 			if status != tc.want {
 				t.Fatalf("status %d, want %d", status, tc.want)

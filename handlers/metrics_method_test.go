@@ -13,9 +13,9 @@ import (
 // sends; as a label each new one made a new series that lives until the
 // process ends, so a loop of made-up methods grew memory without bound.
 func TestMetricsMethodLabelBounded(t *testing.T) {
-	p := newDocPortal(t, func(c *handlers.Config) { c.MetricsLoopback = true })
+	p := newPortal(t, configure(func(c *handlers.Config) { c.MetricsLoopback = true }))
 	for i := 0; i < 20; i++ {
-		req, _ := http.NewRequest(fmt.Sprintf("X%d", i), p.srv.URL+"/", nil)
+		req, _ := http.NewRequest(fmt.Sprintf("X%d", i), p.Server.URL+"/", nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

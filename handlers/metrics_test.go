@@ -13,7 +13,7 @@ import (
 
 func scrape(t *testing.T, p *portal, header map[string]string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, p.srv.URL+"/metrics", nil)
+	req, _ := http.NewRequest(http.MethodGet, p.Server.URL+"/metrics", nil)
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
@@ -27,10 +27,10 @@ func scrape(t *testing.T, p *portal, header map[string]string) (int, string) {
 }
 
 func TestMetrics(t *testing.T) {
-	p := newDocPortal(t, func(c *handlers.Config) { c.MetricsLoopback = true })
-	c := p.client(t)
-	p.submit(t, c, map[string]string{"title": "Metrics test", "description": "d"})
-	p.get(t, c, "/status/attachments/987654321")
+	p := newPortal(t, configure(func(c *handlers.Config) { c.MetricsLoopback = true }))
+	c := p.browser(t)
+	c.fileReport(map[string]string{"title": "Metrics test", "description": "d"})
+	c.get("/status/attachments/987654321")
 
 	t.Run("OK", func(t *testing.T) {
 		status, body := scrape(t, p, nil)
@@ -66,8 +66,8 @@ func TestMetrics(t *testing.T) {
 		}
 	})
 	t.Run("DeadlineBreaches", func(t *testing.T) {
-		p.db.Now = func() time.Time { return time.Now().UTC().Add(11 * 24 * time.Hour) }
-		defer func() { p.db.Now = func() time.Time { return time.Now().UTC() } }()
+		p.clock.Advance(11 * 24 * time.Hour)
+		defer p.clock.Advance(-11 * 24 * time.Hour)
 		_, body := scrape(t, p, nil)
 		for _, want := range []string{`disclose_deadline_breaches{deadline="triage"} 1`, `disclose_deadline_breaches{deadline="first_response"} 1`} {
 			if !strings.Contains(body, want) {
@@ -97,10 +97,10 @@ func TestMetrics(t *testing.T) {
 
 func TestMetricsToken(t *testing.T) {
 	_, loop, _ := net.ParseCIDR("127.0.0.0/8")
-	p := newDocPortal(t, func(c *handlers.Config) {
+	p := newPortal(t, configure(func(c *handlers.Config) {
 		c.MetricsToken = "s3cret-metrics-token"
 		c.TrustedProxies = []*net.IPNet{loop} // the proxy runs on this machine
-	})
+	}))
 	for name, tc := range map[string]struct {
 		auth string
 		want int
@@ -129,7 +129,7 @@ func TestTrustedProxies(t *testing.T) {
 	limit := func(c *handlers.Config) { c.StatusRate = handlers.RateLimit{PerMinute: 1, Burst: 1} }
 	t.Run("OK", func(t *testing.T) {
 		_, loop, _ := net.ParseCIDR("127.0.0.1/32")
-		p := newDocPortal(t, func(c *handlers.Config) { limit(c); c.TrustedProxies = []*net.IPNet{loop} })
+		p := newPortal(t, configure(func(c *handlers.Config) { limit(c); c.TrustedProxies = []*net.IPNet{loop} }))
 		if got := p.wrongStatusCode(t, "203.0.113.5"); got != http.StatusUnauthorized {
 			t.Fatalf("first try: %d", got)
 		}
@@ -139,12 +139,12 @@ func TestTrustedProxies(t *testing.T) {
 		if got := p.wrongStatusCode(t, "203.0.113.6"); got != http.StatusUnauthorized {
 			t.Fatalf("another client behind the proxy: %d, want 401", got)
 		}
-		if !strings.Contains(p.log.String(), `"client":"203.0.113.5"`) {
+		if !strings.Contains(p.logs.String(), `"client":"203.0.113.5"`) {
 			t.Fatal("log does not name the forwarded client")
 		}
 	})
 	t.Run("ErrUntrustedHeaderIgnored", func(t *testing.T) {
-		p := newDocPortal(t, limit)
+		p := newPortal(t, configure(limit))
 		p.wrongStatusCode(t, "203.0.113.5")
 		if got := p.wrongStatusCode(t, "203.0.113.6"); got != http.StatusTooManyRequests {
 			t.Fatalf("a forged X-Forwarded-For escaped the limit: %d", got)

@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disclose/disclose/handlers"
 	"github.com/disclose/disclose/mailin/pgp"
 )
 
-func withKey(t *testing.T, lifetime time.Duration, unlocked bool) (*testPortal, *pgp.TeamKey) {
+func withKey(t *testing.T, lifetime time.Duration, unlocked bool) (*browser, *pgp.TeamKey) {
 	t.Helper()
 	k, err := pgp.Generate(pgp.GenerateOptions{Name: "Security", Email: "security@example.org", Lifetime: lifetime}, []byte("correct horse battery"), time.Now())
 	if err != nil {
@@ -19,17 +20,14 @@ func withKey(t *testing.T, lifetime time.Duration, unlocked bool) (*testPortal, 
 	if !unlocked {
 		k.Lock()
 	}
-	cfg := testConfig()
-	cfg.TeamKey = k
-	return newPortal(t, cfg), k
+	return newPortal(t, configure(reportLimits), configure(publicHost), configure(func(c *handlers.Config) { c.TeamKey = k })).browser(t), k
 }
 
 func TestKeyPublication(t *testing.T) {
-	p, k := withKey(t, 60*24*time.Hour, true)
+	b, k := withKey(t, 60*24*time.Hour, true)
 	fpr := k.Info().Fingerprint
 	t.Run("SignedSecurityTxt", func(t *testing.T) {
-		_, body := p.get("/.well-known/security.txt")
-		body = strings.ReplaceAll(body, "\r\n", "\n") // the signed form may use CRLF, which RFC 9116 allows
+		body := strings.ReplaceAll(b.get("/.well-known/security.txt").Body, "\r\n", "\n") // the signed form may use CRLF, which RFC 9116 allows
 		if !strings.HasPrefix(body, "-----BEGIN PGP SIGNED MESSAGE-----") || !strings.Contains(body, "-----BEGIN PGP SIGNATURE-----") {
 			t.Fatalf("security.txt not signed:\n%s", body)
 		}
@@ -46,43 +44,43 @@ func TestKeyPublication(t *testing.T) {
 		}
 	})
 	t.Run("KeyURL", func(t *testing.T) {
-		resp, body := p.get("/pgp-key.asc")
-		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "-----BEGIN PGP PUBLIC KEY BLOCK-----") || strings.Contains(body, "PRIVATE") {
-			t.Fatalf("%d\n%s", resp.StatusCode, body)
+		pg := b.get("/pgp-key.asc")
+		if pg.Status != http.StatusOK || !strings.HasPrefix(pg.Body, "-----BEGIN PGP PUBLIC KEY BLOCK-----") || strings.Contains(pg.Body, "PRIVATE") {
+			t.Fatalf("%d\n%s", pg.Status, pg.Body)
 		}
 	})
 	t.Run("WKD", func(t *testing.T) {
-		resp, body := p.get("/.well-known/openpgpkey/hu/" + pgp.WKDHash("security"))
+		pg := b.get("/.well-known/openpgpkey/hu/" + pgp.WKDHash("security"))
 		want, _ := k.PublicBinary()
-		if resp.StatusCode != http.StatusOK || body != string(want) {
-			t.Fatalf("WKD key: %d", resp.StatusCode)
+		if pg.Status != http.StatusOK || pg.Body != string(want) {
+			t.Fatalf("WKD key: %d", pg.Status)
 		}
-		if resp, _ := p.get("/.well-known/openpgpkey/hu/" + pgp.WKDHash("someone-else")); resp.StatusCode != http.StatusNotFound {
-			t.Fatalf("WKD of another address: %d", resp.StatusCode)
+		if pg := b.get("/.well-known/openpgpkey/hu/" + pgp.WKDHash("someone-else")); pg.Status != http.StatusNotFound {
+			t.Fatalf("WKD of another address: %d", pg.Status)
 		}
-		if resp, _ := p.get("/.well-known/openpgpkey/policy"); resp.StatusCode != http.StatusOK {
-			t.Fatalf("WKD policy: %d", resp.StatusCode)
+		if pg := b.get("/.well-known/openpgpkey/policy"); pg.Status != http.StatusOK {
+			t.Fatalf("WKD policy: %d", pg.Status)
 		}
 	})
 	t.Run("FingerprintOnPages", func(t *testing.T) {
 		for _, path := range []string{"/", "/report"} {
-			if _, body := p.get(path); !strings.Contains(body, fpr) {
+			if !strings.Contains(b.get(path).Body, fpr) {
 				t.Errorf("%s does not show the key fingerprint", path)
 			}
 		}
 	})
 	t.Run("LockedKeyUnsigned", func(t *testing.T) {
-		p, _ := withKey(t, 0, false)
-		_, body := p.get("/.well-known/security.txt")
+		b, _ := withKey(t, 0, false)
+		body := b.get("/.well-known/security.txt").Body
 		if strings.Contains(body, "BEGIN PGP") || !strings.Contains(body, "Encryption: ") {
 			t.Fatalf("locked key:\n%s", body)
 		}
 	})
 	t.Run("NoKey", func(t *testing.T) {
-		p := newPortal(t, testConfig())
+		b := newPortal(t, configure(reportLimits), configure(publicHost)).browser(t)
 		for _, path := range []string{"/pgp-key.asc", "/.well-known/openpgpkey/policy"} {
-			if resp, _ := p.get(path); resp.StatusCode != http.StatusNotFound {
-				t.Errorf("%s without a key: %d", path, resp.StatusCode)
+			if pg := b.get(path); pg.Status != http.StatusNotFound {
+				t.Errorf("%s without a key: %d", path, pg.Status)
 			}
 		}
 	})

@@ -26,18 +26,26 @@ func (s *Server) ipExtractor() echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
-// metrics serves Prometheus metrics to a client with the bearer token, or,
-// only when the operator turned it on (Config.MetricsLoopback), to a
-// loopback client that did not come through a proxy.
+// metrics serves Prometheus metrics; who may read them is the Scraper
+// rule's (access.go).
 func (s *Server) metrics(c echo.Context) error {
-	if !s.metricsAllowed(c.Request()) {
-		s.cfg.Metrics.SecurityEvent("metrics_denied")
-		s.log.Warn("metrics access refused", "route", c.Path(), "client", c.RealIP())
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
-		return echo.NewHTTPError(http.StatusUnauthorized)
-	}
 	promhttp.HandlerFor(s.cfg.Metrics.Gatherer(), promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
 	return nil
+}
+
+// requireScraper lets Prometheus in: a client with the bearer token, or,
+// only when the operator turned it on (Config.MetricsLoopback), a loopback
+// client that did not come through a proxy.
+func (s *Server) requireScraper(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !s.metricsAllowed(c.Request()) {
+			s.cfg.Metrics.SecurityEvent("metrics_denied")
+			s.log.Warn("metrics access refused", "route", c.Path(), "client", c.RealIP())
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			return echo.NewHTTPError(http.StatusUnauthorized)
+		}
+		return next(c)
+	}
 }
 
 func (s *Server) metricsAllowed(r *http.Request) bool {

@@ -12,10 +12,10 @@ import (
 // budget for each of its 2^64 addresses.
 func TestRateLimitIPv6Network(t *testing.T) {
 	_, loop, _ := net.ParseCIDR("127.0.0.1/32")
-	p := newDocPortal(t, func(c *handlers.Config) {
+	p := newPortal(t, configure(func(c *handlers.Config) {
 		c.StatusRate = handlers.RateLimit{PerMinute: 1, Burst: 1}
 		c.TrustedProxies = []*net.IPNet{loop}
-	})
+	}))
 	if got, want := p.wrongStatusCode(t, "2001:db8:1:2::5"), http.StatusUnauthorized; got != want {
 		t.Fatalf("first try: got %d, want %d", got, want)
 	}

@@ -8,15 +8,18 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/handlers"
 )
 
 func TestSubmitReport(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		p := newPortal(t, plainConfig())
-		csrf, key := p.formToken()
-		resp, body := p.submit(validFields(csrf, key), file{"poc.txt", "proof"})
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("status %d\n%s", resp.StatusCode, body)
+		p := newPortal(t, configure(reportLimits))
+		b := p.browser(t)
+		csrf, key := b.formToken()
+		pg := b.submit(validFields(csrf, key), file{"poc.txt", "proof"})
+		body := pg.Body
+		if pg.Status != http.StatusOK {
+			t.Fatalf("status %d\n%s", pg.Status, body)
 		}
 		if got, want := match(t, refRE, body), "SEC-1"; got != want {
 			t.Fatalf("ref=%q, want %q", got, want)
@@ -25,10 +28,10 @@ func TestSubmitReport(t *testing.T) {
 		if len(db.NormalizeReceiptCode(code)) != 26 {
 			t.Fatalf("receipt code %q", code)
 		}
-		if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		if cc := pg.Header.Get("Cache-Control"); cc != "no-store" {
 			t.Fatalf("receipt page Cache-Control=%q, want no-store", cc)
 		}
-		r, err := p.db.ReportByReceipt(context.Background(), code)
+		r, err := p.DB.ReportByReceipt(context.Background(), code)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,14 +40,15 @@ func TestSubmitReport(t *testing.T) {
 		}
 	})
 	t.Run("SameFormTwiceStoresOnce", func(t *testing.T) {
-		p := newPortal(t, plainConfig())
-		csrf, key := p.formToken()
-		p.submit(validFields(csrf, key))
-		resp, body := p.submit(validFields(csrf, key))
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "already received") {
-			t.Fatalf("second send: %d\n%s", resp.StatusCode, body)
+		p := newPortal(t, configure(reportLimits))
+		b := p.browser(t)
+		csrf, key := b.formToken()
+		b.submit(validFields(csrf, key))
+		pg := b.submit(validFields(csrf, key))
+		if pg.Status != http.StatusOK || !strings.Contains(pg.Body, "already received") {
+			t.Fatalf("second send: %d\n%s", pg.Status, pg.Body)
 		}
-		if codeRE.MatchString(body) {
+		if codeRE.MatchString(pg.Body) {
 			t.Fatal("the receipt code was shown a second time")
 		}
 		if n := p.count(); n != 1 {
@@ -52,13 +56,14 @@ func TestSubmitReport(t *testing.T) {
 		}
 	})
 	t.Run("Anonymous", func(t *testing.T) {
-		p := newPortal(t, plainConfig())
-		csrf, key := p.formToken()
-		resp, body := p.submit(map[string]string{"csrf": csrf, "key": key, "title": "Open redirect", "description": "/go?to=evil"})
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("status %d\n%s", resp.StatusCode, body)
+		p := newPortal(t, configure(reportLimits))
+		b := p.browser(t)
+		csrf, key := b.formToken()
+		pg := b.submit(map[string]string{"csrf": csrf, "key": key, "title": "Open redirect", "description": "/go?to=evil"})
+		if pg.Status != http.StatusOK {
+			t.Fatalf("status %d\n%s", pg.Status, pg.Body)
 		}
-		r, _ := p.db.ReportByReceipt(context.Background(), match(t, codeRE, body))
+		r, _ := p.DB.ReportByReceipt(context.Background(), match(t, codeRE, pg.Body))
 		if r.Reporter.ID != 0 {
 			t.Fatalf("an anonymous report created reporter %+v", r.Reporter)
 		}
@@ -90,16 +95,18 @@ func TestSubmitReportRejected(t *testing.T) {
 		"ErrHoneypot":       {func(f map[string]string) { f["website"] = "http://spam" }, nil, "form", "looks automated"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := newPortal(t, plainConfig())
-			csrf, key := p.formToken()
+			p := newPortal(t, configure(reportLimits))
+			b := p.browser(t)
+			csrf, key := b.formToken()
 			fields := validFields(csrf, key)
 			fields["description"] = "Typed <b>carefully</b> over an hour"
 			if tc.mod != nil {
 				tc.mod(fields)
 			}
-			resp, body := p.submit(fields, tc.files...)
-			if resp.StatusCode != http.StatusUnprocessableEntity {
-				t.Fatalf("status %d, want 422\n%.3000s", resp.StatusCode, body)
+			pg := b.submit(fields, tc.files...)
+			body := pg.Body
+			if pg.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422\n%.3000s", pg.Status, body)
 			}
 			if tc.field != "form" && !strings.Contains(body, `id="e-`+tc.field+`"`) {
 				t.Fatalf("no error next to %s:\n%.3000s", tc.field, body)
@@ -116,13 +123,12 @@ func TestSubmitReportRejected(t *testing.T) {
 		})
 	}
 	t.Run("ErrBodyTooLarge", func(t *testing.T) {
-		cfg := plainConfig()
-		cfg.Limits.MaxFileBytes = 1 << 20
-		p := newPortal(t, cfg)
-		csrf, key := p.formToken()
-		resp, body := p.submit(validFields(csrf, key), file{"big.bin", strings.Repeat("x", 100<<10)})
-		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than this portal accepts") {
-			t.Fatalf("status %d\n%.2000s", resp.StatusCode, body)
+		p := newPortal(t, configure(reportLimits), configure(func(c *handlers.Config) { c.Limits.MaxFileBytes = 1 << 20 }))
+		b := p.browser(t)
+		csrf, key := b.formToken()
+		pg := b.submit(validFields(csrf, key), file{"big.bin", strings.Repeat("x", 100<<10)})
+		if pg.Status != http.StatusRequestEntityTooLarge || !strings.Contains(pg.Body, "larger than this portal accepts") {
+			t.Fatalf("status %d\n%.2000s", pg.Status, pg.Body)
 		}
 		if n := p.count(); n != 0 {
 			t.Fatalf("%d reports stored", n)
@@ -131,34 +137,30 @@ func TestSubmitReportRejected(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
-	p := newPortal(t, plainConfig())
-	csrf, key := p.formToken()
+	p := newPortal(t, configure(reportLimits))
+	b := p.browser(t)
+	csrf, key := b.formToken()
 	for name, tc := range map[string]struct {
 		token  string
-		client *http.Client
+		client *browser
 		site   string
 	}{
-		"ErrWrongToken":  {"x" + csrf[1:], p.client, ""},
-		"ErrNoToken":     {"", p.client, ""},
-		"ErrNoCookie":    {csrf, p.newClient(), ""},
-		"ErrCrossSite":   {csrf, p.client, "cross-site"},
-		"ErrSameSiteSub": {csrf, p.client, "same-site"},
+		"ErrWrongToken":  {"x" + csrf[1:], b, ""},
+		"ErrNoToken":     {"", b, ""},
+		"ErrNoCookie":    {csrf, p.browser(t), ""},
+		"ErrCrossSite":   {csrf, b, "cross-site"},
+		"ErrSameSiteSub": {csrf, b, "same-site"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			fields := validFields(tc.token, key)
 			ct, body := multipartBody(t, fields, nil)
-			req, _ := http.NewRequest(http.MethodPost, p.srv.URL+"/report", body)
+			req, _ := http.NewRequest(http.MethodPost, p.Server.URL+"/report", body)
 			req.Header.Set("Content-Type", ct)
 			if tc.site != "" {
 				req.Header.Set("Sec-Fetch-Site", tc.site)
 			}
-			resp, err := tc.client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusForbidden {
-				t.Fatalf("status %d, want 403", resp.StatusCode)
+			if pg := tc.client.do(req); pg.Status != http.StatusForbidden {
+				t.Fatalf("status %d, want 403", pg.Status)
 			}
 		})
 	}
@@ -166,28 +168,24 @@ func TestCSRF(t *testing.T) {
 		t.Fatalf("%d reports stored without a valid token", n)
 	}
 	for _, path := range []string{"/status", "/status/reply", "/status/forget"} {
-		resp, _ := p.do(p.client, http.MethodPost, path, "application/x-www-form-urlencoded", strings.NewReader(url.Values{"code": {"x"}}.Encode()))
-		if resp.StatusCode != http.StatusForbidden {
-			t.Errorf("POST %s without token: %d, want 403", path, resp.StatusCode)
+		if pg := b.send(http.MethodPost, path, "application/x-www-form-urlencoded", strings.NewReader(url.Values{"code": {"x"}}.Encode())); pg.Status != http.StatusForbidden {
+			t.Errorf("POST %s without token: %d, want 403", path, pg.Status)
 		}
 	}
 }
 
 func TestXSSInert(t *testing.T) {
-	p := newPortal(t, plainConfig())
-	csrf, key := p.formToken()
+	b := newPortal(t, configure(reportLimits)).browser(t)
+	csrf, key := b.formToken()
 	fields := validFields(csrf, key)
 	fields["title"] = `<script>alert(1)</script>`
 	fields["description"] = `"><img src=x onerror=alert(1)>`
 	fields["name"] = `<svg onload=alert(1)>`
-	_, body := p.submit(fields)
-	code := match(t, codeRE, body)
-	form := url.Values{"csrf": {csrf}, "code": {code}}
-	resp, _ := p.do(p.client, http.MethodPost, "/status", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("status login: %d", resp.StatusCode)
+	code := match(t, codeRE, b.submit(fields).Body)
+	if pg := b.post("/status", url.Values{"csrf": {csrf}, "code": {code}}); pg.Status != http.StatusSeeOther {
+		t.Fatalf("status login: %d", pg.Status)
 	}
-	_, page := p.get("/status")
+	page := b.get("/status").Body
 	for _, bad := range []string{"<script>alert", "<img src=x", "<svg onload"} {
 		if strings.Contains(page, bad) {
 			t.Fatalf("status page carries live markup %q", bad)

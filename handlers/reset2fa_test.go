@@ -13,7 +13,7 @@ import (
 // the device is lost or stolen. Whoever holds a session of that account, or
 // a login waiting for its code, must sign in again.
 func TestResetTwoFactorEndsSessions(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "victim@example.org", db.RoleAdmin)
 	env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	held := env.browser(t)

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/disclose/disclose/handlers"
 	"github.com/disclose/disclose/mailin"
 )
 
@@ -27,24 +26,18 @@ import (
 func BenchmarkSubmitSealing(b *testing.B) {
 	for _, mode := range []string{"plain", "sealed-locked", "sealed-unlocked"} {
 		b.Run(mode, func(b *testing.B) {
-			cfg := plainConfig()
-			cfg.SubmitRate = handlers.RateLimit{}
-			p := newPortal(b, cfg)
-			p.db.Notifier = &mailin.Notifier{BaseURL: cfg.BaseURL, Domain: "portal.example.org"}
+			p := newPortal(b, configure(reportLimits), wallClock())
+			p.DB.Notifier = &mailin.Notifier{BaseURL: p.Config.BaseURL, Domain: "portal.example.org"}
 			if mode != "plain" {
 				key := newTeamKey(b)
 				if mode == "sealed-locked" {
 					key.Lock() // intake seals with the public key only
 				}
-				p.db.SetSealer(key, true)
+				p.DB.SetSealer(key, true)
 			}
-			csrf, _ := p.formToken()
-			cookie := ""
-			u, _ := url.Parse(p.srv.URL)
-			for _, c := range p.client.Jar.Cookies(u) {
-				cookie = c.Name + "=" + c.Value
-			}
-			handler := p.srv.Config.Handler
+			csrf, _ := p.browser(b).formToken()
+			cookie := "disclose_csrf=" + csrf
+			handler := p.Handler
 			b.ReportAllocs()
 			b.SetParallelism(16)
 			cpu0 := processCPU()

@@ -71,7 +71,7 @@ func TestSealedIndexPages(t *testing.T) {
 	ctx := context.Background()
 	key := newTeamKey(t)
 	ctl := &indexControl{key: key}
-	env := newTestEnvWith(t, "http", func(c *handlers.Config) { c.TeamKey, c.KeyControl = key, ctl })
+	env := newPortal(t, configure(func(c *handlers.Config) { c.TeamKey, c.KeyControl = key, ctl }))
 	ctl.d = env.DB
 	gated := &gatedKey{TeamKey: key}
 	env.DB.SetSealer(gated, true)

@@ -14,7 +14,7 @@ import (
 // text again.
 func TestSealedPages(t *testing.T) {
 	const marker = "ZQXSEALEDPAGE"
-	env := newTestEnv(t)
+	env := newPortal(t)
 	key := newTeamKey(t)
 	env.DB.SetSealer(key, true)
 	reporter := env.browser(t)

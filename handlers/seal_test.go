@@ -79,7 +79,7 @@ func TestSealedAtRest(t *testing.T) {
 	}{{"OK", true}, {"PlaintextShowsMarker", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			marker := "ZQXMARKER" + strings.ToUpper(tc.name)
-			env := newTestEnv(t)
+			env := newPortal(t)
 			env.DB.SetSealer(newTeamKey(t), tc.seal)
 			b := env.browser(t)
 			_, code := submitWeb(t, b, map[string]string{

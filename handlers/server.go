@@ -1,6 +1,22 @@
 // Package handlers holds the HTTP side of disclose: one route table, the
-// middleware (security headers, CSRF, rate limits, logging), form parsing and
-// validation, and the mapping of domain errors to statuses. No SQL here.
+// middleware (security headers, CSRF, rate limits, logging, access), form
+// parsing and validation, and the mapping of domain errors to statuses. No
+// SQL here.
+//
+// routes.go is the whole route table, one short function per area (public,
+// reporter, account, triage, admin). Every row names its access rule
+// (access.go): Public, Scraper, Reporter, SignedIn, Staff, Writer,
+// ReportReader, ReportWriter or Admin; a row without one stops the server
+// from starting. The middleware built from the rule is the only place
+// access is decided: handlers take what it checked from staffUser (the
+// signed-in user) and reportOf (the report of a ReportReader, ReportWriter
+// or Reporter route), and look sub-resources up under that report only.
+// Every error a handler returns goes through one status table (errors.go).
+// TestAuthorizationMatrix is generated from the table.
+//
+// The store is *db.DB itself: there is one implementation and the tests use
+// the real database. TeamKey and KeyControl are interfaces because
+// cmd/disclose implements them.
 package handlers
 
 import (
@@ -15,28 +31,6 @@ import (
 	"github.com/disclose/disclose/db"
 	"github.com/labstack/echo/v4"
 )
-
-// Store is what the handlers need from the database.
-type Store interface {
-	AuthStore
-	AccountStore
-	OutboundStore
-	RetentionStore
-	IntakeStore
-	TriageStore
-	Ping(ctx context.Context) error
-	Programs(ctx context.Context) ([]*db.Program, error)
-	DefaultProgram(ctx context.Context) (*db.Program, error)
-	ProgramBySlug(ctx context.Context, slug string) (*db.Program, error)
-	CreateReport(ctx context.Context, in *db.NewReport) (*db.Receipt, error)
-	ReportByID(ctx context.Context, id int64) (*db.Report, error)
-	StartStatusSession(ctx context.Context, code, previous string) (string, error)
-	ReportByStatusSession(ctx context.Context, token string) (*db.Report, error)
-	EndStatusSession(ctx context.Context, token string) error
-	Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]*db.Message, error)
-	AttachmentOf(ctx context.Context, reportID, attachmentID int64, publicOnly bool) (*db.Attachment, []byte, error)
-	AddReporterMessage(ctx context.Context, reportID int64, body string, files []db.NewAttachment, source db.Source, lim db.Limits) error
-}
 
 // RateLimit is a per-client budget: PerMinute requests on average, Burst at
 // once. PerMinute 0 switches the limit off (load runs).
@@ -83,23 +77,24 @@ type Config struct {
 // Server is the web side of the portal.
 type Server struct {
 	cfg    Config
-	store  Store
+	store  *db.DB
 	log    *slog.Logger
 	echo   *echo.Echo
 	signed signedCache
 	bodies *bodyBudget
 	// limiters are the rate limits by name, made while the routes are.
 	limiters map[string]echo.MiddlewareFunc
+	// rules is the route table as the router holds it (Routes).
+	rules []RouteRule
 }
 
-// New builds the server and its route table.
-func New(ctx context.Context, cfg Config, store Store, log *slog.Logger) (*Server, error) {
+// New builds the server and its route table on the database store.
+func New(ctx context.Context, cfg Config, store *db.DB, log *slog.Logger) (*Server, error) {
 	if cfg.BaseURL == nil {
 		return nil, fmt.Errorf("handlers: no base URL")
 	}
 	if cfg.Metrics == nil {
-		stats, _ := store.(StatsSource)
-		cfg.Metrics = NewMetrics(stats, cfg.Problems, log)
+		cfg.Metrics = NewMetrics(store, cfg.Problems, log)
 	}
 	if cfg.BodyBudget <= 0 {
 		cfg.BodyBudget = 8 * cfg.MaxBody

@@ -87,17 +87,12 @@ func (s *Server) statusLogin(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/status")
 }
 
+// statusReply adds the reporter's message to the session's report.
 func (s *Server) statusReply(c echo.Context) error {
-	r, err := s.statusReport(c)
-	if err != nil {
-		return err
-	} else if r == nil {
-		return s.render(c, http.StatusUnauthorized, views.StatusLoginView(views.StatusLogin{Page: s.page(c, "Check a report"),
-			Error: "Your session on this report ended. Enter your receipt code again; then send your message."}))
-	}
-	req := c.Request()
+	r, req := reportOf(c), c.Request()
 	body := req.PostFormValue("body")
 	var files []db.NewAttachment
+	var err error
 	if req.MultipartForm != nil {
 		fhs := req.MultipartForm.File["attachments"]
 		if len(fhs) > s.cfg.Limits.MaxFiles {
@@ -131,13 +126,7 @@ func (s *Server) statusForget(c echo.Context) error {
 // statusAttachment sends a public attachment of the reporter's own report,
 // always as a download.
 func (s *Server) statusAttachment(c echo.Context) error {
-	r, err := s.statusReport(c)
-	if err != nil {
-		return err
-	} else if r == nil {
-		return echo.NewHTTPError(http.StatusNotFound)
-	}
-	return s.reportAttachment(c, r.ID, true)
+	return s.reportAttachment(c, reportOf(c).ID, true)
 }
 
 // reportAttachment sends the attachment named by the :id parameter when it

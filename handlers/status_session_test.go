@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,27 +18,19 @@ import (
 	"github.com/disclose/disclose/db"
 )
 
-// statusClock is the database's clock in these tests; the status session's
-// expiry is decided by the database, so moving it is all "time passes" needs.
-type statusClock struct{ t time.Time }
-
-func (c *statusClock) Now() time.Time { return c.t }
-
-func statusPortal(t *testing.T) (*testPortal, *statusClock) {
-	p := newPortal(t, plainConfig())
-	clk := &statusClock{t: time.Now().UTC()}
-	p.db.Now = clk.Now
-	return p, clk
+// statusPortal is a portal and a browser that opened SEC-1 with its code.
+// The status session's expiry is decided by the database, so moving the
+// portal's clock is all "time passes" needs.
+func statusPortal(t *testing.T) (*portal, *browser) {
+	p := newPortal(t, configure(reportLimits))
+	return p, p.browser(t)
 }
 
-// statusCookie is the status cookie the portal's client holds.
-func statusCookie(t *testing.T, p *testPortal) string {
+// statusCookie is the status cookie b holds.
+func statusCookie(t *testing.T, b *browser) string {
 	t.Helper()
-	u, _ := url.Parse(p.srv.URL)
-	for _, ck := range p.client.Jar.Cookies(u) {
-		if ck.Name == "disclose_status" {
-			return ck.Value
-		}
+	if ck := b.cookie("disclose_status"); ck != "" {
+		return ck
 	}
 	t.Fatal("no status cookie")
 	return ""
@@ -47,26 +38,17 @@ func statusCookie(t *testing.T, p *testPortal) string {
 
 // opensWith reports whether a browser that sends exactly this status cookie
 // (whatever its own cookie jar would have kept) sees the report.
-func opensWith(t *testing.T, p *testPortal, cookie string) bool {
+func opensWith(t *testing.T, p *portal, cookie string) bool {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, p.srv.URL+"/status", nil)
+	req, _ := http.NewRequest(http.MethodGet, p.Server.URL+"/status", nil)
 	req.AddCookie(&http.Cookie{Name: "disclose_status", Value: cookie})
-	resp, err := noRedirectClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Contains(string(body), `data-testid="ref">SEC-1<`)
+	return strings.Contains(p.browser(t).do(req).Body, `data-testid="ref">SEC-1<`)
 }
 
 // rawDB reads the database file as someone holding a copy of it would.
-func rawDB(t *testing.T, p *testPortal) *sql.DB {
+func rawDB(t *testing.T, p *portal) *sql.DB {
 	t.Helper()
-	raw, err := sql.Open("sqlite3", "file:"+p.db.Path+"?mode=ro&_busy_timeout=5000")
+	raw, err := sql.Open("sqlite3", "file:"+p.DB.Path+"?mode=ro&_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +63,8 @@ func rawDB(t *testing.T, p *testPortal) *sql.DB {
 func TestStatusSessionServerSide(t *testing.T) {
 	ctx := context.Background()
 	t.Run("ErrCookieMintedFromDatabase", func(t *testing.T) {
-		p, _ := statusPortal(t)
-		openStatus(t, p)
+		p, b := statusPortal(t)
+		openStatus(t, b)
 		raw := rawDB(t, p)
 		// The signed cookie's key was in the settings table: sign "report 1,
 		// valid until 2100" with it, as a backup holder could.
@@ -120,9 +102,9 @@ func TestStatusSessionServerSide(t *testing.T) {
 		}
 	})
 	t.Run("TokenStoredOnlyHashed", func(t *testing.T) {
-		p, _ := statusPortal(t)
-		openStatus(t, p)
-		cookie := statusCookie(t, p)
+		p, b := statusPortal(t)
+		openStatus(t, b)
+		cookie := statusCookie(t, b)
 		if raw, _ := base64.RawURLEncoding.DecodeString(cookie); len(raw) < 16 {
 			t.Fatalf("status token of %d bytes, want at least 128 bits", len(raw))
 		}
@@ -131,7 +113,7 @@ func TestStatusSessionServerSide(t *testing.T) {
 		if err := rawDB(t, p).QueryRow(`SELECT COUNT(*) FROM status_sessions WHERE token_hash = ?`, sum[:]).Scan(&n); err != nil || n != 1 {
 			t.Fatalf("sessions under the token's hash: %d, %v", n, err)
 		}
-		for _, f := range []string{p.db.Path, p.db.Path + "-wal"} {
+		for _, f := range []string{p.DB.Path, p.DB.Path + "-wal"} {
 			data, err := os.ReadFile(f)
 			if err != nil && !errors.Is(err, os.ErrNotExist) {
 				t.Fatal(err)
@@ -142,9 +124,10 @@ func TestStatusSessionServerSide(t *testing.T) {
 		}
 	})
 	t.Run("ErrIdleExpired", func(t *testing.T) {
-		p, clk := statusPortal(t)
-		openStatus(t, p)
-		cookie := statusCookie(t, p)
+		p, b := statusPortal(t)
+		clk := p.clock
+		openStatus(t, b)
+		cookie := statusCookie(t, b)
 		clk.t = clk.t.Add(db.StatusSessionIdle - time.Minute)
 		if !opensWith(t, p, cookie) {
 			t.Fatal("the session ended before its idle time")
@@ -155,9 +138,10 @@ func TestStatusSessionServerSide(t *testing.T) {
 		}
 	})
 	t.Run("ErrLifetimeExpired", func(t *testing.T) {
-		p, clk := statusPortal(t)
-		openStatus(t, p)
-		cookie := statusCookie(t, p)
+		p, b := statusPortal(t)
+		clk := p.clock
+		openStatus(t, b)
+		cookie := statusCookie(t, b)
 		start := clk.t
 		for clk.t.Sub(start) < db.StatusSessionLifetime-db.StatusSessionIdle {
 			clk.t = clk.t.Add(db.StatusSessionIdle / 2)
@@ -171,24 +155,22 @@ func TestStatusSessionServerSide(t *testing.T) {
 		}
 	})
 	t.Run("ForgetEndsItOnTheServer", func(t *testing.T) {
-		p, _ := statusPortal(t)
-		csrf, _ := openStatus(t, p)
-		cookie := statusCookie(t, p)
-		p.do(p.client, http.MethodPost, "/status/forget", "application/x-www-form-urlencoded", strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
+		p, b := statusPortal(t)
+		openStatus(t, b)
+		cookie := statusCookie(t, b)
+		b.post("/status/forget", nil)
 		if opensWith(t, p, cookie) {
 			t.Fatal("a copy of the cookie taken before \"forget\" still opens the report")
 		}
 	})
 	t.Run("CodeLoginRotates", func(t *testing.T) {
-		p, _ := statusPortal(t)
-		csrf, code := openStatus(t, p)
-		first := statusCookie(t, p)
-		resp, _ := p.do(p.client, http.MethodPost, "/status", "application/x-www-form-urlencoded",
-			strings.NewReader(url.Values{"csrf": {csrf}, "code": {code}}.Encode()))
-		if resp.StatusCode != http.StatusSeeOther {
-			t.Fatalf("second login: %d", resp.StatusCode)
+		p, b := statusPortal(t)
+		_, code := openStatus(t, b)
+		first := statusCookie(t, b)
+		if pg := b.post("/status", url.Values{"code": {code}}); pg.Status != http.StatusSeeOther {
+			t.Fatalf("second login: %d", pg.Status)
 		}
-		second := statusCookie(t, p)
+		second := statusCookie(t, b)
 		if second == first {
 			t.Fatal("a new code login kept the old token")
 		}
@@ -200,29 +182,29 @@ func TestStatusSessionServerSide(t *testing.T) {
 		}
 	})
 	t.Run("AnonymiseEndsIt", func(t *testing.T) {
-		p, clk := statusPortal(t)
+		p, b := statusPortal(t)
+		clk := p.clock
 		now := clk.t
 		clk.t = now.Add(-72 * time.Hour)
-		csrf, code := openStatus(t, p)
-		r, err := p.db.ReportByRef(ctx, "SEC-1")
+		_, code := openStatus(t, b)
+		r, err := p.DB.ReportByRef(ctx, "SEC-1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.db.ChangeState(ctx, r.ID, r.Version, db.ActorSystem, db.StateChange{To: db.StateInformative, Reason: "expected behaviour"}); err != nil {
+		if err := p.DB.ChangeState(ctx, r.ID, r.Version, db.ActorSystem, db.StateChange{To: db.StateInformative, Reason: "expected behaviour"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := p.db.SetRetentionRule(ctx, &db.RetentionRule{ProgramID: r.ProgramID, AnonymiseDays: 1}, db.ActorSystem); err != nil {
+		if err := p.DB.SetRetentionRule(ctx, &db.RetentionRule{ProgramID: r.ProgramID, AnonymiseDays: 1}, db.ActorSystem); err != nil {
 			t.Fatal(err)
 		}
 		// A fresh session, so that only the anonymisation can end it.
 		clk.t = now
-		p.do(p.client, http.MethodPost, "/status", "application/x-www-form-urlencoded",
-			strings.NewReader(url.Values{"csrf": {csrf}, "code": {code}}.Encode()))
-		cookie := statusCookie(t, p)
+		b.post("/status", url.Values{"code": {code}})
+		cookie := statusCookie(t, b)
 		if !opensWith(t, p, cookie) {
 			t.Fatal("the fresh session does not open the report")
 		}
-		res, err := p.db.Purge(ctx, false, nil)
+		res, err := p.DB.Purge(ctx, false, nil)
 		if err != nil || res.Done[db.DisposeAnonymise] != 1 {
 			t.Fatalf("purge: %+v, %v", res, err)
 		}

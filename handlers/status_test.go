@@ -8,137 +8,129 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/handlers"
 )
 
-// openStatus submits a report and opens its status page with the code.
-func openStatus(t *testing.T, p *testPortal) (csrf, code string) {
+// openStatus submits a report with b and opens its status page with the
+// code.
+func openStatus(t testing.TB, b *browser) (csrf, code string) {
 	t.Helper()
-	csrf, key := p.formToken()
-	_, body := p.submit(validFields(csrf, key), file{"poc.txt", "proof"})
-	code = match(t, codeRE, body)
-	resp, _ := p.do(p.client, http.MethodPost, "/status", "application/x-www-form-urlencoded",
-		strings.NewReader(url.Values{"csrf": {csrf}, "code": {code}}.Encode()))
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("status login: %d", resp.StatusCode)
+	csrf, key := b.formToken()
+	code = match(t, codeRE, b.submit(validFields(csrf, key), file{"poc.txt", "proof"}).Body)
+	if pg := b.post("/status", url.Values{"csrf": {csrf}, "code": {code}}); pg.Status != http.StatusSeeOther {
+		t.Fatalf("status login: %d", pg.Status)
 	}
 	return csrf, code
 }
 
 func TestStatus(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		p := newPortal(t, plainConfig())
-		csrf, _ := openStatus(t, p)
-		resp, page := p.get("/status")
-		if resp.StatusCode != http.StatusOK || match(t, refRE, page) != "SEC-1" {
-			t.Fatalf("status page: %d\n%.2000s", resp.StatusCode, page)
+		b := newPortal(t, configure(reportLimits)).browser(t)
+		csrf, _ := openStatus(t, b)
+		pg := b.get("/status")
+		if pg.Status != http.StatusOK || match(t, refRE, pg.Body) != "SEC-1" {
+			t.Fatalf("status page: %d\n%.2000s", pg.Status, pg.Body)
 		}
-		if !strings.Contains(page, "Received, awaiting triage") {
+		if !strings.Contains(pg.Body, "Received, awaiting triage") {
 			t.Fatal("state missing")
 		}
 		ct, body := multipartBody(t, map[string]string{"csrf": csrf, "body": "Here is a second PoC"}, []file{{"poc2.py", "print(1)"}})
-		resp, _ = p.do(p.client, http.MethodPost, "/status/reply", ct, body)
-		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/status?sent=1" {
-			t.Fatalf("reply: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		pg = b.send(http.MethodPost, "/status/reply", ct, body)
+		if pg.Status != http.StatusSeeOther || pg.Location != "/status?sent=1" {
+			t.Fatalf("reply: %d %s", pg.Status, pg.Location)
 		}
-		_, page = p.get("/status?sent=1")
-		if !strings.Contains(page, "Here is a second PoC") || !strings.Contains(page, "poc2.py") || !strings.Contains(page, `data-testid="sent"`) {
-			t.Fatalf("reply not on the timeline:\n%.3000s", page)
+		pg = b.get("/status?sent=1")
+		if !strings.Contains(pg.Body, "Here is a second PoC") || !strings.Contains(pg.Body, "poc2.py") || !strings.Contains(pg.Body, `data-testid="sent"`) {
+			t.Fatalf("reply not on the timeline:\n%.3000s", pg.Body)
 		}
-		href := regexp.MustCompile(`href="(/status/attachments/\d+)"[^>]*>poc2.py`).FindStringSubmatch(page)
+		href := regexp.MustCompile(`href="(/status/attachments/\d+)"[^>]*>poc2.py`).FindStringSubmatch(pg.Body)
 		if href == nil {
 			t.Fatal("no download link for poc2.py")
 		}
-		resp, data := p.get(href[1])
-		if resp.StatusCode != http.StatusOK || data != "print(1)" {
-			t.Fatalf("download: %d %q", resp.StatusCode, data)
+		pg = b.get(href[1])
+		if pg.Status != http.StatusOK || pg.Body != "print(1)" {
+			t.Fatalf("download: %d %q", pg.Status, pg.Body)
 		}
-		if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") || !strings.Contains(cd, "poc2.py") {
+		if cd := pg.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") || !strings.Contains(cd, "poc2.py") {
 			t.Fatalf("Content-Disposition=%q", cd)
 		}
-		if ct := resp.Header.Get("Content-Type"); ct != "application/octet-stream" {
+		if ct := pg.Header.Get("Content-Type"); ct != "application/octet-stream" {
 			t.Fatalf("attachment served as %q", ct)
 		}
 	})
 	t.Run("ErrWrongCode", func(t *testing.T) {
-		p := newPortal(t, plainConfig())
-		csrf, code := openStatus(t, p)
-		other := p.newClient()
-		_, page := p.do(other, http.MethodGet, "/status", "", nil)
-		csrf = match(t, csrfRE, page)
+		p := newPortal(t, configure(reportLimits))
+		_, code := openStatus(t, p.browser(t))
+		other := p.browser(t)
+		other.get("/status")
 		wrong := "A" + db.NormalizeReceiptCode(code)[1:]
 		if wrong == db.NormalizeReceiptCode(code) {
 			wrong = "B" + wrong[1:]
 		}
-		resp, page := p.do(other, http.MethodPost, "/status", "application/x-www-form-urlencoded",
-			strings.NewReader(url.Values{"csrf": {csrf}, "code": {wrong}}.Encode()))
-		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "That receipt code is not right") {
-			t.Fatalf("wrong code: %d\n%.2000s", resp.StatusCode, page)
+		pg := other.post("/status", url.Values{"code": {wrong}})
+		if pg.Status != http.StatusUnauthorized || !strings.Contains(pg.Body, "That receipt code is not right") {
+			t.Fatalf("wrong code: %d\n%.2000s", pg.Status, pg.Body)
 		}
-		if strings.Contains(page, "SEC-1") {
+		if strings.Contains(pg.Body, "SEC-1") {
 			t.Fatal("a wrong code revealed the report")
 		}
 	})
 	t.Run("ErrEmptyReply", func(t *testing.T) {
-		p := newPortal(t, plainConfig())
-		csrf, _ := openStatus(t, p)
+		b := newPortal(t, configure(reportLimits)).browser(t)
+		csrf, _ := openStatus(t, b)
 		ct, body := multipartBody(t, map[string]string{"csrf": csrf, "body": "  "}, nil)
-		resp, page := p.do(p.client, http.MethodPost, "/status/reply", ct, body)
-		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="e-body"`) {
-			t.Fatalf("empty reply: %d", resp.StatusCode)
+		if pg := b.send(http.MethodPost, "/status/reply", ct, body); pg.Status != http.StatusUnprocessableEntity || !strings.Contains(pg.Body, `id="e-body"`) {
+			t.Fatalf("empty reply: %d", pg.Status)
 		}
 	})
 	t.Run("ErrNoSession", func(t *testing.T) {
-		p := newPortal(t, plainConfig())
-		openStatus(t, p)
-		other := p.newClient()
-		_, page := p.do(other, http.MethodGet, "/status", "", nil)
-		csrf := match(t, csrfRE, page)
+		p := newPortal(t, configure(reportLimits))
+		openStatus(t, p.browser(t))
+		other := p.browser(t)
+		csrf := match(t, csrfRE, other.get("/status").Body)
 		ct, body := multipartBody(t, map[string]string{"csrf": csrf, "body": "hi"}, nil)
-		resp, _ := p.do(other, http.MethodPost, "/status/reply", ct, body)
-		if resp.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("reply without opening a report: %d", resp.StatusCode)
+		if pg := other.send(http.MethodPost, "/status/reply", ct, body); pg.Status != http.StatusUnauthorized {
+			t.Fatalf("reply without opening a report: %d", pg.Status)
 		}
-		if resp, _ := p.do(other, http.MethodGet, "/status/attachments/1", "", nil); resp.StatusCode != http.StatusNotFound {
-			t.Fatalf("attachment without a session: %d", resp.StatusCode)
+		if pg := other.get("/status/attachments/1"); pg.Status != http.StatusNotFound {
+			t.Fatalf("attachment without a session: %d", pg.Status)
 		}
 	})
 	t.Run("Forget", func(t *testing.T) {
-		p := newPortal(t, plainConfig())
-		csrf, _ := openStatus(t, p)
-		p.do(p.client, http.MethodPost, "/status/forget", "application/x-www-form-urlencoded", strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
-		if _, page := p.get("/status"); strings.Contains(page, "SEC-1") {
+		b := newPortal(t, configure(reportLimits)).browser(t)
+		openStatus(t, b)
+		b.post("/status/forget", nil)
+		if pg := b.get("/status"); strings.Contains(pg.Body, "SEC-1") {
 			t.Fatal("the report is still open after closing it")
 		}
 	})
 	t.Run("ErrForgedCookie", func(t *testing.T) {
-		p := newPortal(t, plainConfig())
-		openStatus(t, p)
-		u, _ := url.Parse(p.srv.URL)
-		for _, ck := range p.client.Jar.Cookies(u) {
+		p := newPortal(t, configure(reportLimits))
+		b := p.browser(t)
+		openStatus(t, b)
+		u, _ := url.Parse(p.Server.URL)
+		for _, ck := range b.c.Jar.Cookies(u) {
 			if ck.Name == "disclose_status" {
 				ck.Value = strings.Repeat("A", len(ck.Value))
-				p.client.Jar.SetCookies(u, []*http.Cookie{ck})
+				b.c.Jar.SetCookies(u, []*http.Cookie{ck})
 			}
 		}
-		if _, page := p.get("/status"); strings.Contains(page, "SEC-1") {
+		if pg := b.get("/status"); strings.Contains(pg.Body, "SEC-1") {
 			t.Fatal("a forged status cookie opened the report")
 		}
 	})
 }
 
 func TestRateLimit(t *testing.T) {
-	cfg := plainConfig()
-	cfg.StatusRate.PerMinute, cfg.StatusRate.Burst = 1, 3
-	p := newPortal(t, cfg)
-	_, page := p.get("/status")
-	csrf := match(t, csrfRE, page)
-	var last *http.Response
+	p := newPortal(t, configure(reportLimits), configure(func(c *handlers.Config) { c.StatusRate.PerMinute, c.StatusRate.Burst = 1, 3 }))
+	b := p.browser(t)
+	b.get("/status")
+	var last page
 	for i := 0; i < 4; i++ {
-		last, page = p.do(p.client, http.MethodPost, "/status", "application/x-www-form-urlencoded",
-			strings.NewReader(url.Values{"csrf": {csrf}, "code": {"AAAA"}}.Encode()))
+		last = b.post("/status", url.Values{"code": {"AAAA"}})
 	}
-	if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" || !strings.Contains(page, "Too many requests") {
-		t.Fatalf("4th lookup: %d", last.StatusCode)
+	if last.Status != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" || !strings.Contains(last.Body, "Too many requests") {
+		t.Fatalf("4th lookup: %d", last.Status)
 	}
 	if !strings.Contains(p.logs.String(), "rate limit hit") {
 		t.Fatal("rate-limit hit not logged")
@@ -146,11 +138,10 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	p := newPortal(t, testConfig()) // https base URL: HSTS expected
+	p := newPortal(t, configure(reportLimits), configure(publicHost)) // https base URL: HSTS expected
 	for _, path := range []string{"/", "/policy", "/report", "/status", "/.well-known/security.txt", "/security.txt", "/healthz", "/nope"} {
 		t.Run(path, func(t *testing.T) {
-			resp, _ := p.get(path)
-			h := resp.Header
+			h := p.browser(t).get(path).Header
 			for name, want := range map[string]string{
 				"X-Content-Type-Options":    "nosniff",
 				"Referrer-Policy":           "no-referrer",
@@ -173,21 +164,19 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	t.Run("NoInlineScriptOrStyle", func(t *testing.T) {
 		for _, path := range []string{"/", "/policy", "/report", "/status"} {
-			_, page := p.get(path)
-			if regexp.MustCompile(`<script>|<script [^>]*>[^<]|style=|<style|onload=|onclick=`).MatchString(page) {
+			if regexp.MustCompile(`<script>|<script [^>]*>[^<]|style=|<style|onload=|onclick=`).MatchString(p.browser(t).get(path).Body) {
 				t.Errorf("%s has inline script or style the CSP would block", path)
 			}
 		}
 	})
 	t.Run("NoHSTSOverHTTP", func(t *testing.T) {
-		p := newPortal(t, plainConfig())
-		if resp, _ := p.get("/"); resp.Header.Get("Strict-Transport-Security") != "" {
+		p := newPortal(t, configure(reportLimits))
+		if pg := p.browser(t).get("/"); pg.Header.Get("Strict-Transport-Security") != "" {
 			t.Fatal("HSTS sent for an http base URL")
 		}
 	})
 	t.Run("SecureCookiesOverHTTPS", func(t *testing.T) {
-		resp, _ := p.do(p.newClient(), http.MethodGet, "/report", "", nil)
-		ck := resp.Header.Get("Set-Cookie")
+		ck := p.browser(t).get("/report").Header.Get("Set-Cookie")
 		if !strings.HasPrefix(ck, "__Host-") || !strings.Contains(ck, "Secure") || !strings.Contains(ck, "HttpOnly") {
 			t.Fatalf("Set-Cookie=%q", ck)
 		}
@@ -195,10 +184,11 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestSecurityTxt(t *testing.T) {
-	p := newPortal(t, testConfig())
-	resp, body := p.get("/.well-known/security.txt")
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
-		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	b := newPortal(t, configure(reportLimits), configure(publicHost)).browser(t)
+	pg := b.get("/.well-known/security.txt")
+	body := pg.Body
+	if pg.Status != http.StatusOK || !strings.HasPrefix(pg.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("%d %s", pg.Status, pg.Header.Get("Content-Type"))
 	}
 	for _, line := range []string{
 		"Contact: mailto:security@example.org",
@@ -215,26 +205,25 @@ func TestSecurityTxt(t *testing.T) {
 	if m == nil {
 		t.Fatal("no Expires")
 	}
-	_, same := p.get("/security.txt")
-	if same != body {
+	if same := b.get("/security.txt").Body; same != body {
 		t.Fatal("/security.txt differs from /.well-known/security.txt")
 	}
 }
 
 func TestPolicyAndHealth(t *testing.T) {
-	p := newPortal(t, plainConfig())
-	resp, page := p.get("/policy")
-	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "<h2>Safe harbour</h2>") {
-		t.Fatalf("policy: %d", resp.StatusCode)
+	p := newPortal(t, configure(reportLimits))
+	b := p.browser(t)
+	if pg := b.get("/policy"); pg.Status != http.StatusOK || !strings.Contains(pg.Body, "<h2>Safe harbour</h2>") {
+		t.Fatalf("policy: %d", pg.Status)
 	}
-	if resp, _ := p.get("/policy/nope"); resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("unknown program policy: %d", resp.StatusCode)
+	if pg := b.get("/policy/nope"); pg.Status != http.StatusNotFound {
+		t.Fatalf("unknown program policy: %d", pg.Status)
 	}
-	if resp, body := p.get("/healthz"); resp.StatusCode != http.StatusOK || body != "ok\n" {
-		t.Fatalf("healthz: %d %q", resp.StatusCode, body)
+	if pg := b.get("/healthz"); pg.Status != http.StatusOK || pg.Body != "ok\n" {
+		t.Fatalf("healthz: %d %q", pg.Status, pg.Body)
 	}
-	p.db.Close()
-	if resp, _ := p.get("/healthz"); resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("healthz with the database closed: %d", resp.StatusCode)
+	p.DB.Close()
+	if pg := b.get("/healthz"); pg.Status != http.StatusServiceUnavailable {
+		t.Fatalf("healthz with the database closed: %d", pg.Status)
 	}
 }

@@ -18,13 +18,13 @@ func TestDatabaseLockedElsewhere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the 10 s busy timeout")
 	}
-	p := newDocPortal(t, nil)
-	c := p.client(t)
-	_, code := p.submit(t, c, map[string]string{"title": "Before the lock", "description": "d"})
-	_, login := p.get(t, c, "/status")
-	p.post(t, c, "/status", url.Values{"csrf": {csrfOf(login)}, "code": {code}})
+	p := newPortal(t)
+	c := p.browser(t)
+	_, code := c.fileReport(map[string]string{"title": "Before the lock", "description": "d"})
+	c.get("/status")
+	c.post("/status", url.Values{"code": {code}})
 
-	other, err := sql.Open("sqlite3", "file:"+p.db.Path+"?_busy_timeout=1000")
+	other, err := sql.Open("sqlite3", "file:"+p.DB.Path+"?_busy_timeout=1000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,34 +39,33 @@ func TestDatabaseLockedElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, form := p.get(t, c, "/report")
-	resp, doc := p.post(t, c, "/report", url.Values{"csrf": {csrfOf(form)}, "key": {form.Find(`input[name=key]`).AttrOr("value", "")},
-		"title": {"During the lock"}, "description": {"d"}, "credit": {"anonymous"}})
-	if got, want := resp.StatusCode, http.StatusServiceUnavailable; got != want {
+	_, key := c.formToken()
+	pg := c.post("/report", url.Values{"key": {key}, "title": {"During the lock"}, "description": {"d"}, "credit": {"anonymous"}})
+	if got, want := pg.Status, http.StatusServiceUnavailable; got != want {
 		t.Fatalf("status %d, want %d", got, want)
 	}
-	if msg := doc.Find("[data-testid=error-message]").Text(); !strings.Contains(msg, "try again") {
+	if msg := parse(t, pg).Find("[data-testid=error-message]").Text(); !strings.Contains(msg, "try again") {
 		t.Fatalf("page says %q", msg)
 	}
 	ps := p.problems.List()
 	if len(ps) != 1 || ps[0].Key != "storage" || !strings.Contains(ps[0].Message, "locked by another process") {
 		t.Fatalf("problems = %+v", ps)
 	}
-	if n := strings.Count(p.log.String(), "locked by another process"); n != 1 {
+	if n := strings.Count(p.logs.String(), "locked by another process"); n != 1 {
 		t.Fatalf("the cause is logged %d times, want once", n)
 	}
 
 	t.Run("ReadsKeepWorking", func(t *testing.T) {
-		resp, doc := p.get(t, c, "/status")
-		if resp.StatusCode != http.StatusOK || doc.Find("[data-testid=ref]").Text() == "" {
-			t.Fatalf("status page during the lock: %d", resp.StatusCode)
+		pg := c.get("/status")
+		if pg.Status != http.StatusOK || parse(t, pg).Find("[data-testid=ref]").Text() == "" {
+			t.Fatalf("status page during the lock: %d", pg.Status)
 		}
 	})
 	t.Run("IntakeResumes", func(t *testing.T) {
 		if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
 			t.Fatal(err)
 		}
-		if ref, _ := p.submit(t, c, map[string]string{"title": "After the lock", "description": "d"}); ref == "" {
+		if ref, _ := c.fileReport(map[string]string{"title": "After the lock", "description": "d"}); ref == "" {
 			t.Fatal("no receipt after the lock was released")
 		}
 	})

@@ -14,7 +14,7 @@ import (
 // screenshot review found the admin's own reply credited to the system).
 func TestTimelineAuthor(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		env := newTestEnv(t)
+		env := newPortal(t)
 		env.mustUser(t, "nameless@example.org", db.RoleAdmin)
 		pub := env.browser(t)
 		key := regexpFind(`name="key" value="([^"]*)"`, pub.get("/report").Body)

@@ -12,18 +12,14 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// triageAction runs one action on the report named in the URL: the
-// authorization check, the form's version, then do. Success redirects to
+// triageAction runs one action on the report of the request (ReportWriter
+// checked it): the form's version, then do. Success redirects to
 // the report page (so a reload never repeats the action); a refused field
 // re-renders the page with 422 and what was typed; a stale form re-renders
 // with 409, the current report and what was typed, so nothing is lost.
 func (s *Server) triageAction(name string, fields []string, do func(c echo.Context, r *db.Report, version int64) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r, err := s.triageReport(c, true)
-		if err != nil {
-			return err
-		}
-		req := c.Request()
+		r, req := reportOf(c), c.Request()
 		values := map[string]string{}
 		for _, f := range fields {
 			values[f] = req.PostFormValue(f)
@@ -32,7 +28,7 @@ func (s *Server) triageAction(name string, fields []string, do func(c echo.Conte
 		if verr != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "The form is missing its version; reload the page.")
 		}
-		err = do(c, r, version)
+		err := do(c, r, version)
 		var fieldErrs *db.ValidationError
 		switch {
 		case err == nil:

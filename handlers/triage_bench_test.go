@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
-	"github.com/disclose/disclose/handlers"
 )
 
 // benchServer is the real route table on the cached database of 100,000
@@ -65,13 +63,7 @@ func benchServer(b *testing.B) (http.Handler, string, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	base, _ := url.Parse("http://127.0.0.1")
-	srv, err := handlers.New(ctx, handlers.Config{BaseURL: base, Limits: db.DefaultLimits, MaxBody: 1 << 20}, d,
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return srv, token, long
+	return newPortal(b, onDatabase(d), logTo(slog.NewTextHandler(io.Discard, nil))).Handler, token, long
 }
 
 // BenchmarkTriagePages serves the pages of the speed targets and

@@ -23,7 +23,7 @@ func TestBrowserTriageFlow(t *testing.T) {
 		t.Skip("runs a browser")
 	}
 	ctx := browsertest.New(t)
-	env := newTestEnv(t)
+	env := newPortal(t)
 	env.mustUser(t, "tri@example.org", db.RoleTriager, 1)
 	base := env.Server.URL
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }

@@ -85,7 +85,7 @@ func TestTriageAcceptKey(t *testing.T) {
 // TestStatusShowsPGP: the reporter's status page says of their mailed reply
 // that it came encrypted and signed.
 func TestStatusShowsPGP(t *testing.T) {
-	env := newTestEnv(t)
+	env := newPortal(t)
 	ctx := context.Background()
 	prog, err := env.DB.DefaultProgram(ctx)
 	if err != nil {

@@ -17,7 +17,7 @@ func (s *Server) triageQueue(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := staffUser(c)
 	params := db.QueueParamsFrom(c.QueryParams())
-	m := views.TriageQueue{StaffPage: s.staffPage(c, "Queue", "queue"), Params: params, CanWrite: s.canWriteReports(u),
+	m := views.TriageQueue{StaffPage: s.staffPage(c, "Queue", "queue"), Params: params, CanWrite: mayWrite(u),
 		Now: time.Now().UTC(), Errors: db.FieldErrors{}}
 	f, err := s.store.ParseQueueParams(ctx, params, u.ID)
 	var verr *db.ValidationError
@@ -52,6 +52,27 @@ func (s *Server) triageQueue(c echo.Context) error {
 	return s.render(c, status, views.TriageQueueView(m))
 }
 
+// visiblePrograms is the queue's program scope of u: nil (every program)
+// for admins, the user's memberships otherwise.
+func visiblePrograms(u *db.User) []int64 {
+	if u.Role == db.RoleAdmin {
+		return nil
+	}
+	return append([]int64{}, u.ProgramIDs...)
+}
+
+// scopeQueue restricts a queue filter (queue page, exports) to what u may
+// see. It reports false when the filter names a program u is not in; the
+// caller answers as for an unknown program.
+func (s *Server) scopeQueue(u *db.User, f *db.QueueFilter) bool {
+	f.Visible = visiblePrograms(u)
+	if f.ProgramID != 0 && !canSeeProgram(u, f.ProgramID) {
+		f.ProgramID = 0
+		return false
+	}
+	return true
+}
+
 // sharesProgram says whether the assignee filter may name other to u: an
 // admin sees every colleague, others only admins and the members of their
 // own programs, so the staff of one program (a team, a customer) are not
@@ -61,7 +82,7 @@ func (s *Server) sharesProgram(u, other *db.User) bool {
 		return true
 	}
 	for _, p := range other.ProgramIDs {
-		if s.canSeeProgram(u, p) {
+		if canSeeProgram(u, p) {
 			return true
 		}
 	}
@@ -77,7 +98,7 @@ func (s *Server) visibleProgramList(c echo.Context) ([]*db.Program, error) {
 	u := staffUser(c)
 	var out []*db.Program
 	for _, p := range all {
-		if s.canSeeProgram(u, p.ID) {
+		if canSeeProgram(u, p.ID) {
 			out = append(out, p)
 		}
 	}

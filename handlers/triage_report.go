@@ -23,11 +23,7 @@ var notices = map[string]string{
 }
 
 func (s *Server) triageReportPage(c echo.Context) error {
-	r, err := s.triageReport(c, false)
-	if err != nil {
-		return err
-	}
-	return s.renderTriageReport(c, http.StatusOK, r, &views.TriageReport{Notice: notices[c.QueryParam("done")]})
+	return s.renderTriageReport(c, http.StatusOK, reportOf(c), &views.TriageReport{Notice: notices[c.QueryParam("done")]})
 }
 
 // renderTriageReport fills the report page around m (which may carry a
@@ -36,7 +32,7 @@ func (s *Server) renderTriageReport(c echo.Context, status int, r *db.Report, m 
 	ctx := c.Request().Context()
 	u := staffUser(c)
 	m.StaffPage = s.staffPage(c, r.Ref(), "queue")
-	m.Report, m.CanWrite, m.Limits, m.NowAt = r, s.canWriteReports(u), s.cfg.Limits, time.Now().UTC()
+	m.Report, m.CanWrite, m.Limits, m.NowAt = r, mayWrite(u), s.cfg.Limits, time.Now().UTC()
 	var err error
 	if m.Details, err = s.store.Details(ctx, r.ID); err != nil {
 		return err
@@ -50,10 +46,8 @@ func (s *Server) renderTriageReport(c echo.Context, status int, r *db.Report, m 
 	if m.Mails, err = s.store.ReportMails(ctx, r.ID); err != nil {
 		return err
 	}
-	if ks, ok := s.store.(KeyCandidateStore); ok {
-		if m.KeyCandidates, err = ks.KeyCandidates(ctx, r.ID); err != nil {
-			return err
-		}
+	if m.KeyCandidates, err = s.store.KeyCandidates(ctx, r.ID); err != nil {
+		return err
 	}
 	if m.Deadlines, err = s.store.Deadlines(ctx, r.ID); err != nil {
 		return err
@@ -73,26 +67,18 @@ func (s *Server) renderTriageReport(c echo.Context, status int, r *db.Report, m 
 	return s.render(c, status, views.TriageReportView(*m))
 }
 
-// triageRawMail sends the mail a timeline entry came from, as received, to
-// anyone who may see the report.
+// triageRawMail sends the mail a timeline entry of the report came from, as
+// received; an entry of another report is not found.
 func (s *Server) triageRawMail(c echo.Context) error {
-	r, err := s.triageReport(c, false)
-	if err != nil {
-		return err
-	}
 	entry, err := strconv.ParseInt(c.Param("entry"), 10, 64)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	return s.ServeRawMail(c, r.ID, entry)
+	return s.ServeRawMail(c, reportOf(c).ID, entry)
 }
 
-// triageAttachment sends any attachment of a report the user can see, as a
-// download only.
+// triageAttachment sends an attachment of the report, as a download only;
+// one of another report is not found.
 func (s *Server) triageAttachment(c echo.Context) error {
-	r, err := s.triageReport(c, false)
-	if err != nil {
-		return err
-	}
-	return s.reportAttachment(c, r.ID, false)
+	return s.reportAttachment(c, reportOf(c).ID, false)
 }

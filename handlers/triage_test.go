@@ -14,15 +14,6 @@ import (
 	"github.com/disclose/disclose/db"
 )
 
-func parse(t *testing.T, p page) *goquery.Document {
-	t.Helper()
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(p.Body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
-}
-
 func TestTriageReportPage(t *testing.T) {
 	ctx := context.Background()
 	f := newTriageFixture(t)

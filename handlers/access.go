@@ -1,0 +1,236 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views"
+	"github.com/labstack/echo/v4"
+)
+
+// Access is the rule a route of the table (routes.go) needs. The middleware
+// built from it (guard) is the only place where access is decided: a
+// handler finds the signed-in user (staffUser) and the report of the
+// request (reportOf) already checked, and never checks them again.
+//
+// The zero value is no rule: a row without one makes the server refuse to
+// start.
+type Access int
+
+const (
+	accessMissing Access = iota
+	// Public: anyone. Routes whose credential is in the request itself (a
+	// receipt code, a one-time setup token, a password) are public: the
+	// handler checks the credential, as it is the request.
+	Public
+	// Scraper: the bearer token of /metrics (Config.MetricsToken), or a
+	// loopback client when the operator allowed that (Config.MetricsLoopback).
+	// Anyone else gets 401.
+	Scraper
+	// Reporter: a reporter's status session (a receipt code opened it). The
+	// report is the session's, never one named in the URL. Without a
+	// session a GET is 404, anything else 401 with the code form.
+	Reporter
+	// SignedIn: any staff session, also one that must still set up its
+	// second factor (the pages that set it up). Without a session a GET is
+	// sent to sign in, anything else gets 401.
+	SignedIn
+	// Staff: a staff session whose second factor is set up when the portal
+	// requires one; until then a GET is sent to /account/2fa and anything
+	// else gets 403.
+	Staff
+	// Writer: Staff whose role may change reports (admin, triager); a
+	// viewer gets 403.
+	Writer
+	// ReportReader: Staff, and the report named by :ref is in one of the
+	// user's programs (admins: any). Otherwise 404, exactly as for a report
+	// that does not exist, so references of other programs cannot be
+	// probed. Sub-resources (:id, :entry) are then looked up under this
+	// report only, so an id of another report is 404 too.
+	ReportReader
+	// ReportWriter: ReportReader, and the role may change reports; a viewer
+	// gets 403, after the visibility check, so a 403 never confirms a
+	// report of another program.
+	ReportWriter
+	// Admin: the admin role; other staff get 403.
+	Admin
+)
+
+var accessNames = [...]string{"(no rule)", "Public", "Scraper", "Reporter", "SignedIn", "Staff", "Writer", "ReportReader", "ReportWriter", "Admin"}
+
+func (a Access) String() string {
+	if a < 0 || int(a) >= len(accessNames) {
+		return "(unknown rule)"
+	}
+	return accessNames[a]
+}
+
+// Valid says whether a is one of the rules above.
+func (a Access) Valid() bool { return a > accessMissing && int(a) < len(accessNames) }
+
+// guard is the middleware that enforces a. It panics on a row without a
+// rule: the server must not start with a route whose access nobody decided.
+func (s *Server) guard(a Access) []echo.MiddlewareFunc {
+	switch a {
+	case Public:
+		return nil
+	case Scraper:
+		return []echo.MiddlewareFunc{s.requireScraper}
+	case Reporter:
+		return []echo.MiddlewareFunc{s.requireReporter}
+	case SignedIn:
+		return []echo.MiddlewareFunc{s.requireSession(true)}
+	case Staff:
+		return []echo.MiddlewareFunc{s.requireSession(false)}
+	case Writer:
+		return []echo.MiddlewareFunc{s.requireSession(false), s.requireRole(mayWrite)}
+	case ReportReader:
+		return []echo.MiddlewareFunc{s.requireSession(false), s.requireReport(false)}
+	case ReportWriter:
+		return []echo.MiddlewareFunc{s.requireSession(false), s.requireReport(true)}
+	case Admin:
+		return []echo.MiddlewareFunc{s.requireSession(false), s.requireRole(isAdmin)}
+	}
+	panic("handlers: a route has no access rule (" + a.String() + ")")
+}
+
+// staffKey is where requireSession puts the signed-in *db.User, reportKey
+// where requireReport and requireReporter put the request's *db.Report.
+const (
+	staffKey  = "staff"
+	reportKey = "report"
+)
+
+// staffUser is the signed-in user of a request behind a staff rule.
+func staffUser(c echo.Context) *db.User {
+	u, _ := c.Get(staffKey).(*db.User)
+	return u
+}
+
+// reportOf is the report of a request behind ReportReader, ReportWriter or
+// Reporter: the one the rule checked.
+func reportOf(c echo.Context) *db.Report {
+	r, _ := c.Get(reportKey).(*db.Report)
+	return r
+}
+
+// errForbiddenRole is the answer to a role that does not reach a route.
+var errForbiddenRole = db.Errorf(db.EFORBIDDEN, "Your role does not give access to this page. Ask an admin if you need it.")
+
+// errEnrolFirst refuses anything but the enrolment pages to a user who
+// must set up a second factor first.
+var errEnrolFirst = db.Errorf(db.EFORBIDDEN, "This portal requires two-factor sign-in: set it up at /account/2fa first.")
+
+// requireSession lets a request through only with a valid staff session.
+// A browser without one is sent to the login page (GET) or refused
+// (anything else: the form's content would be lost in a redirect anyway).
+// Unless enrolling is allowed, a user who must still set up a second
+// factor gets nothing but that.
+func (s *Server) requireSession(enrolling bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			u, err := s.store.UserBySession(c.Request().Context(), s.sessionToken(c))
+			if db.ErrorCode(err) == db.EUNAUTHORIZED {
+				if s.sessionToken(c) != "" {
+					s.setSessionCookie(c, "", -1)
+				}
+				if c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead {
+					return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+				}
+				return echo.NewHTTPError(http.StatusUnauthorized)
+			} else if err != nil {
+				return err
+			}
+			c.Response().Header().Set("Cache-Control", "no-store")
+			c.Set(staffKey, u)
+			if u.MustEnroll && !enrolling {
+				if c.Request().Method == http.MethodGet {
+					return c.Redirect(http.StatusSeeOther, "/account/2fa")
+				}
+				return errEnrolFirst
+			}
+			return next(c)
+		}
+	}
+}
+
+// requireRole refuses users for whom ok is false with a 403 that says so:
+// the admin pages are no secret, and a clear answer helps a triager who
+// followed a link more than a 404 would.
+func (s *Server) requireRole(ok func(*db.User) bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if u := staffUser(c); !ok(u) {
+				if u != nil {
+					s.log.Warn("role refused", "route", c.Path(), "user_id", u.ID, "role", string(u.Role))
+				}
+				return errForbiddenRole
+			}
+			return next(c)
+		}
+	}
+}
+
+// requireReport loads the report named by :ref and refuses it, with the
+// 404 of a report that does not exist, when the user may not see its
+// program; with write, a user who may only read gets 403 afterwards.
+func (s *Server) requireReport(write bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			u := staffUser(c)
+			r, err := s.store.ReportByRef(c.Request().Context(), strings.TrimSpace(c.Param("ref")))
+			if db.ErrorCode(err) == db.ENOTFOUND {
+				return echo.NewHTTPError(http.StatusNotFound)
+			} else if err != nil {
+				return err
+			}
+			if !canSeeProgram(u, r.ProgramID) {
+				s.log.Warn("report of another program refused", "route", c.Path(), "user_id", u.ID)
+				return echo.NewHTTPError(http.StatusNotFound)
+			}
+			if write && !mayWrite(u) {
+				s.log.Warn("read-only user refused", "route", c.Path(), "user_id", u.ID)
+				return errForbiddenRole
+			}
+			c.Set(reportKey, r)
+			return next(c)
+		}
+	}
+}
+
+// requireReporter lets a request through with a status session only; its
+// report is then reportOf's.
+func (s *Server) requireReporter(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r, err := s.statusReport(c)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			if c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead {
+				return echo.NewHTTPError(http.StatusNotFound)
+			}
+			return s.render(c, http.StatusUnauthorized, views.StatusLoginView(views.StatusLogin{Page: s.page(c, "Check a report"),
+				Error: "Your session on this report ended. Enter your receipt code again; then send your message."}))
+		}
+		c.Set(reportKey, r)
+		return next(c)
+	}
+}
+
+// canSeeProgram is THE visibility rule of reports: admins see every
+// program, triagers and viewers only the programs they are members of. The
+// memberships were read once with the session, so asking is free.
+func canSeeProgram(u *db.User, programID int64) bool {
+	return u != nil && !u.Disabled && u.MemberOf(programID)
+}
+
+// mayWrite says whether u's role may change reports (reply, note, state,
+// edits, exports) of the programs it can see: viewers only read.
+func mayWrite(u *db.User) bool {
+	return u != nil && (u.Role == db.RoleAdmin || u.Role == db.RoleTriager)
+}
+
+func isAdmin(u *db.User) bool { return u != nil && u.Role == db.RoleAdmin }

@@ -1,0 +1,172 @@
+package handlers_test
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/disclose/disclose/mailin/pgp"
+	"github.com/disclose/disclose/static"
+)
+
+// param is the fixture of one path parameter, named by the route's path up
+// to it (so /admin/users/:id and /admin/programs/:id differ): the value a
+// case uses, and others, values of the same kind that belong to another
+// report, user or webhook; each of those is a case of its own, answered
+// 404 by everyone the rule lets through.
+type param struct {
+	value  func(c *matrixCase) string
+	others []other
+}
+
+type other struct {
+	name  string
+	value func(c *matrixCase) string
+}
+
+func fixed(v string) func(*matrixCase) string { return func(*matrixCase) string { return v } }
+func id(n int64) func(*matrixCase) string     { return fixed(itoa(n)) }
+
+// params are the fixtures of every path parameter of the table. A route
+// whose parameter has none fails the matrix.
+func (f *matrixFixture) params() map[string]param {
+	reports := func(of func(mailed) int64) []other {
+		return []other{{"another report, same program", func(*matrixCase) string { return itoa(of(f.sibling)) }},
+			{"another report, other program", func(*matrixCase) string { return itoa(of(f.foreign)) }}}
+	}
+	nowhere := fixed("no-such-page")
+	return map[string]param{
+		"/policy/:slug":                    {value: fixed(f.own.Slug)},
+		"/setup/:token":                    {value: fixed(f.inviteToken)},
+		"/.well-known/openpgpkey/hu/:hash": {value: fixed(pgp.WKDHash("security"))},
+		"/static/*":                        {value: fixed(strings.TrimPrefix(static.URL("style.css"), "/static/"))},
+		"/*":                               {value: nowhere},
+		"/account/*":                       {value: nowhere},
+		"/triage/*":                        {value: nowhere},
+		"/admin/*":                         {value: nowhere},
+		"/status/attachments/:id": {value: id(f.reportedAtt), others: []other{
+			{"an internal note of the same report", id(f.internalAtt)},
+			{"another report, same program", id(f.sibling.att)},
+			{"another report, other program", id(f.foreign.att)}}},
+		"/account/sessions/:id": {value: func(c *matrixCase) string {
+			if !c.s.staff() || c.s.enrolling {
+				return f.someoneSession // refused before it is looked at
+			}
+			return f.otherSession(c.t, c.s.email, c.s.b)
+		}, others: []other{{"another user's session", fixed(f.someoneSession)}}},
+		"/triage/reports/:ref":                 {value: func(c *matrixCase) string { return c.report().r.Ref() }},
+		"/triage/reports/:ref/attachments/:id": {value: func(c *matrixCase) string { return itoa(c.report().att) }, others: reports(func(m mailed) int64 { return m.att })},
+		"/triage/reports/:ref/mail/:entry":     {value: func(c *matrixCase) string { return itoa(c.report().entry) }, others: reports(func(m mailed) int64 { return m.entry })},
+		"/triage/reports/:ref/keys/:id":        {value: func(c *matrixCase) string { return itoa(c.report().cand) }, others: reports(func(m mailed) int64 { return m.cand })},
+		"/triage/reports/:ref/entries/:id": {value: func(c *matrixCase) string { return itoa(f.unverifiedEntry(c.t, c.report().r)) }, others: []other{
+			{"another report, same program", id(f.siblingUnverified)}, {"another report, other program", id(f.foreignUnverif)}}},
+		"/admin/users/:id":       {value: id(f.target.ID)},
+		"/admin/programs/:id":    {value: id(f.own.ID)},
+		"/admin/retention/:id":   {value: id(f.own.ID)},
+		"/admin/intake/mail/:id": {value: id(f.kept)},
+		"/admin/outbox/:id":      {value: id(f.outboxMail)},
+		"/admin/webhooks/:id":    {value: func(c *matrixCase) string { return itoa(c.webhook()) }},
+		"/admin/webhooks/:id/deliveries/:delivery": {value: func(c *matrixCase) string { c.webhook(); return itoa(c.delivery) },
+			others: []other{{"a delivery of another webhook", id(f.otherDelivery)}}},
+	}
+}
+
+// answer is what a route answers a request its rule let through.
+type answer struct {
+	status   int
+	location string // prefix of the Location header, "" for none expected
+}
+
+// answers are the routes whose answer to the matrix's request is not 200
+// (the default of GET). Every other method must be listed: a new route
+// states what it answers. signedInAnswers override them for subjects with
+// a staff session.
+var answers = map[string]answer{
+	"GET /login/code":                                     {303, "/login"},
+	"POST /report":                                        {422, ""}, // an empty title
+	"POST /status":                                        {303, "/status"},
+	"POST /status/forget":                                 {303, "/status"},
+	"POST /status/reply":                                  {303, "/status?sent=1"},
+	"POST /login":                                         {303, "/triage"},
+	"POST /login/code":                                    {401, ""}, // no login waits for a code
+	"POST /logout":                                        {303, "/login?done=out"},
+	"POST /setup/:token":                                  {422, ""}, // no password
+	"POST /account/2fa":                                   {422, ""}, // a wrong code
+	"POST /account/2fa/replace":                           {409, ""}, // no second factor yet
+	"POST /account/reauth":                                {303, "/account/2fa"},
+	"POST /account/password":                              {422, ""}, // the new passwords differ
+	"POST /account/sessions/end-others":                   {303, "/account/sessions?done=others"},
+	"POST /account/sessions/:id/end":                      {303, "/account/sessions?done=one"},
+	"POST /account/notifications":                         {422, ""}, // no such mode
+	"POST /triage/reports/:ref/reply":                     {303, "/triage/reports/"},
+	"POST /triage/reports/:ref/note":                      {303, "/triage/reports/"},
+	"POST /triage/reports/:ref/state":                     {303, "/triage/reports/"},
+	"POST /triage/reports/:ref/assign":                    {303, "/triage/reports/"},
+	"POST /triage/reports/:ref/fields":                    {303, "/triage/reports/"},
+	"POST /triage/reports/:ref/keys/:id/accept":           {303, "/triage/reports/"},
+	"POST /triage/reports/:ref/entries/:id/accept":        {303, "/triage/reports/"},
+	"POST /admin/users":                                   {200, ""},
+	"POST /admin/users/:id":                               {200, ""},
+	"POST /admin/users/:id/disable":                       {200, ""},
+	"POST /admin/users/:id/enable":                        {200, ""},
+	"POST /admin/users/:id/reset-password":                {200, ""},
+	"POST /admin/users/:id/reset-2fa":                     {200, ""},
+	"POST /admin/programs":                                {422, ""}, // no name
+	"POST /admin/programs/:id":                            {422, ""},
+	"POST /admin/settings":                                {200, ""},
+	"POST /admin/retention/hold":                          {422, ""}, // no reference
+	"POST /admin/retention/release":                       {422, ""},
+	"POST /admin/retention/:id":                           {303, "/admin/retention?done=saved"},
+	"POST /admin/key/unlock":                              {422, ""}, // no passphrase
+	"POST /admin/key/lock":                                {303, "/admin/key?done=locked"},
+	"POST /admin/outbox/:id/retry":                        {409, ""}, // the mail is not failed
+	"POST /admin/programs/:id/webhooks":                   {303, "/admin/programs/"},
+	"POST /admin/webhooks/:id":                            {422, ""}, // no URL
+	"POST /admin/webhooks/:id/delete":                     {303, "/admin/programs/"},
+	"POST /admin/webhooks/:id/deliveries/:delivery/retry": {409, ""}, // the delivery is not failed
+}
+
+var signedInAnswers = map[string]answer{
+	"GET /login": {303, "/triage"}, // already signed in
+}
+
+// forms are the bodies the matrix sends (POST routes not listed send only
+// their CSRF token, and the report's version under /triage/reports/:ref).
+func (f *matrixFixture) forms(c *matrixCase) map[string]url.Values {
+	return map[string]url.Values{
+		"POST /report":                      {"title": {""}},
+		"POST /status":                      {"code": {f.codes["spare"]}},
+		"POST /status/reply":                {"body": {"A message from the matrix."}},
+		"POST /login":                       {"email": {"someone@example.org"}, "password": {testPassword}},
+		"POST /login/code":                  {"code": {"000000"}},
+		"POST /account/2fa":                 {"code": {"000000"}},
+		"POST /account/reauth":              {"password": {testPassword}},
+		"POST /account/password":            {"current": {testPassword}, "password": {"new password one"}, "password2": {"new password two"}},
+		"POST /account/notifications":       {"mode": {"hourly"}},
+		"POST /triage/reports/:ref/reply":   {"body": {"Thanks, reproduced."}},
+		"POST /triage/reports/:ref/note":    {"body": {"Internal."}},
+		"POST /triage/reports/:ref/state":   {"to": {"triaged"}},
+		"POST /triage/reports/:ref/assign":  {"assignee": {""}},
+		"POST /triage/reports/:ref/fields":  {"asset": {"api.example.org"}, "cvss": {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
+		"POST /admin/users":                 {"email": {"m-" + c.s.name + "@example.org"}, "role": {"viewer"}},
+		"POST /admin/users/:id":             {"name": {"Matrix " + c.s.name}, "role": {"viewer"}},
+		"POST /admin/programs/:id/webhooks": {"url": {"https://hooks.example.org/" + c.s.name}, "format": {"generic"}, "enabled": {"on"}},
+	}
+}
+
+// prepare is what a route's answer assumes the subject did before.
+var prepare = map[string]string{
+	"GET /account/2fa/qr.png": "/account/2fa", // the enrolment the QR code shows starts there
+	"POST /account/2fa":       "/account/2fa",
+}
+
+// query is added to a GET's path: the listing routes then list every state
+// and search the reports' text.
+var query = map[string]string{
+	"GET /triage":             "?state=all&q=escaping",
+	"GET /triage/export.csv":  "?state=all",
+	"GET /triage/export.json": "?state=all",
+}
+
+// sessionChanging are the routes after which the subject's browser holds
+// another identity (or none): it connects again.
+var sessionChanging = map[string]bool{"POST /login": true, "POST /logout": true, "POST /status": true, "POST /status/forget": true}
