@@ -32,7 +32,7 @@ func benchDB(b *testing.B) (*db.DB, string) {
 	}
 	ctx := context.Background()
 	benchOnce.Do(func() {
-		dir := filepath.Join(os.TempDir(), "disclose-bench-v1")
+		dir := filepath.Join(os.TempDir(), "disclose-bench-v2")
 		path := filepath.Join(dir, "disclose.db")
 		benchOnce.path = path
 		if _, err := os.Stat(path); err != nil {
@@ -47,6 +47,10 @@ func benchDB(b *testing.B) (*db.DB, string) {
 			d.Close()
 			if err != nil {
 				benchOnce.err = err
+				return
+			}
+			// The local key first: the database refuses to open without it.
+			if benchOnce.err = os.Rename(filepath.Join(tmp, db.LocalKeyFile), filepath.Join(dir, db.LocalKeyFile)); benchOnce.err != nil {
 				return
 			}
 			if benchOnce.err = os.Rename(filepath.Join(tmp, "disclose.db"), path); benchOnce.err != nil {
