@@ -8,15 +8,17 @@ import (
 	"strings"
 )
 
-// EventUnverifiedMail: a mail reached a report by its subject tag alone and
-// waits for a triager. Staff hear of it (content-free, like every notice);
+// EventUnverifiedMail: a mail reached a report by what its sender could
+// forge (its subject tag, the reporter's own Message-ID) and waits for a
+// triager. Staff hear of it (content-free, like every notice);
 // the reporter does not, and webhooks do not: it is not the reporter's word
 // until a triager accepts it, which then counts as the reporter's reply
 // (EventReporterMessage).
 const EventUnverifiedMail EventKind = "mail.unverified"
 
-// ingestUnverified stores a mail that reached its report by the subject tag
-// alone, from the reporter's address (both forged at will), as an entry for
+// ingestUnverified stores a mail that reached its report weakly (the
+// subject tag from the reporter's address, or the reporter's own
+// Message-ID: all forged or copied at will; mailThread.weak), as an entry for
 // staff only: off the reporter's timeline and status page, out of the
 // thread our mail to the reporter quotes, and moving no state, so no
 // deadline pauses or resumes because of it. Staff are told; the reporter
