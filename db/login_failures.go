@@ -218,28 +218,26 @@ func (tx *Tx) applyLimits(ctx context.Context, a *attempt, actor Actor) (lockedN
 }
 
 // beginCodeAttempt counts the second-factor step of the pending login
-// token of u (see attempt for decoy and codeLocked).
+// token of u, whose password was right (see attempt for codeLocked; a
+// decoy is counted by decoySecondFactor).
 func (db *DB) beginCodeAttempt(ctx context.Context, u *User, token, addr string, actor Actor) (*attempt, error) {
-	var guarded, decoy bool
-	err := db.read.QueryRowContext(ctx, `SELECT guarded, decoy FROM sessions WHERE token_hash = ?`, tokenHash(token)).Scan(&guarded, &decoy)
+	var guarded bool
+	err := db.read.QueryRowContext(ctx, `SELECT guarded FROM sessions WHERE token_hash = ?`, tokenHash(token)).Scan(&guarded)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrSignInNotFinished
 	} else if err != nil {
 		return nil, fmt.Errorf("db: read pending login: %w", err)
 	}
-	st, keys := stepCode, loginKeys(u.Email, addr)
+	st, keys := stepCode, append(loginKeys(u.Email, addr), codeKey(u.Email))
 	if guarded {
 		st = stepCodeGuarded
-	}
-	if !decoy {
-		keys = append(keys, codeKey(u.Email))
 	}
 	a, err := db.beginAttempt(ctx, u.Email, addr, actor, st, keys...)
 	if err != nil {
 		return nil, err
 	}
-	a.guarded, a.decoy = guarded, decoy
-	if guarded && !decoy {
+	a.guarded = guarded
+	if guarded {
 		var until sql.NullString
 		err := db.read.QueryRowContext(ctx, `SELECT locked_until FROM login_failures WHERE key = ?`, codeKey(u.Email)).Scan(&until)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
