@@ -40,7 +40,9 @@ const (
 	// stepCodeGuarded is the second factor of a login begun under attack:
 	// the second-factor lock is answered like a wrong code (LoginSecondFactor).
 	stepCodeGuarded
-	// stepReauth is the password typed again by a signed-in user.
+	// stepReauth is the password typed again by a signed-in user (the
+	// re-authentication and password pages): it waits the account's
+	// backoff, and a session may fail it only maxReauthFailures times.
 	stepReauth
 )
 
@@ -70,6 +72,11 @@ func (db *DB) beginAttempt(ctx context.Context, email, addr string, actor Actor,
 		check = append(check, accountKey(email), codeKey(email))
 	case st == stepPassword, st == stepCode, st == stepPasswordShielded && !a.guarded:
 		check = append(check, codeKey(email))
+	case st == stepReauth:
+		// A password typed by whoever holds a session cookie: the account's
+		// backoff holds it back as it holds a sign-in without a second
+		// factor, or a stolen cookie would guess from every network at once.
+		check = append(check, accountKey(email))
 	}
 	for _, key := range check {
 		_, until, err := tx.failures(ctx, key)
