@@ -221,15 +221,6 @@ func (db *DB) Users(ctx context.Context) ([]*User, error) {
 	return out, mrows.Err()
 }
 
-// CountUsers says how many staff accounts exist (0 on a fresh portal).
-func (db *DB) CountUsers(ctx context.Context) (int, error) {
-	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("db: count users: %w", err)
-	}
-	return n, nil
-}
-
 // SetUserDisabled disables or re-enables an account. Disabling ends its
 // sessions and voids its open setup and reset links.
 func (db *DB) SetUserDisabled(ctx context.Context, userID int64, disabled bool, actor Actor) error {

@@ -46,20 +46,46 @@ func TestReportCreatedEventMatchesStoredReport(t *testing.T) {
 	named.Reporter = db.Reporter{Name: "Ada", Email: "ada@example.org", PGPKey: "key text", PGPFingerprint: "ABCD", Credit: db.CreditName}
 	named.CVSSVector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
 	named.AlreadyPublic, named.Exploited = true, true
-	for _, in := range []*db.NewReport{anonymous, named} {
-		rc, err := d.CreateReport(ctx, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stored, err := d.ReportByID(ctx, rc.ReportID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := rec.events[len(rec.events)-1]
-		if got.Kind != db.EventReportCreated || !reflect.DeepEqual(got.Report, stored) {
-			t.Errorf("event report\n got %+v\nwant %+v", got.Report, stored)
+	var key interface {
+		Lock()
+		Unlock([]byte) error
+	}
+	check := func(locked bool) func(t *testing.T) {
+		return func(t *testing.T) {
+			for _, in := range []*db.NewReport{anonymous, named} {
+				if locked {
+					key.Lock()
+				}
+				rc, err := d.CreateReport(ctx, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if locked {
+					if err := key.Unlock([]byte(sealPassphrase)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				stored, err := d.ReportByID(ctx, rc.ReportID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Created while locked, the event says so, and still carries
+				// the text as submitted for the mail it causes.
+				stored.Locked = locked
+				got := rec.events[len(rec.events)-1]
+				if got.Kind != db.EventReportCreated || !reflect.DeepEqual(got.Report, stored) {
+					t.Errorf("event report\n got %+v\nwant %+v", got.Report, stored)
+				}
+			}
 		}
 	}
+	t.Run("Plain", check(false))
+	// Sealed, the report is not read back and opened in the writer.
+	k := newTeamKey(t)
+	key = k
+	d.SetSealer(k, true)
+	t.Run("SealedUnlocked", check(false))
+	t.Run("SealedLocked", check(true))
 }
 
 // benchCreateReports submits attachment-less reports from many goroutines at

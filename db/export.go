@@ -26,8 +26,16 @@ func (db *DB) ExportReports(ctx context.Context, f QueueFilter, fn func(*Exporte
 	if f.Visible != nil && len(f.Visible) == 0 {
 		return 0, nil
 	}
-	if err := db.matchSealed(ctx, &f); err != nil {
+	cov, err := db.matchSealed(ctx, &f)
+	if err != nil {
 		return 0, err
+	}
+	// An export is kept and shared: it must hold every match or none.
+	switch cov {
+	case SealedPartial:
+		return 0, Errorf(ECONFLICT, "The search index of sealed reports is still being built; export this search again once it is ready.")
+	case SealedLocked:
+		return 0, Errorf(ECONFLICT, "Sealed reports cannot be searched while the team key is locked; unlock it to export this search.")
 	}
 	tx, err := db.beginRead(ctx)
 	if err != nil {

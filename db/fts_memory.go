@@ -4,27 +4,88 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"sync"
+	"time"
 )
 
 // memFTS is the full-text index of sealed reports. Their plaintext must
 // never reach the disk, so the on-disk reports_fts skips them (its triggers
 // test sealed = 0) and this index lives in a private in-memory SQLite
-// database instead, with temp_store=MEMORY so that sorting or a large
-// result never spills to a temporary file either. It is built on the first
-// search after the key is unlocked, catches up on sealed reports that
-// arrived since (by id) at every search, is dropped as soon as a search
-// finds the key locked again, and is thrown away whole when a sealed field
-// is edited (edits are rare; a rebuild is cheap next to them).
+// database instead, with temp_store=MEMORY so that sorting or a large result
+// never spills to a temporary file either. It is contentless: it keeps the
+// words' positions, not the text.
+//
+// It is built in the background once the key is unlocked (StartSealedIndex,
+// fts_memory_build.go); searches meanwhile answer from what is indexed so
+// far and say that they are incomplete (fts_memory_search.go). Every search
+// first catches up with reports that arrived since (by id, which only
+// grows) and with changes the triggers of migration 0018 listed (edits,
+// deletions, retention), whichever process made them
+// (fts_memory_catchup.go). Locking drops the index at once and stops a
+// build.
 type memFTS struct {
-	mu     sync.Mutex
-	conn   *sql.DB // nil: not built
-	lastID int64   // highest sealed report id indexed
+	mu   sync.Mutex // guards the fields below and every use of conn
+	conn *sql.DB    // nil: no index (locked, or not started)
+	gen  uint64     // changes at every drop: a worker of an older index discards its work
+
+	// What the index holds: every sealed report with id <= maxID (once
+	// scanned) and every change listed up to logSeq.
+	maxID   int64
+	logSeq  int64
+	scanned bool // the initial scan finished; changes are applied only after it
+
+	// Progress of the initial scan, shown to admins.
+	done, total, unreadable int64
+	started, finished       time.Time
+	err                     error
+	ended                   chan struct{} // closed when the scan ends (ready, failed or dropped)
+
+	working bool               // a background worker (build or catch-up) runs for this index
+	cancel  context.CancelFunc // stops it
+	workers sync.WaitGroup     // every worker, of this index or a dropped one
+
+	catchMu sync.Mutex // one catch-up at a time
+
+	// Tests set these before the build starts: the reports one read takes
+	// (0: scanChunk), and a call after each chunk the scan indexed.
+	chunk      int
+	afterChunk func()
+}
+
+// SealedIndexState says where the in-memory index of sealed reports is.
+type SealedIndexState string
+
+// The states of the index.
+const (
+	SealedIndexOff      SealedIndexState = "off"      // no team key, or locked
+	SealedIndexBuilding SealedIndexState = "building" // the first scan runs; searches are incomplete
+	SealedIndexReady    SealedIndexState = "ready"
+	SealedIndexFailed   SealedIndexState = "failed" // the scan stopped on an error; searches are incomplete
+)
+
+// SealedIndexStatus is what admins see of the index: the key page and a
+// banner on the queue while it is built.
+type SealedIndexStatus struct {
+	State SealedIndexState
+	// Done of Total reports (the reports there were when the build started)
+	// have been gone through.
+	Done, Total int64
+	// Unreadable counts sealed reports that did not open with the team key
+	// (damaged, or sealed to another key); they cannot be found by search.
+	Unreadable int64
+	Took       time.Duration // the scan's duration once ready
+	Bytes      int64         // the index's size in memory (its database pages)
+	Err        string        // why the scan stopped (State failed)
 }
 
 // memDSN is a private in-memory database: one connection, never shared.
 const memDSN = "file::memory:?mode=memory&cache=private&_foreign_keys=off"
+
+// memSchema is the index. Contentless with deletes (an edit or a purge
+// replaces or removes a report's row), and the program kept beside it for
+// duplicate suggestions, which stay within one program.
+const memSchema = `CREATE VIRTUAL TABLE sealed_fts USING fts5 (title, asset, description, steps, impact,
+	program_id UNINDEXED, content = '', contentless_delete = 1, contentless_unindexed = 1, tokenize = 'porter unicode61')`
 
 func openMemFTS(ctx context.Context) (*sql.DB, error) {
 	conn, err := sql.Open("sqlite3", memDSN)
@@ -37,11 +98,7 @@ func openMemFTS(ctx context.Context) (*sql.DB, error) {
 	conn.SetMaxIdleConns(1)
 	conn.SetConnMaxLifetime(0)
 	conn.SetConnMaxIdleTime(0)
-	for _, q := range []string{
-		`PRAGMA temp_store = MEMORY`,
-		`CREATE VIRTUAL TABLE sealed_fts USING fts5 (title, asset, description, steps, impact,
-			program_id UNINDEXED, tokenize = 'porter unicode61')`,
-	} {
+	for _, q := range []string{`PRAGMA temp_store = MEMORY`, memSchema} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("db: in-memory search index: %w", err)
@@ -50,136 +107,85 @@ func openMemFTS(ctx context.Context) (*sql.DB, error) {
 	return conn, nil
 }
 
-// sealedIndex returns the in-memory index brought up to date, or nil while
-// the key is locked or nothing could be opened (search then covers the
-// unsealed reports only). The caller holds db.fts.mu.
-func (db *DB) sealedIndex(ctx context.Context) (*sql.DB, error) {
+// SealedIndex reports the state of the in-memory index of sealed reports.
+func (db *DB) SealedIndex() SealedIndexStatus {
 	f := &db.fts
-	if !db.Unlocked() {
-		f.dropLocked()
-		return nil, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := SealedIndexStatus{State: SealedIndexOff, Done: f.done, Total: f.total, Unreadable: f.unreadable}
+	switch {
+	case f.err != nil:
+		st.State, st.Err = SealedIndexFailed, f.err.Error()
+	case f.conn == nil:
+		st.Done, st.Total, st.Unreadable = 0, 0, 0
+	case !f.scanned:
+		st.State = SealedIndexBuilding
+	default:
+		st.State, st.Took = SealedIndexReady, f.finished.Sub(f.started)
 	}
-	if f.conn == nil {
-		conn, err := openMemFTS(ctx)
-		if err != nil {
-			return nil, err
+	if f.conn != nil {
+		var pages, size int64
+		if f.conn.QueryRow(`PRAGMA page_count`).Scan(&pages) == nil && f.conn.QueryRow(`PRAGMA page_size`).Scan(&size) == nil {
+			st.Bytes = pages * size
 		}
-		f.conn, f.lastID = conn, 0
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT id, program_id, title, asset, description, steps, impact
-		FROM reports WHERE sealed = 1 AND id > ? ORDER BY id`, f.lastID)
-	if err != nil {
-		return nil, fmt.Errorf("db: read sealed reports: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, program int64
-		var title, asset, desc, steps, impact string
-		if err := rows.Scan(&id, &program, &title, &asset, &desc, &steps, &impact); err != nil {
-			return nil, fmt.Errorf("db: read sealed reports: %w", err)
-		}
-		if db.openTexts(&title, &asset, &desc, &steps, &impact) {
-			if _, err := f.conn.ExecContext(ctx, `INSERT INTO sealed_fts (rowid, title, asset, description, steps, impact, program_id)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, id, title, asset, desc, steps, impact, program); err != nil {
-				return nil, fmt.Errorf("db: index sealed report: %w", err)
-			}
-		}
-		f.lastID = id
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: read sealed reports: %w", err)
-	}
-	return f.conn, nil
+	return st
 }
 
-// dropLocked forgets the in-memory index; the caller holds f.mu.
+// DropSealedIndex forgets the in-memory index of sealed reports at once and
+// stops its build; the unlock page calls it when the key is locked again (a
+// search would notice too). The worker, if any, discards what it holds.
+func (db *DB) DropSealedIndex() {
+	f := &db.fts
+	f.mu.Lock()
+	f.dropLocked()
+	f.mu.Unlock()
+}
+
+// dropLocked forgets the index; the caller holds f.mu.
 func (f *memFTS) dropLocked() {
+	if f.cancel != nil {
+		f.cancel()
+	}
 	if f.conn != nil {
 		f.conn.Close()
-		f.conn, f.lastID = nil, 0
+	}
+	f.conn, f.gen, f.working, f.cancel = nil, f.gen+1, false, nil
+	f.endScanLocked()
+	f.maxID, f.logSeq, f.scanned = 0, 0, false
+	f.done, f.total, f.unreadable, f.err = 0, 0, 0, nil
+}
+
+// endScanLocked wakes those waiting for the scan; the caller holds f.mu.
+func (f *memFTS) endScanLocked() {
+	if f.ended != nil {
+		close(f.ended)
+		f.ended = nil
 	}
 }
 
-// DropSealedIndex forgets the in-memory index of sealed reports; the unlock
-// page calls it when the key is locked again (a search would notice too).
-func (db *DB) DropSealedIndex() {
+// WaitSealedIndex starts the build if there is none and waits until the
+// first scan has ended (ready, failed, or dropped by a lock) or ctx ends.
+// The load run times the build with it; tests wait on it instead of
+// sleeping.
+func (db *DB) WaitSealedIndex(ctx context.Context) (SealedIndexStatus, error) {
+	db.StartSealedIndex()
 	db.fts.mu.Lock()
-	db.fts.dropLocked()
+	ended := db.fts.ended
 	db.fts.mu.Unlock()
-}
-
-// sealedMatches returns the ids of sealed reports matching an FTS5 query,
-// best first; none while locked.
-func (db *DB) sealedMatches(ctx context.Context, match string, limit int) ([]int64, error) {
-	if match == "" || db.sealer == nil {
-		return nil, nil
-	}
-	db.fts.mu.Lock()
-	defer db.fts.mu.Unlock()
-	conn, err := db.sealedIndex(ctx)
-	if err != nil || conn == nil {
-		return nil, err
-	}
-	rows, err := conn.QueryContext(ctx, `SELECT rowid FROM sealed_fts WHERE sealed_fts MATCH ? ORDER BY rank LIMIT ?`, match, limit)
-	if err != nil {
-		return nil, fmt.Errorf("db: search sealed reports: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("db: search sealed reports: %w", err)
+	if ended != nil {
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			return db.SealedIndex(), ctx.Err()
 		}
-		ids = append(ids, id)
 	}
-	return ids, rows.Err()
+	return db.SealedIndex(), nil
 }
 
-// similarSealed returns sealed reports of program whose text shares the
-// telling words of title and body, best first.
-func (db *DB) similarSealed(ctx context.Context, programID, exceptID int64, title, body string, limit int) ([]int64, error) {
-	words := similarityWords(title, body)
-	if len(words) == 0 || db.sealer == nil {
-		return nil, nil
-	}
-	quoted := make([]string, len(words))
-	for i, w := range words {
-		quoted[i] = `"` + w + `"`
-	}
-	db.fts.mu.Lock()
-	defer db.fts.mu.Unlock()
-	conn, err := db.sealedIndex(ctx)
-	if err != nil || conn == nil {
-		return nil, err
-	}
-	rows, err := conn.QueryContext(ctx, `SELECT rowid FROM sealed_fts WHERE sealed_fts MATCH ? AND program_id = ? AND rowid <> ?
-		ORDER BY bm25(sealed_fts, 3.0, 1.0, 1.0, 1.0, 1.0) LIMIT ?`, strings.Join(quoted, " OR "), programID, exceptID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("db: similar sealed reports: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("db: similar sealed reports: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
-// sealedSearchLimit bounds the sealed matches a queue search combines with
-// the on-disk index.
-const sealedSearchLimit = 5000
-
-// matchSealed fills f's sealed matches for its search words.
-func (db *DB) matchSealed(ctx context.Context, f *QueueFilter) error {
-	if f.Search == "" {
-		return nil
-	}
-	ids, err := db.sealedMatches(ctx, ftsQuery(f.Search), sealedSearchLimit)
-	f.sealedIDs = ids
-	return err
+// stopSealedIndex drops the index and waits for its workers to end, so
+// that none uses the database after Close.
+func (db *DB) stopSealedIndex() {
+	db.DropSealedIndex()
+	db.fts.workers.Wait()
 }

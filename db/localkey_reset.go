@@ -47,6 +47,7 @@ func ForgetSecrets(ctx context.Context, path string, actor Actor) (*ForgottenSec
 		return nil, Errorf(EINVALID, "No database at %s.", path)
 	}
 	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }, Auth: DefaultAuthPolicy}
+	db.plainWrites.Store(true) // secrets and audit rows only: no report data to seal
 	var err error
 	if db.write, err = sql.Open(writerDriver, dsn(path, false)); err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)

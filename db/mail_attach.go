@@ -125,6 +125,55 @@ func (tx *Tx) addSpooledAttachment(ctx context.Context, entryID int64, a *NewAtt
 	return nil
 }
 
+// addPendingFiles stores the files of a mail decrypted after intake (it came
+// while the team key was locked) on its entry, but not those stored at
+// intake already (the parts that came unencrypted): a spooled one in
+// chunks, as intake stores it, unless seal wants it whole.
+func (tx *Tx) addPendingFiles(ctx context.Context, entryID int64, in *InboundMail, seal bool) error {
+	now := formatTime(tx.now)
+	for i := range in.Files {
+		a := &in.Files[i]
+		var s *SpooledFile
+		if i < len(in.Spooled) {
+			s = in.Spooled[i]
+		}
+		sum := sha256Hex(a.Data)
+		if s != nil {
+			sum = s.SHA256
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM attachments WHERE message_id = ? AND filename = ? AND sha256 = ?`,
+			entryID, SafeFilename(a.Filename), sum).Scan(&n); err != nil {
+			return fmt.Errorf("db: look up attachment: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		if s != nil && !seal {
+			if err := tx.addSpooledAttachment(ctx, entryID, a, s, now); err != nil {
+				return err
+			}
+			continue
+		}
+		if s != nil {
+			data, err := io.ReadAll(s.Open())
+			if err != nil {
+				return fmt.Errorf("db: read spooled attachment: %w", err)
+			}
+			a.Data = data
+		}
+		if seal {
+			if err := tx.db.sealAttachment(a); err != nil {
+				return err
+			}
+		}
+		if err := tx.addAttachment(ctx, entryID, a, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // attachmentChunks joins the chunks of a chunked attachment (an empty
 // attachment_data row); it returns nil for an attachment that has none,
 // so that callers can use it on any empty attachment_data row. size, the

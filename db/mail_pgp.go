@@ -188,32 +188,23 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 				return fmt.Errorf("db: store decrypted description: %w", err)
 			}
 			if in.PGP.Subject != "" {
-				if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = ? WHERE id = ?`, mailTitle(in.PGP.Subject), reportID); err != nil {
+				// The protected subject is report text like the body: sealed
+				// when the report is.
+				title := mailTitle(in.PGP.Subject)
+				if reportSealed {
+					if title, err = tx.db.sealText(title); err != nil {
+						return err
+					}
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = ? WHERE id = ?`, title, reportID); err != nil {
 					return fmt.Errorf("db: store decrypted title: %w", err)
 				}
 			}
 		} else if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = ? WHERE id = ?`, body, entryID); err != nil {
 			return fmt.Errorf("db: store decrypted text: %w", err)
 		}
-		now := formatTime(tx.now)
-		for i := range in.Files {
-			// The parts that came unencrypted were stored at intake already.
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM attachments WHERE message_id = ? AND filename = ? AND sha256 = ?`,
-				entryID, SafeFilename(in.Files[i].Filename), sha256Hex(in.Files[i].Data)).Scan(&n); err != nil {
-				return fmt.Errorf("db: look up attachment: %w", err)
-			}
-			if n > 0 {
-				continue
-			}
-			if entrySealed {
-				if err := tx.db.sealAttachment(&in.Files[i]); err != nil {
-					return err
-				}
-			}
-			if err := tx.addAttachment(ctx, entryID, &in.Files[i], now); err != nil {
-				return err
-			}
+		if err := tx.addPendingFiles(ctx, entryID, in, entrySealed); err != nil {
+			return err
 		}
 		if err := tx.noteOmitted(ctx, reportID, entryID, in.Omitted); err != nil {
 			return err
@@ -225,7 +216,12 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 	if err := tx.acceptSignedMail(ctx, reportID, entryID, in.Body, &in.PGP); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	// A sealed report's new title reaches the in-memory index through the
+	// change list of migration 0018, at the next search.
+	return nil
 }
 
 // KeyCandidates lists the keys that came with a report's mail.

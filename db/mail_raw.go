@@ -152,6 +152,13 @@ type MailboxState struct {
 	LastUID     uint32
 	Reset       bool     // the UIDVALIDITY changed: the mailbox is read again
 	Retry       []uint32 // UIDs above nothing committed that failed before
+	// Stopped are the UIDs of Retry whose last attempt stopped the portal
+	// while it read them (MarkMailReading), with their failed attempts.
+	Stopped map[uint32]int
+	// Careful is a range of UIDs (first, last; zero: none) in which the
+	// portal stopped while reading a batch: intake marks each message of
+	// it before parsing, so that a further stop names the message.
+	Careful [2]uint32
 }
 
 // SyncMailbox returns where intake stopped in mailbox under uidValidity. A
@@ -176,7 +183,7 @@ func (db *DB) SyncMailbox(ctx context.Context, mailbox string, uidValidity uint3
 		return nil, fmt.Errorf("db: read mailbox state: %w", err)
 	case old != uidValidity:
 		st.LastUID, st.Reset = 0, true
-		if _, err := tx.ExecContext(ctx, `UPDATE mail_mailboxes SET uid_validity = ?, last_uid = 0, updated_at = ? WHERE name = ?`, uidValidity, now, mailbox); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE mail_mailboxes SET uid_validity = ?, last_uid = 0, reading_from = 0, reading_to = 0, careful_from = 0, careful_to = 0, updated_at = ? WHERE name = ?`, uidValidity, now, mailbox); err != nil {
 			return nil, fmt.Errorf("db: reset mailbox state: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_failures WHERE mailbox = ? AND uid_validity <> ?`, mailbox, uidValidity); err != nil {
@@ -186,17 +193,28 @@ func (db *DB) SyncMailbox(ctx context.Context, mailbox string, uidValidity uint3
 			return nil, err
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT uid FROM mail_failures WHERE mailbox = ? AND uid_validity = ? ORDER BY uid`, mailbox, uidValidity)
+	if st.Careful, err = tx.takeStoppedReading(ctx, mailbox, uidValidity); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT uid, attempts, stopped FROM mail_failures WHERE mailbox = ? AND uid_validity = ? ORDER BY uid`, mailbox, uidValidity)
 	if err != nil {
 		return nil, fmt.Errorf("db: read mail failures: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var uid uint32
-		if err := rows.Scan(&uid); err != nil {
+		var attempts int
+		var stopped bool
+		if err := rows.Scan(&uid, &attempts, &stopped); err != nil {
 			return nil, fmt.Errorf("db: scan mail failure: %w", err)
 		}
 		st.Retry = append(st.Retry, uid)
+		if stopped {
+			if st.Stopped == nil {
+				st.Stopped = map[uint32]int{}
+			}
+			st.Stopped[uid] = attempts
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: read mail failures: %w", err)
@@ -214,8 +232,8 @@ func (db *DB) RecordMailFailure(ctx context.Context, mailbox string, uidValidity
 	}
 	defer tx.Rollback()
 	var n int
-	err = tx.QueryRowContext(ctx, `INSERT INTO mail_failures (mailbox, uid_validity, uid, attempts, last_error, updated_at) VALUES (?, ?, ?, 1, ?, ?)
-		ON CONFLICT (mailbox, uid_validity, uid) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, updated_at = excluded.updated_at
+	err = tx.QueryRowContext(ctx, `INSERT INTO mail_failures (mailbox, uid_validity, uid, attempts, last_error, stopped, updated_at) VALUES (?, ?, ?, 1, ?, 0, ?)
+		ON CONFLICT (mailbox, uid_validity, uid) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, stopped = 0, updated_at = excluded.updated_at
 		RETURNING attempts`, mailbox, uidValidity, uid, cutRunes(reason, 1000), formatTime(tx.now)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("db: record mail failure: %w", err)

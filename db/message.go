@@ -87,7 +87,8 @@ func (tx *Tx) addMessage(ctx context.Context, m *NewMessage) (int64, error) {
 	}
 	now := formatTime(tx.now)
 	if tx.db.sealOn && !m.sealed {
-		if err := tx.db.sealMessage(m); err != nil {
+		var err error
+		if m, err = tx.db.sealedMessage(m); err != nil {
 			return 0, err
 		}
 	}
@@ -130,7 +131,11 @@ func (tx *Tx) addAttachment(ctx context.Context, messageID int64, a *NewAttachme
 	if err != nil {
 		return fmt.Errorf("db: attachment id: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attachment_data (attachment_id, data) VALUES (?, ?)`, id, a.stored()); err != nil {
+	data := a.stored()
+	if data == nil {
+		data = []byte{} // an empty file is an empty BLOB: nil binds as NULL
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attachment_data (attachment_id, data) VALUES (?, ?)`, id, data); err != nil {
 		return fmt.Errorf("db: insert attachment data: %w", err)
 	}
 	return nil

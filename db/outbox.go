@@ -51,11 +51,11 @@ func (tx *Tx) enqueueMail(ctx context.Context, m *OutMail) (int64, error) {
 			WHERE r.id = ? AND rp.sealed = 1 AND rp.email <> ''`, m.ReportID).Scan(&to); err != nil {
 			return 0, fmt.Errorf("db: enqueue mail: the reporter's sealed address: %w", err)
 		}
-		if err := tx.db.sealTexts(&subject, &body); err != nil {
+		if err := tx.sealTexts(m.ReportID, &subject, &body); err != nil {
 			return 0, err
 		}
 	case tx.db.sealOn:
-		if err := tx.db.sealTexts(&to, &subject, &body); err != nil {
+		if err := tx.sealTexts(m.ReportID, &to, &subject, &body); err != nil {
 			return 0, err
 		}
 	}
@@ -76,17 +76,4 @@ func (tx *Tx) enqueueMail(ctx context.Context, m *OutMail) (int64, error) {
 		}
 	}
 	return id, nil
-}
-
-// OpenOutMail opens the recipient, subject and body of an outbox row stored
-// sealed; the sender calls it and, while the key is locked, leaves the row
-// pending (ECONFLICT) rather than failing it.
-func (db *DB) OpenOutMail(m *OutMail) error {
-	if !db.Unlocked() {
-		return Errorf(ECONFLICT, "This mail is sealed; unlock the team key to send it.")
-	}
-	if !db.openTexts(&m.To, &m.Subject, &m.Body) {
-		return fmt.Errorf("db: outbox mail %s does not open with this team key", m.MessageID)
-	}
-	return nil
 }

@@ -26,6 +26,7 @@ type Mail struct {
 	Encrypt       bool
 	Sealed        bool   // To, Subject and Body are stored sealed (opened when read while unlocked)
 	RecipientKey  string // the reporter's armored public key when Encrypt
+	keySealed     bool   // RecipientKey is stored sealed with the reporter
 	Status        string // pending, sent or failed
 	Attempts      int
 	LastError     string
@@ -50,7 +51,7 @@ type MailAttachment struct {
 const mailColumns = `o.id, COALESCE(o.report_id, 0), COALESCE(o.user_id, 0), COALESCE(p.prefix || '-' || r.number, ''),
 	o.kind, o.message_id, o.in_reply_to, o.refs, o.to_addr, o.subject, o.body, o.auto_submitted, o.encrypt,
 	CASE WHEN o.encrypt = 1 THEN COALESCE(rp.pgp_key, '') ELSE '' END, o.status, o.attempts, o.last_error,
-	o.next_attempt_at, COALESCE(o.lease_until, ''), o.created_at, COALESCE(o.sent_at, ''), o.sealed`
+	o.next_attempt_at, COALESCE(o.lease_until, ''), o.created_at, COALESCE(o.sent_at, ''), o.sealed, COALESCE(rp.sealed, 0)`
 
 const mailFrom = ` FROM outbox o LEFT JOIN reports r ON r.id = o.report_id LEFT JOIN programs p ON p.id = r.program_id
 	LEFT JOIN reporters rp ON rp.id = r.reporter_id `
@@ -59,7 +60,7 @@ func scanMail(row interface{ Scan(...any) error }) (*Mail, error) {
 	m := &Mail{}
 	var refs, next, lease, created, sent string
 	err := row.Scan(&m.ID, &m.ReportID, &m.UserID, &m.Ref, &m.Kind, &m.MessageID, &m.InReplyTo, &refs, &m.To, &m.Subject,
-		&m.Body, &m.AutoSubmitted, &m.Encrypt, &m.RecipientKey, &m.Status, &m.Attempts, &m.LastError, &next, &lease, &created, &sent, &m.Sealed)
+		&m.Body, &m.AutoSubmitted, &m.Encrypt, &m.RecipientKey, &m.Status, &m.Attempts, &m.LastError, &next, &lease, &created, &sent, &m.Sealed, &m.keySealed)
 	if err != nil {
 		return nil, err
 	}
@@ -76,11 +77,13 @@ func (db *DB) ClaimMail(ctx context.Context, lease time.Duration) (*Mail, error)
 		return nil, err
 	}
 	defer tx.Rollback()
-	// A sealed mail waits, unclaimed and with no attempt counted, until the
-	// team key is unlocked: its recipient and text cannot be read before.
+	// A mail that needs the team key waits, unclaimed and with no attempt
+	// counted, until the key is unlocked: its recipient and text, the
+	// reporter's key it is encrypted to, or the files it carries are
+	// sealed and cannot be read before.
 	onlyClear := ""
 	if !db.Unlocked() {
-		onlyClear = "sealed = 0"
+		onlyClear = mailNeedsNoKey
 	}
 	id, err := tx.claim(ctx, mailQueue, lease, onlyClear)
 	if err != nil {
@@ -90,7 +93,7 @@ func (db *DB) ClaimMail(ctx context.Context, lease time.Duration) (*Mail, error)
 	if err != nil {
 		return nil, fmt.Errorf("db: read claimed mail %d: %w", id, err)
 	}
-	if m.Sealed && !db.openTexts(&m.To, &m.Subject, &m.Body) {
+	if !db.openMail(m) {
 		return nil, fmt.Errorf("db: outbox mail %d does not open with the team key", id)
 	}
 	return m, tx.Commit()
@@ -98,7 +101,7 @@ func (db *DB) ClaimMail(ctx context.Context, lease time.Duration) (*Mail, error)
 
 // MailAttachments returns the files sent with mail id, with their bytes.
 func (db *DB) MailAttachments(ctx context.Context, id int64) ([]*MailAttachment, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT a.id, a.size, a.filename, a.content_type, d.data FROM outbox_attachments oa
+	rows, err := db.read.QueryContext(ctx, `SELECT a.id, a.size, a.filename, a.content_type, d.data, a.sealed FROM outbox_attachments oa
 		JOIN attachments a ON a.id = oa.attachment_id JOIN attachment_data d ON d.attachment_id = a.id
 		WHERE oa.outbox_id = ? ORDER BY a.id`, id)
 	if err != nil {
@@ -111,10 +114,17 @@ func (db *DB) MailAttachments(ctx context.Context, id int64) ([]*MailAttachment,
 	for rows.Next() {
 		a := &MailAttachment{}
 		var aid, size int64
-		if err := rows.Scan(&aid, &size, &a.Filename, &a.ContentType, &a.Data); err != nil {
+		var sealed bool
+		if err := rows.Scan(&aid, &size, &a.Filename, &a.ContentType, &a.Data, &sealed); err != nil {
 			return nil, fmt.Errorf("db: scan mail attachment: %w", err)
 		}
-		if len(a.Data) == 0 && size > 0 {
+		if sealed {
+			// A sealed file is one OpenPGP message, never chunked: the
+			// reporter gets the file, not the team's ciphertext.
+			if a.Data, err = db.openBytes(a.Data); err != nil {
+				return nil, fmt.Errorf("db: open mail attachment %d: %w", aid, err)
+			}
+		} else if len(a.Data) == 0 && size > 0 {
 			chunked = append(chunked, chunkedFile{int64(len(out)), aid, size})
 		}
 		out = append(out, a)
@@ -231,9 +241,7 @@ func (db *DB) MailByID(ctx context.Context, id int64) (*Mail, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("db: read mail %d: %w", id, err)
 	}
-	if m.Sealed {
-		db.openTexts(&m.To, &m.Subject, &m.Body) // shows the sealed placeholder while locked
-	}
+	db.openMail(m) // shows the sealed placeholder while locked
 	return m, nil
 }
 
@@ -265,9 +273,7 @@ func (db *DB) mails(ctx context.Context, q string, args ...any) ([]*Mail, error)
 		if err != nil {
 			return nil, fmt.Errorf("db: scan mail: %w", err)
 		}
-		if m.Sealed {
-			db.openTexts(&m.To, &m.Subject, &m.Body)
-		}
+		db.openMail(m)
 		out = append(out, m)
 	}
 	return out, rows.Err()

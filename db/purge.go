@@ -123,10 +123,8 @@ func (db *DB) dispose(ctx context.Context, d Disposal) (bool, error) {
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("db: commit disposal: %w", err)
 	}
-	if sealed[0] && d.Action != DisposeAttachments {
-		// The in-memory index of sealed reports still holds its words.
-		db.DropSealedIndex()
-	}
+	// The in-memory index of sealed reports follows through the change
+	// list of migration 0018 (the next search applies it), not a rebuild.
 	return true, nil
 }
 

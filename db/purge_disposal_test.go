@@ -139,6 +139,10 @@ func TestPurgeDropsSealedIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.StartSealedIndex()
+	if st, err := d.WaitSealedIndex(ctx); err != nil || st.State != db.SealedIndexReady {
+		t.Fatalf("sealed index: %+v, %v", st, err)
+	}
 	if got := queueRefs(t, d, "platypus"); len(got) != 1 {
 		t.Fatalf("search before the purge = %v, want the sealed report", got)
 	}

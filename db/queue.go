@@ -37,12 +37,18 @@ type QueueFilter struct {
 	Source     Source
 	Deadline   DeadlineStatus // "", DeadlineDueSoon or DeadlineOverdue
 	Search     string         // free text, matched with FTS5
-	sealedIDs  []int64        // sealed reports the in-memory index matched
 	Sort       QueueSort
 	Page       int // 1-based
 	// Visible restricts the queue to these programs; nil means all (admins).
 	// An empty, non-nil slice sees nothing.
 	Visible []int64
+	// The search as already resolved (fts_memory.go, queue_sealed.go):
+	// with sealedOn, sealed reports the in-memory index matched are added
+	// to the on-disk matches; with idsOnly, exactly the reports in
+	// sealedIDs.
+	sealedIDs []int64
+	sealedOn  bool
+	idsOnly   bool
 }
 
 // StateGroups are the words the queue accepts besides a single state.
@@ -64,6 +70,7 @@ type QueueRow struct {
 	Assignee    string // name or email; "" when unassigned
 	CreatedAt   time.Time
 	Next        *Deadline // nil when no clock runs
+	sealed      bool      // Title is sealed (until openQueueTitles)
 }
 
 // Queue is one page of the queue with the counts per state of the visible
@@ -73,6 +80,9 @@ type Queue struct {
 	Page    int
 	HasNext bool
 	Counts  map[State]int64
+	// Sealed says which sealed reports a search looked at: all of them
+	// unless the in-memory index is still being built or the key is locked.
+	Sealed SealedCoverage
 }
 
 // Total adds the counts of the given states (all states when none).
@@ -99,7 +109,14 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	if f.Visible != nil && len(f.Visible) == 0 {
 		return out, nil
 	}
-	if err := db.matchSealed(ctx, &f); err != nil {
+	if db.searchesSealed(f) && f.Sort != SortSeverity && f.Sort != SortDeadline {
+		if err := db.walkSealedQueue(ctx, f, out); err != nil { // queue_sealed.go
+			return nil, err
+		}
+		return out, nil
+	}
+	var err error
+	if out.Sealed, err = db.matchSealed(ctx, &f); err != nil {
 		return nil, err
 	}
 	tx, err := db.beginRead(ctx)
@@ -115,40 +132,49 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	if where == "" {
 		return out, tx.Commit() // a search of only punctuation matches nothing
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT r.id, p.prefix, r.number, r.title, p.name, r.state, r.severity, r.source,
-		COALESCE(NULLIF(u.name, ''), u.email, ''), r.created_at, r.due_kind, r.due_at, r.due_warn_at, r.paused_at, r.sealed
-		`+from+` LEFT JOIN users u ON u.id = r.assignee_id `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
+	rows, err := tx.QueryContext(ctx, `SELECT `+queueColumns+` `+from+` LEFT JOIN users u ON u.id = r.assignee_id `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
 		append(args, QueuePageSize+1, (f.Page-1)*QueuePageSize)...)
 	if err != nil {
 		return nil, fmt.Errorf("db: read queue: %w", err)
 	}
+	if out.Rows, err = scanQueueRows(rows, now); err != nil {
+		return nil, err
+	}
+	if len(out.Rows) > QueuePageSize {
+		out.Rows, out.HasNext = out.Rows[:QueuePageSize], true
+	}
+	db.openQueueTitles(out.Rows)
+	return out, tx.Commit()
+}
+
+// queueColumns are what a queue row shows (scanQueueRows reads them).
+const queueColumns = `r.id, p.prefix, r.number, r.title, p.name, r.state, r.severity, r.source,
+	COALESCE(NULLIF(u.name, ''), u.email, ''), r.created_at, r.due_kind, r.due_at, r.due_warn_at, r.paused_at, r.sealed`
+
+// scanQueueRows reads queue rows and closes rows; sealed titles stay
+// sealed until openQueueTitles.
+func scanQueueRows(rows *sql.Rows, now time.Time) ([]*QueueRow, error) {
 	defer rows.Close()
+	var out []*QueueRow
 	for rows.Next() {
 		var row QueueRow
 		var prefix, created, kind string
 		var number int64
 		var due, warn sql.NullInt64
 		var paused sql.NullString
-		var sealed bool
 		if err := rows.Scan(&row.ID, &prefix, &number, &row.Title, &row.ProgramName, &row.State, &row.Severity, &row.Source,
-			&row.Assignee, &created, &kind, &due, &warn, &paused, &sealed); err != nil {
+			&row.Assignee, &created, &kind, &due, &warn, &paused, &row.sealed); err != nil {
 			return nil, fmt.Errorf("db: scan queue: %w", err)
-		}
-		if sealed {
-			row.Title, _ = db.openText(row.Title)
 		}
 		row.Ref = fmt.Sprintf("%s-%d", prefix, number)
 		row.CreatedAt = parseTime(created)
 		row.Next = nextDeadline(kind, due, warn, paused, now)
-		out.Rows = append(out.Rows, &row)
+		out = append(out, &row)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: read queue: %w", err)
 	}
-	if len(out.Rows) > QueuePageSize {
-		out.Rows, out.HasNext = out.Rows[:QueuePageSize], true
-	}
-	return out, tx.Commit()
+	return out, nil
 }
 
 // walkMinMatches is the number of reports, by the state counts, above which
@@ -207,14 +233,16 @@ func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, ar
 	if f.Search != "" && search == "" {
 		return from, "", nil, ""
 	}
-	if search != "" && len(f.sealedIDs) > 0 {
+	switch {
+	case f.idsOnly:
+		conds = append(conds, `r.id IN (SELECT value FROM json_each(?))`)
+		args = append(args, jsonIDs(f.sealedIDs))
+		search = ""
+	case search != "" && f.sealedOn:
 		// Sealed matches come from the in-memory index (fts_memory.go).
-		conds = append(conds, `(r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?) OR r.id IN (`+placeholders(len(f.sealedIDs))+`))`)
-		args = append(args, search)
-		for _, id := range f.sealedIDs {
-			args = append(args, id)
-		}
-	} else if search != "" {
+		conds = append(conds, `(r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?) OR r.id IN (SELECT value FROM json_each(?)))`)
+		args = append(args, search, jsonIDs(f.sealedIDs))
+	case search != "":
 		// CROSS JOIN: the full-text index always leads.
 		from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid JOIN programs p ON p.id = r.program_id`
 		conds = append(conds, `reports_fts MATCH ?`)
@@ -272,7 +300,7 @@ func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, ar
 	// cheapest walk there is.
 	// With sealed matches beside the on-disk ones the index does not lead,
 	// and relevance falls back to newest (two indexes' ranks do not compare).
-	ftsLeads := search != "" && len(f.sealedIDs) == 0
+	ftsLeads := search != "" && !f.sealedOn
 	newest := `r.id DESC`
 	if ftsLeads {
 		newest = `f.rowid DESC`

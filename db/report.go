@@ -151,9 +151,12 @@ func (db *DB) SearchReports(ctx context.Context, q string, limit int) ([]int64, 
 	if match == "" {
 		return nil, nil
 	}
-	ids, err := db.sealedMatches(ctx, match, limit)
-	if err != nil {
-		return nil, err
+	var ids []int64
+	if db.sealer != nil && db.sealOn {
+		var err error
+		if ids, _, err = db.sealedMatches(ctx, match, limit); err != nil {
+			return nil, err
+		}
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT rowid FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rank LIMIT ?`, match, limit)
 	if err != nil {

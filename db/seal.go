@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // Sealer encrypts to the team key and decrypts with it. Seal needs only the
@@ -16,11 +19,75 @@ type Sealer interface {
 	Unlocked() bool
 }
 
-// batchSealer is what a Sealer may add: seal the fields of one row at once
-// (mailin/pgp shares one session key among them, so the costly key
-// agreement runs once per row rather than once per field).
-type batchSealer interface {
-	SealAll(plains [][]byte) ([][]byte, error)
+// sessionSealer is what a Sealer may add: a session key under which several
+// values are sealed, each still a complete message, so that the costly key
+// agreement runs once for the fields of a row, or for everything written
+// about one new report, rather than once per value. mailin/pgp's TeamKey
+// implements it; done forgets the session key.
+type sessionSealer interface {
+	SealSession() (seal func(plain []byte) ([]byte, error), done func(), err error)
+}
+
+// sealSession seals values under one session key (or one by one when the
+// sealer has no sessions).
+type sealSession struct {
+	db   *DB
+	seal func([]byte) ([]byte, error) // nil: each value alone
+	done func()
+}
+
+// newSealSession starts a session; close it when its values are sealed.
+func (db *DB) newSealSession() (*sealSession, error) {
+	s := &sealSession{db: db}
+	if ss, ok := db.sealer.(sessionSealer); ok {
+		var err error
+		if s.seal, s.done, err = ss.SealSession(); err != nil {
+			return nil, fmt.Errorf("db: seal: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// close forgets the session key.
+func (s *sealSession) close() {
+	if s != nil && s.done != nil {
+		s.done()
+		s.done = nil
+	}
+}
+
+// bytes seals b.
+func (s *sealSession) bytes(b []byte) ([]byte, error) {
+	if s.seal == nil {
+		return s.db.sealBytes(b)
+	}
+	out, err := s.seal(b)
+	if err != nil {
+		return nil, fmt.Errorf("db: seal: %w", err)
+	}
+	return out, nil
+}
+
+// texts seals each string in place for a text column; "" stays "".
+func (s *sealSession) texts(ss ...*string) error {
+	for _, v := range ss {
+		if *v == "" {
+			continue
+		}
+		b, err := s.bytes([]byte(*v))
+		if err != nil {
+			return err
+		}
+		*v = base64.StdEncoding.EncodeToString(b)
+	}
+	return nil
+}
+
+// batchOpener is what a Sealer may add: open the fields of one row at once
+// (mailin/pgp decrypts their shared session key once instead of once per
+// field).
+type batchOpener interface {
+	OpenAll(sealed [][]byte) ([][]byte, error)
 }
 
 // SealedText is what every page shows in place of a sealed value while the
@@ -52,13 +119,15 @@ const SealedText = "[sealed — unlock the team key]"
 // Known limits: while locked, signatures cannot be checked against a sealed
 // reporter key, and a reporter address sealed before its keyed hash existed
 // (migration 0015) is not compared with a sender; demo data (disclose demo)
-// is written in clear, so run disclose seal after it.
+// is written in clear, so demo refuses a sealed database (seal_state.go):
+// fill a new one, then run disclose seal.
 //
 // Text columns hold the base64 of the binary OpenPGP message; blobs hold the
 // binary message itself.
 
 // SetSealer gives the database the team key. With seal true, new rows are
-// sealed; with seal false, sealed rows already there are still opened.
+// sealed; with seal false, sealed rows already there are still opened. A
+// database marked sealed (seal_state.go) refuses writes unless seal is true.
 func (db *DB) SetSealer(s Sealer, seal bool) {
 	db.sealer, db.sealOn = s, seal && s != nil
 }
@@ -91,29 +160,24 @@ func (db *DB) sealText(s string) (string, error) {
 	return base64.StdEncoding.EncodeToString(b), nil
 }
 
-// sealTexts seals each string in place, in one batch when the sealer can.
+// sealTexts seals each string in place, the fields of one row under one
+// session key.
 func (db *DB) sealTexts(ss ...*string) error {
-	if b, ok := db.sealer.(batchSealer); ok {
-		var plains [][]byte
-		var dst []*string
-		for _, s := range ss {
-			if *s != "" {
-				plains, dst = append(plains, []byte(*s)), append(dst, s)
-			}
+	n := 0
+	for _, s := range ss {
+		if *s != "" {
+			n++
 		}
-		if len(plains) < 2 {
-			return db.sealEach(dst...)
-		}
-		sealed, err := b.SealAll(plains)
-		if err != nil {
-			return fmt.Errorf("db: seal: %w", err)
-		}
-		for i, s := range dst {
-			*s = base64.StdEncoding.EncodeToString(sealed[i])
-		}
-		return nil
 	}
-	return db.sealEach(ss...)
+	if n < 2 {
+		return db.sealEach(ss...)
+	}
+	s, err := db.newSealSession()
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return s.texts(ss...)
 }
 
 func (db *DB) sealEach(ss ...*string) error {
@@ -148,8 +212,12 @@ func (db *DB) openText(s string) (string, bool) {
 	return string(plain), true
 }
 
-// openTexts opens each string in place; it reports whether all opened.
+// openTexts opens each string in place (the fields of one row: at once
+// when the sealer can); it reports whether all opened.
 func (db *DB) openTexts(ss ...*string) bool {
+	if db.openBatch(ss) {
+		return true
+	}
 	ok := true
 	for _, s := range ss {
 		var one bool
@@ -157,6 +225,50 @@ func (db *DB) openTexts(ss ...*string) bool {
 		ok = ok && one
 	}
 	return ok
+}
+
+// openBatch opens ss with the sealer's OpenAll; false (nothing changed)
+// when it cannot, or when one does not open (openTexts then opens them one
+// by one, so the others still show).
+func (db *DB) openBatch(ss []*string) bool {
+	o, ok := db.sealer.(batchOpener)
+	if !ok || !db.Unlocked() {
+		return false
+	}
+	var sealed [][]byte
+	var dst []*string
+	for _, s := range ss {
+		if *s == "" {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(*s)
+		if err != nil {
+			return false
+		}
+		sealed, dst = append(sealed, b), append(dst, s)
+	}
+	if len(sealed) < 2 {
+		return false
+	}
+	plains, err := o.OpenAll(sealed)
+	if err != nil {
+		return false
+	}
+	for i, s := range dst {
+		*s = string(plains[i])
+	}
+	return true
+}
+
+// anyText reports whether one of ss is not empty (an empty sealed value
+// reads as empty, locked or not).
+func anyText(ss ...string) bool {
+	for _, s := range ss {
+		if s != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // openBytes decrypts a sealed blob; it fails with ECONFLICT while locked.
@@ -184,9 +296,9 @@ func (db *DB) openExported(e *ExportedReport) {
 	}
 }
 
-// SealedRows counts the rows stored sealed, so that a start with sealing
-// off can refuse while some exist (they would stay unreadable to search and
-// new rows beside them would be plaintext: a mix nobody chose).
+// SealedRows counts the rows stored sealed. Whether the database is sealed
+// is its own setting (SealedDatabase); this count says how far a
+// conversion got.
 func (db *DB) SealedRows(ctx context.Context) (int64, error) {
 	var n int64
 	err := db.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM reports WHERE sealed = 1) + (SELECT COUNT(*) FROM reporters WHERE sealed = 1)
@@ -209,4 +321,40 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 		return fmt.Errorf("db: checkpoint: the database was busy; try again")
 	}
 	return nil
+}
+
+// openQueueTitles opens the sealed titles of a page of the queue, spread
+// over the cores: each costs one curve25519 operation.
+func (db *DB) openQueueTitles(rows []*QueueRow) {
+	var sealed []*QueueRow
+	for _, r := range rows {
+		if r.sealed {
+			sealed = append(sealed, r)
+		}
+	}
+	parallel(len(sealed), func(i int) {
+		sealed[i].Title, _ = db.openText(sealed[i].Title)
+		sealed[i].sealed = false
+	})
+}
+
+// parallel runs fn(0..n-1) on up to one goroutine per core.
+func parallel(n int, fn func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }

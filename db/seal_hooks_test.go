@@ -16,3 +16,12 @@ func (db *DB) SealedIndexTempStore() int {
 	}
 	return n
 }
+
+// SlowSealedIndexForTest makes the build of the in-memory index read chunk
+// reports at a time and call after once each chunk is indexed (outside the
+// index's lock, so searches run meanwhile). Call it before the build starts.
+func (db *DB) SlowSealedIndexForTest(chunk int, after func()) {
+	db.fts.mu.Lock()
+	defer db.fts.mu.Unlock()
+	db.fts.chunk, db.fts.afterChunk = chunk, after
+}

@@ -63,3 +63,28 @@ func (db *DB) openRawMail(m *RawMail) {
 		db.openTexts(&m.FromEmail, &m.Subject)
 	}
 }
+
+// mailNeedsNoKey is the claim condition while the team key is locked: the
+// mail is stored clear, is not encrypted to a reporter key stored sealed,
+// and carries no sealed file. It is a fixed string, never input.
+const mailNeedsNoKey = `sealed = 0
+	AND NOT (encrypt = 1 AND EXISTS (SELECT 1 FROM reports r JOIN reporters rp ON rp.id = r.reporter_id
+		WHERE r.id = outbox.report_id AND rp.sealed = 1))
+	AND NOT EXISTS (SELECT 1 FROM outbox_attachments oa JOIN attachments a ON a.id = oa.attachment_id
+		WHERE oa.outbox_id = outbox.id AND a.sealed = 1)`
+
+// openMail opens what of m is stored sealed: recipient, subject and body,
+// and the reporter's key. It reports whether all of it opened; while
+// locked, what could not be opened reads SealedText.
+func (db *DB) openMail(m *Mail) bool {
+	ok := true
+	if m.Sealed {
+		ok = db.openTexts(&m.To, &m.Subject, &m.Body)
+	}
+	if m.keySealed && m.RecipientKey != "" {
+		var one bool
+		m.RecipientKey, one = db.openText(m.RecipientKey)
+		ok = ok && one
+	}
+	return ok
+}

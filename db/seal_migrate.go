@@ -59,6 +59,13 @@ func (db *DB) SealExisting(ctx context.Context, progress func(done, total int64)
 	if db.sealer == nil {
 		return errors.New("db: seal: no team key")
 	}
+	// The database says it is sealed from the start, so that no process
+	// writes plaintext beside an interrupted run, and serve refuses to start
+	// until a run completed.
+	db.sealOn = true
+	if err := db.setSealed(ctx, true); err != nil {
+		return err
+	}
 	return db.convert(ctx, sealStep{db: db, seal: true}, progress)
 }
 
@@ -68,6 +75,11 @@ func (db *DB) UnsealExisting(ctx context.Context, progress func(done, total int6
 	if !db.Unlocked() {
 		return errors.New("db: unseal: the team key is locked; give its passphrase (DISCLOSE_KEY_PASSPHRASE_FILE)")
 	}
+	// The database stays sealed until the last row is plaintext again: an
+	// interrupted run leaves it sealed, and a re-run carries on.
+	db.sealOn = false
+	db.plainWrites.Store(true)
+	defer db.plainWrites.Store(false)
 	return db.convert(ctx, sealStep{db: db, seal: false}, progress)
 }
 
@@ -85,11 +97,12 @@ func (db *DB) convert(ctx context.Context, s sealStep, progress func(done, total
 	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM reports WHERE sealed = ?`, from).Scan(&total); err != nil {
 		return fmt.Errorf("db: count reports to convert: %w", err)
 	}
+	var last int64 // ids below are converted: the walk never reads them again
 	for done := int64(0); ; done++ {
-		more, err := db.convertNext(ctx, s, from)
-		if err != nil {
+		var err error
+		if last, err = db.convertNext(ctx, s, from, last); err != nil {
 			return err
-		} else if !more {
+		} else if last == 0 {
 			break
 		}
 		if progress != nil {
@@ -99,144 +112,187 @@ func (db *DB) convert(ctx context.Context, s sealStep, progress func(done, total
 			return err
 		}
 	}
-	if err := db.convertLooseMail(ctx, s, from); err != nil {
+	if err := db.convertLoose(ctx, s, from); err != nil {
 		return err
+	}
+	if !s.seal {
+		if err := db.setSealed(ctx, false); err != nil {
+			return err
+		}
 	}
 	return db.compact(ctx)
 }
 
-// convertNext converts the lowest report still in the old form, in one
-// transaction; it reports false when none is left.
-func (db *DB) convertNext(ctx context.Context, s sealStep, from int) (bool, error) {
+// convertNext converts the lowest report after id after still in the old
+// form, in one transaction; it returns its id, or 0 when none is left.
+func (db *DB) convertNext(ctx context.Context, s sealStep, from int, after int64) (int64, error) {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer tx.Rollback()
 	var id int64
 	var reporter sql.NullInt64
 	var title, asset, desc, steps, impact, credit, reason string
 	err = tx.QueryRowContext(ctx, `SELECT id, reporter_id, title, asset, description, steps, impact, credit, close_reason
-		FROM reports WHERE sealed = ? ORDER BY id LIMIT 1`, from).Scan(&id, &reporter, &title, &asset, &desc, &steps, &impact, &credit, &reason)
+		FROM reports WHERE sealed = ? AND id > ? ORDER BY id LIMIT 1`, from, after).Scan(&id, &reporter, &title, &asset, &desc, &steps, &impact, &credit, &reason)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return 0, nil // none left
 	} else if err != nil {
-		return false, fmt.Errorf("db: read report to convert: %w", err)
+		return 0, fmt.Errorf("db: read report to convert: %w", err)
 	}
 	if err := s.texts(&title, &asset, &desc, &steps, &impact, &credit, &reason); err != nil {
-		return false, fmt.Errorf("db: report %d: %w", id, err)
+		return 0, fmt.Errorf("db: report %d: %w", id, err)
 	}
 	// The FTS triggers take the plaintext out of (seal) or back into
 	// (unseal) the on-disk index as sealed changes.
 	if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = ?, asset = ?, description = ?, steps = ?, impact = ?, credit = ?,
 		close_reason = ?, sealed = ? WHERE id = ?`, title, asset, desc, steps, impact, credit, reason, 1-from, id); err != nil {
-		return false, fmt.Errorf("db: convert report %d: %w", id, err)
+		return 0, fmt.Errorf("db: convert report %d: %w", id, err)
 	}
 	if reporter.Valid {
-		if err := tx.convertReporter(ctx, s, from, reporter.Int64); err != nil {
-			return false, err
+		// A reporter shared with a report converted before is converted already.
+		if _, err := tx.convertReporters(ctx, s, from, `id = ?`, reporter.Int64); err != nil {
+			return 0, err
 		}
 	}
 	if err := tx.convertTimeline(ctx, s, from, id); err != nil {
-		return false, err
+		return 0, err
 	}
-	if err := tx.convertRawMail(ctx, s, from, `report_id = ?`, id); err != nil {
-		return false, err
+	if _, err := tx.convertRawMail(ctx, s, from, `report_id = ?`, id); err != nil {
+		return 0, err
 	}
-	if err := tx.convertOutbox(ctx, s, from, id); err != nil {
-		return false, err
+	if _, err := tx.convertOutbox(ctx, s, from, `report_id = ?`, id); err != nil {
+		return 0, err
 	}
-	return true, tx.Commit()
+	if _, err := tx.convertKeyCandidates(ctx, s, from, `report_id = ?`, id); err != nil {
+		return 0, err
+	}
+	return id, tx.Commit()
 }
 
-func (tx *Tx) convertReporter(ctx context.Context, s sealStep, from int, id int64) error {
-	var name, email, key string
-	err := tx.QueryRowContext(ctx, `SELECT name, email, pgp_key FROM reporters WHERE id = ? AND sealed = ?`, id, from).Scan(&name, &email, &key)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // shared with a report converted before
-	} else if err != nil {
-		return fmt.Errorf("db: read reporter %d: %w", id, err)
+// convertReporters converts the reporters matching where; it returns how
+// many it converted.
+func (tx *Tx) convertReporters(ctx context.Context, s sealStep, from int, where string, args ...any) (int, error) {
+	type row struct {
+		id               int64
+		name, email, key string
 	}
-	if err := s.texts(&name, &email, &key); err != nil {
-		return fmt.Errorf("db: reporter %d: %w", id, err)
+	var out []row
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, email, pgp_key FROM reporters WHERE sealed = ? AND `+where, append([]any{from}, args...)...)
+	if err != nil {
+		return 0, fmt.Errorf("db: read reporters to convert: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE reporters SET name = ?, email = ?, pgp_key = ?, sealed = ? WHERE id = ?`, name, email, key, 1-from, id); err != nil {
-		return fmt.Errorf("db: convert reporter %d: %w", id, err)
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.name, &r.email, &r.key); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("db: read reporters to convert: %w", err)
+		}
+		out = append(out, r)
 	}
-	return nil
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("db: read reporters to convert: %w", err)
+	}
+	for _, r := range out {
+		if err := s.texts(&r.name, &r.email, &r.key); err != nil {
+			return 0, fmt.Errorf("db: reporter %d: %w", r.id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE reporters SET name = ?, email = ?, pgp_key = ?, sealed = ? WHERE id = ?`,
+			r.name, r.email, r.key, 1-from, r.id); err != nil {
+			return 0, fmt.Errorf("db: convert reporter %d: %w", r.id, err)
+		}
+	}
+	return len(out), nil
 }
 
+// convertTimeline converts the entries of a report and their attachments.
 func (tx *Tx) convertTimeline(ctx context.Context, s sealStep, from int, reportID int64) error {
+	if _, err := tx.convertMessages(ctx, s, from, `report_id = ?`, reportID); err != nil {
+		return err
+	}
+	_, err := tx.convertAttachments(ctx, s, from, `message_id IN (SELECT id FROM messages WHERE report_id = ?)`, reportID)
+	return err
+}
+
+// convertMessages converts the timeline entries matching where.
+func (tx *Tx) convertMessages(ctx context.Context, s sealStep, from int, where string, args ...any) (int, error) {
 	type row struct {
 		id   int64
 		body string
 	}
 	var msgs []row
-	rows, err := tx.QueryContext(ctx, `SELECT id, body FROM messages WHERE report_id = ? AND sealed = ?`, reportID, from)
+	rows, err := tx.QueryContext(ctx, `SELECT id, body FROM messages WHERE sealed = ? AND `+where, append([]any{from}, args...)...)
 	if err != nil {
-		return fmt.Errorf("db: read timeline to convert: %w", err)
+		return 0, fmt.Errorf("db: read timeline to convert: %w", err)
 	}
 	for rows.Next() {
 		var r row
 		if err := rows.Scan(&r.id, &r.body); err != nil {
 			rows.Close()
-			return fmt.Errorf("db: read timeline to convert: %w", err)
+			return 0, fmt.Errorf("db: read timeline to convert: %w", err)
 		}
 		msgs = append(msgs, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("db: read timeline to convert: %w", err)
+		return 0, fmt.Errorf("db: read timeline to convert: %w", err)
 	}
 	for _, m := range msgs {
 		body, err := s.text(m.body)
 		if err != nil {
-			return fmt.Errorf("db: message %d: %w", m.id, err)
+			return 0, fmt.Errorf("db: message %d: %w", m.id, err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = ?, sealed = ? WHERE id = ?`, body, 1-from, m.id); err != nil {
-			return fmt.Errorf("db: convert message %d: %w", m.id, err)
+			return 0, fmt.Errorf("db: convert message %d: %w", m.id, err)
 		}
 	}
+	return len(msgs), nil
+}
+
+// convertAttachments converts the attachments matching where.
+func (tx *Tx) convertAttachments(ctx context.Context, s sealStep, from int, where string, args ...any) (int, error) {
 	var atts []int64
-	arows, err := tx.QueryContext(ctx, `SELECT a.id FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.report_id = ? AND a.sealed = ?`, reportID, from)
+	arows, err := tx.QueryContext(ctx, `SELECT id FROM attachments WHERE sealed = ? AND `+where, append([]any{from}, args...)...)
 	if err != nil {
-		return fmt.Errorf("db: read attachments to convert: %w", err)
+		return 0, fmt.Errorf("db: read attachments to convert: %w", err)
 	}
 	for arows.Next() {
 		var id int64
 		if err := arows.Scan(&id); err != nil {
 			arows.Close()
-			return fmt.Errorf("db: read attachments to convert: %w", err)
+			return 0, fmt.Errorf("db: read attachments to convert: %w", err)
 		}
 		atts = append(atts, id)
 	}
 	arows.Close()
 	if err := arows.Err(); err != nil {
-		return fmt.Errorf("db: read attachments to convert: %w", err)
+		return 0, fmt.Errorf("db: read attachments to convert: %w", err)
 	}
 	for _, id := range atts {
 		var data []byte
 		if err := tx.QueryRowContext(ctx, `SELECT data FROM attachment_data WHERE attachment_id = ?`, id).Scan(&data); err != nil {
-			return fmt.Errorf("db: read attachment %d: %w", id, err)
+			return 0, fmt.Errorf("db: read attachment %d: %w", id, err)
 		}
 		if len(data) == 0 { // a large mailed file, stored in chunks: sealed whole
 			if data, err = attachmentChunks(ctx, tx, id, 0); err != nil {
-				return err
+				return 0, err
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM attachment_chunks WHERE attachment_id = ?`, id); err != nil {
-				return fmt.Errorf("db: convert attachment %d: %w", id, err)
+				return 0, fmt.Errorf("db: convert attachment %d: %w", id, err)
 			}
 		}
 		out, err := s.bytes(data)
 		if err != nil {
-			return fmt.Errorf("db: attachment %d: %w", id, err)
+			return 0, fmt.Errorf("db: attachment %d: %w", id, err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE attachment_data SET data = ? WHERE attachment_id = ?`, out, id); err != nil {
-			return fmt.Errorf("db: convert attachment %d: %w", id, err)
+			return 0, fmt.Errorf("db: convert attachment %d: %w", id, err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE attachments SET sealed = ? WHERE id = ?`, 1-from, id); err != nil {
-			return fmt.Errorf("db: convert attachment %d: %w", id, err)
+			return 0, fmt.Errorf("db: convert attachment %d: %w", id, err)
 		}
 	}
-	return nil
+	return len(atts), nil
 }

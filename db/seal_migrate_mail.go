@@ -6,8 +6,9 @@ import (
 	"fmt"
 )
 
-// convertRawMail converts the kept raw messages matching where.
-func (tx *Tx) convertRawMail(ctx context.Context, s sealStep, from int, where string, args ...any) error {
+// convertRawMail converts the kept raw messages matching where; it returns
+// how many it converted.
+func (tx *Tx) convertRawMail(ctx context.Context, s sealStep, from int, where string, args ...any) (int, error) {
 	type row struct {
 		id            int64
 		from, subject string
@@ -15,84 +16,59 @@ func (tx *Tx) convertRawMail(ctx context.Context, s sealStep, from int, where st
 	var msgs []row
 	rows, err := tx.QueryContext(ctx, `SELECT id, from_addr, subject FROM mail_raw WHERE sealed = ? AND `+where, append([]any{from}, args...)...)
 	if err != nil {
-		return fmt.Errorf("db: read raw mail to convert: %w", err)
+		return 0, fmt.Errorf("db: read raw mail to convert: %w", err)
 	}
 	for rows.Next() {
 		var r row
 		if err := rows.Scan(&r.id, &r.from, &r.subject); err != nil {
 			rows.Close()
-			return fmt.Errorf("db: read raw mail to convert: %w", err)
+			return 0, fmt.Errorf("db: read raw mail to convert: %w", err)
 		}
 		msgs = append(msgs, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("db: read raw mail to convert: %w", err)
+		return 0, fmt.Errorf("db: read raw mail to convert: %w", err)
 	}
 	for _, m := range msgs {
 		if err := s.texts(&m.from, &m.subject); err != nil {
-			return fmt.Errorf("db: raw mail %d: %w", m.id, err)
+			return 0, fmt.Errorf("db: raw mail %d: %w", m.id, err)
 		}
 		var whole bytes.Buffer
 		crows, err := tx.QueryContext(ctx, `SELECT data FROM mail_raw_chunks WHERE raw_id = ? ORDER BY seq`, m.id)
 		if err != nil {
-			return fmt.Errorf("db: read raw mail %d: %w", m.id, err)
+			return 0, fmt.Errorf("db: read raw mail %d: %w", m.id, err)
 		}
 		for crows.Next() {
 			var data []byte
 			if err := crows.Scan(&data); err != nil {
 				crows.Close()
-				return fmt.Errorf("db: read raw mail %d: %w", m.id, err)
+				return 0, fmt.Errorf("db: read raw mail %d: %w", m.id, err)
 			}
 			whole.Write(data)
 		}
 		crows.Close()
 		if err := crows.Err(); err != nil {
-			return fmt.Errorf("db: read raw mail %d: %w", m.id, err)
+			return 0, fmt.Errorf("db: read raw mail %d: %w", m.id, err)
 		}
 		out, err := s.bytes(whole.Bytes())
 		if err != nil {
-			return fmt.Errorf("db: raw mail %d: %w", m.id, err)
+			return 0, fmt.Errorf("db: raw mail %d: %w", m.id, err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_raw_chunks WHERE raw_id = ?`, m.id); err != nil {
-			return fmt.Errorf("db: convert raw mail %d: %w", m.id, err)
+			return 0, fmt.Errorf("db: convert raw mail %d: %w", m.id, err)
 		}
 		for seq := 0; seq*rawChunkSize < len(out); seq++ {
 			chunk := out[seq*rawChunkSize : min((seq+1)*rawChunkSize, len(out))]
 			if _, err := tx.ExecContext(ctx, `INSERT INTO mail_raw_chunks (raw_id, seq, data) VALUES (?, ?, ?)`, m.id, seq, chunk); err != nil {
-				return fmt.Errorf("db: convert raw mail %d: %w", m.id, err)
+				return 0, fmt.Errorf("db: convert raw mail %d: %w", m.id, err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE mail_raw SET from_addr = ?, subject = ?, sealed = ? WHERE id = ?`, m.from, m.subject, 1-from, m.id); err != nil {
-			return fmt.Errorf("db: convert raw mail %d: %w", m.id, err)
+			return 0, fmt.Errorf("db: convert raw mail %d: %w", m.id, err)
 		}
 	}
-	return nil
-}
-
-// convertLooseMail converts kept mail that belongs to no report (set
-// aside, automatic), one message per transaction.
-func (db *DB) convertLooseMail(ctx context.Context, s sealStep, from int) error {
-	for {
-		var id int64
-		err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MIN(id), 0) FROM mail_raw WHERE sealed = ? AND report_id IS NULL`, from).Scan(&id)
-		if err != nil {
-			return fmt.Errorf("db: find raw mail to convert: %w", err)
-		} else if id == 0 {
-			return nil
-		}
-		tx, err := db.BeginTx(ctx)
-		if err != nil {
-			return err
-		}
-		if err := tx.convertRawMail(ctx, s, from, `id = ?`, id); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("db: convert raw mail %d: %w", id, err)
-		}
-	}
+	return len(msgs), nil
 }
 
 // compact removes what the conversion left behind: FTS5 keeps deleted
@@ -112,37 +88,74 @@ func (db *DB) compact(ctx context.Context) error {
 	return db.Checkpoint(ctx)
 }
 
-// convertOutbox converts the outgoing mail of a report (it quotes it).
-func (tx *Tx) convertOutbox(ctx context.Context, s sealStep, from int, reportID int64) error {
+// convertOutbox converts the outgoing mail matching where (mail about a
+// report quotes it).
+func (tx *Tx) convertOutbox(ctx context.Context, s sealStep, from int, where string, args ...any) (int, error) {
 	type row struct {
 		id                int64
 		to, subject, body string
 	}
 	var out []row
-	rows, err := tx.QueryContext(ctx, `SELECT id, to_addr, subject, body FROM outbox WHERE report_id = ? AND sealed = ?`, reportID, from)
+	rows, err := tx.QueryContext(ctx, `SELECT id, to_addr, subject, body FROM outbox WHERE sealed = ? AND `+where, append([]any{from}, args...)...)
 	if err != nil {
-		return fmt.Errorf("db: read outbox to convert: %w", err)
+		return 0, fmt.Errorf("db: read outbox to convert: %w", err)
 	}
 	for rows.Next() {
 		var r row
 		if err := rows.Scan(&r.id, &r.to, &r.subject, &r.body); err != nil {
 			rows.Close()
-			return fmt.Errorf("db: read outbox to convert: %w", err)
+			return 0, fmt.Errorf("db: read outbox to convert: %w", err)
 		}
 		out = append(out, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("db: read outbox to convert: %w", err)
+		return 0, fmt.Errorf("db: read outbox to convert: %w", err)
 	}
 	for _, m := range out {
 		if err := s.texts(&m.to, &m.subject, &m.body); err != nil {
-			return fmt.Errorf("db: outbox mail %d: %w", m.id, err)
+			return 0, fmt.Errorf("db: outbox mail %d: %w", m.id, err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET to_addr = ?, subject = ?, body = ?, sealed = ? WHERE id = ?`,
 			m.to, m.subject, m.body, 1-from, m.id); err != nil {
-			return fmt.Errorf("db: convert outbox mail %d: %w", m.id, err)
+			return 0, fmt.Errorf("db: convert outbox mail %d: %w", m.id, err)
 		}
 	}
-	return nil
+	return len(out), nil
+}
+
+// convertKeyCandidates converts the public keys that came with mail
+// matching where: their user IDs name the reporter.
+func (tx *Tx) convertKeyCandidates(ctx context.Context, s sealStep, from int, where string, args ...any) (int, error) {
+	type row struct {
+		id      int64
+		armored string
+	}
+	var out []row
+	rows, err := tx.QueryContext(ctx, `SELECT id, armored FROM pgp_key_candidates WHERE sealed = ? AND `+where, append([]any{from}, args...)...)
+	if err != nil {
+		return 0, fmt.Errorf("db: read mailed keys to convert: %w", err)
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.armored); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("db: read mailed keys to convert: %w", err)
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("db: read mailed keys to convert: %w", err)
+	}
+	for _, k := range out {
+		armored, err := s.text(k.armored)
+		if err != nil {
+			return 0, fmt.Errorf("db: mailed key %d: %w", k.id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE pgp_key_candidates SET armored = ?, sealed = ? WHERE id = ?`, armored, 1-from, k.id); err != nil {
+			return 0, fmt.Errorf("db: convert mailed key %d: %w", k.id, err)
+		}
+	}
+	return len(out), nil
 }

@@ -80,6 +80,9 @@ func TestSealedSearch(t *testing.T) {
 	}
 
 	t.Run("OK", func(t *testing.T) {
+		if st, err := d.WaitSealedIndex(ctx); err != nil || st.State != db.SealedIndexReady {
+			t.Fatalf("index %+v, %v", st, err)
+		}
 		if got := queueRefs(t, d, "zebrafish"); len(got) != 2 {
 			t.Fatalf("queue search zebrafish = %v, want both sealed reports", got)
 		}

@@ -24,6 +24,22 @@ type KeyAuditStore interface {
 	AuditKeyAction(ctx context.Context, actor db.Actor, action, fingerprint string) error
 }
 
+// SealedIndexStore reports the in-memory search index of sealed reports,
+// which the key page and the queue show to admins while it is built.
+type SealedIndexStore interface {
+	Sealing() bool
+	SealedIndex() db.SealedIndexStatus
+}
+
+// sealedIndex is the index's state when sealing is on (ok false otherwise).
+func (s *Server) sealedIndex() (db.SealedIndexStatus, bool) {
+	st, ok := s.store.(SealedIndexStore)
+	if !ok || !st.Sealing() {
+		return db.SealedIndexStatus{}, false
+	}
+	return st.SealedIndex(), true
+}
+
 // unlockRate bounds passphrase guesses per client: a few typos are fine,
 // a guessing run is not.
 var unlockRate = RateLimit{PerMinute: 5, Burst: 5}
@@ -52,12 +68,17 @@ func (s *Server) renderKey(c echo.Context, status int, m views.AdminKey) error {
 		}
 		m.Unlocked = k.Unlocked()
 		m.CanControl = s.cfg.KeyControl != nil
+		m.Index, m.Sealing = s.sealedIndex()
 	}
 	return s.render(c, status, views.AdminKeyView(m))
 }
 
 func (s *Server) adminKey(c echo.Context) error {
 	notice := map[string]string{"unlocked": "The key is unlocked. Mail kept encrypted is being decrypted now.", "locked": "The key is locked."}[c.QueryParam("done")]
+	if _, sealing := s.sealedIndex(); sealing && notice != "" {
+		notice += map[string]string{"unlocked": " Sealed reports are being indexed for search (progress below).",
+			"locked": " The search index of sealed reports was dropped."}[c.QueryParam("done")]
+	}
 	return s.renderKey(c, http.StatusOK, views.AdminKey{Notice: notice})
 }
 

@@ -60,10 +60,6 @@ func NewMetrics(stats StatsSource, problems *db.Problems, log *slog.Logger) *Met
 	return m
 }
 
-// Registerer lets other parts of the portal (the mail gateway) register
-// their own metrics; names must start with disclose_.
-func (m *Metrics) Registerer() prometheus.Registerer { return m.reg }
-
 // Gatherer is the registry as the /metrics handler reads it.
 func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
 

@@ -34,6 +34,9 @@ func (s *Server) triageQueue(c echo.Context) error {
 	if m.Queue, err = s.store.Queue(ctx, f); err != nil {
 		return err
 	}
+	if st, ok := s.sealedIndex(); ok && u.Role == db.RoleAdmin && (st.State == db.SealedIndexBuilding || st.State == db.SealedIndexFailed) {
+		m.SealedIndex = &st // the numbers count every program's reports: admins only
+	}
 	if m.Programs, err = s.visibleProgramList(c); err != nil {
 		return err
 	}

@@ -24,13 +24,23 @@
 //     dropped.
 //   - Each committed batch is flagged and moved in the background while the
 //     next batch is fetched and committed (finish.go).
+//   - Before a batch is parsed, a mark naming it is committed
+//     (db.MarkMailReading): a process that dies while reading it (out of
+//     memory, a kill) leaves the mark, and the next poll reads that batch
+//     one marked message at a time; a stop there counts as a failed attempt
+//     of the message, and at the limit it is set aside without being read.
 //
-// Memory stays bounded by what a group holds, whatever the mail: a message
-// or part over 1 MB spills to an unlinked temporary file in the spool
-// directory, and an attachment that did is stored from there in 256 KB
-// chunks (db.SpooledFile), never held whole. Sealed mode and attachments
-// that OpenPGP handling reads (keys, encrypted files) are the exceptions:
-// they are read into memory, because sealing and decryption need them whole.
+// Memory stays bounded whatever the mail: a message or part over 1 MB (or
+// past 8 MB of a mail's attachments in memory) spills to an unlinked
+// temporary file in the spool directory, encrypted with age under a key
+// this process holds in memory only (no plaintext of a mail reaches the disk
+// there), and an attachment that did is stored from there in 256 KB chunks
+// (db.SpooledFile), never held whole; what decryption and signature checks
+// read and write is spooled too, and all decryptions of a mail share one
+// decompression budget (Limits.MaxDecryptedBytes), charged while the
+// plaintext streams. The messages parsed ahead of their commit share a bound
+// (ingest_inflight.go). Sealed mode is the exception: sealing needs a file
+// whole.
 //
 // Threading follows In-Reply-To and References against Message-IDs the
 // portal sent (outbox), then those it received (messages: the reporter's
@@ -65,7 +75,8 @@
 // While the key is locked, encrypted mail is stored as received with the
 // entry marked pending; DecryptPending re-reads the kept raw bytes once the
 // key is unlocked. Mail that cannot be decrypted (another key, damaged,
-// truncated, over pgp.MaxPlaintext) is kept with a clear note.
+// truncated, over the decompression budget that all decryptions of one
+// mail share, Limits.MaxDecryptedBytes) is kept with a clear note.
 //
 // The acknowledgement of a mailed report is written to the outbox by intake,
 // in the report's transaction; a db.Notifier must not acknowledge

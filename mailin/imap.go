@@ -87,7 +87,7 @@ func (in *Intake) poll(ctx context.Context, c *imapclient.Client) (*PollStats, e
 	if err != nil {
 		return stats, fmt.Errorf("mailin: select %s: %w", in.cfg.Mailbox, err)
 	}
-	st, err := in.store.SyncMailbox(context.WithoutCancel(ctx), in.cfg.Mailbox, sel.UIDValidity)
+	st, err := in.syncMailbox(context.WithoutCancel(ctx), sel.UIDValidity)
 	if err != nil {
 		return stats, err
 	}
@@ -163,6 +163,9 @@ const (
 // groups, so the fetch and the database work overlap. It returns the UIDs
 // that committed (or were set aside) and may be moved.
 func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValidity uint32, batch []imap.UID, stats *PollStats) ([]imap.UID, error) {
+	if err := in.startReading(ctx, uidValidity, batch); err != nil {
+		return nil, err
+	}
 	cmd := c.Fetch(imap.UIDSetNum(batch...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
 	rctx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
@@ -170,6 +173,7 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 	var readErr error // written before items is closed
 	go func() {
 		defer close(items)
+		defer in.doneReading(ctx, uidValidity)
 		defer func() {
 			if r := recover(); r != nil {
 				readErr = fmt.Errorf("mailin: panic while fetching: %v", r)
@@ -185,6 +189,8 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 				readErr = err
 				break
 			}
+			f.mem = memoryOf(f)
+			in.inflight.acquire(f.mem) // bounds the messages read ahead
 			items <- f
 		}
 		if err := cmd.Close(); err != nil && readErr == nil && rctx.Err() == nil {
@@ -224,6 +230,7 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 		}
 		for _, g := range group {
 			g.close()
+			in.inflight.release(g.mem)
 		}
 	}
 	if dbErr != nil {

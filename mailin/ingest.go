@@ -23,6 +23,10 @@ type fetched struct {
 	err  error // this message's failure so far
 	// parts are the spools of its large attachments (InboundMail.Spooled).
 	parts []*spool
+	// stopped is how often the portal stopped while reading it, when that
+	// reached the attempt limit: it is then set aside without being read.
+	stopped int
+	mem     int64 // what it holds in memory until committed (inflight)
 
 	parseTime time.Duration
 }
@@ -35,8 +39,20 @@ func (f *fetched) close() {
 }
 
 // parseOne parses a fetched message; a panic becomes its failure, so one bad
-// message never stops the loop.
+// message never stops the loop. What a recover cannot catch (running out of
+// memory, a kill) is caught by the mark committed before the parse starts
+// (startReading): a message that stopped the portal as often as
+// MaxAttempts is set aside without being read again.
 func (in *Intake) parseOne(ctx context.Context, uidValidity uint32, f *fetched) (m *db.InboundMail, err error) {
+	if n := in.stopped[f.uid]; n >= in.cfg.MaxAttempts {
+		f.stopped = n
+		return nil, fmt.Errorf("mailin: uid %d: %s, %d times; it was set aside without being read again", f.uid, db.MailStopped, n)
+	}
+	if in.exact {
+		if err := in.store.MarkMailReading(context.WithoutCancel(ctx), in.cfg.Mailbox, uidValidity, f.uid, f.uid); err != nil {
+			return nil, fmt.Errorf("mailin: uid %d: %w", f.uid, err)
+		}
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			m, err = nil, fmt.Errorf("mailin: panic while parsing uid %d: %v", f.uid, r)
@@ -114,9 +130,12 @@ func (in *Intake) takeGroup(ctx context.Context, uidValidity uint32, group []*fe
 // fail records a failed attempt at a message and sets it aside, raw with its
 // error, once it failed MaxAttempts times; it then may be moved.
 func (in *Intake) fail(ctx context.Context, uidValidity uint32, f *fetched, stats *PollStats) (bool, error) {
-	n, err := in.store.RecordMailFailure(ctx, in.cfg.Mailbox, uidValidity, f.uid, f.err.Error())
-	if err != nil {
-		return false, err
+	n := f.stopped // those attempts are counted already
+	if n == 0 {
+		var err error
+		if n, err = in.store.RecordMailFailure(ctx, in.cfg.Mailbox, uidValidity, f.uid, f.err.Error()); err != nil {
+			return false, err
+		}
 	}
 	in.log.Warn("mail intake: message failed", "uid", f.uid, "attempt", n, "of", in.cfg.MaxAttempts, "error", f.err)
 	if n < in.cfg.MaxAttempts {
@@ -133,6 +152,48 @@ func (in *Intake) fail(ctx context.Context, uidValidity uint32, f *fetched, stat
 	in.log.Warn("mail intake: message set aside for admins", "uid", f.uid, "attempts", n)
 	stats.SetAside++
 	return true, nil
+}
+
+// syncMailbox is Store.SyncMailbox that keeps, for parseOne, the messages
+// whose reading stopped the portal and the range to read carefully.
+func (in *Intake) syncMailbox(ctx context.Context, uidValidity uint32) (*db.MailboxState, error) {
+	st, err := in.store.SyncMailbox(ctx, in.cfg.Mailbox, uidValidity)
+	if err != nil {
+		return nil, err
+	}
+	in.stopped, in.careful = st.Stopped, st.Careful
+	for uid, n := range st.Stopped {
+		in.log.Warn("mail intake: the portal stopped while reading a message", "uid", uid, "attempt", n, "of", in.cfg.MaxAttempts)
+	}
+	if st.Careful[1] != 0 {
+		in.log.Warn("mail intake: the portal stopped while reading these messages; they are read one marked message at a time", "from", st.Careful[0], "to", st.Careful[1])
+	}
+	return st, nil
+}
+
+// startReading commits the mark of reading a batch (its UIDs in order)
+// before any of it is parsed: one write for the batch. A batch that meets
+// the careful range is marked message by message instead (parseOne), so
+// that a stop names its message.
+func (in *Intake) startReading(ctx context.Context, uidValidity uint32, batch []imap.UID) error {
+	from, to := uint32(batch[0]), uint32(batch[len(batch)-1])
+	in.exact = in.careful[1] != 0 && from <= in.careful[1] && to >= in.careful[0]
+	if in.exact || from == to {
+		in.exact = true
+		return nil
+	}
+	if err := in.store.MarkMailReading(context.WithoutCancel(ctx), in.cfg.Mailbox, uidValidity, from, to); err != nil {
+		return fmt.Errorf("mailin: mark the batch being read: %w", err)
+	}
+	return nil
+}
+
+// doneReading clears the mark once a batch is read, so that a later stop is
+// not taken for the fault of messages that were read well.
+func (in *Intake) doneReading(ctx context.Context, uidValidity uint32) {
+	if err := in.store.MarkMailReading(context.WithoutCancel(ctx), in.cfg.Mailbox, uidValidity, 0, 0); err != nil {
+		in.log.Warn("mail intake: clear the reading mark", "error", err)
+	}
 }
 
 // ack composes the acknowledgement of a mailed report: the reference in the

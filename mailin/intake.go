@@ -16,6 +16,7 @@ type Store interface {
 	SyncMailbox(ctx context.Context, mailbox string, uidValidity uint32) (*db.MailboxState, error)
 	IngestMailBatch(ctx context.Context, ins []*db.InboundMail, opts db.IngestOptions) ([]*db.IngestResult, error)
 	RecordMailFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string) (int, error)
+	MarkMailReading(ctx context.Context, mailbox string, uidValidity, from, to uint32) error
 	SetAsideMail(ctx context.Context, in *db.InboundMail, reason string, attempts int) error
 	RecordPoll(ctx context.Context, pollErr string) error
 }
@@ -37,6 +38,12 @@ type Intake struct {
 	afterPoll func(*PollStats, error)
 	// idling, in tests, says IDLE has begun.
 	idling func()
+	// stopped are the messages whose reading stopped the portal before,
+	// with their failed attempts (db.MailboxState.Stopped).
+	stopped  map[uint32]int
+	careful  [2]uint32 // db.MailboxState.Careful
+	exact    bool      // the batch being read is marked message by message
+	inflight *inflight // the memory of the messages parsed, not committed
 }
 
 // New checks cfg and builds an intake.
@@ -44,7 +51,7 @@ func New(cfg Config, store Store, log *slog.Logger) (*Intake, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Intake{cfg: cfg, store: store, log: log, newMail: make(chan struct{}, 1)}, nil
+	return &Intake{cfg: cfg, store: store, log: log, newMail: make(chan struct{}, 1), inflight: newInflight()}, nil
 }
 
 // UsePGP makes intake decrypt and verify OpenPGP mail with p; call it

@@ -68,7 +68,7 @@ func (n *Notifier) stateBody(ev *db.Event) (string, bool) {
 		return "", false
 	}
 	reason := strings.TrimSpace(ev.Reason)
-	if reason == "" && ev.ToState.Closed() {
+	if reason == "" && ev.ToState.Closed() && r.CloseReason != db.SealedText {
 		reason = strings.TrimSpace(r.CloseReason)
 	}
 	var b strings.Builder

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/disclose/disclose/db"
@@ -141,13 +142,13 @@ func (o *Outbox) sendOne(ctx context.Context, m *db.Mail) (sent bool, err error)
 	}
 	if IsPermanent(sendErr) {
 		log.Warn("mail refused for good", "error", logSafe(sendErr))
-		if err := o.Store.MailFailed(ctx, m.ID, sendErr.Error()); err != nil {
+		if err := o.Store.MailFailed(ctx, m.ID, errorText(m, sendErr)); err != nil {
 			return false, fmt.Errorf("mailin: mark mail %d failed: %w", m.ID, err)
 		}
 		return false, nil
 	}
 	delay := o.Retry.Delay(m.Attempts)
-	failed, err := o.Store.MailRetry(ctx, m.ID, sendErr.Error(), delay, o.Retry.GiveUp)
+	failed, err := o.Store.MailRetry(ctx, m.ID, errorText(m, sendErr), delay, o.Retry.GiveUp)
 	if err != nil {
 		return false, fmt.Errorf("mailin: reschedule mail %d: %w", m.ID, err)
 	}
@@ -157,6 +158,17 @@ func (o *Outbox) sendOne(ctx context.Context, m *db.Mail) (sent bool, err error)
 		log.Info("mail deferred", "error", logSafe(sendErr), "retry_in", delay.String())
 	}
 	return false, nil
+}
+
+// errorText is what the outbox keeps of a failed attempt. Mail servers
+// often quote the recipient ("550 <alice@example.org>: no such user"); the
+// address of a sealed mail is sealed, so it is not kept beside it in clear.
+func errorText(m *db.Mail, err error) string {
+	text := err.Error()
+	if m.Sealed && m.To != "" {
+		text = regexp.MustCompile(`(?i)`+regexp.QuoteMeta(m.To)).ReplaceAllString(text, "[recipient]")
+	}
+	return text
 }
 
 // deliver composes and sends one mail; a panic in either becomes a

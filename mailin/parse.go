@@ -14,21 +14,29 @@ import (
 	"unicode/utf8"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin/pgp"
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // non-UTF-8 mail: ISO-8859-x, Windows-125x, Shift_JIS, KOI8-R...
 	gomail "github.com/emersion/go-message/mail"
 	"golang.org/x/text/encoding/charmap"
 )
 
-// Limits bound what one mail may bring into the database. A part over a
-// limit is left out with a note on the timeline; the rest of the mail lands,
-// and the raw message is kept whole either way.
+// Limits bound what one mail may bring into the database, and what reading
+// it may cost. A part over a limit is left out with a note on the timeline;
+// the rest of the mail lands, and the raw message is kept whole either way.
 type Limits struct {
 	MaxAttachmentBytes int64 // per attachment
 	MaxMessageBytes    int64 // all attachments of one mail together
 	MaxAttachments     int
 	MaxTextBytes       int64 // the body text
 	MaxHeaderBytes     int   // the header block; beyond it lines are dropped
+	// MaxParts bounds the MIME parts read; the rest of a mail of more parts
+	// is not read (its raw message is kept). 0 is the default.
+	MaxParts int
+	// MaxDecryptedBytes is what all the decryptions of one mail together
+	// may produce (OpenPGP compresses: a mail of a few KB can inflate to
+	// gigabytes), charged while the plaintext streams. 0 is the default.
+	MaxDecryptedBytes int64
 }
 
 // DefaultLimits fit what mail servers commonly carry (25 MB attachments).
@@ -38,6 +46,22 @@ var DefaultLimits = Limits{
 	MaxAttachments:     50,
 	MaxTextBytes:       1 << 20,
 	MaxHeaderBytes:     1 << 20,
+	MaxParts:           1000,
+	// The attachments of one mail (50 MB) base64-encoded inside PGP/MIME,
+	// with room to spare; decrypted plaintext spills to the spool
+	// directory, so this bounds the work and the disk, not the memory.
+	MaxDecryptedBytes: 128 << 20,
+}
+
+// filled is l with the defaults for the limits left at zero that have one.
+func (l Limits) filled() Limits {
+	if l.MaxParts <= 0 {
+		l.MaxParts = DefaultLimits.MaxParts
+	}
+	if l.MaxDecryptedBytes <= 0 {
+		l.MaxDecryptedBytes = DefaultLimits.MaxDecryptedBytes
+	}
+	return l
 }
 
 const maxDepth = 16 // nested multiparts deeper than this are kept as attachments
@@ -69,8 +93,9 @@ func parse(ctx context.Context, r io.Reader, lim Limits, spoolDir string, p *PGP
 // them in chunks and never holds one whole. The caller closes the spools
 // it returns once the mail is stored (or failed).
 func parseSpooled(ctx context.Context, r io.Reader, lim Limits, spoolDir string, p *PGP, keep bool) (_ *db.InboundMail, spools []*spool, err error) {
-	c := &collector{lim: lim, spoolDir: spoolDir, keepSpooled: keep}
+	c := &collector{lim: lim.filled(), spoolDir: spoolDir, keepSpooled: keep}
 	defer func() {
+		closeSpools(c.temps) // what decryption and signature checks needed
 		if v := recover(); v != nil {
 			closeSpools(c.spools)
 			panic(v) // parseOne makes it this mail's failure
@@ -113,6 +138,9 @@ func (c *collector) parse(ctx context.Context, r io.Reader, p *PGP) (*db.Inbound
 	h := gomail.Header{Header: e.Header}
 	readEnvelope(in, h)
 	c.in, c.pgp = in, newPGPState(ctx, p, h, in.FromEmail)
+	if c.pgp != nil {
+		c.pgp.budget = pgp.NewBudget(lim.MaxDecryptedBytes)
+	}
 	text, _ := c.walk(e, err, 0)
 	in.Body = strings.TrimSpace(text)
 	if n := dropped(); n > 0 {
@@ -120,6 +148,9 @@ func (c *collector) parse(ctx context.Context, r io.Reader, p *PGP) (*db.Inbound
 		in.Omitted = append([]string{fmt.Sprintf("%d malformed or oversized header line(s) were ignored; the raw message is kept.", n)}, in.Omitted...)
 	}
 	c.pgp.finish(in)
+	if c.partsCut {
+		in.Omitted = append(in.Omitted, fmt.Sprintf("The mail has more than %d MIME parts; only the first %d were read. The raw message is kept in full.", lim.MaxParts, lim.MaxParts))
+	}
 	c.finishOmitted()
 	if c.textCut {
 		in.Omitted = append(in.Omitted, fmt.Sprintf("The message text was longer than %s and was cut; the raw message is kept in full.", db.FormatBytes(lim.MaxTextBytes)))

@@ -34,6 +34,14 @@ type collector struct {
 	keepSpooled bool
 	spools      []*spool
 	moreOmitted int // notes past maxOmitted, counted only
+	// temps are the spools of what decryption and signature checks read
+	// (ciphertext, plaintext, signed parts), dropped when parsing ends.
+	temps       []*spool
+	parts       int   // MIME parts walked, up to lim.MaxParts
+	partsCut    bool  // parts were left unread
+	memBytes    int64 // attachment bytes held in memory
+	inlineBytes int64 // decrypted inline text kept
+	signedOpen  int   // multipart/signed entities being walked, nested
 }
 
 // maxOmitted bounds the timeline notes one mail can cause: a stranger's mail
@@ -61,6 +69,7 @@ func (c *collector) finishOmitted() {
 // walk returns the text of e (already chosen among alternatives) and whether
 // it came from text/plain.
 func (c *collector) walk(e *message.Entity, readErr error, depth int) (string, bool) {
+	c.parts++
 	c.pgp.entering(e, depth)
 	mt, params, err := e.Header.ContentType()
 	if err != nil || mt == "" {
@@ -109,8 +118,8 @@ func (c *collector) walk(e *message.Entity, readErr error, depth int) (string, b
 			}
 			name = fmt.Sprintf("%s-%d%s", prefix, c.unnamed, extensionOf(mt))
 		}
-		if c.keepFile(e.Body, name, mt, false) != nil {
-			c.pgpFile(len(c.in.Files)-1, mt)
+		if head := c.keepFile(e.Body, name, mt, false); head != nil {
+			c.pgpFile(len(c.in.Files)-1, mt, head)
 		}
 		return "", false
 	}
@@ -129,6 +138,10 @@ func (c *collector) walkMultipart(e *message.Entity, mt string, params map[strin
 	var plain, html string
 	anyPlain := false
 	for {
+		if c.parts >= c.lim.MaxParts {
+			c.partsCut = true
+			break
+		}
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			break
@@ -199,7 +212,7 @@ func (c *collector) keepFile(r io.Reader, name, contentType string, scanIDs bool
 	if left := c.lim.MaxMessageBytes - c.fileBytes; left < limit {
 		limit, overall = left, true
 	}
-	sp := &spool{dir: c.spoolDir}
+	sp := c.fileSpool()
 	kept := false
 	defer func() {
 		if !kept {
@@ -229,34 +242,36 @@ func (c *collector) keepFile(r io.Reader, name, contentType string, scanIDs bool
 		delete(params, "name")
 		contentType = mime.FormatMediaType(ct, params)
 	}
-	if c.keepSpooled && sp.OnDisk() && !scanIDs {
+	if c.keepSpooled && sp.OnDisk() {
+		// Left in its spool, whatever it is: what looks at it further (a
+		// bounce's headers, OpenPGP) reads its head or streams it.
 		head, err := io.ReadAll(io.LimitReader(sp.Reader(), spoolHead))
 		if err != nil {
 			c.omit(fmt.Sprintf("The attachment %q could not be read back; the raw message is kept.", name))
 			return nil
 		}
-		if !c.pgpWants(name, contentType, head) {
-			c.fileBytes += n
-			kept = true
-			c.spools = append(c.spools, sp)
-			c.in.Files = append(c.in.Files, db.NewAttachment{Filename: name, ContentType: contentType})
-			for len(c.in.Spooled) < len(c.in.Files)-1 {
-				c.in.Spooled = append(c.in.Spooled, nil)
-			}
-			c.in.Spooled = append(c.in.Spooled, &db.SpooledFile{Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Open: sp.Reader})
-			return head
+		c.fileBytes += n
+		kept = true
+		c.spools = append(c.spools, sp)
+		c.in.Files = append(c.in.Files, db.NewAttachment{Filename: name, ContentType: contentType})
+		c.setSpooled(len(c.in.Files)-1, &db.SpooledFile{Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Open: sp.Reader})
+		if scanIDs {
+			c.scanOriginal(head)
 		}
+		return head
 	}
 	data, err := sp.Bytes()
 	if err != nil {
 		c.omit(fmt.Sprintf("The attachment %q could not be read back; the raw message is kept.", name))
 		return nil
 	}
-	c.fileBytes += n
-	c.in.Files = append(c.in.Files, db.NewAttachment{Filename: name, ContentType: contentType, Data: data})
-	if c.in.Spooled != nil {
-		c.in.Spooled = append(c.in.Spooled, nil)
+	if data == nil {
+		data = []byte{} // an empty file is kept as one; nil means "not kept"
 	}
+	c.fileBytes += n
+	c.memBytes += n
+	c.in.Files = append(c.in.Files, db.NewAttachment{Filename: name, ContentType: contentType, Data: data})
+	c.setSpooled(len(c.in.Files)-1, nil)
 	if scanIDs {
 		c.scanOriginal(data)
 	}

@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"slices"
 	"strings"
 	"time"
@@ -30,6 +31,10 @@ type PGP struct {
 	// carries, and the database decides which of the two a signer was.
 	Known func(ctx context.Context, q db.KeyQuery) ([]string, error)
 	Now   func() time.Time
+	// SpoolDir is where DecryptPending spools a kept mail and its large
+	// parts while it reads them (the data directory's tmp); "" is the
+	// system's temporary directory.
+	SpoolDir string
 	// report pins the report a kept mail is decrypted for (DecryptPending),
 	// so its keys are those of the report it is on, not a new guess.
 	report int64
@@ -68,6 +73,7 @@ type pgpState struct {
 	checks   []*check
 	state    db.PGPState
 	notes    []string
+	budget   *pgp.Budget // what the decryptions of the mail may still produce
 	cover    coverage
 }
 
@@ -164,51 +170,60 @@ func (s *pgpState) signature(run func(keys []*pgp.PublicKey) pgp.Signature) {
 	s.checks = append(s.checks, c)
 }
 
-// decrypt decrypts one encrypted piece; ok is false when it could not be
-// (locked, not for us, damaged), the reason being noted.
-func (s *pgpState) decrypt(ct []byte, what string) ([]byte, bool) {
+// decrypt decrypts one encrypted piece, read from ct, into w, within what
+// is left of the mail's budget. ok is false when it could not be (locked,
+// not for us, damaged, over the budget), the reason being noted; err is then
+// the failure of w, for the caller to explain. ct is opened again when the
+// signature is checked again, with the keys the rest of the mail brought.
+func (s *pgpState) decrypt(ct func() io.Reader, w io.Writer, what string) (ok bool, err error) {
 	if s.p.Key == nil {
 		s.fail(fmt.Sprintf("%s is encrypted, but no team key is set up here, so it cannot be decrypted. The raw message is kept.", what))
-		return nil, false
+		return false, nil
 	}
-	d, err := s.p.Key.Decrypt(ct, s.signers(), s.p.now())
+	sig, err := s.p.Key.DecryptTo(w, ct(), s.budget, s.signers(), s.p.now())
 	switch {
 	case errors.Is(err, pgp.ErrLocked):
 		if s.state != db.PGPFailed {
 			s.state = db.PGPPending
 		}
-		return nil, false
+		return false, nil
 	case errors.Is(err, pgp.ErrTooLarge):
-		s.fail(fmt.Sprintf("%s is encrypted and decrypts to more than %s; it was not decrypted. The raw message is kept.", what, db.FormatBytes(pgp.MaxPlaintext)))
-		return nil, false
+		s.fail(fmt.Sprintf("%s is encrypted and decrypts to more than one mail may (%s for all its encrypted parts together); it was not decrypted. The raw message is kept.", what, db.FormatBytes(s.budget.Total())))
+		return false, nil
 	case errors.Is(err, pgp.ErrNotForUs):
 		s.fail(fmt.Sprintf("%s is encrypted to a key other than the team key and cannot be decrypted. The raw message is kept.", what))
-		return nil, false
+		return false, nil
+	case errors.Is(err, pgp.ErrWrite):
+		return false, err
 	case err != nil:
 		s.fail(fmt.Sprintf("%s is encrypted but damaged or truncated and could not be decrypted. The raw message is kept.", what))
-		return nil, false
+		return false, nil
 	}
 	if s.state == db.PGPPlain {
 		s.state = db.PGPDecrypted
 	}
-	key := s.p.Key
-	now := s.p.now()
-	c := &check{result: d.Signature, run: func(keys []*pgp.PublicKey) pgp.Signature {
-		d, err := key.Decrypt(ct, keys, now)
-		if err != nil {
+	key, budget, now := s.p.Key, s.budget, s.p.now()
+	c := &check{result: sig, run: func(keys []*pgp.PublicKey) pgp.Signature {
+		st, err := key.DecryptTo(io.Discard, ct(), budget, keys, now)
+		switch {
+		case errors.Is(err, pgp.ErrTooLarge):
+			return pgp.UnknownKey // no budget left to check it again
+		case err != nil:
 			return pgp.BadSig
 		}
-		return d.Signature
+		return st
 	}}
-	if d.Signature != pgp.Unsigned {
+	if sig != pgp.Unsigned {
 		s.checks = append(s.checks, c)
 	}
-	return d.Data, true
+	return true, nil
 }
 
 func (s *pgpState) fail(note string) {
 	s.state = db.PGPFailed
-	s.notes = append(s.notes, note)
+	if !slices.Contains(s.notes, note) { // dozens of blocks, one note
+		s.notes = append(s.notes, note)
+	}
 }
 
 // finish re-runs the checks that met an unknown key once the mail turned out
@@ -293,25 +308,36 @@ func isOnlyArmor(body string) bool {
 // holds the OpenPGP message, whose plaintext is a MIME entity walked like any.
 func (c *collector) walkEncrypted(e *message.Entity, depth int) (string, bool) {
 	mr := e.MultipartReader()
-	var ct []byte
+	var ct *spool
 	for {
+		if c.parts >= c.lim.MaxParts {
+			c.partsCut = true
+			break
+		}
 		part, err := mr.NextPart()
 		if err != nil {
 			break
 		}
+		c.parts++
 		if mt, _, _ := part.Header.ContentType(); mt == "application/octet-stream" && ct == nil {
-			ct, _ = io.ReadAll(io.LimitReader(part.Body, c.lim.MaxMessageBytes))
+			// Spooled, not held: the ciphertext is read again when its
+			// signature is checked again.
+			ct = c.tempSpool()
+			copyPooled(ct, io.LimitReader(part.Body, c.lim.MaxMessageBytes))
 		}
 	}
 	if ct == nil {
 		c.pgp.fail("The mail says it is encrypted but carries no encrypted part. The raw message is kept.")
 		return "", false
 	}
-	plain, ok := c.pgp.decrypt(ct, "The mail")
-	if !ok {
+	plain := c.tempSpool()
+	if ok, err := c.pgp.decrypt(ct.Reader, plain, "The mail"); !ok {
+		if err != nil {
+			c.pgp.fail("The mail is encrypted, but its decrypted content could not be written to the spool directory. The raw message is kept.")
+		}
 		return "", false
 	}
-	inner, _, err := readEntity(bufio.NewReader(bytes.NewReader(plain)), c.lim.MaxHeaderBytes)
+	inner, _, err := readEntity(bufio.NewReader(plain.Reader()), c.lim.MaxHeaderBytes)
 	if inner == nil || err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		c.pgp.fail("The mail was decrypted, but what it held is not a readable MIME message. The raw message is kept.")
 		return "", false
@@ -339,13 +365,25 @@ func (c *collector) protectedSubject(inner *message.Entity) {
 // walkSigned reads an RFC 3156 multipart/signed entity: the first part, as
 // its raw bytes with CRLF line ends, is what the second part signs.
 func (c *collector) walkSigned(e *message.Entity, params map[string]string, depth int) (string, bool) {
-	body, _ := io.ReadAll(io.LimitReader(e.Body, c.lim.MaxMessageBytes))
-	parts, _ := splitMultipart(body, params["boundary"])
+	if c.signedOpen >= maxSignedNesting {
+		// Each level copies its body to check it: nesting must not
+		// multiply that. The parts are still read.
+		if note := "A signed part nested inside other signed parts was not checked; the raw message is kept."; !slices.Contains(c.pgp.notes, note) {
+			c.pgp.notes = append(c.pgp.notes, note)
+		}
+		c.pgp.signature(func([]*pgp.PublicKey) pgp.Signature { return pgp.UnknownKey })
+		return c.walkMultipart(e, "multipart/signed", params, depth)
+	}
+	c.signedOpen++
+	defer func() { c.signedOpen-- }()
+	body := c.tempSpool()
+	copyPooled(body, io.LimitReader(e.Body, c.lim.MaxMessageBytes))
+	parts, _ := splitSections(body.Reader(), params["boundary"])
 	if len(parts) < 1 {
 		c.in.Omitted = append(c.in.Omitted, "Part of the message could not be read (broken MIME structure); the raw message is kept.")
 		return "", false
 	}
-	signed, err := message.Read(bufio.NewReader(bytes.NewReader(parts[0])))
+	signed, err := message.Read(bufio.NewReader(parts[0].in(body)))
 	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		c.in.Omitted = append(c.in.Omitted, "The signed part of the message could not be read; the raw message is kept.")
 		return "", false
@@ -354,16 +392,16 @@ func (c *collector) walkSigned(e *message.Entity, params map[string]string, dept
 	if len(parts) < 2 {
 		return text, plain
 	}
-	sigPart, err := message.Read(bufio.NewReader(bytes.NewReader(parts[1])))
+	sigPart, err := message.Read(bufio.NewReader(parts[1].in(body)))
 	if err != nil && !message.IsUnknownCharset(err) {
 		c.pgp.signature(func([]*pgp.PublicKey) pgp.Signature { return pgp.BadSig })
 		return text, plain
 	}
 	sig, _ := io.ReadAll(io.LimitReader(sigPart.Body, 1<<20))
-	data := crlf(parts[0])
+	data := parts[0]
 	now := c.pgp.p.now()
 	c.pgp.signature(func(keys []*pgp.PublicKey) pgp.Signature {
-		st, err := pgp.VerifyDetached(data, sig, keys, now)
+		st, err := pgp.VerifyDetachedReader(&crlfReader{r: bufio.NewReader(data.in(body))}, sig, keys, now)
 		if err != nil {
 			return pgp.BadSig
 		}
@@ -373,46 +411,9 @@ func (c *collector) walkSigned(e *message.Entity, params map[string]string, dept
 	return text, plain
 }
 
-// splitMultipart cuts a multipart body into its parts as raw bytes (RFC 2046
-// section 5.1.1: the line break before a delimiter belongs to the delimiter).
-// go-message hands out parts decoded; a detached signature needs them raw.
-func splitMultipart(body []byte, boundary string) ([][]byte, bool) {
-	if boundary == "" {
-		return nil, false
-	}
-	delim := []byte("--" + boundary)
-	var parts [][]byte
-	start := -1
-	for pos := 0; pos < len(body); {
-		next := len(body)
-		if i := bytes.IndexByte(body[pos:], '\n'); i >= 0 {
-			next = pos + i + 1
-		}
-		line := bytes.TrimRight(body[pos:next], " \t\r\n")
-		if bytes.HasPrefix(line, delim) {
-			rest := line[len(delim):]
-			closing := bytes.Equal(rest, []byte("--"))
-			if len(rest) == 0 || closing {
-				if start >= 0 {
-					parts = append(parts, trimEOL(body[start:pos]))
-				}
-				if closing {
-					return parts, true
-				}
-				start = next
-			}
-		}
-		pos = next
-	}
-	return parts, false
-}
-
-func trimEOL(b []byte) []byte {
-	if bytes.HasSuffix(b, []byte("\r\n")) {
-		return b[:len(b)-2]
-	}
-	return bytes.TrimSuffix(b, []byte("\n"))
-}
+// maxSignedNesting is how many multipart/signed entities, one inside the
+// other, have their signatures checked.
+const maxSignedNesting = 2
 
 // crlf gives every line a CRLF end, the canonical form RFC 3156 signs.
 func crlf(b []byte) []byte {
@@ -454,8 +455,14 @@ func (c *collector) inline(text string) string {
 				return out.String()
 			}
 			block := rest[:j+len(endMessage)]
-			if plain, ok := c.pgp.decrypt([]byte(block), "A block in the mail text"); ok {
-				out.WriteString(normalizeNewlines(toUTF8(string(plain))))
+			// The plaintext joins the text: bounded like it, while the whole
+			// of it is still read (and charged) to check its integrity.
+			plain := &textSink{max: c.lim.MaxTextBytes - c.inlineBytes}
+			if ok, _ := c.pgp.decrypt(func() io.Reader { return strings.NewReader(block) }, plain, "A block in the mail text"); ok {
+				kept := plain.text()
+				c.inlineBytes += int64(len(kept))
+				c.textCut = c.textCut || plain.cut
+				out.WriteString(normalizeNewlines(toUTF8(string(kept))))
 			} else {
 				out.WriteString(block)
 			}
@@ -492,14 +499,16 @@ func (c *collector) inline(text string) string {
 	return out.String()
 }
 
-// pgpFile looks at an attachment that may be OpenPGP: a public key is
-// offered (and kept as a file); an encrypted file (.pgp, .gpg, .asc) is
-// replaced by its plaintext under its name without that extension.
-func (c *collector) pgpFile(idx int, mediaType string) {
-	if c.pgp == nil || idx < 0 || idx >= len(c.in.Files) || (idx < len(c.in.Spooled) && c.in.Spooled[idx] != nil) {
+// pgpFile looks at an attachment that may be OpenPGP, given the head of its
+// bytes: a public key is offered (and kept as a file); an encrypted file
+// (.pgp, .gpg, .asc) is replaced by its plaintext under its name without
+// that extension. Both read the file from memory or from its spool.
+func (c *collector) pgpFile(idx int, mediaType string, head []byte) {
+	if c.pgp == nil || idx < 0 || idx >= len(c.in.Files) {
 		return
 	}
 	f := &c.in.Files[idx]
+	open, size := c.fileContent(idx)
 	lower := strings.ToLower(f.Filename)
 	ext := ""
 	for _, e := range []string{".pgp", ".gpg", ".asc"} {
@@ -507,45 +516,71 @@ func (c *collector) pgpFile(idx int, mediaType string) {
 			ext = e
 		}
 	}
-	head := f.Data[:min(len(f.Data), 4096)]
+	head = head[:min(len(head), 4096)]
+	armoredKey := bytes.Contains(head, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----"))
 	switch {
-	case mediaType == "application/pgp-keys" || bytes.Contains(head, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----")):
-		if bytes.Contains(head, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----")) {
-			k, err := pgp.ParsePublicKey(string(f.Data), c.pgp.p.now())
+	case mediaType == "application/pgp-keys" || armoredKey || packetTag(head) == 6:
+		if size > maxKeyBytes {
+			c.pgp.notes = append(c.pgp.notes, fmt.Sprintf("A public key came with the mail but was not offered: the file is larger than %s.", db.FormatBytes(maxKeyBytes)))
+			return
+		}
+		data, err := io.ReadAll(open())
+		if err != nil {
+			c.pgp.offer(nil, err, "attachment")
+			return
+		}
+		if armoredKey {
+			k, err := pgp.ParsePublicKey(string(data), c.pgp.p.now())
 			c.pgp.offer(k, err, "attachment")
 		} else {
-			k, err := pgp.ParsePublicKeyBinary(f.Data, c.pgp.p.now())
+			k, err := pgp.ParsePublicKeyBinary(data, c.pgp.p.now())
 			c.pgp.offer(k, err, "attachment")
 		}
 	case mediaType == "application/pgp-signature" || bytes.Contains(head, []byte("-----BEGIN PGP SIGNATURE-----")):
 		// A detached signature of another attachment; kept as a file.
-	case packetTag(head) == 6:
-		k, err := pgp.ParsePublicKeyBinary(f.Data, c.pgp.p.now())
-		c.pgp.offer(k, err, "attachment")
 	case ext != "" && (bytes.Contains(head, []byte(beginMessage)) || packetTag(head) == 1 || packetTag(head) == 3):
-		plain, ok := c.pgp.decrypt(f.Data, fmt.Sprintf("The attachment %q", f.Filename))
+		name := f.Filename
+		limit := min(c.lim.MaxAttachmentBytes, c.lim.MaxMessageBytes-c.fileBytes+size)
+		sp := c.fileSpool()
+		h := sha256.New()
+		ok, err := c.pgp.decrypt(open, &limitWriter{w: io.MultiWriter(sp, h), n: limit}, fmt.Sprintf("The attachment %q", name))
 		if !ok {
+			sp.Close()
+			switch {
+			case errors.Is(err, errFileTooLarge):
+				c.omit(fmt.Sprintf("The attachment %q was kept encrypted: it decrypts to more than an attachment may be (%s each, %s for one mail).", name, db.FormatBytes(c.lim.MaxAttachmentBytes), db.FormatBytes(c.lim.MaxMessageBytes)))
+			case err != nil:
+				c.omit(fmt.Sprintf("The attachment %q was kept encrypted: its plaintext could not be written to the spool directory.", name))
+			}
 			return
 		}
-		f.Filename = db.SafeFilename(f.Filename[:len(f.Filename)-len(ext)])
+		f.Filename = db.SafeFilename(name[:len(name)-len(ext)])
 		f.ContentType = "application/octet-stream"
-		c.fileBytes += int64(len(plain)) - int64(len(f.Data))
-		f.Data = plain
+		c.fileBytes += sp.Size() - size
+		if c.keepSpooled && sp.OnDisk() {
+			c.spools = append(c.spools, sp)
+			f.Data = nil
+			c.setSpooled(idx, &db.SpooledFile{Size: sp.Size(), SHA256: hex.EncodeToString(h.Sum(nil)), Open: sp.Reader})
+			return
+		}
+		data, err := sp.Bytes()
+		sp.Close()
+		if err != nil {
+			c.omit(fmt.Sprintf("The attachment %q could not be read back after decryption; the raw message is kept.", name))
+			return
+		}
+		if data == nil {
+			data = []byte{}
+		}
+		c.memBytes += int64(len(data))
+		f.Data = data
+		c.setSpooled(idx, nil)
 	}
 }
 
-// pgpWants says whether pgpFile may act on a file (a key, an encrypted
-// file), which needs its bytes in memory: a superset of pgpFile's cases,
-// judged on the name, type and head of the file.
-func (c *collector) pgpWants(name, mediaType string, head []byte) bool {
-	if c.pgp == nil {
-		return false
-	}
-	lower := strings.ToLower(name)
-	mt, _, _ := mime.ParseMediaType(mediaType)
-	return mt == "application/pgp-keys" || strings.HasSuffix(lower, ".pgp") || strings.HasSuffix(lower, ".gpg") ||
-		strings.HasSuffix(lower, ".asc") || bytes.Contains(head[:min(len(head), 4096)], []byte("-----BEGIN PGP")) || packetTag(head) == 6
-}
+// maxKeyBytes bounds a key file read to be offered: real keys, even with
+// many signatures, are far smaller.
+const maxKeyBytes = 1 << 20
 
 // packetTag is the tag of the first OpenPGP packet of b (RFC 4880 section
 // 4.2), or -1: 1 and 3 start an encrypted message, 6 a public key.

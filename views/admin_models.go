@@ -1,6 +1,7 @@
 package views
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 
@@ -87,6 +88,19 @@ type AdminSettings struct {
 	StaffPage
 	Require2FA bool
 	Notice     string
+}
+
+// deadlineErrorsNamed puts each deadline field's label before its error,
+// for the summary: the seven fields are all refused with the same words,
+// and identical links would not say which field each one jumps to.
+func deadlineErrorsNamed(p *db.Program, errs db.FieldErrors) db.FieldErrors {
+	out := maps.Clone(errs)
+	for _, d := range p.DeadlineFields() {
+		if msg, ok := errs[d.Name]; ok {
+			out[d.Name] = d.Label + ": " + msg
+		}
+	}
+	return out
 }
 
 // ProgramNames names the programs of ids, for lists.

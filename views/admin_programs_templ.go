@@ -385,7 +385,7 @@ func AdminProgramView(m AdminProgram) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = errorLinks(m.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = errorLinks(deadlineErrorsNamed(m.Program, m.Errors), "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

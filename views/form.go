@@ -55,11 +55,12 @@ func orderedErrors(errs db.FieldErrors) []fieldError {
 }
 
 func limitsText(l db.Limits, maxBody int64) string {
-	return fmt.Sprintf("Up to %d files, %s each, %s in all.", l.MaxFiles, db.FormatBytes(l.MaxFileBytes), db.FormatBytes(maxBody))
+	return fmt.Sprintf("Up to %d %s, %s each, %s in all.", l.MaxFiles, plural(l.MaxFiles, "file", "files"),
+		db.FormatBytes(l.MaxFileBytes), db.FormatBytes(maxBody))
 }
 
 func fileLimitsText(l db.Limits) string {
-	return fmt.Sprintf("Up to %d files, %s each.", l.MaxFiles, db.FormatBytes(l.MaxFileBytes))
+	return fmt.Sprintf("Up to %d %s, %s each.", l.MaxFiles, plural(l.MaxFiles, "file", "files"), db.FormatBytes(l.MaxFileBytes))
 }
 
 func selected(cur, v string) bool { return cur == v }

@@ -11,10 +11,11 @@ import (
 // errorTarget is the id of the field an error-summary link jumps to. The
 // reply and note forms share field names (body, attachments) on one page,
 // so their controls carry the form's prefix; the other report forms use the
-// field name as it is.
+// field name as it is. The queue's page number is in the URL only, not a
+// field.
 func errorTarget(form, field string) string {
 	switch {
-	case field == "form":
+	case field == "form", form == "queue" && field == "page":
 		return ""
 	case strings.HasPrefix(form, "-"): // forms repeated on a page suffix their ids
 		return "f-" + field + form
@@ -64,10 +65,11 @@ func errAttrs(errs db.FieldErrors, name, hintID string) templ.Attributes {
 	return a
 }
 
-// codeErrs makes the sign-in code page's one message a field error, so the
-// code input is marked invalid and described by it. The input takes no
-// numeric inputmode: recovery codes have letters, and a phone's number pad
-// would keep a user who lost their authenticator from typing one.
+// codeErrs makes the one message of a code page (sign-in, or turning two-
+// factor on) a field error, so the code input is marked invalid and
+// described by it. The sign-in input takes no numeric inputmode: recovery
+// codes have letters, and a phone's number pad would keep a user who lost
+// their authenticator from typing one.
 func codeErrs(msg string) db.FieldErrors {
 	if msg == "" {
 		return nil

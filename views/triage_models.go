@@ -21,6 +21,9 @@ type TriageQueue struct {
 	Errors   db.FieldErrors
 	CanWrite bool // exports are for triagers and admins
 	Now      time.Time
+	// SealedIndex is shown to admins while the search index of sealed
+	// reports is being built (nil otherwise).
+	SealedIndex *db.SealedIndexStatus
 }
 
 // With returns the queue URL with one field changed (and the page reset),

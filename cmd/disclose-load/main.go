@@ -35,9 +35,10 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to send submissions")
 	workers := flag.Int("concurrency", 32, "submissions in flight at once")
 	bare := flag.Duration("bare", 5*time.Second, "how long to measure the bare SQLite insert rate (0: skip)")
+	pid := flag.Int("server-pid", 0, "the server's process id: print its CPU time per accepted submission (Linux), the number a shared machine does not distort")
 	wrk := flag.Bool("wrk", false, "print a wrk Lua script that posts the same submission with this portal's CSRF cookie and token, and exit")
 	flag.Parse()
-	if err := run(*base, *duration, *workers, *bare, *wrk); err != nil {
+	if err := run(*base, *duration, *workers, *bare, *wrk, *pid); err != nil {
 		fmt.Fprintln(os.Stderr, "disclose-load:", err)
 		os.Exit(1)
 	}
@@ -45,7 +46,7 @@ func main() {
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func run(base string, duration time.Duration, workers int, bare time.Duration, wrk bool) error {
+func run(base string, duration time.Duration, workers int, bare time.Duration, wrk bool, pid int) error {
 	u, err := url.Parse(base)
 	if err != nil {
 		return err
@@ -93,6 +94,12 @@ func run(base string, duration time.Duration, workers int, bare time.Duration, w
 	var accepted, refused atomic.Int64
 	var mu sync.Mutex
 	var latencies []time.Duration
+	var cpu0 time.Duration
+	if pid != 0 {
+		if cpu0, err = processCPU(pid); err != nil {
+			return err
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), duration)
 	defer cancel()
 	start := time.Now()
@@ -128,6 +135,13 @@ func run(base string, duration time.Duration, workers int, bare time.Duration, w
 	fmt.Printf("accepted: %d in %.1fs = %.0f submissions/s (refused or failed: %d)\n", accepted.Load(), elapsed.Seconds(), rate, refused.Load())
 	if n := len(latencies); n > 0 {
 		fmt.Printf("latency: p50 %s  p99 %s\n", latencies[n/2].Round(time.Microsecond), latencies[n*99/100].Round(time.Microsecond))
+	}
+	if pid != 0 && accepted.Load() > 0 {
+		cpu, err := processCPU(pid)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("server CPU time per accepted submission: %d µs\n", ((cpu - cpu0) / time.Duration(accepted.Load())).Microseconds())
 	}
 	if bare > 0 {
 		bareRate, err := bareInserts(bare)
@@ -218,4 +232,26 @@ func bareInserts(d time.Duration) (float64, error) {
 		n++
 	}
 	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// processCPU reads the CPU time (user and system) of a process from /proc
+// (Linux; the kernel counts in USER_HZ, 100 a second).
+func processCPU(pid int) (time.Duration, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command name, which may hold spaces, in ")".
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	var utime, stime int64
+	if _, err := fmt.Sscan(f[11], &utime); err != nil {
+		return 0, err
+	}
+	if _, err := fmt.Sscan(f[12], &stime); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * time.Second / 100, nil
 }

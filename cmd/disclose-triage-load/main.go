@@ -4,7 +4,10 @@
 // made directly in the database), requests the queue (filtered, 50 rows), a
 // full-text search and a report page with a 200-entry timeline, and prints
 // p50/p99 per page. With --server-log it also reads the server's JSON log
-// and prints the server-side durations the server measured itself.
+// and prints the server-side durations the server measured itself. With
+// --unlock (a sealed database, serve started with --seal and the key
+// locked) it first unlocks the team key as an admin and times the build of
+// the in-memory search index of sealed reports.
 package main
 
 import (
@@ -39,6 +42,8 @@ func run() error {
 	n := flag.Int("n", 2000, "requests per page kind")
 	conc := flag.Int("c", 2, "concurrent clients")
 	serverLog := flag.String("server-log", "", "the server's log (--log-format json): print the server-side durations it recorded")
+	unlock := flag.String("unlock", "", "file with the team key's passphrase: unlock it first and time the search index of sealed reports")
+	pid := flag.Int("server-pid", 0, "with --unlock: the server's process id, to print the CPU time and memory the index took (Linux)")
 	flag.Parse()
 	ctx := context.Background()
 
@@ -67,9 +72,15 @@ func run() error {
 		{"queue (open, program web, unassigned, 50 rows)", "/triage?state=open&program=web&assignee=none"},
 		{"queue (triaged, by severity, 50 rows)", "/triage?state=triaged&sort=severity"},
 		{"search (\"password reset token\", all states)", "/triage?state=all&q=password+reset+token"},
+		{"search (\"the\": every report matches)", "/triage?state=all&q=the"},
 		{"report page (200-entry timeline)", "/triage/reports/" + long},
 	}
 	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if *unlock != "" {
+		if err := unlockAndIndex(client, *base, token, *unlock, "password reset token", *pid); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("%d requests per page, %d clients, against %s\n\n", *n, *conc, *base)
 	fmt.Printf("%-50s %10s %10s %10s\n", "client-observed", "p50", "p99", "max")
 	for _, p := range pages {

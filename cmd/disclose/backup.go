@@ -159,6 +159,26 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	printBackupInfo(env, fs.Arg(0), info)
+	if err := noteSealedRestore(ctx, env, cfg.Data); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
 	fmt.Fprintf(env.stdout, "restored into %s; start the portal with --data %s\n", cfg.Data, cfg.Data)
+	return nil
+}
+
+// noteSealedRestore tells the operator that a restored sealed database
+// needs its team key: every command that writes to it seals, and refuses
+// without the key.
+func noteSealedRestore(ctx context.Context, env *environment, data string) error {
+	sealed, err := db.IsSealedFile(ctx, filepath.Join(data, "disclose.db"))
+	if err != nil || !sealed {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(data, pgp.KeyFile)); err == nil {
+		fmt.Fprintln(env.stdout, "  the database is sealed; the team key is in place")
+		return nil
+	}
+	fmt.Fprintf(env.stdout, "  the database is sealed: copy its team key file to %s (or restore with --key) before starting; nothing writes to it without the key\n",
+		filepath.Join(data, pgp.KeyFile))
 	return nil
 }

@@ -33,6 +33,11 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("open database in %s: %w", cfg.Data, err)
 	}
 	defer d.Close()
+	if d.SealedDatabase() {
+		// Demo data is written in clear, fast, in bulk: never into a sealed
+		// database (the database would refuse the writes anyway).
+		return &envError{fmt.Errorf("the database in %s is sealed and demo writes in clear: fill a new data directory with demo, then seal it with disclose seal", cfg.Data)}
+	}
 	start := time.Now()
 	lastTenth := 0
 	res, err := d.GenerateDemo(ctx, db.DemoOptions{Reports: n, Seed: seed, Progress: func(done, total int) {

@@ -37,6 +37,9 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("open database in %s: %w", cfg.Data, err)
 	}
 	defer d.Close()
+	if err := sealLikeDatabase(d, cfg.Data); err != nil { // the export is audited
+		return err
+	}
 	f, err := d.ParseQueueParams(ctx, p, 0)
 	var verr *db.ValidationError
 	if errors.As(err, &verr) {

@@ -113,10 +113,13 @@ func startIntake(c *imapConfig, data, securityEmail string, baseURL *url.URL, d 
 func runMailin(ctx context.Context, env *environment, args []string) error {
 	var cfg serveConfig
 	var once bool
-	fs := newFlagSet(env, "mailin", "Read the security mailbox over IMAP and turn mail into reports and replies.\nWith --once it polls once and exits (non-zero on failure): for cron and tests.\nWithout it, it keeps polling (serve does this too when DISCLOSE_IMAP_ADDR is set).")
+	fs := newFlagSet(env, "mailin", "Read the security mailbox over IMAP and turn mail into reports and replies.\nWith --once it polls once and exits (non-zero on failure): for cron and tests.\nWithout it, it keeps polling (serve does this too when DISCLOSE_IMAP_ADDR is set).\n"+
+		"A sealed database is sealed here too, as by serve; with the team key's passphrase, encrypted mail is decrypted at once.")
 	cfg.coreFlags(fs)
 	cfg.IMAP.flags(fs)
 	fs.StringVar(&cfg.SecurityEmail, "security-email", "", "the address reporters write to (its domain names acknowledgement Message-IDs)")
+	fs.StringVar(&cfg.KeyPassphrase, "key-passphrase", "", "passphrase that unlocks the team key, so that encrypted mail is decrypted at once (use DISCLOSE_KEY_PASSPHRASE_FILE; without it such mail waits for serve's unlocked key)")
+	fs.BoolVar(&cfg.Seal, "seal", false, "seal the database as serve --seal does (a sealed database is sealed whatever this says)")
 	fs.BoolVar(&once, "once", false, "poll once and exit")
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
@@ -137,16 +140,28 @@ func runMailin(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("open database in %s: %w", cfg.Data, err)
 	}
 	defer d.Close()
+	key, err := loadTeamKey(&cfg, log)
+	if err != nil {
+		return err
+	}
+	tk, _ := key.(*pgp.TeamKey)
+	if err := applySeal(ctx, sealFlagOf(fs, cfg.Seal), d, tk, cfg.Data, log); err != nil {
+		return err
+	}
 	in, err := mailin.New(mcfg, d, log)
 	if err != nil {
 		return err
 	}
-	// The key stays locked here: encrypted mail is kept pending and serve
-	// decrypts it once the key is unlocked.
-	if k, err := pgp.LoadTeamKey(filepath.Join(cfg.Data, pgp.KeyFile)); err != nil {
-		return err
-	} else if k != nil {
-		in.UsePGP(&mailin.PGP{Key: k, Known: d.KnownKeys, Now: d.Now})
+	var p *mailin.PGP
+	if tk != nil {
+		// Without the passphrase the key stays locked: encrypted mail is kept
+		// pending and serve decrypts it once its key is unlocked.
+		defer tk.Lock()
+		p = &mailin.PGP{Key: tk, Known: d.KnownKeys, Now: d.Now}
+		in.UsePGP(p)
+		if err := decryptPendingNow(ctx, env, d, p, log); err != nil {
+			return err
+		}
 	}
 	if !once {
 		return in.Run(ctx)
@@ -157,4 +172,20 @@ func runMailin(ctx context.Context, env *environment, args []string) error {
 			stats.Fetched, stats.Reports, stats.Replies, stats.Kept, stats.Again, stats.Failed, stats.SetAside, stats.Moved)
 	}
 	return err
+}
+
+// decryptPendingNow decrypts the mail an earlier run kept encrypted while
+// the key was locked, when this run has it unlocked.
+func decryptPendingNow(ctx context.Context, env *environment, d *db.DB, p *mailin.PGP, log *slog.Logger) error {
+	if !p.Key.Unlocked() {
+		return nil
+	}
+	n, err := mailin.DecryptPending(ctx, d, p, mailin.DefaultLimits, log)
+	if n > 0 {
+		fmt.Fprintf(env.stdout, "decrypted %d mails kept while the team key was locked\n", n)
+	}
+	if err != nil {
+		return fmt.Errorf("decrypting mail kept while the team key was locked: %w", err)
+	}
+	return nil
 }

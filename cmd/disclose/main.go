@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"syscall"
 )
@@ -47,9 +48,6 @@ var commands = []command{
 	{"seal", "encrypt the reports already stored to the team key (resumable)", runSeal},
 	{"unseal", "decrypt sealed reports back to plaintext (needs the passphrase)", runUnseal},
 }
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -124,10 +122,43 @@ func newFlagSet(env *environment, name, synopsis string) *flag.FlagSet {
 }
 
 func runVersion(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet(env, "version", "Print the version of this binary.")
+	fs := newFlagSet(env, "version", "Print the version of this binary: the module version and the commit it was built from.")
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
-	fmt.Fprintln(env.stdout, "disclose", version)
+	info, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(env.stdout, versionLine(info))
 	return nil
+}
+
+// versionLine says what a binary was built from, read from the build
+// information the Go tool records: the module version (a tag for a binary
+// made with `go install …@version`, "(devel)" for one built in a checkout)
+// and, for a checkout, the commit, its time and whether the tree had
+// uncommitted changes.
+func versionLine(info *debug.BuildInfo) string {
+	if info == nil {
+		return "disclose (no build information)"
+	}
+	line := "disclose " + info.Main.Version
+	var rev, at, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = ", with uncommitted changes"
+			}
+		}
+	}
+	if rev != "" {
+		line += " commit " + rev
+		if at != "" {
+			line += " (" + at + dirty + ")"
+		}
+	}
+	return line + " " + info.GoVersion
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/disclose/disclose/db"
@@ -28,13 +29,17 @@ type teamKeyControl struct {
 	kick     chan struct{}
 	// passed, in tests, sees each pending pass end.
 	passed func(n int, err error)
+	// tick, when set (tests), replaces the clock of the short pass.
+	tick <-chan time.Time
+	// seen is the highest pending entry a pass looked at (DecryptNewPending).
+	seen int64
 }
 
 var _ handlers.KeyControl = (*teamKeyControl)(nil)
 
 func newTeamKeyControl(key *pgp.TeamKey, d *db.DB, problems *db.Problems, log *slog.Logger) *teamKeyControl {
 	k := &teamKeyControl{key: key, d: d, problems: problems, log: log, kick: make(chan struct{}, 1),
-		pgp: &mailin.PGP{Key: key, Known: d.KnownKeys, Now: d.Now}}
+		pgp: &mailin.PGP{Key: key, Known: d.KnownKeys, Now: d.Now, SpoolDir: filepath.Join(filepath.Dir(d.Path), "tmp")}}
 	k.showState()
 	return k
 }
@@ -45,6 +50,7 @@ func (k *teamKeyControl) Unlock(passphrase []byte) error {
 		return err
 	}
 	k.showState()
+	k.d.StartSealedIndex() // in the background; admins see its progress
 	k.wake()
 	return nil
 }
@@ -75,33 +81,55 @@ func (k *teamKeyControl) wake() {
 	}
 }
 
-// pendingSweep is how often the pending pass also runs on its own while the
-// key is unlocked: it catches mail that intake parsed while the key was
-// still locked but committed after the unlock's pass.
-const pendingSweep = 5 * time.Minute
+// pendingPoll is how often, while the key is unlocked, the short pass
+// looks for mail another process (mailin --once without the passphrase)
+// kept encrypted: one indexed query when there is none. pendingSweep is how
+// often the whole pass runs again, retrying mail that failed and catching
+// what intake parsed while the key was still locked but committed after
+// the unlock's pass.
+const (
+	pendingPoll  = 10 * time.Second
+	pendingSweep = 5 * time.Minute
+)
 
-// run is the worker that decrypts pending mail each time it is woken (and
-// once at start when serve starts unlocked).
+// run is the worker that decrypts pending mail: all of it each time it is
+// woken (at unlock, and once at start when serve starts unlocked) and every
+// pendingSweep, the new entries every pendingPoll.
 func (k *teamKeyControl) run(ctx context.Context) {
 	if k.key.Unlocked() {
+		k.d.StartSealedIndex() // unlocked at start: build the search index of sealed reports now
 		k.wake()
 	}
-	tick := time.NewTicker(pendingSweep)
-	defer tick.Stop()
+	tick := k.tick
+	if tick == nil {
+		t := time.NewTicker(pendingPoll)
+		defer t.Stop()
+		tick = t.C
+	}
+	lastFull := time.Now()
 	for {
+		full := true
 		select {
 		case <-ctx.Done():
 			return
 		case <-k.kick:
-		case <-tick.C:
+		case <-tick:
 			if !k.key.Unlocked() {
 				continue
 			}
+			full = time.Since(lastFull) >= pendingSweep
 		}
-		if h, err := k.d.HashAddresses(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			k.log.Error("hashing sealed reporter addresses", "error", err, "done", h)
+		var n int
+		var err error
+		if full {
+			lastFull = time.Now()
+			if h, err := k.d.HashAddresses(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				k.log.Error("hashing sealed reporter addresses", "error", err, "done", h)
+			}
+			n, k.seen, err = mailin.DecryptNewPending(ctx, k.d, k.pgp, mailin.DefaultLimits, k.log, 0)
+		} else {
+			n, k.seen, err = mailin.DecryptNewPending(ctx, k.d, k.pgp, mailin.DefaultLimits, k.log, k.seen)
 		}
-		n, err := mailin.DecryptPending(ctx, k.d, k.pgp, mailin.DefaultLimits, k.log)
 		if k.passed != nil {
 			k.passed(n, err)
 		}

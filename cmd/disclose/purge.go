@@ -31,6 +31,10 @@ func openCLI(ctx context.Context, env *environment, fs *flag.FlagSet, cfg *serve
 	if err != nil {
 		return nil, openError(cfg.Data, err)
 	}
+	if err := sealLikeDatabase(d, cfg.Data); err != nil {
+		d.Close()
+		return nil, err
+	}
 	return d, nil
 }
 

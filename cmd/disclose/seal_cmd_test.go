@@ -11,7 +11,8 @@ import (
 )
 
 // TestSealCommands: seal and unseal from the command line, and the two
-// refusals at start (sealing without a key, sealing off over sealed rows).
+// refusals at start (sealing without a key, sealing off for a sealed
+// database).
 func TestSealCommands(t *testing.T) {
 	data, _ := seedData(t, 3)
 	t.Run("ErrSealWithoutKey", func(t *testing.T) {
@@ -38,9 +39,9 @@ func TestSealCommands(t *testing.T) {
 			t.Fatalf("%v\n%s", err, out)
 		}
 	})
-	t.Run("ErrSealOffOverSealedRows", func(t *testing.T) {
-		out, err := runCLI(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
-		if err == nil || !strings.Contains(err.Error(), "sealed rows but DISCLOSE_SEAL (--seal) is off") {
+	t.Run("ErrSealOffForSealedDatabase", func(t *testing.T) {
+		out, err := runCLI(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--seal=false")
+		if err == nil || !strings.Contains(err.Error(), "is sealed, and DISCLOSE_SEAL (--seal) cannot turn that off") {
 			t.Fatalf("err = %v\n%s", err, out)
 		}
 	})

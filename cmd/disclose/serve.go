@@ -72,7 +72,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := applySeal(ctx, cfg.Seal, d, key, log); err != nil {
+	// Before wireTeamKey: its "locked" banner says what sealing implies.
+	tk, _ := key.(*pgp.TeamKey)
+	if err := applySeal(ctx, sealFlagOf(fs, cfg.Seal), d, tk, cfg.Data, log); err != nil {
 		return err
 	}
 	keyCtl, keyControl, mailPGP := wireTeamKey(key, d, problems, log)
@@ -85,8 +87,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		// The listener knows the real port (the address may say :0).
 		cfg.baseURL = &url.URL{Scheme: cfg.scheme(), Host: displayHost(ln.Addr().(*net.TCPAddr))}
 	}
-	teamKey, _ := key.(*pgp.TeamKey)
-	out, err := newOutbound(&cfg, d, log, teamKey, problems)
+	out, err := newOutbound(&cfg, d, log, tk, problems)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("mail: %w", err)

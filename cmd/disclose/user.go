@@ -52,6 +52,10 @@ func openTool(ctx context.Context, env *environment, fs *flag.FlagSet, cfg *tool
 	if err != nil {
 		return nil, fmt.Errorf("open database in %s: %w", cfg.Data, err)
 	}
+	if err := sealLikeDatabase(d, cfg.Data); err != nil {
+		d.Close()
+		return nil, err
+	}
 	return d, nil
 }
 

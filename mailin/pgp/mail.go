@@ -65,15 +65,6 @@ func ParsePublicKeyBinary(b []byte, now time.Time) (*PublicKey, error) {
 	return ParsePublicKey(a, now)
 }
 
-// Fingerprints lists the fingerprints of keys, for a timeline note.
-func Fingerprints(keys []*PublicKey) []string {
-	out := make([]string, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, k.Fingerprint)
-	}
-	return out
-}
-
 // SignerOf returns the key among keys for which check says Verified, to name
 // the signer on the timeline; nil when none does.
 func SignerOf(check func([]*PublicKey) Signature, keys []*PublicKey) *PublicKey {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
 	"strings"
 	"time"
 
@@ -40,17 +41,6 @@ func isArmored(b []byte) bool {
 	return bytes.Contains(b[:min(len(b), 1024)], []byte("-----BEGIN PGP "))
 }
 
-func pgpMessage(b []byte) (*pgpcrypto.PGPMessage, error) {
-	if isArmored(b) {
-		m, err := pgpcrypto.NewPGPMessageFromArmored(string(b))
-		if err != nil {
-			return nil, ErrCorrupt
-		}
-		return m, nil
-	}
-	return pgpcrypto.NewPGPMessage(b), nil
-}
-
 // signers builds a key ring of the keys a signature may be checked against.
 func signers(keys []*PublicKey) (*pgpcrypto.KeyRing, error) {
 	ring, err := pgpcrypto.NewKeyRing(nil)
@@ -84,45 +74,25 @@ func sigStatus(err error) (Signature, error) {
 	return BadSig, nil
 }
 
-// MaxPlaintext bounds what one decrypted message may expand to: OpenPGP
-// compresses, so a small mail could otherwise unpack to gigabytes in memory.
+// MaxPlaintext bounds what Decrypt may expand one message to: OpenPGP
+// compresses, so a small message could otherwise unpack to gigabytes in
+// memory. Mail intake does not use Decrypt: it streams with DecryptTo under
+// one Budget per mail.
 var MaxPlaintext int64 = 64 << 20
 
-// ErrTooLarge says a message decrypts to more than MaxPlaintext.
+// ErrTooLarge says a message decrypts to more than its budget allows.
 var ErrTooLarge = errors.New("pgp: the decrypted message is too large")
 
 // Decrypt decrypts a message (armored or binary) sent to the team key and
-// checks its signature against the given keys. It needs the unlocked key.
-// The plaintext is read as a stream and cut off at MaxPlaintext.
+// checks its signature against the given keys, holding the plaintext (at
+// most MaxPlaintext) in memory. It needs the unlocked key.
 func (t *TeamKey) Decrypt(msg []byte, signerKeys []*PublicKey, now time.Time) (*Decrypted, error) {
-	ring, err := t.signer()
+	var plain bytes.Buffer
+	st, err := t.DecryptTo(&plain, bytes.NewReader(msg), NewBudget(MaxPlaintext), signerKeys, now)
 	if err != nil {
 		return nil, err
 	}
-	m, err := pgpMessage(msg)
-	if err != nil {
-		return nil, err
-	}
-	verify, err := signers(signerKeys)
-	if err != nil {
-		return nil, err
-	}
-	r, err := ring.DecryptStream(bytes.NewReader(m.GetBinary()), verify, now.Unix())
-	if err != nil {
-		return nil, classifyDecryptError(err)
-	}
-	plain, err := io.ReadAll(io.LimitReader(r, MaxPlaintext+1))
-	if err != nil {
-		return nil, classifyDecryptError(err)
-	}
-	if int64(len(plain)) > MaxPlaintext {
-		return nil, ErrTooLarge
-	}
-	status, err := sigStatus(r.VerifySignature())
-	if err != nil {
-		return nil, classifyDecryptError(err)
-	}
-	return &Decrypted{Data: plain, Signature: status}, nil
+	return &Decrypted{Data: plain.Bytes(), Signature: st}, nil
 }
 
 func classifyDecryptError(err error) error {
@@ -139,6 +109,12 @@ func classifyDecryptError(err error) error {
 
 // VerifyDetached checks a detached signature (multipart/signed) over data.
 func VerifyDetached(data, sig []byte, signerKeys []*PublicKey, now time.Time) (Signature, error) {
+	return VerifyDetachedReader(bytes.NewReader(data), sig, signerKeys, now)
+}
+
+// VerifyDetachedReader is VerifyDetached over data read as a stream, so a
+// large signed part is never held whole.
+func VerifyDetachedReader(data io.Reader, sig []byte, signerKeys []*PublicKey, now time.Time) (Signature, error) {
 	verify, err := signers(signerKeys)
 	if err != nil {
 		return "", err
@@ -154,7 +130,7 @@ func VerifyDetached(data, sig []byte, signerKeys []*PublicKey, now time.Time) (S
 	if len(verify.GetKeys()) == 0 {
 		return UnknownKey, nil
 	}
-	st, err := sigStatus(verify.VerifyDetached(pgpcrypto.NewPlainMessage(data), ps, now.Unix()))
+	st, err := sigStatus(verify.VerifyDetachedStream(data, ps, now.Unix()))
 	if err != nil {
 		return BadSig, nil
 	}
@@ -204,15 +180,16 @@ func (t *TeamKey) Seal(data []byte) ([]byte, error) {
 
 // Open decrypts what Seal made; it needs the unlocked key.
 func (t *TeamKey) Open(sealed []byte) ([]byte, error) {
-	ring, err := t.signer()
-	if err != nil {
-		return nil, err
-	}
-	plain, err := ring.Decrypt(pgpcrypto.NewPGPMessage(sealed), nil, 0)
-	if err != nil {
-		return nil, classifyDecryptError(err)
-	}
-	return plain.GetBinary(), nil
+	var out []byte
+	err := t.withRing(func(ring *pgpcrypto.KeyRing) error {
+		plain, err := ring.Decrypt(pgpcrypto.NewPGPMessage(sealed), nil, 0)
+		if err != nil {
+			return classifyDecryptError(err)
+		}
+		out = plain.GetBinary()
+		return nil
+	})
+	return out, err
 }
 
 // publicRing is the team's public key ring, built on first use.

@@ -199,6 +199,19 @@ func (t *TeamKey) signer() (*pgpcrypto.KeyRing, error) {
 	return t.unlocked, nil
 }
 
+// withRing runs fn with the unlocked key ring, holding the read lock so
+// that Lock, which wipes the private key in place, waits until fn is done
+// rather than zeroing a key that is being used. fn must be short (opening a
+// sealed value, not a stream).
+func (t *TeamKey) withRing(fn func(ring *pgpcrypto.KeyRing) error) error {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.unlocked == nil {
+		return ErrLocked
+	}
+	return fn(t.unlocked)
+}
+
 // ArmoredPublic is the public key as published.
 func (t *TeamKey) ArmoredPublic() (string, error) { return t.locked.GetArmoredPublicKey() }
 
