@@ -13,6 +13,18 @@ import (
 // cookie must not be able to take over the account's second factor.
 var ErrReauthRequired = Errorf(ECONFLICT, "Confirm your password first.")
 
+// maxReauthFailures is how many wrong passwords one session may type on
+// the re-authentication and password pages before it ends: a stolen
+// session cookie is good for that many guesses, not for an oracle that
+// only the per-network limits slow (and every IPv6 /64 is a new network).
+// It is twice the default per-network lock, so a user who mistypes meets
+// that lock, and its message, first, as at sign-in.
+const maxReauthFailures = 10
+
+// ErrReauthSignedOut answers the wrong password that ended the session
+// (maxReauthFailures).
+var ErrReauthSignedOut = Errorf(EUNAUTHORIZED, "Too many wrong passwords: you were signed out. Sign in again.")
+
 // errPasswordWrong answers a wrong current password on the account pages.
 func errPasswordWrong(field string) error {
 	return &ValidationError{Fields: FieldErrors{field: "That is not your current password."}}
@@ -36,15 +48,17 @@ func (db *DB) Reauthenticated(ctx context.Context, token string) (bool, error) {
 
 // Reauthenticate checks the password of the user signed in with token and
 // marks the session as re-authenticated. A wrong password counts like a
-// failed sign-in from that client (a stolen cookie is no way to guess the
-// password faster); the answer for it is a ValidationError on field
-// "password".
+// failed sign-in from that client and for the account (a stolen cookie is
+// no way to guess the password faster): it waits the account's backoff
+// while the account is under attack, and the session ends at the
+// maxReauthFailures-th (ErrReauthSignedOut). The answer for a wrong one is
+// a ValidationError on field "password".
 func (db *DB) Reauthenticate(ctx context.Context, token, password, clientAddr string) error {
 	u, err := db.UserBySession(ctx, token)
 	if err != nil {
 		return err
 	}
-	a, err := db.checkOwnPassword(ctx, u, password, clientAddr, "password")
+	a, err := db.checkOwnPassword(ctx, u, token, password, clientAddr, "password")
 	if err != nil {
 		return err
 	}
@@ -65,10 +79,11 @@ func (db *DB) Reauthenticate(ctx context.Context, token, password, clientAddr st
 	return tx.Commit()
 }
 
-// checkOwnPassword checks the password a signed-in user typed, counted as a
-// sign-in attempt; a wrong one is recorded and answered with a
-// ValidationError on field. On success the caller takes back a.keys.
-func (db *DB) checkOwnPassword(ctx context.Context, u *User, password, clientAddr, field string) (*attempt, error) {
+// checkOwnPassword checks the password a signed-in user typed in the
+// session of token, counted as a sign-in attempt (stepReauth); a wrong one
+// is recorded and answered with a ValidationError on field, or ends the
+// session at maxReauthFailures. On success the caller takes back a.keys.
+func (db *DB) checkOwnPassword(ctx context.Context, u *User, token, password, clientAddr, field string) (*attempt, error) {
 	actor := u.Actor(clientAddr)
 	a, err := db.beginAttempt(ctx, u.Email, clientAddr, actor, stepReauth, loginKeys(u.Email, clientAddr)...)
 	if err != nil {
@@ -89,6 +104,25 @@ func (db *DB) checkOwnPassword(ctx context.Context, u *User, password, clientAdd
 	if _, err := tx.attemptFailed(ctx, a, actor, "login.reauth_failed", "wrong password"); err != nil {
 		return nil, err
 	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `UPDATE sessions SET reauth_failures = reauth_failures + 1 WHERE token_hash = ?
+		RETURNING reauth_failures`, tokenHash(token)).Scan(&n); errors.Is(err, sql.ErrNoRows) {
+		n = maxReauthFailures // the session ended meanwhile
+	} else if err != nil {
+		return nil, fmt.Errorf("db: count wrong re-authentication: %w", err)
+	}
+	if n >= maxReauthFailures {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token)); err != nil {
+			return nil, fmt.Errorf("db: end session: %w", err)
+		}
+		if err := tx.audit(ctx, actor, "session.end", u.Email, fmt.Sprintf("wrong re-authentications=%d", n)); err != nil {
+			return nil, err
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, err
+		}
+		return nil, ErrReauthSignedOut
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
@@ -97,7 +131,7 @@ func (db *DB) checkOwnPassword(ctx context.Context, u *User, password, clientAdd
 
 // ChangePassword sets a new password for the user signed in with token,
 // who proves the current one (fields "current", "password", "password2" on
-// a ValidationError). Every other session of the user ends, and open reset
+// a ValidationError), counted as Reauthenticate counts it. Every other session of the user ends, and open reset
 // links stop working; the session of token stays, re-authenticated. It
 // returns how many sessions ended.
 func (db *DB) ChangePassword(ctx context.Context, token, current, password, password2, clientAddr string) (int, error) {
@@ -114,7 +148,7 @@ func (db *DB) ChangePassword(ctx context.Context, token, current, password, pass
 	if len(errs) > 0 {
 		return 0, &ValidationError{Fields: errs}
 	}
-	a, err := db.checkOwnPassword(ctx, u, current, clientAddr, "current")
+	a, err := db.checkOwnPassword(ctx, u, token, current, clientAddr, "current")
 	if err != nil {
 		return 0, err
 	}

@@ -40,7 +40,9 @@ const (
 	// stepCodeGuarded is the second factor of a login begun under attack:
 	// the second-factor lock is answered like a wrong code (LoginSecondFactor).
 	stepCodeGuarded
-	// stepReauth is the password typed again by a signed-in user.
+	// stepReauth is the password typed again by a signed-in user (the
+	// re-authentication and password pages): it waits the account's
+	// backoff, and a session may fail it only maxReauthFailures times.
 	stepReauth
 )
 
@@ -70,6 +72,11 @@ func (db *DB) beginAttempt(ctx context.Context, email, addr string, actor Actor,
 		check = append(check, accountKey(email), codeKey(email))
 	case st == stepPassword, st == stepCode, st == stepPasswordShielded && !a.guarded:
 		check = append(check, codeKey(email))
+	case st == stepReauth:
+		// A password typed by whoever holds a session cookie: the account's
+		// backoff holds it back as it holds a sign-in without a second
+		// factor, or a stolen cookie would guess from every network at once.
+		check = append(check, accountKey(email))
 	}
 	for _, key := range check {
 		_, until, err := tx.failures(ctx, key)
@@ -218,28 +225,26 @@ func (tx *Tx) applyLimits(ctx context.Context, a *attempt, actor Actor) (lockedN
 }
 
 // beginCodeAttempt counts the second-factor step of the pending login
-// token of u (see attempt for decoy and codeLocked).
+// token of u, whose password was right (see attempt for codeLocked; a
+// decoy is counted by decoySecondFactor).
 func (db *DB) beginCodeAttempt(ctx context.Context, u *User, token, addr string, actor Actor) (*attempt, error) {
-	var guarded, decoy bool
-	err := db.read.QueryRowContext(ctx, `SELECT guarded, decoy FROM sessions WHERE token_hash = ?`, tokenHash(token)).Scan(&guarded, &decoy)
+	var guarded bool
+	err := db.read.QueryRowContext(ctx, `SELECT guarded FROM sessions WHERE token_hash = ?`, tokenHash(token)).Scan(&guarded)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrSignInNotFinished
 	} else if err != nil {
 		return nil, fmt.Errorf("db: read pending login: %w", err)
 	}
-	st, keys := stepCode, loginKeys(u.Email, addr)
+	st, keys := stepCode, append(loginKeys(u.Email, addr), codeKey(u.Email))
 	if guarded {
 		st = stepCodeGuarded
-	}
-	if !decoy {
-		keys = append(keys, codeKey(u.Email))
 	}
 	a, err := db.beginAttempt(ctx, u.Email, addr, actor, st, keys...)
 	if err != nil {
 		return nil, err
 	}
-	a.guarded, a.decoy = guarded, decoy
-	if guarded && !decoy {
+	a.guarded = guarded
+	if guarded {
 		var until sql.NullString
 		err := db.read.QueryRowContext(ctx, `SELECT locked_until FROM login_failures WHERE key = ?`, codeKey(u.Email)).Scan(&until)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -14,11 +14,13 @@ import (
 //
 // While the account is under attack (AuthPolicy.AccountBackoffAfter
 // failures from anywhere within the window) and has a second factor, or
-// does not exist, a wrong password gets a pending login too: a decoy, which
-// fails at the code step exactly as a right password with a wrong code
-// does (ErrSignInNotFinished). A stranger then learns nothing from the
-// password step, however many networks they try from, and the real user,
-// who has the password and the code, signs in as always.
+// cannot sign in at all (no such account, disabled, no password), a wrong
+// password gets a pending login too: a decoy (login_decoy.go), which fails
+// at the code step exactly as a right password with a wrong code does
+// (ErrSignInNotFinished), counted alike for every address. A stranger then
+// learns nothing from the password or the code step, however many networks
+// they try from, and the real user, who has the password and the code,
+// signs in as always.
 func (db *DB) Login(ctx context.Context, email, password, clientAddr string) (*LoginResult, error) {
 	email = strings.TrimSpace(email)
 	actor := Actor{Name: auditEmail(email), ClientAddr: clientAddr}
@@ -34,8 +36,11 @@ func (db *DB) Login(ctx context.Context, email, password, clientAddr string) (*L
 	if err != nil && found {
 		return nil, fmt.Errorf("db: find user for login: %w", err)
 	}
+	// An address that cannot sign in is shielded like an account with a
+	// second factor: without a second factor it would wait the backoff an
+	// unknown address does not, and tell a stranger it is an account.
 	st := stepPassword
-	if !found || totpOn {
+	if !found || disabled || hash == "" || totpOn {
 		st = stepPasswordShielded
 	}
 	a, err := db.beginAttempt(ctx, email, clientAddr, actor, st, loginKeys(email, clientAddr)...)
@@ -79,12 +84,7 @@ func (db *DB) Login(ctx context.Context, email, password, clientAddr string) (*L
 		res := &LoginResult{LockedNow: locked, Decoy: guarded}
 		if guarded {
 			// The decoy: what a right password would get.
-			if found {
-				res.PendingToken, err = tx.createPending(ctx, id, clientAddr, true, true)
-			} else {
-				res.PendingToken, _, err = newToken()
-			}
-			if err != nil {
+			if res.PendingToken, err = tx.createDecoy(ctx, email); err != nil {
 				return nil, err
 			}
 			return res, tx.Commit()

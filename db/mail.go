@@ -88,8 +88,9 @@ type IngestResult struct {
 	// Again is true when these exact bytes were taken before (a re-fetch after
 	// a crash or a UIDVALIDITY change): nothing was added.
 	Again bool
-	// Unverified says a reply reached its report by the subject tag alone and
-	// waits for a triager (see threadOf).
+	// Unverified says a reply reached its report by what its sender could
+	// forge (the subject tag, the reporter's own Message-ID) and waits for a
+	// triager (see threadOf).
 	Unverified bool
 }
 

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,6 +23,11 @@ const bounceWindow = 7 * 24 * time.Hour
 // Path: <>" or attach a copy of a mail they received, and a forged bounce
 // must not rewrite the history of mail long delivered. A bounce that does
 // not qualify is kept with the reason, and marks nothing.
+//
+// Either way the mail is filed on the report it is about (autoMailReport),
+// so that retention disposes of it with the report: a bounce quotes our
+// mail and names the reporter's address, an out-of-office holds her name
+// and words.
 func (tx *Tx) keepAutoMail(ctx context.Context, in *InboundMail, key string) (*IngestResult, error) {
 	kind := MailAutoReply
 	if in.Bounce {
@@ -48,6 +54,12 @@ func (tx *Tx) keepAutoMail(ctx context.Context, in *InboundMail, key string) (*I
 			if stale > 0 {
 				note += fmt.Sprintf("; it names mail of ours sent more than %d days ago or already failed, which was left as it was", int(bounceWindow.Hours()/24))
 			}
+		}
+	}
+	if reportID == 0 {
+		var err error
+		if reportID, err = tx.autoMailReport(ctx, in); err != nil {
+			return nil, err
 		}
 	}
 	if _, err := tx.storeRawMail(ctx, in, kind, key, reportID, 0, note, 0); err != nil {
@@ -86,4 +98,38 @@ func (tx *Tx) markBounced(ctx context.Context, id, reason string) (reportID int6
 		return 0, false, false, err
 	}
 	return rid.Int64, true, true, nil
+}
+
+// autoMailReport is the report an automatic mail is about, for filing only
+// (retention finds it there; nothing is trusted or shown to the reporter
+// because of it): the report of a mail of ours it names (the original a
+// bounce quotes, or In-Reply-To and References: notices to staff count
+// too), else of a mail received on a report it names, else the report
+// whose [PREFIX-N] tag its subject carries when it comes from that
+// report's reporter (an out-of-office without references). 0 when none.
+func (tx *Tx) autoMailReport(ctx context.Context, in *InboundMail) (int64, error) {
+	ids := append(append(append([]string(nil), in.BouncedIDs...), in.InReplyTo...), reversed(in.References)...)
+	if len(ids) > 0 {
+		list, err := json.Marshal(ids)
+		if err != nil {
+			return 0, fmt.Errorf("db: file automatic mail: %w", err)
+		}
+		for _, q := range []string{
+			`SELECT o.report_id FROM json_each(?) j JOIN outbox o ON o.message_id = j.value WHERE o.report_id IS NOT NULL ORDER BY j.key LIMIT 1`,
+			`SELECT m.report_id FROM json_each(?) j JOIN messages m ON m.message_id = j.value ORDER BY j.key LIMIT 1`,
+		} {
+			var reportID int64
+			err := tx.QueryRowContext(ctx, q, string(list)).Scan(&reportID)
+			if err == nil {
+				return reportID, nil
+			} else if !errors.Is(err, sql.ErrNoRows) {
+				return 0, fmt.Errorf("db: file automatic mail: %w", err)
+			}
+		}
+	}
+	th, err := tx.threadOf(ctx, &InboundMail{FromEmail: in.FromEmail, Subject: in.Subject})
+	if err != nil {
+		return 0, err
+	}
+	return th.reportID, nil
 }

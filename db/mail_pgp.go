@@ -40,6 +40,11 @@ type MailPGP struct {
 	// Subject is the subject found inside the encrypted part (protected
 	// headers) when the outer one was a placeholder; "" otherwise.
 	Subject string
+	// SignedSubject is the Subject inside the part a signature over the
+	// whole mail covers (protected headers), "" when there is none: with
+	// the text, it is where a signed reply names its report
+	// (signedForReport).
+	SignedSubject string
 	// Keys are public keys the mail carried, offered to the triager.
 	Keys []KeyCandidate
 }
@@ -72,6 +77,8 @@ func PGPLabel(state PGPState, sig PGPSignature) string {
 		parts = append(parts, "signed and verified")
 	case SigIntegrity:
 		parts = append(parts, "signed, key not bound to the reporter")
+	case SigPartial:
+		parts = append(parts, "partly signed: not verified")
 	case SigUnknownKey:
 		parts = append(parts, "signed, key unknown")
 	case SigBad:
@@ -206,7 +213,7 @@ func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMai
 	if err := tx.storeMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
 		return err
 	}
-	if err := tx.acceptSignedMail(ctx, reportID, entryID, &in.PGP); err != nil {
+	if err := tx.acceptSignedMail(ctx, reportID, entryID, in.Body, &in.PGP); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -8,18 +8,26 @@ import (
 	"strings"
 )
 
-// ingestReply adds a mail to the report it answers. A mail found by its
-// subject tag alone is kept unverified for staff unless a key bound to the
-// reporter signed it: a signature only the reporter can make vouches for the
-// sender as a reference only the reporter received does.
+// ingestReply adds a mail to the report it answers. A mail found by what
+// its sender could forge (th.weak: the subject tag, the reporter's own
+// Message-ID) is kept unverified for staff unless a key bound to the
+// reporter signed the whole of it, naming the report (signedForReport): a
+// signature only the reporter can make vouches for the sender as a
+// reference only the reporter received does.
 func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, th mailThread) (*IngestResult, error) {
 	reportID := th.reportID
 	pgp := in.PGP // judged for this report; in is reused when a group is retried
 	if err := tx.bindSignature(ctx, reportID, &pgp); err != nil {
 		return nil, err
 	}
-	if th.byTag && pgp.Signature != SigVerified {
-		return tx.ingestUnverified(ctx, in, key, reportID, &pgp)
+	if th.weak {
+		ok, err := tx.signedForReport(ctx, reportID, in.Body, &pgp)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return tx.ingestUnverified(ctx, in, key, reportID, &pgp)
+		}
 	}
 	body := strings.TrimSpace(in.Body)
 	if body == "" && len(in.Files) == 0 {

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -15,21 +16,25 @@ var refTag = regexp.MustCompile(`\[([A-Z][A-Z0-9]{1,11})-([0-9]{1,12})\]`)
 // mailThread is the report a mail answers and how it was found.
 type mailThread struct {
 	reportID int64
-	// byTag says the mail was found by its [PREFIX-N] subject tag alone, from
-	// the reporter's address: both are forged at will (references are
-	// sequential, From is whatever the sender writes), so such a mail is
-	// kept unverified for staff unless a key bound to the reporter signed it.
-	byTag bool
+	// weak says the mail was found by something its sender could forge or
+	// copy: its [PREFIX-N] subject tag from the reporter's address
+	// (references are sequential, From is whatever the sender writes), or a
+	// Message-ID of mail we received on the report (the reporter's own: her
+	// mail program made it, and every Cc and list archive saw it). Such a
+	// mail is kept unverified for staff unless a key bound to the reporter
+	// signed the whole of it, naming the report (signedForReport).
+	weak bool
 }
 
 // threadOf finds the report a mail answers: first by its In-Reply-To and
-// References against Message-IDs the portal sent to reporters or received
-// on a report (not those of unverified mail, or a forged mail's own
-// Message-ID would vouch for the next forgery), then by a [PREFIX-N]
-// subject tag, but only from that report's reporter (byTag). A Message-ID
-// of ours has 160 random bits and reaches only the reporter's mailbox, so a
-// mail that names one comes from someone who read our mail; a tag and a
-// From address prove nothing. Reply-To is never consulted: anyone can set it.
+// References against Message-IDs the portal sent to reporters; then against
+// Message-IDs of mail received on a report (weak; not those of unverified
+// mail, or a forged mail's own Message-ID would thread the next forgery);
+// then by a [PREFIX-N] subject tag, but only from that report's reporter
+// (weak). A Message-ID of ours has 160 random bits and reaches only the
+// reporter's mailbox, so a mail that names one comes from someone who read
+// our mail; the reporter's own Message-ID, a tag and a From address prove
+// nothing. Reply-To is never consulted: anyone can set it.
 //
 // A sealed reporter address is compared by its keyed hash, so tags thread
 // while the team key is locked too; a sealed row written before the hash
@@ -41,18 +46,27 @@ type mailThread struct {
 // reporter's status page (answersStaffMail keeps such mail aside first).
 func (tx *Tx) threadOf(ctx context.Context, in *InboundMail) (mailThread, error) {
 	ids := append(append([]string(nil), in.InReplyTo...), reversed(in.References)...)
-	for _, id := range ids {
-		if id == "" {
-			continue
-		}
-		var reportID int64
-		err := tx.QueryRowContext(ctx, `SELECT report_id FROM outbox WHERE message_id = ? AND report_id IS NOT NULL
-			AND user_id IS NULL AND kind NOT LIKE 'staff.%'
-			UNION ALL SELECT report_id FROM messages WHERE message_id = ? AND unverified = 0 LIMIT 1`, id, id).Scan(&reportID)
-		if err == nil {
-			return mailThread{reportID: reportID}, nil
-		} else if !errors.Is(err, sql.ErrNoRows) {
+	if len(ids) > 0 {
+		list, err := json.Marshal(ids)
+		if err != nil {
 			return mailThread{}, fmt.Errorf("db: thread by message id: %w", err)
+		}
+		for _, q := range []struct {
+			weak bool
+			sql  string
+		}{
+			{false, `SELECT o.report_id FROM json_each(?) j JOIN outbox o ON o.message_id = j.value
+				WHERE j.value <> '' AND o.report_id IS NOT NULL AND o.user_id IS NULL AND o.kind NOT LIKE 'staff.%' ORDER BY j.key LIMIT 1`},
+			{true, `SELECT m.report_id FROM json_each(?) j JOIN messages m ON m.message_id = j.value
+				WHERE j.value <> '' AND m.unverified = 0 ORDER BY j.key LIMIT 1`},
+		} {
+			var reportID int64
+			err := tx.QueryRowContext(ctx, q.sql, string(list)).Scan(&reportID)
+			if err == nil {
+				return mailThread{reportID: reportID, weak: q.weak}, nil
+			} else if !errors.Is(err, sql.ErrNoRows) {
+				return mailThread{}, fmt.Errorf("db: thread by message id: %w", err)
+			}
 		}
 	}
 	if in.FromEmail == "" {
@@ -73,7 +87,7 @@ func (tx *Tx) threadOf(ctx context.Context, in *InboundMail) (mailThread, error)
 			return mailThread{}, fmt.Errorf("db: thread by subject tag: %w", err)
 		}
 		if same, _ := tx.db.sameAddress(in.FromEmail, email, sealed, hash); same {
-			return mailThread{reportID: reportID, byTag: true}, nil
+			return mailThread{reportID: reportID, weak: true}, nil
 		}
 	}
 	return mailThread{}, nil

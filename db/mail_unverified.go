@@ -8,15 +8,17 @@ import (
 	"strings"
 )
 
-// EventUnverifiedMail: a mail reached a report by its subject tag alone and
-// waits for a triager. Staff hear of it (content-free, like every notice);
+// EventUnverifiedMail: a mail reached a report by what its sender could
+// forge (its subject tag, the reporter's own Message-ID) and waits for a
+// triager. Staff hear of it (content-free, like every notice);
 // the reporter does not, and webhooks do not: it is not the reporter's word
 // until a triager accepts it, which then counts as the reporter's reply
 // (EventReporterMessage).
 const EventUnverifiedMail EventKind = "mail.unverified"
 
-// ingestUnverified stores a mail that reached its report by the subject tag
-// alone, from the reporter's address (both forged at will), as an entry for
+// ingestUnverified stores a mail that reached its report weakly (the
+// subject tag from the reporter's address, or the reporter's own
+// Message-ID: all forged or copied at will; mailThread.weak), as an entry for
 // staff only: off the reporter's timeline and status page, out of the
 // thread our mail to the reporter quotes, and moving no state, so no
 // deadline pauses or resumes because of it. Staff are told; the reporter
@@ -97,18 +99,36 @@ func (db *DB) AcceptMail(ctx context.Context, reportID, entryID int64, actor Act
 }
 
 // acceptSignedMail accepts an unverified mail once its signature, checked
-// after the team key was unlocked and it could be decrypted, turns out to be
-// by a key bound to the reporter (storeMailPGP judged that): the rule intake
-// applies to a mail it can read at once. Anything else stays for a triager.
-func (tx *Tx) acceptSignedMail(ctx context.Context, reportID, entryID int64, p *MailPGP) error {
+// after the team key was unlocked and it could be decrypted, turns out to
+// cover the whole mail, be by a key bound to the reporter (storeMailPGP
+// judged that) and name the report (signedForReport): the rule intake
+// applies to a mail it can read at once. Anything else stays for a
+// triager, with a note when the signature was good but named no report.
+func (tx *Tx) acceptSignedMail(ctx context.Context, reportID, entryID int64, body string, p *MailPGP) error {
 	if p.Signature != SigVerified {
 		return nil
 	}
-	err := tx.acceptEntry(ctx, reportID, entryID, ActorSystem, "report.mail_verified")
-	if ErrorCode(err) == ENOTFOUND {
+	var unverified bool
+	err := tx.QueryRowContext(ctx, `SELECT unverified FROM messages WHERE id = ? AND report_id = ?`, entryID, reportID).Scan(&unverified)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !unverified) {
 		return nil // not an unverified mail: nothing to do
+	} else if err != nil {
+		return fmt.Errorf("db: find unverified mail: %w", err)
 	}
-	return err
+	note := p.Note
+	ok, err := tx.signedForReport(ctx, reportID, body, p)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if p.Note != note {
+			if _, err := tx.ExecContext(ctx, `UPDATE messages SET pgp_note = ? WHERE id = ?`, p.Note, entryID); err != nil {
+				return fmt.Errorf("db: note on signed mail: %w", err)
+			}
+		}
+		return nil
+	}
+	return tx.acceptEntry(ctx, reportID, entryID, ActorSystem, "report.mail_verified")
 }
 
 // acceptEntry turns the unverified mail entryID of reportID into the

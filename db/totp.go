@@ -218,7 +218,7 @@ func (db *DB) RecoveryCodesLeft(ctx context.Context, userID int64) (int, error) 
 func (db *DB) LoginSecondFactor(ctx context.Context, pendingToken, code, clientAddr string) (*LoginResult, error) {
 	u, err := db.UserByPendingSession(ctx, pendingToken)
 	if err != nil {
-		return nil, ErrSignInNotFinished
+		return db.decoySecondFactor(ctx, pendingToken, clientAddr)
 	}
 	actor := u.Actor(clientAddr)
 	a, err := db.beginCodeAttempt(ctx, u, pendingToken, clientAddr, actor)
@@ -239,7 +239,7 @@ func (db *DB) LoginSecondFactor(ctx context.Context, pendingToken, code, clientA
 		return nil, err
 	}
 	how := ""
-	if a.decoy || a.codeLocked {
+	if a.codeLocked {
 		// Answered below like a wrong code; nothing of the account is spent.
 	} else if step, ok := matchTOTP(secret, code, tx.now, lastStep); ok {
 		how = "totp"

@@ -8,21 +8,20 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/handlers"
 )
 
-// slowUpload is an upload that announces size bytes and then trickles, over
-// a raw TCP connection, from the client address a trusted proxy forwards.
+// slowUpload is an upload over a raw TCP connection, from the client
+// address a trusted proxy forwards, that announces size bytes, sends sent
+// of them at once (as one file of a multipart form) and then stalls: the
+// portal charges a body by what arrived, so sent is what it holds.
 type slowUpload struct {
 	conn net.Conn
-	stop chan struct{}
-	done chan struct{}
 }
 
-func startSlowUpload(t *testing.T, srvURL, path, client string, size int64, cookies string) *slowUpload {
+func startSlowUpload(t *testing.T, srvURL, path, client string, size, sent int64, cookies string) *slowUpload {
 	t.Helper()
 	u, _ := url.Parse(srvURL)
 	conn, err := net.Dial("tcp", u.Host)
@@ -33,25 +32,12 @@ func startSlowUpload(t *testing.T, srvURL, path, client string, size int64, cook
 	if cookies != "" {
 		fmt.Fprintf(conn, "Cookie: %s\r\n", cookies)
 	}
-	fmt.Fprintf(conn, "\r\n--x\r\n")
-	s := &slowUpload{conn: conn, stop: make(chan struct{}), done: make(chan struct{})}
-	go func() { // a byte now and then, never the whole body
-		defer close(s.done)
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for i := int64(0); i < size-8; i++ {
-			select {
-			case <-s.stop:
-				return
-			case <-tick.C:
-				if _, err := conn.Write([]byte("a")); err != nil {
-					return
-				}
-			}
-		}
-	}()
-	t.Cleanup(func() { close(s.stop); conn.Close(); <-s.done })
-	return s
+	fmt.Fprintf(conn, "\r\n--x\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"big.bin\"\r\n\r\n")
+	if _, err := conn.Write(bytes.Repeat([]byte("a"), int(sent))); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &slowUpload{conn: conn}
 }
 
 // largePost sends a body of n bytes as client and returns the status (503
@@ -82,24 +68,27 @@ func largePost(t *testing.T, srvURL, path, client string, n int, cookies []*http
 	return resp.StatusCode
 }
 
-// fillShare opens slow uploads of maxBody from client until the portal
-// refuses one from it (its share is held), and says how many it took.
+// fillShare opens uploads from client that send a sixteenth of maxBody
+// and stall, until the portal refuses a 100 KiB upload from it (its share,
+// or the part it may take, is held), and says how many it took. The pieces
+// are smaller than that upload: an upload that does not fit is cut off and
+// gives back what it held, so a larger piece could leave room for it.
 func fillShare(t *testing.T, srvURL, client string, maxBody int64) int {
 	t.Helper()
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 60; i++ {
 		if largePost(t, srvURL, "/report", client, 100<<10, nil, nil) == http.StatusServiceUnavailable {
 			return i
 		}
-		startSlowUpload(t, srvURL, "/report", client, maxBody, "")
+		startSlowUpload(t, srvURL, "/report", client, maxBody, maxBody/16, "")
 	}
 	t.Fatalf("client %s was never refused", client)
 	return 0
 }
 
-// TestBodyBudgetPerClient: eight slow uploads that each announced the
-// largest body held the whole shared budget for the read timeout, so every
-// other upload, staff replies included, got 503. Each client now holds a
-// share, and part of the budget is kept for staff.
+// TestBodyBudgetPerClient: eight stalled uploads from one client held the
+// whole shared budget for the read timeout, so every other upload, staff
+// replies included, got 503. Each client now holds a share, and part of
+// the budget is kept for staff.
 func TestBodyBudgetPerClient(t *testing.T) {
 	const maxBody = 1 << 20
 	_, proxy, _ := net.ParseCIDR("127.0.0.1/32")
@@ -111,7 +100,7 @@ func TestBodyBudgetPerClient(t *testing.T) {
 
 	t.Run("OK a second client", func(t *testing.T) {
 		for i := 0; i < 8; i++ {
-			startSlowUpload(t, srv, "/report", "203.0.113.9", maxBody, "")
+			startSlowUpload(t, srv, "/report", "203.0.113.9", maxBody, maxBody-4<<10, "")
 		}
 		fillShare(t, srv, "203.0.113.9", maxBody)
 		// A researcher elsewhere files a report with a 200 KiB attachment.
@@ -121,16 +110,21 @@ func TestBodyBudgetPerClient(t *testing.T) {
 		got := largePost(t, srv, "/report", "198.51.100.7", 200<<10, b.c.Jar.Cookies(u), url.Values{"csrf": {b.csrf},
 			"key": {regexpFind(`name="key" value="([^"]*)"`, form.Body)}, "title": {"XSS in search"},
 			"description": {"The search box reflects input."}, "credit": {"anonymous"}})
-		t.Logf("one client trickles eight uploads of %d bytes; a second client's report with 200 KiB attached gets %d", maxBody, got)
+		t.Logf("one client stalls eight uploads of %d bytes; a second client's report with 200 KiB attached gets %d", maxBody, got)
 		if got != http.StatusOK {
-			t.Fatalf("a second client's report: %d while one client trickles eight uploads, want 200", got)
+			t.Fatalf("a second client's report: %d while one client stalls eight uploads, want 200", got)
 		}
 	})
 	t.Run("OK staff while strangers fill the rest", func(t *testing.T) {
-		for i := 0; i < 12; i++ {
+		// Strangers fill their shares (uploads that send part of the
+		// largest body each and stall) until one more stranger is refused:
+		// uploads cut off over a share give back what they held meanwhile.
+		got := 0
+		for i := 0; i < 12 && got != http.StatusServiceUnavailable; i++ {
 			fillShare(t, srv, fmt.Sprintf("192.0.2.%d", i+1), maxBody)
+			got = largePost(t, srv, "/report", "198.51.100.99", 200<<10, nil, nil)
 		}
-		if got := largePost(t, srv, "/report", "198.51.100.99", 200<<10, nil, nil); got != http.StatusServiceUnavailable {
+		if got != http.StatusServiceUnavailable {
 			t.Fatalf("a stranger's upload with the anonymous part full: %d, want 503", got)
 		}
 		b := env.browser(t)
@@ -139,7 +133,7 @@ func TestBodyBudgetPerClient(t *testing.T) {
 		p := b.get("/triage/reports/" + r.Ref())
 		version := regexpFind(`name="version" value="([^"]*)"`, p.Body)
 		u, _ := url.Parse(srv)
-		got := largePost(t, srv, "/triage/reports/"+r.Ref()+"/reply", "198.51.100.50", 200<<10, b.c.Jar.Cookies(u),
+		got = largePost(t, srv, "/triage/reports/"+r.Ref()+"/reply", "198.51.100.50", 200<<10, b.c.Jar.Cookies(u),
 			url.Values{"csrf": {b.csrf}, "version": {version}, "body": {"Thanks, see the attached log."}})
 		if got != http.StatusSeeOther {
 			t.Fatalf("a staff reply with an attachment: %d, want 303", got)

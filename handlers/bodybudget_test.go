@@ -11,8 +11,8 @@ import (
 )
 
 // TestBodyBudget: uploads are held in memory, so the large bodies read at
-// once share one budget; over it the portal answers 503 before reading,
-// and small forms (sign-in, status) never wait behind uploads.
+// once share one budget, charged by what arrived; over it the portal
+// answers 503, and small forms (sign-in, status) never wait behind uploads.
 func TestBodyBudget(t *testing.T) {
 	const maxBody = 1 << 20
 	p := newPortal(t, configure(func(c *handlers.Config) { c.MaxBody, c.BodyBudget = maxBody, maxBody }))
@@ -27,12 +27,13 @@ func TestBodyBudget(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	// A slow upload of the largest size holds the whole budget while its
-	// body trickles in.
+	// An upload of the largest size that sent most of it and stalls holds
+	// most of the budget.
 	pr, pw := io.Pipe()
 	slow := make(chan int, 1)
 	go func() { slow <- post(pr, maxBody) }()
-	pw.Write([]byte("--x\r\n"))
+	pw.Write([]byte("--x\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"a\"\r\n\r\n"))
+	pw.Write(bytes.Repeat([]byte("a"), maxBody-32<<10))
 	t.Cleanup(func() { pw.CloseWithError(io.ErrUnexpectedEOF); <-slow })
 
 	t.Run("ErrOverBudget", func(t *testing.T) {

@@ -44,6 +44,9 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 				return errCSRF
 			}
 			if err := s.parseForm(r); err != nil {
+				if refused := s.bodyRefusal(c); refused != nil {
+					return refused
+				}
 				return err
 			}
 			sent := r.FormValue(csrfField)

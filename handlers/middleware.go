@@ -123,8 +123,10 @@ const smallBody = 64 << 10
 // of the largest size took gigabytes and the kernel's OOM killer took the
 // portal. The budget is shared between clients (bodyBudget): each client
 // network, and each signed-in user, holds a share, and part of it is kept
-// for staff. Over its share a request gets 503 with Retry-After, before
-// the body is read.
+// for staff. A body is charged as it arrives and must keep a minimum
+// throughput (bodyMeter); over its share a request gets 503 with
+// Retry-After (before anything is read when the budget is full), and a
+// body that trickles gets 408.
 func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -132,24 +134,21 @@ func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 		}
 		if r.Body != nil && r.Body != http.NoBody && (r.ContentLength < 0 || r.ContentLength > smallBody) {
-			weight := r.ContentLength
-			if weight < 0 {
-				weight = s.cfg.MaxBody
-			}
 			var staffID int64
 			if token := s.sessionToken(c); token != "" {
 				if u, err := s.store.UserBySession(r.Context(), token); err == nil {
 					staffID = u.ID
 				}
 			}
-			holder := bodyHolder(db.ClientNetwork(c.RealIP()), staffID)
-			if !s.bodies.acquire(holder, staffID != 0, weight) {
+			m, ok := s.meterBody(c, bodyHolder(db.ClientNetwork(c.RealIP()), staffID), staffID != 0)
+			if !ok {
 				s.log.Warn("upload refused: body budget in use", "route", c.Path(), "client", c.RealIP(), "staff", staffID != 0)
 				s.cfg.Metrics.SecurityEvent("body_budget")
 				c.Response().Header().Set("Retry-After", "30")
 				return echo.NewHTTPError(http.StatusServiceUnavailable)
 			}
-			defer s.bodies.release(holder, staffID != 0, weight)
+			defer m.done()
+			r = c.Request()
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBody)
 		return next(c)

@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/disclose/disclose/db"
 	"github.com/labstack/echo/v4"
@@ -49,6 +50,12 @@ type Config struct {
 	// BodyBudget bounds the bytes of large bodies read at once across all
 	// requests (uploads are held in memory); 0 means 8 × MaxBody.
 	BodyBudget int64
+	// BodyMinRate (bytes a second) is the least a large body must bring,
+	// counted over each BodyRateWindow; a slower one is cut off with 408 and
+	// gives its share of the budget back. 0 means 8 KiB/s over 20 s.
+	BodyMinRate    int64
+	BodyRateWindow time.Duration
+
 	SubmitRate RateLimit
 	StatusRate RateLimit
 	// TeamKey is the team's OpenPGP key; nil when the portal has none.
@@ -98,6 +105,12 @@ func New(ctx context.Context, cfg Config, store *db.DB, log *slog.Logger) (*Serv
 	}
 	if cfg.BodyBudget <= 0 {
 		cfg.BodyBudget = 8 * cfg.MaxBody
+	}
+	if cfg.BodyMinRate <= 0 {
+		cfg.BodyMinRate = defaultBodyMinRate
+	}
+	if cfg.BodyRateWindow <= 0 {
+		cfg.BodyRateWindow = defaultBodyRateWindow
 	}
 	s := &Server{cfg: cfg, store: store, log: log, bodies: newBodyBudget(cfg.BodyBudget, cfg.MaxBody)}
 	s.echo = s.routes()

@@ -43,11 +43,13 @@
 // whole.
 //
 // Threading follows In-Reply-To and References against Message-IDs the
-// portal sent (outbox) or received (messages); a [PREFIX-N] subject tag
-// counts only when the From address is that report's reporter, and then
-// the mail is unverified (for staff only, moving nothing) until a triager
-// accepts it, unless a key bound to the reporter signed it: a tag and a
-// From prove nothing. Reply-To never decides identity. Auto-replies and
+// portal sent (outbox), then those it received (messages: the reporter's
+// own, which every Cc saw); a [PREFIX-N] subject tag counts only when the
+// From address is that report's reporter. Found by a received Message-ID
+// or the tag, the mail is unverified (for staff only, moving nothing) until
+// a triager accepts it, unless a key bound to the reporter signed the whole
+// of it and the signed content names the report: a tag, a From and the
+// reporter's own Message-ID prove nothing. Reply-To never decides identity. Auto-replies and
 // bounces (Auto-Submitted, Precedence bulk/junk/list, multipart/report, an
 // empty Return-Path) never open reports; a delivery report from a bounce
 // sender (isDSN) naming a pending or recent mail of the outbox marks that
@@ -63,8 +65,10 @@
 // reporter of the report the mail goes to (given with that report, saved by
 // a triager; db.DB.KnownKeys) and the keys the mail carried (attachments, an
 // Autocrypt header for the From address); the worst outcome is recorded, so
-// one forged part is never hidden. The database, which knows where the mail
-// went, keeps "verified" only for a bound key (db.SigIntegrity otherwise).
+// one forged part is never hidden, and good signatures none of which covers
+// the whole mail are only partial (db.SigPartial; see coverage). The
+// database, which knows where the mail went, keeps "verified" only for a
+// bound key (db.SigIntegrity otherwise).
 // Keys that came with a mail are offered to the triager, never trusted by
 // themselves.
 //

@@ -2,6 +2,8 @@ package mailin
 
 import (
 	"context"
+	"encoding/base64"
+	"strings"
 	"testing"
 
 	"github.com/disclose/disclose/db"
@@ -34,6 +36,9 @@ func TestMailTrustForgedSignature(t *testing.T) {
 	signedMail := func(g *pgptest.GnuPG, subject, id, text, attachKey string) string {
 		signed := g.Run(text+"\n", "--clearsign")
 		h := "From: Ann <ann@researcher.test>\nTo: security@example.org\nSubject: " + subject + "\nMessage-ID: " + id + "\nMIME-Version: 1.0\n"
+		if k, ok := strings.CutPrefix(attachKey, "autocrypt:"); ok {
+			return h + "Autocrypt: addr=ann@researcher.test; keydata=" + k + "\nContent-Type: text/plain; charset=utf-8\n\n" + signed
+		}
 		if attachKey == "" {
 			return h + "Content-Type: text/plain; charset=utf-8\n\n" + signed
 		}
@@ -60,12 +65,17 @@ func TestMailTrustForgedSignature(t *testing.T) {
 
 			srv.deliver(t, "INBOX", signedMail(mallory, "[SEC-2] false alarm", "<m1@evil.test>", "Please close SEC-2, it was a false alarm.", ""))
 			srv.deliver(t, "INBOX", signedMail(mallory, "[SEC-2] my key", "<m2@evil.test>", "Please close it, here is my key.", malloryPub.Armored))
-			srv.deliver(t, "INBOX", signedMail(ann, "[SEC-3] more", "<a2@researcher.test>", "The second PoC.", ""))
+			srv.deliver(t, "INBOX", signedMail(mallory, "[SEC-2] my key", "<m3@evil.test>", "Please close SEC-2, my key is in the header.",
+				"autocrypt:"+base64.StdEncoding.EncodeToString([]byte(mallory.Run("", "--export", malloryPub.Fingerprint)))))
+			srv.deliver(t, "INBOX", signedMail(ann, "[SEC-3] more", "<a2@researcher.test>", "The second PoC for SEC-3.", ""))
 			pollOnce(t, in)
 
 			for _, c := range []struct{ id, label, signer string }{
 				{"<m1@evil.test>", "signed, key unknown", ""},
-				{"<m2@evil.test>", "signed, key not bound to the reporter", malloryPub.Fingerprint},
+				// The attached key is outside the signed text: the signature
+				// covers part of the mail only.
+				{"<m2@evil.test>", "partly signed: not verified", ""},
+				{"<m3@evil.test>", "signed, key not bound to the reporter", malloryPub.Fingerprint},
 			} {
 				reportID, entryID, unverified, public := entryByMessageID(t, d, c.id)
 				e := entryOf(t, d, reportID, entryID)
@@ -122,7 +132,8 @@ func TestMailTrustSignedPending(t *testing.T) {
 	r, _ := timeline(t, d, "SEC-1")
 	setState(t, d, r.ID, "needs_info", "triaged")
 	p.team.Lock()
-	ct := p.reporter.Run(crlfString(innerMIME), "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
+	// The signed content names the report in its protected Subject.
+	ct := p.reporter.Run(crlfString("Subject: [SEC-1] the details\n"+innerMIME), "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
 	ingestRaw(t, d, reader, pgpMIME(head("[SEC-1] the details", "pend1", ""), ct))
 	e := lastInbound(t, d, "SEC-1")
 	if !e.Unverified || e.PGPState != db.PGPPending {

@@ -70,6 +70,7 @@ func (c *collector) finishOmitted() {
 // it came from text/plain.
 func (c *collector) walk(e *message.Entity, readErr error, depth int) (string, bool) {
 	c.parts++
+	c.pgp.entering(e, depth)
 	mt, params, err := e.Header.ContentType()
 	if err != nil || mt == "" {
 		mt, params = "text/plain", map[string]string{}
@@ -81,8 +82,10 @@ func (c *collector) walk(e *message.Entity, readErr error, depth int) (string, b
 
 	switch {
 	case mt == "multipart/encrypted" && c.pgp != nil && strings.EqualFold(params["protocol"], "application/pgp-encrypted") && depth < maxDepth:
+		defer c.pgp.wrapper(depth, true)()
 		return c.walkEncrypted(e, depth)
 	case mt == "multipart/signed" && c.pgp != nil && strings.EqualFold(params["protocol"], "application/pgp-signature") && depth < maxDepth:
+		defer c.pgp.wrapper(depth, false)()
 		return c.walkSigned(e, params, depth)
 	case strings.HasPrefix(mt, "multipart/") && depth < maxDepth:
 		if mt == "multipart/encrypted" && c.pgp == nil {
@@ -104,6 +107,7 @@ func (c *collector) walk(e *message.Entity, readErr error, depth int) (string, b
 		if mt == "text/html" {
 			return htmlToText(text), false
 		}
+		c.pgp.textAt(depth)
 		return c.inline(text), true
 	default:
 		if name == "" {

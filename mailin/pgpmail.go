@@ -51,6 +51,10 @@ func (p *PGP) now() time.Time {
 type check struct {
 	run    func(keys []*pgp.PublicKey) pgp.Signature
 	result pgp.Signature
+	// whole says the signature covers the whole mail (coverage), subject
+	// is the Subject header it covers, if any.
+	whole   bool
+	subject string
 }
 
 // pgpState gathers, while one mail is walked, what was found about OpenPGP.
@@ -70,6 +74,7 @@ type pgpState struct {
 	state    db.PGPState
 	notes    []string
 	budget   *pgp.Budget // what the decryptions of the mail may still produce
+	cover    coverage
 }
 
 func newPGPState(ctx context.Context, p *PGP, h gomail.Header, from string) *pgpState {
@@ -223,7 +228,9 @@ func (s *pgpState) fail(note string) {
 
 // finish re-runs the checks that met an unknown key once the mail turned out
 // to carry keys, and puts the outcome on the mail: the worst signature wins
-// (bad over unknown key over verified), so one forged part is never hidden.
+// (bad over unknown key over verified), so one forged part is never hidden,
+// and good signatures none of which covers the whole mail are only partial
+// (coverage); the signer named is that of a signature over the whole.
 func (s *pgpState) finish(in *db.InboundMail) {
 	if s == nil {
 		return
@@ -252,10 +259,18 @@ func (s *pgpState) finish(in *db.InboundMail) {
 	if worst != pgp.Unsigned {
 		p.Signature = db.PGPSignature(worst)
 	}
-	if worst == pgp.Verified {
+	if worst == pgp.Verified && !slices.ContainsFunc(s.checks, func(c *check) bool { return c.whole }) {
+		// Good signatures, but over a part of the mail only (coverage).
+		p.Signature = db.SigPartial
+		s.notes = append(s.notes, "Only part of this mail is signed; the rest (text around the signed block, other parts, attachments) could have been written by anyone, so the signature vouches for none of it.")
+	}
+	if worst == pgp.Verified && p.Signature != db.SigPartial {
 		for _, c := range s.checks {
+			if !c.whole {
+				continue
+			}
 			if k := pgp.SignerOf(c.run, s.signers()); k != nil {
-				p.Signer = k.Fingerprint
+				p.Signer, p.SignedSubject = k.Fingerprint, c.subject
 				if !slices.Contains(s.known, k) {
 					// Anyone can sign with a key of their own and attach it:
 					// this proves the mail unchanged, not who sent it.
@@ -392,6 +407,7 @@ func (c *collector) walkSigned(e *message.Entity, params map[string]string, dept
 		}
 		return st
 	})
+	c.pgp.signedWhole(depth)
 	return text, plain
 }
 
@@ -419,12 +435,16 @@ func (c *collector) inline(text string) string {
 		return text
 	}
 	var out strings.Builder
+	// Whether the text is one signed block and nothing else (coverage).
+	first, blocks, outside := len(c.pgp.checks), 0, false
 	for {
 		i := strings.Index(text, "-----BEGIN PGP ")
 		if i < 0 {
 			break
 		}
 		out.WriteString(text[:i])
+		outside = outside || strings.TrimSpace(text[:i]) != ""
+		blocks++
 		rest := text[i:]
 		switch {
 		case strings.HasPrefix(rest, beginMessage):
@@ -469,11 +489,13 @@ func (c *collector) inline(text string) string {
 			}
 			text = rest[len(block):]
 		default:
+			outside = true
 			out.WriteString(rest[:len("-----BEGIN PGP ")])
 			text = rest[len("-----BEGIN PGP "):]
 		}
 	}
 	out.WriteString(text)
+	c.pgp.inlineWhole(first, blocks == 1 && !outside && strings.TrimSpace(text) == "")
 	return out.String()
 }
 

@@ -251,13 +251,21 @@ Content-Disposition: attachment; filename="reporter.asc"
 	t.Run("OK/InlineEncryptedAndSigned", func(t *testing.T) {
 		d := mustOpenDB(t)
 		ct := g.Run(secret, "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
-		_, res := ingestRaw(t, d, p.bound(t, d), head("Re: [SEC-1] Inline", "i1", "Content-Type: text/plain; charset=utf-8")+"\nHello team,\n\n"+ct+"\nBest, R.\n")
+		bound := p.bound(t, d)
+		_, res := ingestRaw(t, d, bound, head("Re: [SEC-1] Inline", "i1", "Content-Type: text/plain; charset=utf-8")+"\nHello team,\n\n"+ct+"\nBest, R.\n")
 		m := lastInbound(t, d, res.Ref)
 		if !strings.Contains(m.Body, secret) || strings.Contains(m.Body, "BEGIN PGP") || !strings.Contains(m.Body, "Hello team") {
 			t.Errorf("body = %q", m.Body)
 		}
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed and verified"; got != want {
+		// "Hello team" and "Best, R." are outside the signed block: anyone
+		// could have written them.
+		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · partly signed: not verified"; got != want {
 			t.Errorf("label = %q, want %q", got, want)
+		}
+		_, res = ingestRaw(t, d, bound, head("Re: [SEC-1] Inline", "i2", "Content-Type: text/plain; charset=utf-8")+"\n\n"+ct+"\n\n")
+		m = lastInbound(t, d, res.Ref)
+		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed and verified"; got != want {
+			t.Errorf("the block alone: label = %q, want %q", got, want)
 		}
 	})
 	t.Run("OK/InlineCleartextSigned", func(t *testing.T) {
@@ -281,7 +289,8 @@ Content-Disposition: attachment; filename="reporter.asc"
 	})
 	t.Run("OK/MultipartSigned", func(t *testing.T) {
 		d := mustOpenDB(t)
-		part := "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + secret + "\r\n"
+		// The signed part names the report in its own Subject (protected headers).
+		part := "Subject: [SEC-1] Signed\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + secret + "\r\n"
 		sig := g.Run(part, "--armor", "--detach-sign")
 		mail := func(id, body string) string {
 			return head("Signed", id, `Content-Type: multipart/signed; micalg=pgp-sha256; protocol="application/pgp-signature"; boundary="sig"`) +

@@ -277,7 +277,7 @@ func pgpClass(e *db.Message) string {
 	switch {
 	case e.PGPSignature == db.SigBad || e.PGPState == db.PGPFailed:
 		return "bad"
-	case e.PGPState == db.PGPPending || e.PGPSignature == db.SigUnknownKey || e.PGPSignature == db.SigIntegrity:
+	case e.PGPState == db.PGPPending || e.PGPSignature == db.SigUnknownKey || e.PGPSignature == db.SigIntegrity || e.PGPSignature == db.SigPartial:
 		return "warn"
 	}
 	return "ok"
