@@ -51,12 +51,12 @@ func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 // CreateUser adds a staff account with its program memberships.
 func (db *DB) CreateUser(ctx context.Context, in *NewUser, actor Actor) (*User, error) {
 	if errs := in.Validate(); len(errs) > 0 {
-		return nil, &ValidationError{Fields: errs}
+		return nil, Invalid(errs)
 	}
 	hash := ""
 	if in.Password != "" {
 		if errs := ValidatePassword(in.Password, in.Password); len(errs) > 0 {
-			return nil, &ValidationError{Fields: errs}
+			return nil, Invalid(errs)
 		}
 		var err error
 		if hash, err = hashPassword(in.Password, db.Auth.Argon2); err != nil {
@@ -84,7 +84,7 @@ func (tx *Tx) createUser(ctx context.Context, in *NewUser, hash string, actor Ac
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, in.Email).Scan(&n); err != nil {
 		return 0, fmt.Errorf("db: check email: %w", err)
 	} else if n > 0 {
-		return 0, &ValidationError{Fields: FieldErrors{"email": "An account with this address exists already."}}
+		return 0, Invalid(FieldErrors{"email": "An account with this address exists already."})
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 		in.Email, in.Name, string(in.Role), hash, formatTime(tx.now))
@@ -254,7 +254,7 @@ func (db *DB) SetUserDisabled(ctx context.Context, userID int64, disabled bool, 
 // UpdateUser changes name, role and memberships of an account.
 func (db *DB) UpdateUser(ctx context.Context, userID int64, name string, role Role, programIDs []int64, actor Actor) error {
 	if !role.Valid() {
-		return &ValidationError{Fields: FieldErrors{"role": "Choose admin, triager or viewer."}}
+		return Invalid(FieldErrors{"role": "Choose admin, triager or viewer."})
 	}
 	tx, u, err := db.beginUser(ctx, userID)
 	if err != nil {

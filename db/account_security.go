@@ -27,7 +27,7 @@ var ErrReauthSignedOut = Errorf(EUNAUTHORIZED, "Too many wrong passwords: you we
 
 // errPasswordWrong answers a wrong current password on the account pages.
 func errPasswordWrong(field string) error {
-	return &ValidationError{Fields: FieldErrors{field: "That is not your current password."}}
+	return Invalid(FieldErrors{field: "That is not your current password."})
 }
 
 // ReauthWindow is how long a typed password counts as recent.
@@ -52,7 +52,7 @@ func (db *DB) Reauthenticated(ctx context.Context, token string) (bool, error) {
 // no way to guess the password faster): it waits the account's backoff
 // while the account is under attack, and the session ends at the
 // maxReauthFailures-th (ErrReauthSignedOut). The answer for a wrong one is
-// a ValidationError on field "password".
+// an EINVALID error on field "password".
 func (db *DB) Reauthenticate(ctx context.Context, token, password, clientAddr string) error {
 	u, err := db.UserBySession(ctx, token)
 	if err != nil {
@@ -81,7 +81,7 @@ func (db *DB) Reauthenticate(ctx context.Context, token, password, clientAddr st
 
 // checkOwnPassword checks the password a signed-in user typed in the
 // session of token, counted as a sign-in attempt (stepReauth); a wrong one
-// is recorded and answered with a ValidationError on field, or ends the
+// is recorded and answered with an EINVALID error on field, or ends the
 // session at maxReauthFailures. On success the caller takes back a.keys.
 func (db *DB) checkOwnPassword(ctx context.Context, u *User, token, password, clientAddr, field string) (*attempt, error) {
 	actor := u.Actor(clientAddr)
@@ -131,7 +131,7 @@ func (db *DB) checkOwnPassword(ctx context.Context, u *User, token, password, cl
 
 // ChangePassword sets a new password for the user signed in with token,
 // who proves the current one (fields "current", "password", "password2" on
-// a ValidationError), counted as Reauthenticate counts it. Every other session of the user ends, and open reset
+// an EINVALID error), counted as Reauthenticate counts it. Every other session of the user ends, and open reset
 // links stop working; the session of token stays, re-authenticated. It
 // returns how many sessions ended.
 func (db *DB) ChangePassword(ctx context.Context, token, current, password, password2, clientAddr string) (int, error) {
@@ -146,7 +146,7 @@ func (db *DB) ChangePassword(ctx context.Context, token, current, password, pass
 		errs["password"] = "Choose a password other than your current one."
 	}
 	if len(errs) > 0 {
-		return 0, &ValidationError{Fields: errs}
+		return 0, Invalid(errs)
 	}
 	a, err := db.checkOwnPassword(ctx, u, token, current, clientAddr, "current")
 	if err != nil {

@@ -24,7 +24,7 @@ func (db *DB) Assign(ctx context.Context, reportID, version int64, actor Actor, 
 			AND (u.role = 'admin' OR (u.role = 'triager' AND EXISTS (SELECT 1 FROM program_members m WHERE m.user_id = u.id AND m.program_id = ?)))`,
 			assigneeID, r.ProgramID).Scan(&name, &email)
 		if errors.Is(err, sql.ErrNoRows) {
-			return &ValidationError{Fields: FieldErrors{"assignee": "Choose a triager of this program or an admin."}}
+			return Invalid(FieldErrors{"assignee": "Choose a triager of this program or an admin."})
 		} else if err != nil {
 			return fmt.Errorf("db: find assignee: %w", err)
 		}

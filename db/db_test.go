@@ -240,7 +240,7 @@ func TestReporterMessage(t *testing.T) {
 	}
 	t.Run("ErrEmpty", func(t *testing.T) {
 		err := d.AddReporterMessage(ctx, rc.ReportID, "   ", nil, db.SourceWeb, db.DefaultLimits)
-		if _, ok := err.(*db.ValidationError); !ok {
+		if db.ErrorFields(err) == nil {
 			t.Fatalf("err=%v, want a validation error", err)
 		}
 	})

@@ -90,7 +90,7 @@ func (db *DB) beginAttempt(ctx context.Context, email, addr string, actor Actor,
 			if err := tx.Commit(); err != nil {
 				return nil, err
 			}
-			return nil, &LockedError{Until: until, Wait: until.Sub(tx.now)}
+			return nil, lockedError(until, until.Sub(tx.now))
 		}
 	}
 	for _, key := range keys {

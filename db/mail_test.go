@@ -106,6 +106,23 @@ func TestIngestMailBatch(t *testing.T) {
 		}
 	})
 
+	t.Run("OKAutoMailMessageIDTaken", func(t *testing.T) {
+		// An automatic mail whose Message-ID another kept mail holds is kept
+		// too, as a duplicate (SQLite refuses the dedupe key: its code, not
+		// its text, says so).
+		d := MustOpenDB(t)
+		first := inboundMail(1, "<ooo@x.test>", "a@x.test", "Out of office", "away")
+		again := inboundMail(2, "<ooo@x.test>", "a@x.test", "Out of office", "away, in other bytes")
+		first.Auto, again.Auto = "auto-replied", "auto-replied"
+		res, err := d.IngestMailBatch(ctx, []*db.InboundMail{first, again}, db.IngestOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := fmt.Sprint(res[0].Kind, " ", res[1].Kind), "autoreply duplicate"; got != want {
+			t.Fatalf("kinds = %s, want %s", got, want)
+		}
+	})
+
 	t.Run("ErrRawMailNotFound", func(t *testing.T) {
 		d := MustOpenDB(t)
 		if _, err := d.RawMailOf(ctx, 1, 1); db.ErrorCode(err) != db.ENOTFOUND {

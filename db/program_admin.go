@@ -73,7 +73,7 @@ func NewProgramDefaults() *Program {
 // SaveProgram creates (p.ID == 0) or updates a program and sets its members.
 func (db *DB) SaveProgram(ctx context.Context, p *Program, memberIDs []int64, actor Actor) (*Program, error) {
 	if errs := p.Validate(); len(errs) > 0 {
-		return nil, &ValidationError{Fields: errs}
+		return nil, Invalid(errs)
 	}
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
@@ -84,12 +84,12 @@ func (db *DB) SaveProgram(ctx context.Context, p *Program, memberIDs []int64, ac
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM programs WHERE slug = ? AND id <> ?`, p.Slug, p.ID).Scan(&n); err != nil {
 		return nil, fmt.Errorf("db: check slug: %w", err)
 	} else if n > 0 {
-		return nil, &ValidationError{Fields: FieldErrors{"slug": "Another program uses this URL name."}}
+		return nil, Invalid(FieldErrors{"slug": "Another program uses this URL name."})
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM programs WHERE prefix = ? AND id <> ?`, p.Prefix, p.ID).Scan(&n); err != nil {
 		return nil, fmt.Errorf("db: check prefix: %w", err)
 	} else if n > 0 {
-		return nil, &ValidationError{Fields: FieldErrors{"prefix": "Another program uses this prefix."}}
+		return nil, Invalid(FieldErrors{"prefix": "Another program uses this prefix."})
 	}
 	now := formatTime(tx.now)
 	action := "program.edit"
@@ -114,7 +114,7 @@ func (db *DB) SaveProgram(ctx context.Context, p *Program, memberIDs []int64, ac
 		}
 		if oldPrefix != p.Prefix && reports > 0 {
 			// References already sent to reporters must keep meaning the same report.
-			return nil, &ValidationError{Fields: FieldErrors{"prefix": "The prefix cannot change once the program has reports: their references were sent to reporters."}}
+			return nil, Invalid(FieldErrors{"prefix": "The prefix cannot change once the program has reports: their references were sent to reporters."})
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE programs SET slug = ?, name = ?, prefix = ?, policy = ?, scope = ?, email = ?,
 			first_response_days = ?, triage_days = ?, resolve_critical_days = ?, resolve_high_days = ?, resolve_medium_days = ?,

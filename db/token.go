@@ -80,7 +80,7 @@ func (db *DB) FirstAdminToken(ctx context.Context) (string, error) {
 func (db *DB) InviteUser(ctx context.Context, in *NewUser, actor Actor) (*User, string, error) {
 	in.Password = ""
 	if errs := in.Validate(); len(errs) > 0 {
-		return nil, "", &ValidationError{Fields: errs}
+		return nil, "", Invalid(errs)
 	}
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
@@ -203,7 +203,7 @@ func (db *DB) RedeemToken(ctx context.Context, token string, in *Redeem, clientA
 			errs[k] = v
 		}
 		if len(errs) > 0 {
-			return nil, &ValidationError{Fields: errs}
+			return nil, Invalid(errs)
 		}
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
@@ -216,7 +216,7 @@ func (db *DB) RedeemToken(ctx context.Context, token string, in *Redeem, clientA
 		}
 	} else {
 		if len(errs) > 0 {
-			return nil, &ValidationError{Fields: errs}
+			return nil, Invalid(errs)
 		}
 		q, args := `UPDATE users SET password_hash = ? WHERE id = ?`, []any{hash, uid}
 		if ti.Purpose == TokenSetup && strings.TrimSpace(in.Name) != "" {

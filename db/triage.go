@@ -102,7 +102,7 @@ func (db *DB) AddNote(ctx context.Context, reportID, version int64, actor Actor,
 func (db *DB) addStaffMessage(ctx context.Context, version int64, actor Actor, m *NewMessage, action string, lim Limits) error {
 	m.Body = strings.TrimSpace(m.Body)
 	if errs := validateStaffText(m.Body, m.Attachments, lim); errs != nil {
-		return &ValidationError{Fields: errs}
+		return Invalid(errs)
 	}
 	tx, r, err := db.beginReport(ctx, m.ReportID, version)
 	if err != nil {
@@ -164,7 +164,7 @@ func (db *DB) ChangeState(ctx context.Context, reportID, version int64, actor Ac
 		errs["duplicate_of"] = "Give the reference of the original report, like SEC-12."
 	}
 	if len(errs) > 0 {
-		return &ValidationError{Fields: errs}
+		return Invalid(errs)
 	}
 	tx, r, err := db.beginReport(ctx, reportID, version)
 	if err != nil {
@@ -172,7 +172,7 @@ func (db *DB) ChangeState(ctx context.Context, reportID, version int64, actor Ac
 	}
 	defer tx.Rollback()
 	if !r.State.CanMoveTo(ch.To) {
-		return &ValidationError{Fields: FieldErrors{"to": fmt.Sprintf("A report in state %q cannot move to %q.", r.State.Label(), ch.To.Label())}}
+		return Invalid(FieldErrors{"to": fmt.Sprintf("A report in state %q cannot move to %q.", r.State.Label(), ch.To.Label())})
 	}
 	var dupID any
 	if ch.To == StateDuplicate {
@@ -213,7 +213,7 @@ func (db *DB) ChangeState(ctx context.Context, reportID, version int64, actor Ac
 // originalOf finds the report a duplicate points to: it must exist in the
 // same program and not be the report itself.
 func (tx *Tx) originalOf(ctx context.Context, r *Report, ref string) (int64, error) {
-	bad := &ValidationError{Fields: FieldErrors{"duplicate_of": "Give the reference of an existing report of the same program, like " + r.Prefix + "-12."}}
+	bad := Invalid(FieldErrors{"duplicate_of": "Give the reference of an existing report of the same program, like " + r.Prefix + "-12."})
 	prefix, n, ok := ParseRef(ref)
 	if !ok {
 		return 0, bad
@@ -227,7 +227,7 @@ func (tx *Tx) originalOf(ctx context.Context, r *Report, ref string) (int64, err
 		return 0, fmt.Errorf("db: find original: %w", err)
 	}
 	if id == r.ID {
-		return 0, &ValidationError{Fields: FieldErrors{"duplicate_of": "A report cannot be a duplicate of itself."}}
+		return 0, Invalid(FieldErrors{"duplicate_of": "A report cannot be a duplicate of itself."})
 	}
 	return id, nil
 }

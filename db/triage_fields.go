@@ -115,7 +115,7 @@ func (db *DB) EditFields(ctx context.Context, reportID, version int64, actor Act
 		errs["credit"] = "Keep the credit line under 200 characters."
 	}
 	if len(errs) > 0 {
-		return &ValidationError{Fields: errs}
+		return Invalid(errs)
 	}
 
 	tx, r, err := db.beginReport(ctx, reportID, version)

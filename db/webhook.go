@@ -62,7 +62,7 @@ func (in *NewWebhook) Validate() FieldErrors {
 	default:
 		if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
 			if err := CheckWebhookAddr(ip, in.Reach); err != nil {
-				errs["url"] = "R" + strings.TrimPrefix(err.Error(), "r") + "."
+				errs["url"] = "R" + strings.TrimPrefix(ErrorMessage(err), "r") + "."
 			}
 		}
 	}
@@ -128,7 +128,7 @@ func (db *DB) WebhookByID(ctx context.Context, id int64) (*Webhook, error) {
 // secret are stored sealed.
 func (db *DB) CreateWebhook(ctx context.Context, in *NewWebhook, actor Actor) (*Webhook, error) {
 	if errs := in.Validate(); errs != nil {
-		return nil, &ValidationError{Fields: errs}
+		return nil, Invalid(errs)
 	}
 	secret, err := db.newWebhookSecret()
 	if err != nil {
@@ -166,7 +166,7 @@ func (db *DB) CreateWebhook(ctx context.Context, in *NewWebhook, actor Actor) (*
 // secret stays.
 func (db *DB) UpdateWebhook(ctx context.Context, id int64, in *NewWebhook, actor Actor) error {
 	if errs := in.Validate(); errs != nil {
-		return &ValidationError{Fields: errs}
+		return Invalid(errs)
 	}
 	sealedURL, err := db.sealSecret(secretWebhookURL, in.URL)
 	if err != nil {
