@@ -200,7 +200,8 @@ func (db *DB) CreateReport(ctx context.Context, in *NewReport) (*Receipt, error)
 		defer in.session.close()
 	}
 	var rc *Receipt
-	err = db.batched(ctx, func(ctx context.Context, tx *Tx) error {
+	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		tx.keepAudience()
 		var err error
 		rc, err = tx.createReport(ctx, in, hash)
 		return err
