@@ -22,6 +22,20 @@ func MustOpenDB(tb testing.TB) *db.DB {
 	return d
 }
 
+// holdWriter keeps the one writer busy with a job of its own until release
+// is called, as a long batch would.
+func holdWriter(tb testing.TB, d *db.DB) (release func()) {
+	tb.Helper()
+	held, done := make(chan struct{}), make(chan struct{})
+	go d.Update(context.Background(), func(context.Context, *db.Tx) error {
+		close(held)
+		<-done
+		return nil
+	})
+	<-held
+	return func() { close(done) }
+}
+
 func validReport(programID int64) *db.NewReport {
 	return &db.NewReport{
 		ProgramID:   programID,
