@@ -271,16 +271,13 @@ func (db *DB) AddReporterMessage(ctx context.Context, reportID int64, body strin
 	if len(errs) > 0 {
 		return Invalid(errs)
 	}
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, _, err := tx.addReporterMessage(ctx, reportID, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true,
-		Source: source, Body: body, Attachments: files}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, _, err := tx.addReporterMessage(ctx, reportID, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true,
+			Source: source, Body: body, Attachments: files}); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // addReporterMessage adds a reporter's entry m to a report inside tx; web and
