@@ -1,6 +1,26 @@
 // Package db holds the domain types of disclose and their SQLite storage.
 // It imports nothing else of the project: consumers declare the narrow
 // interfaces they need.
+//
+// Writes: every write goes through DB.Update (write.go), which runs the
+// caller's job on the one writer goroutine, in a transaction it may share
+// with other jobs (group commit, one savepoint per job), indexes new
+// reports for search as the transaction's last step, and returns once it
+// committed. A public method that writes is Update around small *Tx
+// helpers. Outside Update are only what comes before the writer starts or
+// cannot run in a transaction: the migrations and the search index's
+// secure-delete option (Open), WAL checkpoints (Checkpoint, clearWAL, after
+// sealing older secrets), the VACUUM that ends a seal conversion, and
+// backups (VACUUM INTO on a connection of their own). Reads use a pool of
+// read-only connections.
+//
+// Errors: *Error is the one error type callers look into: a Code (EINVALID,
+// ENOTFOUND, ...) that handlers map to an HTTP status in one table, a
+// Message safe to show, and only where a caller needs them the field
+// messages of a form (Fields), the report a form already became (Ref) or
+// how long a locked sign-in waits (RetryAfter). Any other error is
+// internal. Constraint violations are told by the driver's error codes
+// (isUnique), never by the text of a message.
 package db
 
 import (
