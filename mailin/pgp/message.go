@@ -152,16 +152,30 @@ func (t *TeamKey) EncryptTo(data []byte, recipients []*PublicKey) (armored strin
 	if err := to.AddKey(pub); err != nil {
 		return "", false, fmt.Errorf("pgp: add team key: %w", err)
 	}
-	sign, _ := t.signer()
-	m, err := to.Encrypt(pgpcrypto.NewPlainMessage(data), sign)
+	// Signed while the key is unlocked, as one use of it (Lock waits for
+	// the signature rather than wipe the key under it); sent unsigned
+	// while it is locked.
+	var m *pgpcrypto.PGPMessage
+	encrypt := func(sign *pgpcrypto.KeyRing) error {
+		var err error
+		if m, err = to.Encrypt(pgpcrypto.NewPlainMessage(data), sign); err != nil {
+			return fmt.Errorf("pgp: encrypt: %w", err)
+		}
+		signed = sign != nil
+		return nil
+	}
+	err = t.withRing(encrypt)
+	if errors.Is(err, ErrLocked) {
+		err = encrypt(nil)
+	}
 	if err != nil {
-		return "", false, fmt.Errorf("pgp: encrypt: %w", err)
+		return "", false, err
 	}
 	a, err := m.GetArmored()
 	if err != nil {
 		return "", false, fmt.Errorf("pgp: armor: %w", err)
 	}
-	return a, sign != nil, nil
+	return a, signed, nil
 }
 
 // Seal encrypts data to the team key alone, for storage at rest. It needs
