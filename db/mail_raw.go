@@ -45,16 +45,16 @@ func (tx *Tx) storeRawMail(ctx context.Context, in *InboundMail, kind MailKind, 
 		entry = entryID
 	}
 	from, subject := in.FromEmail, cutRunes(in.Subject, 300)
-	var raw io.Reader
-	if in.OpenRaw != nil {
-		raw = in.OpenRaw()
-	}
+	var s *sealSession
 	if tx.db.sealOn {
+		// The sender, the subject and the message itself share a session
+		// key: one key agreement per mail.
 		var err error
-		if raw, err = tx.db.sealRaw(raw); err != nil {
+		if s, err = tx.db.newSealSession(); err != nil {
 			return 0, err
 		}
-		if err := tx.db.sealTexts(&from, &subject); err != nil {
+		defer s.close()
+		if err := s.texts(&from, &subject); err != nil {
 			return 0, err
 		}
 	}
@@ -69,23 +69,25 @@ func (tx *Tx) storeRawMail(ctx context.Context, in *InboundMail, kind MailKind, 
 	if err != nil {
 		return 0, fmt.Errorf("db: raw mail id: %w", err)
 	}
-	if raw == nil {
+	if in.OpenRaw == nil {
 		return id, nil
 	}
-	buf := make([]byte, rawChunkSize)
-	for seq := 0; ; seq++ {
-		n, rerr := io.ReadFull(raw, buf)
-		if n > 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO mail_raw_chunks (raw_id, seq, data) VALUES (?, ?, ?)`, id, seq, buf[:n]); err != nil {
-				return 0, fmt.Errorf("db: insert raw mail chunk: %w", err)
-			}
+	raw := in.OpenRaw()
+	if s != nil {
+		// One OpenPGP message, sealed as it streams into its chunks.
+		if _, _, err := tx.sealedStream(ctx, s, rawMailChunkRows, id, 0, raw); err != nil {
+			return 0, err
 		}
-		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
-			return id, nil
-		} else if rerr != nil {
-			return 0, fmt.Errorf("db: read raw mail: %w", rerr)
-		}
+		return id, nil
 	}
+	cw := tx.chunkWriter(ctx, rawMailChunkRows, id, 0)
+	if _, err := io.Copy(cw, raw); err != nil {
+		return 0, fmt.Errorf("db: store raw mail: %w", err)
+	}
+	if err := cw.Close(); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // advanceMailbox records that uid committed, so the next poll starts after

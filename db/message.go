@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 	"unicode"
@@ -60,7 +61,7 @@ type Attachment struct {
 
 // NewMessage is a timeline entry to add.
 type NewMessage struct {
-	sealed      bool // Body and attachments are sealed already
+	sealed      bool // Body is sealed already (files are sealed as they are written)
 	ReportID    int64
 	Kind        Kind
 	Public      bool
@@ -86,11 +87,21 @@ func (tx *Tx) addMessage(ctx context.Context, m *NewMessage) (int64, error) {
 		msgID = m.MessageID
 	}
 	now := formatTime(tx.now)
-	if tx.db.sealOn && !m.sealed {
-		var err error
-		if m, err = tx.db.sealedMessage(m); err != nil {
+	var files *sealSession // the session the entry's files are sealed in
+	if tx.db.sealOn {
+		s, owned, err := tx.sessionFor(m.ReportID, len(m.Attachments) > 0)
+		if err != nil {
 			return 0, err
 		}
+		if owned {
+			defer s.close()
+		}
+		if !m.sealed {
+			if m, err = tx.sealedMessage(m, s); err != nil {
+				return 0, err
+			}
+		}
+		files = s
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO messages (report_id, kind, public, author_id, source, body, event, from_state, to_state, message_id, sealed, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -106,39 +117,11 @@ func (tx *Tx) addMessage(ctx context.Context, m *NewMessage) (int64, error) {
 		return 0, fmt.Errorf("db: message id: %w", err)
 	}
 	for _, a := range m.Attachments {
-		if err := tx.addAttachment(ctx, id, &a, now); err != nil {
+		if err := tx.addAttachment(ctx, id, &a, now, tx.db.sealOn, files); err != nil {
 			return 0, err
 		}
 	}
 	return id, nil
-}
-
-func (tx *Tx) addAttachment(ctx context.Context, messageID int64, a *NewAttachment, now string) error {
-	ct := a.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	size, sum := len(a.Data), sha256Hex(a.Data)
-	if a.sealed != nil {
-		size, sum = a.plainSize, a.plainSHA256
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO attachments (message_id, filename, content_type, size, sha256, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		messageID, SafeFilename(a.Filename), ct, size, sum, a.sealed != nil, now)
-	if err != nil {
-		return fmt.Errorf("db: insert attachment: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("db: attachment id: %w", err)
-	}
-	data := a.stored()
-	if data == nil {
-		data = []byte{} // an empty file is an empty BLOB: nil binds as NULL
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attachment_data (attachment_id, data) VALUES (?, ?)`, id, data); err != nil {
-		return fmt.Errorf("db: insert attachment data: %w", err)
-	}
-	return nil
 }
 
 // SafeFilename keeps the last path element of a client-supplied name, drops
@@ -226,8 +209,30 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 
 // AttachmentOf returns an attachment of the given report with its bytes.
 // With publicOnly, an attachment of an internal entry is not found, so a
-// reporter can never read what only staff may.
+// reporter can never read what only staff may. The bytes are read once,
+// into a buffer of the file's size; AttachmentReader streams them instead.
 func (db *DB) AttachmentOf(ctx context.Context, reportID, attachmentID int64, publicOnly bool) (*Attachment, []byte, error) {
+	a, r, err := db.AttachmentReader(ctx, reportID, attachmentID, publicOnly)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	data := make([]byte, a.Size)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, nil, fmt.Errorf("db: read attachment %d: %w", a.ID, err)
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil { // the end, where the checks are
+		return nil, nil, fmt.Errorf("db: read attachment %d: %w", a.ID, err)
+	}
+	return a, data, nil
+}
+
+// AttachmentReader is AttachmentOf as a stream: a download of a file of any
+// size, sealed or not, holds one 256 KB chunk of it at a time. The reader
+// fails at its end if the bytes are not the file's size and SHA-256 (a
+// sealed file is checked by its OpenPGP integrity tag too); what was read
+// before such a failure must not be trusted. Close it.
+func (db *DB) AttachmentReader(ctx context.Context, reportID, attachmentID int64, publicOnly bool) (*Attachment, io.ReadCloser, error) {
 	a := &Attachment{}
 	var data []byte
 	var sealed bool
@@ -243,17 +248,11 @@ func (db *DB) AttachmentOf(ctx context.Context, reportID, attachmentID int64, pu
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("db: read attachment: %w", err)
 	}
-	if len(data) == 0 && a.Size > 0 { // a large mailed file, stored in chunks
-		if data, err = attachmentChunks(ctx, db.read, a.ID, a.Size); err != nil {
-			return nil, nil, err
-		}
+	r, err := db.attachmentReader(ctx, db.read, a, data, sealed)
+	if err != nil {
+		return nil, nil, err
 	}
-	if sealed {
-		if data, err = db.openBytes(data); err != nil {
-			return nil, nil, err
-		}
-	}
-	return a, data, nil
+	return a, r, nil
 }
 
 // AddReporterMessage adds a reporter's follow-up (from the status page or a

@@ -126,7 +126,9 @@ const SealedText = "[sealed — unlock the team key]"
 //   - reports: title, asset, description, steps, impact, credit, close_reason;
 //   - reporters: name, email, pgp_key;
 //   - messages: body (replies, notes and the edit events that quote a field);
-//   - attachment_data: the bytes (filename, type, size and SHA-256 stay clear);
+//   - attachments: the bytes, in attachment_chunks (filename, type, size and
+//     SHA-256 stay clear; files sealed before they streamed are one
+//     attachment_data row);
 //   - mail_raw: the raw message chunks, from_addr and subject;
 //   - outbox: the body of mail that quotes the report.
 //
@@ -148,7 +150,8 @@ const SealedText = "[sealed — unlock the team key]"
 // fill a new one, then run disclose seal.
 //
 // Text columns hold the base64 of the binary OpenPGP message; blobs hold the
-// binary message itself.
+// binary message itself, and chunks (seal_chunks.go) hold it cut into rows
+// of 256 KB, sealed and opened as it streams.
 
 // SetSealer gives the database the team key. With seal true, new rows are
 // sealed; with seal false, sealed rows already there are still opened. A

@@ -1,7 +1,6 @@
 package db
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 )
@@ -34,34 +33,15 @@ func (tx *Tx) convertRawMail(ctx context.Context, s sealStep, from int, where st
 		if err := s.texts(&m.from, &m.subject); err != nil {
 			return 0, fmt.Errorf("db: raw mail %d: %w", m.id, err)
 		}
-		var whole bytes.Buffer
-		crows, err := tx.QueryContext(ctx, `SELECT data FROM mail_raw_chunks WHERE raw_id = ? ORDER BY seq`, m.id)
+		off, err := tx.chunkCount(ctx, rawMailChunkRows, m.id)
 		if err != nil {
-			return 0, fmt.Errorf("db: read raw mail %d: %w", m.id, err)
+			return 0, err
 		}
-		for crows.Next() {
-			var data []byte
-			if err := crows.Scan(&data); err != nil {
-				crows.Close()
-				return 0, fmt.Errorf("db: read raw mail %d: %w", m.id, err)
-			}
-			whole.Write(data)
-		}
-		crows.Close()
-		if err := crows.Err(); err != nil {
-			return 0, fmt.Errorf("db: read raw mail %d: %w", m.id, err)
-		}
-		out, err := s.bytes(whole.Bytes())
-		if err != nil {
-			return 0, fmt.Errorf("db: raw mail %d: %w", m.id, err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_raw_chunks WHERE raw_id = ?`, m.id); err != nil {
-			return 0, fmt.Errorf("db: convert raw mail %d: %w", m.id, err)
-		}
-		for seq := 0; seq*rawChunkSize < len(out); seq++ {
-			chunk := out[seq*rawChunkSize : min((seq+1)*rawChunkSize, len(out))]
-			if _, err := tx.ExecContext(ctx, `INSERT INTO mail_raw_chunks (raw_id, seq, data) VALUES (?, ?, ?)`, m.id, seq, chunk); err != nil {
-				return 0, fmt.Errorf("db: convert raw mail %d: %w", m.id, err)
+		if off > 0 {
+			stored := newChunkReader(ctx, tx, rawMailChunkRows, m.id)
+			stored.until = off
+			if err := tx.convertChunks(ctx, s, rawMailChunkRows, m.id, stored, off, false, 0, ""); err != nil {
+				return 0, fmt.Errorf("db: raw mail %d: %w", m.id, err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE mail_raw SET from_addr = ?, subject = ?, sealed = ? WHERE id = ?`, m.from, m.subject, 1-from, m.id); err != nil {

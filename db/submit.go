@@ -33,9 +33,9 @@ type NewAttachment struct {
 	ContentType string
 	Data        []byte
 
-	sealed      []byte // Data sealed to the team key (seal_write.go)
-	plainSize   int
-	plainSHA256 string
+	// spooled, when set, holds the bytes instead of Data: a mailed file
+	// kept in the gateway's spool (mail_attach.go).
+	spooled *SpooledFile
 }
 
 // NewReport is a submission as received from the web form or a mail.

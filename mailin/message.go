@@ -177,14 +177,57 @@ func (c *Composer) writeEntity(w io.Writer, h mail.Header, text string, atts []*
 		if err != nil {
 			return fmt.Errorf("mailin: write attachment: %w", err)
 		}
-		if _, err := aw.Write(a.Data); err != nil {
-			return fmt.Errorf("mailin: write attachment: %w", err)
+		if err := writeAttachment(aw, a); err != nil {
+			return err
 		}
 		if err := aw.Close(); err != nil {
 			return fmt.Errorf("mailin: write attachment: %w", err)
 		}
 	}
 	return mw.Close()
+}
+
+// writeAttachment writes a's bytes, streamed from Open when it has one (a
+// sealed file is opened as it is encoded, never held whole).
+func writeAttachment(w io.Writer, a *db.MailAttachment) error {
+	if a.Open == nil {
+		if _, err := w.Write(a.Data); err != nil {
+			return fmt.Errorf("mailin: write attachment: %w", err)
+		}
+		return nil
+	}
+	r, err := a.Open()
+	if err != nil {
+		return &readError{err}
+	}
+	defer r.Close()
+	if _, err := io.Copy(w, readErrors{r}); err != nil {
+		var re *readError
+		if errors.As(err, &re) {
+			return err
+		}
+		return fmt.Errorf("mailin: write attachment: %w", err)
+	}
+	return nil
+}
+
+// readError is a failure to read a file the mail carries from the database
+// (the team key locked meanwhile, a busy database): not the mail's fault,
+// so the outbox tries it again rather than give it up.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "mailin: read attachment: " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// readErrors marks the failures of r as readErrors.
+type readErrors struct{ r io.Reader }
+
+func (r readErrors) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = &readError{err}
+	}
+	return n, err
 }
 
 func (c *Composer) writeText(mw *mail.Writer, text string) error {

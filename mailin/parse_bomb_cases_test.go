@@ -1,7 +1,10 @@
 package mailin
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
@@ -90,6 +93,21 @@ var bombCases = []bombCase{
 	{name: "ManyFiles", mail: func(t testing.TB, _ *pgp.TeamKey) string { return manyFilesMail(t, 45) }, check: func(t *testing.T, d *db.DB) {
 		if m := entry(t, d, "SEC-1"); len(m.Attachments) != 45 || m.Attachments[44].Size != 1000<<10 {
 			t.Errorf("%d attachments", len(m.Attachments))
+		}
+	}},
+	// The largest files a mail may carry: each is spooled, and stored
+	// (sealed, in sealed mode) as it streams, never held whole.
+	{name: "LargeFiles", mail: largeFilesMail, check: func(t *testing.T, d *db.DB) {
+		m := entry(t, d, "SEC-1")
+		if len(m.Attachments) != 2 || m.Attachments[0].Size != 24<<20 || m.Attachments[1].Size != 10<<20 {
+			t.Fatalf("attachments %q", fileNames(m))
+		}
+		for _, a := range m.Attachments {
+			_, data, err := d.AttachmentOf(context.Background(), m.ReportID, a.ID, true)
+			sum := sha256.Sum256(data)
+			if err != nil || int64(len(data)) != a.Size || hex.EncodeToString(sum[:]) != a.SHA256 {
+				t.Errorf("%s reads back as %d bytes, %v", a.Filename, len(data), err)
+			}
 		}
 	}},
 	// Many mails at once, each with files that stay in memory: the
@@ -194,6 +212,22 @@ func manyFilesMail(t testing.TB, files int) string {
 	for i := 0; i < files; i++ {
 		rand.Read(file)
 		fmt.Fprintf(&b, "--f\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"f%d.bin\"\nContent-Transfer-Encoding: base64\n\n", i)
+		writeBase64Lines(&b, file)
+	}
+	b.WriteString("--f--\n")
+	return b.String()
+}
+
+// largeFilesMail carries files of 24 MiB and 10 MiB of random bytes (46 MB
+// of mail, base64-encoded): in sealed mode each was read whole to be sealed.
+func largeFilesMail(t testing.TB, _ *pgp.TeamKey) string {
+	var b strings.Builder
+	b.WriteString(head("Large", "large-files", `Content-Type: multipart/mixed; boundary="f"`))
+	b.WriteString("\n--f\nContent-Type: text/plain\n\nThe dumps.\n")
+	for i, size := range []int{24 << 20, 10 << 20} {
+		file := make([]byte, size)
+		rand.Read(file)
+		fmt.Fprintf(&b, "--f\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"dump%d.bin\"\nContent-Transfer-Encoding: base64\n\n", i)
 		writeBase64Lines(&b, file)
 	}
 	b.WriteString("--f--\n")
