@@ -30,6 +30,8 @@ type RawMail struct {
 	Attempts  int
 	Sealed    bool // bytes, sender and subject are sealed
 	CreatedAt time.Time
+
+	noteSealed bool // Note is sealed (migration 0020)
 }
 
 // storeRawMail keeps the raw bytes (read in chunks) with what it became.
@@ -54,14 +56,15 @@ func (tx *Tx) storeRawMail(ctx context.Context, in *InboundMail, kind MailKind, 
 			return 0, err
 		}
 		defer s.close()
-		if err := s.texts(&from, &subject); err != nil {
+		// The note quotes errors and what the mail said of itself.
+		if err := s.texts(&from, &subject, &note); err != nil {
 			return 0, err
 		}
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO mail_raw (kind, dedupe_key, sha256, size, message_id, from_addr, subject, report_id, entry_id,
-		note, attempts, mailbox, uid_validity, uid, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		note, note_sealed, attempts, mailbox, uid_validity, uid, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		string(kind), dedupe, in.RawSHA256, in.RawSize, in.MessageID, from, subject, report, entry,
-		note, attempts, in.Mailbox, in.UIDValidity, in.UID, tx.db.sealOn, formatTime(tx.now))
+		note, tx.db.sealOn && note != "", attempts, in.Mailbox, in.UIDValidity, in.UID, tx.db.sealOn, formatTime(tx.now))
 	if err != nil {
 		return 0, fmt.Errorf("db: insert raw mail: %w", err)
 	}
@@ -234,9 +237,17 @@ func (db *DB) RecordMailFailure(ctx context.Context, mailbox string, uidValidity
 	}
 	defer tx.Rollback()
 	var n int
+	// The error may quote the mail (a header line, a file's name): sealed
+	// when the database seals, like the note of a mail set aside.
+	reason = cutRunes(reason, 1000)
+	if db.sealOn {
+		if reason, err = db.sealText(reason); err != nil {
+			return 0, err
+		}
+	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO mail_failures (mailbox, uid_validity, uid, attempts, last_error, stopped, updated_at) VALUES (?, ?, ?, 1, ?, 0, ?)
 		ON CONFLICT (mailbox, uid_validity, uid) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, stopped = 0, updated_at = excluded.updated_at
-		RETURNING attempts`, mailbox, uidValidity, uid, cutRunes(reason, 1000), formatTime(tx.now)).Scan(&n)
+		RETURNING attempts`, mailbox, uidValidity, uid, reason, formatTime(tx.now)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("db: record mail failure: %w", err)
 	}
@@ -296,7 +307,7 @@ func (db *DB) WriteRawMail(ctx context.Context, id int64, w io.Writer) error {
 }
 
 const rawMailColumns = `m.id, m.kind, m.size, m.sha256, m.message_id, m.from_addr, m.subject, COALESCE(m.report_id, 0),
-	COALESCE(p.prefix || '-' || r.number, ''), COALESCE(m.entry_id, 0), m.note, m.attempts, m.created_at, m.sealed`
+	COALESCE(p.prefix || '-' || r.number, ''), COALESCE(m.entry_id, 0), m.note, m.attempts, m.created_at, m.sealed, m.note_sealed`
 
 const rawMailFrom = ` FROM mail_raw m LEFT JOIN reports r ON r.id = m.report_id LEFT JOIN programs p ON p.id = r.program_id `
 
@@ -304,7 +315,7 @@ func scanRawMail(row interface{ Scan(...any) error }) (*RawMail, error) {
 	var m RawMail
 	var created string
 	if err := row.Scan(&m.ID, &m.Kind, &m.Size, &m.SHA256, &m.MessageID, &m.FromEmail, &m.Subject, &m.ReportID,
-		&m.Ref, &m.EntryID, &m.Note, &m.Attempts, &created, &m.Sealed); err != nil {
+		&m.Ref, &m.EntryID, &m.Note, &m.Attempts, &created, &m.Sealed, &m.noteSealed); err != nil {
 		return nil, err
 	}
 	m.CreatedAt = parseTime(created)

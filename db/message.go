@@ -160,7 +160,7 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 	}
 	defer tx.Rollback()
 	q := `SELECT m.id, m.kind, m.public, COALESCE(m.author_id, 0), COALESCE(NULLIF(u.name, ''), u.email, ''), m.source, m.body, m.event,
-		m.from_state, m.to_state, m.created_at, m.sealed, m.pgp_state, m.pgp_signature, m.pgp_signer, m.pgp_note, m.unverified
+		m.from_state, m.to_state, m.created_at, m.sealed, m.pgp_state, m.pgp_signature, m.pgp_signer, m.pgp_note, m.pgp_note_sealed, m.unverified
 		FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.report_id = ?`
 	if publicOnly {
 		q += ` AND m.public = 1`
@@ -175,12 +175,18 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 	for rows.Next() {
 		m := &Message{ReportID: reportID}
 		var created string
+		var noteSealed bool
 		if err := rows.Scan(&m.ID, &m.Kind, &m.Public, &m.AuthorID, &m.AuthorName, &m.Source, &m.Body, &m.Event,
-			&m.FromState, &m.ToState, &created, &m.Sealed, &m.PGPState, &m.PGPSignature, &m.PGPSigner, &m.PGPNote, &m.Unverified); err != nil {
+			&m.FromState, &m.ToState, &created, &m.Sealed, &m.PGPState, &m.PGPSignature, &m.PGPSigner, &m.PGPNote, &noteSealed, &m.Unverified); err != nil {
 			return nil, fmt.Errorf("db: scan timeline: %w", err)
 		}
-		if m.Sealed {
+		switch {
+		case m.Sealed && noteSealed:
+			db.openTexts(&m.Body, &m.PGPNote)
+		case m.Sealed:
 			m.Body, _ = db.openText(m.Body)
+		case noteSealed:
+			m.PGPNote, _ = db.openText(m.PGPNote)
 		}
 		m.CreatedAt = parseTime(created)
 		out = append(out, m)

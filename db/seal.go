@@ -125,11 +125,13 @@ const SealedText = "[sealed — unlock the team key]"
 // an OpenPGP message to the team key and the row's sealed flag is set:
 //   - reports: title, asset, description, steps, impact, credit, close_reason;
 //   - reporters: name, email, pgp_key;
-//   - messages: body (replies, notes and the edit events that quote a field);
+//   - messages: body (replies, notes and the edit events that quote a field)
+//     and pgp_note (it names files left encrypted);
 //   - attachments: the bytes, in attachment_chunks (filename, type, size and
 //     SHA-256 stay clear; files sealed before they streamed are one
 //     attachment_data row);
-//   - mail_raw: the raw message chunks, from_addr and subject;
+//   - mail_raw: the raw message chunks, from_addr, subject and note (errors
+//     and what the mail said of itself), and mail_failures.last_error;
 //   - outbox: the body of mail that quotes the report.
 //
 // What stays clear is what the queue, the deadlines and the reporter's

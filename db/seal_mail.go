@@ -32,10 +32,15 @@ func (db *DB) writeSealedRawMail(ctx context.Context, id int64, w io.Writer) err
 	return nil
 }
 
-// openRawMail opens the sender and subject of a kept message.
+// openRawMail opens the sender, subject and note of a kept message.
 func (db *DB) openRawMail(m *RawMail) {
-	if m.Sealed {
+	switch {
+	case m.Sealed && m.noteSealed:
+		db.openTexts(&m.FromEmail, &m.Subject, &m.Note)
+	case m.Sealed:
 		db.openTexts(&m.FromEmail, &m.Subject)
+	case m.noteSealed:
+		m.Note, _ = db.openText(m.Note)
 	}
 }
 

@@ -162,6 +162,11 @@ func (db *DB) convertNext(ctx context.Context, s sealStep, from int, after int64
 	if _, err := tx.convertRawMail(ctx, s, from, `report_id = ?`, id); err != nil {
 		return 0, err
 	}
+	for _, c := range []noteColumn{messageNotes, rawMailNotes} {
+		if _, err := tx.convertNotes(ctx, s, from, c, `report_id = ?`, id); err != nil {
+			return 0, err
+		}
+	}
 	if _, err := tx.convertOutbox(ctx, s, from, `report_id = ?`, id); err != nil {
 		return 0, err
 	}

@@ -51,6 +51,53 @@ func (tx *Tx) convertRawMail(ctx context.Context, s sealStep, from int, where st
 	return len(msgs), nil
 }
 
+// noteColumn is a note sealed on its own flag (migration 0020): fixed
+// names, never input.
+type noteColumn struct{ table, col, flag string }
+
+var (
+	messageNotes = noteColumn{"messages", "pgp_note", "pgp_note_sealed"}
+	rawMailNotes = noteColumn{"mail_raw", "note", "note_sealed"}
+)
+
+// convertNotes converts the notes of c in the old form in the rows matching
+// where (a sealed row can hold a clear note written before notes were
+// sealed); it returns how many it converted.
+func (tx *Tx) convertNotes(ctx context.Context, s sealStep, from int, c noteColumn, where string, args ...any) (int, error) {
+	type row struct {
+		id   int64
+		note string
+	}
+	var out []row
+	rows, err := tx.QueryContext(ctx, `SELECT id, `+c.col+` FROM `+c.table+` WHERE `+c.col+` <> '' AND `+c.flag+` = ? AND `+where,
+		append([]any{from}, args...)...)
+	if err != nil {
+		return 0, fmt.Errorf("db: read %s notes to convert: %w", c.table, err)
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.note); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("db: read %s notes to convert: %w", c.table, err)
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("db: read %s notes to convert: %w", c.table, err)
+	}
+	for _, r := range out {
+		note, err := s.text(r.note)
+		if err != nil {
+			return 0, fmt.Errorf("db: note of %s %d: %w", c.table, r.id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE `+c.table+` SET `+c.col+` = ?, `+c.flag+` = ? WHERE id = ?`, note, 1-from, r.id); err != nil {
+			return 0, fmt.Errorf("db: convert note of %s %d: %w", c.table, r.id, err)
+		}
+	}
+	return len(out), nil
+}
+
 // compact removes what the conversion left behind: FTS5 keeps deleted
 // entries in its segments until they are merged, freed pages keep their old
 // bytes until VACUUM rewrites the file, and the WAL keeps old page images

@@ -28,3 +28,15 @@ CREATE TRIGGER sealed_search_prune AFTER INSERT ON sealed_search_changes WHEN ne
 	DELETE FROM sealed_search_changes WHERE seq <= new.seq - 10000
 		AND seq <= (SELECT MAX(seq) FROM sealed_search_changes WHERE at < unixepoch() - 86400);
 END;
+
+-- Notes in clear. messages.pgp_note and mail_raw.note hold error text and
+-- the names of mailed files ("The attachment "acme-sso-bypass.py.pgp" is
+-- encrypted to another key"), which are report content: with sealing on
+-- they are sealed like the row's other text, and these flags say which are
+-- (a note written before this migration is clear, in a sealed row too).
+-- Clear notes count as plaintext rows (PlainRows, word for word); disclose
+-- seal converts them.
+ALTER TABLE messages ADD COLUMN pgp_note_sealed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mail_raw ADD COLUMN note_sealed INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_plain_note ON messages (id) WHERE pgp_note <> '' AND pgp_note_sealed = 0;
+CREATE INDEX mail_raw_plain_note ON mail_raw (id) WHERE note <> '' AND note_sealed = 0;
