@@ -270,7 +270,7 @@ func (db *DB) AddReporterMessage(ctx context.Context, reportID int64, body strin
 	if body == "" && len(files) == 0 {
 		errs["body"] = "Write a message or attach a file."
 	} else if n := utf8.RuneCountInString(body); n > lim.MaxTextRunes {
-		errs["body"] = fmt.Sprintf("Keep the message under %d characters (it has %d); attach longer material as a file.", lim.MaxTextRunes, n)
+		errs["body"] = fmt.Sprintf("Keep the message under %s (it has %d); attach longer material as a file.", count(lim.MaxTextRunes, "character", "characters"), n)
 	}
 	validateAttachments(files, lim, errs)
 	if len(errs) > 0 {
