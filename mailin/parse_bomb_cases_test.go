@@ -110,6 +110,21 @@ var bombCases = []bombCase{
 			}
 		}
 	}},
+	// A large file in an encrypted mail that came while the key was
+	// locked: decrypted after the unlock, spooled, and stored (sealed, in
+	// sealed mode) as it streams.
+	{name: "LargeFilePending", mail: largeEncryptedFileMail, pending: true, check: func(t *testing.T, d *db.DB) {
+		m := entry(t, d, "SEC-1")
+		if m.PGPState != db.PGPDecrypted || len(m.Attachments) != 1 || m.Attachments[0].Size != 20<<20 {
+			t.Fatalf("state %q, attachments %q", m.PGPState, fileNames(m))
+		}
+		a := m.Attachments[0]
+		_, data, err := d.AttachmentOf(context.Background(), m.ReportID, a.ID, true)
+		sum := sha256.Sum256(data)
+		if err != nil || int64(len(data)) != a.Size || hex.EncodeToString(sum[:]) != a.SHA256 {
+			t.Errorf("%s reads back as %d bytes, %v", a.Filename, len(data), err)
+		}
+	}},
 	// Many mails at once, each with files that stay in memory: the
 	// messages parsed ahead of their commit are bounded together.
 	{name: "Flood", mail: func(t testing.TB, _ *pgp.TeamKey) string { return manyFilesMail(t, 5) }, flood: 16, check: func(t *testing.T, d *db.DB) {
@@ -232,4 +247,22 @@ func largeFilesMail(t testing.TB, _ *pgp.TeamKey) string {
 	}
 	b.WriteString("--f--\n")
 	return b.String()
+}
+
+// largeEncryptedFileMail is PGP/MIME carrying a file of 20 MiB of random
+// bytes (37 MB of mail).
+func largeEncryptedFileMail(t testing.TB, team *pgp.TeamKey) string {
+	file := make([]byte, 20<<20)
+	rand.Read(file)
+	var b strings.Builder
+	b.WriteString("Content-Type: multipart/mixed; boundary=\"f\"\n\n--f\nContent-Type: text/plain\n\nThe dump, encrypted.\n")
+	b.WriteString("--f\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"dump.bin\"\nContent-Transfer-Encoding: base64\n\n")
+	writeBase64Lines(&b, file)
+	b.WriteString("--f--\n")
+	entity := crlfString(b.String())
+	lit := compressedLiteral(t, 0, func(w io.Writer) error {
+		_, err := io.WriteString(w, entity)
+		return err
+	})
+	return pgpMIME(head("Encrypted dump", "large-encrypted", ""), string(encryptPackets(t, team, lit, true)))
 }
