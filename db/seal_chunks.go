@@ -147,6 +147,9 @@ func (db *DB) openStream(src io.Reader) (io.ReadCloser, error) {
 	}
 	r, err := db.sealer.OpenFrom(src)
 	if err != nil {
+		if !db.Unlocked() { // locked meanwhile
+			return nil, Errorf(ECONFLICT, "This content is sealed; unlock the team key to read it.")
+		}
 		return nil, fmt.Errorf("db: open sealed value: %w", err)
 	}
 	return r, nil
