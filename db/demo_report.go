@@ -213,7 +213,7 @@ func (g *demoGen) report(ctx context.Context, tx *Tx, insReporter, insReport, in
 		if m.attachment {
 			msgID, _ := res.LastInsertId()
 			data := []byte("GET " + "/" + asset + " HTTP/1.1\r\nHost: " + asset + "\r\n\r\n")
-			if err := tx.addAttachment(ctx, msgID, &NewAttachment{Filename: "request.http", ContentType: "text/plain", Data: data}, formatTime(m.at)); err != nil {
+			if err := tx.addAttachment(ctx, msgID, &NewAttachment{Filename: "request.http", ContentType: "text/plain", Data: data}, formatTime(m.at), false, nil); err != nil {
 				return "", false, err
 			}
 		}

@@ -63,7 +63,10 @@ func (db *DB) catchUpSealedIndex(ctx context.Context, budget int) (bool, error) 
 			}
 		case scanned && newSeq > seq:
 			var ids []int64
-			if ids, nextSeq, err = db.sealedChanges(ctx, seq, newSeq, limit); err != nil {
+			if ids, nextSeq, err = db.sealedChanges(ctx, seq, newSeq, limit); errors.Is(err, errPruned) {
+				db.rebuildSealedIndex(gen)
+				return false, nil
+			} else if err != nil {
 				return false, err
 			}
 			if rows, err = db.readSealedRows(ctx, `id IN (SELECT value FROM json_each(?))`, []any{jsonIDs(ids)}, len(ids)); err != nil {
@@ -102,8 +105,26 @@ func (db *DB) catchUpSealedIndex(ctx context.Context, budget int) (bool, error) 
 	return !left, nil
 }
 
+// errPruned says changes an index had not applied were pruned from
+// sealed_search_changes (migration 0020): it must be built again.
+var errPruned = errors.New("db: sealed report changes were pruned before this index applied them")
+
+// rebuildSealedIndex drops index gen and builds it again in the background;
+// searches meanwhile say they are incomplete.
+func (db *DB) rebuildSealedIndex(gen uint64) {
+	f := &db.fts
+	f.mu.Lock()
+	if f.gen == gen {
+		f.dropLocked()
+	}
+	f.mu.Unlock()
+	db.StartSealedIndex()
+}
+
 // sealedChanges lists the reports changed after seq (up to newSeq, at most
-// limit entries) and the seq reached.
+// limit entries) and the seq reached. Rows are numbered without gaps and
+// pruned oldest first, so a first row past seq+1 (or none where some are
+// due) means rows after seq were pruned: errPruned.
 func (db *DB) sealedChanges(ctx context.Context, seq, newSeq int64, limit int) ([]int64, int64, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT seq, report_id FROM sealed_search_changes WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
 		seq, newSeq, limit)
@@ -119,6 +140,9 @@ func (db *DB) sealedChanges(ctx context.Context, seq, newSeq int64, limit int) (
 		if err := rows.Scan(&reached, &id); err != nil {
 			return nil, 0, fmt.Errorf("db: sealed report changes: %w", err)
 		}
+		if len(seen) == 0 && reached > seq+1 {
+			return nil, 0, errPruned
+		}
 		if !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
@@ -128,7 +152,7 @@ func (db *DB) sealedChanges(ctx context.Context, seq, newSeq int64, limit int) (
 		return nil, 0, fmt.Errorf("db: sealed report changes: %w", err)
 	}
 	if len(ids) == 0 {
-		reached = newSeq
+		return nil, 0, errPruned // rows up to newSeq were there, and are gone
 	}
 	return ids, reached, nil
 }

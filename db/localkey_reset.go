@@ -163,8 +163,8 @@ func (db *DB) forgetSealed(ctx context.Context, actor Actor) (*ForgottenSecrets,
 			localKeyCheckSetting, db.localKey.checkValue()); err != nil {
 			return fmt.Errorf("db: store local key check: %w", err)
 		}
-		if err := tx.audit(ctx, actor, "secrets.reset", "", fmt.Sprintf("local key lost: a new key; two-factor off for %d accounts, %d webhook secrets replaced",
-			len(out.TOTPUsers), len(out.Webhooks))); err != nil {
+		if err := tx.audit(ctx, actor, "secrets.reset", "", fmt.Sprintf("local key lost: a new key; two-factor off for %s, %s replaced",
+			count(len(out.TOTPUsers), "account", "accounts"), count(len(out.Webhooks), "webhook secret", "webhook secrets"))); err != nil {
 			return err
 		}
 		return nil

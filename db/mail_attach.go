@@ -1,11 +1,10 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -33,61 +32,84 @@ func (in *InboundMail) hasSpooled() bool {
 
 // mailFiles returns the files to store with the mail's entry through the
 // common path, and whether addMailFiles must store them after the entry
-// instead. Sealing needs a file whole, so in sealed mode spooled files are
-// read into memory here; otherwise every file of such a mail goes through
-// addMailFiles, in order.
+// instead: every file of a mail with a spooled one goes that way, in order,
+// each streamed from the spool into its chunks (sealed as it streams in
+// sealed mode), never read whole.
 func (tx *Tx) mailFiles(in *InboundMail) ([]NewAttachment, bool, error) {
 	if !in.hasSpooled() {
 		return in.Files, false, nil
 	}
-	if !tx.db.sealOn {
-		return nil, true, nil
-	}
-	files := make([]NewAttachment, len(in.Files))
-	copy(files, in.Files)
-	for i, s := range in.Spooled {
-		if s == nil {
-			continue
-		}
-		data, err := io.ReadAll(s.Open())
-		if err != nil {
-			return nil, false, fmt.Errorf("db: read spooled attachment: %w", err)
-		}
-		files[i].Data = data
-	}
-	return files, false, nil
+	return nil, true, nil
 }
 
 // addMailFiles stores the files of a mail on its timeline entry, in order:
-// a file in memory as one row, a spooled one in chunks (attachment_chunks,
-// migration 0011) with an empty attachment_data row.
+// a file in memory as one row (in chunks when sealed), a spooled one in
+// chunks (attachment_chunks, migration 0011) with an empty attachment_data
+// row. In sealed mode they share one session key.
 func (tx *Tx) addMailFiles(ctx context.Context, entryID int64, in *InboundMail) error {
+	return tx.addFiles(ctx, entryID, in, tx.db.sealOn, nil)
+}
+
+// addFiles stores the files of in on entry entryID, sealed when seal; skip,
+// when set, leaves out the files it returns true for.
+func (tx *Tx) addFiles(ctx context.Context, entryID int64, in *InboundMail, seal bool, skip func(a *NewAttachment) (bool, error)) error {
 	now := formatTime(tx.now)
+	var s *sealSession
+	if seal && len(in.Files) > 1 {
+		var err error
+		if s, err = tx.db.newSealSession(); err != nil {
+			return err
+		}
+		defer s.close()
+	}
 	for i := range in.Files {
-		var s *SpooledFile
-		if i < len(in.Spooled) {
-			s = in.Spooled[i]
+		a := in.Files[i]
+		if i < len(in.Spooled) && in.Spooled[i] != nil {
+			a.spooled = in.Spooled[i]
 		}
-		if s == nil {
-			if err := tx.addAttachment(ctx, entryID, &in.Files[i], now); err != nil {
+		if skip != nil {
+			if skipped, err := skip(&a); err != nil {
 				return err
+			} else if skipped {
+				continue
 			}
-			continue
 		}
-		if err := tx.addSpooledAttachment(ctx, entryID, &in.Files[i], s, now); err != nil {
+		if err := tx.addAttachment(ctx, entryID, &a, now, seal, s); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (tx *Tx) addSpooledAttachment(ctx context.Context, entryID int64, a *NewAttachment, s *SpooledFile, now string) error {
+// digest is the size and SHA-256 (hex) of a's bytes.
+func (a *NewAttachment) digest() (int64, string) {
+	if a.spooled != nil {
+		return a.spooled.Size, a.spooled.SHA256
+	}
+	return int64(len(a.Data)), sha256Hex(a.Data)
+}
+
+// open reads a's bytes from their start.
+func (a *NewAttachment) open() io.Reader {
+	if a.spooled != nil {
+		return a.spooled.Open()
+	}
+	return bytes.NewReader(a.Data)
+}
+
+// addAttachment stores file a on entry messageID. Unsealed, a file in
+// memory is one attachment_data row and a spooled one is streamed into
+// chunks; sealed, either is sealed as it streams into chunks (in session s
+// when not nil), one OpenPGP message whose plaintext size and SHA-256 the
+// listing keeps (they identify a file only to someone who has it).
+func (tx *Tx) addAttachment(ctx context.Context, messageID int64, a *NewAttachment, now string, seal bool, s *sealSession) error {
 	ct := a.ContentType
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO attachments (message_id, filename, content_type, size, sha256, sealed, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)`,
-		entryID, SafeFilename(a.Filename), ct, s.Size, s.SHA256, now)
+	size, sum := a.digest()
+	res, err := tx.ExecContext(ctx, `INSERT INTO attachments (message_id, filename, content_type, size, sha256, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		messageID, SafeFilename(a.Filename), ct, size, sum, seal, now)
 	if err != nil {
 		return fmt.Errorf("db: insert attachment: %w", err)
 	}
@@ -95,108 +117,57 @@ func (tx *Tx) addSpooledAttachment(ctx context.Context, entryID int64, a *NewAtt
 	if err != nil {
 		return fmt.Errorf("db: attachment id: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attachment_data (attachment_id, data) VALUES (?, X'')`, id); err != nil {
+	data := []byte{} // an empty BLOB (nil binds as NULL): the bytes are in chunks, or the file is empty
+	if !seal && a.spooled == nil {
+		data = a.Data
+		if data == nil {
+			data = []byte{}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attachment_data (attachment_id, data) VALUES (?, ?)`, id, data); err != nil {
 		return fmt.Errorf("db: insert attachment data: %w", err)
 	}
-	h := sha256.New()
-	r := io.TeeReader(s.Open(), h)
-	buf := make([]byte, rawChunkSize)
 	var n int64
-	for seq := 0; ; seq++ {
-		m, rerr := io.ReadFull(r, buf)
-		if m > 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO attachment_chunks (attachment_id, seq, data) VALUES (?, ?, ?)`, id, seq, buf[:m]); err != nil {
-				return fmt.Errorf("db: insert attachment chunk: %w", err)
-			}
-			n += int64(m)
+	var got string
+	switch {
+	case seal:
+		if n, got, err = tx.sealedStream(ctx, s, attachmentChunkRows, id, 0, a.open()); err != nil {
+			return err
 		}
-		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
-			break
-		} else if rerr != nil {
-			return fmt.Errorf("db: read spooled attachment: %w", rerr)
+	case a.spooled != nil:
+		h := sha256.New()
+		cw := tx.chunkWriter(ctx, attachmentChunkRows, id, 0)
+		if n, err = io.Copy(cw, io.TeeReader(a.open(), h)); err != nil {
+			return fmt.Errorf("db: store spooled attachment: %w", err)
 		}
+		if err := cw.Close(); err != nil {
+			return err
+		}
+		got = hex.EncodeToString(h.Sum(nil))
+	default:
+		return nil
 	}
 	// The spool is the gateway's temporary file: check that what was
 	// stored is what was parsed, so a damaged spool fails the mail (it is
 	// retried, and its raw message kept) instead of storing other bytes.
-	if n != s.Size || hex.EncodeToString(h.Sum(nil)) != s.SHA256 {
-		return fmt.Errorf("db: spooled attachment changed: %d bytes stored of %d", n, s.Size)
+	if n != size || got != sum {
+		return fmt.Errorf("db: attachment changed while stored: %d bytes stored of %d", n, size)
 	}
 	return nil
 }
 
 // addPendingFiles stores the files of a mail decrypted after intake (it came
 // while the team key was locked) on its entry, but not those stored at
-// intake already (the parts that came unencrypted): a spooled one in
-// chunks, as intake stores it, unless seal wants it whole.
+// intake already (the parts that came unencrypted), streaming each as
+// intake does, sealed when seal.
 func (tx *Tx) addPendingFiles(ctx context.Context, entryID int64, in *InboundMail, seal bool) error {
-	now := formatTime(tx.now)
-	for i := range in.Files {
-		a := &in.Files[i]
-		var s *SpooledFile
-		if i < len(in.Spooled) {
-			s = in.Spooled[i]
-		}
-		sum := sha256Hex(a.Data)
-		if s != nil {
-			sum = s.SHA256
-		}
+	return tx.addFiles(ctx, entryID, in, seal, func(a *NewAttachment) (bool, error) {
+		_, sum := a.digest()
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM attachments WHERE message_id = ? AND filename = ? AND sha256 = ?`,
 			entryID, SafeFilename(a.Filename), sum).Scan(&n); err != nil {
-			return fmt.Errorf("db: look up attachment: %w", err)
+			return false, fmt.Errorf("db: look up attachment: %w", err)
 		}
-		if n > 0 {
-			continue
-		}
-		if s != nil && !seal {
-			if err := tx.addSpooledAttachment(ctx, entryID, a, s, now); err != nil {
-				return err
-			}
-			continue
-		}
-		if s != nil {
-			data, err := io.ReadAll(s.Open())
-			if err != nil {
-				return fmt.Errorf("db: read spooled attachment: %w", err)
-			}
-			a.Data = data
-		}
-		if seal {
-			if err := tx.db.sealAttachment(a); err != nil {
-				return err
-			}
-		}
-		if err := tx.addAttachment(ctx, entryID, a, now); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// attachmentChunks joins the chunks of a chunked attachment (an empty
-// attachment_data row); it returns nil for an attachment that has none,
-// so that callers can use it on any empty attachment_data row. size, the
-// attachment's recorded size, sizes the result once.
-func attachmentChunks(ctx context.Context, q queryer, id, size int64) ([]byte, error) {
-	rows, err := q.QueryContext(ctx, `SELECT data FROM attachment_chunks WHERE attachment_id = ? ORDER BY seq`, id)
-	if err != nil {
-		return nil, fmt.Errorf("db: read attachment chunks: %w", err)
-	}
-	defer rows.Close()
-	out := make([]byte, 0, max(size, 0))
-	for rows.Next() {
-		var b sql.RawBytes
-		if err := rows.Scan(&b); err != nil {
-			return nil, fmt.Errorf("db: read attachment chunk: %w", err)
-		}
-		out = append(out, b...)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: read attachment chunks: %w", err)
-	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	return out, nil
+		return n > 0, nil
+	})
 }

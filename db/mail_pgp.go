@@ -93,8 +93,17 @@ func (tx *Tx) storeMailPGP(ctx context.Context, reportID, entryID int64, p *Mail
 	if err := tx.bindSignature(ctx, reportID, p); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET pgp_state = ?, pgp_signature = ?, pgp_signer = ?, pgp_note = ? WHERE id = ?`,
-		string(p.State), string(p.Signature), p.Signer, p.Note, entryID); err != nil {
+	// The note names what was left encrypted (a file's name is report
+	// content) and quotes errors: sealed when the database seals.
+	note, noteSealed := p.Note, false
+	if tx.db.sealOn && note != "" {
+		if err := tx.sealTexts(reportID, &note); err != nil {
+			return err
+		}
+		noteSealed = true
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET pgp_state = ?, pgp_signature = ?, pgp_signer = ?, pgp_note = ?, pgp_note_sealed = ? WHERE id = ?`,
+		string(p.State), string(p.Signature), p.Signer, note, noteSealed, entryID); err != nil {
 		return fmt.Errorf("db: store mail pgp state: %w", err)
 	}
 	for _, k := range p.Keys {

@@ -30,6 +30,8 @@ type RawMail struct {
 	Attempts  int
 	Sealed    bool // bytes, sender and subject are sealed
 	CreatedAt time.Time
+
+	noteSealed bool // Note is sealed (migration 0020)
 }
 
 // storeRawMail keeps the raw bytes (read in chunks) with what it became.
@@ -45,23 +47,24 @@ func (tx *Tx) storeRawMail(ctx context.Context, in *InboundMail, kind MailKind, 
 		entry = entryID
 	}
 	from, subject := in.FromEmail, cutRunes(in.Subject, 300)
-	var raw io.Reader
-	if in.OpenRaw != nil {
-		raw = in.OpenRaw()
-	}
+	var s *sealSession
 	if tx.db.sealOn {
+		// The sender, the subject and the message itself share a session
+		// key: one key agreement per mail.
 		var err error
-		if raw, err = tx.db.sealRaw(raw); err != nil {
+		if s, err = tx.db.newSealSession(); err != nil {
 			return 0, err
 		}
-		if err := tx.db.sealTexts(&from, &subject); err != nil {
+		defer s.close()
+		// The note quotes errors and what the mail said of itself.
+		if err := s.texts(&from, &subject, &note); err != nil {
 			return 0, err
 		}
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO mail_raw (kind, dedupe_key, sha256, size, message_id, from_addr, subject, report_id, entry_id,
-		note, attempts, mailbox, uid_validity, uid, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		note, note_sealed, attempts, mailbox, uid_validity, uid, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		string(kind), dedupe, in.RawSHA256, in.RawSize, in.MessageID, from, subject, report, entry,
-		note, attempts, in.Mailbox, in.UIDValidity, in.UID, tx.db.sealOn, formatTime(tx.now))
+		note, tx.db.sealOn && note != "", attempts, in.Mailbox, in.UIDValidity, in.UID, tx.db.sealOn, formatTime(tx.now))
 	if err != nil {
 		return 0, fmt.Errorf("db: insert raw mail: %w", err)
 	}
@@ -69,23 +72,25 @@ func (tx *Tx) storeRawMail(ctx context.Context, in *InboundMail, kind MailKind, 
 	if err != nil {
 		return 0, fmt.Errorf("db: raw mail id: %w", err)
 	}
-	if raw == nil {
+	if in.OpenRaw == nil {
 		return id, nil
 	}
-	buf := make([]byte, rawChunkSize)
-	for seq := 0; ; seq++ {
-		n, rerr := io.ReadFull(raw, buf)
-		if n > 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO mail_raw_chunks (raw_id, seq, data) VALUES (?, ?, ?)`, id, seq, buf[:n]); err != nil {
-				return 0, fmt.Errorf("db: insert raw mail chunk: %w", err)
-			}
+	raw := in.OpenRaw()
+	if s != nil {
+		// One OpenPGP message, sealed as it streams into its chunks.
+		if _, _, err := tx.sealedStream(ctx, s, rawMailChunkRows, id, 0, raw); err != nil {
+			return 0, err
 		}
-		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
-			return id, nil
-		} else if rerr != nil {
-			return 0, fmt.Errorf("db: read raw mail: %w", rerr)
-		}
+		return id, nil
 	}
+	cw := tx.chunkWriter(ctx, rawMailChunkRows, id, 0)
+	if _, err := io.Copy(cw, raw); err != nil {
+		return 0, fmt.Errorf("db: store raw mail: %w", err)
+	}
+	if err := cw.Close(); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // advanceMailbox records that uid committed, so the next poll starts after
@@ -230,30 +235,32 @@ func (db *DB) SyncMailbox(ctx context.Context, mailbox string, uidValidity uint3
 // RecordMailFailure counts one failed attempt at a message and returns the
 // count so far, so the gateway can set the message aside at its limit.
 func (db *DB) RecordMailFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string) (int, error) {
-	var out int
-	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+	// The error may quote the mail (a header line, a file's name): sealed
+	// when the database seals, like the note of a mail set aside.
+	reason = cutRunes(reason, 1000)
+	if db.sealOn {
 		var err error
-		var n int
-		err = tx.QueryRowContext(ctx, `INSERT INTO mail_failures (mailbox, uid_validity, uid, attempts, last_error, stopped, updated_at) VALUES (?, ?, ?, 1, ?, 0, ?)
-			ON CONFLICT (mailbox, uid_validity, uid) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, stopped = 0, updated_at = excluded.updated_at
-			RETURNING attempts`, mailbox, uidValidity, uid, cutRunes(reason, 1000), formatTime(tx.now)).Scan(&n)
-		if err != nil {
-			return fmt.Errorf("db: record mail failure: %w", err)
+		if reason, err = db.sealText(reason); err != nil {
+			return 0, err
 		}
-		out = n
-		return nil
+	}
+	var n int
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO mail_failures (mailbox, uid_validity, uid, attempts, last_error, stopped, updated_at) VALUES (?, ?, ?, 1, ?, 0, ?)
+			ON CONFLICT (mailbox, uid_validity, uid) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, stopped = 0, updated_at = excluded.updated_at
+			RETURNING attempts`, mailbox, uidValidity, uid, reason, formatTime(tx.now)).Scan(&n)
 	})
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("db: record mail failure: %w", err)
 	}
-	return out, nil
+	return n, nil
 }
 
 // SetAsideMail keeps a message that kept failing, raw, with the error, for
 // admins; the mailbox moves past it. Its bytes are matched by hash, so a
 // later re-fetch adds nothing.
 func (db *DB) SetAsideMail(ctx context.Context, in *InboundMail, reason string, attempts int) error {
-	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_raw WHERE sha256 = ?`, in.RawSHA256).Scan(&n); err != nil {
 			return fmt.Errorf("db: look up raw mail: %w", err)
@@ -268,6 +275,7 @@ func (db *DB) SetAsideMail(ctx context.Context, in *InboundMail, reason string, 
 		}
 		return tx.advanceMailbox(ctx, in.Mailbox, in.UIDValidity, in.UID)
 	})
+	return err
 }
 
 // WriteRawMail streams the bytes of kept message id to w, chunk by chunk.
@@ -296,7 +304,7 @@ func (db *DB) WriteRawMail(ctx context.Context, id int64, w io.Writer) error {
 }
 
 const rawMailColumns = `m.id, m.kind, m.size, m.sha256, m.message_id, m.from_addr, m.subject, COALESCE(m.report_id, 0),
-	COALESCE(p.prefix || '-' || r.number, ''), COALESCE(m.entry_id, 0), m.note, m.attempts, m.created_at, m.sealed`
+	COALESCE(p.prefix || '-' || r.number, ''), COALESCE(m.entry_id, 0), m.note, m.attempts, m.created_at, m.sealed, m.note_sealed`
 
 const rawMailFrom = ` FROM mail_raw m LEFT JOIN reports r ON r.id = m.report_id LEFT JOIN programs p ON p.id = r.program_id `
 
@@ -304,7 +312,7 @@ func scanRawMail(row interface{ Scan(...any) error }) (*RawMail, error) {
 	var m RawMail
 	var created string
 	if err := row.Scan(&m.ID, &m.Kind, &m.Size, &m.SHA256, &m.MessageID, &m.FromEmail, &m.Subject, &m.ReportID,
-		&m.Ref, &m.EntryID, &m.Note, &m.Attempts, &created, &m.Sealed); err != nil {
+		&m.Ref, &m.EntryID, &m.Note, &m.Attempts, &created, &m.Sealed, &m.noteSealed); err != nil {
 		return nil, err
 	}
 	m.CreatedAt = parseTime(created)

@@ -45,9 +45,15 @@ func (tx *Tx) takeStoppedReading(ctx context.Context, mailbox string, uidValidit
 	switch {
 	case from == 0:
 	case from == to:
+		reason := MailStopped
+		if tx.db.sealOn { // as every failure is kept in a sealed database
+			if reason, err = tx.db.sealText(reason); err != nil {
+				return careful, err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO mail_failures (mailbox, uid_validity, uid, attempts, last_error, stopped, updated_at) VALUES (?, ?, ?, 1, ?, 1, ?)
 			ON CONFLICT (mailbox, uid_validity, uid) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, stopped = 1, updated_at = excluded.updated_at`,
-			mailbox, uidValidity, from, MailStopped, formatTime(tx.now)); err != nil {
+			mailbox, uidValidity, from, reason, formatTime(tx.now)); err != nil {
 			return careful, fmt.Errorf("db: record stopped reading: %w", err)
 		}
 		if err := tx.audit(ctx, ActorSystem, "mail.stopped_reading", fmt.Sprintf("%s/%d/%d", mailbox, uidValidity, from), ""); err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 	"unicode"
@@ -60,7 +61,7 @@ type Attachment struct {
 
 // NewMessage is a timeline entry to add.
 type NewMessage struct {
-	sealed      bool // Body and attachments are sealed already
+	sealed      bool // Body is sealed already (files are sealed as they are written)
 	ReportID    int64
 	Kind        Kind
 	Public      bool
@@ -86,11 +87,21 @@ func (tx *Tx) addMessage(ctx context.Context, m *NewMessage) (int64, error) {
 		msgID = m.MessageID
 	}
 	now := formatTime(tx.now)
-	if tx.db.sealOn && !m.sealed {
-		var err error
-		if m, err = tx.db.sealedMessage(m); err != nil {
+	var files *sealSession // the session the entry's files are sealed in
+	if tx.db.sealOn {
+		s, owned, err := tx.sessionFor(m.ReportID, len(m.Attachments) > 0)
+		if err != nil {
 			return 0, err
 		}
+		if owned {
+			defer s.close()
+		}
+		if !m.sealed {
+			if m, err = tx.sealedMessage(m, s); err != nil {
+				return 0, err
+			}
+		}
+		files = s
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO messages (report_id, kind, public, author_id, source, body, event, from_state, to_state, message_id, sealed, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -106,39 +117,11 @@ func (tx *Tx) addMessage(ctx context.Context, m *NewMessage) (int64, error) {
 		return 0, fmt.Errorf("db: message id: %w", err)
 	}
 	for _, a := range m.Attachments {
-		if err := tx.addAttachment(ctx, id, &a, now); err != nil {
+		if err := tx.addAttachment(ctx, id, &a, now, tx.db.sealOn, files); err != nil {
 			return 0, err
 		}
 	}
 	return id, nil
-}
-
-func (tx *Tx) addAttachment(ctx context.Context, messageID int64, a *NewAttachment, now string) error {
-	ct := a.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	size, sum := len(a.Data), sha256Hex(a.Data)
-	if a.sealed != nil {
-		size, sum = a.plainSize, a.plainSHA256
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO attachments (message_id, filename, content_type, size, sha256, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		messageID, SafeFilename(a.Filename), ct, size, sum, a.sealed != nil, now)
-	if err != nil {
-		return fmt.Errorf("db: insert attachment: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("db: attachment id: %w", err)
-	}
-	data := a.stored()
-	if data == nil {
-		data = []byte{} // an empty file is an empty BLOB: nil binds as NULL
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attachment_data (attachment_id, data) VALUES (?, ?)`, id, data); err != nil {
-		return fmt.Errorf("db: insert attachment data: %w", err)
-	}
-	return nil
 }
 
 // SafeFilename keeps the last path element of a client-supplied name, drops
@@ -177,7 +160,7 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 	}
 	defer tx.Rollback()
 	q := `SELECT m.id, m.kind, m.public, COALESCE(m.author_id, 0), COALESCE(NULLIF(u.name, ''), u.email, ''), m.source, m.body, m.event,
-		m.from_state, m.to_state, m.created_at, m.sealed, m.pgp_state, m.pgp_signature, m.pgp_signer, m.pgp_note, m.unverified
+		m.from_state, m.to_state, m.created_at, m.sealed, m.pgp_state, m.pgp_signature, m.pgp_signer, m.pgp_note, m.pgp_note_sealed, m.unverified
 		FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.report_id = ?`
 	if publicOnly {
 		q += ` AND m.public = 1`
@@ -192,12 +175,18 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 	for rows.Next() {
 		m := &Message{ReportID: reportID}
 		var created string
+		var noteSealed bool
 		if err := rows.Scan(&m.ID, &m.Kind, &m.Public, &m.AuthorID, &m.AuthorName, &m.Source, &m.Body, &m.Event,
-			&m.FromState, &m.ToState, &created, &m.Sealed, &m.PGPState, &m.PGPSignature, &m.PGPSigner, &m.PGPNote, &m.Unverified); err != nil {
+			&m.FromState, &m.ToState, &created, &m.Sealed, &m.PGPState, &m.PGPSignature, &m.PGPSigner, &m.PGPNote, &noteSealed, &m.Unverified); err != nil {
 			return nil, fmt.Errorf("db: scan timeline: %w", err)
 		}
-		if m.Sealed {
+		switch {
+		case m.Sealed && noteSealed:
+			db.openTexts(&m.Body, &m.PGPNote)
+		case m.Sealed:
 			m.Body, _ = db.openText(m.Body)
+		case noteSealed:
+			m.PGPNote, _ = db.openText(m.PGPNote)
 		}
 		m.CreatedAt = parseTime(created)
 		out = append(out, m)
@@ -226,8 +215,30 @@ func (db *DB) Timeline(ctx context.Context, reportID int64, publicOnly bool) ([]
 
 // AttachmentOf returns an attachment of the given report with its bytes.
 // With publicOnly, an attachment of an internal entry is not found, so a
-// reporter can never read what only staff may.
+// reporter can never read what only staff may. The bytes are read once,
+// into a buffer of the file's size; AttachmentReader streams them instead.
 func (db *DB) AttachmentOf(ctx context.Context, reportID, attachmentID int64, publicOnly bool) (*Attachment, []byte, error) {
+	a, r, err := db.AttachmentReader(ctx, reportID, attachmentID, publicOnly)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	data := make([]byte, a.Size)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, nil, fmt.Errorf("db: read attachment %d: %w", a.ID, err)
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil { // the end, where the checks are
+		return nil, nil, fmt.Errorf("db: read attachment %d: %w", a.ID, err)
+	}
+	return a, data, nil
+}
+
+// AttachmentReader is AttachmentOf as a stream: a download of a file of any
+// size, sealed or not, holds one 256 KB chunk of it at a time. The reader
+// fails at its end if the bytes are not the file's size and SHA-256 (a
+// sealed file is checked by its OpenPGP integrity tag too); what was read
+// before such a failure must not be trusted. Close it.
+func (db *DB) AttachmentReader(ctx context.Context, reportID, attachmentID int64, publicOnly bool) (*Attachment, io.ReadCloser, error) {
 	a := &Attachment{}
 	var data []byte
 	var sealed bool
@@ -243,17 +254,11 @@ func (db *DB) AttachmentOf(ctx context.Context, reportID, attachmentID int64, pu
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("db: read attachment: %w", err)
 	}
-	if len(data) == 0 && a.Size > 0 { // a large mailed file, stored in chunks
-		if data, err = attachmentChunks(ctx, db.read, a.ID, a.Size); err != nil {
-			return nil, nil, err
-		}
+	r, err := db.attachmentReader(ctx, db.read, a, data, sealed)
+	if err != nil {
+		return nil, nil, err
 	}
-	if sealed {
-		if data, err = db.openBytes(data); err != nil {
-			return nil, nil, err
-		}
-	}
-	return a, data, nil
+	return a, r, nil
 }
 
 // AddReporterMessage adds a reporter's follow-up (from the status page or a
@@ -265,7 +270,7 @@ func (db *DB) AddReporterMessage(ctx context.Context, reportID int64, body strin
 	if body == "" && len(files) == 0 {
 		errs["body"] = "Write a message or attach a file."
 	} else if n := utf8.RuneCountInString(body); n > lim.MaxTextRunes {
-		errs["body"] = fmt.Sprintf("Keep the message under %d characters (it has %d); attach longer material as a file.", lim.MaxTextRunes, n)
+		errs["body"] = fmt.Sprintf("Keep the message under %s (it has %d); attach longer material as a file.", count(lim.MaxTextRunes, "character", "characters"), n)
 	}
 	validateAttachments(files, lim, errs)
 	if len(errs) > 0 {

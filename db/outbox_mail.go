@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 )
@@ -41,11 +42,18 @@ func (m *Mail) Sending(now time.Time) bool {
 	return m.Status == OutboxPending && m.LeaseUntil.After(now)
 }
 
-// MailAttachment is a file sent with a mail.
+// MailAttachment is a file sent with a mail. Its bytes are Data, or, for
+// the files MailAttachments returns, read from Open as a stream (a sealed
+// file opened as it is read), so that a mail with large files never holds
+// them in memory besides the message being composed.
 type MailAttachment struct {
 	Filename    string
 	ContentType string
 	Data        []byte
+	Size        int64
+	// Open, when set, reads the bytes from their start; close what it
+	// returns. Its read fails at the end if the bytes are not the file.
+	Open func() (io.ReadCloser, error)
 }
 
 const mailColumns = `o.id, COALESCE(o.report_id, 0), COALESCE(o.user_id, 0), COALESCE(p.prefix || '-' || r.number, ''),
@@ -102,44 +110,41 @@ func (db *DB) ClaimMail(ctx context.Context, lease time.Duration) (*Mail, error)
 	return out, nil
 }
 
-// MailAttachments returns the files sent with mail id, with their bytes.
+// MailAttachments returns the files sent with mail id; their bytes stream
+// from Open, opened as they are read when sealed (the reporter gets the
+// file, not the team's ciphertext). While the key is locked a sealed file
+// fails to open (ECONFLICT); ClaimMail does not hand out such mail then.
 func (db *DB) MailAttachments(ctx context.Context, id int64) ([]*MailAttachment, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT a.id, a.size, a.filename, a.content_type, d.data, a.sealed FROM outbox_attachments oa
-		JOIN attachments a ON a.id = oa.attachment_id JOIN attachment_data d ON d.attachment_id = a.id
-		WHERE oa.outbox_id = ? ORDER BY a.id`, id)
+	rows, err := db.read.QueryContext(ctx, `SELECT a.id, a.size, a.sha256, a.filename, a.content_type, a.sealed FROM outbox_attachments oa
+		JOIN attachments a ON a.id = oa.attachment_id WHERE oa.outbox_id = ? ORDER BY a.id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("db: read mail attachments: %w", err)
 	}
 	defer rows.Close()
 	var out []*MailAttachment
-	type chunkedFile struct{ at, id, size int64 }
-	var chunked []chunkedFile // large mailed files, stored in chunks (mail_attach.go)
 	for rows.Next() {
 		a := &MailAttachment{}
-		var aid, size int64
+		at := &Attachment{}
 		var sealed bool
-		if err := rows.Scan(&aid, &size, &a.Filename, &a.ContentType, &a.Data, &sealed); err != nil {
+		if err := rows.Scan(&at.ID, &at.Size, &at.SHA256, &a.Filename, &a.ContentType, &sealed); err != nil {
 			return nil, fmt.Errorf("db: scan mail attachment: %w", err)
 		}
-		if sealed {
-			// A sealed file is one OpenPGP message, never chunked: the
-			// reporter gets the file, not the team's ciphertext.
-			if a.Data, err = db.openBytes(a.Data); err != nil {
-				return nil, fmt.Errorf("db: open mail attachment %d: %w", aid, err)
+		a.Size = at.Size
+		a.Open = func() (io.ReadCloser, error) {
+			var data []byte
+			if err := db.read.QueryRowContext(ctx, `SELECT data FROM attachment_data WHERE attachment_id = ?`, at.ID).Scan(&data); err != nil {
+				return nil, fmt.Errorf("db: read mail attachment %d: %w", at.ID, err)
 			}
-		} else if len(a.Data) == 0 && size > 0 {
-			chunked = append(chunked, chunkedFile{int64(len(out)), aid, size})
+			r, err := db.attachmentReader(ctx, db.read, at, data, sealed)
+			if err != nil {
+				return nil, fmt.Errorf("db: open mail attachment %d: %w", at.ID, err)
+			}
+			return r, nil
 		}
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: read mail attachments: %w", err)
-	}
-	rows.Close()
-	for _, c := range chunked {
-		if out[c.at].Data, err = attachmentChunks(ctx, db.read, c.id, c.size); err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
 }

@@ -101,14 +101,14 @@ func (db *DB) dispose(ctx context.Context, d Disposal) (bool, error) {
 		switch d.Action {
 		case DisposeDelete:
 			err = tx.deleteReport(ctx, d.ReportID)
-			detail = fmt.Sprintf("spam closed more than %d days ago", d.Days)
+			detail = "spam closed more than " + count(d.Days, "day", "days") + " ago"
 		case DisposeAnonymise:
 			err = tx.anonymiseReport(ctx, d.ReportID)
-			detail = fmt.Sprintf("finished more than %d days ago", d.Days)
+			detail = "finished more than " + count(d.Days, "day", "days") + " ago"
 		case DisposeAttachments:
 			var files, mails int64
 			files, mails, err = tx.dropAttachments(ctx, d.ReportID)
-			detail = fmt.Sprintf("%d attachments, %d raw mails; finished more than %d days ago", files, mails, d.Days)
+			detail = fmt.Sprintf("%s, %s; finished more than %s ago", count(files, "attachment", "attachments"), count(mails, "raw mail", "raw mails"), count(d.Days, "day", "days"))
 		default:
 			err = fmt.Errorf("db: unknown disposal %q", d.Action)
 		}

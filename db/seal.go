@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -13,27 +14,35 @@ import (
 // public part, so intake keeps working while the key is locked; Open needs
 // the private key, held in memory once unlocked. mailin/pgp's TeamKey
 // implements it; cmd/disclose wires the two.
+//
+// SealTo and OpenFrom are the same as streams, for what may be large
+// (attachments, raw mail): the value is one OpenPGP message written or read
+// through 256 KB chunks, never held whole. An OpenFrom stream must be read
+// to its end or closed.
 type Sealer interface {
 	Seal(plain []byte) ([]byte, error)
 	Open(sealed []byte) ([]byte, error)
+	SealTo(dst io.Writer) (io.WriteCloser, error)
+	OpenFrom(src io.Reader) (io.ReadCloser, error)
 	Unlocked() bool
 }
 
 // sessionSealer is what a Sealer may add: a session key under which several
 // values are sealed, each still a complete message, so that the costly key
 // agreement runs once for the fields of a row, or for everything written
-// about one new report, rather than once per value. mailin/pgp's TeamKey
-// implements it; done forgets the session key.
+// about one new report, rather than once per value. sealTo is seal as a
+// stream. mailin/pgp's TeamKey implements it; done forgets the session key.
 type sessionSealer interface {
-	SealSession() (seal func(plain []byte) ([]byte, error), done func(), err error)
+	SealSession() (seal func(plain []byte) ([]byte, error), sealTo func(dst io.Writer) (io.WriteCloser, error), done func(), err error)
 }
 
 // sealSession seals values under one session key (or one by one when the
 // sealer has no sessions).
 type sealSession struct {
-	db   *DB
-	seal func([]byte) ([]byte, error) // nil: each value alone
-	done func()
+	db     *DB
+	seal   func([]byte) ([]byte, error)            // nil: each value alone
+	sealTo func(io.Writer) (io.WriteCloser, error) // nil: each stream alone
+	done   func()
 }
 
 // newSealSession starts a session; close it when its values are sealed.
@@ -41,11 +50,27 @@ func (db *DB) newSealSession() (*sealSession, error) {
 	s := &sealSession{db: db}
 	if ss, ok := db.sealer.(sessionSealer); ok {
 		var err error
-		if s.seal, s.done, err = ss.SealSession(); err != nil {
+		if s.seal, s.sealTo, s.done, err = ss.SealSession(); err != nil {
 			return nil, fmt.Errorf("db: seal: %w", err)
 		}
 	}
 	return s, nil
+}
+
+// to seals what is written to the returned writer as one message to dst, in
+// the session when there is one; Close finishes the message.
+func (s *sealSession) to(db *DB, dst io.Writer) (io.WriteCloser, error) {
+	var w io.WriteCloser
+	var err error
+	if s != nil && s.sealTo != nil {
+		w, err = s.sealTo(dst)
+	} else {
+		w, err = db.sealer.SealTo(dst)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: seal: %w", err)
+	}
+	return w, nil
 }
 
 // close forgets the session key.
@@ -100,9 +125,13 @@ const SealedText = "[sealed — unlock the team key]"
 // an OpenPGP message to the team key and the row's sealed flag is set:
 //   - reports: title, asset, description, steps, impact, credit, close_reason;
 //   - reporters: name, email, pgp_key;
-//   - messages: body (replies, notes and the edit events that quote a field);
-//   - attachment_data: the bytes (filename, type, size and SHA-256 stay clear);
-//   - mail_raw: the raw message chunks, from_addr and subject;
+//   - messages: body (replies, notes and the edit events that quote a field)
+//     and pgp_note (it names files left encrypted);
+//   - attachments: the bytes, in attachment_chunks (filename, type, size and
+//     SHA-256 stay clear; files sealed before they streamed are one
+//     attachment_data row);
+//   - mail_raw: the raw message chunks, from_addr, subject and note (errors
+//     and what the mail said of itself), and mail_failures.last_error;
 //   - outbox: the body of mail that quotes the report.
 //
 // What stays clear is what the queue, the deadlines and the reporter's
@@ -123,7 +152,8 @@ const SealedText = "[sealed — unlock the team key]"
 // fill a new one, then run disclose seal.
 //
 // Text columns hold the base64 of the binary OpenPGP message; blobs hold the
-// binary message itself.
+// binary message itself, and chunks (seal_chunks.go) hold it cut into rows
+// of 256 KB, sealed and opened as it streams.
 
 // SetSealer gives the database the team key. With seal true, new rows are
 // sealed; with seal false, sealed rows already there are still opened. A

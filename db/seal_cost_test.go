@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"io"
 	"net/url"
 	"sync/atomic"
 	"testing"
@@ -22,11 +23,19 @@ func (k *countingKey) SealAll(b [][]byte) ([][]byte, error) {
 	k.agreements.Add(1)
 	return k.TeamKey.SealAll(b)
 }
-func (k *countingKey) SealSession() (func([]byte) ([]byte, error), func(), error) {
+func (k *countingKey) SealSession() (func([]byte) ([]byte, error), func(io.Writer) (io.WriteCloser, error), func(), error) {
 	k.agreements.Add(1)
 	return k.TeamKey.SealSession()
 }
+func (k *countingKey) SealTo(w io.Writer) (io.WriteCloser, error) {
+	k.agreements.Add(1)
+	return k.TeamKey.SealTo(w)
+}
 func (k *countingKey) Open(b []byte) ([]byte, error) { k.opens.Add(1); return k.TeamKey.Open(b) }
+func (k *countingKey) OpenFrom(r io.Reader) (io.ReadCloser, error) {
+	k.opens.Add(1)
+	return k.TeamKey.OpenFrom(r)
+}
 func (k *countingKey) OpenAll(b [][]byte) ([][]byte, error) {
 	k.opens.Add(1)
 	return k.TeamKey.OpenAll(b)

@@ -1,66 +1,46 @@
 package db
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 )
 
-// sealRaw seals a raw message as one OpenPGP message; its ciphertext is then
-// stored in chunks like plaintext. The message is read whole: intake already
-// bounds its size.
-func (db *DB) sealRaw(raw io.Reader) (io.Reader, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	plain, err := io.ReadAll(raw)
-	if err != nil {
-		return nil, fmt.Errorf("db: read raw mail: %w", err)
-	}
-	sealed, err := db.sealBytes(plain)
-	if err != nil {
-		return nil, err
-	}
-	return bytes.NewReader(sealed), nil
-}
-
-// writeSealedRawMail joins the sealed chunks, opens them and writes the
-// message; while locked it fails with ECONFLICT before writing anything.
+// writeSealedRawMail opens the sealed message as it streams from its
+// chunks and writes it to w; while locked it fails with ECONFLICT before
+// writing anything. A damaged message fails at the latest at its end, its
+// integrity check, after the bytes before were written.
 func (db *DB) writeSealedRawMail(ctx context.Context, id int64, w io.Writer) error {
 	if !db.Unlocked() {
 		return Errorf(ECONFLICT, "This message is sealed; unlock the team key to read it.")
 	}
-	var sealed bytes.Buffer
-	rows, err := db.read.QueryContext(ctx, `SELECT data FROM mail_raw_chunks WHERE raw_id = ? ORDER BY seq`, id)
-	if err != nil {
-		return fmt.Errorf("db: read raw mail chunks: %w", err)
+	var chunks int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_raw_chunks WHERE raw_id = ? AND seq = 0`, id).Scan(&chunks); err != nil {
+		return fmt.Errorf("db: read raw mail: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
-			return fmt.Errorf("db: read raw mail chunk: %w", err)
-		}
-		sealed.Write(data)
+	if chunks == 0 {
+		return nil // nothing was kept of it (an empty message)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("db: read raw mail chunks: %w", err)
-	}
-	plain, err := db.openBytes(sealed.Bytes())
+	plain, err := db.openStream(newChunkReader(ctx, db.read, rawMailChunkRows, id))
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(plain); err != nil {
+	defer plain.Close()
+	if _, err := io.Copy(w, plain); err != nil {
 		return fmt.Errorf("db: write raw mail: %w", err)
 	}
 	return nil
 }
 
-// openRawMail opens the sender and subject of a kept message.
+// openRawMail opens the sender, subject and note of a kept message.
 func (db *DB) openRawMail(m *RawMail) {
-	if m.Sealed {
+	switch {
+	case m.Sealed && m.noteSealed:
+		db.openTexts(&m.FromEmail, &m.Subject, &m.Note)
+	case m.Sealed:
 		db.openTexts(&m.FromEmail, &m.Subject)
+	case m.noteSealed:
+		m.Note, _ = db.openText(m.Note)
 	}
 }
 

@@ -160,6 +160,11 @@ func (db *DB) convertNext(ctx context.Context, s sealStep, from int, after int64
 		if _, err := tx.convertRawMail(ctx, s, from, `report_id = ?`, id); err != nil {
 			return err
 		}
+		for _, c := range []noteColumn{messageNotes, rawMailNotes} {
+			if _, err := tx.convertNotes(ctx, s, from, c, `report_id = ?`, id); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.convertOutbox(ctx, s, from, `report_id = ?`, id); err != nil {
 			return err
 		}
@@ -275,23 +280,27 @@ func (tx *Tx) convertAttachments(ctx context.Context, s sealStep, from int, wher
 		return 0, fmt.Errorf("db: read attachments to convert: %w", err)
 	}
 	for _, id := range atts {
+		// Sealed or opened as it streams, from its chunks or its one row
+		// into chunks: a 25 MB file is never held whole.
 		var data []byte
-		if err := tx.QueryRowContext(ctx, `SELECT data FROM attachment_data WHERE attachment_id = ?`, id).Scan(&data); err != nil {
+		var size int64
+		var sum string
+		if err := tx.QueryRowContext(ctx, `SELECT d.data, a.size, a.sha256 FROM attachment_data d JOIN attachments a ON a.id = d.attachment_id
+			WHERE d.attachment_id = ?`, id).Scan(&data, &size, &sum); err != nil {
 			return 0, fmt.Errorf("db: read attachment %d: %w", id, err)
 		}
-		if len(data) == 0 { // a large mailed file, stored in chunks: sealed whole
-			if data, err = attachmentChunks(ctx, tx, id, 0); err != nil {
-				return 0, err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM attachment_chunks WHERE attachment_id = ?`, id); err != nil {
-				return 0, fmt.Errorf("db: convert attachment %d: %w", id, err)
-			}
-		}
-		out, err := s.bytes(data)
+		off, err := tx.chunkCount(ctx, attachmentChunkRows, id)
 		if err != nil {
+			return 0, err
+		}
+		stored := storedAttachment(ctx, tx, id, data)
+		if cr, ok := stored.(*chunkReader); ok {
+			cr.until = off // not the new chunks written after the old
+		}
+		if err := tx.convertChunks(ctx, s, attachmentChunkRows, id, stored, off, true, size, sum); err != nil {
 			return 0, fmt.Errorf("db: attachment %d: %w", id, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE attachment_data SET data = ? WHERE attachment_id = ?`, out, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE attachment_data SET data = X'' WHERE attachment_id = ?`, id); err != nil {
 			return 0, fmt.Errorf("db: convert attachment %d: %w", id, err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE attachments SET sealed = ? WHERE id = ?`, 1-from, id); err != nil {

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 )
@@ -18,23 +19,32 @@ func (db *DB) convertLoose(ctx context.Context, s sealStep, from int) error {
 	steps := []struct {
 		table, extra string
 		convert      convertFunc
+		flag         string // the column saying a row is sealed ("": sealed)
 	}{
-		{"reporters", "", func(tx *Tx, w string, a ...any) (int, error) { return tx.convertReporters(ctx, s, from, w, a...) }},
-		{"messages", "", func(tx *Tx, w string, a ...any) (int, error) { return tx.convertMessages(ctx, s, from, w, a...) }},
-		{"attachments", "", func(tx *Tx, w string, a ...any) (int, error) { return tx.convertAttachments(ctx, s, from, w, a...) }},
-		{"mail_raw", "", func(tx *Tx, w string, a ...any) (int, error) { return tx.convertRawMail(ctx, s, from, w, a...) }},
+		{"reporters", "", func(tx *Tx, w string, a ...any) (int, error) { return tx.convertReporters(ctx, s, from, w, a...) }, ""},
+		{"messages", "", func(tx *Tx, w string, a ...any) (int, error) { return tx.convertMessages(ctx, s, from, w, a...) }, ""},
+		{"attachments", "", func(tx *Tx, w string, a ...any) (int, error) { return tx.convertAttachments(ctx, s, from, w, a...) }, ""},
+		{"mail_raw", "", func(tx *Tx, w string, a ...any) (int, error) { return tx.convertRawMail(ctx, s, from, w, a...) }, ""},
 		// Mail to staff about no report quotes no report: it stays as it is.
 		{"outbox", " AND report_id IS NOT NULL", func(tx *Tx, w string, a ...any) (int, error) {
 			return tx.convertOutbox(ctx, s, from, w, a...)
-		}},
+		}, ""},
 		{"pgp_key_candidates", "", func(tx *Tx, w string, a ...any) (int, error) {
 			return tx.convertKeyCandidates(ctx, s, from, w, a...)
-		}},
+		}, ""},
+		// Notes are sealed on flags of their own: a row sealed before notes
+		// were (migration 0020) has a clear one.
+		{"messages", " AND pgp_note <> ''", func(tx *Tx, w string, a ...any) (int, error) {
+			return tx.convertNotes(ctx, s, from, messageNotes, w, a...)
+		}, messageNotes.flag},
+		{"mail_raw", " AND note <> ''", func(tx *Tx, w string, a ...any) (int, error) {
+			return tx.convertNotes(ctx, s, from, rawMailNotes, w, a...)
+		}, rawMailNotes.flag},
 	}
 	for _, st := range steps {
 		var after int64
 		for {
-			ids, err := db.looseIDs(ctx, st.table, st.extra, from, after)
+			ids, err := db.looseIDs(ctx, st.table, cmp.Or(st.flag, "sealed"), st.extra, from, after)
 			if err != nil {
 				return err
 			} else if len(ids) == 0 {
@@ -52,10 +62,11 @@ func (db *DB) convertLoose(ctx context.Context, s sealStep, from int) error {
 	return nil
 }
 
-// looseIDs lists the next batch of ids of table in the old form. table and
-// extra are fixed strings of convertLoose, never input.
-func (db *DB) looseIDs(ctx context.Context, table, extra string, from int, after int64) ([]int64, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id FROM `+table+` WHERE sealed = ? AND id > ?`+extra+` ORDER BY id LIMIT ?`, from, after, looseBatch)
+// looseIDs lists the next batch of ids of table in the old form (flag is
+// from). table, flag and extra are fixed strings of convertLoose, never
+// input.
+func (db *DB) looseIDs(ctx context.Context, table, flag, extra string, from int, after int64) ([]int64, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id FROM `+table+` WHERE `+flag+` = ? AND id > ?`+extra+` ORDER BY id LIMIT ?`, from, after, looseBatch)
 	if err != nil {
 		return nil, fmt.Errorf("db: find %s to convert: %w", table, err)
 	}

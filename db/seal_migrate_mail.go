@@ -1,7 +1,6 @@
 package db
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 )
@@ -34,34 +33,15 @@ func (tx *Tx) convertRawMail(ctx context.Context, s sealStep, from int, where st
 		if err := s.texts(&m.from, &m.subject); err != nil {
 			return 0, fmt.Errorf("db: raw mail %d: %w", m.id, err)
 		}
-		var whole bytes.Buffer
-		crows, err := tx.QueryContext(ctx, `SELECT data FROM mail_raw_chunks WHERE raw_id = ? ORDER BY seq`, m.id)
+		off, err := tx.chunkCount(ctx, rawMailChunkRows, m.id)
 		if err != nil {
-			return 0, fmt.Errorf("db: read raw mail %d: %w", m.id, err)
+			return 0, err
 		}
-		for crows.Next() {
-			var data []byte
-			if err := crows.Scan(&data); err != nil {
-				crows.Close()
-				return 0, fmt.Errorf("db: read raw mail %d: %w", m.id, err)
-			}
-			whole.Write(data)
-		}
-		crows.Close()
-		if err := crows.Err(); err != nil {
-			return 0, fmt.Errorf("db: read raw mail %d: %w", m.id, err)
-		}
-		out, err := s.bytes(whole.Bytes())
-		if err != nil {
-			return 0, fmt.Errorf("db: raw mail %d: %w", m.id, err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_raw_chunks WHERE raw_id = ?`, m.id); err != nil {
-			return 0, fmt.Errorf("db: convert raw mail %d: %w", m.id, err)
-		}
-		for seq := 0; seq*rawChunkSize < len(out); seq++ {
-			chunk := out[seq*rawChunkSize : min((seq+1)*rawChunkSize, len(out))]
-			if _, err := tx.ExecContext(ctx, `INSERT INTO mail_raw_chunks (raw_id, seq, data) VALUES (?, ?, ?)`, m.id, seq, chunk); err != nil {
-				return 0, fmt.Errorf("db: convert raw mail %d: %w", m.id, err)
+		if off > 0 {
+			stored := newChunkReader(ctx, tx, rawMailChunkRows, m.id)
+			stored.until = off
+			if err := tx.convertChunks(ctx, s, rawMailChunkRows, m.id, stored, off, false, 0, ""); err != nil {
+				return 0, fmt.Errorf("db: raw mail %d: %w", m.id, err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE mail_raw SET from_addr = ?, subject = ?, sealed = ? WHERE id = ?`, m.from, m.subject, 1-from, m.id); err != nil {
@@ -69,6 +49,53 @@ func (tx *Tx) convertRawMail(ctx context.Context, s sealStep, from int, where st
 		}
 	}
 	return len(msgs), nil
+}
+
+// noteColumn is a note sealed on its own flag (migration 0020): fixed
+// names, never input.
+type noteColumn struct{ table, col, flag string }
+
+var (
+	messageNotes = noteColumn{"messages", "pgp_note", "pgp_note_sealed"}
+	rawMailNotes = noteColumn{"mail_raw", "note", "note_sealed"}
+)
+
+// convertNotes converts the notes of c in the old form in the rows matching
+// where (a sealed row can hold a clear note written before notes were
+// sealed); it returns how many it converted.
+func (tx *Tx) convertNotes(ctx context.Context, s sealStep, from int, c noteColumn, where string, args ...any) (int, error) {
+	type row struct {
+		id   int64
+		note string
+	}
+	var out []row
+	rows, err := tx.QueryContext(ctx, `SELECT id, `+c.col+` FROM `+c.table+` WHERE `+c.col+` <> '' AND `+c.flag+` = ? AND `+where,
+		append([]any{from}, args...)...)
+	if err != nil {
+		return 0, fmt.Errorf("db: read %s notes to convert: %w", c.table, err)
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.note); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("db: read %s notes to convert: %w", c.table, err)
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("db: read %s notes to convert: %w", c.table, err)
+	}
+	for _, r := range out {
+		note, err := s.text(r.note)
+		if err != nil {
+			return 0, fmt.Errorf("db: note of %s %d: %w", c.table, r.id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE `+c.table+` SET `+c.col+` = ?, `+c.flag+` = ? WHERE id = ?`, note, 1-from, r.id); err != nil {
+			return 0, fmt.Errorf("db: convert note of %s %d: %w", c.table, r.id, err)
+		}
+	}
+	return len(out), nil
 }
 
 // compact removes what the conversion left behind: FTS5 keeps deleted

@@ -85,18 +85,19 @@ func (p PlainRows) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// PlainRows counts the rows holding plaintext in a sealed column. Anonymised
-// reports (their text is gone) and empty values do not count. Each WHERE
-// clause is that of a partial index of migration 0013, so in a sealed
-// database the count reads empty indexes.
+// PlainRows counts the rows holding plaintext in a sealed column (a row
+// with a clear note and clear text counts twice). Anonymised reports (their
+// text is gone) and empty values do not count. Each WHERE clause is that of
+// a partial index of migration 0013 or 0020, so in a sealed database the
+// count reads empty indexes.
 func (db *DB) PlainRows(ctx context.Context) (PlainRows, error) {
 	var p PlainRows
 	err := db.read.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM reports WHERE sealed = 0 AND anonymised_at IS NULL),
 		(SELECT COUNT(*) FROM reporters WHERE sealed = 0 AND (name <> '' OR email <> '' OR pgp_key <> '')),
-		(SELECT COUNT(*) FROM messages WHERE sealed = 0 AND body <> ''),
+		(SELECT COUNT(*) FROM messages WHERE sealed = 0 AND body <> '') + (SELECT COUNT(*) FROM messages WHERE pgp_note <> '' AND pgp_note_sealed = 0),
 		(SELECT COUNT(*) FROM attachments WHERE sealed = 0),
-		(SELECT COUNT(*) FROM mail_raw WHERE sealed = 0),
+		(SELECT COUNT(*) FROM mail_raw WHERE sealed = 0) + (SELECT COUNT(*) FROM mail_raw WHERE note <> '' AND note_sealed = 0),
 		(SELECT COUNT(*) FROM outbox WHERE sealed = 0 AND report_id IS NOT NULL),
 		(SELECT COUNT(*) FROM pgp_key_candidates WHERE sealed = 0)`).Scan(
 		&p.Reports, &p.Reporters, &p.Messages, &p.Attachments, &p.RawMail, &p.Outbox, &p.KeyCandidates)

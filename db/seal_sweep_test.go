@@ -25,6 +25,10 @@ var sealedText = []struct{ table, cols, where string }{
 	{"mail_raw", "from_addr, subject", "1"},
 	{"outbox", "to_addr, subject, body", "1"},
 	{"pgp_key_candidates", "armored", "1"},
+	// Notes name files, quote errors and what a mail said of itself.
+	{"messages", "pgp_note", "1"},
+	{"mail_raw", "note", "1"},
+	{"mail_failures", "last_error", "1"},
 }
 
 // sealedBlobs are the byte columns, each value or each id's chunks joined
@@ -55,7 +59,7 @@ func checkAllSealed(t *testing.T, d *db.DB, key *pgp.TeamKey) int {
 	n := 0
 	for _, c := range sealedText {
 		cols := strings.Split(c.cols, ", ")
-		rows, err := conn.Query(`SELECT id, ` + c.cols + ` FROM ` + c.table + ` WHERE ` + c.where)
+		rows, err := conn.Query(`SELECT rowid, ` + c.cols + ` FROM ` + c.table + ` WHERE ` + c.where)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +183,23 @@ func TestSealedColumnsSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	aside := inboundMail(4, "<aside@researcher.test>", "dave@researcher.test", "aside "+marker, "aside "+marker)
-	if err := d.SetAsideMail(ctx, aside, "could not be parsed", 3); err != nil {
+	if err := d.SetAsideMail(ctx, aside, `mailin: parse: malformed header line "X-`+marker+`"`, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.RecordMailFailure(ctx, "INBOX", 7, 9, `mailin: attachment "`+marker+`-dump.bin": unexpected EOF`); err != nil {
+		t.Fatal(err)
+	}
+	// Notes of a mail as the gateway writes them: what was left encrypted
+	// and what was left out name the files, which are report content.
+	noted := inboundMail(5, "<noted@researcher.test>", "erin@researcher.test", "noted", "noted body")
+	noted.PGP = db.MailPGP{State: db.PGPFailed, Note: `The attachment "` + marker + `-exploit.py.pgp" is encrypted to a key other than the team key and cannot be decrypted.`}
+	noted.Omitted = []string{`The attachment "` + marker + `-core.bin" was not stored: each attachment may be at most 25 MB.`}
+	if _, err := d.IngestMail(ctx, noted, db.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	auto := inboundMail(6, "<auto@researcher.test>", "frank@researcher.test", "Out of office", "away")
+	auto.Auto = "report (" + marker + ")"
+	if _, err := d.IngestMail(ctx, auto, db.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,10 +1,12 @@
 package db
 
-// sealNewReport returns a copy of in with its text, reporter contact and
-// attachment bytes sealed to the team key, all under one session key that
-// the copy keeps: the mail composed about the report in the writing
-// transaction is sealed with it too (Tx.sealTexts), so the single writer
-// runs no key agreement. in itself is left as it was, so the caller can
+// sealNewReport returns a copy of in with its text and reporter contact
+// sealed to the team key, all under one session key that the copy keeps:
+// the report's files and the mail composed about the report in the writing
+// transaction are sealed with it too (Tx.sessionFor, Tx.sealTexts), so the
+// single writer runs no key agreement. The files are sealed as they are
+// written, streaming into their chunks, so that no sealed copy of them is
+// ever held in memory. in itself is left as it was, so the caller can
 // still validate or index its plaintext in memory, and the copy points to
 // it for the event the report's creation sends (the Notifier reads the
 // report as it was submitted, not opened again inside the writer).
@@ -20,62 +22,44 @@ func (db *DB) sealNewReport(in *NewReport) (*NewReport, error) {
 		s.close()
 		return nil, err
 	}
-	out.Attachments = make([]NewAttachment, len(in.Attachments))
-	for i, a := range in.Attachments {
-		if err := sealAttachmentWith(s, &a); err != nil {
-			s.close()
-			return nil, err
-		}
-		out.Attachments[i] = a
-	}
 	out.sealed, out.plain, out.session = true, in, s
 	return &out, nil
 }
 
-// sealedMessage returns a copy of m with its body and attachments sealed;
-// m itself keeps its plaintext, which the caller still mails to the reporter
-// (a reply) or hands to the Notifier.
-func (db *DB) sealedMessage(m *NewMessage) (*NewMessage, error) {
-	out := *m
-	if err := db.sealTexts(&out.Body); err != nil {
-		return nil, err
+// sessionFor returns the session to seal an entry of reportID in: the
+// report's own while this transaction stores it, else a new one when the
+// entry has files (its body and files then cost one key agreement), else
+// nil (the body is sealed alone). owned says the caller must close it.
+func (tx *Tx) sessionFor(reportID int64, files bool) (s *sealSession, owned bool, err error) {
+	if tx.session != nil && reportID != 0 && reportID == tx.sessionReport {
+		return tx.session, false, nil
 	}
-	out.Attachments = make([]NewAttachment, len(m.Attachments))
-	for i, a := range m.Attachments {
-		if err := db.sealAttachment(&a); err != nil {
-			return nil, err
-		}
-		out.Attachments[i] = a
+	if !files {
+		return nil, false, nil
+	}
+	if s, err = tx.db.newSealSession(); err != nil {
+		return nil, false, err
+	}
+	return s, true, nil
+}
+
+// sealedMessage returns a copy of m with its body sealed (in s when not
+// nil); m itself keeps its plaintext, which the caller still mails to the
+// reporter (a reply) or hands to the Notifier. The files are sealed as
+// they are written (addAttachment).
+func (tx *Tx) sealedMessage(m *NewMessage, s *sealSession) (*NewMessage, error) {
+	out := *m
+	var err error
+	if s != nil {
+		err = s.texts(&out.Body)
+	} else {
+		err = tx.sealTexts(m.ReportID, &out.Body)
+	}
+	if err != nil {
+		return nil, err
 	}
 	out.sealed = true
 	return &out, nil
-}
-
-// sealAttachment seals a's bytes, keeping the size and digest of the
-// plaintext for the listing (they identify a file only to someone who has it).
-func (db *DB) sealAttachment(a *NewAttachment) error {
-	return sealAttachmentWith(&sealSession{db: db}, a)
-}
-
-func sealAttachmentWith(s *sealSession, a *NewAttachment) error {
-	if a.sealed != nil {
-		return nil
-	}
-	b, err := s.bytes(a.Data)
-	if err != nil {
-		return err
-	}
-	a.plainSize, a.plainSHA256 = len(a.Data), sha256Hex(a.Data)
-	a.sealed, a.Data = b, nil
-	return nil
-}
-
-// stored is what attachment_data keeps: the sealed bytes when sealed.
-func (a *NewAttachment) stored() []byte {
-	if a.sealed != nil {
-		return a.sealed
-	}
-	return a.Data
 }
 
 // sealTexts seals values of a row about reportID: under the session of that

@@ -30,9 +30,9 @@ type NewAttachment struct {
 	ContentType string
 	Data        []byte
 
-	sealed      []byte // Data sealed to the team key (seal_write.go)
-	plainSize   int
-	plainSHA256 string
+	// spooled, when set, holds the bytes instead of Data: a mailed file
+	// kept in the gateway's spool (mail_attach.go).
+	spooled *SpooledFile
 }
 
 // NewReport is a submission as received from the web form or a mail.
@@ -114,7 +114,7 @@ func (in *NewReport) Validate(lim Limits) FieldErrors {
 	}
 	for field, text := range map[string]string{"description": in.Description, "steps": in.Steps, "impact": in.Impact} {
 		if n := utf8.RuneCountInString(text); n > lim.MaxTextRunes {
-			errs[field] = fmt.Sprintf("Keep this under %d characters (it has %d); attach longer material as a file.", lim.MaxTextRunes, n)
+			errs[field] = fmt.Sprintf("Keep this under %s (it has %d); attach longer material as a file.", count(lim.MaxTextRunes, "character", "characters"), n)
 		}
 	}
 	if in.CVSSVector != "" {
@@ -149,7 +149,7 @@ func (in *NewReport) Validate(lim Limits) FieldErrors {
 
 func validateAttachments(files []NewAttachment, lim Limits, errs FieldErrors) {
 	if len(files) > lim.MaxFiles {
-		errs["attachments"] = fmt.Sprintf("Attach at most %d files (you chose %d).", lim.MaxFiles, len(files))
+		errs["attachments"] = fmt.Sprintf("Attach at most %s (you chose %d).", count(lim.MaxFiles, "file", "files"), len(files))
 		return
 	}
 	for _, f := range files {
@@ -168,7 +168,7 @@ func FormatBytes(n int64) string {
 	case n >= 1<<10:
 		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
 	}
-	return fmt.Sprintf("%d bytes", n)
+	return count(n, "byte", "bytes")
 }
 
 // Receipt is what a researcher is shown once after a submission committed.

@@ -69,7 +69,7 @@ func validateStaffText(body string, files []NewAttachment, lim Limits) FieldErro
 	if strings.TrimSpace(body) == "" && len(files) == 0 {
 		errs["body"] = "Write a message or attach a file."
 	} else if n := utf8.RuneCountInString(body); n > lim.MaxTextRunes {
-		errs["body"] = fmt.Sprintf("Keep the message under %d characters (it has %d).", lim.MaxTextRunes, n)
+		errs["body"] = fmt.Sprintf("Keep the message under %s (it has %d).", count(lim.MaxTextRunes, "character", "characters"), n)
 	}
 	validateAttachments(files, lim, errs)
 	if len(errs) == 0 {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -135,19 +136,25 @@ func (s *Server) reportAttachment(c echo.Context, reportID int64, publicOnly boo
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	a, data, err := s.store.AttachmentOf(c.Request().Context(), reportID, id, publicOnly)
+	a, r, err := s.store.AttachmentReader(c.Request().Context(), reportID, id, publicOnly)
 	if err != nil {
 		return err
 	}
-	return sendAttachment(c, a, data)
+	defer r.Close()
+	return sendAttachment(c, a, r)
 }
 
 // sendAttachment serves bytes a reporter or a mail provided: always as a
 // download, as an opaque type, and sandboxed should a browser render it.
-func sendAttachment(c echo.Context, a *db.Attachment, data []byte) error {
+// The bytes stream from the database a chunk at a time, so a download of
+// any size costs one chunk of memory; Content-Length is the file's size, so
+// a download cut short (a stored file that fails its checks at the end, a
+// key locked midway) is seen as incomplete by the client.
+func sendAttachment(c echo.Context, a *db.Attachment, r io.Reader) error {
 	h := c.Response().Header()
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "no-store")
-	return c.Blob(http.StatusOK, "application/octet-stream", data)
+	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
+	return c.Stream(http.StatusOK, "application/octet-stream", r)
 }

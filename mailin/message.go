@@ -95,6 +95,7 @@ func (c *Composer) Compose(m *db.Mail, atts []*db.MailAttachment) ([]byte, error
 				return raw, err
 			}
 		}
+		buf.Grow(entitySize(m.Body, atts))
 		if err := c.writeEntity(&buf, h, m.Body, atts); err != nil {
 			return nil, err
 		}
@@ -107,25 +108,61 @@ func (c *Composer) Compose(m *db.Mail, atts []*db.MailAttachment) ([]byte, error
 		return nil, fmt.Errorf("mailin: mail must be encrypted but the reporter has no key")
 	}
 	var inner bytes.Buffer
+	inner.Grow(entitySize(m.Body, atts))
 	if err := c.writeEntity(&inner, mail.Header{}, m.Body, atts); err != nil {
 		return nil, err
+	}
+	head := func(mt string, params map[string]string) error {
+		h.Set("MIME-Version", "1.0")
+		h.SetContentType(mt, params)
+		if err := textproto.WriteHeader(&buf, h.Header.Header); err != nil {
+			return fmt.Errorf("mailin: write header: %w", err)
+		}
+		return nil
+	}
+	if into, ok := c.Encrypter.(encryptInto); ok {
+		// The body is written after the header as it is encrypted, not
+		// copied behind it.
+		if err := into.EncryptInto(&buf, m.RecipientKey, inner.Bytes(), head); err != nil {
+			return nil, fmt.Errorf("mailin: encrypt: %w", err)
+		}
+		return buf.Bytes(), nil
 	}
 	mt, params, body, err := c.Encrypter.Encrypt(m.RecipientKey, inner.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("mailin: encrypt: %w", err)
 	}
-	h.Set("MIME-Version", "1.0")
-	h.SetContentType(mt, params)
-	if err := textproto.WriteHeader(&buf, h.Header.Header); err != nil {
-		return nil, fmt.Errorf("mailin: write header: %w", err)
+	inner = bytes.Buffer{}
+	buf.Grow(len(body) + 8<<10)
+	if err := head(mt, params); err != nil {
+		return nil, err
 	}
 	buf.Write(body)
 	return buf.Bytes(), nil
 }
 
+// encryptInto is what an Encrypter may add (PGPMIME does): the body written
+// into the message after the header head writes.
+type encryptInto interface {
+	EncryptInto(b *bytes.Buffer, recipientKey string, entity []byte, head func(mediaType string, params map[string]string) error) error
+}
+
+// entitySize is about what writeEntity writes for text and atts, so that
+// the buffer of a mail with large files is made once rather than grown by
+// doubling (which held up to twice the mail, garbage included).
+func entitySize(text string, atts []*db.MailAttachment) int {
+	n := 3*len(text) + 8<<10 // quoted-printable at worst, an HTML part, headers
+	for _, a := range atts {
+		size := max(a.Size, int64(len(a.Data)))
+		n += int(size/57*78+78) + 1<<10 // base64 lines of 76 and CRLF
+	}
+	return n
+}
+
 // signed writes the mail with its body signed by c.Signer.
 func (c *Composer) signed(h mail.Header, text string, atts []*db.MailAttachment) ([]byte, error) {
 	var inner bytes.Buffer
+	inner.Grow(entitySize(text, atts))
 	if err := c.writeEntity(&inner, mail.Header{}, text, atts); err != nil {
 		return nil, err
 	}
@@ -133,7 +170,9 @@ func (c *Composer) signed(h mail.Header, text string, atts []*db.MailAttachment)
 	if err != nil {
 		return nil, fmt.Errorf("mailin: sign: %w", err)
 	}
+	inner = bytes.Buffer{}
 	var buf bytes.Buffer
+	buf.Grow(len(body) + 8<<10)
 	h.Set("MIME-Version", "1.0")
 	h.SetContentType(mt, params)
 	if err := textproto.WriteHeader(&buf, h.Header.Header); err != nil {
@@ -177,14 +216,57 @@ func (c *Composer) writeEntity(w io.Writer, h mail.Header, text string, atts []*
 		if err != nil {
 			return fmt.Errorf("mailin: write attachment: %w", err)
 		}
-		if _, err := aw.Write(a.Data); err != nil {
-			return fmt.Errorf("mailin: write attachment: %w", err)
+		if err := writeAttachment(aw, a); err != nil {
+			return err
 		}
 		if err := aw.Close(); err != nil {
 			return fmt.Errorf("mailin: write attachment: %w", err)
 		}
 	}
 	return mw.Close()
+}
+
+// writeAttachment writes a's bytes, streamed from Open when it has one (a
+// sealed file is opened as it is encoded, never held whole).
+func writeAttachment(w io.Writer, a *db.MailAttachment) error {
+	if a.Open == nil {
+		if _, err := w.Write(a.Data); err != nil {
+			return fmt.Errorf("mailin: write attachment: %w", err)
+		}
+		return nil
+	}
+	r, err := a.Open()
+	if err != nil {
+		return &readError{err}
+	}
+	defer r.Close()
+	if _, err := io.Copy(w, readErrors{r}); err != nil {
+		var re *readError
+		if errors.As(err, &re) {
+			return err
+		}
+		return fmt.Errorf("mailin: write attachment: %w", err)
+	}
+	return nil
+}
+
+// readError is a failure to read a file the mail carries from the database
+// (the team key locked meanwhile, a busy database): not the mail's fault,
+// so the outbox tries it again rather than give it up.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "mailin: read attachment: " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// readErrors marks the failures of r as readErrors.
+type readErrors struct{ r io.Reader }
+
+func (r readErrors) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = &readError{err}
+	}
+	return n, err
 }
 
 func (c *Composer) writeText(mw *mail.Writer, text string) error {

@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -184,7 +185,10 @@ func (o *Outbox) deliver(ctx context.Context, m *db.Mail) (err error) {
 		return err
 	}
 	msg, err := o.Composer.Compose(m, atts)
-	if err != nil {
+	var re *readError
+	if errors.As(err, &re) {
+		return err // the files stream from the database as the mail is composed
+	} else if err != nil {
 		return &PermanentError{Err: err}
 	}
 	from := o.EnvelopeFrom

@@ -1,7 +1,10 @@
 package mailin
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
@@ -90,6 +93,36 @@ var bombCases = []bombCase{
 	{name: "ManyFiles", mail: func(t testing.TB, _ *pgp.TeamKey) string { return manyFilesMail(t, 45) }, check: func(t *testing.T, d *db.DB) {
 		if m := entry(t, d, "SEC-1"); len(m.Attachments) != 45 || m.Attachments[44].Size != 1000<<10 {
 			t.Errorf("%d attachments", len(m.Attachments))
+		}
+	}},
+	// The largest files a mail may carry: each is spooled, and stored
+	// (sealed, in sealed mode) as it streams, never held whole.
+	{name: "LargeFiles", mail: largeFilesMail, check: func(t *testing.T, d *db.DB) {
+		m := entry(t, d, "SEC-1")
+		if len(m.Attachments) != 2 || m.Attachments[0].Size != 24<<20 || m.Attachments[1].Size != 10<<20 {
+			t.Fatalf("attachments %q", fileNames(m))
+		}
+		for _, a := range m.Attachments {
+			_, data, err := d.AttachmentOf(context.Background(), m.ReportID, a.ID, true)
+			sum := sha256.Sum256(data)
+			if err != nil || int64(len(data)) != a.Size || hex.EncodeToString(sum[:]) != a.SHA256 {
+				t.Errorf("%s reads back as %d bytes, %v", a.Filename, len(data), err)
+			}
+		}
+	}},
+	// A large file in an encrypted mail that came while the key was
+	// locked: decrypted after the unlock, spooled, and stored (sealed, in
+	// sealed mode) as it streams.
+	{name: "LargeFilePending", mail: largeEncryptedFileMail, pending: true, check: func(t *testing.T, d *db.DB) {
+		m := entry(t, d, "SEC-1")
+		if m.PGPState != db.PGPDecrypted || len(m.Attachments) != 1 || m.Attachments[0].Size != 20<<20 {
+			t.Fatalf("state %q, attachments %q", m.PGPState, fileNames(m))
+		}
+		a := m.Attachments[0]
+		_, data, err := d.AttachmentOf(context.Background(), m.ReportID, a.ID, true)
+		sum := sha256.Sum256(data)
+		if err != nil || int64(len(data)) != a.Size || hex.EncodeToString(sum[:]) != a.SHA256 {
+			t.Errorf("%s reads back as %d bytes, %v", a.Filename, len(data), err)
 		}
 	}},
 	// Many mails at once, each with files that stay in memory: the
@@ -198,4 +231,38 @@ func manyFilesMail(t testing.TB, files int) string {
 	}
 	b.WriteString("--f--\n")
 	return b.String()
+}
+
+// largeFilesMail carries files of 24 MiB and 10 MiB of random bytes (46 MB
+// of mail, base64-encoded): in sealed mode each was read whole to be sealed.
+func largeFilesMail(t testing.TB, _ *pgp.TeamKey) string {
+	var b strings.Builder
+	b.WriteString(head("Large", "large-files", `Content-Type: multipart/mixed; boundary="f"`))
+	b.WriteString("\n--f\nContent-Type: text/plain\n\nThe dumps.\n")
+	for i, size := range []int{24 << 20, 10 << 20} {
+		file := make([]byte, size)
+		rand.Read(file)
+		fmt.Fprintf(&b, "--f\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"dump%d.bin\"\nContent-Transfer-Encoding: base64\n\n", i)
+		writeBase64Lines(&b, file)
+	}
+	b.WriteString("--f--\n")
+	return b.String()
+}
+
+// largeEncryptedFileMail is PGP/MIME carrying a file of 20 MiB of random
+// bytes (37 MB of mail).
+func largeEncryptedFileMail(t testing.TB, team *pgp.TeamKey) string {
+	file := make([]byte, 20<<20)
+	rand.Read(file)
+	var b strings.Builder
+	b.WriteString("Content-Type: multipart/mixed; boundary=\"f\"\n\n--f\nContent-Type: text/plain\n\nThe dump, encrypted.\n")
+	b.WriteString("--f\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"dump.bin\"\nContent-Transfer-Encoding: base64\n\n")
+	writeBase64Lines(&b, file)
+	b.WriteString("--f--\n")
+	entity := crlfString(b.String())
+	lit := compressedLiteral(t, 0, func(w io.Writer) error {
+		_, err := io.WriteString(w, entity)
+		return err
+	})
+	return pgpMIME(head("Encrypted dump", "large-encrypted", ""), string(encryptPackets(t, team, lit, true)))
 }

@@ -34,6 +34,8 @@ type bombChild struct {
 	// Pending: the mail comes while the team key is locked; the measured
 	// part is the DecryptPending pass after the key is unlocked.
 	Pending bool
+	// Sealed: the database seals what it stores (sealed mode).
+	Sealed bool
 	// KillFrom stops the child with SIGKILL, as the kernel's out-of-memory
 	// killer does, in the middle of parsing a mail from that address: when
 	// the parser asks for the keys known for the sender of a signed or
@@ -52,10 +54,11 @@ type bombResult struct {
 // IMAP server, the parser, the database) in a child process, and measures
 // the child's peak resident memory above idle (VmHWM, reset once the
 // process is idle): at most maxMailMemory for any of them, each mail kept
-// and shown with the reason it was not read whole. Under the race detector
-// it asserts the live heap instead. Before the per-mail
-// decompression budget, the inline mail of 30 blocks drove a process to
-// gigabytes; here the child is killed past 2 GiB.
+// and shown with the reason it was not read whole, in clear and in sealed
+// mode (where every file and the raw mail are sealed as they stream into
+// the database). Under the race detector it asserts the live heap instead.
+// Before the per-mail decompression budget, the inline mail of 30 blocks
+// drove a process to gigabytes; here the child is killed past 2 GiB.
 func TestMailBombMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and reads gigabyte mail bombs")
@@ -71,37 +74,51 @@ func TestMailBombMemory(t *testing.T) {
 	if err := team.Save(keyPath); err != nil {
 		t.Fatal(err)
 	}
-	for _, bc := range bombCases {
-		t.Run(bc.name, func(t *testing.T) {
-			raw := bc.mail(t, team)
-			srv := startMemIMAP(t, nil)
-			srv.deliver(t, "INBOX", raw)
-			for i := 2; i <= bc.flood; i++ {
-				srv.deliver(t, "INBOX", strings.Replace(raw, "Message-ID: <", fmt.Sprintf("Message-ID: <%d.", i), 1))
+	for _, mode := range []struct {
+		name   string
+		sealed bool
+	}{{"Clear", false}, {"Sealed", true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			for _, bc := range bombCases {
+				t.Run(bc.name, func(t *testing.T) { runBombCase(t, bc, team, keyPath, mode.sealed) })
 			}
-			dir := t.TempDir()
-			res := runBombChild(t, bombChild{Addr: srv.addr, Dir: dir, Key: keyPath, Pending: bc.pending})
-			t.Logf("%s: mail of %s; peak resident memory %d MiB above idle (%d MiB), live heap peak %d MiB above idle",
-				bc.name, db.FormatBytes(int64(len(raw))), res.Peak>>20, res.Idle>>20, res.HeapPeak>>20)
-			if res.Err != "" {
-				t.Fatalf("child: %s", res.Err)
-			}
-			switch {
-			case raceEnabled && res.HeapPeak > maxMailMemory:
-				// The race detector's shadow memory makes the resident size
-				// meaningless; the live heap is still measured.
-				t.Errorf("taking in the mail cost %d MiB of live heap, more than %d MiB", res.HeapPeak>>20, maxMailMemory>>20)
-			case !raceEnabled && res.Peak > maxMailMemory:
-				t.Errorf("taking in the mail cost %d MiB of memory, more than %d MiB", res.Peak>>20, maxMailMemory>>20)
-			}
-			d, err := db.Open(context.Background(), filepath.Join(dir, "disclose.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
-			bc.check(t, d)
 		})
 	}
+}
+
+// runBombCase takes in the mail of bc in a child process and checks what it
+// cost and what a triager sees.
+func runBombCase(t *testing.T, bc bombCase, team *pgp.TeamKey, keyPath string, sealed bool) {
+	raw := bc.mail(t, team)
+	srv := startMemIMAP(t, nil)
+	srv.deliver(t, "INBOX", raw)
+	for i := 2; i <= bc.flood; i++ {
+		srv.deliver(t, "INBOX", strings.Replace(raw, "Message-ID: <", fmt.Sprintf("Message-ID: <%d.", i), 1))
+	}
+	dir := t.TempDir()
+	res := runBombChild(t, bombChild{Addr: srv.addr, Dir: dir, Key: keyPath, Pending: bc.pending, Sealed: sealed})
+	t.Logf("%s: mail of %s; peak resident memory %d MiB above idle (%d MiB), live heap peak %d MiB above idle",
+		bc.name, db.FormatBytes(int64(len(raw))), res.Peak>>20, res.Idle>>20, res.HeapPeak>>20)
+	if res.Err != "" {
+		t.Fatalf("child: %s", res.Err)
+	}
+	switch {
+	case raceEnabled && res.HeapPeak > maxMailMemory:
+		// The race detector's shadow memory makes the resident size
+		// meaningless; the live heap is still measured.
+		t.Errorf("taking in the mail cost %d MiB of live heap, more than %d MiB", res.HeapPeak>>20, maxMailMemory>>20)
+	case !raceEnabled && res.Peak > maxMailMemory:
+		t.Errorf("taking in the mail cost %d MiB of memory, more than %d MiB", res.Peak>>20, maxMailMemory>>20)
+	}
+	d, err := db.Open(context.Background(), filepath.Join(dir, "disclose.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if sealed {
+		d.SetSealer(team, true) // unlocked: the checks read what was sealed
+	}
+	bc.check(t, d)
 }
 
 // runBombChild runs TestMailBombChild in a new process of this test binary
@@ -210,6 +227,9 @@ func TestMailBombChild(t *testing.T) {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
 		return d.KnownKeys(ctx, q)
+	}
+	if cfg.Sealed {
+		d.SetSealer(team, true)
 	}
 	p := &PGP{Key: team, Known: known, Now: d.Now, SpoolDir: spool}
 	in.UsePGP(p)

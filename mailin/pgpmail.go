@@ -205,18 +205,27 @@ func (s *pgpState) decrypt(ct func() io.Reader, w io.Writer, what string) (ok bo
 	key, budget, now := s.p.Key, s.budget, s.p.now()
 	c := &check{result: sig, run: func(keys []*pgp.PublicKey) pgp.Signature {
 		st, err := key.DecryptTo(io.Discard, ct(), budget, keys, now)
-		switch {
-		case errors.Is(err, pgp.ErrTooLarge):
-			return pgp.UnknownKey // no budget left to check it again
-		case err != nil:
-			return pgp.BadSig
-		}
-		return st
+		return recheckResult(st, err)
 	}}
 	if sig != pgp.Unsigned {
 		s.checks = append(s.checks, c)
 	}
 	return true, nil
+}
+
+// recheckResult is the outcome of checking a decrypted part's signature
+// again with more keys. Only a signature that does not match is bad: when
+// the check could not run (no decompression budget left, or the team key
+// locked meanwhile) nothing was learnt, and the signer stays unknown rather
+// than being accused of a forgery.
+func recheckResult(st pgp.Signature, err error) pgp.Signature {
+	switch {
+	case errors.Is(err, pgp.ErrTooLarge), errors.Is(err, pgp.ErrLocked):
+		return pgp.UnknownKey
+	case err != nil:
+		return pgp.BadSig
+	}
+	return st
 }
 
 func (s *pgpState) fail(note string) {

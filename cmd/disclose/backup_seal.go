@@ -54,14 +54,16 @@ func (b *backupKeyFlags) openBackup(file, keyDir string) (io.Reader, func(), err
 		k.Lock()
 		return nil, nil, err
 	}
-	done := func() {
-		src.Close()
-		k.Lock()
-	}
 	plain, err := k.OpenFrom(src)
 	if err != nil {
-		done()
+		src.Close()
+		k.Lock()
 		return nil, nil, fmt.Errorf("decrypt %s: %w", file, err)
+	}
+	done := func() {
+		plain.Close() // a stream left open would hold Lock for its wait
+		src.Close()
+		k.Lock()
 	}
 	return plain, done, nil
 }

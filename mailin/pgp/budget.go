@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	pgpcrypto "github.com/ProtonMail/gopenpgp/v2/crypto"
 )
 
 // Budget is how many plaintext bytes the decryptions of one mail may still
@@ -76,14 +77,17 @@ func (r *budgetReader) Read(p []byte) (int, error) {
 // be thrown away: it is neither complete nor authenticated. It needs the
 // unlocked key.
 func (t *TeamKey) DecryptTo(w io.Writer, msg io.Reader, b *Budget, signerKeys []*PublicKey, now time.Time) (Signature, error) {
-	ring, err := t.signer()
-	if err != nil {
-		return "", err
-	}
 	verify, err := signers(signerKeys)
 	if err != nil {
 		return "", err
 	}
+	// The whole decryption is one use of the key: Lock waits for it (up
+	// to its wait) instead of wiping the key under the stream.
+	u, err := t.begin()
+	if err != nil {
+		return "", err
+	}
+	defer u.end()
 	br := bufio.NewReader(msg)
 	head, _ := br.Peek(1024)
 	var packets io.Reader = br
@@ -94,22 +98,34 @@ func (t *TeamKey) DecryptTo(w io.Writer, msg io.Reader, b *Budget, signerKeys []
 		}
 		packets = block.Body
 	}
-	r, err := ring.DecryptStream(packets, verify, now.Unix())
-	if err != nil {
-		return "", classifyDecryptError(err)
-	}
-	if _, err := io.Copy(plainWriter{w}, &budgetReader{r: r, b: b}); err != nil {
-		if errors.Is(err, ErrTooLarge) {
-			return "", ErrTooLarge
+	var r *pgpcrypto.PlainMessageReader
+	if err := u.do(func(ring *pgpcrypto.KeyRing) error {
+		var err error
+		if r, err = ring.DecryptStream(packets, verify, now.Unix()); err != nil {
+			return classifyDecryptError(err)
 		}
-		if errors.Is(err, ErrWrite) {
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(plainWriter{w}, &budgetReader{r: &useReader{u: u, r: r}, b: b}); err != nil {
+		switch {
+		case errors.Is(err, ErrTooLarge), errors.Is(err, ErrLocked):
+			return "", err
+		case errors.Is(err, ErrWrite):
 			return "", err
 		}
 		return "", classifyDecryptError(err)
 	}
-	status, err := sigStatus(r.VerifySignature())
-	if err != nil {
-		return "", classifyDecryptError(err)
+	var status Signature
+	if err := u.do(func(*pgpcrypto.KeyRing) error {
+		var err error
+		if status, err = sigStatus(r.VerifySignature()); err != nil {
+			return classifyDecryptError(err)
+		}
+		return nil
+	}); err != nil {
+		return "", err
 	}
 	return status, nil
 }

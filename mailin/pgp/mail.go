@@ -83,13 +83,14 @@ func SignerOf(check func([]*PublicKey) Signature, keys []*PublicKey) *PublicKey 
 // as a multipart/signed mail carries it (RFC 3156), and the micalg parameter
 // naming the hash it used ("pgp-sha256"). It needs the unlocked key.
 func (t *TeamKey) SignDetached(data []byte) (armored, micalg string, err error) {
-	ring, err := t.signer()
-	if err != nil {
+	var sig *pgpcrypto.PGPSignature
+	if err := t.withRing(func(ring *pgpcrypto.KeyRing) error {
+		if sig, err = ring.SignDetached(pgpcrypto.NewPlainMessage(data)); err != nil {
+			return fmt.Errorf("pgp: sign: %w", err)
+		}
+		return nil
+	}); err != nil {
 		return "", "", err
-	}
-	sig, err := ring.SignDetached(pgpcrypto.NewPlainMessage(data))
-	if err != nil {
-		return "", "", fmt.Errorf("pgp: sign: %w", err)
 	}
 	p, err := packet.Read(bytes.NewReader(sig.GetBinary()))
 	if err != nil {

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
 	"strings"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/gopenpgp/v2/constants"
 	pgpcrypto "github.com/ProtonMail/gopenpgp/v2/crypto"
 )
@@ -137,31 +137,99 @@ func VerifyDetachedReader(data io.Reader, sig []byte, signerKeys []*PublicKey, n
 	return st, nil
 }
 
+// EncryptArmoredTo is EncryptTo writing the armored message to w as it is
+// made (lines end in "\n"), so that a large mail is not held again as a
+// binary message, an armored string and copies of those.
+func (t *TeamKey) EncryptArmoredTo(w io.Writer, data []byte, recipients []*PublicKey) (signed bool, err error) {
+	to, err := t.recipientRing(recipients)
+	if err != nil {
+		return false, err
+	}
+	encrypt := func(sign *pgpcrypto.KeyRing) error {
+		aw, err := armor.Encode(w, "PGP MESSAGE", nil)
+		if err != nil {
+			return fmt.Errorf("pgp: armor: %w", err)
+		}
+		pw, err := to.EncryptStream(aw, pgpcrypto.NewPlainMessageMetadata(true, "", 0), sign)
+		if err != nil {
+			return fmt.Errorf("pgp: encrypt: %w", err)
+		}
+		// In pieces: the OpenPGP writers buffer and copy what one Write
+		// gives them, so one Write of a 70 MB mail held it twice more.
+		for rest := data; len(rest) > 0; {
+			n := min(len(rest), 32<<10)
+			if _, err := pw.Write(rest[:n]); err != nil {
+				return fmt.Errorf("pgp: encrypt: %w", err)
+			}
+			rest = rest[n:]
+		}
+		if err := pw.Close(); err != nil {
+			return fmt.Errorf("pgp: encrypt: %w", err)
+		}
+		if err := aw.Close(); err != nil {
+			return fmt.Errorf("pgp: armor: %w", err)
+		}
+		signed = sign != nil
+		return nil
+	}
+	// Signed while the key is unlocked, as one use of it (Lock waits for
+	// the signature, made at the end, rather than wipe the key under it);
+	// unsigned while it is locked.
+	err = t.withRing(encrypt)
+	if errors.Is(err, ErrLocked) {
+		err = encrypt(nil)
+	}
+	return signed, err
+}
+
+// recipientRing is the recipients' keys and the team's public key.
+func (t *TeamKey) recipientRing(recipients []*PublicKey) (*pgpcrypto.KeyRing, error) {
+	to, err := signers(recipients)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := t.locked.ToPublic()
+	if err != nil {
+		return nil, fmt.Errorf("pgp: public part: %w", err)
+	}
+	if err := to.AddKey(pub); err != nil {
+		return nil, fmt.Errorf("pgp: add team key: %w", err)
+	}
+	return to, nil
+}
+
 // EncryptTo encrypts data to the recipients and to the team key (so the
 // team can read its own sent mail), signed by the team key when it is
 // unlocked. The result is armored.
 func (t *TeamKey) EncryptTo(data []byte, recipients []*PublicKey) (armored string, signed bool, err error) {
-	to, err := signers(recipients)
+	to, err := t.recipientRing(recipients)
 	if err != nil {
 		return "", false, err
 	}
-	pub, err := t.locked.ToPublic()
-	if err != nil {
-		return "", false, fmt.Errorf("pgp: public part: %w", err)
+	// Signed while the key is unlocked, as one use of it (Lock waits for
+	// the signature rather than wipe the key under it); sent unsigned
+	// while it is locked.
+	var m *pgpcrypto.PGPMessage
+	encrypt := func(sign *pgpcrypto.KeyRing) error {
+		var err error
+		if m, err = to.Encrypt(pgpcrypto.NewPlainMessage(data), sign); err != nil {
+			return fmt.Errorf("pgp: encrypt: %w", err)
+		}
+		signed = sign != nil
+		return nil
 	}
-	if err := to.AddKey(pub); err != nil {
-		return "", false, fmt.Errorf("pgp: add team key: %w", err)
+	err = t.withRing(encrypt)
+	if errors.Is(err, ErrLocked) {
+		err = encrypt(nil)
 	}
-	sign, _ := t.signer()
-	m, err := to.Encrypt(pgpcrypto.NewPlainMessage(data), sign)
 	if err != nil {
-		return "", false, fmt.Errorf("pgp: encrypt: %w", err)
+		return "", false, err
 	}
 	a, err := m.GetArmored()
 	if err != nil {
 		return "", false, fmt.Errorf("pgp: armor: %w", err)
 	}
-	return a, sign != nil, nil
+	return a, signed, nil
 }
 
 // Seal encrypts data to the team key alone, for storage at rest. It needs

@@ -3,6 +3,7 @@ package pgp
 import (
 	"bytes"
 	"fmt"
+	"io"
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	pgpcrypto "github.com/ProtonMail/gopenpgp/v2/crypto"
@@ -16,20 +17,23 @@ import (
 // The values of one report and the mail composed about it in the same
 // transaction share a session; different reports never do, so a session key
 // disclosed for one report (gpg --show-session-key) opens nothing else.
-// done clears the session key. It needs only the public key.
-func (t *TeamKey) SealSession() (seal func(plain []byte) ([]byte, error), done func(), err error) {
+// sealTo is seal as a stream (an attachment, a raw mail): it writes the
+// public-key packet to dst and returns the writer of the data packet, which
+// Close finishes; the message is never held whole. done clears the session
+// key; close every stream before. It needs only the public key.
+func (t *TeamKey) SealSession() (seal func(plain []byte) ([]byte, error), sealTo func(dst io.Writer) (io.WriteCloser, error), done func(), err error) {
 	ring, err := t.publicRing()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	sk, err := pgpcrypto.GenerateSessionKey()
 	if err != nil {
-		return nil, nil, fmt.Errorf("pgp: session key: %w", err)
+		return nil, nil, nil, fmt.Errorf("pgp: session key: %w", err)
 	}
 	keyPacket, err := ring.EncryptSessionKey(sk)
 	if err != nil {
 		sk.Clear()
-		return nil, nil, fmt.Errorf("pgp: seal: %w", err)
+		return nil, nil, nil, fmt.Errorf("pgp: seal: %w", err)
 	}
 	seal = func(plain []byte) ([]byte, error) {
 		dataPacket, err := sk.Encrypt(pgpcrypto.NewPlainMessage(plain))
@@ -38,7 +42,17 @@ func (t *TeamKey) SealSession() (seal func(plain []byte) ([]byte, error), done f
 		}
 		return append(append(make([]byte, 0, len(keyPacket)+len(dataPacket)), keyPacket...), dataPacket...), nil
 	}
-	return seal, func() { sk.Clear() }, nil
+	sealTo = func(dst io.Writer) (io.WriteCloser, error) {
+		if _, err := dst.Write(keyPacket); err != nil {
+			return nil, fmt.Errorf("pgp: seal stream: %w", err)
+		}
+		w, err := sk.EncryptStream(dst, pgpcrypto.NewPlainMessageMetadata(true, "", 0), nil)
+		if err != nil {
+			return nil, fmt.Errorf("pgp: seal stream: %w", err)
+		}
+		return w, nil
+	}
+	return seal, sealTo, func() { sk.Clear() }, nil
 }
 
 // OpenAll opens several sealed values at once (the fields of one row). Values

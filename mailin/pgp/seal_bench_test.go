@@ -63,7 +63,7 @@ func BenchmarkSealReport(b *testing.B) {
 		[]byte("1. Set the display name to <script>alert(1)</script>\n2. Open the profile page."), []byte("Session theft of any user who views the profile.")}
 	b.ReportAllocs()
 	for b.Loop() {
-		seal, done, err := k.SealSession()
+		seal, _, done, err := k.SealSession()
 		if err != nil {
 			b.Fatal(err)
 		}

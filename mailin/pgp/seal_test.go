@@ -179,7 +179,7 @@ func TestSealSessionGnuPG(t *testing.T) {
 	}
 	g.Run("", "--passphrase", pass, "--import", file)
 	k.Lock() // sealing needs only the public key
-	seal, done, err := k.SealSession()
+	seal, _, done, err := k.SealSession()
 	if err != nil {
 		t.Fatal(err)
 	}

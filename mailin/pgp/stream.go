@@ -9,8 +9,8 @@ import (
 
 // SealTo returns a writer that encrypts what it is given to the team key and
 // writes the OpenPGP message to dst; Close finishes the message. It streams,
-// so a backup of any size is sealed without holding it in memory, and it
-// needs only the public key.
+// so a backup of any size, or an attachment, is sealed without holding it
+// in memory, and it needs only the public key.
 func (t *TeamKey) SealTo(dst io.Writer) (io.WriteCloser, error) {
 	ring, err := t.publicRing()
 	if err != nil {
@@ -23,16 +23,29 @@ func (t *TeamKey) SealTo(dst io.Writer) (io.WriteCloser, error) {
 	return w, nil
 }
 
-// OpenFrom decrypts a message SealTo wrote, as a stream; it needs the
-// unlocked key. A damaged message shows as a read error.
-func (t *TeamKey) OpenFrom(src io.Reader) (io.Reader, error) {
-	ring, err := t.signer()
+// OpenFrom decrypts a sealed message (SealTo's, Seal's or a session's) as a
+// stream; it needs the unlocked key. The stream is a use of the key until
+// it ends: read it to its end or Close it, or Lock waits for it (up to
+// LockWait, then cuts it: its next Read fails with ErrLocked). A damaged
+// message shows as a read error (ErrCorrupt), at the latest at its end,
+// where the integrity check of the whole message is: what was read before
+// an error must be thrown away.
+func (t *TeamKey) OpenFrom(src io.Reader) (io.ReadCloser, error) {
+	u, err := t.begin()
 	if err != nil {
 		return nil, err
 	}
-	r, err := ring.DecryptStream(src, nil, 0)
-	if err != nil {
-		return nil, classifyDecryptError(err)
+	var r io.Reader
+	if err := u.do(func(ring *pgpcrypto.KeyRing) error {
+		pr, err := ring.DecryptStream(src, nil, 0)
+		if err != nil {
+			return classifyDecryptError(err)
+		}
+		r = pr
+		return nil
+	}); err != nil {
+		u.end()
+		return nil, err
 	}
-	return r, nil
+	return &useReader{u: u, r: r, classify: true}, nil
 }

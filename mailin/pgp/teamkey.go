@@ -30,8 +30,15 @@ var ErrWrongPassphrase = errors.New("pgp: wrong passphrase for the team key")
 type TeamKey struct {
 	locked *pgpcrypto.Key // as stored: passphrase-protected
 
-	mu       sync.RWMutex
-	unlocked *pgpcrypto.KeyRing
+	// LockWait is how long Lock waits for uses of the private key in
+	// progress (0: DefaultLockWait).
+	LockWait time.Duration
+
+	mu       sync.Mutex
+	unlocked *unlockedKey // nil while locked
+	// lockBegun, in tests, runs once Lock refuses new uses and before it
+	// waits for the ones in progress.
+	lockBegun func()
 
 	// The public key ring Seal encrypts to, built once: copying the key out
 	// of the locked one re-verifies its signatures, which cost more than
@@ -167,49 +174,43 @@ func (t *TeamKey) Unlock(passphrase []byte) error {
 		return fmt.Errorf("pgp: key ring: %w", err)
 	}
 	t.mu.Lock()
-	t.unlocked = ring
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	if t.unlocked != nil {
+		// Unlocked already, with the same key: the uses in progress keep
+		// the ring they have.
+		ring.ClearPrivateParams()
+		return nil
+	}
+	t.unlocked = &unlockedKey{ring: ring, uses: map[*keyUse]struct{}{}}
 	return nil
 }
 
-// Lock forgets the unlocked private key.
+// Lock forgets the unlocked private key. From its call on nothing new uses
+// the key (Unlocked is false, every operation fails with ErrLocked). The
+// uses in progress (a value being opened, a signature, a decrypting stream
+// such as an attachment being downloaded or a mail being decrypted) may
+// end for up to LockWait; Lock then cuts those left (their next read fails
+// with ErrLocked: a download ends incomplete, a mail's decryption waits
+// for the next unlock) and wipes the private key, which no use touches any
+// more. Lock returns once the key is wiped.
 func (t *TeamKey) Lock() {
 	t.mu.Lock()
-	if t.unlocked != nil {
-		t.unlocked.ClearPrivateParams()
-	}
+	k := t.unlocked
 	t.unlocked = nil
 	t.mu.Unlock()
+	if t.lockBegun != nil {
+		t.lockBegun()
+	}
+	if k != nil {
+		t.retire(k)
+	}
 }
 
 // Unlocked reports whether the private key is in memory.
 func (t *TeamKey) Unlocked() bool {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	return t.unlocked != nil
-}
-
-// signer returns the unlocked key ring or ErrLocked.
-func (t *TeamKey) signer() (*pgpcrypto.KeyRing, error) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	if t.unlocked == nil {
-		return nil, ErrLocked
-	}
-	return t.unlocked, nil
-}
-
-// withRing runs fn with the unlocked key ring, holding the read lock so
-// that Lock, which wipes the private key in place, waits until fn is done
-// rather than zeroing a key that is being used. fn must be short (opening a
-// sealed value, not a stream).
-func (t *TeamKey) withRing(fn func(ring *pgpcrypto.KeyRing) error) error {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	if t.unlocked == nil {
-		return ErrLocked
-	}
-	return fn(t.unlocked)
 }
 
 // ArmoredPublic is the public key as published.
@@ -249,14 +250,16 @@ func (i KeyInfo) ExpiresWithin(now time.Time, d time.Duration) bool {
 // SignCleartext makes an OpenPGP cleartext-signed message of text (as
 // security.txt carries it); it needs the unlocked key.
 func (t *TeamKey) SignCleartext(text string) (string, error) {
-	ring, err := t.signer()
-	if err != nil {
-		return "", err
-	}
 	msg := pgpcrypto.NewPlainMessageFromString(text)
-	sig, err := ring.SignDetached(msg)
-	if err != nil {
-		return "", fmt.Errorf("pgp: sign: %w", err)
+	var sig *pgpcrypto.PGPSignature
+	if err := t.withRing(func(ring *pgpcrypto.KeyRing) error {
+		var err error
+		if sig, err = ring.SignDetached(msg); err != nil {
+			return fmt.Errorf("pgp: sign: %w", err)
+		}
+		return nil
+	}); err != nil {
+		return "", err
 	}
 	return pgpcrypto.NewClearTextMessage(msg.GetBinary(), sig.GetBinary()).GetArmored()
 }
