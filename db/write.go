@@ -8,7 +8,8 @@ import (
 )
 
 // Update is the one way to write to the database: every method that writes
-// is built on it. Its rules:
+// is built on it (other packages call those methods, and Update itself only
+// in tests). Its rules:
 //
 //   - fn runs once, on the single writer goroutine, in a write transaction
 //     it may share with other callers (group commit): the writer takes the
