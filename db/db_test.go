@@ -254,8 +254,8 @@ func TestReporterMessage(t *testing.T) {
 	}
 	t.Run("ErrEmpty", func(t *testing.T) {
 		err := d.AddReporterMessage(ctx, rc.ReportID, "   ", nil, db.SourceWeb, db.DefaultLimits)
-		if db.ErrorFields(err) == nil {
-			t.Fatalf("err=%v, want a validation error", err)
+		if db.ErrorFields(err)["body"] == "" || db.ErrorCode(err) != db.EINVALID {
+			t.Fatalf("err=%v (code %s), want an EINVALID error on the message", err, db.ErrorCode(err))
 		}
 	})
 	t.Run("OK", func(t *testing.T) {
