@@ -51,32 +51,31 @@ func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 // CreateUser adds a staff account with its program memberships.
 func (db *DB) CreateUser(ctx context.Context, in *NewUser, actor Actor) (*User, error) {
 	if errs := in.Validate(); len(errs) > 0 {
-		return nil, &ValidationError{Fields: errs}
+		return nil, Invalid(errs)
 	}
 	hash := ""
 	if in.Password != "" {
 		if errs := ValidatePassword(in.Password, in.Password); len(errs) > 0 {
-			return nil, &ValidationError{Fields: errs}
+			return nil, Invalid(errs)
 		}
 		var err error
 		if hash, err = hashPassword(in.Password, db.Auth.Argon2); err != nil {
 			return nil, err
 		}
 	}
-	tx, err := db.BeginTx(ctx)
+	var u *User
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		id, err := tx.createUser(ctx, in, hash, actor)
+		if err != nil {
+			return err
+		}
+		u, err = tx.userByID(ctx, id)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	id, err := tx.createUser(ctx, in, hash, actor)
-	if err != nil {
-		return nil, err
-	}
-	u, err := tx.userByID(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return u, tx.Commit()
+	return u, nil
 }
 
 func (tx *Tx) createUser(ctx context.Context, in *NewUser, hash string, actor Actor) (int64, error) {
@@ -84,7 +83,7 @@ func (tx *Tx) createUser(ctx context.Context, in *NewUser, hash string, actor Ac
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, in.Email).Scan(&n); err != nil {
 		return 0, fmt.Errorf("db: check email: %w", err)
 	} else if n > 0 {
-		return 0, &ValidationError{Fields: FieldErrors{"email": "An account with this address exists already."}}
+		return 0, Invalid(FieldErrors{"email": "An account with this address exists already."})
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 		in.Email, in.Name, string(in.Role), hash, formatTime(tx.now))
@@ -106,20 +105,16 @@ func (tx *Tx) createUser(ctx context.Context, in *NewUser, hash string, actor Ac
 	return id, nil
 }
 
-// beginUser opens the transaction of an account change and reads the
-// account in it. On error nothing is left open; otherwise the caller defers
-// tx.Rollback and commits.
-func (db *DB) beginUser(ctx context.Context, userID int64) (*Tx, *User, error) {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	u, err := tx.userByID(ctx, userID)
-	if err != nil {
-		tx.Rollback()
-		return nil, nil, err
-	}
-	return tx, u, nil
+// updateUser is Update for an account change: fn gets the account as the
+// transaction reads it (ENOTFOUND when there is none).
+func (db *DB) updateUser(ctx context.Context, userID int64, fn func(ctx context.Context, tx *Tx, u *User) error) error {
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		u, err := tx.userByID(ctx, userID)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, tx, u)
+	})
 }
 
 func (tx *Tx) userByID(ctx context.Context, id int64) (*User, error) {
@@ -224,59 +219,47 @@ func (db *DB) Users(ctx context.Context) ([]*User, error) {
 // SetUserDisabled disables or re-enables an account. Disabling ends its
 // sessions and voids its open setup and reset links.
 func (db *DB) SetUserDisabled(ctx context.Context, userID int64, disabled bool, actor Actor) error {
-	tx, u, err := db.beginUser(ctx, userID)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	if disabled && actor.UserID == userID {
 		return Errorf(EINVALID, "You cannot disable your own account.")
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, userID); err != nil {
-		return fmt.Errorf("db: disable user: %w", err)
-	}
-	action := "user.enable"
-	if disabled {
-		action = "user.disable"
-		if err := tx.endSessions(ctx, userID); err != nil {
-			return err
+	return db.updateUser(ctx, userID, func(ctx context.Context, tx *Tx, u *User) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, userID); err != nil {
+			return fmt.Errorf("db: disable user: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = ? AND used_at IS NULL`, userID); err != nil {
-			return fmt.Errorf("db: void tokens: %w", err)
+		action := "user.enable"
+		if disabled {
+			action = "user.disable"
+			if err := tx.endSessions(ctx, userID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = ? AND used_at IS NULL`, userID); err != nil {
+				return fmt.Errorf("db: void tokens: %w", err)
+			}
 		}
-	}
-	if err := tx.audit(ctx, actor, action, u.Email, ""); err != nil {
-		return err
-	}
-	return tx.Commit()
+		return tx.audit(ctx, actor, action, u.Email, "")
+	})
 }
 
 // UpdateUser changes name, role and memberships of an account.
 func (db *DB) UpdateUser(ctx context.Context, userID int64, name string, role Role, programIDs []int64, actor Actor) error {
 	if !role.Valid() {
-		return &ValidationError{Fields: FieldErrors{"role": "Choose admin, triager or viewer."}}
+		return Invalid(FieldErrors{"role": "Choose admin, triager or viewer."})
 	}
-	tx, u, err := db.beginUser(ctx, userID)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if actor.UserID == userID && u.Role == RoleAdmin && role != RoleAdmin {
-		return Errorf(EINVALID, "You cannot take the admin role from yourself.")
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, role = ? WHERE id = ?`, strings.TrimSpace(name), string(role), userID); err != nil {
-		return fmt.Errorf("db: update user: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM program_members WHERE user_id = ?`, userID); err != nil {
-		return fmt.Errorf("db: clear memberships: %w", err)
-	}
-	for _, pid := range programIDs {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO program_members (program_id, user_id) VALUES (?, ?)`, pid, userID); err != nil {
-			return fmt.Errorf("db: add member: %w", err)
+	return db.updateUser(ctx, userID, func(ctx context.Context, tx *Tx, u *User) error {
+		if actor.UserID == userID && u.Role == RoleAdmin && role != RoleAdmin {
+			return Errorf(EINVALID, "You cannot take the admin role from yourself.")
 		}
-	}
-	if err := tx.audit(ctx, actor, "user.update", u.Email, fmt.Sprintf("role=%s programs=%v", role, programIDs)); err != nil {
-		return err
-	}
-	return tx.Commit()
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, role = ? WHERE id = ?`, strings.TrimSpace(name), string(role), userID); err != nil {
+			return fmt.Errorf("db: update user: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM program_members WHERE user_id = ?`, userID); err != nil {
+			return fmt.Errorf("db: clear memberships: %w", err)
+		}
+		for _, pid := range programIDs {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO program_members (program_id, user_id) VALUES (?, ?)`, pid, userID); err != nil {
+				return fmt.Errorf("db: add member: %w", err)
+			}
+		}
+		return tx.audit(ctx, actor, "user.update", u.Email, fmt.Sprintf("role=%s programs=%v", role, programIDs))
+	})
 }

@@ -27,7 +27,7 @@ var ErrReauthSignedOut = Errorf(EUNAUTHORIZED, "Too many wrong passwords: you we
 
 // errPasswordWrong answers a wrong current password on the account pages.
 func errPasswordWrong(field string) error {
-	return &ValidationError{Fields: FieldErrors{field: "That is not your current password."}}
+	return Invalid(FieldErrors{field: "That is not your current password."})
 }
 
 // ReauthWindow is how long a typed password counts as recent.
@@ -52,7 +52,7 @@ func (db *DB) Reauthenticated(ctx context.Context, token string) (bool, error) {
 // no way to guess the password faster): it waits the account's backoff
 // while the account is under attack, and the session ends at the
 // maxReauthFailures-th (ErrReauthSignedOut). The answer for a wrong one is
-// a ValidationError on field "password".
+// an EINVALID error on field "password".
 func (db *DB) Reauthenticate(ctx context.Context, token, password, clientAddr string) error {
 	u, err := db.UserBySession(ctx, token)
 	if err != nil {
@@ -62,26 +62,20 @@ func (db *DB) Reauthenticate(ctx context.Context, token, password, clientAddr st
 	if err != nil {
 		return err
 	}
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := tx.takeBack(ctx, a.keys...); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET reauth_at = ? WHERE token_hash = ?`, formatTime(tx.now), tokenHash(token)); err != nil {
-		return fmt.Errorf("db: record re-authentication: %w", err)
-	}
-	if err := tx.audit(ctx, u.Actor(clientAddr), "login.reauth", u.Email, ""); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := tx.takeBack(ctx, a.keys...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET reauth_at = ? WHERE token_hash = ?`, formatTime(tx.now), tokenHash(token)); err != nil {
+			return fmt.Errorf("db: record re-authentication: %w", err)
+		}
+		return tx.audit(ctx, u.Actor(clientAddr), "login.reauth", u.Email, "")
+	})
 }
 
 // checkOwnPassword checks the password a signed-in user typed in the
 // session of token, counted as a sign-in attempt (stepReauth); a wrong one
-// is recorded and answered with a ValidationError on field, or ends the
+// is recorded and answered with an EINVALID error on field, or ends the
 // session at maxReauthFailures. On success the caller takes back a.keys.
 func (db *DB) checkOwnPassword(ctx context.Context, u *User, token, password, clientAddr, field string) (*attempt, error) {
 	actor := u.Actor(clientAddr)
@@ -96,42 +90,38 @@ func (db *DB) checkOwnPassword(ctx context.Context, u *User, token, password, cl
 	if ok, _ := checkPassword(hash, password, db.Auth.Argon2); ok {
 		return a, nil
 	}
-	tx, err := db.BeginTx(ctx)
+	// The failure is recorded (fn returns nil), then refused.
+	var refusal error
+	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, err := tx.attemptFailed(ctx, a, actor, "login.reauth_failed", "wrong password"); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `UPDATE sessions SET reauth_failures = reauth_failures + 1 WHERE token_hash = ?
+			RETURNING reauth_failures`, tokenHash(token)).Scan(&n); errors.Is(err, sql.ErrNoRows) {
+			n = maxReauthFailures // the session ended meanwhile
+		} else if err != nil {
+			return fmt.Errorf("db: count wrong re-authentication: %w", err)
+		}
+		refusal = errPasswordWrong(field)
+		if n < maxReauthFailures {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token)); err != nil {
+			return fmt.Errorf("db: end session: %w", err)
+		}
+		refusal = ErrReauthSignedOut
+		return tx.audit(ctx, actor, "session.end", u.Email, fmt.Sprintf("wrong re-authentications=%d", n))
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	if _, err := tx.attemptFailed(ctx, a, actor, "login.reauth_failed", "wrong password"); err != nil {
-		return nil, err
-	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `UPDATE sessions SET reauth_failures = reauth_failures + 1 WHERE token_hash = ?
-		RETURNING reauth_failures`, tokenHash(token)).Scan(&n); errors.Is(err, sql.ErrNoRows) {
-		n = maxReauthFailures // the session ended meanwhile
-	} else if err != nil {
-		return nil, fmt.Errorf("db: count wrong re-authentication: %w", err)
-	}
-	if n >= maxReauthFailures {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token)); err != nil {
-			return nil, fmt.Errorf("db: end session: %w", err)
-		}
-		if err := tx.audit(ctx, actor, "session.end", u.Email, fmt.Sprintf("wrong re-authentications=%d", n)); err != nil {
-			return nil, err
-		}
-		if err := tx.Commit(); err != nil {
-			return nil, err
-		}
-		return nil, ErrReauthSignedOut
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	return nil, errPasswordWrong(field)
+	return nil, refusal
 }
 
 // ChangePassword sets a new password for the user signed in with token,
 // who proves the current one (fields "current", "password", "password2" on
-// a ValidationError), counted as Reauthenticate counts it. Every other session of the user ends, and open reset
+// an EINVALID error), counted as Reauthenticate counts it. Every other session of the user ends, and open reset
 // links stop working; the session of token stays, re-authenticated. It
 // returns how many sessions ended.
 func (db *DB) ChangePassword(ctx context.Context, token, current, password, password2, clientAddr string) (int, error) {
@@ -146,7 +136,7 @@ func (db *DB) ChangePassword(ctx context.Context, token, current, password, pass
 		errs["password"] = "Choose a password other than your current one."
 	}
 	if len(errs) > 0 {
-		return 0, &ValidationError{Fields: errs}
+		return 0, Invalid(errs)
 	}
 	a, err := db.checkOwnPassword(ctx, u, token, current, clientAddr, "current")
 	if err != nil {
@@ -156,31 +146,30 @@ func (db *DB) ChangePassword(ctx context.Context, token, current, password, pass
 	if err != nil {
 		return 0, err
 	}
-	tx, err := db.BeginTx(ctx)
+	var n int
+	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := tx.takeBack(ctx, a.keys...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, u.ID); err != nil {
+			return fmt.Errorf("db: change password: %w", err)
+		}
+		var err error
+		if n, err = tx.endOtherSessions(ctx, u.ID, token); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = ? AND purpose = 'reset' AND used_at IS NULL`, u.ID); err != nil {
+			return fmt.Errorf("db: void reset links: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET reauth_at = ? WHERE token_hash = ?`, formatTime(tx.now), tokenHash(token)); err != nil {
+			return fmt.Errorf("db: record re-authentication: %w", err)
+		}
+		return tx.audit(ctx, u.Actor(clientAddr), "user.password_change", u.Email, fmt.Sprintf("sessions_ended=%d", n))
+	})
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback()
-	if err := tx.takeBack(ctx, a.keys...); err != nil {
-		return 0, err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, u.ID); err != nil {
-		return 0, fmt.Errorf("db: change password: %w", err)
-	}
-	n, err := tx.endOtherSessions(ctx, u.ID, token)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = ? AND purpose = 'reset' AND used_at IS NULL`, u.ID); err != nil {
-		return 0, fmt.Errorf("db: void reset links: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET reauth_at = ? WHERE token_hash = ?`, formatTime(tx.now), tokenHash(token)); err != nil {
-		return 0, fmt.Errorf("db: record re-authentication: %w", err)
-	}
-	if err := tx.audit(ctx, u.Actor(clientAddr), "user.password_change", u.Email, fmt.Sprintf("sessions_ended=%d", n)); err != nil {
-		return 0, err
-	}
-	return n, tx.Commit()
+	return n, nil
 }
 
 // ReplaceTOTP turns off the second factor of the user signed in with token
@@ -197,27 +186,21 @@ func (db *DB) ReplaceTOTP(ctx context.Context, token string, actor Actor) error 
 	} else if !fresh {
 		return ErrReauthRequired
 	}
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = '', totp_enabled = 0, totp_last_step = 0 WHERE id = ? AND totp_enabled = 1`, u.ID)
-	if err != nil {
-		return fmt.Errorf("db: replace totp: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return Errorf(ECONFLICT, "Two-factor sign-in is not on.")
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, u.ID); err != nil {
-		return fmt.Errorf("db: delete recovery codes: %w", err)
-	}
-	n, err := tx.endOtherSessions(ctx, u.ID, token)
-	if err != nil {
-		return err
-	}
-	if err := tx.audit(ctx, actor, "user.2fa_replace", u.Email, fmt.Sprintf("sessions_ended=%d", n)); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = '', totp_enabled = 0, totp_last_step = 0 WHERE id = ? AND totp_enabled = 1`, u.ID)
+		if err != nil {
+			return fmt.Errorf("db: replace totp: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Errorf(ECONFLICT, "Two-factor sign-in is not on.")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, u.ID); err != nil {
+			return fmt.Errorf("db: delete recovery codes: %w", err)
+		}
+		n, err := tx.endOtherSessions(ctx, u.ID, token)
+		if err != nil {
+			return err
+		}
+		return tx.audit(ctx, actor, "user.2fa_replace", u.Email, fmt.Sprintf("sessions_ended=%d", n))
+	})
 }

@@ -30,8 +30,7 @@ func TestChangePassword(t *testing.T) {
 
 	t.Run("ErrWrongCurrent", func(t *testing.T) {
 		_, err := d.ChangePassword(ctx, here, "not my password", newPassword, newPassword, "192.0.2.1")
-		var verr *db.ValidationError
-		if !errors.As(err, &verr) || verr.Fields["current"] == "" {
+		if db.ErrorFields(err)["current"] == "" {
 			t.Fatalf("err=%v, want a message on the current password", err)
 		}
 		page, _ := d.ListAudit(ctx, db.AuditFilter{Action: "login.reauth_failed"})
@@ -42,8 +41,7 @@ func TestChangePassword(t *testing.T) {
 	t.Run("ErrWeakOrSame", func(t *testing.T) {
 		for _, pw := range []string{"short", testPassword} {
 			_, err := d.ChangePassword(ctx, here, testPassword, pw, pw, "192.0.2.1")
-			var verr *db.ValidationError
-			if !errors.As(err, &verr) || verr.Fields["password"] == "" {
+			if db.ErrorFields(err)["password"] == "" {
 				t.Fatalf("new password %q: err=%v, want a message on it", pw, err)
 			}
 		}
@@ -107,12 +105,12 @@ func TestReauthenticate(t *testing.T) {
 	}
 	// A stolen cookie is no way to guess the password: wrong tries lock the
 	// network like failed sign-ins.
-	var locked *db.LockedError
-	for i := 0; i < 20 && !errors.As(err, &locked); i++ {
+	var locked *db.Error
+	for i := 0; i < 20 && !asLocked(err, &locked); i++ {
 		err = d.Reauthenticate(ctx, res.Token, "guess guess guess", "192.0.2.1")
 		clk.Advance(time.Second)
 	}
-	if !errors.As(err, &locked) || locked.Wait < d.Auth.Lockout/2 {
+	if !asLocked(err, &locked) || locked.RetryAfter < d.Auth.Lockout/2 {
 		t.Fatalf("after wrong passwords: err=%v, want the lockout", err)
 	}
 	clk.Advance(d.Auth.Lockout)

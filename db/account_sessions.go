@@ -76,42 +76,36 @@ func (db *DB) EndSession(ctx context.Context, token, id string, actor Actor) err
 	if err != nil {
 		return err
 	}
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT token_hash, client_addr FROM sessions WHERE user_id = ? AND token_hash <> ?`, u.ID, tokenHash(token))
-	if err != nil {
-		return fmt.Errorf("db: find session: %w", err)
-	}
-	var hash []byte
-	var network string
-	for rows.Next() {
-		var h []byte
-		var addr string
-		if err := rows.Scan(&h, &addr); err != nil {
-			rows.Close()
-			return fmt.Errorf("db: scan session: %w", err)
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT token_hash, client_addr FROM sessions WHERE user_id = ? AND token_hash <> ?`, u.ID, tokenHash(token))
+		if err != nil {
+			return fmt.Errorf("db: find session: %w", err)
 		}
-		if sessionID(h) == id {
-			hash, network = h, ClientNetwork(addr)
+		var hash []byte
+		var network string
+		for rows.Next() {
+			var h []byte
+			var addr string
+			if err := rows.Scan(&h, &addr); err != nil {
+				rows.Close()
+				return fmt.Errorf("db: scan session: %w", err)
+			}
+			if sessionID(h) == id {
+				hash, network = h, ClientNetwork(addr)
+			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("db: find session: %w", err)
-	}
-	if hash == nil {
-		return Errorf(ENOTFOUND, "That session has ended already.")
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash); err != nil {
-		return fmt.Errorf("db: end session: %w", err)
-	}
-	if err := tx.audit(ctx, actor, "session.end", u.Email, "network="+network); err != nil {
-		return err
-	}
-	return tx.Commit()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("db: find session: %w", err)
+		}
+		if hash == nil {
+			return Errorf(ENOTFOUND, "That session has ended already.")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash); err != nil {
+			return fmt.Errorf("db: end session: %w", err)
+		}
+		return tx.audit(ctx, actor, "session.end", u.Email, "network="+network)
+	})
 }
 
 // EndOtherSessions ends every session of the user signed in with token but
@@ -121,19 +115,22 @@ func (db *DB) EndOtherSessions(ctx context.Context, token string, actor Actor) (
 	if err != nil {
 		return 0, err
 	}
-	tx, err := db.BeginTx(ctx)
+	var out int
+	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		n, err := tx.endOtherSessions(ctx, u.ID, token)
+		if err != nil {
+			return err
+		}
+		if err := tx.audit(ctx, actor, "session.end_others", u.Email, fmt.Sprintf("ended=%d", n)); err != nil {
+			return err
+		}
+		out = n
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback()
-	n, err := tx.endOtherSessions(ctx, u.ID, token)
-	if err != nil {
-		return 0, err
-	}
-	if err := tx.audit(ctx, actor, "session.end_others", u.Email, fmt.Sprintf("ended=%d", n)); err != nil {
-		return 0, err
-	}
-	return n, tx.Commit()
+	return out, nil
 }
 
 func (tx *Tx) endOtherSessions(ctx context.Context, userID int64, token string) (int, error) {

@@ -10,39 +10,33 @@ import (
 // Assign gives a report to a staff user who may work on it (assigneeID 0
 // unassigns). Assignments are internal: the reporter is not told.
 func (db *DB) Assign(ctx context.Context, reportID, version int64, actor Actor, assigneeID int64) error {
-	tx, r, err := db.beginReport(ctx, reportID, version)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var assignee any
-	body := "Unassigned."
-	detail := "assignee=none"
-	if assigneeID != 0 {
-		var name, email string
-		err := tx.QueryRowContext(ctx, `SELECT u.name, u.email FROM users u WHERE u.id = ? AND u.disabled = 0
-			AND (u.role = 'admin' OR (u.role = 'triager' AND EXISTS (SELECT 1 FROM program_members m WHERE m.user_id = u.id AND m.program_id = ?)))`,
-			assigneeID, r.ProgramID).Scan(&name, &email)
-		if errors.Is(err, sql.ErrNoRows) {
-			return &ValidationError{Fields: FieldErrors{"assignee": "Choose a triager of this program or an admin."}}
-		} else if err != nil {
-			return fmt.Errorf("db: find assignee: %w", err)
+	return db.updateReport(ctx, reportID, version, func(ctx context.Context, tx *Tx, r *Report) error {
+		var assignee any
+		body := "Unassigned."
+		detail := "assignee=none"
+		if assigneeID != 0 {
+			var name, email string
+			err := tx.QueryRowContext(ctx, `SELECT u.name, u.email FROM users u WHERE u.id = ? AND u.disabled = 0
+				AND (u.role = 'admin' OR (u.role = 'triager' AND EXISTS (SELECT 1 FROM program_members m WHERE m.user_id = u.id AND m.program_id = ?)))`,
+				assigneeID, r.ProgramID).Scan(&name, &email)
+			if errors.Is(err, sql.ErrNoRows) {
+				return Invalid(FieldErrors{"assignee": "Choose a triager of this program or an admin."})
+			} else if err != nil {
+				return fmt.Errorf("db: find assignee: %w", err)
+			}
+			if name == "" {
+				name = email
+			}
+			assignee, body, detail = assigneeID, "Assigned to "+name+".", fmt.Sprintf("assignee=%d", assigneeID)
 		}
-		if name == "" {
-			name = email
+		if err := tx.touch(ctx, reportID, `assignee_id = ?`, assignee); err != nil {
+			return err
 		}
-		assignee, body, detail = assigneeID, "Assigned to "+name+".", fmt.Sprintf("assignee=%d", assigneeID)
-	}
-	if err := tx.touch(ctx, reportID, `assignee_id = ?`, assignee); err != nil {
-		return err
-	}
-	if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, AuthorID: actor.UserID, Event: "assign", Body: body}); err != nil {
-		return err
-	}
-	if err := tx.audit(ctx, actor, "report.assign", r.Ref(), detail); err != nil {
-		return err
-	}
-	return tx.Commit()
+		if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, AuthorID: actor.UserID, Event: "assign", Body: body}); err != nil {
+			return err
+		}
+		return tx.audit(ctx, actor, "report.assign", r.Ref(), detail)
+	})
 }
 
 // Assignees lists the users a report of the program may be assigned to:

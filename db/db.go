@@ -1,6 +1,26 @@
 // Package db holds the domain types of disclose and their SQLite storage.
 // It imports nothing else of the project: consumers declare the narrow
 // interfaces they need.
+//
+// Writes: every write goes through DB.Update (write.go), which runs the
+// caller's job on the one writer goroutine, in a transaction it may share
+// with other jobs (group commit, one savepoint per job), indexes new
+// reports for search as the transaction's last step, and returns once it
+// committed. A public method that writes is Update around small *Tx
+// helpers. Outside Update are only what comes before the writer starts or
+// cannot run in a transaction: the migrations and the search index's
+// secure-delete option (Open), WAL checkpoints (Checkpoint, clearWAL, after
+// sealing older secrets), the VACUUM that ends a seal conversion, and
+// backups (VACUUM INTO on a connection of their own). Reads use a pool of
+// read-only connections.
+//
+// Errors: *Error is the one error type callers look into: a Code (EINVALID,
+// ENOTFOUND, ...) that handlers map to an HTTP status in one table, a
+// Message safe to show, and only where a caller needs them the field
+// messages of a form (Fields), the report a form already became (Ref) or
+// how long a locked sign-in waits (RetryAfter). Any other error is
+// internal. Constraint violations are told by the driver's error codes
+// (isUnique), never by the text of a message.
 package db
 
 import (
@@ -79,8 +99,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
-	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }, Auth: DefaultAuthPolicy,
-		jobs: make(chan writeJob), stopped: make(chan struct{}), writerDone: make(chan struct{})}
+	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }, Auth: DefaultAuthPolicy}
 	var err error
 	if db.write, err = sql.Open(writerDriver, dsn(path, false)); err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
@@ -91,11 +110,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.write.Close()
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
+	// The migrations and the option below set up the schema, before the
+	// writer (Update) starts; every later write goes through Update.
 	if err := db.migrate(ctx); err != nil {
-		db.write.Close()
-		return nil, err
-	}
-	if err := db.openLocalKey(ctx); err != nil {
 		db.write.Close()
 		return nil, err
 	}
@@ -113,9 +130,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	db.read.SetMaxOpenConns(8)
 	db.read.SetMaxIdleConns(8)
-	go db.writer()
-	db.plainWrites.Store(true) // the default program is no report data
-	err = db.ensureDefaultProgram(ctx)
+	db.startWriter()
+	// The local key's check, sealing older secrets with it, the default
+	// program: no report data to seal.
+	db.plainWrites.Store(true)
+	err = db.openLocalKey(ctx)
+	if err == nil {
+		err = db.ensureDefaultProgram(ctx)
+	}
 	db.plainWrites.Store(false)
 	if err != nil {
 		db.Close()
@@ -170,14 +192,14 @@ func dsn(path string, readOnly bool) string {
 // Close stops the batch writer (a batch in flight commits first) and closes
 // both pools.
 func (db *DB) Close() error {
-	select {
-	case <-db.stopped:
-	default:
-		close(db.stopped)
-		if db.read != nil { // the writer was started
+	if db.stopped != nil { // the writer was started
+		select {
+		case <-db.stopped:
+		default:
+			close(db.stopped)
 			<-db.writerDone
+			db.stopSealedIndex()
 		}
-		db.stopSealedIndex()
 	}
 	var err error
 	if db.read != nil {
@@ -201,24 +223,29 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Tx is a write transaction carrying the time it started, so that every row
-// it writes shares one timestamp.
+// it writes shares one timestamp. Only the writer begins and ends one
+// (Update); a job writes through it and never commits or rolls it back.
 type Tx struct {
 	*sql.Tx
 	db        *DB
 	now       time.Time
-	auditHead *auditHead // nil until read; reset when a savepoint rolls back
+	auditHead *auditHead // nil until read; reset when a job's writes are undone
 	// audience caches, per program, who is told of events (staffToNotify,
-	// queueWebhooks). Only a group-commit transaction sets it: its jobs
-	// create reports and never change members, preferences or webhooks.
-	audience map[int64]*audience
+	// queueWebhooks), for the jobs of a batch that change none of it
+	// (keepAudience); audienceStash holds it while a job runs that has
+	// not said so.
+	audience      map[int64]*audience
+	audienceStash map[int64]*audience
+	audienceKept  bool
 	// session seals what is written about sessionReport while the
 	// transaction stores it (Tx.sealTexts, seal_write.go).
 	session       *sealSession
 	sessionReport int64
 }
 
-// BeginTx starts a write transaction (BEGIN IMMEDIATE through the DSN).
-func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
+// begin starts the write transaction of a batch (BEGIN IMMEDIATE through
+// the DSN) on the writer goroutine.
+func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("db: begin: %w", err)
@@ -230,32 +257,6 @@ func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
 	}
 	return t, nil
 }
-
-// Commit indexes the report text this transaction added (migration 0010:
-// the insert trigger only lists new reports) and commits, so that a
-// committed report is always found by search. One statement indexes every
-// report of a group commit: FTS5 then writes one index segment per
-// transaction rather than one per report.
-func (tx *Tx) Commit() error {
-	ctx := context.Background()
-	if _, err := tx.ExecContext(ctx, indexPending); err != nil {
-		return fmt.Errorf("db: index new reports: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM reports_fts_pending`); err != nil {
-		return fmt.Errorf("db: index new reports: %w", err)
-	}
-	return tx.Tx.Commit()
-}
-
-// indexPending adds the listed reports to the on-disk index. The list
-// leads (CROSS JOIN): it is empty or holds a group commit's reports, but it
-// has no statistics, so once ANALYZE has run (disclose demo runs it) the
-// planner guessed it large and scanned every report at every commit
-// (disclose seal of 100,000 demo reports: 17 reports a second instead of
-// about 170).
-const indexPending = `INSERT INTO reports_fts (rowid, title, asset, description, steps, impact)
-	SELECT r.id, r.title, r.asset, r.description, r.steps, r.impact
-	FROM reports_fts_pending p CROSS JOIN reports r ON r.id = p.id WHERE r.sealed = 0 ORDER BY p.id`
 
 // beginRead starts a read-only transaction on the reader pool, so that a page
 // made of several queries sees one snapshot.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -48,26 +49,26 @@ func TestSearchIndexIsCompleteAtCommit(t *testing.T) {
 	intact()
 
 	// Created, retitled and created-then-deleted in one transaction.
-	tx, _ := d.BeginTx(ctx)
-	in := &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "betaword", Description: "d"}
-	in.Validate(DefaultLimits)
-	edited, err := tx.createReport(ctx, in, []byte("receipt-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = 'gammaword' WHERE id = ?`, edited.ReportID); err != nil {
-		t.Fatal(err)
-	}
-	in = &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "deltaword", Description: "d"}
-	in.Validate(DefaultLimits)
-	gone, err := tx.createReport(ctx, in, []byte("receipt-2"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM reports WHERE id = ?`, gone.ReportID); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
+	var edited *Receipt
+	if err := d.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		in := &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "betaword", Description: "d"}
+		in.Validate(DefaultLimits)
+		var err error
+		if edited, err = tx.createReport(ctx, in, []byte("receipt-1")); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = 'gammaword' WHERE id = ?`, edited.ReportID); err != nil {
+			return err
+		}
+		in = &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "deltaword", Description: "d"}
+		in.Validate(DefaultLimits)
+		gone, err := tx.createReport(ctx, in, []byte("receipt-2"))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM reports WHERE id = ?`, gone.ReportID)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if got := found("betaword"); len(got) != 0 {
@@ -101,13 +102,17 @@ func TestSearchIndexIsCompleteAtCommit(t *testing.T) {
 	intact()
 
 	// A rolled-back report leaves nothing behind.
-	tx, _ = d.BeginTx(ctx)
-	in = &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "zetaword", Description: "d"}
-	in.Validate(DefaultLimits)
-	if _, err := tx.createReport(ctx, in, []byte("receipt-3")); err != nil {
-		t.Fatal(err)
+	errUndo := errors.New("undo")
+	if err := d.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		in := &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "zetaword", Description: "d"}
+		in.Validate(DefaultLimits)
+		if _, err := tx.createReport(ctx, in, []byte("receipt-3")); err != nil {
+			return err
+		}
+		return errUndo
+	}); err != errUndo {
+		t.Fatalf("err = %v, want the job's own", err)
 	}
-	tx.Rollback()
 	if got := found("zetaword"); len(got) != 0 {
 		t.Errorf("a rolled-back report is found: %v", got)
 	}

@@ -73,79 +73,84 @@ func (db *DB) GenerateDemo(ctx context.Context, opt DemoOptions) (*DemoResult, e
 			opt.Progress(done, opt.Reports)
 		}
 	}
-	tx, err := db.BeginTx(ctx)
+	var out *DemoResult
+	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := tx.audit(ctx, ActorSystem, "demo.generate", "", fmt.Sprintf("reports=%d", opt.Reports)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `ANALYZE`); err != nil {
+			return fmt.Errorf("db: analyze: %w", err)
+		}
+		out = res
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	if err := tx.audit(ctx, ActorSystem, "demo.generate", "", fmt.Sprintf("reports=%d", opt.Reports)); err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `ANALYZE`); err != nil {
-		return nil, fmt.Errorf("db: analyze: %w", err)
-	}
-	return res, tx.Commit()
+	return out, nil
 }
 
 // demoSetup makes (or finds) the three programs and the demo staff.
 func (db *DB) demoSetup(ctx context.Context) ([]*demoProgram, error) {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	now := formatTime(tx.now)
-	for _, p := range []struct{ slug, name, prefix, scope string }{
-		{"web", "Web platform", "WEB", "www.example.org\napi.example.org\napp.example.org"},
-		{"mobile", "Mobile apps", "MOB", "iOS app\nAndroid app\nm.example.org"},
-	} {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO programs (slug, name, prefix, scope, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, p.slug, p.name, p.prefix, p.scope, now, now); err != nil {
-			return nil, fmt.Errorf("db: create demo program: %w", err)
-		}
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, prefix, next_number FROM programs WHERE is_default = 1 OR slug IN ('web', 'mobile') ORDER BY id LIMIT 3`)
-	if err != nil {
-		return nil, fmt.Errorf("db: read demo programs: %w", err)
-	}
 	var out []*demoProgram
-	for rows.Next() {
-		p := &demoProgram{}
-		if err := rows.Scan(&p.id, &p.prefix, &p.next); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("db: scan demo program: %w", err)
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		now := formatTime(tx.now)
+		for _, p := range []struct{ slug, name, prefix, scope string }{
+			{"web", "Web platform", "WEB", "www.example.org\napi.example.org\napp.example.org"},
+			{"mobile", "Mobile apps", "MOB", "iOS app\nAndroid app\nm.example.org"},
+		} {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO programs (slug, name, prefix, scope, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT DO NOTHING`, p.slug, p.name, p.prefix, p.scope, now, now); err != nil {
+				return fmt.Errorf("db: create demo program: %w", err)
+			}
 		}
-		out = append(out, p)
-	}
-	rows.Close()
-	for i, name := range []string{"alice", "bob", "carol", "dave", "erin", "frank"} {
-		email := name + "@demo.invalid"
-		role := RoleTriager
-		if name == "frank" {
-			role = RoleViewer
+		rows, err := tx.QueryContext(ctx, `SELECT id, prefix, next_number FROM programs WHERE is_default = 1 OR slug IN ('web', 'mobile') ORDER BY id LIMIT 3`)
+		if err != nil {
+			return fmt.Errorf("db: read demo programs: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			email, name+" (demo)", string(role), now); err != nil {
-			return nil, fmt.Errorf("db: create demo user: %w", err)
+		out = nil
+		for rows.Next() {
+			p := &demoProgram{}
+			if err := rows.Scan(&p.id, &p.prefix, &p.next); err != nil {
+				rows.Close()
+				return fmt.Errorf("db: scan demo program: %w", err)
+			}
+			out = append(out, p)
 		}
-		var id int64
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, email).Scan(&id); err != nil {
-			return nil, fmt.Errorf("db: find demo user: %w", err)
-		}
-		// Each program gets three of the five triagers; the viewer sees all.
-		for j, p := range out {
-			if role == RoleViewer || (i+j)%5 < 3 {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO program_members (program_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, p.id, id); err != nil {
-					return nil, fmt.Errorf("db: add demo member: %w", err)
-				}
-				if role == RoleTriager {
-					p.triagers = append(p.triagers, id)
+		rows.Close()
+		for i, name := range []string{"alice", "bob", "carol", "dave", "erin", "frank"} {
+			email := name + "@demo.invalid"
+			role := RoleTriager
+			if name == "frank" {
+				role = RoleViewer
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				email, name+" (demo)", string(role), now); err != nil {
+				return fmt.Errorf("db: create demo user: %w", err)
+			}
+			var id int64
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, email).Scan(&id); err != nil {
+				return fmt.Errorf("db: find demo user: %w", err)
+			}
+			// Each program gets three of the five triagers; the viewer sees all.
+			for j, p := range out {
+				if role == RoleViewer || (i+j)%5 < 3 {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO program_members (program_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, p.id, id); err != nil {
+						return fmt.Errorf("db: add demo member: %w", err)
+					}
+					if role == RoleTriager {
+						p.triagers = append(p.triagers, id)
+					}
 				}
 			}
 		}
+		return nil
+	})
+	db.programsChanged()
+	if err != nil {
+		return nil, err
 	}
-	defer db.programsChanged()
-	return out, tx.Commit()
+	return out, nil
 }
 
 // demoGen carries the generator's state from batch to batch.
@@ -170,52 +175,55 @@ type demoMsg struct {
 }
 
 func (db *DB) demoBatch(ctx context.Context, g *demoGen, offset, n int) ([]string, error) {
-	tx, err := db.BeginTx(ctx)
+	var out []string
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		insReporter, err := tx.PrepareContext(ctx, `INSERT INTO reporters (name, email, credit, created_at) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("db: prepare demo: %w", err)
+		}
+		defer insReporter.Close()
+		insReport, err := tx.PrepareContext(ctx, `INSERT INTO reports (program_id, number, reporter_id, source, state, prev_state, title, asset, cwe,
+			description, steps, impact, cvss_vector, cvss_score, severity, cve_id, assignee_id, duplicate_of, close_reason, disclosure_at, disclosure_tz,
+			credit, version, created_at, updated_at, first_response_at, triaged_at, resolved_at, closed_at, paused_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("db: prepare demo: %w", err)
+		}
+		defer insReport.Close()
+		insMsg, err := tx.PrepareContext(ctx, `INSERT INTO messages (report_id, kind, public, author_id, source, body, event, from_state, to_state, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("db: prepare demo: %w", err)
+		}
+		defer insMsg.Close()
+		// go-sqlite3 watches a cancellable context with a goroutine per
+		// statement; the batch checks for cancellation once per report instead.
+		sctx := context.WithoutCancel(ctx)
+		var longRefs []string
+		for i := offset; i < offset+n; i++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			ref, long, err := g.report(sctx, tx, insReporter, insReport, insMsg, i)
+			if err != nil {
+				return err
+			}
+			if long {
+				longRefs = append(longRefs, ref)
+			}
+		}
+		for _, p := range g.programs {
+			if _, err := tx.ExecContext(ctx, `UPDATE programs SET next_number = ? WHERE id = ?`, p.next, p.id); err != nil {
+				return fmt.Errorf("db: update demo numbering: %w", err)
+			}
+		}
+		out = longRefs
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	insReporter, err := tx.PrepareContext(ctx, `INSERT INTO reporters (name, email, credit, created_at) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		return nil, fmt.Errorf("db: prepare demo: %w", err)
-	}
-	defer insReporter.Close()
-	insReport, err := tx.PrepareContext(ctx, `INSERT INTO reports (program_id, number, reporter_id, source, state, prev_state, title, asset, cwe,
-		description, steps, impact, cvss_vector, cvss_score, severity, cve_id, assignee_id, duplicate_of, close_reason, disclosure_at, disclosure_tz,
-		credit, version, created_at, updated_at, first_response_at, triaged_at, resolved_at, closed_at, paused_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, fmt.Errorf("db: prepare demo: %w", err)
-	}
-	defer insReport.Close()
-	insMsg, err := tx.PrepareContext(ctx, `INSERT INTO messages (report_id, kind, public, author_id, source, body, event, from_state, to_state, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, fmt.Errorf("db: prepare demo: %w", err)
-	}
-	defer insMsg.Close()
-	// go-sqlite3 watches a cancellable context with a goroutine per
-	// statement; the batch checks for cancellation once per report instead.
-	sctx := context.WithoutCancel(ctx)
-	var longRefs []string
-	for i := offset; i < offset+n; i++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		ref, long, err := g.report(sctx, tx, insReporter, insReport, insMsg, i)
-		if err != nil {
-			return nil, err
-		}
-		if long {
-			longRefs = append(longRefs, ref)
-		}
-	}
-	for _, p := range g.programs {
-		if _, err := tx.ExecContext(ctx, `UPDATE programs SET next_number = ? WHERE id = ?`, p.next, p.id); err != nil {
-			return nil, fmt.Errorf("db: update demo numbering: %w", err)
-		}
-	}
-	return longRefs, tx.Commit()
+	return out, nil
 }
 
 // between returns a time between a and b (b when b is not after a).

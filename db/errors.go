@@ -3,10 +3,15 @@ package db
 import (
 	"errors"
 	"fmt"
+	"sort"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-// Error codes. Handlers map each code to one HTTP status in one place; the
-// message of an Error with a code other than EINTERNAL is safe to show.
+// Error codes. Handlers map each code to one HTTP status in one place
+// (handlers/errors.go); the message of an Error with a code other than
+// EINTERNAL is safe to show.
 const (
 	ECONFLICT     = "conflict"
 	EINTERNAL     = "internal"
@@ -14,14 +19,28 @@ const (
 	ENOTFOUND     = "not_found"
 	EUNAUTHORIZED = "unauthorized"
 	// EFORBIDDEN: the caller is known but may not do this (a role that
-	// does not reach a page, a step that must come first).
+	// does not reach a page, a step that must come first, an address a
+	// webhook may not post to).
 	EFORBIDDEN = "forbidden"
+	// ELOCKED: too many failed attempts; try again after RetryAfter.
+	ELOCKED = "locked"
 )
 
-// Error is a domain error: a code for programs and a message for people.
+// Error is the one error type of disclose's domain: a code for programs, a
+// message for people, and the few details a caller acts on. Any other
+// error is internal: its text is logged, never shown.
 type Error struct {
 	Code    string
 	Message string
+	// Fields holds one message per bad form field (EINVALID), so that a
+	// form shows them all at once beside their fields; Message is the
+	// first of them.
+	Fields FieldErrors
+	// Ref is the reference of the report a form already became, when the
+	// same form was sent again (ECONFLICT from CreateReport).
+	Ref string
+	// RetryAfter is how long a locked sign-in waits (ELOCKED).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -31,6 +50,33 @@ func (e *Error) Error() string {
 // Errorf builds a domain error with a message safe to show to users.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrors maps a form field name to a message shown next to it.
+type FieldErrors map[string]string
+
+// Invalid is the EINVALID error of a form with bad fields.
+func Invalid(fields FieldErrors) *Error {
+	return &Error{Code: EINVALID, Message: firstFieldError(fields), Fields: fields}
+}
+
+// firstFieldError is the message of the field a reader meets first: the
+// report form's order, then the other fields by name.
+func firstFieldError(errs FieldErrors) string {
+	for _, k := range []string{"title", "description", "asset", "cwe", "steps", "impact", "cvss", "name", "email", "credit", "attachments"} {
+		if m, ok := errs[k]; ok {
+			return m
+		}
+	}
+	keys := make([]string, 0, len(errs))
+	for k := range errs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) > 0 {
+		return errs[keys[0]]
+	}
+	return ""
 }
 
 // ErrorCode returns the code of a domain error, EINTERNAL for any other error
@@ -55,4 +101,32 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "Internal error."
+}
+
+// ErrorFields returns the field messages of an EINVALID error, nil for any
+// other error.
+func ErrorFields(err error) FieldErrors {
+	var e *Error
+	if errors.As(err, &e) && e.Code == EINVALID {
+		return e.Fields
+	}
+	return nil
+}
+
+// AsError returns the domain error inside err, nil when there is none.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
+
+// isUnique says whether err is SQLite refusing a row that repeats the
+// value of a UNIQUE column or index (the driver's extended code, never the
+// text of the message). The caller knows which constraints its statement
+// can meet; where more than one is plausible it looks the row up.
+func isUnique(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
 }

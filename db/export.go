@@ -175,13 +175,7 @@ func (db *DB) AuditExport(ctx context.Context, actor Actor, format string, n int
 	if n >= 0 {
 		detail = fmt.Sprintf("format=%s reports=%d filter=%s", format, n, filter)
 	}
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := tx.audit(ctx, actor, "report.export", "", detail); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		return tx.audit(ctx, actor, "report.export", "", detail)
+	})
 }

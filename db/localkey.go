@@ -189,8 +189,7 @@ func (k *LocalKey) checkValue() string {
 // database: the first key a database sees is recorded (as a keyed hash),
 // and a later start with another key, or with the file missing, is refused
 // rather than making a new key that opens nothing. It runs after the
-// migrations, on the write connection, and then seals what an older
-// database still holds in clear.
+// migrations, and then seals what an older database still holds in clear.
 func (db *DB) openLocalKey(ctx context.Context) error {
 	path := filepath.Join(filepath.Dir(db.Path), LocalKeyFile)
 	var stored string
@@ -209,7 +208,7 @@ func (db *DB) openLocalKey(ctx context.Context) error {
 		if subtle.ConstantTimeCompare([]byte(stored), []byte(k.checkValue())) != 1 {
 			return Errorf(EINVALID, "The local key file %s is not the one this database was made with: copy the right one back (backups do not hold it). If the right one is lost for good, move this one aside and run `disclose secrets reset`.", path)
 		}
-	} else if _, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`, localKeyCheckSetting, k.checkValue()); err != nil {
+	} else if err := db.exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`, localKeyCheckSetting, k.checkValue()); err != nil {
 		return fmt.Errorf("db: store local key check: %w", err)
 	}
 	db.localKey = k

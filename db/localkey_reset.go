@@ -57,6 +57,11 @@ func ForgetSecrets(ctx context.Context, path string, actor Actor) (*ForgottenSec
 	if err := db.migrate(ctx); err != nil {
 		return nil, err
 	}
+	db.startWriter()
+	defer func() {
+		close(db.stopped)
+		<-db.writerDone
+	}()
 	keyPath := filepath.Join(filepath.Dir(path), LocalKeyFile)
 	var stored string
 	err = db.write.QueryRowContext(ctx, `SELECT CAST(value AS TEXT) FROM settings WHERE key = ?`, localKeyCheckSetting).Scan(&stored)
@@ -90,80 +95,82 @@ func ForgetSecrets(ctx context.Context, path string, actor Actor) (*ForgottenSec
 // forgetSealed drops every secret sealed with the lost key and ties the
 // database to the new one (db.localKey), in one transaction.
 func (db *DB) forgetSealed(ctx context.Context, actor Actor) (*ForgottenSecrets, error) {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	out := &ForgottenSecrets{}
-	rows, err := tx.QueryContext(ctx, `SELECT email FROM users WHERE totp_secret <> '' OR totp_enabled = 1 ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("db: list second factors: %w", err)
-	}
-	for rows.Next() {
-		var email string
-		if err := rows.Scan(&email); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("db: list second factors: %w", err)
-		}
-		out.TOTPUsers = append(out.TOTPUsers, email)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: list second factors: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = '', totp_enabled = 0, totp_last_step = 0 WHERE totp_secret <> '' OR totp_enabled = 1`); err != nil {
-		return nil, fmt.Errorf("db: turn second factors off: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes`); err != nil {
-		return nil, fmt.Errorf("db: delete recovery codes: %w", err)
-	}
-	for _, email := range out.TOTPUsers {
-		if err := tx.audit(ctx, actor, "user.2fa_reset", email, "local key lost"); err != nil {
-			return nil, err
-		}
-	}
-	rows, err = tx.QueryContext(ctx, `SELECT w.id, w.program_id, p.name FROM webhooks w JOIN programs p ON p.id = w.program_id ORDER BY w.id`)
-	if err != nil {
-		return nil, fmt.Errorf("db: list webhooks: %w", err)
-	}
-	for rows.Next() {
-		var w ResetWebhook
-		if err := rows.Scan(&w.ID, &w.ProgramID, &w.Program); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("db: list webhooks: %w", err)
-		}
-		out.Webhooks = append(out.Webhooks, w)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: list webhooks: %w", err)
-	}
-	for _, w := range out.Webhooks {
-		secret, err := db.newWebhookSecret()
+	var out *ForgottenSecrets
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		out = &ForgottenSecrets{}
+		rows, err := tx.QueryContext(ctx, `SELECT email FROM users WHERE totp_secret <> '' OR totp_enabled = 1 ORDER BY id`)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("db: list second factors: %w", err)
 		}
-		// The URL was sealed too: the webhook waits, switched off, for an
-		// admin to enter it again; what it had queued fails with the reason.
-		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET secret = ?, url = '', enabled = 0, updated_at = ? WHERE id = ?`, secret, formatTime(tx.now), w.ID); err != nil {
-			return nil, fmt.Errorf("db: new webhook secret: %w", err)
+		for rows.Next() {
+			var email string
+			if err := rows.Scan(&email); err != nil {
+				rows.Close()
+				return fmt.Errorf("db: list second factors: %w", err)
+			}
+			out.TOTPUsers = append(out.TOTPUsers, email)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'failed', lease_until = NULL, last_error = ?
-			WHERE webhook_id = ? AND status = 'pending'`, "the local key was lost, and with it the webhook's URL: enter it again", w.ID); err != nil {
-			return nil, fmt.Errorf("db: fail webhook deliveries: %w", err)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("db: list second factors: %w", err)
 		}
-		if err := tx.audit(ctx, actor, "webhook.secret_reset", fmt.Sprintf("webhook:%d", w.ID), "local key lost: new secret, URL to be entered again, switched off"); err != nil {
-			return nil, err
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = '', totp_enabled = 0, totp_last_step = 0 WHERE totp_secret <> '' OR totp_enabled = 1`); err != nil {
+			return fmt.Errorf("db: turn second factors off: %w", err)
 		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-		localKeyCheckSetting, db.localKey.checkValue()); err != nil {
-		return nil, fmt.Errorf("db: store local key check: %w", err)
-	}
-	if err := tx.audit(ctx, actor, "secrets.reset", "", fmt.Sprintf("local key lost: a new key; two-factor off for %s, %s replaced",
-		count(len(out.TOTPUsers), "account", "accounts"), count(len(out.Webhooks), "webhook secret", "webhook secrets"))); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes`); err != nil {
+			return fmt.Errorf("db: delete recovery codes: %w", err)
+		}
+		for _, email := range out.TOTPUsers {
+			if err := tx.audit(ctx, actor, "user.2fa_reset", email, "local key lost"); err != nil {
+				return err
+			}
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT w.id, w.program_id, p.name FROM webhooks w JOIN programs p ON p.id = w.program_id ORDER BY w.id`)
+		if err != nil {
+			return fmt.Errorf("db: list webhooks: %w", err)
+		}
+		for rows.Next() {
+			var w ResetWebhook
+			if err := rows.Scan(&w.ID, &w.ProgramID, &w.Program); err != nil {
+				rows.Close()
+				return fmt.Errorf("db: list webhooks: %w", err)
+			}
+			out.Webhooks = append(out.Webhooks, w)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("db: list webhooks: %w", err)
+		}
+		for _, w := range out.Webhooks {
+			secret, err := db.newWebhookSecret()
+			if err != nil {
+				return err
+			}
+			// The URL was sealed too: the webhook waits, switched off, for an
+			// admin to enter it again; what it had queued fails with the reason.
+			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET secret = ?, url = '', enabled = 0, updated_at = ? WHERE id = ?`, secret, formatTime(tx.now), w.ID); err != nil {
+				return fmt.Errorf("db: new webhook secret: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'failed', lease_until = NULL, last_error = ?
+				WHERE webhook_id = ? AND status = 'pending'`, "the local key was lost, and with it the webhook's URL: enter it again", w.ID); err != nil {
+				return fmt.Errorf("db: fail webhook deliveries: %w", err)
+			}
+			if err := tx.audit(ctx, actor, "webhook.secret_reset", fmt.Sprintf("webhook:%d", w.ID), "local key lost: new secret, URL to be entered again, switched off"); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+			localKeyCheckSetting, db.localKey.checkValue()); err != nil {
+			return fmt.Errorf("db: store local key check: %w", err)
+		}
+		if err := tx.audit(ctx, actor, "secrets.reset", "", fmt.Sprintf("local key lost: a new key; two-factor off for %s, %s replaced",
+			count(len(out.TOTPUsers), "account", "accounts"), count(len(out.Webhooks), "webhook secret", "webhook secrets"))); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	return out, tx.Commit()
+	return out, nil
 }

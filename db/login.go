@@ -1,6 +1,7 @@
 package db
 
 import (
+	"fmt"
 	"net"
 	"net/mail"
 	"strings"
@@ -21,15 +22,14 @@ var ErrCodeWrong = Errorf(EUNAUTHORIZED, "That code is not right. Check your aut
 // whether the password was right.
 var ErrSignInNotFinished = Errorf(EUNAUTHORIZED, "Sign-in not finished: the password or the code was wrong, or it took too long. Enter your email and password again.")
 
-// LockedError refuses a login while an account or client address waits
-// after failed attempts.
-type LockedError struct {
-	Until time.Time
-	Wait  time.Duration // from now (the database clock) until Until
-}
-
-func (e *LockedError) Error() string {
-	return "disclose: login locked until " + e.Until.UTC().Format(time.RFC3339)
+// lockedError refuses a sign-in while an account or client address waits
+// after failed attempts, until until (wait from now on the database clock).
+func lockedError(until time.Time, wait time.Duration) *Error {
+	msg := fmt.Sprintf("Too many failed sign-ins. Try again after %s.", until.UTC().Format("15:04 UTC"))
+	if wait < time.Minute {
+		msg = fmt.Sprintf("Too many failed sign-ins. Wait %d seconds and try again.", int(wait.Seconds())+1)
+	}
+	return &Error{Code: ELOCKED, Message: msg, RetryAfter: wait}
 }
 
 // LoginResult is a successful password check: either a full session, or a

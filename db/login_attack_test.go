@@ -71,9 +71,9 @@ func (f *attackFixture) strangerTry(t *testing.T, addr string) (heldBack bool) {
 	ctx := context.Background()
 	f.clk.Advance(time.Second) // a try a second, from wherever
 	res, err := f.d.Login(ctx, "admin@example.org", "password guess #1", addr)
-	var locked *db.LockedError
+	var locked *db.Error
 	switch {
-	case errors.As(err, &locked):
+	case asLocked(err, &locked):
 		return true
 	case errors.Is(err, db.ErrLoginFailed):
 		return false
@@ -83,7 +83,7 @@ func (f *attackFixture) strangerTry(t *testing.T, addr string) (heldBack bool) {
 	// A decoy: even the right code of the moment must not open it.
 	code, _ := totp.GenerateCode(f.secret, f.clk.Now())
 	_, err = f.d.LoginSecondFactor(ctx, res.PendingToken, code, addr)
-	if errors.As(err, &locked) {
+	if asLocked(err, &locked) {
 		return true
 	}
 	if db.ErrorCode(err) != db.EUNAUTHORIZED {
@@ -111,9 +111,9 @@ func TestStrangerCannotLockOutAdmin(t *testing.T) {
 		if err := f.signIn("198.51.100.7"); err != nil {
 			t.Fatalf("the admin from her own network: %v", err)
 		}
-		var locked *db.LockedError
-		if _, err := f.d.Login(context.Background(), "admin@example.org", testPassword, "203.0.113.200"); !errors.As(err, &locked) {
-			t.Fatalf("the stranger's /24, even with the right password: err=%v, want LockedError", err)
+		var locked *db.Error
+		if _, err := f.d.Login(context.Background(), "admin@example.org", testPassword, "203.0.113.200"); !asLocked(err, &locked) {
+			t.Fatalf("the stranger's /24, even with the right password: err=%v, want a locked sign-in", err)
 		}
 	})
 	t.Run("OK many addresses", func(t *testing.T) {
@@ -152,11 +152,11 @@ func TestUnderAttackPasswordTellsNothing(t *testing.T) {
 	// Four tries from one network, then a fifth (right or wrong) and a sixth.
 	sixth := func(net int, fifth string) string {
 		addr := fmt.Sprintf("192.0.%d.1", net)
-		var locked *db.LockedError
+		var locked *db.Error
 		for i := 0; i < f.d.Auth.MaxAccountFailures-1; i++ {
 			_, err := f.d.Login(ctx, "admin@example.org", "wrong guess", addr)
-			if errors.As(err, &locked) {
-				f.clk.Advance(locked.Wait + time.Second)
+			if asLocked(err, &locked) {
+				f.clk.Advance(locked.RetryAfter + time.Second)
 				_, err = f.d.Login(ctx, "admin@example.org", "wrong guess", addr)
 			}
 			if err != nil {
@@ -164,25 +164,25 @@ func TestUnderAttackPasswordTellsNothing(t *testing.T) {
 			}
 		}
 		res, err := f.d.Login(ctx, "admin@example.org", fifth, addr)
-		if errors.As(err, &locked) {
-			f.clk.Advance(locked.Wait + time.Second)
+		if asLocked(err, &locked) {
+			f.clk.Advance(locked.RetryAfter + time.Second)
 			res, err = f.d.Login(ctx, "admin@example.org", fifth, addr)
 		}
 		if err != nil || res.PendingToken == "" || res.Token != "" {
 			t.Fatalf("fifth try (%q): res=%+v err=%v, want a login awaiting its code", fifth, res, err)
 		}
 		_, err = f.d.LoginSecondFactor(ctx, res.PendingToken, "000000", addr)
-		if !errors.Is(err, db.ErrSignInNotFinished) && !errors.As(err, &locked) {
+		if !errors.Is(err, db.ErrSignInNotFinished) && !asLocked(err, &locked) {
 			t.Fatalf("wrong code after the fifth try (%q): %v", fifth, err)
 		}
 		_, err = f.d.Login(ctx, "admin@example.org", "anything at all", addr)
-		return fmt.Sprintf("%T", err)
+		return db.ErrorCode(err)
 	}
 	right, wrong := sixth(1, testPassword), sixth(2, "wrong guess")
 	if right != wrong {
 		t.Fatalf("after a right password the next try got %s, after a wrong one %s", right, wrong)
 	}
-	if right != "*db.LockedError" {
+	if right != db.ELOCKED {
 		t.Fatalf("the sixth try got %s, want the network locked", right)
 	}
 }
@@ -202,14 +202,14 @@ func TestUnderAttackPasswordOnlyWaits(t *testing.T) {
 		d.Login(ctx, "tri@example.org", "password guess", fmt.Sprintf("203.0.%d.9", i))
 	}
 	_, err := d.Login(ctx, "tri@example.org", testPassword, "198.51.100.7")
-	var locked *db.LockedError
-	if !errors.As(err, &locked) {
+	var locked *db.Error
+	if !asLocked(err, &locked) {
 		t.Fatalf("err=%v, want a backoff", err)
 	}
-	if locked.Wait > d.Auth.AccountBackoffMax {
-		t.Fatalf("wait %v, want at most %v", locked.Wait, d.Auth.AccountBackoffMax)
+	if locked.RetryAfter > d.Auth.AccountBackoffMax {
+		t.Fatalf("wait %v, want at most %v", locked.RetryAfter, d.Auth.AccountBackoffMax)
 	}
-	clk.Advance(locked.Wait + time.Second)
+	clk.Advance(locked.RetryAfter + time.Second)
 	if _, err := d.Login(ctx, "tri@example.org", testPassword, "198.51.100.7"); err != nil {
 		t.Fatalf("after the wait: %v", err)
 	}

@@ -21,8 +21,8 @@ func TestFailedLoginAuditKeepsNoPassword(t *testing.T) {
 	const typed = "Tr0ub4dor&3-my-password"
 	for i := 0; i < 3; i++ {
 		_, err := d.Login(ctx, typed, "whatever else", "192.0.2.1")
-		var locked *db.LockedError
-		if !errors.Is(err, db.ErrLoginFailed) && !errors.As(err, &locked) {
+		var locked *db.Error
+		if !errors.Is(err, db.ErrLoginFailed) && !asLocked(err, &locked) {
 			t.Fatalf("attempt %d: %v", i+1, err)
 		}
 	}

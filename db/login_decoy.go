@@ -55,19 +55,18 @@ func (db *DB) decoySecondFactor(ctx context.Context, token, clientAddr string) (
 		return nil, err
 	}
 	a.guarded, a.decoy = true, true
-	tx, err := db.BeginTx(ctx)
+	var locked bool
+	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		if locked, err = tx.attemptFailed(ctx, a, actor, "login.2fa_failed", codeFailure(a)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_decoys WHERE token_hash = ?`, tokenHash(token)); err != nil {
+			return fmt.Errorf("db: end decoy: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	locked, err := tx.attemptFailed(ctx, a, actor, "login.2fa_failed", codeFailure(a))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM login_decoys WHERE token_hash = ?`, tokenHash(token)); err != nil {
-		return nil, fmt.Errorf("db: end decoy: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	return &LoginResult{LockedNow: locked}, ErrSignInNotFinished

@@ -60,8 +60,8 @@ func TestDecoyCodeStepAlikeForEveryAddress(t *testing.T) {
 		out := ""
 		for round := 0; round < 3; round++ {
 			res, err := f.d.Login(ctx, email, "wrong", "203.0.113.9")
-			var locked *db.LockedError
-			if errors.As(err, &locked) {
+			var locked *db.Error
+			if asLocked(err, &locked) {
 				out += "L"
 				continue
 			}
@@ -72,7 +72,7 @@ func TestDecoyCodeStepAlikeForEveryAddress(t *testing.T) {
 			out += "P"
 			_, err = f.d.LoginSecondFactor(ctx, res.PendingToken, "123456", "203.0.113.9")
 			switch {
-			case errors.As(err, &locked):
+			case asLocked(err, &locked):
 				out += "l"
 			case errors.Is(err, db.ErrSignInNotFinished):
 				out += "c"

@@ -50,59 +50,61 @@ const (
 // under keys before the password or code is checked, so that parallel
 // guesses cannot outrun the limits. A success takes the count back.
 func (db *DB) beginAttempt(ctx context.Context, email, addr string, actor Actor, st step, keys ...string) (*attempt, error) {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	now := formatTime(tx.now)
-	window := formatTime(tx.now.Add(-db.Auth.FailureWindow))
-	// Counts outside the window and past their lock mean nothing any more.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE first_at < ? AND (locked_until IS NULL OR locked_until <= ?)`, window, now); err != nil {
-		return nil, fmt.Errorf("db: purge login failures: %w", err)
-	}
-	n, _, err := tx.failures(ctx, accountKey(email))
-	if err != nil {
-		return nil, err
-	}
-	a := &attempt{email: email, addr: addr, keys: keys, guarded: n >= db.Auth.AccountBackoffAfter}
-	check := []string{pairKey(email, addr), clientKey(addr)}
-	switch {
-	case st == stepPassword && a.guarded:
-		check = append(check, accountKey(email), codeKey(email))
-	case st == stepPassword, st == stepCode, st == stepPasswordShielded && !a.guarded:
-		check = append(check, codeKey(email))
-	case st == stepReauth:
-		// A password typed by whoever holds a session cookie: the account's
-		// backoff holds it back as it holds a sign-in without a second
-		// factor, or a stolen cookie would guess from every network at once.
-		check = append(check, accountKey(email))
-	}
-	for _, key := range check {
-		_, until, err := tx.failures(ctx, key)
+	// A refusal is recorded (fn returns nil), then returned.
+	var a *attempt
+	var refusal error
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		now := formatTime(tx.now)
+		window := formatTime(tx.now.Add(-db.Auth.FailureWindow))
+		// Counts outside the window and past their lock mean nothing any more.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE first_at < ? AND (locked_until IS NULL OR locked_until <= ?)`, window, now); err != nil {
+			return fmt.Errorf("db: purge login failures: %w", err)
+		}
+		n, _, err := tx.failures(ctx, accountKey(email))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if until.After(tx.now) {
-			if err := tx.audit(ctx, actor, "login.refused", auditEmail(email), "locked"); err != nil {
-				return nil, err
+		a = &attempt{email: email, addr: addr, keys: keys, guarded: n >= db.Auth.AccountBackoffAfter}
+		check := []string{pairKey(email, addr), clientKey(addr)}
+		switch {
+		case st == stepPassword && a.guarded:
+			check = append(check, accountKey(email), codeKey(email))
+		case st == stepPassword, st == stepCode, st == stepPasswordShielded && !a.guarded:
+			check = append(check, codeKey(email))
+		case st == stepReauth:
+			// A password typed by whoever holds a session cookie: the account's
+			// backoff holds it back as it holds a sign-in without a second
+			// factor, or a stolen cookie would guess from every network at once.
+			check = append(check, accountKey(email))
+		}
+		for _, key := range check {
+			_, until, err := tx.failures(ctx, key)
+			if err != nil {
+				return err
 			}
-			if err := tx.Commit(); err != nil {
-				return nil, err
+			if until.After(tx.now) {
+				refusal = lockedError(until, until.Sub(tx.now))
+				return tx.audit(ctx, actor, "login.refused", auditEmail(email), "locked")
 			}
-			return nil, &LockedError{Until: until, Wait: until.Sub(tx.now)}
 		}
-	}
-	for _, key := range keys {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (key, failures, first_at) VALUES (?, 1, ?)
-			ON CONFLICT (key) DO UPDATE SET
-				failures = CASE WHEN first_at < ? THEN 1 ELSE failures + 1 END,
-				first_at = CASE WHEN first_at < ? THEN excluded.first_at ELSE first_at END`,
-			key, now, window, window); err != nil {
-			return nil, fmt.Errorf("db: count login attempt: %w", err)
+		for _, key := range keys {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (key, failures, first_at) VALUES (?, 1, ?)
+				ON CONFLICT (key) DO UPDATE SET
+					failures = CASE WHEN first_at < ? THEN 1 ELSE failures + 1 END,
+					first_at = CASE WHEN first_at < ? THEN excluded.first_at ELSE first_at END`,
+				key, now, window, window); err != nil {
+				return fmt.Errorf("db: count login attempt: %w", err)
+			}
 		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case refusal != nil:
+		return nil, refusal
 	}
-	return a, tx.Commit()
+	return a, nil
 }
 
 // failures reads the count of a key and until when it holds sign-ins back

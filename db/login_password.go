@@ -71,65 +71,69 @@ func (db *DB) Login(ctx context.Context, email, password, clientAddr string) (*L
 	}
 	guarded := a.guarded && st == stepPasswordShielded
 
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
 	if !ok {
-		locked, err := tx.attemptFailed(ctx, a, actor, "login.failed", reason)
-		if err != nil {
-			return nil, err
-		}
-		res := &LoginResult{LockedNow: locked, Decoy: guarded}
-		if guarded {
-			// The decoy: what a right password would get.
-			if res.PendingToken, err = tx.createDecoy(ctx, email); err != nil {
-				return nil, err
+		// The failure is recorded (fn returns nil), then refused.
+		res := &LoginResult{Decoy: guarded}
+		err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+			var err error
+			if res.LockedNow, err = tx.attemptFailed(ctx, a, actor, "login.failed", reason); err != nil {
+				return err
 			}
-			return res, tx.Commit()
-		}
-		if err := tx.Commit(); err != nil {
+			if guarded {
+				// The decoy: what a right password would get.
+				res.PendingToken, err = tx.createDecoy(ctx, email)
+			}
+			return err
+		})
+		switch {
+		case err != nil:
 			return nil, err
+		case guarded:
+			return res, nil
 		}
 		return res, ErrLoginFailed
 	}
-	switch {
-	case guarded:
-		// Counted like a failure until the code is right (LoginSecondFactor):
-		// the locks that follow must not depend on the password.
-		_, err = tx.applyLimits(ctx, a, actor)
-	case totpOn:
-		// Only the second factor ends the count: a right password clearing
-		// it would let someone who has the password guess codes forever,
-		// one password step between each wrong code.
-		err = tx.takeBack(ctx, a.keys...)
-	default:
-		err = tx.signedIn(ctx, a, 0)
-	}
+	res := &LoginResult{}
+	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		switch {
+		case guarded:
+			// Counted like a failure until the code is right (LoginSecondFactor):
+			// the locks that follow must not depend on the password.
+			_, err = tx.applyLimits(ctx, a, actor)
+		case totpOn:
+			// Only the second factor ends the count: a right password clearing
+			// it would let someone who has the password guess codes forever,
+			// one password step between each wrong code.
+			err = tx.takeBack(ctx, a.keys...)
+		default:
+			err = tx.signedIn(ctx, a, 0)
+		}
+		if err != nil {
+			return err
+		}
+		if newHash != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, newHash, id); err != nil {
+				return fmt.Errorf("db: rehash password: %w", err)
+			}
+			if err := tx.audit(ctx, Actor{UserID: id, Name: email, ClientAddr: clientAddr}, "user.password_rehash", email, ""); err != nil {
+				return err
+			}
+		}
+		if totpOn {
+			if res.PendingToken, err = tx.createPending(ctx, id, clientAddr, guarded, false); err != nil {
+				return err
+			}
+		} else if res.Token, err = tx.completeLogin(ctx, id, email, clientAddr, "password"); err != nil {
+			return err
+		}
+		res.User, err = tx.userByID(ctx, id)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if newHash != "" {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, newHash, id); err != nil {
-			return nil, fmt.Errorf("db: rehash password: %w", err)
-		}
-		if err := tx.audit(ctx, Actor{UserID: id, Name: email, ClientAddr: clientAddr}, "user.password_rehash", email, ""); err != nil {
-			return nil, err
-		}
-	}
-	res := &LoginResult{}
-	if totpOn {
-		if res.PendingToken, err = tx.createPending(ctx, id, clientAddr, guarded, false); err != nil {
-			return nil, err
-		}
-	} else if res.Token, err = tx.completeLogin(ctx, id, email, clientAddr, "password"); err != nil {
-		return nil, err
-	}
-	if res.User, err = tx.userByID(ctx, id); err != nil {
-		return nil, err
-	}
-	return res, tx.Commit()
+	return res, nil
 }
 
 // completeLogin starts the full session: always a new token, so a token

@@ -100,70 +100,54 @@ type IngestResult struct {
 // flagged and moved) or not at all.
 func (db *DB) IngestMail(ctx context.Context, in *InboundMail, opts IngestOptions) (*IngestResult, error) {
 	res, err := db.IngestMailBatch(ctx, []*InboundMail{in}, opts)
-	var me *MailError
-	if errors.As(err, &me) {
-		return nil, me.Err
-	} else if err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return res[0], nil
 }
 
-// MailError says which message of a batch failed: the ones before it
-// committed, the ones after it were not tried.
-type MailError struct {
-	Index int
-	Err   error
-}
-
-func (e *MailError) Error() string { return fmt.Sprintf("mail %d of the batch: %v", e.Index, e.Err) }
-func (e *MailError) Unwrap() error { return e.Err }
-
-// IngestMailBatch stores messages (in UID order) in one transaction: one
-// commit for a group is what lets intake keep pace with the IMAP fetch. When
-// a message fails, the group is rolled back and taken again one message per
-// transaction up to the failing one, which is returned as a *MailError with
-// the results of the messages before it; the ones after it are not tried.
-// So the mailbox position never passes a failure the gateway has not yet
-// recorded.
+// IngestMailBatch stores messages (in UID order) in one Update: one commit
+// for a group is what lets intake keep pace with the IMAP fetch. Each
+// message is taken in its own savepoint inside the job, so a message that
+// fails is the only one not taken: the ones before it commit with the
+// mailbox position after them, the ones after it are not tried. It returns
+// the results of the messages it stored and, when it stopped early, the
+// error of ins[len(res)]; so the mailbox position never passes a failure the
+// gateway has not yet recorded. When the transaction itself fails (the
+// commit, a full disk), nothing is stored and the first message gets the
+// error.
 func (db *DB) IngestMailBatch(ctx context.Context, ins []*InboundMail, opts IngestOptions) ([]*IngestResult, error) {
-	res, err := db.ingestTogether(ctx, ins, opts)
-	if err == nil {
-		return res, nil
-	}
-	if len(ins) == 1 {
-		return nil, &MailError{Index: 0, Err: err}
-	}
-	res = res[:0]
-	for i, in := range ins {
-		r, err := db.ingestTogether(ctx, []*InboundMail{in}, opts)
+	var res []*IngestResult
+	var failed error
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		tx.keepAudience()
+		res, failed = res[:0], nil
+		sp, err := prepareSavepoint(ctx, tx, "mail")
 		if err != nil {
-			return res, &MailError{Index: i, Err: err}
+			return err
 		}
-		res = append(res, r[0])
-	}
-	return res, nil
-}
-
-func (db *DB) ingestTogether(ctx context.Context, ins []*InboundMail, opts IngestOptions) ([]*IngestResult, error) {
-	tx, err := db.BeginTx(ctx)
+		defer sp.close()
+		for _, in := range ins {
+			var r *IngestResult
+			err, lost := sp.run(tx, func() error {
+				var err error
+				r, err = tx.ingestMail(ctx, in, opts)
+				return err
+			})
+			if lost {
+				return err // the transaction is gone, and every mail of it
+			} else if err != nil {
+				failed = err
+				break
+			}
+			res = append(res, r)
+		}
+		return tx.advanceMailboxes(ctx, ins[:len(res)])
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	res := make([]*IngestResult, len(ins))
-	for i, in := range ins {
-		if res[i], err = tx.ingestMail(ctx, in, opts); err != nil {
-			return nil, err
-		}
-	}
-	if err := tx.advanceMailboxes(ctx, ins); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("db: commit %d mails: %w", len(ins), err)
-	}
-	return res, nil
+	return res, failed
 }
 
 func (tx *Tx) ingestMail(ctx context.Context, in *InboundMail, opts IngestOptions) (*IngestResult, error) {

@@ -132,50 +132,49 @@ func (db *DB) HashAddresses(ctx context.Context) (int, error) {
 // hashAddressBatch fills up to limit rows after id after; last is the last
 // id looked at, 0 when there were none.
 func (db *DB) hashAddressBatch(ctx context.Context, after int64, limit int) (n int, last int64, err error) {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT id, email, sealed FROM reporters WHERE id > ? AND email_hash IS NULL AND email <> ''
-		AND (sealed = 0 OR ?) ORDER BY id LIMIT ?`, after, db.Unlocked(), limit)
-	if err != nil {
-		return 0, 0, fmt.Errorf("db: reporters to hash: %w", err)
-	}
-	type row struct {
-		id     int64
-		email  string
-		sealed bool
-	}
-	var todo []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.id, &r.email, &r.sealed); err != nil {
-			rows.Close()
-			return 0, 0, fmt.Errorf("db: scan reporter to hash: %w", err)
+	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		n, last = 0, 0
+		rows, err := tx.QueryContext(ctx, `SELECT id, email, sealed FROM reporters WHERE id > ? AND email_hash IS NULL AND email <> ''
+			AND (sealed = 0 OR ?) ORDER BY id LIMIT ?`, after, db.Unlocked(), limit)
+		if err != nil {
+			return fmt.Errorf("db: reporters to hash: %w", err)
 		}
-		todo = append(todo, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, 0, fmt.Errorf("db: reporters to hash: %w", err)
-	}
-	for _, r := range todo {
-		last = r.id
-		email := r.email
-		if r.sealed {
-			var ok bool
-			if email, ok = db.openText(email); !ok {
-				continue // locked meanwhile, or another key: left for later
+		type row struct {
+			id     int64
+			email  string
+			sealed bool
+		}
+		var todo []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.email, &r.sealed); err != nil {
+				rows.Close()
+				return fmt.Errorf("db: scan reporter to hash: %w", err)
 			}
+			todo = append(todo, r)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE reporters SET email_hash = ? WHERE id = ?`, db.addressHash(email), r.id); err != nil {
-			return 0, 0, fmt.Errorf("db: store address hash: %w", err)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("db: reporters to hash: %w", err)
 		}
-		n++
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, 0, fmt.Errorf("db: commit address hashes: %w", err)
+		for _, r := range todo {
+			last = r.id
+			email := r.email
+			if r.sealed {
+				var ok bool
+				if email, ok = db.openText(email); !ok {
+					continue // locked meanwhile, or another key: left for later
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE reporters SET email_hash = ? WHERE id = ?`, db.addressHash(email), r.id); err != nil {
+				return fmt.Errorf("db: store address hash: %w", err)
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("db: hash addresses: %w", err)
 	}
 	return n, last, nil
 }

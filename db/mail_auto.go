@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -63,7 +62,9 @@ func (tx *Tx) keepAutoMail(ctx context.Context, in *InboundMail, key string) (*I
 		}
 	}
 	if _, err := tx.storeRawMail(ctx, in, kind, key, reportID, 0, note, 0); err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint failed: mail_raw.dedupe_key") {
+		if dup, qerr := tx.dedupeTaken(ctx, err, key); qerr != nil {
+			return nil, qerr
+		} else if dup {
 			if _, err := tx.storeRawMail(ctx, in, MailDuplicate, "", reportID, 0, note, 0); err != nil {
 				return nil, err
 			}
@@ -132,4 +133,19 @@ func (tx *Tx) autoMailReport(ctx context.Context, in *InboundMail) (int64, error
 		return 0, err
 	}
 	return th.reportID, nil
+}
+
+// dedupeTaken says whether err, from storing a raw mail under key, is
+// SQLite refusing the key because another mail holds it. The raw hash is
+// unique too, so the key is looked up rather than read from the error's
+// text.
+func (tx *Tx) dedupeTaken(ctx context.Context, err error, key string) (bool, error) {
+	if key == "" || !isUnique(err) {
+		return false, nil
+	}
+	var n int
+	if qerr := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_raw WHERE dedupe_key = ?`, key).Scan(&n); qerr != nil {
+		return false, fmt.Errorf("db: look up dedupe key: %w", qerr)
+	}
+	return n > 0, nil
 }

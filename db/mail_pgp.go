@@ -165,72 +165,68 @@ func (db *DB) PendingEncrypted(ctx context.Context, afterID int64, limit int) ([
 // OpenPGP state. An entry no longer pending (another pass got there first)
 // is left alone.
 func (db *DB) CompletePending(ctx context.Context, entryID int64, in *InboundMail) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var reportID int64
-	var event string
-	var reportSealed, entrySealed bool
-	err = tx.QueryRowContext(ctx, `SELECT m.report_id, m.event, r.sealed, m.sealed FROM messages m JOIN reports r ON r.id = m.report_id
-		WHERE m.id = ? AND m.pgp_state = 'pending'`, entryID).Scan(&reportID, &event, &reportSealed, &entrySealed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("db: find pending entry: %w", err)
-	}
-	if in.PGP.State != PGPPending {
-		body := strings.TrimSpace(in.Body)
-		if body == "" {
-			body = "(The decrypted mail had no text.)"
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		var reportID int64
+		var event string
+		var reportSealed, entrySealed bool
+		err = tx.QueryRowContext(ctx, `SELECT m.report_id, m.event, r.sealed, m.sealed FROM messages m JOIN reports r ON r.id = m.report_id
+			WHERE m.id = ? AND m.pgp_state = 'pending'`, entryID).Scan(&reportID, &event, &reportSealed, &entrySealed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("db: find pending entry: %w", err)
 		}
-		if (event == "submitted" && reportSealed) || (event != "submitted" && entrySealed) {
-			// Decrypted text of a sealed row is stored sealed again.
-			if body, err = tx.db.sealText(body); err != nil {
+		if in.PGP.State != PGPPending {
+			body := strings.TrimSpace(in.Body)
+			if body == "" {
+				body = "(The decrypted mail had no text.)"
+			}
+			if (event == "submitted" && reportSealed) || (event != "submitted" && entrySealed) {
+				// Decrypted text of a sealed row is stored sealed again.
+				if body, err = tx.db.sealText(body); err != nil {
+					return err
+				}
+			}
+			if event == "submitted" {
+				// The mail opened the report: its text is the report's description.
+				if _, err := tx.ExecContext(ctx, `UPDATE reports SET description = ? WHERE id = ?`, body, reportID); err != nil {
+					return fmt.Errorf("db: store decrypted description: %w", err)
+				}
+				if in.PGP.Subject != "" {
+					// The protected subject is report text like the body: sealed
+					// when the report is.
+					title := mailTitle(in.PGP.Subject)
+					if reportSealed {
+						if title, err = tx.db.sealText(title); err != nil {
+							return err
+						}
+					}
+					if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = ? WHERE id = ?`, title, reportID); err != nil {
+						return fmt.Errorf("db: store decrypted title: %w", err)
+					}
+				}
+			} else if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = ? WHERE id = ?`, body, entryID); err != nil {
+				return fmt.Errorf("db: store decrypted text: %w", err)
+			}
+			if err := tx.addPendingFiles(ctx, entryID, in, entrySealed); err != nil {
+				return err
+			}
+			if err := tx.noteOmitted(ctx, reportID, entryID, in.Omitted); err != nil {
 				return err
 			}
 		}
-		if event == "submitted" {
-			// The mail opened the report: its text is the report's description.
-			if _, err := tx.ExecContext(ctx, `UPDATE reports SET description = ? WHERE id = ?`, body, reportID); err != nil {
-				return fmt.Errorf("db: store decrypted description: %w", err)
-			}
-			if in.PGP.Subject != "" {
-				// The protected subject is report text like the body: sealed
-				// when the report is.
-				title := mailTitle(in.PGP.Subject)
-				if reportSealed {
-					if title, err = tx.db.sealText(title); err != nil {
-						return err
-					}
-				}
-				if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = ? WHERE id = ?`, title, reportID); err != nil {
-					return fmt.Errorf("db: store decrypted title: %w", err)
-				}
-			}
-		} else if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = ? WHERE id = ?`, body, entryID); err != nil {
-			return fmt.Errorf("db: store decrypted text: %w", err)
-		}
-		if err := tx.addPendingFiles(ctx, entryID, in, entrySealed); err != nil {
+		if err := tx.storeMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
 			return err
 		}
-		if err := tx.noteOmitted(ctx, reportID, entryID, in.Omitted); err != nil {
+		if err := tx.acceptSignedMail(ctx, reportID, entryID, in.Body, &in.PGP); err != nil {
 			return err
 		}
-	}
-	if err := tx.storeMailPGP(ctx, reportID, entryID, &in.PGP); err != nil {
-		return err
-	}
-	if err := tx.acceptSignedMail(ctx, reportID, entryID, in.Body, &in.PGP); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	// A sealed report's new title reaches the in-memory index through the
-	// change list of migration 0018, at the next search.
-	return nil
+		// A sealed report's new title reaches the in-memory index through the
+		// change list of migration 0018, at the next search.
+		return nil
+	})
+	return err
 }
 
 // KeyCandidates lists the keys that came with a report's mail.
@@ -260,53 +256,48 @@ func (db *DB) KeyCandidates(ctx context.Context, reportID int64) ([]*KeyCandidat
 // the report's reporter: later mail from them is verified against it and
 // replies are encrypted to it. The caller checked the user may write the report.
 func (db *DB) AcceptKeyCandidate(ctx context.Context, reportID, candidateID int64, actor Actor) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var fpr, armored string
-	var reporterID sql.NullInt64
-	var keySealed, reporterSealed bool
-	err = tx.QueryRowContext(ctx, `SELECT k.fingerprint, k.armored, r.reporter_id, k.sealed, COALESCE(rp.sealed, 0) FROM pgp_key_candidates k
-		JOIN reports r ON r.id = k.report_id LEFT JOIN reporters rp ON rp.id = r.reporter_id
-		WHERE k.id = ? AND k.report_id = ?`, candidateID, reportID).Scan(&fpr, &armored, &reporterID, &keySealed, &reporterSealed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Errorf(ENOTFOUND, "Key not found.")
-	} else if err != nil {
-		return fmt.Errorf("db: find key candidate: %w", err)
-	}
-	if !reporterID.Valid {
-		return Errorf(EINVALID, "This report has no reporter to save the key for.")
-	}
-	if keySealed != reporterSealed {
-		// The reporter's key is stored as the reporter row is: re-seal or open.
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
-		if reporterSealed {
-			armored, err = tx.db.sealText(armored)
-		} else if plain, ok := tx.db.openText(armored); ok {
-			armored = plain
-		} else {
-			err = Errorf(ECONFLICT, "This key is sealed; unlock the team key to save it.")
+		var fpr, armored string
+		var reporterID sql.NullInt64
+		var keySealed, reporterSealed bool
+		err = tx.QueryRowContext(ctx, `SELECT k.fingerprint, k.armored, r.reporter_id, k.sealed, COALESCE(rp.sealed, 0) FROM pgp_key_candidates k
+			JOIN reports r ON r.id = k.report_id LEFT JOIN reporters rp ON rp.id = r.reporter_id
+			WHERE k.id = ? AND k.report_id = ?`, candidateID, reportID).Scan(&fpr, &armored, &reporterID, &keySealed, &reporterSealed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(ENOTFOUND, "Key not found.")
+		} else if err != nil {
+			return fmt.Errorf("db: find key candidate: %w", err)
 		}
-		if err != nil {
-			return err
+		if !reporterID.Valid {
+			return Errorf(EINVALID, "This report has no reporter to save the key for.")
 		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE reporters SET pgp_key = ?, pgp_fingerprint = ? WHERE id = ?`, armored, fpr, reporterID.Int64); err != nil {
-		return fmt.Errorf("db: save reporter key: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE pgp_key_candidates SET accepted_at = ?, accepted_by = ? WHERE id = ?`,
-		formatTime(tx.now), nullID(actor.UserID), candidateID); err != nil {
-		return fmt.Errorf("db: mark key accepted: %w", err)
-	}
-	// The audit log outlives anonymisation and cannot be edited: it names
-	// the key by its candidate row, never by the fingerprint (which a key
-	// server turns into the reporter's name).
-	if err := tx.audit(ctx, actor, "reporter.key.accept", fmt.Sprintf("report:%d", reportID), fmt.Sprintf("candidate=%d", candidateID)); err != nil {
-		return err
-	}
-	return tx.Commit()
+		if keySealed != reporterSealed {
+			// The reporter's key is stored as the reporter row is: re-seal or open.
+			var err error
+			if reporterSealed {
+				armored, err = tx.db.sealText(armored)
+			} else if plain, ok := tx.db.openText(armored); ok {
+				armored = plain
+			} else {
+				err = Errorf(ECONFLICT, "This key is sealed; unlock the team key to save it.")
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE reporters SET pgp_key = ?, pgp_fingerprint = ? WHERE id = ?`, armored, fpr, reporterID.Int64); err != nil {
+			return fmt.Errorf("db: save reporter key: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE pgp_key_candidates SET accepted_at = ?, accepted_by = ? WHERE id = ?`,
+			formatTime(tx.now), nullID(actor.UserID), candidateID); err != nil {
+			return fmt.Errorf("db: mark key accepted: %w", err)
+		}
+		// The audit log outlives anonymisation and cannot be edited: it names
+		// the key by its candidate row, never by the fingerprint (which a key
+		// server turns into the reporter's name).
+		return tx.audit(ctx, actor, "reporter.key.accept", fmt.Sprintf("report:%d", reportID), fmt.Sprintf("candidate=%d", candidateID))
+	})
 }
 
 func nullID(id int64) any {
@@ -319,13 +310,7 @@ func nullID(id int64) any {
 // AuditKeyAction writes an audit row for an action on the team key
 // (unlock, refused unlock, lock), naming the key by fingerprint.
 func (db *DB) AuditKeyAction(ctx context.Context, actor Actor, action, fingerprint string) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := tx.audit(ctx, actor, action, "team-key", "fingerprint="+fingerprint); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		return tx.audit(ctx, actor, action, "team-key", "fingerprint="+fingerprint)
+	})
 }

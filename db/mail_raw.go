@@ -170,115 +170,112 @@ type MailboxState struct {
 // new UIDVALIDITY (the server rebuilt the mailbox) starts again from UID 0;
 // dedupe by raw hash and Message-ID keeps the re-read from adding anything.
 func (db *DB) SyncMailbox(ctx context.Context, mailbox string, uidValidity uint32) (*MailboxState, error) {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	st := &MailboxState{UIDValidity: uidValidity}
-	var old uint32
-	err = tx.QueryRowContext(ctx, `SELECT uid_validity, last_uid FROM mail_mailboxes WHERE name = ?`, mailbox).Scan(&old, &st.LastUID)
-	now := formatTime(tx.now)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if _, err := tx.ExecContext(ctx, `INSERT INTO mail_mailboxes (name, uid_validity, last_uid, updated_at) VALUES (?, ?, 0, ?)`, mailbox, uidValidity, now); err != nil {
-			return nil, fmt.Errorf("db: insert mailbox state: %w", err)
-		}
-	case err != nil:
-		return nil, fmt.Errorf("db: read mailbox state: %w", err)
-	case old != uidValidity:
-		st.LastUID, st.Reset = 0, true
-		if _, err := tx.ExecContext(ctx, `UPDATE mail_mailboxes SET uid_validity = ?, last_uid = 0, reading_from = 0, reading_to = 0, careful_from = 0, careful_to = 0, updated_at = ? WHERE name = ?`, uidValidity, now, mailbox); err != nil {
-			return nil, fmt.Errorf("db: reset mailbox state: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_failures WHERE mailbox = ? AND uid_validity <> ?`, mailbox, uidValidity); err != nil {
-			return nil, fmt.Errorf("db: forget old failures: %w", err)
-		}
-		if err := tx.audit(ctx, ActorSystem, "mail.uidvalidity", mailbox, fmt.Sprintf("%d -> %d", old, uidValidity)); err != nil {
-			return nil, err
-		}
-	}
-	if st.Careful, err = tx.takeStoppedReading(ctx, mailbox, uidValidity); err != nil {
-		return nil, err
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT uid, attempts, stopped FROM mail_failures WHERE mailbox = ? AND uid_validity = ? ORDER BY uid`, mailbox, uidValidity)
-	if err != nil {
-		return nil, fmt.Errorf("db: read mail failures: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var uid uint32
-		var attempts int
-		var stopped bool
-		if err := rows.Scan(&uid, &attempts, &stopped); err != nil {
-			return nil, fmt.Errorf("db: scan mail failure: %w", err)
-		}
-		st.Retry = append(st.Retry, uid)
-		if stopped {
-			if st.Stopped == nil {
-				st.Stopped = map[uint32]int{}
+	var out *MailboxState
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		st := &MailboxState{UIDValidity: uidValidity}
+		var old uint32
+		err = tx.QueryRowContext(ctx, `SELECT uid_validity, last_uid FROM mail_mailboxes WHERE name = ?`, mailbox).Scan(&old, &st.LastUID)
+		now := formatTime(tx.now)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := tx.ExecContext(ctx, `INSERT INTO mail_mailboxes (name, uid_validity, last_uid, updated_at) VALUES (?, ?, 0, ?)`, mailbox, uidValidity, now); err != nil {
+				return fmt.Errorf("db: insert mailbox state: %w", err)
 			}
-			st.Stopped[uid] = attempts
+		case err != nil:
+			return fmt.Errorf("db: read mailbox state: %w", err)
+		case old != uidValidity:
+			st.LastUID, st.Reset = 0, true
+			if _, err := tx.ExecContext(ctx, `UPDATE mail_mailboxes SET uid_validity = ?, last_uid = 0, reading_from = 0, reading_to = 0, careful_from = 0, careful_to = 0, updated_at = ? WHERE name = ?`, uidValidity, now, mailbox); err != nil {
+				return fmt.Errorf("db: reset mailbox state: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM mail_failures WHERE mailbox = ? AND uid_validity <> ?`, mailbox, uidValidity); err != nil {
+				return fmt.Errorf("db: forget old failures: %w", err)
+			}
+			if err := tx.audit(ctx, ActorSystem, "mail.uidvalidity", mailbox, fmt.Sprintf("%d -> %d", old, uidValidity)); err != nil {
+				return err
+			}
 		}
+		if st.Careful, err = tx.takeStoppedReading(ctx, mailbox, uidValidity); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT uid, attempts, stopped FROM mail_failures WHERE mailbox = ? AND uid_validity = ? ORDER BY uid`, mailbox, uidValidity)
+		if err != nil {
+			return fmt.Errorf("db: read mail failures: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var uid uint32
+			var attempts int
+			var stopped bool
+			if err := rows.Scan(&uid, &attempts, &stopped); err != nil {
+				return fmt.Errorf("db: scan mail failure: %w", err)
+			}
+			st.Retry = append(st.Retry, uid)
+			if stopped {
+				if st.Stopped == nil {
+					st.Stopped = map[uint32]int{}
+				}
+				st.Stopped[uid] = attempts
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("db: read mail failures: %w", err)
+		}
+		rows.Close()
+		out = st
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: read mail failures: %w", err)
-	}
-	rows.Close()
-	return st, tx.Commit()
+	return out, nil
 }
 
 // RecordMailFailure counts one failed attempt at a message and returns the
 // count so far, so the gateway can set the message aside at its limit.
 func (db *DB) RecordMailFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string) (int, error) {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	var n int
 	// The error may quote the mail (a header line, a file's name): sealed
 	// when the database seals, like the note of a mail set aside.
 	reason = cutRunes(reason, 1000)
 	if db.sealOn {
+		var err error
 		if reason, err = db.sealText(reason); err != nil {
 			return 0, err
 		}
 	}
-	err = tx.QueryRowContext(ctx, `INSERT INTO mail_failures (mailbox, uid_validity, uid, attempts, last_error, stopped, updated_at) VALUES (?, ?, ?, 1, ?, 0, ?)
-		ON CONFLICT (mailbox, uid_validity, uid) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, stopped = 0, updated_at = excluded.updated_at
-		RETURNING attempts`, mailbox, uidValidity, uid, reason, formatTime(tx.now)).Scan(&n)
+	var n int
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO mail_failures (mailbox, uid_validity, uid, attempts, last_error, stopped, updated_at) VALUES (?, ?, ?, 1, ?, 0, ?)
+			ON CONFLICT (mailbox, uid_validity, uid) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, stopped = 0, updated_at = excluded.updated_at
+			RETURNING attempts`, mailbox, uidValidity, uid, reason, formatTime(tx.now)).Scan(&n)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("db: record mail failure: %w", err)
 	}
-	return n, tx.Commit()
+	return n, nil
 }
 
 // SetAsideMail keeps a message that kept failing, raw, with the error, for
 // admins; the mailbox moves past it. Its bytes are matched by hash, so a
 // later re-fetch adds nothing.
 func (db *DB) SetAsideMail(ctx context.Context, in *InboundMail, reason string, attempts int) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_raw WHERE sha256 = ?`, in.RawSHA256).Scan(&n); err != nil {
-		return fmt.Errorf("db: look up raw mail: %w", err)
-	}
-	if n == 0 {
-		if _, err := tx.storeRawMail(ctx, in, MailSetAside, "", 0, 0, cutRunes(reason, 1000), attempts); err != nil {
-			return err
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_raw WHERE sha256 = ?`, in.RawSHA256).Scan(&n); err != nil {
+			return fmt.Errorf("db: look up raw mail: %w", err)
 		}
-		if err := tx.audit(ctx, ActorSystem, "mail.set_aside", fmt.Sprintf("%s/%d/%d", in.Mailbox, in.UIDValidity, in.UID), ""); err != nil {
-			return err
+		if n == 0 {
+			if _, err := tx.storeRawMail(ctx, in, MailSetAside, "", 0, 0, cutRunes(reason, 1000), attempts); err != nil {
+				return err
+			}
+			if err := tx.audit(ctx, ActorSystem, "mail.set_aside", fmt.Sprintf("%s/%d/%d", in.Mailbox, in.UIDValidity, in.UID), ""); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tx.advanceMailbox(ctx, in.Mailbox, in.UIDValidity, in.UID); err != nil {
-		return err
-	}
-	return tx.Commit()
+		return tx.advanceMailbox(ctx, in.Mailbox, in.UIDValidity, in.UID)
+	})
+	return err
 }
 
 // WriteRawMail streams the bytes of kept message id to w, chunk by chunk.

@@ -20,16 +20,13 @@ const MailStopped = "the portal stopped while reading this mail"
 // start; the stop of a marked batch makes it a careful range
 // (MailboxState.Careful), read one marked message at a time.
 func (db *DB) MarkMailReading(ctx context.Context, mailbox string, uidValidity, from, to uint32) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE mail_mailboxes SET reading_from = ?, reading_to = ? WHERE name = ? AND uid_validity = ?`,
-		from, to, mailbox, uidValidity); err != nil {
-		return fmt.Errorf("db: mark mail reading: %w", err)
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE mail_mailboxes SET reading_from = ?, reading_to = ? WHERE name = ? AND uid_validity = ?`,
+			from, to, mailbox, uidValidity); err != nil {
+			return fmt.Errorf("db: mark mail reading: %w", err)
+		}
+		return nil
+	})
 }
 
 // takeStoppedReading turns the mark of a parse that never ended into a
@@ -83,17 +80,21 @@ func (tx *Tx) takeStoppedReading(ctx context.Context, mailbox string, uidValidit
 // locked) and returns the count with this one. A pass that stops the
 // portal is counted all the same.
 func (db *DB) BeginPendingRead(ctx context.Context, rawID int64) (int, error) {
-	tx, err := db.BeginTx(ctx)
+	var out int
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		var n int
+		err = tx.QueryRowContext(ctx, `UPDATE mail_raw SET read_attempts = read_attempts + 1 WHERE id = ? RETURNING read_attempts`, rawID).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(ENOTFOUND, "Message not found.")
+		} else if err != nil {
+			return fmt.Errorf("db: count pending read: %w", err)
+		}
+		out = n
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback()
-	var n int
-	err = tx.QueryRowContext(ctx, `UPDATE mail_raw SET read_attempts = read_attempts + 1 WHERE id = ? RETURNING read_attempts`, rawID).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, Errorf(ENOTFOUND, "Message not found.")
-	} else if err != nil {
-		return 0, fmt.Errorf("db: count pending read: %w", err)
-	}
-	return n, tx.Commit()
+	return out, nil
 }

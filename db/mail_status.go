@@ -28,22 +28,19 @@ func (s *IntakeStatus) Processed() int64 {
 // error text is the gateway's own (server and network errors), never mail
 // content.
 func (db *DB) RecordPoll(ctx context.Context, pollErr string) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	now := formatTime(tx.now)
-	q := `UPDATE mail_intake SET last_poll_at = ?, polls = polls + 1, last_ok_at = ?, last_error = '' WHERE id = 1`
-	args := []any{now, now}
-	if pollErr != "" {
-		q = `UPDATE mail_intake SET last_poll_at = ?, polls = polls + 1, last_error = ?, last_error_at = ? WHERE id = 1`
-		args = []any{now, cutRunes(pollErr, 500), now}
-	}
-	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-		return fmt.Errorf("db: record poll: %w", err)
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		now := formatTime(tx.now)
+		q := `UPDATE mail_intake SET last_poll_at = ?, polls = polls + 1, last_ok_at = ?, last_error = '' WHERE id = 1`
+		args := []any{now, now}
+		if pollErr != "" {
+			q = `UPDATE mail_intake SET last_poll_at = ?, polls = polls + 1, last_error = ?, last_error_at = ? WHERE id = 1`
+			args = []any{now, cutRunes(pollErr, 500), now}
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("db: record poll: %w", err)
+		}
+		return nil
+	})
 }
 
 // IntakeStatus returns the intake status with counts from what is kept.

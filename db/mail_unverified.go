@@ -87,15 +87,9 @@ func (tx *Tx) ingestUnverified(ctx context.Context, in *InboundMail, key string,
 // the report. An entry that is not an unverified mail of this report is
 // not found.
 func (db *DB) AcceptMail(ctx context.Context, reportID, entryID int64, actor Actor) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := tx.acceptEntry(ctx, reportID, entryID, actor, "report.mail_accept"); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		return tx.acceptEntry(ctx, reportID, entryID, actor, "report.mail_accept")
+	})
 }
 
 // acceptSignedMail accepts an unverified mail once its signature, checked

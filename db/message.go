@@ -107,7 +107,7 @@ func (tx *Tx) addMessage(ctx context.Context, m *NewMessage) (int64, error) {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ReportID, string(m.Kind), m.Public, author, string(m.Source), m.Body, m.Event, string(m.FromState), string(m.ToState), msgID, m.sealed, now)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint failed: messages.message_id") {
+		if isUnique(err) && msgID != nil { // the id is SQLite's: message_id is the one unique value given
 			return 0, Errorf(ECONFLICT, "This message was already received.")
 		}
 		return 0, fmt.Errorf("db: insert message: %w", err)
@@ -274,18 +274,15 @@ func (db *DB) AddReporterMessage(ctx context.Context, reportID int64, body strin
 	}
 	validateAttachments(files, lim, errs)
 	if len(errs) > 0 {
-		return &ValidationError{Fields: errs}
+		return Invalid(errs)
 	}
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, _, err := tx.addReporterMessage(ctx, reportID, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true,
-		Source: source, Body: body, Attachments: files}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, _, err := tx.addReporterMessage(ctx, reportID, &NewMessage{ReportID: reportID, Kind: KindInbound, Public: true,
+			Source: source, Body: body, Attachments: files}); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // addReporterMessage adds a reporter's entry m to a report inside tx; web and
@@ -346,13 +343,6 @@ func (tx *Tx) reporterAnswered(ctx context.Context, reportID int64, ref string, 
 		}
 	}
 	return nil
-}
-
-// ValidationError carries one message per bad field.
-type ValidationError struct{ Fields FieldErrors }
-
-func (e *ValidationError) Error() string {
-	return "disclose: invalid input: " + firstFieldError(e.Fields)
 }
 
 // setState moves a report and records the move on the timeline (public: the

@@ -46,21 +46,15 @@ func (db *DB) SetNotifyPrefs(ctx context.Context, p *NotifyPrefs, actor Actor) e
 	if !p.Mode.Valid() {
 		return Errorf(EINVALID, "Choose every event, a daily digest or none.")
 	}
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO notification_prefs (user_id, mode, include_title, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (user_id) DO UPDATE SET mode = excluded.mode, include_title = excluded.include_title, updated_at = excluded.updated_at`,
-		p.UserID, string(p.Mode), p.IncludeTitle, formatTime(tx.now))
-	if err != nil {
-		return fmt.Errorf("db: store notification preferences: %w", err)
-	}
-	if err := tx.audit(ctx, actor, "user.notifications", fmt.Sprintf("user:%d", p.UserID), "mode="+string(p.Mode)); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO notification_prefs (user_id, mode, include_title, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (user_id) DO UPDATE SET mode = excluded.mode, include_title = excluded.include_title, updated_at = excluded.updated_at`,
+			p.UserID, string(p.Mode), p.IncludeTitle, formatTime(tx.now))
+		if err != nil {
+			return fmt.Errorf("db: store notification preferences: %w", err)
+		}
+		return tx.audit(ctx, actor, "user.notifications", fmt.Sprintf("user:%d", p.UserID), "mode="+string(p.Mode))
+	})
 }
 
 // DigestItem is one event waiting for a user's daily digest.
@@ -79,63 +73,66 @@ type DigestComposer func(to *Recipient, items []*DigestItem) (*OutMail, error)
 // whose last digest is at least every old and who has items waiting, and
 // clears those items in the same transaction. It returns how many it queued.
 func (db *DB) SendDigests(ctx context.Context, every time.Duration, compose DigestComposer) (int, error) {
-	tx, err := db.BeginTx(ctx)
+	var out int
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT u.id, u.email, u.name, np.include_title FROM notification_prefs np
+			JOIN users u ON u.id = np.user_id
+			WHERE np.mode = 'digest' AND u.disabled = 0 AND (np.digest_sent_at IS NULL OR np.digest_sent_at <= ?)
+			AND EXISTS (SELECT 1 FROM digest_items d WHERE d.user_id = u.id) ORDER BY u.id`, formatTime(tx.now.Add(-every)))
+		if err != nil {
+			return fmt.Errorf("db: read digest users: %w", err)
+		}
+		var users []*Recipient
+		for rows.Next() {
+			rc := &Recipient{}
+			if err := rows.Scan(&rc.UserID, &rc.Email, &rc.Name, &rc.IncludeTitle); err != nil {
+				rows.Close()
+				return fmt.Errorf("db: scan digest user: %w", err)
+			}
+			users = append(users, rc)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("db: read digest users: %w", err)
+		}
+		sent := 0
+		for _, rc := range users {
+			items, err := tx.digestItems(ctx, rc)
+			if err != nil {
+				return err
+			}
+			if len(items) == 0 { // all of another program by now: nothing to tell
+				if _, err := tx.ExecContext(ctx, `DELETE FROM digest_items WHERE user_id = ?`, rc.UserID); err != nil {
+					return fmt.Errorf("db: clear digest: %w", err)
+				}
+				continue
+			}
+			sent++
+			m, err := compose(rc, items)
+			if err != nil {
+				return fmt.Errorf("db: compose digest: %w", err)
+			}
+			id, err := tx.enqueueMail(ctx, m)
+			if err != nil {
+				return err
+			}
+			if err := tx.mentionReports(ctx, id, items); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM digest_items WHERE user_id = ?`, rc.UserID); err != nil {
+				return fmt.Errorf("db: clear digest: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE notification_prefs SET digest_sent_at = ? WHERE user_id = ?`, formatTime(tx.now), rc.UserID); err != nil {
+				return fmt.Errorf("db: mark digest sent: %w", err)
+			}
+		}
+		out = sent
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.email, u.name, np.include_title FROM notification_prefs np
-		JOIN users u ON u.id = np.user_id
-		WHERE np.mode = 'digest' AND u.disabled = 0 AND (np.digest_sent_at IS NULL OR np.digest_sent_at <= ?)
-		AND EXISTS (SELECT 1 FROM digest_items d WHERE d.user_id = u.id) ORDER BY u.id`, formatTime(tx.now.Add(-every)))
-	if err != nil {
-		return 0, fmt.Errorf("db: read digest users: %w", err)
-	}
-	var users []*Recipient
-	for rows.Next() {
-		rc := &Recipient{}
-		if err := rows.Scan(&rc.UserID, &rc.Email, &rc.Name, &rc.IncludeTitle); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("db: scan digest user: %w", err)
-		}
-		users = append(users, rc)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("db: read digest users: %w", err)
-	}
-	sent := 0
-	for _, rc := range users {
-		items, err := tx.digestItems(ctx, rc)
-		if err != nil {
-			return 0, err
-		}
-		if len(items) == 0 { // all of another program by now: nothing to tell
-			if _, err := tx.ExecContext(ctx, `DELETE FROM digest_items WHERE user_id = ?`, rc.UserID); err != nil {
-				return 0, fmt.Errorf("db: clear digest: %w", err)
-			}
-			continue
-		}
-		sent++
-		m, err := compose(rc, items)
-		if err != nil {
-			return 0, fmt.Errorf("db: compose digest: %w", err)
-		}
-		id, err := tx.enqueueMail(ctx, m)
-		if err != nil {
-			return 0, err
-		}
-		if err := tx.mentionReports(ctx, id, items); err != nil {
-			return 0, err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM digest_items WHERE user_id = ?`, rc.UserID); err != nil {
-			return 0, fmt.Errorf("db: clear digest: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE notification_prefs SET digest_sent_at = ? WHERE user_id = ?`, formatTime(tx.now), rc.UserID); err != nil {
-			return 0, fmt.Errorf("db: mark digest sent: %w", err)
-		}
-	}
-	return sent, tx.Commit()
+	return out, nil
 }
 
 // digestItems are rc's waiting items of the programs rc is still a member

@@ -13,7 +13,7 @@ import (
 // is not 0.
 func (db *DB) AddStaffForTest(ctx context.Context, email, name string, role Role, programID int64) (int64, error) {
 	var id int64
-	err := db.inTx(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, role, created_at) VALUES (?, ?, ?, ?)`, email, name, string(role), formatTime(tx.now))
 		if err != nil {
 			return err
@@ -32,7 +32,7 @@ func (db *DB) AddStaffForTest(ctx context.Context, email, name string, role Role
 // ReplyForTest adds a public staff reply with files and notifies, as the
 // triage reply action does.
 func (db *DB) ReplyForTest(ctx context.Context, reportID int64, body string, files []NewAttachment, actor Actor) error {
-	return db.inTx(ctx, func(tx *Tx) error {
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		id, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindReply, Public: true, AuthorID: actor.UserID, Body: body, Attachments: files})
 		if err != nil {
 			return err
@@ -47,7 +47,7 @@ func (db *DB) ReplyForTest(ctx context.Context, reportID int64, body string, fil
 
 // MoveForTest moves a report as the triage state action does.
 func (db *DB) MoveForTest(ctx context.Context, reportID int64, to State, reason string, actor Actor) error {
-	return db.inTx(ctx, func(tx *Tx) error {
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		r, err := tx.reportTx(ctx, reportID)
 		if err != nil {
 			return err
@@ -63,7 +63,7 @@ func (db *DB) MoveForTest(ctx context.Context, reportID int64, to State, reason 
 
 // SealForTest marks a report sealed, as sealed mode does at intake.
 func (db *DB) SealForTest(ctx context.Context, reportID int64) error {
-	return db.inTx(ctx, func(tx *Tx) error {
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE reports SET sealed = 1 WHERE id = ?`, reportID)
 		if err != nil {
 			return err

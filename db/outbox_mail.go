@@ -80,31 +80,34 @@ func scanMail(row interface{ Scan(...any) error }) (*Mail, error) {
 // ClaimMail leases the next due mail for lease and returns it; ENOTFOUND when
 // none is due. The attempt is counted now, before the mail is sent.
 func (db *DB) ClaimMail(ctx context.Context, lease time.Duration) (*Mail, error) {
-	tx, err := db.BeginTx(ctx)
+	var out *Mail
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		// A mail that needs the team key waits, unclaimed and with no attempt
+		// counted, until the key is unlocked: its recipient and text, the
+		// reporter's key it is encrypted to, or the files it carries are
+		// sealed and cannot be read before.
+		onlyClear := ""
+		if !db.Unlocked() {
+			onlyClear = mailNeedsNoKey
+		}
+		id, err := tx.claim(ctx, mailQueue, lease, onlyClear)
+		if err != nil {
+			return err
+		}
+		m, err := scanMail(tx.QueryRowContext(ctx, `SELECT `+mailColumns+mailFrom+` WHERE o.id = ?`, id))
+		if err != nil {
+			return fmt.Errorf("db: read claimed mail %d: %w", id, err)
+		}
+		if !db.openMail(m) {
+			return fmt.Errorf("db: outbox mail %d does not open with the team key", id)
+		}
+		out = m
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	// A mail that needs the team key waits, unclaimed and with no attempt
-	// counted, until the key is unlocked: its recipient and text, the
-	// reporter's key it is encrypted to, or the files it carries are
-	// sealed and cannot be read before.
-	onlyClear := ""
-	if !db.Unlocked() {
-		onlyClear = mailNeedsNoKey
-	}
-	id, err := tx.claim(ctx, mailQueue, lease, onlyClear)
-	if err != nil {
-		return nil, err
-	}
-	m, err := scanMail(tx.QueryRowContext(ctx, `SELECT `+mailColumns+mailFrom+` WHERE o.id = ?`, id))
-	if err != nil {
-		return nil, fmt.Errorf("db: read claimed mail %d: %w", id, err)
-	}
-	if !db.openMail(m) {
-		return nil, fmt.Errorf("db: outbox mail %d does not open with the team key", id)
-	}
-	return m, tx.Commit()
+	return out, nil
 }
 
 // MailAttachments returns the files sent with mail id; their bytes stream
@@ -150,54 +153,48 @@ func (db *DB) MailAttachments(ctx context.Context, id int64) ([]*MailAttachment,
 // about a sealed report is dropped then, so that sealed text does not stay
 // on disk in the clear longer than sending needs.
 func (db *DB) MailSent(ctx context.Context, id int64) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := tx.markSent(ctx, mailQueue, id); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body = '' WHERE id = ? AND report_id IN (SELECT id FROM reports WHERE sealed = 1)`, id); err != nil {
-		return fmt.Errorf("db: drop sealed mail body: %w", err)
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := tx.markSent(ctx, mailQueue, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body = '' WHERE id = ? AND report_id IN (SELECT id FROM reports WHERE sealed = 1)`, id); err != nil {
+			return fmt.Errorf("db: drop sealed mail body: %w", err)
+		}
+		return nil
+	})
 }
 
 // MailRetry schedules mail id again after delay after a temporary failure,
 // or marks it failed once it has waited giveUp. It reports whether it failed.
 func (db *DB) MailRetry(ctx context.Context, id int64, errText string, delay, giveUp time.Duration) (bool, error) {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
-	failed, err := tx.markRetry(ctx, mailQueue, id, errText, delay, giveUp)
-	if err != nil {
-		return false, err
-	}
-	if failed {
-		if err := tx.mailFailedEvent(ctx, id); err != nil {
-			return false, err
+	var out bool
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		failed, err := tx.markRetry(ctx, mailQueue, id, errText, delay, giveUp)
+		if err != nil {
+			return err
 		}
+		if failed {
+			if err := tx.mailFailedEvent(ctx, id); err != nil {
+				return err
+			}
+		}
+		out = failed
+		return nil
+	})
+	if err != nil {
+		return false, err
 	}
-	return failed, tx.Commit()
+	return out, nil
 }
 
 // MailFailed marks mail id failed for good (a permanent refusal).
 func (db *DB) MailFailed(ctx context.Context, id int64, errText string) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := tx.markFailed(ctx, mailQueue, id, errText); err != nil {
-		return err
-	}
-	if err := tx.mailFailedEvent(ctx, id); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := tx.markFailed(ctx, mailQueue, id, errText); err != nil {
+			return err
+		}
+		return tx.mailFailedEvent(ctx, id)
+	})
 }
 
 // mailFailedEvent puts a failed mail to the reporter on the report's
@@ -224,18 +221,12 @@ func (tx *Tx) mailFailedEvent(ctx context.Context, id int64) error {
 // RetryMail puts a failed mail back in the queue; admins do this from the
 // outbox page once the cause is fixed.
 func (db *DB) RetryMail(ctx context.Context, id int64, actor Actor) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := tx.retry(ctx, mailQueue, id); err != nil {
-		return err
-	}
-	if err := tx.audit(ctx, actor, "mail.retry", fmt.Sprintf("outbox:%d", id), ""); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := tx.retry(ctx, mailQueue, id); err != nil {
+			return err
+		}
+		return tx.audit(ctx, actor, "mail.retry", fmt.Sprintf("outbox:%d", id), "")
+	})
 }
 
 // MailByID returns one outbox mail.

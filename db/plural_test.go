@@ -2,7 +2,6 @@ package db_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -30,8 +29,7 @@ func TestPluralForms(t *testing.T) {
 			}
 		}
 		err := d.AddReporterMessage(ctx, 1, "XY", nil, db.SourceWeb, db.Limits{MaxFiles: 1, MaxFileBytes: 1 << 20, MaxTextRunes: 1})
-		var ve *db.ValidationError
-		if !errors.As(err, &ve) || ve.Fields["body"] != "Keep the message under 1 character (it has 2); attach longer material as a file." {
+		if db.ErrorFields(err)["body"] != "Keep the message under 1 character (it has 2); attach longer material as a file." {
 			t.Errorf("status-page message: %v", err)
 		}
 	})

@@ -153,27 +153,21 @@ func (db *DB) programWhere(ctx context.Context, where string, args ...any) (*Pro
 // ensureDefaultProgram creates the default program on first start, so that a
 // fresh portal accepts reports at once; the operator edits it later.
 func (db *DB) ensureDefaultProgram(ctx context.Context) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM programs`).Scan(&n); err != nil {
-		return fmt.Errorf("db: count programs: %w", err)
-	}
-	if n > 0 {
-		return nil
-	}
-	now := formatTime(tx.now)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO programs (slug, name, prefix, policy, scope, is_default, created_at, updated_at)
-		VALUES ('default', 'Security', 'SEC', ?, ?, 1, ?, ?)`,
-		defaultPolicy, "", now, now); err != nil {
-		return fmt.Errorf("db: create default program: %w", err)
-	}
-	if err := tx.audit(ctx, Actor{Name: "system"}, "program.create", "default", "first start"); err != nil {
-		return err
-	}
 	defer db.programsChanged()
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM programs`).Scan(&n); err != nil {
+			return fmt.Errorf("db: count programs: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		now := formatTime(tx.now)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO programs (slug, name, prefix, policy, scope, is_default, created_at, updated_at)
+			VALUES ('default', 'Security', 'SEC', ?, ?, 1, ?, ?)`,
+			defaultPolicy, "", now, now); err != nil {
+			return fmt.Errorf("db: create default program: %w", err)
+		}
+		return tx.audit(ctx, Actor{Name: "system"}, "program.create", "default", "first start")
+	})
 }

@@ -73,70 +73,73 @@ func NewProgramDefaults() *Program {
 // SaveProgram creates (p.ID == 0) or updates a program and sets its members.
 func (db *DB) SaveProgram(ctx context.Context, p *Program, memberIDs []int64, actor Actor) (*Program, error) {
 	if errs := p.Validate(); len(errs) > 0 {
-		return nil, &ValidationError{Fields: errs}
+		return nil, Invalid(errs)
 	}
-	tx, err := db.BeginTx(ctx)
+	var out *Program
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM programs WHERE slug = ? AND id <> ?`, p.Slug, p.ID).Scan(&n); err != nil {
+			return fmt.Errorf("db: check slug: %w", err)
+		} else if n > 0 {
+			return Invalid(FieldErrors{"slug": "Another program uses this URL name."})
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM programs WHERE prefix = ? AND id <> ?`, p.Prefix, p.ID).Scan(&n); err != nil {
+			return fmt.Errorf("db: check prefix: %w", err)
+		} else if n > 0 {
+			return Invalid(FieldErrors{"prefix": "Another program uses this prefix."})
+		}
+		now := formatTime(tx.now)
+		action := "program.edit"
+		if p.ID == 0 {
+			action = "program.create"
+			res, err := tx.ExecContext(ctx, `INSERT INTO programs (slug, name, prefix, policy, scope, email,
+				first_response_days, triage_days, resolve_critical_days, resolve_high_days, resolve_medium_days, resolve_low_days, disclosure_days,
+				created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				p.Slug, p.Name, p.Prefix, p.Policy, p.Scope, p.Email, p.FirstResponseDays, p.TriageDays, p.ResolveCriticalDays,
+				p.ResolveHighDays, p.ResolveMediumDays, p.ResolveLowDays, p.DisclosureDays, now, now)
+			if err != nil {
+				return fmt.Errorf("db: insert program: %w", err)
+			}
+			if p.ID, err = res.LastInsertId(); err != nil {
+				return fmt.Errorf("db: insert program: %w", err)
+			}
+		} else {
+			var oldPrefix string
+			var reports int
+			if err := tx.QueryRowContext(ctx, `SELECT prefix, (SELECT COUNT(*) FROM reports WHERE program_id = programs.id) FROM programs WHERE id = ?`, p.ID).Scan(&oldPrefix, &reports); err != nil {
+				return Errorf(ENOTFOUND, "Program not found.")
+			}
+			if oldPrefix != p.Prefix && reports > 0 {
+				// References already sent to reporters must keep meaning the same report.
+				return Invalid(FieldErrors{"prefix": "The prefix cannot change once the program has reports: their references were sent to reporters."})
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE programs SET slug = ?, name = ?, prefix = ?, policy = ?, scope = ?, email = ?,
+				first_response_days = ?, triage_days = ?, resolve_critical_days = ?, resolve_high_days = ?, resolve_medium_days = ?,
+				resolve_low_days = ?, disclosure_days = ?, updated_at = ? WHERE id = ?`,
+				p.Slug, p.Name, p.Prefix, p.Policy, p.Scope, p.Email, p.FirstResponseDays, p.TriageDays, p.ResolveCriticalDays,
+				p.ResolveHighDays, p.ResolveMediumDays, p.ResolveLowDays, p.DisclosureDays, now, p.ID); err != nil {
+				return fmt.Errorf("db: update program: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM program_members WHERE program_id = ?`, p.ID); err != nil {
+			return fmt.Errorf("db: clear members: %w", err)
+		}
+		for _, uid := range memberIDs {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO program_members (program_id, user_id) SELECT ?, id FROM users WHERE id = ?`, p.ID, uid); err != nil {
+				return fmt.Errorf("db: add member: %w", err)
+			}
+		}
+		if err := tx.audit(ctx, actor, action, p.Slug, fmt.Sprintf("prefix=%s members=%v", p.Prefix, memberIDs)); err != nil {
+			return err
+		}
+		out = p
+		return nil
+	})
+	db.programsChanged()
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM programs WHERE slug = ? AND id <> ?`, p.Slug, p.ID).Scan(&n); err != nil {
-		return nil, fmt.Errorf("db: check slug: %w", err)
-	} else if n > 0 {
-		return nil, &ValidationError{Fields: FieldErrors{"slug": "Another program uses this URL name."}}
-	}
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM programs WHERE prefix = ? AND id <> ?`, p.Prefix, p.ID).Scan(&n); err != nil {
-		return nil, fmt.Errorf("db: check prefix: %w", err)
-	} else if n > 0 {
-		return nil, &ValidationError{Fields: FieldErrors{"prefix": "Another program uses this prefix."}}
-	}
-	now := formatTime(tx.now)
-	action := "program.edit"
-	if p.ID == 0 {
-		action = "program.create"
-		res, err := tx.ExecContext(ctx, `INSERT INTO programs (slug, name, prefix, policy, scope, email,
-			first_response_days, triage_days, resolve_critical_days, resolve_high_days, resolve_medium_days, resolve_low_days, disclosure_days,
-			created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.Slug, p.Name, p.Prefix, p.Policy, p.Scope, p.Email, p.FirstResponseDays, p.TriageDays, p.ResolveCriticalDays,
-			p.ResolveHighDays, p.ResolveMediumDays, p.ResolveLowDays, p.DisclosureDays, now, now)
-		if err != nil {
-			return nil, fmt.Errorf("db: insert program: %w", err)
-		}
-		if p.ID, err = res.LastInsertId(); err != nil {
-			return nil, fmt.Errorf("db: insert program: %w", err)
-		}
-	} else {
-		var oldPrefix string
-		var reports int
-		if err := tx.QueryRowContext(ctx, `SELECT prefix, (SELECT COUNT(*) FROM reports WHERE program_id = programs.id) FROM programs WHERE id = ?`, p.ID).Scan(&oldPrefix, &reports); err != nil {
-			return nil, Errorf(ENOTFOUND, "Program not found.")
-		}
-		if oldPrefix != p.Prefix && reports > 0 {
-			// References already sent to reporters must keep meaning the same report.
-			return nil, &ValidationError{Fields: FieldErrors{"prefix": "The prefix cannot change once the program has reports: their references were sent to reporters."}}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE programs SET slug = ?, name = ?, prefix = ?, policy = ?, scope = ?, email = ?,
-			first_response_days = ?, triage_days = ?, resolve_critical_days = ?, resolve_high_days = ?, resolve_medium_days = ?,
-			resolve_low_days = ?, disclosure_days = ?, updated_at = ? WHERE id = ?`,
-			p.Slug, p.Name, p.Prefix, p.Policy, p.Scope, p.Email, p.FirstResponseDays, p.TriageDays, p.ResolveCriticalDays,
-			p.ResolveHighDays, p.ResolveMediumDays, p.ResolveLowDays, p.DisclosureDays, now, p.ID); err != nil {
-			return nil, fmt.Errorf("db: update program: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM program_members WHERE program_id = ?`, p.ID); err != nil {
-		return nil, fmt.Errorf("db: clear members: %w", err)
-	}
-	for _, uid := range memberIDs {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO program_members (program_id, user_id) SELECT ?, id FROM users WHERE id = ?`, p.ID, uid); err != nil {
-			return nil, fmt.Errorf("db: add member: %w", err)
-		}
-	}
-	if err := tx.audit(ctx, actor, action, p.Slug, fmt.Sprintf("prefix=%s members=%v", p.Prefix, memberIDs)); err != nil {
-		return nil, err
-	}
-	defer tx.db.programsChanged()
-	return p, tx.Commit()
+	return out, nil
 }
 
 // ProgramMembers lists the user ids that are members of a program.

@@ -73,59 +73,57 @@ func (db *DB) Purge(ctx context.Context, dryRun bool, progress func(d Disposal, 
 
 // dispose carries out one disposal if it is still due.
 func (db *DB) dispose(ctx context.Context, d Disposal) (bool, error) {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
-	var sealed []bool
-	rows, err := tx.QueryContext(ctx, `SELECT r.sealed FROM reports r WHERE r.id = ? AND r.program_id = ? AND r.legal_hold = 0 AND `+
-		disposalCond(d.Action), d.ReportID, d.programID, d.cutoff)
-	if err != nil {
-		return false, fmt.Errorf("db: recheck disposal: %w", err)
-	}
-	for rows.Next() {
-		var s bool
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return false, fmt.Errorf("db: recheck disposal: %w", err)
+	var done bool
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		done = false
+		var sealed []bool
+		rows, err := tx.QueryContext(ctx, `SELECT r.sealed FROM reports r WHERE r.id = ? AND r.program_id = ? AND r.legal_hold = 0 AND `+
+			disposalCond(d.Action), d.ReportID, d.programID, d.cutoff)
+		if err != nil {
+			return fmt.Errorf("db: recheck disposal: %w", err)
 		}
-		sealed = append(sealed, s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("db: recheck disposal: %w", err)
-	}
-	if len(sealed) == 0 {
-		return false, nil
-	}
-	var detail string
-	switch d.Action {
-	case DisposeDelete:
-		err = tx.deleteReport(ctx, d.ReportID)
-		detail = "spam closed more than " + count(d.Days, "day", "days") + " ago"
-	case DisposeAnonymise:
-		err = tx.anonymiseReport(ctx, d.ReportID)
-		detail = "finished more than " + count(d.Days, "day", "days") + " ago"
-	case DisposeAttachments:
-		var files, mails int64
-		files, mails, err = tx.dropAttachments(ctx, d.ReportID)
-		detail = fmt.Sprintf("%s, %s; finished more than %s ago", count(files, "attachment", "attachments"), count(mails, "raw mail", "raw mails"), count(d.Days, "day", "days"))
-	default:
-		err = fmt.Errorf("db: unknown disposal %q", d.Action)
-	}
+		for rows.Next() {
+			var s bool
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return fmt.Errorf("db: recheck disposal: %w", err)
+			}
+			sealed = append(sealed, s)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("db: recheck disposal: %w", err)
+		}
+		if len(sealed) == 0 {
+			return nil
+		}
+		var detail string
+		switch d.Action {
+		case DisposeDelete:
+			err = tx.deleteReport(ctx, d.ReportID)
+			detail = "spam closed more than " + count(d.Days, "day", "days") + " ago"
+		case DisposeAnonymise:
+			err = tx.anonymiseReport(ctx, d.ReportID)
+			detail = "finished more than " + count(d.Days, "day", "days") + " ago"
+		case DisposeAttachments:
+			var files, mails int64
+			files, mails, err = tx.dropAttachments(ctx, d.ReportID)
+			detail = fmt.Sprintf("%s, %s; finished more than %s ago", count(files, "attachment", "attachments"), count(mails, "raw mail", "raw mails"), count(d.Days, "day", "days"))
+		default:
+			err = fmt.Errorf("db: unknown disposal %q", d.Action)
+		}
+		if err != nil {
+			return err
+		}
+		done = true
+		return tx.audit(ctx, ActorSystem, "retention."+string(d.Action), d.Ref, detail)
+	})
 	if err != nil {
-		return false, err
-	}
-	if err := tx.audit(ctx, ActorSystem, "retention."+string(d.Action), d.Ref, detail); err != nil {
-		return false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("db: commit disposal: %w", err)
+		return false, fmt.Errorf("db: dispose: %w", err)
 	}
 	// The in-memory index of sealed reports follows through the change
 	// list of migration 0018 (the next search applies it), not a rebuild.
-	return true, nil
+	return done, nil
 }
 
 // clearWALWait is how long clearWAL waits, in milliseconds, for readers to

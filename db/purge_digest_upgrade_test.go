@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -65,23 +66,21 @@ func TestUpgradedDigestsGoWithTheirReports(t *testing.T) {
 	}
 	// Back to the database as a version before 0016 left it (no mentions)
 	// and before 0019.
-	tx, err := d.BeginTx(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	undo := []string{`DELETE FROM outbox_mentions`, `DROP TABLE IF EXISTS login_decoys`, `DELETE FROM migrations WHERE name LIKE '%0019_%'`}
-	var col int
-	if err := tx.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name = 'reauth_failures'`).Scan(&col); err != nil {
-		t.Fatal(err)
-	} else if col == 1 {
-		undo = append(undo, `ALTER TABLE sessions DROP COLUMN reauth_failures`)
-	}
-	for _, q := range undo {
-		if _, err := tx.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+	if err := d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
+		undo := []string{`DELETE FROM outbox_mentions`, `DROP TABLE IF EXISTS login_decoys`, `DELETE FROM migrations WHERE name LIKE '%0019_%'`}
+		var col int
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name = 'reauth_failures'`).Scan(&col); err != nil {
+			return err
+		} else if col == 1 {
+			undo = append(undo, `ALTER TABLE sessions DROP COLUMN reauth_failures`)
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		for _, q := range undo {
+			if _, err := tx.Exec(q); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()

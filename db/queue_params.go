@@ -130,7 +130,7 @@ func (db *DB) ParseQueueParams(ctx context.Context, p QueueParams, me int64) (Qu
 		}
 	}
 	if len(errs) > 0 {
-		return f, &ValidationError{Fields: errs}
+		return f, Invalid(errs)
 	}
 	return f, nil
 }

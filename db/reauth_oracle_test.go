@@ -2,7 +2,6 @@ package db_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -49,8 +48,7 @@ func TestReauthIsNoPasswordOracle(t *testing.T) {
 			} else {
 				_, err = f.d.ChangePassword(ctx, stolen, fmt.Sprintf("guess %d", i), "a new long passphrase", "a new long passphrase", addr)
 			}
-			var verr *db.ValidationError
-			if errors.As(err, &verr) || ended(err) {
+			if db.ErrorFields(err) != nil || ended(err) {
 				wrong++
 			}
 		}
@@ -73,11 +71,11 @@ func TestReauthIsNoPasswordOracle(t *testing.T) {
 			_, _ = f.d.Login(ctx, "admin@example.org", "x", fmt.Sprintf("198.51.%d.7", i/2))
 		}
 		err := f.d.Reauthenticate(ctx, stolen, "guess", "2001:db8:1::1")
-		var locked *db.LockedError
-		if !errors.As(err, &locked) {
+		var locked *db.Error
+		if !asLocked(err, &locked) {
 			t.Fatalf("re-authentication from a fresh network while the account is under attack: %v, want it held back", err)
 		}
-		f.clk.Advance(locked.Wait)
+		f.clk.Advance(locked.RetryAfter)
 		if err := f.d.Reauthenticate(ctx, stolen, testPassword, "2001:db8:1::1"); err != nil {
 			t.Errorf("the right password after the backoff: %v", err)
 		}

@@ -78,54 +78,44 @@ func (db *DB) SetRetentionRule(ctx context.Context, rule *RetentionRule, actor A
 	if err := rule.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var slug string
-	err = tx.QueryRowContext(ctx, `SELECT slug FROM programs WHERE id = ?`, rule.ProgramID).Scan(&slug)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Errorf(ENOTFOUND, "Program not found.")
-	} else if err != nil {
-		return fmt.Errorf("db: find program: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO retention_rules (program_id, attachments_days, anonymise_days, spam_delete_days, updated_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (program_id) DO UPDATE SET attachments_days = excluded.attachments_days,
-		anonymise_days = excluded.anonymise_days, spam_delete_days = excluded.spam_delete_days, updated_at = excluded.updated_at`,
-		rule.ProgramID, rule.AttachmentsDays, rule.AnonymiseDays, rule.SpamDeleteDays, formatTime(tx.now)); err != nil {
-		return fmt.Errorf("db: store retention rule: %w", err)
-	}
-	if err := tx.audit(ctx, actor, "retention.rule", slug, rule.String()); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		var slug string
+		err = tx.QueryRowContext(ctx, `SELECT slug FROM programs WHERE id = ?`, rule.ProgramID).Scan(&slug)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(ENOTFOUND, "Program not found.")
+		} else if err != nil {
+			return fmt.Errorf("db: find program: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO retention_rules (program_id, attachments_days, anonymise_days, spam_delete_days, updated_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (program_id) DO UPDATE SET attachments_days = excluded.attachments_days,
+			anonymise_days = excluded.anonymise_days, spam_delete_days = excluded.spam_delete_days, updated_at = excluded.updated_at`,
+			rule.ProgramID, rule.AttachmentsDays, rule.AnonymiseDays, rule.SpamDeleteDays, formatTime(tx.now)); err != nil {
+			return fmt.Errorf("db: store retention rule: %w", err)
+		}
+		return tx.audit(ctx, actor, "retention.rule", slug, rule.String())
+	})
 }
 
 // SetLegalHold puts a report on legal hold (no disposal of any kind while it
 // lasts) or releases it. The reason goes to the audit log.
 func (db *DB) SetLegalHold(ctx context.Context, reportID int64, on bool, actor Actor, reason string) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var ref string
-	err = tx.QueryRowContext(ctx, `UPDATE reports SET legal_hold = ? WHERE id = ?
-		RETURNING (SELECT prefix FROM programs WHERE id = program_id) || '-' || number`, on, reportID).Scan(&ref)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Errorf(ENOTFOUND, "Report not found.")
-	} else if err != nil {
-		return fmt.Errorf("db: set legal hold: %w", err)
-	}
-	action := "report.legal_hold"
-	if !on {
-		action = "report.legal_hold_release"
-	}
-	if err := tx.audit(ctx, actor, action, ref, reason); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		var ref string
+		err = tx.QueryRowContext(ctx, `UPDATE reports SET legal_hold = ? WHERE id = ?
+			RETURNING (SELECT prefix FROM programs WHERE id = program_id) || '-' || number`, on, reportID).Scan(&ref)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(ENOTFOUND, "Report not found.")
+		} else if err != nil {
+			return fmt.Errorf("db: set legal hold: %w", err)
+		}
+		action := "report.legal_hold"
+		if !on {
+			action = "report.legal_hold_release"
+		}
+		return tx.audit(ctx, actor, action, ref, reason)
+	})
 }
 
 // LegalHold reports whether a report is on legal hold.

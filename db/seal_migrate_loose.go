@@ -83,17 +83,12 @@ func (db *DB) looseIDs(ctx context.Context, table, flag, extra string, from int,
 }
 
 func (db *DB) convertLooseBatch(ctx context.Context, ids []int64, convert func(tx *Tx, where string, args ...any) (int, error)) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
 	}
-	if _, err := convert(tx, `id IN (`+placeholders(len(ids))+`)`, args...); err != nil {
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := convert(tx, `id IN (`+placeholders(len(ids))+`)`, args...)
 		return err
-	}
-	return tx.Commit()
+	})
 }

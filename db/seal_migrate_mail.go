@@ -103,9 +103,11 @@ func (tx *Tx) convertNotes(ctx context.Context, s sealStep, from int, c noteColu
 // bytes until VACUUM rewrites the file, and the WAL keeps old page images
 // until it is checkpointed and truncated.
 func (db *DB) compact(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `INSERT INTO reports_fts (reports_fts) VALUES ('optimize')`); err != nil {
+	if err := db.exec(ctx, `INSERT INTO reports_fts (reports_fts) VALUES ('optimize')`); err != nil {
 		return fmt.Errorf("db: merge search index: %w", err)
 	}
+	// A checkpoint and VACUUM cannot run inside a transaction: they use the
+	// write connection beside the writer.
 	if err := db.Checkpoint(ctx); err != nil {
 		return err
 	}

@@ -127,20 +127,16 @@ func (db *DB) MarkSealed(ctx context.Context) error {
 
 // setSealed writes or removes the setting.
 func (db *DB) setSealed(ctx context.Context, on bool) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		if on {
+			_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT (key) DO NOTHING`, sealedSetting)
+		} else {
+			_, err = tx.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, sealedSetting)
+		}
 		return err
-	}
-	defer tx.Rollback()
-	if on {
-		_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT (key) DO NOTHING`, sealedSetting)
-	} else {
-		_, err = tx.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, sealedSetting)
-	}
+	})
 	if err != nil {
-		return fmt.Errorf("db: record sealing state: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("db: record sealing state: %w", err)
 	}
 	db.sealedDB.Store(on)

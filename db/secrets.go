@@ -89,29 +89,30 @@ func (db *DB) sealPlaintextSecrets(ctx context.Context) error {
 	if !found {
 		return nil
 	}
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	detail, total := "", 0
-	for _, c := range sealedColumns {
-		n, err := tx.sealColumn(ctx, c.table, c.column, c.purpose)
-		if err != nil {
-			return err
+	total := 0
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		detail := ""
+		total = 0
+		for _, c := range sealedColumns {
+			n, err := tx.sealColumn(ctx, c.table, c.column, c.purpose)
+			if err != nil {
+				return err
+			}
+			total += n
+			detail += fmt.Sprintf(" %s.%s=%d", c.table, c.column, n)
 		}
-		total += n
-		detail += fmt.Sprintf(" %s.%s=%d", c.table, c.column, n)
-	}
-	if total == 0 {
+		if total == 0 {
+			return nil
+		}
+		return tx.audit(ctx, ActorSystem, "secrets.seal", "", "sealed with the local key:"+detail)
+	})
+	if err != nil {
+		return fmt.Errorf("db: seal secrets: %w", err)
+	} else if total == 0 {
 		return nil
 	}
-	if err := tx.audit(ctx, ActorSystem, "secrets.seal", "", "sealed with the local key:"+detail); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit sealed secrets: %w", err)
-	}
+	// A checkpoint is no write of the portal's data: it runs beside the
+	// writer, on the write connection.
 	if _, err := db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 		return fmt.Errorf("db: checkpoint sealed secrets: %w", err)
 	}

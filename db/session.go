@@ -89,16 +89,19 @@ func tokenHash(token string) []byte {
 // CreateSession starts a signed-in session for the user and returns the
 // token for the cookie.
 func (db *DB) CreateSession(ctx context.Context, userID int64, clientAddr string) (string, error) {
-	tx, err := db.BeginTx(ctx)
+	var out string
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		token, err := tx.createSession(ctx, userID, clientAddr, stageFull)
+		if err != nil {
+			return err
+		}
+		out = token
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}
-	defer tx.Rollback()
-	token, err := tx.createSession(ctx, userID, clientAddr, stageFull)
-	if err != nil {
-		return "", err
-	}
-	return token, tx.Commit()
+	return out, nil
 }
 
 func (tx *Tx) createSession(ctx context.Context, userID int64, clientAddr, stage string) (string, error) {
@@ -189,7 +192,7 @@ func (db *DB) sessionUser(ctx context.Context, token, stage string, idle time.Du
 	u.MustEnroll = require2FA.Valid && require2FA.String == "1" && !u.TOTPEnabled
 	rtx.Rollback()
 	if now.Sub(seen) >= sessionTouchEvery {
-		if _, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, formatTime(now), hash); err != nil {
+		if err := db.exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, formatTime(now), hash); err != nil {
 			return nil, fmt.Errorf("db: touch session: %w", err)
 		}
 	}
@@ -198,7 +201,7 @@ func (db *DB) sessionUser(ctx context.Context, token, stage string, idle time.Du
 
 // DeleteSession ends a session (logout); an unknown token is not an error.
 func (db *DB) DeleteSession(ctx context.Context, token string) error {
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token)); err != nil {
+	if err := db.exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token)); err != nil {
 		return fmt.Errorf("db: delete session: %w", err)
 	}
 	return nil
@@ -206,21 +209,18 @@ func (db *DB) DeleteSession(ctx context.Context, token string) error {
 
 // Logout ends a session and records it.
 func (db *DB) Logout(ctx context.Context, token string, actor Actor) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token))
-	if err != nil {
-		return fmt.Errorf("db: delete session: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n > 0 {
-		if err := tx.audit(ctx, actor, "logout", actor.Name, ""); err != nil {
-			return err
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token))
+		if err != nil {
+			return fmt.Errorf("db: delete session: %w", err)
 		}
-	}
-	return tx.Commit()
+		if n, _ := res.RowsAffected(); n > 0 {
+			if err := tx.audit(ctx, actor, "logout", actor.Name, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (tx *Tx) endSessions(ctx context.Context, userID int64) error {

@@ -44,28 +44,31 @@ func (db *DB) StartStatusSession(ctx context.Context, code, previous string) (st
 	if err != nil {
 		return "", err
 	}
-	tx, err := db.BeginTx(ctx)
+	var out string
+	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		now := formatTime(tx.now)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM status_sessions WHERE expires_at <= ? OR last_seen_at <= ? OR report_id = ? OR token_hash = ?`,
+			now, formatTime(tx.now.Add(-StatusSessionIdle)), r.ID, tokenHash(previous)); err != nil {
+			return fmt.Errorf("db: end old status sessions: %w", err)
+		}
+		// The report may have been anonymised since the code was checked: the
+		// insert then adds nothing and the code is as wrong as any other.
+		res, err := tx.ExecContext(ctx, `INSERT INTO status_sessions (token_hash, report_id, created_at, last_seen_at, expires_at)
+			SELECT ?, id, ?, ?, ? FROM reports WHERE id = ? AND receipt_hash IS NOT NULL AND anonymised_at IS NULL`,
+			hash, now, now, formatTime(tx.now.Add(StatusSessionLifetime)), r.ID)
+		if err != nil {
+			return fmt.Errorf("db: start status session: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return Errorf(ENOTFOUND, "That receipt code is not right. Check it and try again.")
+		}
+		out = token
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}
-	defer tx.Rollback()
-	now := formatTime(tx.now)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM status_sessions WHERE expires_at <= ? OR last_seen_at <= ? OR report_id = ? OR token_hash = ?`,
-		now, formatTime(tx.now.Add(-StatusSessionIdle)), r.ID, tokenHash(previous)); err != nil {
-		return "", fmt.Errorf("db: end old status sessions: %w", err)
-	}
-	// The report may have been anonymised since the code was checked: the
-	// insert then adds nothing and the code is as wrong as any other.
-	res, err := tx.ExecContext(ctx, `INSERT INTO status_sessions (token_hash, report_id, created_at, last_seen_at, expires_at)
-		SELECT ?, id, ?, ?, ? FROM reports WHERE id = ? AND receipt_hash IS NOT NULL AND anonymised_at IS NULL`,
-		hash, now, now, formatTime(tx.now.Add(StatusSessionLifetime)), r.ID)
-	if err != nil {
-		return "", fmt.Errorf("db: start status session: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return "", Errorf(ENOTFOUND, "That receipt code is not right. Check it and try again.")
-	}
-	return token, tx.Commit()
+	return out, nil
 }
 
 // ReportByStatusSession returns the report a status session opens.
@@ -97,7 +100,7 @@ func (db *DB) ReportByStatusSession(ctx context.Context, token string) (*Report,
 		return nil, errNoStatusSession
 	}
 	if now.Sub(seen) >= statusTouchEvery {
-		_, _ = db.write.ExecContext(ctx, `UPDATE status_sessions SET last_seen_at = ? WHERE token_hash = ?`, formatTime(now), hash)
+		_ = db.exec(ctx, `UPDATE status_sessions SET last_seen_at = ? WHERE token_hash = ?`, formatTime(now), hash)
 	}
 	r, err := db.ReportByID(ctx, reportID)
 	if ErrorCode(err) == ENOTFOUND {
@@ -112,7 +115,7 @@ func (db *DB) EndStatusSession(ctx context.Context, token string) error {
 	if token == "" {
 		return nil
 	}
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM status_sessions WHERE token_hash = ?`, tokenHash(token)); err != nil {
+	if err := db.exec(ctx, `DELETE FROM status_sessions WHERE token_hash = ?`, tokenHash(token)); err != nil {
 		return fmt.Errorf("db: end status session: %w", err)
 	}
 	return nil

@@ -67,14 +67,11 @@ func integrityCheck(ctx context.Context, q queryer) error {
 // ProbeWrite commits a tiny write, to learn whether a storage problem is
 // over.
 func (db *DB) ProbeWrite(ctx context.Context) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('ops:probe', ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, formatTime(tx.now)); err != nil {
-		return fmt.Errorf("db: probe write: %w", err)
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('ops:probe', ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, formatTime(tx.now)); err != nil {
+			return fmt.Errorf("db: probe write: %w", err)
+		}
+		return nil
+	})
 }

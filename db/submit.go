@@ -24,9 +24,6 @@ type Limits struct {
 // DefaultLimits are used when the operator sets nothing.
 var DefaultLimits = Limits{MaxFiles: 5, MaxFileBytes: 10 << 20, MaxTextRunes: 100_000}
 
-// FieldErrors maps a form field name to a message shown next to it.
-type FieldErrors map[string]string
-
 // NewAttachment is a file as received, before it is stored.
 type NewAttachment struct {
 	Filename    string
@@ -86,11 +83,6 @@ func NewSubmissionKey(now time.Time) (string, error) {
 	}
 	return hex.EncodeToString(b[:]), nil
 }
-
-// AlreadySubmittedError says that this form was stored before, as Ref.
-type AlreadySubmittedError struct{ Ref string }
-
-func (e *AlreadySubmittedError) Error() string { return "disclose: already submitted as " + e.Ref }
 
 // Validate checks every field and returns one message per bad field, so that
 // a form can show them all at once. It normalises whitespace in place.
@@ -208,7 +200,8 @@ func (db *DB) CreateReport(ctx context.Context, in *NewReport) (*Receipt, error)
 		defer in.session.close()
 	}
 	var rc *Receipt
-	err = db.batched(ctx, func(ctx context.Context, tx *Tx) error {
+	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		tx.keepAudience()
 		var err error
 		rc, err = tx.createReport(ctx, in, hash)
 		return err
@@ -218,18 +211,6 @@ func (db *DB) CreateReport(ctx context.Context, in *NewReport) (*Receipt, error)
 	}
 	rc.Code = code
 	return rc, nil
-}
-
-func firstFieldError(errs FieldErrors) string {
-	for _, k := range []string{"title", "description", "asset", "cwe", "steps", "impact", "cvss", "name", "email", "credit", "attachments"} {
-		if m, ok := errs[k]; ok {
-			return m
-		}
-	}
-	for _, m := range errs {
-		return m
-	}
-	return ""
 }
 
 func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byte) (*Receipt, error) {
@@ -284,16 +265,21 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 		in.ProgramID, number, reporterID, string(in.Source), in.Title, in.Asset, in.CWE,
 		in.Description, in.Steps, in.Impact, in.CVSSVector, score, string(severity), in.AlreadyPublic, in.Exploited, receiptHash, submissionKey, in.sealed,
 		now, now, due.at, due.kind, due.warnAt)
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: reports.submission_key") {
+	if isUnique(err) && in.SubmissionKey != "" {
 		// The same form was sent again: say which report it became. The
-		// caller's savepoint undoes the number taken above.
+		// receipt hash and the number are unique too, so the report with
+		// this key is looked up rather than assumed. The caller's
+		// savepoint undoes the number taken above.
 		var ref string
-		if qerr := tx.QueryRowContext(ctx, `SELECT p.prefix || '-' || r.number FROM reports r JOIN programs p ON p.id = r.program_id
-			WHERE r.submission_key = ?`, in.SubmissionKey).Scan(&ref); qerr != nil {
+		qerr := tx.QueryRowContext(ctx, `SELECT p.prefix || '-' || r.number FROM reports r JOIN programs p ON p.id = r.program_id
+			WHERE r.submission_key = ?`, in.SubmissionKey).Scan(&ref)
+		if qerr == nil {
+			return nil, &Error{Code: ECONFLICT, Message: "This report was already received, as " + ref + ".", Ref: ref}
+		} else if !errors.Is(qerr, sql.ErrNoRows) {
 			return nil, fmt.Errorf("db: find resubmitted report: %w", qerr)
 		}
-		return nil, &AlreadySubmittedError{Ref: ref}
-	} else if err != nil {
+	}
+	if err != nil {
 		return nil, fmt.Errorf("db: insert report: %w", err)
 	}
 	id, err := res.LastInsertId()

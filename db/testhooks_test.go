@@ -8,19 +8,13 @@ import (
 // SetStateForTest moves a report as a triager would; the triage branch owns
 // the public method.
 func (db *DB) SetStateForTest(ctx context.Context, reportID int64, from, to State) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var ref string
-	if err := tx.QueryRowContext(ctx, `SELECT p.prefix || '-' || r.number FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, reportID).Scan(&ref); err != nil {
-		return err
-	}
-	if err := tx.setState(ctx, reportID, ref, from, to, ActorSystem, "test"); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var ref string
+		if err := tx.QueryRowContext(ctx, `SELECT p.prefix || '-' || r.number FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, reportID).Scan(&ref); err != nil {
+			return err
+		}
+		return tx.setState(ctx, reportID, ref, from, to, ActorSystem, "test")
+	})
 }
 
 // QueryRowForTest reads from the database as a test sees it after commits.

@@ -15,13 +15,13 @@ func TestTimelineHidesInternalNotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, _ := d.BeginTx(ctx)
-	noteID, err := tx.addMessage(ctx, &NewMessage{ReportID: rc.ReportID, Kind: KindNote, Public: true, Body: "internal: looks like a dup of SEC-3",
-		Attachments: []NewAttachment{{Filename: "internal.txt", Data: []byte("secret")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
+	var noteID int64
+	if err := d.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		noteID, err = tx.addMessage(ctx, &NewMessage{ReportID: rc.ReportID, Kind: KindNote, Public: true, Body: "internal: looks like a dup of SEC-3",
+			Attachments: []NewAttachment{{Filename: "internal.txt", Data: []byte("secret")}}})
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	public, _ := d.Timeline(ctx, rc.ReportID, true)
@@ -82,11 +82,7 @@ func TestAnonymisedReportTakesNoMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, _ := d.BeginTx(ctx)
-	if err := tx.anonymiseReport(ctx, rc.ReportID); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err := d.Update(ctx, func(ctx context.Context, tx *Tx) error { return tx.anonymiseReport(ctx, rc.ReportID) }); err != nil {
 		t.Fatal(err)
 	}
 	err = d.AddReporterMessage(ctx, rc.ReportID, "new secret text", nil, SourceWeb, DefaultLimits)

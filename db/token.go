@@ -51,28 +51,31 @@ func (tx *Tx) createToken(ctx context.Context, userID int64, purpose string, lif
 // admin, or "" when accounts exist already. Each call voids the previous
 // link, so only the link printed last works.
 func (db *DB) FirstAdminToken(ctx context.Context) (string, error) {
-	tx, err := db.BeginTx(ctx)
+	var out string
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+			return fmt.Errorf("db: count users: %w", err)
+		} else if n > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE purpose = ?`, TokenFirstAdmin); err != nil {
+			return fmt.Errorf("db: void old setup links: %w", err)
+		}
+		token, err := tx.createToken(ctx, 0, TokenFirstAdmin, db.Auth.SetupLinkLifetime)
+		if err != nil {
+			return err
+		}
+		if err := tx.audit(ctx, ActorSystem, "setup.link", "first admin", "expires="+formatTime(tx.now.Add(db.Auth.SetupLinkLifetime))); err != nil {
+			return err
+		}
+		out = token
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
-		return "", fmt.Errorf("db: count users: %w", err)
-	} else if n > 0 {
-		return "", nil
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE purpose = ?`, TokenFirstAdmin); err != nil {
-		return "", fmt.Errorf("db: void old setup links: %w", err)
-	}
-	token, err := tx.createToken(ctx, 0, TokenFirstAdmin, db.Auth.SetupLinkLifetime)
-	if err != nil {
-		return "", err
-	}
-	if err := tx.audit(ctx, ActorSystem, "setup.link", "first admin", "expires="+formatTime(tx.now.Add(db.Auth.SetupLinkLifetime))); err != nil {
-		return "", err
-	}
-	return token, tx.Commit()
+	return out, nil
 }
 
 // InviteUser creates an account without a password and returns the
@@ -80,51 +83,58 @@ func (db *DB) FirstAdminToken(ctx context.Context) (string, error) {
 func (db *DB) InviteUser(ctx context.Context, in *NewUser, actor Actor) (*User, string, error) {
 	in.Password = ""
 	if errs := in.Validate(); len(errs) > 0 {
-		return nil, "", &ValidationError{Fields: errs}
+		return nil, "", Invalid(errs)
 	}
-	tx, err := db.BeginTx(ctx)
+	var r0 *User
+	var r1 string
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		id, err := tx.createUser(ctx, in, "", actor)
+		if err != nil {
+			return err
+		}
+		token, err := tx.createToken(ctx, id, TokenSetup, db.Auth.InviteLifetime)
+		if err != nil {
+			return err
+		}
+		u, err := tx.userByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		r0, r1 = u, token
+		return nil
+	})
 	if err != nil {
 		return nil, "", err
 	}
-	defer tx.Rollback()
-	id, err := tx.createUser(ctx, in, "", actor)
-	if err != nil {
-		return nil, "", err
-	}
-	token, err := tx.createToken(ctx, id, TokenSetup, db.Auth.InviteLifetime)
-	if err != nil {
-		return nil, "", err
-	}
-	u, err := tx.userByID(ctx, id)
-	if err != nil {
-		return nil, "", err
-	}
-	return u, token, tx.Commit()
+	return r0, r1, nil
 }
 
 // ResetLink makes a one-time password reset link for a user (voiding older
 // links); the current password keeps working until the link is used.
 func (db *DB) ResetLink(ctx context.Context, userID int64, actor Actor) (string, error) {
-	tx, u, err := db.beginUser(ctx, userID)
+	var out string
+	err := db.updateUser(ctx, userID, func(ctx context.Context, tx *Tx, u *User) error {
+		if u.Disabled {
+			return Errorf(EINVALID, "Enable the account before resetting its password.")
+		}
+		purpose, life := TokenReset, db.Auth.SetupLinkLifetime
+		if !u.HasPassword {
+			purpose, life = TokenSetup, db.Auth.InviteLifetime
+		}
+		token, err := tx.createToken(ctx, userID, purpose, life)
+		if err != nil {
+			return err
+		}
+		if err := tx.audit(ctx, actor, "user."+purpose+"_link", u.Email, "expires="+formatTime(tx.now.Add(life))); err != nil {
+			return err
+		}
+		out = token
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}
-	defer tx.Rollback()
-	if u.Disabled {
-		return "", Errorf(EINVALID, "Enable the account before resetting its password.")
-	}
-	purpose, life := TokenReset, db.Auth.SetupLinkLifetime
-	if !u.HasPassword {
-		purpose, life = TokenSetup, db.Auth.InviteLifetime
-	}
-	token, err := tx.createToken(ctx, userID, purpose, life)
-	if err != nil {
-		return "", err
-	}
-	if err := tx.audit(ctx, actor, "user."+purpose+"_link", u.Email, "expires="+formatTime(tx.now.Add(life))); err != nil {
-		return "", err
-	}
-	return token, tx.Commit()
+	return out, nil
 }
 
 // TokenInfo checks a link without using it. It reads from the reader pool:
@@ -187,62 +197,65 @@ func (db *DB) RedeemToken(ctx context.Context, token string, in *Redeem, clientA
 			return nil, err
 		}
 	}
-	tx, err := db.BeginTx(ctx)
+	var out *User
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		ti, err := tx.tokenInfo(ctx, token)
+		if err != nil {
+			return err
+		}
+		uid := ti.UserID
+		if ti.Purpose == TokenFirstAdmin {
+			nu := &NewUser{Email: in.Email, Name: in.Name, Role: RoleAdmin}
+			for k, v := range nu.Validate() {
+				errs[k] = v
+			}
+			if len(errs) > 0 {
+				return Invalid(errs)
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+				return fmt.Errorf("db: count users: %w", err)
+			} else if n > 0 {
+				return ErrTokenInvalid
+			}
+			if uid, err = tx.createUser(ctx, nu, hash, Actor{Name: nu.Email, ClientAddr: clientAddr}); err != nil {
+				return err
+			}
+		} else {
+			if len(errs) > 0 {
+				return Invalid(errs)
+			}
+			q, args := `UPDATE users SET password_hash = ? WHERE id = ?`, []any{hash, uid}
+			if ti.Purpose == TokenSetup && strings.TrimSpace(in.Name) != "" {
+				q, args = `UPDATE users SET password_hash = ?, name = ? WHERE id = ?`, []any{hash, strings.TrimSpace(in.Name), uid}
+			}
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("db: set password: %w", err)
+			}
+			if err := tx.endSessions(ctx, uid); err != nil {
+				return err
+			}
+			if err := tx.clearAccountFailures(ctx, ti.Email); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = ? WHERE token_hash = ?`, formatTime(tx.now), tokenHash(token)); err != nil {
+			return fmt.Errorf("db: use link: %w", err)
+		}
+		u, err := tx.userByID(ctx, uid)
+		if err != nil {
+			return err
+		}
+		if err := tx.audit(ctx, u.Actor(clientAddr), "user.password_set", u.Email, "via="+ti.Purpose); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	ti, err := tx.tokenInfo(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	uid := ti.UserID
-	if ti.Purpose == TokenFirstAdmin {
-		nu := &NewUser{Email: in.Email, Name: in.Name, Role: RoleAdmin}
-		for k, v := range nu.Validate() {
-			errs[k] = v
-		}
-		if len(errs) > 0 {
-			return nil, &ValidationError{Fields: errs}
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
-			return nil, fmt.Errorf("db: count users: %w", err)
-		} else if n > 0 {
-			return nil, ErrTokenInvalid
-		}
-		if uid, err = tx.createUser(ctx, nu, hash, Actor{Name: nu.Email, ClientAddr: clientAddr}); err != nil {
-			return nil, err
-		}
-	} else {
-		if len(errs) > 0 {
-			return nil, &ValidationError{Fields: errs}
-		}
-		q, args := `UPDATE users SET password_hash = ? WHERE id = ?`, []any{hash, uid}
-		if ti.Purpose == TokenSetup && strings.TrimSpace(in.Name) != "" {
-			q, args = `UPDATE users SET password_hash = ?, name = ? WHERE id = ?`, []any{hash, strings.TrimSpace(in.Name), uid}
-		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return nil, fmt.Errorf("db: set password: %w", err)
-		}
-		if err := tx.endSessions(ctx, uid); err != nil {
-			return nil, err
-		}
-		if err := tx.clearAccountFailures(ctx, ti.Email); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = ? WHERE token_hash = ?`, formatTime(tx.now), tokenHash(token)); err != nil {
-		return nil, fmt.Errorf("db: use link: %w", err)
-	}
-	u, err := tx.userByID(ctx, uid)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.audit(ctx, u.Actor(clientAddr), "user.password_set", u.Email, "via="+ti.Purpose); err != nil {
-		return nil, err
-	}
-	return u, tx.Commit()
+	return out, nil
 }
 
 // Require2FA says whether every staff user must have a second factor.
@@ -257,20 +270,14 @@ func (db *DB) Require2FA(ctx context.Context) (bool, error) {
 
 // SetRequire2FA turns the second-factor requirement on or off.
 func (db *DB) SetRequire2FA(ctx context.Context, on bool, actor Actor) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	v := "0"
-	if on {
-		v = "1"
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('require_2fa', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, v); err != nil {
-		return fmt.Errorf("db: store setting: %w", err)
-	}
-	if err := tx.audit(ctx, actor, "setting.change", "require_2fa", "value="+v); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		v := "0"
+		if on {
+			v = "1"
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('require_2fa', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, v); err != nil {
+			return fmt.Errorf("db: store setting: %w", err)
+		}
+		return tx.audit(ctx, actor, "setting.change", "require_2fa", "value="+v)
+	})
 }

@@ -18,11 +18,8 @@ func TestTokenInfoDoesNotTakeTheWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	busy, err := d.BeginTx(ctx) // the writer is busy with a long batch
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Rollback()
+	release := holdWriter(t, d) // the writer is busy with a long batch
+	defer release()
 	tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	t.Run("OK", func(t *testing.T) {

@@ -33,26 +33,29 @@ type TOTPEnrolment struct {
 // StartTOTP makes a new secret for the user (replacing an unconfirmed one)
 // and returns it. A user with TOTP enabled must reset it first.
 func (db *DB) StartTOTP(ctx context.Context, userID int64) (*TOTPEnrolment, error) {
-	tx, u, err := db.beginUser(ctx, userID)
+	var out *TOTPEnrolment
+	err := db.updateUser(ctx, userID, func(ctx context.Context, tx *Tx, u *User) error {
+		if u.TOTPEnabled {
+			return Errorf(ECONFLICT, "Two-factor sign-in is already on.")
+		}
+		key, err := totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: u.Email, SecretSize: 20, Rand: rand.Reader})
+		if err != nil {
+			return fmt.Errorf("db: totp secret: %w", err)
+		}
+		sealed, err := db.sealSecret(secretTOTP, key.Secret())
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, sealed, userID); err != nil {
+			return fmt.Errorf("db: store totp secret: %w", err)
+		}
+		out = &TOTPEnrolment{Secret: key.Secret(), URL: key.URL()}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	if u.TOTPEnabled {
-		return nil, Errorf(ECONFLICT, "Two-factor sign-in is already on.")
-	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: u.Email, SecretSize: 20, Rand: rand.Reader})
-	if err != nil {
-		return nil, fmt.Errorf("db: totp secret: %w", err)
-	}
-	sealed, err := db.sealSecret(secretTOTP, key.Secret())
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = ?, totp_last_step = 0 WHERE id = ?`, sealed, userID); err != nil {
-		return nil, fmt.Errorf("db: store totp secret: %w", err)
-	}
-	return &TOTPEnrolment{Secret: key.Secret(), URL: key.URL()}, tx.Commit()
+	return out, nil
 }
 
 // PendingTOTP returns the unconfirmed secret of the user, for the QR code.
@@ -82,37 +85,41 @@ func (db *DB) PendingTOTP(ctx context.Context, userID int64) (*TOTPEnrolment, er
 // ConfirmTOTP turns the second factor on once the user typed a code their
 // app computed, and returns the recovery codes (shown once, stored hashed).
 func (db *DB) ConfirmTOTP(ctx context.Context, userID int64, code string, actor Actor) ([]string, error) {
-	tx, err := db.BeginTx(ctx)
+	var out []string
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		var secret string
+		var enabled bool
+		if err := tx.QueryRowContext(ctx, `SELECT totp_secret, totp_enabled FROM users WHERE id = ?`, userID).Scan(&secret, &enabled); err != nil {
+			return fmt.Errorf("db: read totp: %w", err)
+		}
+		if secret, err = db.openSecret(secretTOTP, secret); err != nil {
+			return err
+		}
+		if enabled || secret == "" {
+			return Errorf(ECONFLICT, "Start the two-factor setup again.")
+		}
+		step, ok := matchTOTP(secret, code, tx.now, 0)
+		if !ok {
+			return ErrCodeWrong
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_enabled = 1, totp_last_step = ? WHERE id = ?`, step, userID); err != nil {
+			return fmt.Errorf("db: enable totp: %w", err)
+		}
+		codes, err := tx.newRecoveryCodes(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if err := tx.audit(ctx, actor, "user.2fa_enable", actor.Name, ""); err != nil {
+			return err
+		}
+		out = codes
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	var secret string
-	var enabled bool
-	if err := tx.QueryRowContext(ctx, `SELECT totp_secret, totp_enabled FROM users WHERE id = ?`, userID).Scan(&secret, &enabled); err != nil {
-		return nil, fmt.Errorf("db: read totp: %w", err)
-	}
-	if secret, err = db.openSecret(secretTOTP, secret); err != nil {
-		return nil, err
-	}
-	if enabled || secret == "" {
-		return nil, Errorf(ECONFLICT, "Start the two-factor setup again.")
-	}
-	step, ok := matchTOTP(secret, code, tx.now, 0)
-	if !ok {
-		return nil, ErrCodeWrong
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_enabled = 1, totp_last_step = ? WHERE id = ?`, step, userID); err != nil {
-		return nil, fmt.Errorf("db: enable totp: %w", err)
-	}
-	codes, err := tx.newRecoveryCodes(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.audit(ctx, actor, "user.2fa_enable", actor.Name, ""); err != nil {
-		return nil, err
-	}
-	return codes, tx.Commit()
+	return out, nil
 }
 
 // ResetTOTP turns the second factor off (an admin helping a user who lost
@@ -120,24 +127,18 @@ func (db *DB) ConfirmTOTP(ctx context.Context, userID int64, code string, actor 
 // The account's sessions end, and so do logins waiting for a code: whoever
 // has the lost device may also have a browser signed in with it.
 func (db *DB) ResetTOTP(ctx context.Context, userID int64, actor Actor) error {
-	tx, u, err := db.beginUser(ctx, userID)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = '', totp_enabled = 0, totp_last_step = 0 WHERE id = ?`, userID); err != nil {
-		return fmt.Errorf("db: reset totp: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
-		return fmt.Errorf("db: delete recovery codes: %w", err)
-	}
-	if err := tx.endSessions(ctx, userID); err != nil {
-		return err
-	}
-	if err := tx.audit(ctx, actor, "user.2fa_reset", u.Email, ""); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.updateUser(ctx, userID, func(ctx context.Context, tx *Tx, u *User) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = '', totp_enabled = 0, totp_last_step = 0 WHERE id = ?`, userID); err != nil {
+			return fmt.Errorf("db: reset totp: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
+			return fmt.Errorf("db: delete recovery codes: %w", err)
+		}
+		if err := tx.endSessions(ctx, userID); err != nil {
+			return err
+		}
+		return tx.audit(ctx, actor, "user.2fa_reset", u.Email, "")
+	})
 }
 
 // matchTOTP checks code against the time steps around now (one step of
@@ -225,62 +226,63 @@ func (db *DB) LoginSecondFactor(ctx context.Context, pendingToken, code, clientA
 	if err != nil {
 		return nil, err
 	}
-	tx, err := db.BeginTx(ctx)
+	// A wrong code is recorded (fn returns nil), then refused.
+	var res *LoginResult
+	var refusal error
+	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var secret string
+		var lastStep int64
+		if err := tx.QueryRowContext(ctx, `SELECT totp_secret, totp_last_step FROM users WHERE id = ?`, u.ID).Scan(&secret, &lastStep); err != nil {
+			return fmt.Errorf("db: read totp: %w", err)
+		}
+		secret, err := db.openSecret(secretTOTP, secret)
+		if err != nil {
+			return err
+		}
+		how := ""
+		if a.codeLocked {
+			// Answered below like a wrong code; nothing of the account is spent.
+		} else if step, ok := matchTOTP(secret, code, tx.now, lastStep); ok {
+			how = "totp"
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ?`, step, u.ID); err != nil {
+				return fmt.Errorf("db: record totp step: %w", err)
+			}
+		} else if len(normalizeRecovery(code)) == 16 {
+			ok, err := tx.useRecoveryCode(ctx, u.ID, code)
+			if err != nil {
+				return err
+			} else if ok {
+				how = "recovery code"
+			}
+		}
+		if how == "" {
+			locked, err := tx.attemptFailed(ctx, a, actor, "login.2fa_failed", codeFailure(a))
+			if err != nil {
+				return err
+			}
+			if locked || a.guarded {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(pendingToken)); err != nil {
+					return fmt.Errorf("db: end pending login: %w", err)
+				}
+			}
+			res, refusal = &LoginResult{LockedNow: locked}, ErrCodeWrong
+			if a.guarded {
+				refusal = ErrSignInNotFinished
+			}
+			return nil
+		}
+		if err := tx.signedIn(ctx, a, guardedExtra(a)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(pendingToken)); err != nil {
+			return fmt.Errorf("db: end pending login: %w", err)
+		}
+		res = &LoginResult{User: u}
+		res.Token, err = tx.completeLogin(ctx, u.ID, u.Email, clientAddr, "password+"+how)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	var secret string
-	var lastStep int64
-	if err := tx.QueryRowContext(ctx, `SELECT totp_secret, totp_last_step FROM users WHERE id = ?`, u.ID).Scan(&secret, &lastStep); err != nil {
-		return nil, fmt.Errorf("db: read totp: %w", err)
-	}
-	if secret, err = db.openSecret(secretTOTP, secret); err != nil {
-		return nil, err
-	}
-	how := ""
-	if a.codeLocked {
-		// Answered below like a wrong code; nothing of the account is spent.
-	} else if step, ok := matchTOTP(secret, code, tx.now, lastStep); ok {
-		how = "totp"
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ?`, step, u.ID); err != nil {
-			return nil, fmt.Errorf("db: record totp step: %w", err)
-		}
-	} else if len(normalizeRecovery(code)) == 16 {
-		ok, err := tx.useRecoveryCode(ctx, u.ID, code)
-		if err != nil {
-			return nil, err
-		} else if ok {
-			how = "recovery code"
-		}
-	}
-	if how == "" {
-		locked, err := tx.attemptFailed(ctx, a, actor, "login.2fa_failed", codeFailure(a))
-		if err != nil {
-			return nil, err
-		}
-		if locked || a.guarded {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(pendingToken)); err != nil {
-				return nil, fmt.Errorf("db: end pending login: %w", err)
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			return nil, err
-		}
-		if a.guarded {
-			return &LoginResult{LockedNow: locked}, ErrSignInNotFinished
-		}
-		return &LoginResult{LockedNow: locked}, ErrCodeWrong
-	}
-	if err := tx.signedIn(ctx, a, guardedExtra(a)); err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(pendingToken)); err != nil {
-		return nil, fmt.Errorf("db: end pending login: %w", err)
-	}
-	res := &LoginResult{User: u}
-	if res.Token, err = tx.completeLogin(ctx, u.ID, u.Email, clientAddr, "password+"+how); err != nil {
-		return nil, err
-	}
-	return res, tx.Commit()
+	return res, refusal
 }

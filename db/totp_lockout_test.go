@@ -34,9 +34,9 @@ func TestSecondFactorLockout(t *testing.T) {
 	// retry waits out a short backoff, as a patient attacker would.
 	retry := func(f func() error) error {
 		err := f()
-		var locked *db.LockedError
-		if errors.As(err, &locked) && locked.Wait < d.Auth.Lockout/2 {
-			clk.Advance(locked.Wait + time.Second)
+		var locked *db.Error
+		if asLocked(err, &locked) && locked.RetryAfter < d.Auth.Lockout/2 {
+			clk.Advance(locked.RetryAfter + time.Second)
 			err = f()
 		}
 		return err
@@ -45,20 +45,20 @@ func TestSecondFactorLockout(t *testing.T) {
 		addr := fmt.Sprintf("198.51.100.%d", i+1) // a new client each time
 		var res *db.LoginResult
 		err := retry(func() (err error) { res, err = d.Login(ctx, "alice@example.org", testPassword, addr); return err })
-		var locked *db.LockedError
-		if errors.As(err, &locked) {
+		var locked *db.Error
+		if asLocked(err, &locked) {
 			return // locked before the limit was even used up: fine
 		} else if err != nil {
 			t.Fatalf("password step %d: %v", i+1, err)
 		}
 		err = retry(func() error { _, err := d.LoginSecondFactor(ctx, res.PendingToken, wrong(), addr); return err })
-		if !errors.Is(err, db.ErrCodeWrong) && !errors.As(err, &locked) {
+		if !errors.Is(err, db.ErrCodeWrong) && !asLocked(err, &locked) {
 			t.Fatalf("wrong code %d: %v", i+1, err)
 		}
 	}
 	_, err = d.Login(ctx, "alice@example.org", testPassword, "203.0.113.77")
-	var locked *db.LockedError
-	if !errors.As(err, &locked) {
+	var locked *db.Error
+	if !asLocked(err, &locked) {
 		t.Fatalf("after %d wrong codes: err=%v, want the account locked", d.Auth.MaxAccountFailures, err)
 	}
 }

@@ -29,20 +29,16 @@ func (tx *Tx) lockReport(ctx context.Context, reportID, version int64) (*Report,
 	return r, nil
 }
 
-// beginReport opens the transaction of a staff write and locks the report
-// in it (see lockReport). On error nothing is left open; otherwise the
-// caller defers tx.Rollback and commits.
-func (db *DB) beginReport(ctx context.Context, reportID, version int64) (*Tx, *Report, error) {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := tx.lockReport(ctx, reportID, version)
-	if err != nil {
-		tx.Rollback()
-		return nil, nil, err
-	}
-	return tx, r, nil
+// updateReport is Update for a staff write to a report: fn gets the report
+// as the transaction reads it, locked at version (see lockReport).
+func (db *DB) updateReport(ctx context.Context, reportID, version int64, fn func(ctx context.Context, tx *Tx, r *Report) error) error {
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		r, err := tx.lockReport(ctx, reportID, version)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, tx, r)
+	})
 }
 
 // touch bumps the version and the update time; every staff write calls it
@@ -102,38 +98,35 @@ func (db *DB) AddNote(ctx context.Context, reportID, version int64, actor Actor,
 func (db *DB) addStaffMessage(ctx context.Context, version int64, actor Actor, m *NewMessage, action string, lim Limits) error {
 	m.Body = strings.TrimSpace(m.Body)
 	if errs := validateStaffText(m.Body, m.Attachments, lim); errs != nil {
-		return &ValidationError{Fields: errs}
+		return Invalid(errs)
 	}
-	tx, r, err := db.beginReport(ctx, m.ReportID, version)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	msgID, err := tx.addMessage(ctx, m)
-	if err != nil {
-		return err
-	}
-	reply := m.Kind == KindReply
-	if reply {
-		if err := tx.firstResponse(ctx, m.ReportID); err != nil {
+	return db.updateReport(ctx, m.ReportID, version, func(ctx context.Context, tx *Tx, r *Report) error {
+		msgID, err := tx.addMessage(ctx, m)
+		if err != nil {
 			return err
 		}
-	}
-	if err := tx.touch(ctx, m.ReportID, ""); err != nil {
-		return err
-	}
-	if err := tx.audit(ctx, actor, action, r.Ref(), fmt.Sprintf("message=%d attachments=%d", msgID, len(m.Attachments))); err != nil {
-		return err
-	}
-	if reply && tx.db.Notifier != nil {
-		if r, err = tx.reportTx(ctx, m.ReportID); err != nil {
+		reply := m.Kind == KindReply
+		if reply {
+			if err := tx.firstResponse(ctx, m.ReportID); err != nil {
+				return err
+			}
+		}
+		if err := tx.touch(ctx, m.ReportID, ""); err != nil {
 			return err
 		}
-		if err := tx.notify(ctx, &Event{Kind: EventReply, Report: r, MessageID: msgID, Body: m.Body, Actor: actor}); err != nil {
+		if err := tx.audit(ctx, actor, action, r.Ref(), fmt.Sprintf("message=%d attachments=%d", msgID, len(m.Attachments))); err != nil {
 			return err
 		}
-	}
-	return tx.Commit()
+		if reply && tx.db.Notifier != nil {
+			if r, err = tx.reportTx(ctx, m.ReportID); err != nil {
+				return err
+			}
+			if err := tx.notify(ctx, &Event{Kind: EventReply, Report: r, MessageID: msgID, Body: m.Body, Actor: actor}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // StateChange is a triager's move of a report.
@@ -164,56 +157,50 @@ func (db *DB) ChangeState(ctx context.Context, reportID, version int64, actor Ac
 		errs["duplicate_of"] = "Give the reference of the original report, like SEC-12."
 	}
 	if len(errs) > 0 {
-		return &ValidationError{Fields: errs}
+		return Invalid(errs)
 	}
-	tx, r, err := db.beginReport(ctx, reportID, version)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if !r.State.CanMoveTo(ch.To) {
-		return &ValidationError{Fields: FieldErrors{"to": fmt.Sprintf("A report in state %q cannot move to %q.", r.State.Label(), ch.To.Label())}}
-	}
-	var dupID any
-	if ch.To == StateDuplicate {
-		id, err := tx.originalOf(ctx, r, ch.DuplicateOf)
-		if err != nil {
+	return db.updateReport(ctx, reportID, version, func(ctx context.Context, tx *Tx, r *Report) error {
+		if !r.State.CanMoveTo(ch.To) {
+			return Invalid(FieldErrors{"to": fmt.Sprintf("A report in state %q cannot move to %q.", r.State.Label(), ch.To.Label())})
+		}
+		var dupID any
+		if ch.To == StateDuplicate {
+			id, err := tx.originalOf(ctx, r, ch.DuplicateOf)
+			if err != nil {
+				return err
+			}
+			dupID = id
+		}
+		reason := ch.Reason
+		if ch.To == StateDuplicate {
+			reason = strings.TrimSpace("Duplicate of " + ch.DuplicateOf + ". " + reason)
+		}
+		if err := tx.firstResponse(ctx, reportID); err != nil {
 			return err
 		}
-		dupID = id
-	}
-	reason := ch.Reason
-	if ch.To == StateDuplicate {
-		reason = strings.TrimSpace("Duplicate of " + ch.DuplicateOf + ". " + reason)
-	}
-	if err := tx.firstResponse(ctx, reportID); err != nil {
-		return err
-	}
-	closeReason := ""
-	if ch.To.Closed() {
-		closeReason = ch.Reason
-	}
-	if r.Sealed {
-		var err error
-		if closeReason, err = tx.db.sealText(closeReason); err != nil {
-			return err
+		closeReason := ""
+		if ch.To.Closed() {
+			closeReason = ch.Reason
 		}
-	}
-	// setState bumps the version; the duplicate link and reason go first so
-	// that the Notifier's copy of the report carries them.
-	if _, err := tx.ExecContext(ctx, `UPDATE reports SET duplicate_of = ?, close_reason = ? WHERE id = ?`, dupID, closeReason, reportID); err != nil {
-		return fmt.Errorf("db: set close reason: %w", err)
-	}
-	if err := tx.setState(ctx, reportID, r.Ref(), r.State, ch.To, actor, reason); err != nil {
-		return err
-	}
-	return tx.Commit()
+		if r.Sealed {
+			var err error
+			if closeReason, err = tx.db.sealText(closeReason); err != nil {
+				return err
+			}
+		}
+		// setState bumps the version; the duplicate link and reason go first so
+		// that the Notifier's copy of the report carries them.
+		if _, err := tx.ExecContext(ctx, `UPDATE reports SET duplicate_of = ?, close_reason = ? WHERE id = ?`, dupID, closeReason, reportID); err != nil {
+			return fmt.Errorf("db: set close reason: %w", err)
+		}
+		return tx.setState(ctx, reportID, r.Ref(), r.State, ch.To, actor, reason)
+	})
 }
 
 // originalOf finds the report a duplicate points to: it must exist in the
 // same program and not be the report itself.
 func (tx *Tx) originalOf(ctx context.Context, r *Report, ref string) (int64, error) {
-	bad := &ValidationError{Fields: FieldErrors{"duplicate_of": "Give the reference of an existing report of the same program, like " + r.Prefix + "-12."}}
+	bad := Invalid(FieldErrors{"duplicate_of": "Give the reference of an existing report of the same program, like " + r.Prefix + "-12."})
 	prefix, n, ok := ParseRef(ref)
 	if !ok {
 		return 0, bad
@@ -227,7 +214,7 @@ func (tx *Tx) originalOf(ctx context.Context, r *Report, ref string) (int64, err
 		return 0, fmt.Errorf("db: find original: %w", err)
 	}
 	if id == r.ID {
-		return 0, &ValidationError{Fields: FieldErrors{"duplicate_of": "A report cannot be a duplicate of itself."}}
+		return 0, Invalid(FieldErrors{"duplicate_of": "A report cannot be a duplicate of itself."})
 	}
 	return id, nil
 }

@@ -115,97 +115,91 @@ func (db *DB) EditFields(ctx context.Context, reportID, version int64, actor Act
 		errs["credit"] = "Keep the credit line under 200 characters."
 	}
 	if len(errs) > 0 {
-		return &ValidationError{Fields: errs}
+		return Invalid(errs)
 	}
 
-	tx, r, err := db.beginReport(ctx, reportID, version)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var oldDisclosure sql.NullString
-	var oldZone, oldCredit string
-	if err := tx.QueryRowContext(ctx, `SELECT disclosure_at, disclosure_tz, credit FROM reports WHERE id = ?`, reportID).Scan(&oldDisclosure, &oldZone, &oldCredit); err != nil {
-		return fmt.Errorf("db: read report fields: %w", err)
-	}
-	if r.Sealed {
-		// Editing needs the plaintext to compare and the key to re-seal.
-		if r.Locked {
-			return Errorf(ECONFLICT, "This report is sealed; unlock the team key to edit it.")
+	return db.updateReport(ctx, reportID, version, func(ctx context.Context, tx *Tx, r *Report) error {
+		var oldDisclosure sql.NullString
+		var oldZone, oldCredit string
+		if err := tx.QueryRowContext(ctx, `SELECT disclosure_at, disclosure_tz, credit FROM reports WHERE id = ?`, reportID).Scan(&oldDisclosure, &oldZone, &oldCredit); err != nil {
+			return fmt.Errorf("db: read report fields: %w", err)
 		}
-		oldCredit, _ = tx.db.openText(oldCredit)
-	}
-	sealArg := func(s string) any {
-		if !r.Sealed {
-			return s
+		if r.Sealed {
+			// Editing needs the plaintext to compare and the key to re-seal.
+			if r.Locked {
+				return Errorf(ECONFLICT, "This report is sealed; unlock the team key to edit it.")
+			}
+			oldCredit, _ = tx.db.openText(oldCredit)
 		}
-		v, err := tx.db.sealText(s)
-		if err != nil {
-			return fieldSealError{err}
+		sealArg := func(s string) any {
+			if !r.Sealed {
+				return s
+			}
+			v, err := tx.db.sealText(s)
+			if err != nil {
+				return fieldSealError{err}
+			}
+			return v
 		}
-		return v
-	}
-	var changes []fieldChange
-	if in.Asset != r.Asset {
-		changes = append(changes, fieldChange{"asset", "Asset", orNone(in.Asset), `asset = ?`, []any{sealArg(in.Asset)}})
-	}
-	if in.CWE != r.CWE {
-		label := in.CWE
-		if c, ok := LookupCWE(in.CWE); ok {
-			label = c.ID + " " + c.Name
+		var changes []fieldChange
+		if in.Asset != r.Asset {
+			changes = append(changes, fieldChange{"asset", "Asset", orNone(in.Asset), `asset = ?`, []any{sealArg(in.Asset)}})
 		}
-		changes = append(changes, fieldChange{"cwe", "Weakness", orNone(label), `cwe = ?`, []any{in.CWE}})
-	}
-	if in.CVSSVector != r.CVSSVector {
-		if cvss == nil {
-			changes = append(changes, fieldChange{"cvss", "CVSS", "none", `cvss_vector = '', cvss_score = NULL, severity = ''`, nil})
-		} else {
-			changes = append(changes, fieldChange{"cvss", "CVSS", fmt.Sprintf("%s (%.1f, %s)", cvss.Vector, cvss.Score, cvss.Severity),
-				`cvss_vector = ?, cvss_score = ?, severity = ?`, []any{cvss.Vector, cvss.Score, string(cvss.Severity)}})
+		if in.CWE != r.CWE {
+			label := in.CWE
+			if c, ok := LookupCWE(in.CWE); ok {
+				label = c.ID + " " + c.Name
+			}
+			changes = append(changes, fieldChange{"cwe", "Weakness", orNone(label), `cwe = ?`, []any{in.CWE}})
 		}
-	}
-	if in.CVEID != r.CVEID {
-		changes = append(changes, fieldChange{"cve", "CVE", orNone(in.CVEID), `cve_id = ?`, []any{in.CVEID}})
-	}
-	if old := parseNullTime(oldDisclosure); !old.Equal(disclosure) || (!disclosure.IsZero() && zone != oldZone) {
-		value := "none"
-		if !disclosure.IsZero() {
-			loc, _ := time.LoadLocation(zone)
-			value = disclosure.In(loc).Format("2 January 2006 15:04") + " " + zone
-		}
-		changes = append(changes, fieldChange{"disclosure", "Disclosure date", value, `disclosure_at = ?, disclosure_tz = ?`,
-			[]any{formatNullTime(disclosure), zone}})
-	}
-	if in.Credit != oldCredit {
-		changes = append(changes, fieldChange{"credit", "Credit", orNone(in.Credit), `credit = ?`, []any{sealArg(in.Credit)}})
-	}
-	if len(changes) == 0 {
-		return tx.Commit() // nothing changed: the version stays, no entry is written
-	}
-	var sets []string
-	var args []any
-	for _, c := range changes {
-		for _, a := range c.args {
-			if e, ok := a.(fieldSealError); ok {
-				return e.err
+		if in.CVSSVector != r.CVSSVector {
+			if cvss == nil {
+				changes = append(changes, fieldChange{"cvss", "CVSS", "none", `cvss_vector = '', cvss_score = NULL, severity = ''`, nil})
+			} else {
+				changes = append(changes, fieldChange{"cvss", "CVSS", fmt.Sprintf("%s (%.1f, %s)", cvss.Vector, cvss.Score, cvss.Severity),
+					`cvss_vector = ?, cvss_score = ?, severity = ?`, []any{cvss.Vector, cvss.Score, string(cvss.Severity)}})
 			}
 		}
-		sets = append(sets, c.set)
-		args = append(args, c.args...)
-		if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, AuthorID: actor.UserID,
-			Event: "edit:" + c.field, Body: c.label + ": " + c.value}); err != nil {
-			return err
+		if in.CVEID != r.CVEID {
+			changes = append(changes, fieldChange{"cve", "CVE", orNone(in.CVEID), `cve_id = ?`, []any{in.CVEID}})
 		}
-		if err := tx.audit(ctx, actor, "report.edit", r.Ref(), "field="+c.field); err != nil {
-			return err
+		if old := parseNullTime(oldDisclosure); !old.Equal(disclosure) || (!disclosure.IsZero() && zone != oldZone) {
+			value := "none"
+			if !disclosure.IsZero() {
+				loc, _ := time.LoadLocation(zone)
+				value = disclosure.In(loc).Format("2 January 2006 15:04") + " " + zone
+			}
+			changes = append(changes, fieldChange{"disclosure", "Disclosure date", value, `disclosure_at = ?, disclosure_tz = ?`,
+				[]any{formatNullTime(disclosure), zone}})
 		}
-	}
-	if err := tx.touch(ctx, reportID, strings.Join(sets, ", "), args...); err != nil {
-		return err
-	}
-	// The in-memory index of sealed reports learns of the edit from the
-	// list migration 0018's trigger keeps.
-	return tx.Commit()
+		if in.Credit != oldCredit {
+			changes = append(changes, fieldChange{"credit", "Credit", orNone(in.Credit), `credit = ?`, []any{sealArg(in.Credit)}})
+		}
+		if len(changes) == 0 {
+			return nil // nothing changed: the version stays, no entry is written
+		}
+		var sets []string
+		var args []any
+		for _, c := range changes {
+			for _, a := range c.args {
+				if e, ok := a.(fieldSealError); ok {
+					return e.err
+				}
+			}
+			sets = append(sets, c.set)
+			args = append(args, c.args...)
+			if _, err := tx.addMessage(ctx, &NewMessage{ReportID: reportID, Kind: KindEvent, AuthorID: actor.UserID,
+				Event: "edit:" + c.field, Body: c.label + ": " + c.value}); err != nil {
+				return err
+			}
+			if err := tx.audit(ctx, actor, "report.edit", r.Ref(), "field="+c.field); err != nil {
+				return err
+			}
+		}
+		// The in-memory index of sealed reports learns of the edit from the
+		// list migration 0018's trigger keeps.
+		return tx.touch(ctx, reportID, strings.Join(sets, ", "), args...)
+	})
 }
 
 func orNone(s string) string {

@@ -73,10 +73,7 @@ func (f *triageFixture) mustState(t testing.TB, r *db.Report, to db.State, reaso
 }
 
 func fieldError(err error, field string) string {
-	if ve, ok := err.(*db.ValidationError); ok {
-		return ve.Fields[field]
-	}
-	return ""
+	return db.ErrorFields(err)[field]
 }
 
 func auditActions(t testing.TB, d *db.DB, target string) []string {

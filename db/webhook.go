@@ -62,7 +62,7 @@ func (in *NewWebhook) Validate() FieldErrors {
 	default:
 		if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
 			if err := CheckWebhookAddr(ip, in.Reach); err != nil {
-				errs["url"] = "R" + strings.TrimPrefix(err.Error(), "r") + "."
+				errs["url"] = "R" + strings.TrimPrefix(ErrorMessage(err), "r") + "."
 			}
 		}
 	}
@@ -128,7 +128,7 @@ func (db *DB) WebhookByID(ctx context.Context, id int64) (*Webhook, error) {
 // secret are stored sealed.
 func (db *DB) CreateWebhook(ctx context.Context, in *NewWebhook, actor Actor) (*Webhook, error) {
 	if errs := in.Validate(); errs != nil {
-		return nil, &ValidationError{Fields: errs}
+		return nil, Invalid(errs)
 	}
 	secret, err := db.newWebhookSecret()
 	if err != nil {
@@ -138,26 +138,21 @@ func (db *DB) CreateWebhook(ctx context.Context, in *NewWebhook, actor Actor) (*
 	if err != nil {
 		return nil, err
 	}
-	tx, err := db.BeginTx(ctx)
+	var id int64
+	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		now := formatTime(tx.now)
+		res, err := tx.ExecContext(ctx, `INSERT INTO webhooks (program_id, url, secret, format, include_content, enabled, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, in.ProgramID, sealedURL, secret, string(in.Format), in.IncludeContent, in.Enabled, now, now)
+		if err != nil {
+			return Errorf(EINVALID, "Choose a program for the webhook.")
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("db: webhook id: %w", err)
+		}
+		return tx.audit(ctx, actor, "webhook.create", fmt.Sprintf("webhook:%d", id), fmt.Sprintf("program=%d format=%s", in.ProgramID, in.Format))
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer tx.Rollback()
-	now := formatTime(tx.now)
-	res, err := tx.ExecContext(ctx, `INSERT INTO webhooks (program_id, url, secret, format, include_content, enabled, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, in.ProgramID, sealedURL, secret, string(in.Format), in.IncludeContent, in.Enabled, now, now)
-	if err != nil {
-		return nil, Errorf(EINVALID, "Choose a program for the webhook.")
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return nil, fmt.Errorf("db: webhook id: %w", err)
-	}
-	if err := tx.audit(ctx, actor, "webhook.create", fmt.Sprintf("webhook:%d", id), fmt.Sprintf("program=%d format=%s", in.ProgramID, in.Format)); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("db: commit webhook: %w", err)
 	}
 	return db.WebhookByID(ctx, id)
 }
@@ -166,47 +161,35 @@ func (db *DB) CreateWebhook(ctx context.Context, in *NewWebhook, actor Actor) (*
 // secret stays.
 func (db *DB) UpdateWebhook(ctx context.Context, id int64, in *NewWebhook, actor Actor) error {
 	if errs := in.Validate(); errs != nil {
-		return &ValidationError{Fields: errs}
+		return Invalid(errs)
 	}
 	sealedURL, err := db.sealSecret(secretWebhookURL, in.URL)
 	if err != nil {
 		return err
 	}
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, format = ?, include_content = ?, enabled = ?, updated_at = ? WHERE id = ?`,
-		sealedURL, string(in.Format), in.IncludeContent, in.Enabled, formatTime(tx.now), id)
-	if err != nil {
-		return fmt.Errorf("db: update webhook: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return Errorf(ENOTFOUND, "Webhook not found.")
-	}
-	if err := tx.audit(ctx, actor, "webhook.update", fmt.Sprintf("webhook:%d", id), fmt.Sprintf("format=%s enabled=%t content=%t", in.Format, in.Enabled, in.IncludeContent)); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, format = ?, include_content = ?, enabled = ?, updated_at = ? WHERE id = ?`,
+			sealedURL, string(in.Format), in.IncludeContent, in.Enabled, formatTime(tx.now), id)
+		if err != nil {
+			return fmt.Errorf("db: update webhook: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Errorf(ENOTFOUND, "Webhook not found.")
+		}
+		return tx.audit(ctx, actor, "webhook.update", fmt.Sprintf("webhook:%d", id), fmt.Sprintf("format=%s enabled=%t content=%t", in.Format, in.Enabled, in.IncludeContent))
+	})
 }
 
 // DeleteWebhook removes a webhook and its deliveries.
 func (db *DB) DeleteWebhook(ctx context.Context, id int64, actor Actor) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("db: delete webhook: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return Errorf(ENOTFOUND, "Webhook not found.")
-	}
-	if err := tx.audit(ctx, actor, "webhook.delete", fmt.Sprintf("webhook:%d", id), ""); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("db: delete webhook: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Errorf(ENOTFOUND, "Webhook not found.")
+		}
+		return tx.audit(ctx, actor, "webhook.delete", fmt.Sprintf("webhook:%d", id), "")
+	})
 }

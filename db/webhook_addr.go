@@ -54,26 +54,22 @@ func (r WebhookReach) String() string {
 	return "false"
 }
 
-// WebhookAddrError is the refusal of a destination address; its text is
+// addrRefusal is the refusal (EFORBIDDEN) of a destination address of
+// kind ("a private address", "a loopback address", ...); its message is
 // what the admin reads in the delivery log and next to the URL field.
-type WebhookAddrError struct {
-	Addr netip.Addr
-	Kind string // "a private address", "a loopback address", ...
-	// Setting names the value of DISCLOSE_WEBHOOK_ALLOW_PRIVATE that would
-	// allow the address; empty when none does.
-	Setting string
-}
-
-func (e *WebhookAddrError) Error() string {
-	s := fmt.Sprintf("refused: %s is %s", e.Addr, e.Kind)
-	switch e.Setting {
+// setting names the value of DISCLOSE_WEBHOOK_ALLOW_PRIVATE that would
+// allow the address, "" when none does.
+func addrRefusal(addr netip.Addr, kind, setting string) *Error {
+	s := fmt.Sprintf("refused: %s is %s", addr, kind)
+	switch setting {
 	case "":
-		return s + " and never allowed"
+		s += " and never allowed"
 	case "true":
-		return s + "; set DISCLOSE_WEBHOOK_ALLOW_PRIVATE to allow it"
+		s += "; set DISCLOSE_WEBHOOK_ALLOW_PRIVATE to allow it"
 	default:
-		return s + "; set DISCLOSE_WEBHOOK_ALLOW_PRIVATE=" + e.Setting + " to allow it"
+		s += "; set DISCLOSE_WEBHOOK_ALLOW_PRIVATE=" + setting + " to allow it"
 	}
+	return &Error{Code: EFORBIDDEN, Message: s}
 }
 
 // metadataAddrs are cloud instance-metadata endpoints, which hand out
@@ -108,7 +104,7 @@ var (
 	}
 )
 
-// CheckWebhookAddr returns a *WebhookAddrError when a webhook may not post to
+// CheckWebhookAddr returns an EFORBIDDEN *Error when a webhook may not post to
 // ip under reach, nil when it may. IPv4-mapped (::ffff:a.b.c.d) and NAT64
 // (64:ff9b::a.b.c.d) addresses are judged by the IPv4 address they reach.
 func CheckWebhookAddr(ip netip.Addr, reach WebhookReach) error {
@@ -121,7 +117,7 @@ func CheckWebhookAddr(ip netip.Addr, reach WebhookReach) error {
 		ip = netip.AddrFrom4([4]byte(b[12:16]))
 	}
 	refuse := func(kind, setting string) error {
-		return &WebhookAddrError{Addr: shown, Kind: kind, Setting: setting}
+		return addrRefusal(shown, kind, setting)
 	}
 	switch {
 	case !ip.IsValid():

@@ -54,37 +54,40 @@ func scanDelivery(row interface{ Scan(...any) error }) (*Delivery, error) {
 
 // ClaimDelivery leases the next due webhook delivery; ENOTFOUND when none.
 func (db *DB) ClaimDelivery(ctx context.Context, lease time.Duration) (*Delivery, error) {
-	tx, err := db.BeginTx(ctx)
+	var out *Delivery
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		id, err := tx.claim(ctx, hookQueue, lease, "")
+		if err != nil {
+			return err
+		}
+		d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+deliveryFrom+` WHERE d.id = ?`, id))
+		if err != nil {
+			return fmt.Errorf("db: read claimed delivery %d: %w", id, err)
+		}
+		if d.Secret, err = db.openSecret(secretWebhook, d.Secret); err != nil {
+			return fmt.Errorf("db: claimed delivery %d: %w", id, err)
+		}
+		if d.URL, err = db.openSecret(secretWebhookURL, d.URL); err != nil {
+			return fmt.Errorf("db: claimed delivery %d: %w", id, err)
+		}
+		out = d
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	id, err := tx.claim(ctx, hookQueue, lease, "")
-	if err != nil {
-		return nil, err
-	}
-	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+deliveryFrom+` WHERE d.id = ?`, id))
-	if err != nil {
-		return nil, fmt.Errorf("db: read claimed delivery %d: %w", id, err)
-	}
-	if d.Secret, err = db.openSecret(secretWebhook, d.Secret); err != nil {
-		return nil, fmt.Errorf("db: claimed delivery %d: %w", id, err)
-	}
-	if d.URL, err = db.openSecret(secretWebhookURL, d.URL); err != nil {
-		return nil, fmt.Errorf("db: claimed delivery %d: %w", id, err)
-	}
-	return d, tx.Commit()
+	return out, nil
 }
 
 // DeliverySent records a 2xx answer.
 func (db *DB) DeliverySent(ctx context.Context, id int64) error {
-	return db.inTx(ctx, func(tx *Tx) error { return tx.markSent(ctx, hookQueue, id) })
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error { return tx.markSent(ctx, hookQueue, id) })
 }
 
 // DeliveryRetry schedules a delivery again, or fails it after giveUp.
 func (db *DB) DeliveryRetry(ctx context.Context, id int64, errText string, delay, giveUp time.Duration) (bool, error) {
 	var failed bool
-	err := db.inTx(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
 		failed, err = tx.markRetry(ctx, hookQueue, id, errText, delay, giveUp)
 		return err
@@ -94,12 +97,12 @@ func (db *DB) DeliveryRetry(ctx context.Context, id int64, errText string, delay
 
 // DeliveryFailed marks a delivery failed for good.
 func (db *DB) DeliveryFailed(ctx context.Context, id int64, errText string) error {
-	return db.inTx(ctx, func(tx *Tx) error { return tx.markFailed(ctx, hookQueue, id, errText) })
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error { return tx.markFailed(ctx, hookQueue, id, errText) })
 }
 
 // RetryDelivery puts a failed delivery back in the queue.
 func (db *DB) RetryDelivery(ctx context.Context, id int64, actor Actor) error {
-	return db.inTx(ctx, func(tx *Tx) error {
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := tx.retry(ctx, hookQueue, id); err != nil {
 			return err
 		}
@@ -124,17 +127,4 @@ func (db *DB) Deliveries(ctx context.Context, webhookID int64, limit int) ([]*De
 		out = append(out, d)
 	}
 	return out, rows.Err()
-}
-
-// inTx runs fn in a write transaction and commits it when fn succeeds.
-func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -27,21 +26,20 @@ func (s *Server) changePassword(c echo.Context) error {
 	r := c.Request()
 	n, err := s.store.ChangePassword(r.Context(), s.sessionToken(c), r.PostFormValue("current"),
 		r.PostFormValue("password"), r.PostFormValue("password2"), clientAddr(c))
-	var verr *db.ValidationError
-	var locked *db.LockedError
+	fields := db.ErrorFields(err)
 	m := views.PasswordChange{StaffPage: s.staffPage(c, "Change your password", "")}
 	switch {
-	case errors.As(err, &verr):
-		if verr.Fields["current"] != "" {
+	case fields != nil:
+		if fields["current"] != "" {
 			s.log.Warn("password change: wrong current password", "user_id", staffUser(c).ID, "client", clientAddr(c))
 			s.cfg.Metrics.SecurityEvent("login_failed")
 		}
-		m.Errors = verr.Fields
-		return s.render(c, http.StatusUnprocessableEntity, views.PasswordView(m))
-	case errors.As(err, &locked):
-		c.Response().Header().Set("Retry-After", retryAfter(locked))
-		m.Errors = db.FieldErrors{"current": lockedMessage(locked)}
-		return s.render(c, http.StatusTooManyRequests, views.PasswordView(m))
+		m.Errors = fields
+		return s.render(c, errorStatus(err), views.PasswordView(m))
+	case db.ErrorCode(err) == db.ELOCKED:
+		setRetryAfter(c, err)
+		m.Errors = db.FieldErrors{"current": db.ErrorMessage(err)}
+		return s.render(c, errorStatus(err), views.PasswordView(m))
 	case err != nil:
 		return err
 	}

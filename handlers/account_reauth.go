@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,16 +43,14 @@ func (s *Server) reauth(c echo.Context) error {
 	r := c.Request()
 	next := reauthNext(r.PostFormValue("next"))
 	err := s.store.Reauthenticate(r.Context(), s.sessionToken(c), r.PostFormValue("password"), clientAddr(c))
-	var verr *db.ValidationError
-	var locked *db.LockedError
-	switch {
-	case errors.As(err, &verr):
+	switch fields := db.ErrorFields(err); {
+	case fields != nil:
 		s.log.Warn("re-authentication failed", "user_id", staffUser(c).ID, "client", clientAddr(c))
 		s.cfg.Metrics.SecurityEvent("login_failed")
-		return s.renderReauth(c, http.StatusUnprocessableEntity, next, verr.Fields)
-	case errors.As(err, &locked):
-		c.Response().Header().Set("Retry-After", retryAfter(locked))
-		return s.renderReauth(c, http.StatusTooManyRequests, next, db.FieldErrors{"password": lockedMessage(locked)})
+		return s.renderReauth(c, errorStatus(err), next, fields)
+	case db.ErrorCode(err) == db.ELOCKED:
+		setRetryAfter(c, err)
+		return s.renderReauth(c, errorStatus(err), next, db.FieldErrors{"password": db.ErrorMessage(err)})
 	case err != nil:
 		return err
 	}

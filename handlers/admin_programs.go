@@ -93,7 +93,7 @@ func (s *Server) saveProgram(c echo.Context) error {
 	created := p.ID == 0
 	saved, err := s.store.SaveProgram(r.Context(), p, members, actor(c))
 	if ferrs, ok := formErrors(err); ok {
-		return s.renderProgram(c, http.StatusUnprocessableEntity, p, members, ferrs, "")
+		return s.renderProgram(c, errorStatus(err), p, members, ferrs, "")
 	} else if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -58,15 +57,14 @@ func (s *Server) inviteUser(c echo.Context) error {
 	in := &db.NewUser{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Role: db.Role(r.PostFormValue("role")),
 		ProgramIDs: formIDs(c, "program")}
 	u, token, err := s.store.InviteUser(r.Context(), in, actor(c))
-	var verr *db.ValidationError
-	if errors.As(err, &verr) {
+	if fields := db.ErrorFields(err); fields != nil {
 		m, merr := s.adminUsersModel(c)
 		if merr != nil {
 			return merr
 		}
 		m.Values = map[string]string{"email": in.Email, "name": in.Name, "role": string(in.Role)}
-		m.Chosen, m.Errors = in.ProgramIDs, verr.Fields
-		return s.render(c, http.StatusUnprocessableEntity, views.AdminUsersView(*m))
+		m.Chosen, m.Errors = in.ProgramIDs, fields
+		return s.render(c, errorStatus(err), views.AdminUsersView(*m))
 	} else if err != nil {
 		return err
 	}
@@ -109,7 +107,7 @@ func (s *Server) updateUser(c echo.Context) error {
 	r := c.Request()
 	err = s.store.UpdateUser(r.Context(), id, r.PostFormValue("name"), db.Role(r.PostFormValue("role")), formIDs(c, "program"), actor(c))
 	if errs, ok := formErrors(err); ok {
-		return s.renderAdminUser(c, http.StatusUnprocessableEntity, id, "", "", errs)
+		return s.renderAdminUser(c, errorStatus(err), id, "", "", errs)
 	} else if err != nil {
 		return err
 	}
@@ -119,9 +117,8 @@ func (s *Server) updateUser(c echo.Context) error {
 // formErrors turns a validation or invalid-input error into messages for
 // the form ("form" when not tied to a field).
 func formErrors(err error) (db.FieldErrors, bool) {
-	var verr *db.ValidationError
-	if errors.As(err, &verr) {
-		return verr.Fields, true
+	if fields := db.ErrorFields(err); fields != nil {
+		return fields, true
 	} else if db.ErrorCode(err) == db.EINVALID {
 		return db.FieldErrors{"form": db.ErrorMessage(err)}, true
 	}
@@ -136,7 +133,7 @@ func (s *Server) userAction(disable bool) echo.HandlerFunc {
 		}
 		err = s.store.SetUserDisabled(c.Request().Context(), id, disable, actor(c))
 		if errs, ok := formErrors(err); ok {
-			return s.renderAdminUser(c, http.StatusUnprocessableEntity, id, "", "", errs)
+			return s.renderAdminUser(c, errorStatus(err), id, "", "", errs)
 		} else if err != nil {
 			return err
 		}
@@ -155,7 +152,7 @@ func (s *Server) resetPassword(c echo.Context) error {
 	}
 	token, err := s.store.ResetLink(c.Request().Context(), id, actor(c))
 	if errs, ok := formErrors(err); ok {
-		return s.renderAdminUser(c, http.StatusUnprocessableEntity, id, "", "", errs)
+		return s.renderAdminUser(c, errorStatus(err), id, "", "", errs)
 	} else if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -75,16 +74,15 @@ func (s *Server) createWebhook(c echo.Context) error {
 	}
 	in := s.webhookForm(c, id)
 	_, err = s.store.CreateWebhook(c.Request().Context(), in, actor(c))
-	var verr *db.ValidationError
-	if errors.As(err, &verr) {
+	if fields := db.ErrorFields(err); fields != nil {
 		m, merr := s.webhooksModel(c, id)
 		if merr != nil {
 			return merr
 		}
-		m.Errors = verr.Fields
+		m.Errors = fields
 		m.Values = map[string]string{"url": in.URL, "format": string(in.Format)}
 		m.ValueContent, m.ValueEnabled = in.IncludeContent, in.Enabled
-		return s.render(c, http.StatusUnprocessableEntity, views.AdminWebhooksView(*m))
+		return s.render(c, errorStatus(err), views.AdminWebhooksView(*m))
 	} else if err != nil {
 		return err
 	}
@@ -107,14 +105,13 @@ func (s *Server) updateWebhook(c echo.Context) error {
 	}
 	in := s.webhookForm(c, h.ProgramID)
 	err = s.store.UpdateWebhook(c.Request().Context(), h.ID, in, actor(c))
-	var verr *db.ValidationError
-	if errors.As(err, &verr) {
+	if fields := db.ErrorFields(err); fields != nil {
 		m, merr := s.webhooksModel(c, h.ProgramID)
 		if merr != nil {
 			return merr
 		}
-		m.EditID, m.EditErrors = h.ID, verr.Fields
-		return s.render(c, http.StatusUnprocessableEntity, views.AdminWebhooksView(*m))
+		m.EditID, m.EditErrors = h.ID, fields
+		return s.render(c, errorStatus(err), views.AdminWebhooksView(*m))
 	} else if err != nil {
 		return err
 	}

@@ -60,11 +60,15 @@ func TestClientGoneIsNotAnError(t *testing.T) {
 	for len(rec.requests) > 0 {
 		<-rec.requests
 	}
-	busy, err := d.BeginTx(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Rollback()
+	// The test holds the writer: a job that waits until the test ends.
+	held, release := make(chan struct{}), make(chan struct{})
+	go d.Update(context.Background(), func(context.Context, *db.Tx) error {
+		close(held)
+		<-release
+		return nil
+	})
+	<-held
+	defer close(release)
 	entered := make(chan struct{})
 	var once sync.Once
 	d.Now = func() time.Time { once.Do(func() { close(entered) }); return time.Now().UTC() }

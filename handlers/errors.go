@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/views"
@@ -22,7 +23,26 @@ var codeStatus = map[string]struct {
 	db.EINVALID:      {http.StatusUnprocessableEntity, ""},
 	db.ENOTFOUND:     {http.StatusNotFound, ""},
 	db.EUNAUTHORIZED: {http.StatusUnauthorized, ""},
+	db.ELOCKED:       {http.StatusTooManyRequests, ""},
 	db.EINTERNAL:     {http.StatusInternalServerError, ""},
+}
+
+// errorStatus is the HTTP status of a domain error from codeStatus, 500 for
+// any other error. A handler that answers an error with its own page (a
+// form shown again with its field errors) takes the status from here.
+func errorStatus(err error) int {
+	if st, ok := codeStatus[db.ErrorCode(err)]; ok {
+		return st.status
+	}
+	return http.StatusInternalServerError
+}
+
+// setRetryAfter sets the Retry-After header of an error that says when to
+// try again (a locked sign-in), in whole seconds rounded up.
+func setRetryAfter(c echo.Context, err error) {
+	if e := db.AsError(err); e != nil && e.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())+1))
+	}
 }
 
 // statusText is what people read for HTTP-level refusals.
@@ -74,6 +94,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		}
 	} else if code := db.ErrorCode(err); code != db.EINTERNAL {
 		status, title, msg = codeStatus[code].status, codeStatus[code].title, db.ErrorMessage(err)
+		setRetryAfter(c, err)
 	}
 	if status >= 500 && clientGone(c) {
 		// What failed was waiting for a client that left (a cancelled

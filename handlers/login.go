@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -47,13 +46,12 @@ func (s *Server) login(c echo.Context) error {
 	email, next := r.PostFormValue("email"), localNext(r.PostFormValue("next"))
 	m := views.Login{Page: s.page(c, "Sign in"), Email: email, Next: next}
 	res, err := s.store.Login(r.Context(), email, r.PostFormValue("password"), clientAddr(c))
-	var locked *db.LockedError
 	switch {
-	case errors.As(err, &locked):
+	case db.ErrorCode(err) == db.ELOCKED:
 		s.log.Warn("login refused while locked", "client", clientAddr(c))
-		c.Response().Header().Set("Retry-After", retryAfter(locked))
-		m.Error = lockedMessage(locked)
-		return s.render(c, http.StatusTooManyRequests, views.LoginView(m))
+		setRetryAfter(c, err)
+		m.Error = db.ErrorMessage(err)
+		return s.render(c, errorStatus(err), views.LoginView(m))
 	case db.ErrorCode(err) == db.EUNAUTHORIZED:
 		if res != nil && res.LockedNow {
 			s.log.Warn("login locked after repeated failures", "client", clientAddr(c))
@@ -63,7 +61,7 @@ func (s *Server) login(c echo.Context) error {
 			s.cfg.Metrics.SecurityEvent("login_failed")
 		}
 		m.Error = db.ErrorMessage(err)
-		return s.render(c, http.StatusUnauthorized, views.LoginView(m))
+		return s.render(c, errorStatus(err), views.LoginView(m))
 	case err != nil:
 		return err
 	}
@@ -79,16 +77,6 @@ func (s *Server) login(c echo.Context) error {
 	s.log.Info("login", "user_id", res.User.ID)
 	s.setSessionCookie(c, res.Token, 0)
 	return c.Redirect(http.StatusSeeOther, next)
-}
-
-// retryAfter is the Retry-After header of a lock.
-func retryAfter(l *db.LockedError) string { return fmt.Sprint(int(l.Wait.Seconds()) + 1) }
-
-func lockedMessage(l *db.LockedError) string {
-	if l.Wait < time.Minute {
-		return fmt.Sprintf("Too many failed sign-ins. Wait %d seconds and try again.", int(l.Wait.Seconds())+1)
-	}
-	return fmt.Sprintf("Too many failed sign-ins. Try again after %s.", l.Until.UTC().Format("15:04 UTC"))
 }
 
 // pendingLifetime bounds the pending-login cookie; the server enforces its
@@ -120,20 +108,19 @@ func (s *Server) loginCode(c echo.Context) error {
 	r := c.Request()
 	next := localNext(r.PostFormValue("next"))
 	res, err := s.store.LoginSecondFactor(r.Context(), s.pendingToken(c), r.PostFormValue("code"), clientAddr(c))
-	var locked *db.LockedError
 	m := views.LoginCode{Page: s.page(c, "Two-factor sign-in"), Next: next}
 	switch {
-	case errors.As(err, &locked):
+	case db.ErrorCode(err) == db.ELOCKED:
 		s.log.Warn("second factor refused while locked", "client", clientAddr(c))
-		m.Error = lockedMessage(locked)
-		return s.render(c, http.StatusTooManyRequests, views.LoginCodeView(m))
+		m.Error = db.ErrorMessage(err)
+		return s.render(c, errorStatus(err), views.LoginCodeView(m))
 	case errors.Is(err, db.ErrCodeWrong):
 		if res != nil && res.LockedNow {
 			s.log.Warn("login locked after repeated failures", "client", clientAddr(c))
 		}
 		s.cfg.Metrics.SecurityEvent("login_failed")
 		m.Error = db.ErrorMessage(err)
-		return s.render(c, http.StatusUnauthorized, views.LoginCodeView(m))
+		return s.render(c, errorStatus(err), views.LoginCodeView(m))
 	case db.ErrorCode(err) == db.EUNAUTHORIZED:
 		// The pending login expired, never existed, or (the account under
 		// attack) its password or code was wrong: start again. One answer

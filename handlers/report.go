@@ -120,9 +120,10 @@ func (s *Server) submitReport(c echo.Context) error {
 		return s.render(c, http.StatusUnprocessableEntity, views.ReportFormView(f))
 	}
 	rc, err := s.store.CreateReport(ctx, in)
-	var dup *db.AlreadySubmittedError
-	if errors.As(err, &dup) {
-		return s.render(c, http.StatusOK, views.ReceiptView(views.Receipt{Page: s.page(c, "Report already received"), Ref: dup.Ref, Already: true}))
+	if e := db.AsError(err); e != nil && e.Ref != "" {
+		// The same form sent again (ECONFLICT): the researcher is shown the
+		// report it became, as a receipt without its code.
+		return s.render(c, http.StatusOK, views.ReceiptView(views.Receipt{Page: s.page(c, "Report already received"), Ref: e.Ref, Already: true}))
 	} else if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/disclose/disclose/db"
@@ -38,14 +37,13 @@ func (s *Server) setup(c echo.Context) error {
 	in := &db.Redeem{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"),
 		Password: r.PostFormValue("password"), Password2: r.PostFormValue("password2")}
 	u, err := s.store.RedeemToken(r.Context(), token, in, clientAddr(c))
-	var verr *db.ValidationError
-	if errors.As(err, &verr) {
+	if fields := db.ErrorFields(err); fields != nil {
 		ti, terr := s.store.TokenInfo(r.Context(), token)
 		if terr != nil {
 			return terr
 		}
-		return s.render(c, http.StatusUnprocessableEntity, views.SetupView(views.Setup{Page: s.page(c, setupTitle(ti.Purpose)), Token: token, Info: ti,
-			Values: map[string]string{"email": in.Email, "name": in.Name}, Errors: verr.Fields}))
+		return s.render(c, errorStatus(err), views.SetupView(views.Setup{Page: s.page(c, setupTitle(ti.Purpose)), Token: token, Info: ti,
+			Values: map[string]string{"email": in.Email, "name": in.Name}, Errors: fields}))
 	} else if err != nil {
 		return err
 	}

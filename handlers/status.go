@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -105,9 +104,8 @@ func (s *Server) statusReply(c echo.Context) error {
 		}
 	}
 	err = s.store.AddReporterMessage(req.Context(), r.ID, body, files, db.SourceWeb, s.cfg.Limits)
-	var verr *db.ValidationError
-	if errors.As(err, &verr) {
-		return s.renderStatus(c, http.StatusUnprocessableEntity, r, body, verr.Fields, false)
+	if fields := db.ErrorFields(err); fields != nil {
+		return s.renderStatus(c, errorStatus(err), r, body, fields, false)
 	} else if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -29,19 +28,18 @@ func (s *Server) triageAction(name string, fields []string, do func(c echo.Conte
 			return echo.NewHTTPError(http.StatusBadRequest, "The form is missing its version; reload the page.")
 		}
 		err := do(c, r, version)
-		var fieldErrs *db.ValidationError
 		switch {
 		case err == nil:
 			s.log.Info("report action", "action", name, "user_id", staffUser(c).ID)
 			return c.Redirect(http.StatusSeeOther, "/triage/reports/"+url.PathEscape(r.Ref())+"?done="+name)
-		case errors.As(err, &fieldErrs):
-			return s.renderTriageReport(c, http.StatusUnprocessableEntity, r, &views.TriageReport{Form: name, Values: values, Errors: fieldErrs.Fields})
+		case db.ErrorFields(err) != nil:
+			return s.renderTriageReport(c, errorStatus(err), r, &views.TriageReport{Form: name, Values: values, Errors: db.ErrorFields(err)})
 		case db.ErrorCode(err) == db.ECONFLICT:
 			fresh, ferr := s.store.ReportByRef(req.Context(), r.Ref())
 			if ferr != nil {
 				return ferr
 			}
-			return s.renderTriageReport(c, http.StatusConflict, fresh, &views.TriageReport{Form: name, Values: values,
+			return s.renderTriageReport(c, errorStatus(err), fresh, &views.TriageReport{Form: name, Values: values,
 				Conflict: db.ErrorMessage(err) + " What you typed is kept in the form below."})
 		}
 		return err
@@ -70,7 +68,7 @@ func (s *Server) triageReply(c echo.Context) error {
 	return s.triageAction("reply", []string{"body"}, func(c echo.Context, r *db.Report, version int64) error {
 		files, err := s.uploads(c)
 		if err != nil {
-			return &db.ValidationError{Fields: db.FieldErrors{"attachments": err.Error()}}
+			return db.Invalid(db.FieldErrors{"attachments": err.Error()})
 		}
 		return s.store.Reply(c.Request().Context(), r.ID, version, actor(c), c.Request().PostFormValue("body"), files, s.cfg.Limits)
 	})(c)
@@ -80,7 +78,7 @@ func (s *Server) triageNote(c echo.Context) error {
 	return s.triageAction("note", []string{"body"}, func(c echo.Context, r *db.Report, version int64) error {
 		files, err := s.uploads(c)
 		if err != nil {
-			return &db.ValidationError{Fields: db.FieldErrors{"attachments": err.Error()}}
+			return db.Invalid(db.FieldErrors{"attachments": err.Error()})
 		}
 		return s.store.AddNote(c.Request().Context(), r.ID, version, actor(c), c.Request().PostFormValue("body"), files, s.cfg.Limits)
 	})(c)
@@ -100,7 +98,7 @@ func (s *Server) triageAssign(c echo.Context) error {
 		if v := c.Request().PostFormValue("assignee"); v != "" {
 			var err error
 			if id, err = strconv.ParseInt(v, 10, 64); err != nil || id <= 0 {
-				return &db.ValidationError{Fields: db.FieldErrors{"assignee": "Choose an assignee from the list."}}
+				return db.Invalid(db.FieldErrors{"assignee": "Choose an assignee from the list."})
 			}
 		}
 		return s.store.Assign(c.Request().Context(), r.ID, version, actor(c), id)

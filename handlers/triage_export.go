@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -21,9 +20,8 @@ func (s *Server) triageExport(format string) echo.HandlerFunc {
 		params := db.QueueParamsFrom(c.QueryParams())
 		params.Page = ""
 		f, err := s.store.ParseQueueParams(ctx, params, u.ID)
-		var verr *db.ValidationError
-		if errors.As(err, &verr) {
-			return echo.NewHTTPError(http.StatusBadRequest, "The export filter is not valid: "+firstError(verr.Fields))
+		if fields := db.ErrorFields(err); fields != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "The export filter is not valid: "+firstError(fields))
 		} else if err != nil {
 			return err
 		}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -20,10 +19,9 @@ func (s *Server) triageQueue(c echo.Context) error {
 	m := views.TriageQueue{StaffPage: s.staffPage(c, "Queue", "queue"), Params: params, CanWrite: mayWrite(u),
 		Now: time.Now().UTC(), Errors: db.FieldErrors{}}
 	f, err := s.store.ParseQueueParams(ctx, params, u.ID)
-	var verr *db.ValidationError
 	status := http.StatusOK
-	if errors.As(err, &verr) {
-		m.Errors, status = verr.Fields, http.StatusUnprocessableEntity
+	if fields := db.ErrorFields(err); fields != nil {
+		m.Errors, status = fields, errorStatus(err)
 	} else if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base32"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -72,8 +71,8 @@ func (in *Intake) parseOne(ctx context.Context, uidValidity uint32, f *fetched) 
 // commits (so the stored mailbox position never passes an unrecorded
 // failure). It returns the UIDs that may be flagged and moved: committed, or
 // set aside after MaxAttempts failures. An error means the database is
-// unwell and the poll stops; a failure of one message is recorded, not
-// returned.
+// unwell (a failure could not be recorded) and the poll stops; a failure of
+// one message is recorded, not returned.
 func (in *Intake) takeGroup(ctx context.Context, uidValidity uint32, group []*fetched, stats *PollStats) ([]imap.UID, error) {
 	// The messages in hand are finished even when shutdown begins meanwhile.
 	ctx = context.WithoutCancel(ctx)
@@ -90,19 +89,18 @@ func (in *Intake) takeGroup(ctx context.Context, uidValidity uint32, group []*fe
 				f.mail.OpenRaw = f.sp.Reader
 				batch[i] = f.mail
 			}
+			// The messages before a failure are committed, the failing one
+			// is ok[len(res)], the ones after it were not tried.
 			res, err := in.store.IngestMailBatch(ctx, batch, db.IngestOptions{Ack: in.ack, MaxTextRunes: int(in.cfg.Limits.MaxTextBytes)})
 			for i, r := range res {
 				stats.add(r)
 				done = append(done, imap.UID(ok[i].uid))
 			}
-			var me *db.MailError
 			if err == nil {
 				break
-			} else if !errors.As(err, &me) {
-				return done, err
 			}
 			bad := ok[len(res)]
-			bad.err = fmt.Errorf("mailin: store uid %d: %w", bad.uid, me.Err)
+			bad.err = fmt.Errorf("mailin: store uid %d: %w", bad.uid, err)
 			moved, err := in.fail(ctx, uidValidity, bad, stats)
 			if err != nil {
 				return done, err

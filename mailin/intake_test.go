@@ -449,7 +449,7 @@ func (s *failingStore) IngestMailBatch(ctx context.Context, ins []*db.InboundMai
 			if err != nil {
 				return res, err
 			}
-			return res, &db.MailError{Index: i, Err: errors.New("disk on fire")}
+			return res, errors.New("disk on fire")
 		}
 	}
 	return s.DB.IngestMailBatch(ctx, ins, opts)
@@ -457,15 +457,10 @@ func (s *failingStore) IngestMailBatch(ctx context.Context, ins []*db.InboundMai
 
 func setState(t *testing.T, d *db.DB, reportID int64, state, prev string) {
 	t.Helper()
-	tx, err := d.BeginTx(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(`UPDATE reports SET state = ?, prev_state = ?, paused_at = created_at WHERE id = ?`, state, prev, reportID); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err := d.Update(context.Background(), func(ctx context.Context, tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE reports SET state = ?, prev_state = ?, paused_at = created_at WHERE id = ?`, state, prev, reportID)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 }

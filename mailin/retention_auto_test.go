@@ -70,14 +70,10 @@ func TestRetentionTakesAutomaticMailAboutAReport(t *testing.T) {
 		t.Errorf("filing automatic mail changed the timeline: %d entries, had %d", len(now), len(entries))
 	}
 
-	tx, err := d.BeginTx(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(`UPDATE reports SET state = 'informative', closed_at = ? WHERE id = ?`, clock.Now().UTC().Format(time.RFC3339Nano), r.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err := d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE reports SET state = 'informative', closed_at = ? WHERE id = ?`, clock.Now().UTC().Format(time.RFC3339Nano), r.ID)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.SetRetentionRule(ctx, &db.RetentionRule{ProgramID: r.ProgramID, AnonymiseDays: 30}, db.ActorSystem); err != nil {

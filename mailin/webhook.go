@@ -176,7 +176,7 @@ func (w *Webhooks) post(ctx context.Context, d *db.Delivery) error {
 		if ae, ok := refusedAddr(err); ok {
 			// The address will not change its kind: no retry. The admin
 			// reads the reason in the delivery log and can retry by hand.
-			return &PermanentError{Err: ae}
+			return &PermanentError{Err: errors.New(ae.Message)}
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -42,9 +42,10 @@ func checkDialAddr(address string, reach db.WebhookReach) error {
 	return db.CheckWebhookAddr(ap.Addr(), reach)
 }
 
-// refusedAddr returns the address refusal inside a failed post, if any.
-func refusedAddr(err error) (*db.WebhookAddrError, bool) {
-	var ae *db.WebhookAddrError
-	ok := errors.As(err, &ae)
+// refusedAddr returns the address refusal inside a failed post (the
+// dialer's CheckWebhookAddr is the only source of a *db.Error there), if any.
+func refusedAddr(err error) (*db.Error, bool) {
+	var ae *db.Error
+	ok := errors.As(err, &ae) && ae.Code == db.EFORBIDDEN
 	return ae, ok
 }

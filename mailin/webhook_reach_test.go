@@ -160,7 +160,7 @@ func TestWebhookClientRefuses(t *testing.T) {
 			if !ok {
 				t.Fatalf("error %v, want an address refusal", err)
 			}
-			if got := ae.Error(); !strings.Contains(got, tt.want) {
+			if got := ae.Message; !strings.Contains(got, tt.want) {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 		})

@@ -14,7 +14,7 @@ func TestAdminUsersForms(t *testing.T) {
 	users := []*db.User{testAdmin, testTriager, {ID: 4, Email: "new@example.org", Role: db.RoleViewer, Disabled: true}}
 	t.Run("InviteErrorsTiedToFields", func(t *testing.T) {
 		in := &db.NewUser{Email: "not an address", Name: strings.Repeat("n", 101), Role: "boss"}
-		// As handlers.inviteUser on a ValidationError.
+		// As handlers.inviteUser on an EINVALID error with field messages.
 		m := AdminUsers{StaffPage: staffPage(testAdmin, "Users", "admin"), Users: users, Programs: testPrograms(),
 			Values: map[string]string{"email": in.Email, "name": in.Name, "role": string(in.Role)}, Chosen: []int64{2}, Errors: in.Validate()}
 		p := render(t, AdminUsersView(m))

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/disclose/disclose/db"
@@ -41,14 +40,13 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	f, err := d.ParseQueueParams(ctx, p, 0)
-	var verr *db.ValidationError
-	if errors.As(err, &verr) {
+	if fields := db.ErrorFields(err); fields != nil {
 		for _, field := range []string{"state", "program", "severity", "source"} {
-			if msg, ok := verr.Fields[field]; ok {
+			if msg, ok := fields[field]; ok {
 				return fmt.Errorf("--%s: %s", field, msg)
 			}
 		}
-		return fmt.Errorf("filter: %v", verr)
+		return fmt.Errorf("filter: %s", db.ErrorMessage(err))
 	} else if err != nil {
 		return err
 	}

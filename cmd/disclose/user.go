@@ -119,10 +119,9 @@ func runUserAdd(ctx context.Context, env *environment, args []string) error {
 		in.ProgramIDs = append(in.ProgramIDs, p.ID)
 	}
 	u, token, err := d.InviteUser(ctx, in, cliActor)
-	var verr *db.ValidationError
-	if errors.As(err, &verr) {
+	if fields := db.ErrorFields(err); fields != nil {
 		for _, f := range []string{"email", "name", "role"} {
-			if m := verr.Fields[f]; m != "" {
+			if m := fields[f]; m != "" {
 				return fmt.Errorf("--%s: %s", f, m)
 			}
 		}

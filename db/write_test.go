@@ -2,7 +2,6 @@ package db_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -31,10 +30,9 @@ func TestGroupCommit(t *testing.T) {
 				in := validReport(p.ID)
 				in.SubmissionKey = fmt.Sprintf("%032x", i)
 				rc, err := d.CreateReport(ctx, in)
-				var already *db.AlreadySubmittedError
-				switch {
-				case errors.As(err, &already):
-					dups <- already.Ref
+				switch e := db.AsError(err); {
+				case e != nil && e.Code == db.ECONFLICT && e.Ref != "":
+					dups <- e.Ref
 				case err != nil:
 					t.Error(err)
 				default:

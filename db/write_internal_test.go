@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -95,7 +96,7 @@ func TestBatchTransactionLostMidway(t *testing.T) {
 	}
 	checkAcknowledgedStored(t, d, names, batch)
 	// The writer is usable afterwards.
-	if err := d.batched(context.Background(), insertJob("next")); err != nil {
+	if err := d.Update(context.Background(), insertJob("next")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -126,5 +127,115 @@ func TestBatchPanicKeepsOthers(t *testing.T) {
 	d.read.QueryRow(`SELECT COUNT(*) FROM scratch`).Scan(&n)
 	if got, want := n, 2; got != want {
 		t.Fatalf("got %d rows, want %d", got, want)
+	}
+}
+
+// TestBatchRunsEachJobOnce: a job that fails in a shared transaction is the
+// only one undone, and no other job runs a second time (the writer used to
+// run a batch again, job by job, when one of it failed, so every job had to
+// bear running twice).
+func TestBatchRunsEachJobOnce(t *testing.T) {
+	d := openScratch(t)
+	runs := map[string]int{}
+	counted := func(name string, fail bool) func(ctx context.Context, tx *Tx) error {
+		return func(ctx context.Context, tx *Tx) error {
+			runs[name]++
+			if err := insertJob(name)(ctx, tx); err != nil {
+				return err
+			}
+			if fail {
+				return fmt.Errorf("job %s refuses", name)
+			}
+			return nil
+		}
+	}
+	names := []string{"before", "failing", "after"}
+	batch := []writeJob{
+		{ctx: context.Background(), fn: counted("before", false), done: make(chan error, 1)},
+		{ctx: context.Background(), fn: counted("failing", true), done: make(chan error, 1)},
+		{ctx: context.Background(), fn: counted("after", false), done: make(chan error, 1)},
+	}
+	checkAcknowledgedStored(t, d, names, batch)
+	for _, name := range names {
+		if got := runs[name]; got != 1 {
+			t.Errorf("job %s ran %d times, want once", name, got)
+		}
+	}
+}
+
+// TestBatchAudienceNotKeptPastAChange: a batch caches who is told of a
+// program's events for the submissions in it; a job of the same batch that
+// adds a member must not leave the next submission telling the old list.
+func TestBatchAudienceNotKeptPastAChange(t *testing.T) {
+	ctx := context.Background()
+	d := openInternal(t)
+	rec := &eventRecorder{}
+	d.Notifier = rec
+	p, _ := d.DefaultProgram(ctx)
+	submit := func(title string) func(ctx context.Context, tx *Tx) error {
+		return func(ctx context.Context, tx *Tx) error {
+			tx.keepAudience()
+			in := &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: title, Description: "d"}
+			in.Validate(DefaultLimits)
+			_, err := tx.createReport(ctx, in, nil)
+			return err
+		}
+	}
+	addMember := func(ctx context.Context, tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, role, created_at) VALUES ('new@example.org', 'New', 'triager', ?)`, formatTime(tx.now))
+		if err != nil {
+			return err
+		}
+		id, _ := res.LastInsertId()
+		_, err = tx.ExecContext(ctx, `INSERT INTO program_members (program_id, user_id) VALUES (?, ?)`, p.ID, id)
+		return err
+	}
+	batch := []writeJob{
+		{ctx: ctx, fn: submit("first"), done: make(chan error, 1)},
+		{ctx: ctx, fn: addMember, done: make(chan error, 1)},
+		{ctx: ctx, fn: submit("second"), done: make(chan error, 1)},
+	}
+	d.runBatch(batch)
+	for _, j := range batch {
+		if err := <-j.done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rec.events) != 2 {
+		t.Fatalf("%d events, want 2", len(rec.events))
+	}
+	if got := len(rec.events[1].Staff); got != 1 || rec.events[1].Staff[0].Email != "new@example.org" {
+		t.Fatalf("the second report tells %d staff (%v), want the member added before it", got, rec.events[1].Staff)
+	}
+}
+
+type eventRecorder struct{ events []*Event }
+
+func (n *eventRecorder) Notify(_ context.Context, ev *Event) ([]*OutMail, error) {
+	n.events = append(n.events, ev)
+	return nil, nil
+}
+
+// TestUpdateCallerGoneWhileWaiting: a caller whose context ends while the
+// writer is busy is answered at once, and its job never runs.
+func TestUpdateCallerGoneWhileWaiting(t *testing.T) {
+	d := openScratch(t)
+	held, release := make(chan struct{}), make(chan struct{})
+	go d.Update(context.Background(), func(context.Context, *Tx) error {
+		close(held)
+		<-release
+		return nil
+	})
+	<-held
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	err := d.Update(ctx, func(context.Context, *Tx) error { ran = true; return nil })
+	close(release)
+	if !errors.Is(err, context.Canceled) || ran {
+		t.Fatalf("err = %v, ran = %t; want context.Canceled and no run", err, ran)
+	}
+	if err := d.Update(context.Background(), insertJob("next")); err != nil {
+		t.Fatal(err)
 	}
 }
