@@ -32,24 +32,19 @@ func (tx *Tx) createToken(ctx context.Context, userID int64, purpose string, lif
 	if err != nil {
 		return "", err
 	}
-	return token, tx.storeToken(ctx, userID, purpose, life, hash)
-}
-
-// storeToken keeps the hash of a one-time link made by newToken.
-func (tx *Tx) storeToken(ctx context.Context, userID int64, purpose string, life time.Duration, hash []byte) error {
 	var uid any
 	if userID != 0 {
 		uid = userID
 		// One open link per user: a new one voids the older ones.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = ? AND used_at IS NULL`, userID); err != nil {
-			return fmt.Errorf("db: void old links: %w", err)
+			return "", fmt.Errorf("db: void old links: %w", err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO user_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 		hash, uid, purpose, formatTime(tx.now), formatTime(tx.now.Add(life))); err != nil {
-		return fmt.Errorf("db: store link: %w", err)
+		return "", fmt.Errorf("db: store link: %w", err)
 	}
-	return nil
+	return token, nil
 }
 
 // FirstAdminToken returns a new one-time link token that creates the first
