@@ -58,6 +58,7 @@ type Config struct {
 
 	SubmitRate RateLimit
 	StatusRate RateLimit
+	ResetRate  RateLimit // "forgot your password?" (serve: DefaultResetRate)
 	// TeamKey is the team's OpenPGP key; nil when the portal has none.
 	TeamKey TeamKey
 
@@ -79,6 +80,9 @@ type Config struct {
 	// WebhookReach is where webhook URLs may point; the zero value allows
 	// public addresses only.
 	WebhookReach db.WebhookReach
+	// InactiveDisable says serve disables inactive accounts by itself
+	// (DISCLOSE_INACTIVE_DISABLE); the account review page says so.
+	InactiveDisable bool
 }
 
 // Server is the web side of the portal.
