@@ -284,3 +284,29 @@ func (b *browser) submitTo(path string, fields map[string]string, files []file) 
 	ct, body := multipartBody(b.t, fields, files)
 	return b.send(http.MethodPost, path, ct, body)
 }
+
+// TestStatusReplyUploadStored: a reporter's answer on the status page
+// carries a spooled file into the database whole, and too many files are
+// refused with the message kept.
+func TestStatusReplyUploadStored(t *testing.T) {
+	p := newPortal(t, configure(func(c *handlers.Config) {
+		c.Limits, c.MaxBody = db.Limits{MaxFiles: 1, MaxFileBytes: 2 << 20, MaxTextRunes: 5000}, 8<<20
+	}))
+	b := p.browser(t)
+	ref, code := b.fileReport(map[string]string{"title": "Open redirect", "description": "next= is not checked."})
+	if page := b.post("/status", url.Values{"code": {code}}); page.Status != http.StatusSeeOther {
+		t.Fatalf("status login: %d", page.Status)
+	}
+	data := randomBytes(1<<20+5, 5)
+	page := b.submitTo("/status/reply", map[string]string{"csrf": b.csrf, "body": "Here is the trace."}, []file{{"trace.har", string(data)}})
+	if page.Status != http.StatusSeeOther {
+		t.Fatalf("reply: status %d, want 303\n%.2000s", page.Status, page.Body)
+	}
+	page = b.submitTo("/status/reply", map[string]string{"csrf": b.csrf, "body": "Two more."}, []file{{"a.txt", "a"}, {"b.txt", "b"}})
+	if page.Status != http.StatusUnprocessableEntity || !strings.Contains(page.Body, "Attach at most 1 files (you chose 2).") || !strings.Contains(page.Body, "Two more.") {
+		t.Fatalf("two files: status %d, want 422 with the count and the message kept", page.Status)
+	}
+	if got := storedFiles(t, p.DB, ref); !bytes.Equal(got["trace.har"], data) || len(got) != 1 {
+		t.Errorf("stored %d files, trace.har %d bytes of %d", len(got), len(got["trace.har"]), len(data))
+	}
+}
