@@ -99,6 +99,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		PreferredLanguages: cfg.Languages,
 		Limits:             db.Limits{MaxFiles: cfg.MaxFiles, MaxFileBytes: cfg.MaxFileSize, MaxTextRunes: db.DefaultLimits.MaxTextRunes},
 		MaxBody:            cfg.MaxBody,
+		SpoolDir:           filepath.Join(cfg.Data, "tmp"),
 		SubmitRate:         handlers.RateLimit{PerMinute: cfg.SubmitRate, Burst: cfg.SubmitBurst},
 		StatusRate:         handlers.RateLimit{PerMinute: cfg.StatusRate, Burst: cfg.StatusBurst},
 		ResetRate:          handlers.DefaultResetRate,
