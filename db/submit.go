@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/disclose/disclose/db/cwe"
 	"net/mail"
 	"strings"
 	"time"
@@ -105,7 +106,7 @@ func (in *NewReport) Validate(lim Limits) FieldErrors {
 		errs["asset"] = "Keep the affected asset under 200 characters."
 	}
 	if in.CWE != "" {
-		if _, ok := LookupCWE(in.CWE); !ok {
+		if _, ok := cwe.Lookup(in.CWE); !ok {
 			errs["cwe"] = "Choose a weakness type from the list, or leave it empty."
 		}
 	}
