@@ -33,13 +33,6 @@ func TestPluralForms(t *testing.T) {
 			t.Errorf("status-page message: %v", err)
 		}
 	})
-	t.Run("FormatBytes", func(t *testing.T) {
-		for n, want := range map[int64]string{0: "0 bytes", 1: "1 byte", 2: "2 bytes"} {
-			if got := db.FormatBytes(n); got != want {
-				t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
-			}
-		}
-	})
 	t.Run("RetentionAudit", func(t *testing.T) {
 		if err := d.SetRetentionRule(ctx, &db.RetentionRule{ProgramID: p.ID, AttachmentsDays: 1}, db.ActorSystem); err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"github.com/disclose/disclose/db/cwe"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -155,21 +156,10 @@ func validateAttachments(files []NewAttachment, lim Limits, errs FieldErrors) {
 	}
 	for _, f := range files {
 		if int64(len(f.Data)) > lim.MaxFileBytes {
-			errs["attachments"] = fmt.Sprintf("%q is %s; each file may be at most %s.", f.Filename, FormatBytes(int64(len(f.Data))), FormatBytes(lim.MaxFileBytes))
+			errs["attachments"] = Keyed(MsgFileTooLarge, strconv.Quote(f.Filename), strconv.Itoa(len(f.Data)), strconv.FormatInt(lim.MaxFileBytes, 10))
 			return
 		}
 	}
-}
-
-// FormatBytes prints a size the way people read it (KB, MB).
-func FormatBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return count(n, "byte", "bytes")
 }
 
 // Receipt is what a researcher is shown once after a submission committed.

@@ -13,6 +13,7 @@ import (
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/mailin/pgp"
 	"github.com/disclose/disclose/views"
+	"github.com/disclose/disclose/views/wording"
 	"github.com/labstack/echo/v4"
 )
 
@@ -147,7 +148,7 @@ func (s *Server) readFiles(fhs []*multipart.FileHeader) ([]db.NewAttachment, err
 	var out []db.NewAttachment
 	for _, fh := range fhs {
 		if fh.Size > s.cfg.Limits.MaxFileBytes {
-			return nil, fmt.Errorf("%q is %s; each file may be at most %s.", db.SafeFilename(fh.Filename), db.FormatBytes(fh.Size), db.FormatBytes(s.cfg.Limits.MaxFileBytes))
+			return nil, errors.New(wording.FileTooLarge(db.SafeFilename(fh.Filename), fh.Size, s.cfg.Limits.MaxFileBytes))
 		}
 		f, err := fh.Open()
 		if err != nil {
