@@ -67,6 +67,8 @@ const (
 	// MsgFileTooLarge: the file named Args[0] (Go-quoted) has Args[1]
 	// bytes; each file may have at most Args[2].
 	MsgFileTooLarge = "file-too-large"
+	// MsgTooManyFiles: at most Args[0] files may be attached; Args[1] were.
+	MsgTooManyFiles = "too-many-files"
 )
 
 // keyedMark starts a keyed message and parts its values: no sentence of db

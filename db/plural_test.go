@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views/wording"
 )
 
 // TestPluralForms: what people read counts in words that agree with the
@@ -24,7 +25,7 @@ func TestPluralForms(t *testing.T) {
 		errs := in.Validate(db.Limits{MaxFiles: 1, MaxFileBytes: 1 << 20, MaxTextRunes: 1})
 		for field, want := range map[string]string{"attachments": "Attach at most 1 file (you chose 2).",
 			"description": "Keep this under 1 character (it has 2); attach longer material as a file."} {
-			if got := errs[field]; got != want {
+			if got := wording.Say(errs[field]); got != want {
 				t.Errorf("%s: %q, want %q", field, got, want)
 			}
 		}

@@ -8,12 +8,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/disclose/disclose/db/cwe"
 	"net/mail"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/disclose/disclose/db/cwe"
 )
 
 // Limits bound what one submission may carry. The web form shows them.
@@ -151,7 +152,7 @@ func (in *NewReport) Validate(lim Limits) FieldErrors {
 
 func validateAttachments(files []NewAttachment, lim Limits, errs FieldErrors) {
 	if len(files) > lim.MaxFiles {
-		errs["attachments"] = fmt.Sprintf("Attach at most %s (you chose %d).", count(lim.MaxFiles, "file", "files"), len(files))
+		errs["attachments"] = Keyed(MsgTooManyFiles, strconv.Itoa(lim.MaxFiles), strconv.Itoa(len(files)))
 		return
 	}
 	for _, f := range files {

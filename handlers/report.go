@@ -105,7 +105,7 @@ func (s *Server) submitReport(c echo.Context) error {
 		}
 	}
 	if len(fileHeaders) > s.cfg.Limits.MaxFiles {
-		f.Errors["attachments"] = fmt.Sprintf("Attach at most %d files (you chose %d).", s.cfg.Limits.MaxFiles, len(fileHeaders))
+		f.Errors["attachments"] = wording.TooManyFiles(s.cfg.Limits.MaxFiles, len(fileHeaders))
 	} else if in.Attachments, err = s.readFiles(fileHeaders); err != nil {
 		f.Errors["attachments"] = err.Error()
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/views"
+	"github.com/disclose/disclose/views/wording"
 	"github.com/labstack/echo/v4"
 )
 
@@ -97,7 +97,7 @@ func (s *Server) statusReply(c echo.Context) error {
 		fhs := req.MultipartForm.File["attachments"]
 		if len(fhs) > s.cfg.Limits.MaxFiles {
 			return s.renderStatus(c, http.StatusUnprocessableEntity, r, body,
-				db.FieldErrors{"attachments": fmt.Sprintf("Attach at most %d files (you chose %d).", s.cfg.Limits.MaxFiles, len(fhs))}, false)
+				db.FieldErrors{"attachments": wording.TooManyFiles(s.cfg.Limits.MaxFiles, len(fhs))}, false)
 		}
 		if files, err = s.readFiles(fhs); err != nil {
 			return s.renderStatus(c, http.StatusUnprocessableEntity, r, body, db.FieldErrors{"attachments": err.Error()}, false)

@@ -1,7 +1,7 @@
 package handlers
 
 import (
-	"fmt"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -60,7 +60,7 @@ func (s *Server) uploads(c echo.Context) ([]db.NewAttachment, error) {
 		}
 	}
 	if len(fhs) > s.cfg.Limits.MaxFiles {
-		return nil, fmt.Errorf("Attach at most %d files (you chose %d).", s.cfg.Limits.MaxFiles, len(fhs))
+		return nil, errors.New(wording.TooManyFiles(s.cfg.Limits.MaxFiles, len(fhs)))
 	}
 	return s.readFiles(fhs)
 }

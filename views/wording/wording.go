@@ -16,31 +16,25 @@ import (
 	"github.com/disclose/disclose/db"
 )
 
-// State is the state as staff read it.
+// states are the states as staff read them.
+var states = map[db.State]string{
+	db.StateNew:           "New",
+	db.StateTriaged:       "Triaged",
+	db.StateNeedsInfo:     "Needs information",
+	db.StateResolved:      "Resolved",
+	db.StateDisclosed:     "Disclosed",
+	db.StateDuplicate:     "Closed: duplicate",
+	db.StateInformative:   "Closed: informative",
+	db.StateNotApplicable: "Closed: not applicable",
+	db.StateOutOfScope:    "Closed: out of scope",
+	db.StateSpam:          "Closed: spam",
+	db.StateWontFix:       "Closed: won't fix",
+}
+
+// State is the state as staff read it (its code when it has no words).
 func State(s db.State) string {
-	switch s {
-	case db.StateNew:
-		return "New"
-	case db.StateTriaged:
-		return "Triaged"
-	case db.StateNeedsInfo:
-		return "Needs information"
-	case db.StateResolved:
-		return "Resolved"
-	case db.StateDisclosed:
-		return "Disclosed"
-	case db.StateDuplicate:
-		return "Closed: duplicate"
-	case db.StateInformative:
-		return "Closed: informative"
-	case db.StateNotApplicable:
-		return "Closed: not applicable"
-	case db.StateOutOfScope:
-		return "Closed: out of scope"
-	case db.StateSpam:
-		return "Closed: spam"
-	case db.StateWontFix:
-		return "Closed: won't fix"
+	if w, ok := states[s]; ok {
+		return w
 	}
 	return string(s)
 }
@@ -54,44 +48,48 @@ func ReporterState(s db.State) string {
 	return State(s)
 }
 
-// Deadline is the clock as people read it.
+// deadlines are the clocks as people read them.
+var deadlines = map[db.DeadlineKind]string{
+	db.DeadlineFirstResponse: "First response",
+	db.DeadlineTriage:        "Triage",
+	db.DeadlineResolution:    "Resolution",
+	db.DeadlineDisclosure:    "Disclosure",
+}
+
+// Deadline is the clock as people read it (its code when it has no words).
 func Deadline(k db.DeadlineKind) string {
-	switch k {
-	case db.DeadlineFirstResponse:
-		return "First response"
-	case db.DeadlineTriage:
-		return "Triage"
-	case db.DeadlineResolution:
-		return "Resolution"
-	case db.DeadlineDisclosure:
-		return "Disclosure"
+	if w, ok := deadlines[k]; ok {
+		return w
 	}
 	return string(k)
 }
+
+// pgpState and pgpSignature word the two halves of an entry's OpenPGP
+// line.
+var (
+	pgpState = map[db.PGPState]string{
+		db.PGPDecrypted: "encrypted",
+		db.PGPPending:   "encrypted; will be decrypted when the team key is unlocked",
+		db.PGPFailed:    "encrypted; could not be decrypted",
+	}
+	pgpSignature = map[db.PGPSignature]string{
+		db.SigVerified:   "signed and verified",
+		db.SigIntegrity:  "signed, key not bound to the reporter",
+		db.SigPartial:    "partly signed: not verified",
+		db.SigUnknownKey: "signed, key unknown",
+		db.SigBad:        "bad signature",
+	}
+)
 
 // PGP is the one line the timeline shows for an entry's OpenPGP state, or
 // "" when the entry has none.
 func PGP(state db.PGPState, sig db.PGPSignature) string {
 	var parts []string
-	switch state {
-	case db.PGPDecrypted:
-		parts = append(parts, "encrypted")
-	case db.PGPPending:
-		parts = append(parts, "encrypted; will be decrypted when the team key is unlocked")
-	case db.PGPFailed:
-		parts = append(parts, "encrypted; could not be decrypted")
+	if w, ok := pgpState[state]; ok {
+		parts = append(parts, w)
 	}
-	switch sig {
-	case db.SigVerified:
-		parts = append(parts, "signed and verified")
-	case db.SigIntegrity:
-		parts = append(parts, "signed, key not bound to the reporter")
-	case db.SigPartial:
-		parts = append(parts, "partly signed: not verified")
-	case db.SigUnknownKey:
-		parts = append(parts, "signed, key unknown")
-	case db.SigBad:
-		parts = append(parts, "bad signature")
+	if w, ok := pgpSignature[sig]; ok {
+		parts = append(parts, w)
 	}
 	return strings.Join(parts, " · ")
 }
@@ -107,6 +105,16 @@ func Bytes(n int64) string {
 		return "1 byte"
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// TooManyFiles is the form's error for more attachments than one message
+// may have, the count in words that agree with it ("at most 1 file").
+func TooManyFiles(limit, chose int) string {
+	noun := "files"
+	if limit == 1 {
+		noun = "file"
+	}
+	return fmt.Sprintf("Attach at most %d %s (you chose %d).", limit, noun, chose)
 }
 
 // FileTooLarge is the form's error for an attachment of size bytes over
@@ -129,6 +137,10 @@ func Say(msg string) string {
 	switch {
 	case key == db.MsgTransition && len(args) == 2:
 		return fmt.Sprintf("A report in state %q cannot move to %q.", State(db.State(args[0])), State(db.State(args[1])))
+	case key == db.MsgTooManyFiles && len(args) == 2:
+		limit, _ := strconv.Atoi(args[0])
+		chose, _ := strconv.Atoi(args[1])
+		return TooManyFiles(limit, chose)
 	case key == db.MsgFileTooLarge && len(args) == 3:
 		size, _ := strconv.ParseInt(args[1], 10, 64)
 		limit, _ := strconv.ParseInt(args[2], 10, 64)
