@@ -32,12 +32,7 @@ var states = map[db.State]string{
 }
 
 // State is the state as staff read it (its code when it has no words).
-func State(s db.State) string {
-	if w, ok := states[s]; ok {
-		return w
-	}
-	return string(s)
-}
+func State(s db.State) string { return wordOf(states, s) }
 
 // ReporterState is what a reporter reads on the status page: the same as
 // State, with "new" said as "received".
@@ -57,8 +52,12 @@ var deadlines = map[db.DeadlineKind]string{
 }
 
 // Deadline is the clock as people read it (its code when it has no words).
-func Deadline(k db.DeadlineKind) string {
-	if w, ok := deadlines[k]; ok {
+func Deadline(k db.DeadlineKind) string { return wordOf(deadlines, k) }
+
+// wordOf is the words for a stored code, or the code itself: a value a
+// newer build stored still shows as something.
+func wordOf[K ~string](words map[K]string, k K) string {
+	if w, ok := words[k]; ok {
 		return w
 	}
 	return string(k)
