@@ -65,8 +65,6 @@ type DB struct {
 	Path string
 	// Now is the clock; tests replace it to move deadlines and expiry.
 	Now func() time.Time
-	// Notifier composes the mail that actions cause; nil sends none.
-	Notifier Notifier
 	// Auth holds the session, lockout and password settings.
 	Auth AuthPolicy
 
@@ -84,6 +82,8 @@ type DB struct {
 	jobs       chan writeJob
 	stopped    chan struct{}
 	writerDone chan struct{}
+	// eventsRecorded is signalled after a commit that recorded events.
+	eventsRecorded chan struct{}
 
 	programsCache atomic.Pointer[programsCache] // see Programs
 	programsGen   atomic.Uint64
@@ -241,6 +241,9 @@ type Tx struct {
 	// transaction stores it (Tx.sealTexts, seal_write.go).
 	session       *sealSession
 	sessionReport int64
+	// recorded says a job recorded an event: the commit wakes the mail
+	// gateway's worker (DB.EventsRecorded).
+	recorded bool
 }
 
 // begin starts the write transaction of a batch (BEGIN IMMEDIATE through

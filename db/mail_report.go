@@ -124,7 +124,7 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 		r := &Report{ID: rc.ReportID, ProgramID: programID, Prefix: prefix, Number: number, Source: SourceEmail, State: StateNew,
 			Title: nr.Title, Reporter: nr.Reporter}
 		if m := opts.Ack(r, in); m != nil {
-			if err := tx.enqueueAck(ctx, m); err != nil {
+			if err := tx.EnqueueAck(ctx, m); err != nil {
 				return nil, err
 			}
 		}

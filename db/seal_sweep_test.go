@@ -240,16 +240,16 @@ func TestSealedColumnsSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if n := checkAllSealed(t, d, key); n < 40 {
+	if n := checkAllSealed(t, d.DB, key); n < 40 {
 		t.Fatalf("checked only %d sealed values: the sweep is not looking", n)
 	}
 	if err := d.Checkpoint(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if fileHas(t, d, marker) {
+	if fileHas(t, d.DB, marker) {
 		t.Fatal("the marker is in the database file or WAL")
 	}
-	if fileHas(t, d, "alice@example.org") {
+	if fileHas(t, d.DB, "alice@example.org") {
 		t.Fatal("the reporter's address is in the database file or WAL")
 	}
 }

@@ -117,13 +117,8 @@ func (db *DB) addStaffMessage(ctx context.Context, version int64, actor Actor, m
 		if err := tx.audit(ctx, actor, action, r.Ref(), fmt.Sprintf("message=%d attachments=%d", msgID, len(m.Attachments))); err != nil {
 			return err
 		}
-		if reply && tx.db.Notifier != nil {
-			if r, err = tx.reportTx(ctx, m.ReportID); err != nil {
-				return err
-			}
-			if err := tx.notify(ctx, &Event{Kind: EventReply, Report: r, MessageID: msgID, Body: m.Body, Actor: actor}); err != nil {
-				return err
-			}
+		if reply {
+			return tx.recordEvent(ctx, EventReply, m.ReportID, msgID, actor, "", "", r.ProgramID)
 		}
 		return nil
 	})

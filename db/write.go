@@ -73,6 +73,7 @@ var errBatchLost = errors.New("db: the shared write transaction was rolled back;
 // startWriter starts the writer goroutine; Close stops it.
 func (db *DB) startWriter() {
 	db.jobs, db.stopped, db.writerDone = make(chan writeJob), make(chan struct{}), make(chan struct{})
+	db.eventsRecorded = make(chan struct{}, 1)
 	go db.writer()
 }
 
@@ -177,6 +178,9 @@ func (db *DB) runBatch(batch []writeJob) {
 		finish(fmt.Errorf("db: commit: %w", err))
 		return
 	}
+	if tx.recorded {
+		db.nudgeEvents()
+	}
 	finish(nil)
 }
 
@@ -205,6 +209,9 @@ func (db *DB) runAlone(j writeJob) {
 	if err := tx.Tx.Commit(); err != nil {
 		j.done <- fmt.Errorf("db: commit: %w", err)
 		return
+	}
+	if tx.recorded {
+		db.nudgeEvents()
 	}
 	j.done <- nil
 }

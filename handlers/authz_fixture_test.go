@@ -70,7 +70,6 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		c.SecurityEmail, c.TeamKey, c.KeyControl, c.MetricsToken = "security@example.org", key, key, matrixToken
 	}))
 	base, _ := url.Parse(p.Server.URL)
-	p.DB.Notifier = &mailin.Notifier{BaseURL: base, Domain: "portal.example.org"}
 	own, err := p.DB.DefaultProgram(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +123,7 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		t.Fatal(err)
 	}
 	f.kept = f.keptMail(t)
+	composeMail(t, p.DB, &mailin.Notifier{BaseURL: base, Domain: "portal.example.org"})
 	mails, err := p.DB.Mails(ctx, "", 1)
 	if err != nil || len(mails) != 1 {
 		t.Fatalf("no outbox mail: %v", err)
