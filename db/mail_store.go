@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -118,30 +119,47 @@ func (tx *Tx) AddMailReply(ctx context.Context, in *InboundMail, reportID int64,
 	return tx.ingestReply(ctx, in, DedupeKey(in), mailThread{reportID: reportID, weak: weak})
 }
 
-// ProgramByAddress returns the (not archived) program whose address addr
-// is, or 0.
-func (tx *Tx) ProgramByAddress(ctx context.Context, addr string) (int64, error) {
-	if addr == "" {
-		return 0, nil
+// ProgramAddresses looks up, in one statement, which of addrs are the
+// address of a (not archived) program: byAddr[i] is the program of addrs[i]
+// or 0. def is the default program.
+func (tx *Tx) ProgramAddresses(ctx context.Context, addrs []string) (byAddr []int64, def int64, err error) {
+	list, err := json.Marshal(addrs)
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: program for address: %w", err)
 	}
-	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM programs WHERE email = ? COLLATE NOCASE AND archived = 0 AND email <> '' ORDER BY id LIMIT 1`, addr).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	} else if err != nil {
-		return 0, fmt.Errorf("db: program for address: %w", err)
+	rows, err := tx.QueryContext(ctx, `SELECT j.key, p.id FROM json_each(?) j JOIN programs p ON p.email = j.value COLLATE NOCASE
+			WHERE p.archived = 0 AND p.email <> '' AND j.value <> ''
+		UNION ALL SELECT -1, id FROM programs WHERE is_default = 1`, string(list))
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: program for address: %w", err)
 	}
-	return id, nil
+	defer rows.Close()
+	byAddr = make([]int64, len(addrs))
+	for rows.Next() {
+		var i, id int64
+		if err := rows.Scan(&i, &id); err != nil {
+			return nil, 0, fmt.Errorf("db: program for address: %w", err)
+		}
+		if i < 0 {
+			def = id
+		} else if i < int64(len(byAddr)) && (byAddr[i] == 0 || id < byAddr[i]) {
+			byAddr[i] = id
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("db: program for address: %w", err)
+	}
+	if def == 0 {
+		return nil, 0, fmt.Errorf("db: default program: %w", sql.ErrNoRows)
+	}
+	return byAddr, def, nil
 }
 
-// DefaultProgramID returns the default program's id.
-func (tx *Tx) DefaultProgramID(ctx context.Context) (int64, error) {
-	var id int64
-	if err := tx.QueryRowContext(ctx, `SELECT id FROM programs WHERE is_default = 1`).Scan(&id); err != nil {
-		return 0, fmt.Errorf("db: default program: %w", err)
-	}
-	return id, nil
-}
+// KeepAudience says the running job changes nobody's membership,
+// notification preferences, account or webhooks (keepAudience): mail
+// intake and the event worker say it, so a batch reads each program's
+// audience once.
+func (tx *Tx) KeepAudience() { tx.keepAudience() }
 
 // CreateReportFromMail opens a report in program programID from in; its
 // text is cut at maxTextRunes (0: no limit). Result.Contact is the reporter

@@ -52,6 +52,7 @@ func (e *Events) Drain(ctx context.Context) (int, error) {
 		seen, n := 0, 0
 		last := after
 		err := e.Store.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
+			tx.KeepAudience()
 			seen, n, last = 0, 0, after
 			if first {
 				if err := tx.ForgetDoneEvents(ctx); err != nil {

@@ -37,6 +37,7 @@ func IngestMailBatch(ctx context.Context, u Updater, ins []*db.InboundMail, opts
 	var res []*db.IngestResult
 	var failed error
 	err := u.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
+		tx.KeepAudience()
 		res, failed = res[:0], nil
 		for _, in := range ins {
 			var r *db.IngestResult
@@ -131,13 +132,16 @@ func take(ctx context.Context, tx *db.Tx, in *db.InboundMail, opts IngestOptions
 // the addresses the mail was sent to (To, Cc, Delivered-To, X-Original-To,
 // in that order) that is a program's, else the default program.
 func programFor(ctx context.Context, tx *db.Tx, to []string) (int64, error) {
-	for _, addr := range to {
-		id, err := tx.ProgramByAddress(ctx, addr)
-		if err != nil || id != 0 {
-			return id, err
+	byAddr, def, err := tx.ProgramAddresses(ctx, to)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range byAddr {
+		if id != 0 {
+			return id, nil
 		}
 	}
-	return tx.DefaultProgramID(ctx)
+	return def, nil
 }
 
 // ack composes the acknowledgement of a mailed report r, or nil when none
