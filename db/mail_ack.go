@@ -7,7 +7,7 @@ import (
 )
 
 // AckKind is the outbox kind of acknowledgements, of web reports (the
-// Notifier's) and of mailed ones (intake's) alike.
+// event worker's) and of mailed ones (intake's) alike.
 const AckKind = "ack"
 
 // Acknowledgements to one recipient are capped, web and mail together: the

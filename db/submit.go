@@ -37,9 +37,8 @@ type NewAttachment struct {
 
 // NewReport is a submission as received from the web form or a mail.
 type NewReport struct {
-	sealed    bool       // the text fields are sealed already (seal_write.go)
-	plain     *NewReport // what a sealed copy was made from (seal_write.go)
-	emailHash []byte     // keyed hash of Reporter.Email, taken before sealing (mail_address.go)
+	sealed    bool   // the text fields are sealed already (seal_write.go)
+	emailHash []byte // keyed hash of Reporter.Email, taken before sealing (mail_address.go)
 
 	ProgramID     int64
 	Source        Source

@@ -219,8 +219,8 @@ func (db *DB) runAlone(j writeJob) {
 // savepoint holds the three statements of a savepoint, prepared once per
 // transaction (a plain Exec would parse them again for every job). The
 // writer wraps each job of a batch in one ("job"); a job that takes several
-// independent parts wraps each part in one of its own (IngestMailBatch:
-// "mail"), inside the job's.
+// independent parts wraps each part in one of its own (Tx.Attempt:
+// "attempt", one per mail of an intake batch), inside the job's.
 type savepoint struct{ begin, release, rollback *sql.Stmt }
 
 func prepareSavepoint(ctx context.Context, tx *Tx, name string) (*savepoint, error) {
