@@ -81,9 +81,6 @@ type DB struct {
 	Path string
 	// Now is the clock; tests replace it to move deadlines and expiry.
 	Now func() time.Time
-	// ResetMailer composes the mail of a password reset the user asked
-	// for (RequestPasswordReset); nil sends none.
-	ResetMailer ResetMailer
 	// Auth holds the session, lockout and password settings.
 	Auth AuthPolicy
 

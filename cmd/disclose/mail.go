@@ -18,6 +18,8 @@ type outbound struct {
 	outbox *mailin.Outbox // nil without SMTP: mail stays in the outbox
 	hooks  *mailin.Webhooks
 	jobs   *mailin.Jobs
+	// notifier composes what the web side mails at once: reset links.
+	notifier *mailin.Notifier
 }
 
 // newOutbound builds the workers. With a team key, mail to reporters whose
@@ -30,9 +32,9 @@ func newOutbound(cfg *serveConfig, d *db.DB, log *slog.Logger, key *pgp.TeamKey,
 	}
 	notifier := &mailin.Notifier{BaseURL: cfg.baseURL, Domain: messageDomain(cfg.baseURL, mc.from), ReplyAddress: cfg.SecurityEmail,
 		Encrypting: enc != nil}
-	d.ResetMailer = notifier
 	retry := mailin.Retry{Base: mc.RetryBase, Max: mc.RetryMax, GiveUp: mc.GiveUp}
 	o := &outbound{
+		notifier: notifier,
 		events: &mailin.Events{Store: d, Notifier: notifier, Log: log.With("worker", "events")},
 		hooks:  &mailin.Webhooks{Store: d, Links: notifier, Retry: retry, Log: log.With("worker", "webhooks"), Reach: cfg.WebhookReach},
 		jobs: &mailin.Jobs{Store: d, Notifier: notifier, ReminderAfter: mc.ReminderAfter, ReminderMax: mc.ReminderMax,
