@@ -50,11 +50,18 @@ import (
 const writerDriver = "sqlite3_disclose_writer"
 
 func init() {
-	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil)
-		return err
-	}})
+	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: writerConnect})
 }
+
+func writerConnect(c *sqlite3.SQLiteConn) error {
+	_, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil)
+	return err
+}
+
+// openDrivers are the sql drivers Open uses for the writer and the readers.
+// The plan test (plan_test.go) swaps them for drivers that record every
+// statement the portal prepares, to explain each one's query plan.
+var openDrivers = struct{ writer, reader string }{writerDriver, "sqlite3"}
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
@@ -101,7 +108,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }, Auth: DefaultAuthPolicy}
 	var err error
-	if db.write, err = sql.Open(writerDriver, dsn(path, false)); err != nil {
+	if db.write, err = sql.Open(openDrivers.writer, dsn(path, false)); err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
 	db.write.SetMaxOpenConns(1)
@@ -124,7 +131,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.write.Close()
 		return nil, fmt.Errorf("db: fts secure-delete: %w", err)
 	}
-	if db.read, err = sql.Open("sqlite3", dsn(path, true)); err != nil {
+	if db.read, err = sql.Open(openDrivers.reader, dsn(path, true)); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("db: open %s for reading: %w", path, err)
 	}
