@@ -8,8 +8,8 @@
 // reports for search as the transaction's last step, and returns once it
 // committed. A public method that writes is Update around small *Tx
 // helpers. Outside Update are only what comes before the writer starts or
-// cannot run in a transaction: the migrations and the search index's
-// secure-delete option (Open), WAL checkpoints (Checkpoint, clearWAL, after
+// cannot run in a transaction: the migrations, the search index's
+// secure-delete option and PRAGMA optimize (Open, Close), WAL checkpoints (Checkpoint, clearWAL, after
 // sealing older secrets), the VACUUM that ends a seal conversion, and
 // backups (VACUUM INTO on a connection of their own). Reads use a pool of
 // read-only connections.
@@ -123,6 +123,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.write.Close()
 		return nil, err
 	}
+	// Statistics for the planner where they are missing or stale
+	// (optimize.go), so that plans do not depend on a manual ANALYZE.
+	if err := optimize(ctx, db.write); err != nil {
+		db.write.Close()
+		return nil, err
+	}
 	// FTS5 keeps a deleted row's terms in its index segments until a merge;
 	// secure-delete removes them at once, so the words of a purged report
 	// do not outlive it in the index (a persistent option of the table,
@@ -213,6 +219,8 @@ func (db *DB) Close() error {
 		err = db.read.Close()
 	}
 	if db.write != nil {
+		// As SQLite recommends at close; a failure only costs statistics.
+		_ = optimize(context.Background(), db.write)
 		if werr := db.write.Close(); werr != nil {
 			err = werr
 		}

@@ -47,9 +47,9 @@ var allowedScans = []struct {
 	re     *regexp.Regexp
 	reason string
 }{
-	{regexp.MustCompile(`FROM reports r NOT INDEXED JOIN programs p ON p\.id = r\.program_id LEFT JOIN users u ON u\.id = r\.assignee_id WHERE (1|\+r\.program_id IN \([?, ]+\)) ORDER BY r\.id (ASC|DESC) LIMIT \? OFFSET \?$`),
+	{regexp.MustCompile(`\(SELECT r\.id FROM reports r NOT INDEXED WHERE (1|\+r\.program_id IN \([?, ]+\)) ORDER BY r\.id (ASC|DESC) LIMIT \? OFFSET \?\) ORDER BY r\.id (ASC|DESC)$`),
 		"the queue of every report (of the programs the user sees), newest or oldest first: one page of the primary key"},
-	{regexp.MustCompile(`FROM reports r INDEXED BY reports_severity_rank JOIN programs p ON p\.id = r\.program_id LEFT JOIN users u ON u\.id = r\.assignee_id WHERE (1|\+r\.program_id IN \([?, ]+\)) ORDER BY \(CASE r\.severity [^)]*\) DESC, r\.id DESC LIMIT \? OFFSET \?$`),
+	{regexp.MustCompile(`\(SELECT r\.id FROM reports r INDEXED BY reports_severity_rank WHERE (1|\+r\.program_id IN \([?, ]+\)) ORDER BY \(CASE r\.severity [^)]*\) DESC, r\.id DESC LIMIT \? OFFSET \?\) ORDER BY `),
 		"the queue of every report by severity: one page of the severity index"},
 	{regexp.MustCompile(`^SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1$`), "the last row of the audit chain"},
 	{regexp.MustCompile(`FROM audit ORDER BY id DESC LIMIT \?$`), "the newest page of the audit log, unfiltered"},

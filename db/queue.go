@@ -133,8 +133,16 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	if where == "" {
 		return out, tx.Commit() // a search of only punctuation matches nothing
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+queueColumns+` `+from+` LEFT JOIN users u ON u.id = r.assignee_id `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, QueuePageSize+1, (f.Page-1)*QueuePageSize)...)
+	q := `SELECT ` + queueColumns + ` ` + from + ` JOIN programs p ON p.id = r.program_id LEFT JOIN users u ON u.id = r.assignee_id ` +
+		where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	if !ftsLeads(f) {
+		// The page's ids first, from the lead index alone where the
+		// filter allows: a later page skips index entries, not rows
+		// with their report text.
+		q = `SELECT ` + queueColumns + ` FROM reports r JOIN programs p ON p.id = r.program_id LEFT JOIN users u ON u.id = r.assignee_id
+			WHERE r.id IN (SELECT r.id ` + from + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order
+	}
+	rows, err := tx.QueryContext(ctx, q, append(args, QueuePageSize+1, (f.Page-1)*QueuePageSize)...)
 	if err != nil {
 		return nil, fmt.Errorf("db: read queue: %w", err)
 	}
@@ -223,10 +231,14 @@ func stateGroup(states []State) (open, ok bool) {
 // search index leads): the narrowest filter there is, by kind.
 func chooseLead(f QueueFilter) queueLead {
 	open, group := stateGroup(f.States)
+	if f.Deadline != "" && len(f.States) == 0 {
+		// Only open reports have a running clock (report_deadlines).
+		open, group = true, true
+	}
 	switch {
 	case f.idsOnly:
 		return queueLead{lead: "ids"}
-	case f.Sort == SortDeadline || (f.Deadline != "" && len(f.States) == 0):
+	case f.Sort == SortDeadline:
 		// Only reports with a running clock have a deadline: the open
 		// backlog, which reports_due holds.
 		return queueLead{index: "reports_due", lead: "deadline"}
@@ -257,7 +269,13 @@ func chooseLead(f QueueFilter) queueLead {
 	return queueLead{lead: "all"}
 }
 
-// queueQuery builds the FROM, WHERE and ORDER BY of a queue filter. Every
+// ftsLeads says whether the on-disk search index leads f's query: a
+// search that is not only of given ids nor merged with sealed matches.
+func ftsLeads(f QueueFilter) bool {
+	return ftsQuery(f.Search) != "" && !f.sealedOn && !f.idsOnly
+}
+
+// queueQuery builds the FROM (reports r, without programs), WHERE and ORDER BY of a queue filter. Every
 // value is a placeholder; only fixed SQL fragments are concatenated. A
 // further filter (a scope) is one more entry of conds with a unary + on its
 // column.
@@ -265,13 +283,12 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 	var conds []string
 	search := ftsQuery(f.Search)
 	if f.Search != "" && search == "" {
-		return `FROM reports r JOIN programs p ON p.id = r.program_id`, "", nil, ""
+		return `FROM reports r`, "", nil, ""
 	}
 	if f.idsOnly {
 		search = ""
 	}
-	// The full-text index leads a search of the on-disk index alone.
-	ftsLeads := search != "" && !f.sealedOn
+	ftsLeads := ftsLeads(f)
 	var lead queueLead
 	if !ftsLeads {
 		lead = chooseLead(f)
@@ -285,21 +302,22 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 	}
 	switch {
 	case ftsLeads:
-		// CROSS JOIN: the full-text index always leads. Relevance ranks
-		// the newest relevanceWindow matches: bm25 of every match of a
-		// common word costs a second at a million reports.
-		if f.Sort == SortRelevance {
+		// CROSS JOIN: the full-text index always leads. An order other
+		// than the index's (relevance, severity, deadline) sorts the newest
+		// searchWindow matches: bm25 or a sort of every match of a common
+		// word costs seconds at a million reports.
+		if f.Sort == SortRelevance || f.Sort == SortSeverity || f.Sort == SortDeadline {
 			from = `FROM (SELECT rowid, rank FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rowid DESC LIMIT ` +
-				fmt.Sprint(relevanceWindow) + `) f CROSS JOIN reports r ON r.id = f.rowid JOIN programs p ON p.id = r.program_id`
+				fmt.Sprint(searchWindow) + `) f CROSS JOIN reports r ON r.id = f.rowid`
 		} else {
-			from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid JOIN programs p ON p.id = r.program_id`
+			from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid`
 			conds = append(conds, `reports_fts MATCH ?`)
 		}
 		args = append(args, search)
 	case lead.index == "":
-		from = `FROM reports r NOT INDEXED JOIN programs p ON p.id = r.program_id`
+		from = `FROM reports r NOT INDEXED`
 	default:
-		from = `FROM reports r INDEXED BY ` + lead.index + ` JOIN programs p ON p.id = r.program_id`
+		from = `FROM reports r INDEXED BY ` + lead.index
 	}
 	if lead.open {
 		conds = append(conds, openExpr+` = `+fmt.Sprint(lead.value))
@@ -402,10 +420,10 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 	return from, where, args, order
 }
 
-// relevanceWindow is how many of a search's newest matches relevance
-// ranks: bm25 costs a lookup per match, and a common word matches most
-// reports.
-const relevanceWindow = 2000
+// searchWindow is how many of a search's newest matches a sort other
+// than by date orders: bm25 costs a lookup per match, and a common word
+// matches most reports.
+const searchWindow = 2000
 
 // severityRank is the expression of the reports_severity_rank index.
 const severityRank = `(CASE r.severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' THEN 2 WHEN 'none' THEN 1 ELSE 0 END)`
