@@ -74,6 +74,8 @@ var boundedIndexes = map[string]string{
 // and on one that never ran ANALYZE, and fails on a scan of a table that
 // grows with the reports. A new statement that scans fails here.
 //
+// DISCLOSE_PLANS=1 logs every statement's plan (with -v).
+//
 // Regenerate testdata/plan_stats.sql from a demo database:
 //
 //	disclose demo --data /tmp/d --reports 1000000
@@ -108,6 +110,9 @@ func TestQueryPlans(t *testing.T) {
 				if err != nil {
 					t.Errorf("explain %s: %v", q, err)
 					continue
+				}
+				if os.Getenv("DISCLOSE_PLANS") != "" {
+					t.Logf("%s\n  %s", q, strings.Join(plan, "\n  "))
 				}
 				if bad := bigScans(q, plan); len(bad) > 0 {
 					failed++
