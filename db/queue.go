@@ -423,7 +423,7 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 // searchWindow is how many of a search's newest matches a sort other
 // than by date orders: bm25 costs a lookup per match, and a common word
 // matches most reports.
-const searchWindow = 2000
+const searchWindow = 1000
 
 // severityRank is the expression of the reports_severity_rank index.
 const severityRank = `(CASE r.severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' THEN 2 WHEN 'none' THEN 1 ELSE 0 END)`
