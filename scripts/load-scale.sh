@@ -50,7 +50,10 @@ serve() { # data dir -> pid in $PID, log in $1/serve.log
 		sleep 0.1
 	done
 }
-stop() { kill "$PID"; wait "$PID" || true; }
+stop() { kill "$PID"; wait "$PID" || true; PID=; }
+PID=
+trap '[ -z "$PID" ] || kill "$PID"' EXIT
+if curl -s $URL/ >/dev/null 2>&1; then echo "something already listens on $URL"; exit 1; fi
 
 echo "== submissions, empty database"
 serve "$EMPTY"
