@@ -27,10 +27,7 @@ func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, th m
 			return tx.ingestUnverified(ctx, in, key, reportID, &pgp)
 		}
 	}
-	body := strings.TrimSpace(in.Body)
-	if body == "" && len(in.Files) == 0 {
-		body = "(The mail had no text.)"
-	}
+	body := mailText(in)
 	files, later, err := tx.mailFiles(in)
 	if err != nil {
 		return nil, err
@@ -148,6 +145,17 @@ func mailTitle(subject string) string {
 	return cutRunes(s, 200)
 }
 
+// mailText is the timeline text of a mail: its body, or a line saying it
+// had none when it brought no files either.
+func mailText(in *InboundMail) string {
+	body := strings.TrimSpace(in.Body)
+	if body == "" && len(in.Files) == 0 {
+		body = "(The mail had no text.)"
+	}
+	return body
+}
+
+// cutRunes is s cut to at most n runes.
 func cutRunes(s string, n int) string {
 	i := 0
 	for j := range s {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // EventUnverifiedMail: a mail reached a report by what its sender could
@@ -34,10 +33,7 @@ func (tx *Tx) ingestUnverified(ctx context.Context, in *InboundMail, key string,
 	if anonymised {
 		return nil, Errorf(ECONFLICT, "This report was closed and its content removed under the retention policy; it takes no more messages. Please send a new report.")
 	}
-	body := strings.TrimSpace(in.Body)
-	if body == "" && len(in.Files) == 0 {
-		body = "(The mail had no text.)"
-	}
+	body := mailText(in)
 	files, later, err := tx.mailFiles(in)
 	if err != nil {
 		return nil, err

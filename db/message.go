@@ -141,10 +141,7 @@ func SafeFilename(name string) string {
 		return r
 	}, name)
 	name = strings.TrimSpace(name)
-	for utf8.RuneCountInString(name) > 120 {
-		_, size := utf8.DecodeLastRuneInString(name)
-		name = name[:len(name)-size]
-	}
+	name = cutRunes(name, 120)
 	if name == "" || name == "." || name == ".." {
 		name = "attachment"
 	}

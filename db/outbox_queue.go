@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // sendQueue names a table that works as an outbox: rows with status, attempts,
@@ -125,9 +124,6 @@ func cleanError(s string) string {
 		return r
 	}, s)
 	s = strings.TrimSpace(s)
-	for utf8.RuneCountInString(s) > 500 {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
-	}
+	s = cutRunes(s, 500)
 	return s
 }
