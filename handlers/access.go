@@ -41,8 +41,9 @@ const (
 	// requires one; until then a GET is sent to /account/2fa and anything
 	// else gets 403.
 	Staff
-	// Writer: Staff whose role may change reports (admin, triager); a
-	// viewer gets 403.
+	// Writer: Staff whose role may change the reports of some program
+	// (admin, triager); a viewer everywhere gets 403. What it may change is
+	// then limited to those programs (db.User.WritablePrograms).
 	Writer
 	// ReportReader: Staff, and the report named by :ref is in one of the
 	// user's programs (admins: any). Otherwise 404, exactly as for a report
@@ -54,7 +55,8 @@ const (
 	// gets 403, after the visibility check, so a 403 never confirms a
 	// report of another program.
 	ReportWriter
-	// Admin: the admin role; other staff get 403.
+	// Admin: the site admin (users.role admin, the instance operator);
+	// other staff, organisation admins too, get 403.
 	Admin
 )
 
@@ -190,7 +192,7 @@ func (s *Server) requireReport(write bool) echo.MiddlewareFunc {
 				s.log.Warn("report of another program refused", "route", c.Path(), "user_id", u.ID)
 				return echo.NewHTTPError(http.StatusNotFound)
 			}
-			if write && !mayWrite(u) {
+			if write && !u.MayWrite(r.ProgramID) {
 				s.log.Warn("read-only user refused", "route", c.Path(), "user_id", u.ID)
 				return errForbiddenRole
 			}
@@ -220,17 +222,18 @@ func (s *Server) requireReporter(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// canSeeProgram is THE visibility rule of reports: admins see every
-// program, triagers and viewers only the programs they are members of. The
+// canSeeProgram is THE visibility rule of reports: site admins see every
+// program, everyone else the programs their memberships reach (a program's
+// members; an organisation's members its programs and its children's). The
 // memberships were read once with the session, so asking is free.
 func canSeeProgram(u *db.User, programID int64) bool {
 	return u != nil && !u.Disabled && u.MemberOf(programID)
 }
 
 // mayWrite says whether u's role may change reports (reply, note, state,
-// edits, exports) of the programs it can see: viewers only read.
-func mayWrite(u *db.User) bool {
-	return u != nil && (u.Role == db.RoleAdmin || u.Role == db.RoleTriager)
-}
+// edits, exports) of some program it can see: viewers only read. Which
+// reports is per program (db.User.MayWrite).
+func mayWrite(u *db.User) bool { return u != nil && u.MayWriteAny() }
 
-func isAdmin(u *db.User) bool { return u != nil && u.Role == db.RoleAdmin }
+// isAdmin is the site admin (instance operator) of the Admin rule.
+func isAdmin(u *db.User) bool { return u.IsSiteAdmin() }
