@@ -36,6 +36,8 @@ var commands = []command{
 	{"serve", "run the portal: web pages, dashboard and mail workers", runServe},
 	{"mailin", "read the security mailbox once (--once) or continuously", runMailin},
 	{"user", "manage staff accounts: add, list, disable, reset", runUser},
+	{"org", "manage organisations: add, list", runOrg},
+	{"program", "manage programs: add", runProgram},
 	{"audit", "check the audit log's hash chain: audit verify", runAudit},
 	{"version", "print the version", runVersion},
 	{"backup", "copy the database while the portal runs; --verify checks a copy", runBackup},
