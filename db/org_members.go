@@ -201,3 +201,43 @@ func userAccess(ctx context.Context, q querier, u *User) error {
 	u.setAccess(all[u.ID])
 	return nil
 }
+
+// AddOrgMember gives the account of an address a role in an organisation,
+// in one transaction. Without such an account it creates one (no instance
+// role: users.role viewer and no program of its own, so the organisation
+// is all it reaches) and returns its one-time setup token; with one, token
+// is empty.
+func (db *DB) AddOrgMember(ctx context.Context, orgID int64, in *NewUser, role Role, actor Actor) (*User, string, error) {
+	in.Password, in.Role, in.ProgramIDs = "", RoleViewer, nil
+	if !role.Valid() {
+		return nil, "", Invalid(FieldErrors{"role": "Choose admin, triager or viewer."})
+	}
+	if errs := in.Validate(); len(errs) > 0 {
+		return nil, "", Invalid(errs)
+	}
+	var u *User
+	var token string
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, in.Email).Scan(&id)
+		if err == sql.ErrNoRows {
+			if id, err = tx.createUser(ctx, in, "", actor); err != nil {
+				return err
+			}
+			if token, err = tx.createToken(ctx, id, TokenSetup, db.Auth.InviteLifetime); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return fmt.Errorf("db: find user: %w", err)
+		}
+		if err := tx.setOrgMember(ctx, orgID, id, role, actor); err != nil {
+			return err
+		}
+		u, err = tx.userByID(ctx, id)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return u, token, nil
+}

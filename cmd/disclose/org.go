@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -161,12 +160,9 @@ func runProgramAdd(ctx context.Context, env *environment, args []string) error {
 }
 
 // addToOrgs gives an account a role in each organisation named, creating
-// the account (no instance role: users.role viewer, no program) when it
-// does not exist. It reports whether it created it, with its setup token.
+// the account (no instance role) when it does not exist; token is the
+// setup token of a new account.
 func addToOrgs(ctx context.Context, d *db.DB, email, name string, role db.Role, orgs []string) (u *db.User, token string, err error) {
-	if !role.Valid() {
-		return nil, "", errors.New("--role: choose admin, triager or viewer")
-	}
 	var ids []int64
 	for _, slug := range orgs {
 		o, err := d.OrgBySlug(ctx, slug)
@@ -177,18 +173,15 @@ func addToOrgs(ctx context.Context, d *db.DB, email, name string, role db.Role, 
 		}
 		ids = append(ids, o.ID)
 	}
-	u, err = d.UserByEmail(ctx, email)
-	if db.ErrorCode(err) == db.ENOTFOUND {
-		if u, token, err = d.InviteUser(ctx, &db.NewUser{Email: email, Name: name, Role: db.RoleViewer}, cliActor); err != nil {
-			return nil, "", fieldError(err, map[string]string{"email": "email", "name": "name"})
-		}
-	} else if err != nil {
-		return nil, "", err
-	}
 	for _, id := range ids {
-		if err := d.SetOrgMember(ctx, id, u.ID, role, cliActor); err != nil {
-			return nil, "", err
+		_, t, err := d.AddOrgMember(ctx, id, &db.NewUser{Email: email, Name: name}, role, cliActor)
+		if err != nil {
+			return nil, "", fieldError(err, map[string]string{"email": "email", "name": "name", "role": "role"})
+		}
+		if t != "" {
+			token = t
 		}
 	}
-	return u, token, nil
+	u, err = d.UserByEmail(ctx, email)
+	return u, token, err
 }
