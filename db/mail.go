@@ -78,6 +78,10 @@ type IngestOptions struct {
 	Ack func(r *Report, in *InboundMail) *OutMail
 	// Limits bound the body text; attachments were bounded by the parser.
 	MaxTextRunes int
+	// ProgramID is the program of an organisation's mailbox: new reports go
+	// there (or to another program of its organisation by address). 0: the
+	// environment's mailbox (by address, else the default program).
+	ProgramID int64
 }
 
 // IngestResult says what a message became.

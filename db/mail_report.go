@@ -63,7 +63,7 @@ func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, th m
 }
 
 func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opts IngestOptions) (*IngestResult, error) {
-	programID, err := tx.programForMail(ctx, in.To)
+	programID, err := tx.programForMail(ctx, in.To, opts.ProgramID)
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +143,11 @@ func (tx *Tx) storeNewMailPGP(ctx context.Context, reportID, entryID int64, p *M
 }
 
 // programForMail picks the program whose address the mail was sent to, the
-// default program otherwise.
-func (tx *Tx) programForMail(ctx context.Context, to []string) (int64, error) {
+// default program otherwise. A mailbox of an organisation (mailbox > 0:
+// its program) picks among its organisation's programs only and falls back
+// to its own program: a To header, which anyone writes, never moves a
+// report into another organisation.
+func (tx *Tx) programForMail(ctx context.Context, to []string, mailbox int64) (int64, error) {
 	addrs, err := json.Marshal(to)
 	if err != nil {
 		return 0, fmt.Errorf("db: program for address: %w", err)
@@ -152,10 +155,18 @@ func (tx *Tx) programForMail(ctx context.Context, to []string) (int64, error) {
 	// One statement: the program of the first address that has one, or the
 	// default program.
 	var id sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(
-		(SELECT p.id FROM json_each(?) j JOIN programs p ON p.email = j.value COLLATE NOCASE
-			WHERE p.archived = 0 AND p.email <> '' AND j.value <> '' ORDER BY j.key LIMIT 1),
-		(SELECT id FROM programs WHERE is_default = 1))`, string(addrs)).Scan(&id); err != nil {
+	if mailbox > 0 {
+		err = tx.QueryRowContext(ctx, `SELECT COALESCE(
+			(SELECT p.id FROM json_each(?) j JOIN programs p ON p.email = j.value COLLATE NOCASE
+				WHERE p.archived = 0 AND p.email <> '' AND j.value <> '' AND p.org_id = (SELECT org_id FROM programs WHERE id = ?) ORDER BY j.key LIMIT 1),
+			(SELECT id FROM programs WHERE id = ?))`, string(addrs), mailbox, mailbox).Scan(&id)
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT COALESCE(
+			(SELECT p.id FROM json_each(?) j JOIN programs p ON p.email = j.value COLLATE NOCASE
+				WHERE p.archived = 0 AND p.email <> '' AND j.value <> '' ORDER BY j.key LIMIT 1),
+			(SELECT id FROM programs WHERE is_default = 1))`, string(addrs)).Scan(&id)
+	}
+	if err != nil {
 		return 0, fmt.Errorf("db: program for address: %w", err)
 	}
 	if !id.Valid {

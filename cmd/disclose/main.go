@@ -38,6 +38,7 @@ var commands = []command{
 	{"user", "manage staff accounts: add, list, disable, reset", runUser},
 	{"org", "manage organisations: add, list", runOrg},
 	{"program", "manage programs: add", runProgram},
+	{"mailbox", "intake mailboxes of organisations: add, list", runMailbox},
 	{"audit", "check the audit log's hash chain: audit verify", runAudit},
 	{"version", "print the version", runVersion},
 	{"backup", "copy the database while the portal runs; --verify checks a copy", runBackup},

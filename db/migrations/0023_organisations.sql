@@ -84,3 +84,32 @@ CREATE VIEW program_access (user_id, program_id, role) AS
 	SELECT m.user_id, p.id, m.role FROM org_members m
 		JOIN organisations o ON o.id = m.org_id OR o.parent_id = m.org_id
 		JOIN programs p ON p.org_id = o.id;
+
+-- mailboxes: intake mailboxes configured in the dashboard or CLI, per
+-- organisation (new reports go to program_id, a program of the
+-- organisation). The environment's mailbox stays the default
+-- organisation's and is not listed here. The password is sealed with the
+-- local key (never shown back). A filter (subject_contains, to_addr) picks
+-- the security mail out of a shared mailbox; other mail is left untouched.
+-- last_* and backlog are its health as the dashboard shows it.
+CREATE TABLE mailboxes (
+	id               INTEGER PRIMARY KEY,
+	org_id           INTEGER NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+	program_id       INTEGER NOT NULL REFERENCES programs (id),
+	imap_addr        TEXT NOT NULL,
+	imap_tls         TEXT NOT NULL CHECK (imap_tls IN ('tls', 'starttls', 'none')),
+	imap_user        TEXT NOT NULL,
+	imap_password    TEXT NOT NULL,
+	mailbox          TEXT NOT NULL DEFAULT 'INBOX',
+	processed        TEXT NOT NULL DEFAULT 'Processed',
+	subject_contains TEXT NOT NULL DEFAULT '',
+	to_addr          TEXT NOT NULL DEFAULT '',
+	created_at       TEXT NOT NULL,
+	last_poll_at     TEXT,
+	last_ok_at       TEXT,
+	last_error       TEXT NOT NULL DEFAULT '',
+	last_error_at    TEXT,
+	backlog          INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (imap_addr, imap_user, mailbox)
+);
+CREATE INDEX mailboxes_org ON mailboxes (org_id);
