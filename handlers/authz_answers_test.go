@@ -134,6 +134,7 @@ var answers = map[string]answer{
 	"POST /orgs/:org/members":                             {200, ""},
 	"POST /orgs/:org/members/:id":                         {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/members/:id/remove":                  {303, "/orgs/client?saved=1"},
+	"POST /orgs/:org/mailboxes":                           {422, ""}, // no server
 }
 
 var signedInAnswers = map[string]answer{

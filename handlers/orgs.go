@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -96,6 +98,9 @@ func (s *Server) orgModel(c echo.Context, notice string) (*views.Org, error) {
 		return nil, err
 	}
 	if m.Members, err = s.store.OrgMembers(ctx, o.ID); err != nil {
+		return nil, err
+	}
+	if m.Mailboxes, err = s.store.Mailboxes(ctx, []int64{o.ID}); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -227,4 +232,52 @@ func (s *Server) removeOrgMember(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(o.Slug)+"?saved=1")
+}
+
+// addOrgMailbox adds an intake mailbox of the organisation; serve reads it
+// from its next start. The portal connects wherever the form says, so an
+// organisation's admin (not the operator) may only name a server by DNS
+// name or public address, over TLS: no loopback or private address to
+// probe the portal's network with.
+func (s *Server) addOrgMailbox(c echo.Context) error {
+	r, o, u := c.Request(), orgOf(c), staffUser(c)
+	in := &db.NewMailbox{Mailbox: db.Mailbox{OrgID: o.ID, Addr: r.PostFormValue("imap_addr"), TLS: r.PostFormValue("imap_tls"),
+		User: r.PostFormValue("imap_user"), Name: r.PostFormValue("mailbox"), Processed: r.PostFormValue("processed"),
+		SubjectContains: r.PostFormValue("subject_contains"), To: r.PostFormValue("to")}, Password: r.PostFormValue("imap_password")}
+	values := []string{"imap_addr", "imap_tls", "imap_user", "mailbox", "processed", "subject_contains", "to", "program"}
+	if p, err := s.store.ProgramBySlug(r.Context(), r.PostFormValue("program")); err == nil && p.OrgID == o.ID {
+		in.ProgramID = p.ID
+	} else {
+		return s.orgFormError(c, db.Invalid(db.FieldErrors{"program": "Choose a program of this organisation."}), values...)
+	}
+	if !u.IsSiteAdmin() {
+		if msg := publicIMAPServer(in.Addr, in.TLS); msg != "" {
+			return s.orgFormError(c, db.Invalid(db.FieldErrors{"imap_addr": msg}), values...)
+		}
+	}
+	if _, err := s.store.CreateMailbox(r.Context(), in, actor(c)); err != nil {
+		return s.orgFormError(c, err, values...)
+	}
+	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(o.Slug)+"?saved=1")
+}
+
+// publicIMAPServer is why an organisation's admin may not name addr ("" if
+// they may): TLS only, and no IP literal outside the public internet.
+func publicIMAPServer(addr, mode string) string {
+	if mode != "tls" && mode != "starttls" {
+		return "Choose TLS or STARTTLS."
+	}
+	host, _, err := net.SplitHostPort(strings.TrimSpace(addr))
+	if err != nil {
+		return "Give host:port, like imap.example.org:993."
+	}
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return "Name a public mail server; ask the operator for one on the portal's own network."
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		if db.CheckWebhookAddr(ip, db.WebhookReachPublic) != nil {
+			return "Name a public mail server; ask the operator for one on the portal's own network."
+		}
+	}
+	return ""
 }

@@ -184,6 +184,7 @@ func (s *Server) orgRoutes() []route {
 		{post, "/orgs/:org/members", OrgAdmin, s.addOrgMember, nil},
 		{post, "/orgs/:org/members/:id", OrgAdmin, s.setOrgMember, nil}, // :id is a member of :org
 		{post, "/orgs/:org/members/:id/remove", OrgAdmin, s.removeOrgMember, nil},
+		{post, "/orgs/:org/mailboxes", OrgAdmin, s.addOrgMailbox, nil},
 		{unknown, "/orgs/*", Staff, notFound, nil},
 	}
 }

@@ -26,6 +26,7 @@ type Org struct {
 	Children  []*db.Organisation
 	Programs  []*db.Program
 	Members   []db.OrgMember
+	Mailboxes []*db.Mailbox
 	SiteAdmin bool // may map host names
 	Notice    string
 	// Link is a new member's one-time setup link, shown once.
@@ -35,3 +36,12 @@ type Org struct {
 }
 
 func joinComma(list []string) string { return strings.Join(list, ", ") }
+
+func programName(ps []*db.Program, id int64) string {
+	for _, p := range ps {
+		if p.ID == id {
+			return p.Name
+		}
+	}
+	return ""
+}
