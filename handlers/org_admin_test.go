@@ -52,6 +52,14 @@ func TestOrgAdminPages(t *testing.T) {
 	if dev.IsSiteAdmin() || !dev.MayWrite(p.prog.ID) || dev.MemberOf(p.agencyProg.ID) || dev.MemberOf(p.defaultProg.ID) {
 		t.Errorf("the client's triager reaches more or less than the client: %v", dev.ProgramIDs)
 	}
+	// An account of another tenant (here: the operator's) is not drawn in.
+	p.mustUser(t, "operator@example.org", db.RoleAdmin)
+	if pg := b.post("/orgs/client/members", url.Values{"email": {"operator@example.org"}, "role": {"viewer"}}); pg.Status != http.StatusUnprocessableEntity {
+		t.Errorf("adding another tenant's account: %d, want 422", pg.Status)
+	}
+	if op, _ := p.DB.UserByEmail(ctx, "operator@example.org"); len(op.Orgs) != 0 {
+		t.Error("the operator's account became a member of the client")
+	}
 	// Mailboxes: a loopback or private server is refused to an org admin;
 	// the password is sealed and never shown.
 	for _, addr := range []string{"127.0.0.1:143", "10.0.0.5:993", "localhost:993"} {

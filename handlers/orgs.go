@@ -176,6 +176,9 @@ func (s *Server) createOrgProgram(c echo.Context) error {
 // gets an account and a one-time setup link, shown once.
 func (s *Server) addOrgMember(c echo.Context) error {
 	r, o := c.Request(), orgOf(c)
+	if err := s.mayAddAccount(c, r.PostFormValue("email")); err != nil {
+		return s.orgFormError(c, err, "email", "name", "role")
+	}
 	u, token, err := s.store.AddOrgMember(r.Context(), o.ID, &db.NewUser{Email: r.PostFormValue("email"), Name: r.PostFormValue("name")},
 		db.Role(r.PostFormValue("role")), actor(c))
 	if err != nil {
@@ -280,4 +283,34 @@ func publicIMAPServer(addr, mode string) string {
 		}
 	}
 	return ""
+}
+
+// mayAddAccount refuses an organisation's admin (not the site admin) an
+// existing account that belongs to no organisation it manages: staff of
+// another tenant, or the operator's, are not drawn into its organisation by
+// typing their address. A new address is fine (it becomes a new account).
+func (s *Server) mayAddAccount(c echo.Context, email string) error {
+	u := staffUser(c)
+	if u.IsSiteAdmin() {
+		return nil
+	}
+	ctx := c.Request().Context()
+	other, err := s.store.UserByEmail(ctx, email)
+	if db.ErrorCode(err) == db.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	orgs, err := s.store.Orgs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range other.Orgs {
+		for _, o := range orgs {
+			if o.ID == m.OrgID && u.Manages(o) {
+				return nil
+			}
+		}
+	}
+	return db.Invalid(db.FieldErrors{"email": "This address has an account outside your organisations: ask the portal's operator to add it."})
 }
