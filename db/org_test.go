@@ -241,3 +241,48 @@ func TestOrgMigration(t *testing.T) {
 		}
 	}
 }
+
+// TestOrgMembersNotified: a new report is told to the members its program's
+// organisation reaches (the client's and the parent's), not to another
+// client's.
+func TestOrgMembersNotified(t *testing.T) {
+	ctx := context.Background()
+	d, _ := mustOpenMailDB(t)
+	f := &orgFixture{DB: d}
+	var err error
+	if f.Agency, err = d.CreateOrg(ctx, &db.NewOrg{Slug: "agency", Name: "Agency"}, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	if f.Client, err = d.CreateOrg(ctx, &db.NewOrg{Slug: "client", Name: "Client", ParentSlug: "agency"}, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	if f.Sibling, err = d.CreateOrg(ctx, &db.NewOrg{Slug: "sibling", Name: "Sibling", ParentSlug: "agency"}, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	p := db.NewProgramDefaults()
+	p.Name, p.Slug, p.Prefix, p.OrgID = "Shop", "shop", "SHOP", f.Client.ID
+	if p, err = d.SaveProgram(ctx, p, nil, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	f.member(t, "client@example.org", f.Client, db.RoleTriager)
+	f.member(t, "agency@example.org", f.Agency, db.RoleViewer)
+	f.member(t, "sibling@example.org", f.Sibling, db.RoleAdmin)
+	in := validReport(p.ID)
+	in.Reporter.Email = ""
+	if _, err := d.CreateReport(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	mails, err := d.Mails(ctx, "", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	told := map[string]bool{}
+	for _, m := range mails {
+		told[m.To] = true
+	}
+	for to, want := range map[string]bool{"client@example.org": true, "agency@example.org": true, "sibling@example.org": false} {
+		if told[to] != want {
+			t.Errorf("%s told: %v, want %v", to, told[to], want)
+		}
+	}
+}
