@@ -197,21 +197,30 @@ func (db *DB) SetUserDisabled(ctx context.Context, userID int64, disabled bool, 
 		return Errorf(EINVALID, "You cannot disable your own account.")
 	}
 	return db.updateUser(ctx, userID, func(ctx context.Context, tx *Tx, u *User) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, userID); err != nil {
-			return fmt.Errorf("db: disable user: %w", err)
-		}
-		action := "user.enable"
-		if disabled {
-			action = "user.disable"
-			if err := tx.endSessions(ctx, userID); err != nil {
-				return err
+		if !disabled {
+			// enabled_at restarts the inactivity clock of the account review.
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = 0, enabled_at = ? WHERE id = ?`, formatTime(tx.now), userID); err != nil {
+				return fmt.Errorf("db: enable user: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = ? AND used_at IS NULL`, userID); err != nil {
-				return fmt.Errorf("db: void tokens: %w", err)
-			}
+			return tx.audit(ctx, actor, "user.enable", u.Email, "")
 		}
-		return tx.audit(ctx, actor, action, u.Email, "")
+		return tx.disableUser(ctx, u, actor, "")
 	})
+}
+
+// disableUser disables an account, ends its sessions at once and voids its
+// open setup and reset links.
+func (tx *Tx) disableUser(ctx context.Context, u *User, actor Actor, detail string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = 1 WHERE id = ?`, u.ID); err != nil {
+		return fmt.Errorf("db: disable user: %w", err)
+	}
+	if err := tx.endSessions(ctx, u.ID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = ? AND used_at IS NULL`, u.ID); err != nil {
+		return fmt.Errorf("db: void tokens: %w", err)
+	}
+	return tx.audit(ctx, actor, "user.disable", u.Email, detail)
 }
 
 // UpdateUser changes name, role and memberships of an account.

@@ -67,6 +67,9 @@ type DB struct {
 	Now func() time.Time
 	// Notifier composes the mail that actions cause; nil sends none.
 	Notifier Notifier
+	// ResetMailer composes the mail of a password reset the user asked
+	// for (RequestPasswordReset); nil sends none.
+	ResetMailer ResetMailer
 	// Auth holds the session, lockout and password settings.
 	Auth AuthPolicy
 

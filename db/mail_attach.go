@@ -9,15 +9,30 @@ import (
 	"io"
 )
 
-// SpooledFile is a mailed attachment whose bytes the mail gateway kept out
-// of memory (in its spool) until the mail is stored: a 25 MB attachment is
-// then read and written in chunks of rawChunkSize, never held whole.
+// SpooledFile is a file whose bytes were kept out of memory (in a spool,
+// db/spool) until it is stored: a mailed attachment or an uploaded file of
+// 25 MB is then read and written in chunks of rawChunkSize, never held whole.
 type SpooledFile struct {
 	Size   int64
 	SHA256 string // hex, of the bytes Open reads
 	// Open reads the bytes from their start; it may be called again (a
 	// group retried message by message).
 	Open func() io.Reader
+}
+
+// SpooledAttachment is a file whose bytes wait in a spool (an upload, see
+// handlers): it is stored like a spooled mailed file, streamed into chunks
+// (sealed as it streams in sealed mode), never held whole.
+func SpooledAttachment(filename, contentType string, f *SpooledFile) NewAttachment {
+	return NewAttachment{Filename: filename, ContentType: contentType, spooled: f}
+}
+
+// Size is the number of bytes of a, in memory or spooled.
+func (a *NewAttachment) Size() int64 {
+	if a.spooled != nil {
+		return a.spooled.Size
+	}
+	return int64(len(a.Data))
 }
 
 // hasSpooled says whether some file of the mail waits in the spool.

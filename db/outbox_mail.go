@@ -151,7 +151,8 @@ func (db *DB) MailAttachments(ctx context.Context, id int64) ([]*MailAttachment,
 
 // MailSent records that the server accepted mail id. The body of a mail
 // about a sealed report is dropped then, so that sealed text does not stay
-// on disk in the clear longer than sending needs.
+// on disk in the clear longer than sending needs, and so is the body of a
+// password reset mail, whose link must not outlive its delivery in a backup.
 func (db *DB) MailSent(ctx context.Context, id int64) error {
 	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := tx.markSent(ctx, mailQueue, id); err != nil {
@@ -159,6 +160,10 @@ func (db *DB) MailSent(ctx context.Context, id int64) error {
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body = '' WHERE id = ? AND report_id IN (SELECT id FROM reports WHERE sealed = 1)`, id); err != nil {
 			return fmt.Errorf("db: drop sealed mail body: %w", err)
+		}
+		// A reset mail's body is a live link until used or expired.
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body = '' WHERE id = ? AND kind = ?`, id, ResetMailKind); err != nil {
+			return fmt.Errorf("db: drop reset mail body: %w", err)
 		}
 		return nil
 	})

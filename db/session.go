@@ -39,7 +39,14 @@ type AuthPolicy struct {
 	ReauthWindow      time.Duration
 	SetupLinkLifetime time.Duration // first admin and password reset links
 	InviteLifetime    time.Duration // setup links of invited users
-	Argon2            Argon2Params
+	// ResetPerAddress reset mails at most go to one address per
+	// ResetWindow, however often "forgot your password?" is asked.
+	ResetPerAddress int
+	ResetWindow     time.Duration
+	// InactiveAfter is how long an account may go without signing in
+	// before the account review flags it (DISCLOSE_INACTIVE_AFTER).
+	InactiveAfter time.Duration
+	Argon2        Argon2Params
 }
 
 // DefaultAuthPolicy is what a portal starts with.
@@ -57,6 +64,9 @@ var DefaultAuthPolicy = AuthPolicy{
 	ReauthWindow:        10 * time.Minute,
 	SetupLinkLifetime:   time.Hour,
 	InviteLifetime:      72 * time.Hour,
+	ResetPerAddress:     3,
+	ResetWindow:         time.Hour,
+	InactiveAfter:       90 * 24 * time.Hour,
 	Argon2:              DefaultArgon2,
 }
 

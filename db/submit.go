@@ -153,8 +153,8 @@ func validateAttachments(files []NewAttachment, lim Limits, errs FieldErrors) {
 		return
 	}
 	for _, f := range files {
-		if int64(len(f.Data)) > lim.MaxFileBytes {
-			errs["attachments"] = fmt.Sprintf("%q is %s; each file may be at most %s.", f.Filename, FormatBytes(int64(len(f.Data))), FormatBytes(lim.MaxFileBytes))
+		if f.Size() > lim.MaxFileBytes {
+			errs["attachments"] = fmt.Sprintf("%q is %s; each file may be at most %s.", f.Filename, FormatBytes(f.Size()), FormatBytes(lim.MaxFileBytes))
 			return
 		}
 	}

@@ -92,6 +92,7 @@ var answers = map[string]answer{
 	"POST /status/reply":                                  {303, "/status?sent=1"},
 	"POST /login":                                         {303, "/triage"},
 	"POST /login/code":                                    {401, ""}, // no login waits for a code
+	"POST /login/forgot":                                  {303, "/login/forgot?sent=1"},
 	"POST /logout":                                        {303, "/login?done=out"},
 	"POST /setup/:token":                                  {422, ""}, // no password
 	"POST /account/2fa":                                   {422, ""}, // a wrong code
@@ -114,6 +115,7 @@ var answers = map[string]answer{
 	"POST /admin/users/:id/enable":                        {200, ""},
 	"POST /admin/users/:id/reset-password":                {200, ""},
 	"POST /admin/users/:id/reset-2fa":                     {200, ""},
+	"POST /admin/review/disable-inactive":                 {303, "/admin/review?done="},
 	"POST /admin/programs":                                {422, ""}, // no name
 	"POST /admin/programs/:id":                            {422, ""},
 	"POST /admin/settings":                                {200, ""},
@@ -150,6 +152,7 @@ func (f *matrixFixture) forms(c *matrixCase) map[string]url.Values {
 		"POST /status/reply":                {"body": {"A message from the matrix."}},
 		"POST /login":                       {"email": {"someone@example.org"}, "password": {testPassword}},
 		"POST /login/code":                  {"code": {"000000"}},
+		"POST /login/forgot":                {"email": {"someone@example.org"}},
 		"POST /account/2fa":                 {"code": {"000000"}},
 		"POST /account/reauth":              {"password": {testPassword}},
 		"POST /account/password":            {"current": {testPassword}, "password": {"new password one"}, "password2": {"new password two"}},

@@ -14,9 +14,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// bodyBudget shares the memory that large request bodies may hold at once
-// (uploads are read into memory, see bodyLimit) between clients, so that no
-// client can take it all:
+// bodyBudget shares the bytes that large request bodies may bring at once
+// (their text held in memory, their files in memory or the spool, see
+// bodyLimit) between clients, so that no client can take it all:
 //
 //   - each holder (an anonymous client network, as the rate limits count
 //     it, or a signed-in staff user) holds at most perHolder bytes;
@@ -103,8 +103,8 @@ func (b *bodyBudget) release(holder string, staff bool, n int64) {
 	}
 }
 
-// Why a large body was cut off while it was read; parseForm answers them
-// (bodyRefusal).
+// Why a large body was cut off while it was read; the csrf middleware
+// answers them (bodyRefusal).
 var (
 	errBodyBudget = errors.New("handlers: body budget in use")
 	errBodySlow   = errors.New("handlers: body arrives too slowly")

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/disclose/disclose/db"
@@ -29,15 +30,35 @@ func startSlowUpload(t *testing.T, srvURL, path, client string, size, sent int64
 		t.Fatal(err)
 	}
 	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\nX-Forwarded-For: %s\r\n", path, u.Host, size, client)
+	token := strangerCSRF
 	if cookies != "" {
 		fmt.Fprintf(conn, "Cookie: %s\r\n", cookies)
+		token = csrfOfCookies(cookies)
+	} else {
+		fmt.Fprintf(conn, "Cookie: disclose_csrf=%s\r\n", token)
 	}
-	fmt.Fprintf(conn, "\r\n--x\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"big.bin\"\r\n\r\n")
+	fmt.Fprintf(conn, "\r\n--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"+
+		"--x\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"big.bin\"\r\n\r\n", token)
 	if _, err := conn.Write(bytes.Repeat([]byte("a"), int(sent))); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	return &slowUpload{conn: conn}
+}
+
+// strangerCSRF is a CSRF token as any stranger gets one (the cookie and the
+// form field of any page, here made up): the body budget is for clients
+// who pass the CSRF check, since anyone can.
+const strangerCSRF = "strangerCSRFtokenxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
+// csrfOfCookies is the CSRF token in a Cookie header.
+func csrfOfCookies(header string) string {
+	for _, c := range strings.Split(header, "; ") {
+		if v, ok := strings.CutPrefix(c, "disclose_csrf="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // largePost sends a body of n bytes as client and returns the status (503
@@ -46,7 +67,15 @@ func largePost(t *testing.T, srvURL, path, client string, n int, cookies []*http
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
+	if cookies == nil {
+		cookies = []*http.Cookie{{Name: "disclose_csrf", Value: strangerCSRF}}
+		form = url.Values{"csrf": {strangerCSRF}}
+	}
+	w.WriteField("csrf", form.Get("csrf"))
 	for k, vs := range form {
+		if k == "csrf" {
+			continue
+		}
 		for _, v := range vs {
 			w.WriteField(k, v)
 		}

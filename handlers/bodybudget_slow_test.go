@@ -44,6 +44,15 @@ func slowPortal(t *testing.T, mod func(*Config)) (*Server, string) {
 	return s, srv.URL
 }
 
+// strangerCSRF is a CSRF token as any stranger gets one (the cookie and the
+// form field of any page, here made up): the body budget is for clients
+// who pass the CSRF check, since anyone can.
+const strangerCSRF = "strangerCSRFtokenxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
+// csrfPart is the first part of a multipart form carrying strangerCSRF, as
+// the portal's forms send it before their files.
+const csrfPart = "--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + strangerCSRF + "\r\n"
+
 // rawUpload opens a POST over a raw TCP connection from client that
 // announces size bytes and sends the first sent of them (one file of a
 // multipart form); the caller decides what follows.
@@ -55,8 +64,8 @@ func rawUpload(t *testing.T, srvURL, client string, size, sent int) net.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "POST /report HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\nX-Forwarded-For: %s\r\n\r\n"+
-		"--x\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"big.bin\"\r\n\r\n", u.Host, size, client)
+	fmt.Fprintf(conn, "POST /report HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\nX-Forwarded-For: %s\r\nCookie: disclose_csrf=%s\r\n\r\n"+
+		csrfPart+"--x\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"big.bin\"\r\n\r\n", u.Host, size, client, strangerCSRF)
 	if _, err := conn.Write(bytes.Repeat([]byte("a"), sent)); err != nil {
 		t.Fatal(err)
 	}
@@ -103,12 +112,14 @@ func honestUpload(t *testing.T, srvURL, client string, n int) int {
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
+	w.WriteField("csrf", strangerCSRF)
 	fw, _ := w.CreateFormFile("attachments", "poc.txt")
 	fw.Write(bytes.Repeat([]byte("p"), n))
 	w.Close()
 	req, _ := http.NewRequest(http.MethodPost, srvURL+"/report", &buf)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	req.Header.Set("X-Forwarded-For", client)
+	req.AddCookie(&http.Cookie{Name: "disclose_csrf", Value: strangerCSRF})
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -43,17 +44,26 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 				s.cfg.Metrics.SecurityEvent("csrf")
 				return errCSRF
 			}
-			if err := s.parseForm(r); err != nil {
+			check := func(form url.Values) error {
+				sent := form.Get(csrfField)
+				if token == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+					s.log.Warn("csrf refused", "route", c.Path(), "reason", csrfReason(token, sent))
+					s.cfg.Metrics.SecurityEvent("csrf")
+					return errCSRF
+				}
+				return nil
+			}
+			err := s.parseForm(c, check)
+			if up, _ := c.Get(uploadsKey).(*uploads); up != nil {
+				defer up.close()
+			}
+			if err == errCSRF {
+				return err
+			} else if err != nil {
 				if refused := s.bodyRefusal(c); refused != nil {
 					return refused
 				}
 				return err
-			}
-			sent := r.FormValue(csrfField)
-			if token == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
-				s.log.Warn("csrf refused", "route", c.Path(), "reason", csrfReason(token, sent))
-				s.cfg.Metrics.SecurityEvent("csrf")
-				return errCSRF
 			}
 		}
 		if token == "" {
@@ -80,19 +90,20 @@ func csrfReason(cookie, sent string) string {
 	return "token mismatch"
 }
 
-// parseForm reads the whole body once, keeping uploads in memory (up to the
-// body limit) so that no attachment is ever written to a temp file.
-func (s *Server) parseForm(r *http.Request) error {
-	var err error
+// parseForm reads the form of c's request and runs check on its fields. A
+// multipart form is read as a stream (readMultipart): its files go to
+// spools, and check runs before any file is kept. Any other form is read
+// whole (net/http's ParseForm, at most 10 MB).
+func (s *Server) parseForm(c echo.Context, check func(url.Values) error) error {
+	r := c.Request()
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		err = r.ParseMultipartForm(s.cfg.MaxBody + 1)
-	} else {
-		err = r.ParseForm()
+		return s.readMultipart(c, check)
 	}
+	err := r.ParseForm()
 	var tooLarge *http.MaxBytesError
 	switch {
 	case err == nil:
-		return nil
+		return check(r.PostForm)
 	case errors.As(err, &tooLarge), strings.Contains(err.Error(), "request body too large"):
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	default:

@@ -117,11 +117,11 @@ const smallBody = 64 << 10
 // bodyLimit refuses a body over the limit before reading it when its length
 // is declared, and stops reading at the limit otherwise.
 //
-// Uploads are kept in memory (never in temp files, so nothing a researcher
-// sent reaches the disk unsealed), so the large bodies read at once share
-// one budget (Config.BodyBudget): without it, a few dozen parallel uploads
-// of the largest size took gigabytes and the kernel's OOM killer took the
-// portal. The budget is shared between clients (bodyBudget): each client
+// The large bodies read at once share one budget (Config.BodyBudget):
+// without it, a few dozen parallel uploads of the largest size took
+// gigabytes (they were held in memory then; now their files go to the
+// encrypted spool, readMultipart, and the budget bounds that disk and the
+// text held in memory). The budget is shared between clients (bodyBudget): each client
 // network, and each signed-in user, holds a share, and part of it is kept
 // for staff. A body is charged as it arrives and must keep a minimum
 // throughput (bodyMeter); over its share a request gets 503 with

@@ -3,9 +3,6 @@ package handlers
 import (
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"strings"
 	"time"
@@ -70,14 +67,6 @@ func (s *Server) submitReport(c echo.Context) error {
 	if asked != "" && f.Program.Slug != asked {
 		f.Errors["program"] = "Choose a program from the list."
 	}
-	var fileHeaders []*multipart.FileHeader
-	if r.MultipartForm != nil {
-		for _, fh := range r.MultipartForm.File["attachments"] {
-			if fh.Filename != "" || fh.Size > 0 {
-				fileHeaders = append(fileHeaders, fh)
-			}
-		}
-	}
 	in := &db.NewReport{
 		ProgramID:     f.Program.ID,
 		Source:        db.SourceWeb,
@@ -106,10 +95,9 @@ func (s *Server) submitReport(c echo.Context) error {
 			in.Reporter.PGPKey, in.Reporter.PGPFingerprint = pk.Armored, pk.Fingerprint
 		}
 	}
-	if len(fileHeaders) > s.cfg.Limits.MaxFiles {
-		f.Errors["attachments"] = fmt.Sprintf("Attach at most %d files (you chose %d).", s.cfg.Limits.MaxFiles, len(fileHeaders))
-	} else if in.Attachments, err = s.readFiles(fileHeaders); err != nil {
-		f.Errors["attachments"] = err.Error()
+	var why string
+	if in.Attachments, why = s.uploadedFiles(c); why != "" {
+		f.Errors["attachments"] = why
 	}
 	for k, v := range in.Validate(s.cfg.Limits) {
 		f.Errors[k] = v
@@ -119,7 +107,7 @@ func (s *Server) submitReport(c echo.Context) error {
 		s.log.Warn("honeypot field filled", "route", c.Path())
 	}
 	if len(f.Errors) > 0 {
-		f.FilesDropped = len(fileHeaders) > 0
+		f.FilesDropped = filesChosen(c)
 		return s.render(c, http.StatusUnprocessableEntity, views.ReportFormView(f))
 	}
 	rc, err := s.store.CreateReport(ctx, in)
@@ -143,25 +131,4 @@ func validKey(k string) string {
 		return ""
 	}
 	return k
-}
-
-// readFiles reads uploads (already in memory) with a bound per file.
-func (s *Server) readFiles(fhs []*multipart.FileHeader) ([]db.NewAttachment, error) {
-	var out []db.NewAttachment
-	for _, fh := range fhs {
-		if fh.Size > s.cfg.Limits.MaxFileBytes {
-			return nil, fmt.Errorf("%q is %s; each file may be at most %s.", db.SafeFilename(fh.Filename), db.FormatBytes(fh.Size), db.FormatBytes(s.cfg.Limits.MaxFileBytes))
-		}
-		f, err := fh.Open()
-		if err != nil {
-			return nil, fmt.Errorf("%q could not be read; please attach it again.", db.SafeFilename(fh.Filename))
-		}
-		data, err := io.ReadAll(io.LimitReader(f, s.cfg.Limits.MaxFileBytes+1))
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%q could not be read; please attach it again.", db.SafeFilename(fh.Filename))
-		}
-		out = append(out, db.NewAttachment{Filename: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Data: data})
-	}
-	return out, nil
 }

@@ -60,6 +60,8 @@ func (s *Server) publicRoutes() []route {
 		{post, "/login", Public, s.login, nil},
 		{get, "/login/code", Public, s.loginCodeForm, nil},
 		{post, "/login/code", Public, s.loginCode, nil},
+		{get, "/login/forgot", Public, s.forgotForm, nil},
+		{post, "/login/forgot", Public, s.forgot, s.rateLimit("reset", s.cfg.ResetRate)},
 		{post, "/logout", Public, s.logout, nil}, // ends whatever session the cookie names
 		{get, "/setup/:token", Public, s.setupForm, nil},
 		{post, "/setup/:token", Public, s.setup, nil}, // the one-time token is the credential
@@ -140,6 +142,8 @@ func (s *Server) adminRoutes() []route {
 		{post, "/admin/users/:id/enable", Admin, s.userAction(false), nil},
 		{post, "/admin/users/:id/reset-password", Admin, s.resetPassword, nil},
 		{post, "/admin/users/:id/reset-2fa", Admin, s.resetTwoFactor, nil},
+		{get, "/admin/review", Admin, s.adminReview, nil},
+		{post, "/admin/review/disable-inactive", Admin, s.disableInactive, nil},
 		{get, "/admin/programs", Admin, s.adminPrograms, nil},
 		{get, "/admin/programs/new", Admin, s.newProgram, nil},
 		{post, "/admin/programs", Admin, s.saveProgram, nil},

@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -47,8 +48,12 @@ type Config struct {
 	PreferredLanguages string
 	Limits             db.Limits
 	MaxBody            int64 // bytes per request body
+	// SpoolDir is where uploaded files over 256 KiB spill while a form is
+	// read, age-encrypted under a key held in memory only and unlinked at
+	// once (db/spool); "" is the system's temporary directory.
+	SpoolDir string
 	// BodyBudget bounds the bytes of large bodies read at once across all
-	// requests (uploads are held in memory); 0 means 8 × MaxBody.
+	// requests; 0 means 8 × MaxBody.
 	BodyBudget int64
 	// BodyMinRate (bytes a second) is the least a large body must bring,
 	// counted over each BodyRateWindow; a slower one is cut off with 408 and
@@ -58,6 +63,7 @@ type Config struct {
 
 	SubmitRate RateLimit
 	StatusRate RateLimit
+	ResetRate  RateLimit // "forgot your password?" (serve: DefaultResetRate)
 	// TeamKey is the team's OpenPGP key; nil when the portal has none.
 	TeamKey TeamKey
 
@@ -79,6 +85,9 @@ type Config struct {
 	// WebhookReach is where webhook URLs may point; the zero value allows
 	// public addresses only.
 	WebhookReach db.WebhookReach
+	// InactiveDisable says serve disables inactive accounts by itself
+	// (DISCLOSE_INACTIVE_DISABLE); the account review page says so.
+	InactiveDisable bool
 }
 
 // Server is the web side of the portal.
@@ -102,6 +111,11 @@ func New(ctx context.Context, cfg Config, store *db.DB, log *slog.Logger) (*Serv
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(store, cfg.Problems, log)
+	}
+	if cfg.SpoolDir != "" {
+		if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
+			return nil, fmt.Errorf("handlers: spool directory: %w", err)
+		}
 	}
 	if cfg.BodyBudget <= 0 {
 		cfg.BodyBudget = 8 * cfg.MaxBody

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -104,19 +103,11 @@ func (s *Server) statusLogin(c echo.Context) error {
 func (s *Server) statusReply(c echo.Context) error {
 	r, req := reportOf(c), c.Request()
 	body := req.PostFormValue("body")
-	var files []db.NewAttachment
-	var err error
-	if req.MultipartForm != nil {
-		fhs := req.MultipartForm.File["attachments"]
-		if len(fhs) > s.cfg.Limits.MaxFiles {
-			return s.renderStatus(c, http.StatusUnprocessableEntity, r, body,
-				db.FieldErrors{"attachments": fmt.Sprintf("Attach at most %d files (you chose %d).", s.cfg.Limits.MaxFiles, len(fhs))}, false)
-		}
-		if files, err = s.readFiles(fhs); err != nil {
-			return s.renderStatus(c, http.StatusUnprocessableEntity, r, body, db.FieldErrors{"attachments": err.Error()}, false)
-		}
+	files, why := s.uploadedFiles(c)
+	if why != "" {
+		return s.renderStatus(c, http.StatusUnprocessableEntity, r, body, db.FieldErrors{"attachments": why}, false)
 	}
-	err = s.store.AddReporterMessage(req.Context(), r.ID, body, files, db.SourceWeb, s.cfg.Limits)
+	err := s.store.AddReporterMessage(req.Context(), r.ID, body, files, db.SourceWeb, s.cfg.Limits)
 	if fields := db.ErrorFields(err); fields != nil {
 		return s.renderStatus(c, errorStatus(err), r, body, fields, false)
 	} else if err != nil {

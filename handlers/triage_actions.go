@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -46,29 +45,11 @@ func (s *Server) triageAction(name string, fields []string, do func(c echo.Conte
 	}
 }
 
-// uploads reads the attachments of a multipart form.
-func (s *Server) uploads(c echo.Context) ([]db.NewAttachment, error) {
-	mf := c.Request().MultipartForm
-	if mf == nil {
-		return nil, nil
-	}
-	var fhs = mf.File["attachments"][:0:0]
-	for _, fh := range mf.File["attachments"] {
-		if fh.Filename != "" || fh.Size > 0 {
-			fhs = append(fhs, fh)
-		}
-	}
-	if len(fhs) > s.cfg.Limits.MaxFiles {
-		return nil, fmt.Errorf("Attach at most %d files (you chose %d).", s.cfg.Limits.MaxFiles, len(fhs))
-	}
-	return s.readFiles(fhs)
-}
-
 func (s *Server) triageReply(c echo.Context) error {
 	return s.triageAction("reply", []string{"body"}, func(c echo.Context, r *db.Report, version int64) error {
-		files, err := s.uploads(c)
-		if err != nil {
-			return db.Invalid(db.FieldErrors{"attachments": err.Error()})
+		files, why := s.uploadedFiles(c)
+		if why != "" {
+			return db.Invalid(db.FieldErrors{"attachments": why})
 		}
 		return s.store.Reply(c.Request().Context(), r.ID, version, actor(c), c.Request().PostFormValue("body"), files, s.cfg.Limits)
 	})(c)
@@ -76,9 +57,9 @@ func (s *Server) triageReply(c echo.Context) error {
 
 func (s *Server) triageNote(c echo.Context) error {
 	return s.triageAction("note", []string{"body"}, func(c echo.Context, r *db.Report, version int64) error {
-		files, err := s.uploads(c)
-		if err != nil {
-			return db.Invalid(db.FieldErrors{"attachments": err.Error()})
+		files, why := s.uploadedFiles(c)
+		if why != "" {
+			return db.Invalid(db.FieldErrors{"attachments": why})
 		}
 		return s.store.AddNote(c.Request().Context(), r.ID, version, actor(c), c.Request().PostFormValue("body"), files, s.cfg.Limits)
 	})(c)

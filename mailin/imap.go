@@ -12,6 +12,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/disclose/disclose/db/spool"
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/charset"
@@ -244,7 +245,7 @@ func (in *Intake) fetchBatch(ctx context.Context, c *imapclient.Client, uidValid
 
 // readOne spools one message as it streams in, hashing it, and parses it.
 func (in *Intake) readOne(ctx context.Context, msg *imapclient.FetchMessageData, uidValidity uint32) (*fetched, error) {
-	f := &fetched{sp: &spool{dir: in.cfg.SpoolDir}}
+	f := &fetched{sp: &spool.Spool{Dir: in.cfg.SpoolDir}}
 	h := sha256.New()
 	var readErr error
 	for item := msg.Next(); item != nil; item = msg.Next() {
@@ -255,7 +256,7 @@ func (in *Intake) readOne(ctx context.Context, msg *imapclient.FetchMessageData,
 			if it.Literal == nil { // NIL: the server has no body for it
 				continue
 			}
-			f.sp.grow(it.Literal.Size())
+			f.sp.Grow(it.Literal.Size())
 			if _, err := copyPooled(io.MultiWriter(f.sp, h), it.Literal); err != nil {
 				readErr = err
 			}

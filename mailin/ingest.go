@@ -10,18 +10,19 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/spool"
 	"github.com/emersion/go-imap/v2"
 )
 
 // fetched is one message read from the server, waiting to be committed.
 type fetched struct {
 	uid  uint32
-	sp   *spool
+	sp   *spool.Spool
 	sum  string // sha256 of the raw bytes, hex
 	mail *db.InboundMail
 	err  error // this message's failure so far
 	// parts are the spools of its large attachments (InboundMail.Spooled).
-	parts []*spool
+	parts []*spool.Spool
 	// stopped is how often the portal stopped while reading it, when that
 	// reached the attempt limit: it is then set aside without being read.
 	stopped int

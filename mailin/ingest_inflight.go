@@ -5,7 +5,7 @@ import "sync"
 // maxInflight bounds the memory of the messages parsed ahead of their
 // commit. The reader parses while the database commits, up to a channel of
 // messages ahead: each may hold up to a few MB in memory (its raw bytes
-// under spoolMemory, its text, its small attachments), so a flood of such
+// under spool.DefaultMemory, its text, its small attachments), so a flood of such
 // mails would multiply the bound of one mail by the depth of the pipeline.
 const maxInflight = 8 << 20
 

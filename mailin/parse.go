@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/spool"
 	"github.com/disclose/disclose/mailin/pgp"
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // non-UTF-8 mail: ISO-8859-x, Windows-125x, Shift_JIS, KOI8-R...
@@ -92,7 +93,7 @@ func parse(ctx context.Context, r io.Reader, lim Limits, spoolDir string, p *PGP
 // in their spools (InboundMail.Spooled), so that the mail gateway stores
 // them in chunks and never holds one whole. The caller closes the spools
 // it returns once the mail is stored (or failed).
-func parseSpooled(ctx context.Context, r io.Reader, lim Limits, spoolDir string, p *PGP, keep bool) (_ *db.InboundMail, spools []*spool, err error) {
+func parseSpooled(ctx context.Context, r io.Reader, lim Limits, spoolDir string, p *PGP, keep bool) (_ *db.InboundMail, spools []*spool.Spool, err error) {
 	c := &collector{lim: lim.filled(), spoolDir: spoolDir, keepSpooled: keep}
 	defer func() {
 		closeSpools(c.temps) // what decryption and signature checks needed
@@ -109,7 +110,7 @@ func parseSpooled(ctx context.Context, r io.Reader, lim Limits, spoolDir string,
 }
 
 // closeSpools drops the spooled attachments of a mail.
-func closeSpools(spools []*spool) {
+func closeSpools(spools []*spool.Spool) {
 	for _, s := range spools {
 		s.Close()
 	}

@@ -4,14 +4,16 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/disclose/disclose/db/spool"
 )
 
 // BenchmarkParseLoadMail parses one message of the load run (about 10 KB of
 // text) as intake does: the parse stage of TestLoadIngest, per message.
 func BenchmarkParseLoadMail(b *testing.B) {
 	raw := []byte(strings.ReplaceAll(tenKB(1), "\n", "\r\n"))
-	sp := &spool{}
-	sp.grow(int64(len(raw)))
+	sp := &spool.Spool{}
+	sp.Grow(int64(len(raw)))
 	sp.Write(raw)
 	b.ReportAllocs()
 	for b.Loop() {

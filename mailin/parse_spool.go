@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/spool"
 )
 
 // What one mail may hold in memory while it is parsed for storage: beyond
@@ -24,17 +25,17 @@ const (
 // fileSpool is a spool for one attachment: within what is left of memFiles
 // when the mail is parsed for storage (keepSpooled), the usual spool
 // otherwise (everything ends in memory then anyway).
-func (c *collector) fileSpool() *spool {
-	sp := &spool{dir: c.spoolDir}
+func (c *collector) fileSpool() *spool.Spool {
+	sp := &spool.Spool{Dir: c.spoolDir}
 	if c.keepSpooled {
-		sp.max = max(min(spoolMemory, memFiles-c.memBytes), minMemory)
+		sp.Memory = max(min(spool.DefaultMemory, memFiles-c.memBytes), minMemory)
 	}
 	return sp
 }
 
 // tempSpool is a spool that lives until the mail is parsed.
-func (c *collector) tempSpool() *spool {
-	sp := &spool{dir: c.spoolDir, max: tempMemory}
+func (c *collector) tempSpool() *spool.Spool {
+	sp := &spool.Spool{Dir: c.spoolDir, Memory: tempMemory}
 	c.temps = append(c.temps, sp)
 	return sp
 }
@@ -146,7 +147,7 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 type section struct{ off, n int64 }
 
 // in reads the section from the spool.
-func (s section) in(sp *spool) io.Reader {
+func (s section) in(sp *spool.Spool) io.Reader {
 	r := sp.Reader()
 	if sk, ok := r.(io.Seeker); ok {
 		if _, err := sk.Seek(s.off, io.SeekStart); err != nil {

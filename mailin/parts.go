@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/spool"
 	"github.com/emersion/go-message"
 	gomail "github.com/emersion/go-message/mail"
 )
@@ -32,11 +33,11 @@ type collector struct {
 	// (InboundMail.Spooled) rather than reading it into memory; the spools
 	// are in spools, for the caller to close once the mail is stored.
 	keepSpooled bool
-	spools      []*spool
+	spools      []*spool.Spool
 	moreOmitted int // notes past maxOmitted, counted only
 	// temps are the spools of what decryption and signature checks read
 	// (ciphertext, plaintext, signed parts), dropped when parsing ends.
-	temps       []*spool
+	temps       []*spool.Spool
 	parts       int   // MIME parts walked, up to lim.MaxParts
 	partsCut    bool  // parts were left unread
 	memBytes    int64 // attachment bytes held in memory

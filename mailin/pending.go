@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/spool"
 )
 
 // PendingStore is what the pass over mail kept encrypted needs.
@@ -102,13 +103,13 @@ func completeOne(ctx context.Context, store PendingStore, p *PGP, lim Limits, pm
 
 // decryptOne reads a kept raw mail into a spool and parses it with the key;
 // the caller closes the spools of its large attachments once stored.
-func decryptOne(ctx context.Context, store PendingStore, p *PGP, lim Limits, pm db.PendingMail) (in *db.InboundMail, spools []*spool, err error) {
+func decryptOne(ctx context.Context, store PendingStore, p *PGP, lim Limits, pm db.PendingMail) (in *db.InboundMail, spools []*spool.Spool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			in, spools, err = nil, nil, fmt.Errorf("mailin: panic while decrypting entry %d: %v", pm.EntryID, r)
 		}
 	}()
-	raw := &spool{dir: p.SpoolDir}
+	raw := &spool.Spool{Dir: p.SpoolDir}
 	defer raw.Close()
 	if err := store.WriteRawMail(ctx, pm.RawID, raw); err != nil {
 		return nil, nil, err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/spool"
 	"github.com/disclose/disclose/mailin/pgp"
 	"github.com/emersion/go-message"
 	gomail "github.com/emersion/go-message/mail"
@@ -317,7 +318,7 @@ func isOnlyArmor(body string) bool {
 // holds the OpenPGP message, whose plaintext is a MIME entity walked like any.
 func (c *collector) walkEncrypted(e *message.Entity, depth int) (string, bool) {
 	mr := e.MultipartReader()
-	var ct *spool
+	var ct *spool.Spool
 	for {
 		if c.parts >= c.lim.MaxParts {
 			c.partsCut = true

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disclose/disclose/db/spool"
 	"github.com/disclose/disclose/mailin/pgp"
 )
 
@@ -32,7 +33,7 @@ func spoolSeen(t *testing.T) func() [][]byte {
 	t.Helper()
 	var mu sync.Mutex
 	var seen [][]byte
-	spoolClosing = func(f *os.File) {
+	spool.Closing = func(f *os.File) {
 		st, err := f.Stat()
 		if err != nil {
 			t.Error(err)
@@ -46,42 +47,11 @@ func spoolSeen(t *testing.T) func() [][]byte {
 		seen = append(seen, buf)
 		mu.Unlock()
 	}
-	t.Cleanup(func() { spoolClosing = nil })
+	t.Cleanup(func() { spool.Closing = nil })
 	return func() [][]byte {
 		mu.Lock()
 		defer mu.Unlock()
 		return seen
-	}
-}
-
-// TestSpoolEncrypted: what spills is age ciphertext under the process key,
-// read back whole and as often as asked.
-func TestSpoolEncrypted(t *testing.T) {
-	seen := spoolSeen(t)
-	const marker = "qzmarkerspool"
-	data := []byte(markedLines(3<<20, marker))
-	sp := &spool{dir: t.TempDir()}
-	if _, err := io.Copy(sp, bytes.NewReader(data)); err != nil {
-		t.Fatal(err)
-	}
-	if !sp.OnDisk() || sp.Size() != int64(len(data)) {
-		t.Fatalf("on disk %v, size %d", sp.OnDisk(), sp.Size())
-	}
-	for range 2 {
-		got, err := io.ReadAll(sp.Reader())
-		if err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("read back %d bytes, %v; want %d", len(got), err, len(data))
-		}
-	}
-	if got, err := sp.Bytes(); err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("Bytes: %d, %v", len(got), err)
-	}
-	if _, err := sp.Write([]byte("more")); err == nil {
-		t.Fatal("a write after reading was taken")
-	}
-	sp.Close()
-	if files := seen(); len(files) != 1 || bytes.Contains(files[0], []byte(marker)) || !bytes.HasPrefix(files[0], []byte("age-encryption.org/v1")) {
-		t.Fatalf("the spilled file is not age ciphertext (%d files)", len(files))
 	}
 }
 
@@ -120,7 +90,7 @@ func TestIntakeSealedSpoolsNoPlaintext(t *testing.T) {
 	srv.deliver(t, "INBOX", "From: bob@researcher.test\r\nTo: security@example.org\r\nSubject: Log\r\nMessage-ID: <enc@researcher.test>\r\nMIME-Version: 1.0\r\n"+
 		"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n"+
 		"--b\r\nContent-Type: application/octet-stream\r\n\r\n"+strings.ReplaceAll(ct, "\n", "\r\n")+"\r\n--b--\r\n")
-	if len(ct) <= spoolMemory {
+	if len(ct) <= spool.DefaultMemory {
 		t.Fatalf("the encrypted mail is %d bytes: it would not spill", len(ct))
 	}
 
@@ -154,7 +124,7 @@ func TestIntakeSealedSpoolsNoPlaintext(t *testing.T) {
 		found := false
 		for _, m := range msgs {
 			for _, a := range m.Attachments {
-				if a.Size < spoolMemory {
+				if a.Size < spool.DefaultMemory {
 					continue
 				}
 				_, data, err := d.AttachmentOf(ctx, r.ID, a.ID, false)
@@ -179,7 +149,7 @@ func BenchmarkSpoolSpill(b *testing.B) {
 	dir := b.TempDir()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		sp := &spool{dir: dir}
+		sp := &spool.Spool{Dir: dir}
 		if _, err := copyPooled(sp, bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}

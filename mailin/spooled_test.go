@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-// bigMail is a mail with a large base64 attachment (over spoolMemory, so
+// bigMail is a mail with a large base64 attachment (over spool.DefaultMemory, so
 // it is spooled) between two small ones.
 func bigMail(msgID, inReplyTo string, att []byte) string {
 	var b strings.Builder

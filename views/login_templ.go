@@ -121,7 +121,7 @@ func LoginView(m Login) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\" autocomplete=\"username\" required autofocus></div><div class=\"field\"><label for=\"f-password\">Password</label> <input type=\"password\" id=\"f-password\" name=\"password\" autocomplete=\"current-password\" required></div><button type=\"submit\" data-testid=\"login-submit\">Sign in</button></form><p class=\"muted\">Forgot your password? Ask an admin for a reset link.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\" autocomplete=\"username\" required autofocus></div><div class=\"field\"><label for=\"f-password\">Password</label> <input type=\"password\" id=\"f-password\" name=\"password\" autocomplete=\"current-password\" required></div><button type=\"submit\" data-testid=\"login-submit\">Sign in</button></form><p class=\"muted\"><a href=\"/login/forgot\" data-testid=\"forgot-link\">Forgot your password?</a></p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -18,6 +18,8 @@ type authConfig struct {
 	LockoutAfter    int
 	LockoutClient   int
 	LockoutDuration time.Duration
+	InactiveAfter   dayDuration
+	InactiveDisable bool
 }
 
 func (a *authConfig) flags(fs *flag.FlagSet) {
@@ -27,6 +29,8 @@ func (a *authConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&a.LockoutAfter, "lockout-after", d.MaxAccountFailures, "failed sign-ins of one account from one network (IPv4 /24, IPv6 /64) that lock it for that network")
 	fs.IntVar(&a.LockoutClient, "lockout-client-after", d.MaxClientFailures, "failed sign-ins from one client address that lock that address")
 	fs.DurationVar(&a.LockoutDuration, "lockout-duration", d.Lockout, "how long a lock lasts; also the window in which failures count")
+	inactiveAfterFlag(fs, &a.InactiveAfter)
+	fs.BoolVar(&a.InactiveDisable, "inactive-disable", false, "disable accounts inactive longer than --inactive-after by themselves (hourly)")
 }
 
 func (a *authConfig) validate() error {
@@ -39,6 +43,8 @@ func (a *authConfig) validate() error {
 		return errors.New("DISCLOSE_LOCKOUT_AFTER / DISCLOSE_LOCKOUT_CLIENT_AFTER: must be 1 or more")
 	case a.LockoutDuration < time.Second:
 		return errors.New("DISCLOSE_LOCKOUT_DURATION (--lockout-duration): must be at least 1s")
+	case a.InactiveDisable && time.Duration(a.InactiveAfter) < 24*time.Hour:
+		return errors.New("DISCLOSE_INACTIVE_AFTER (--inactive-after): must be at least 1d when DISCLOSE_INACTIVE_DISABLE is on")
 	}
 	return nil
 }
@@ -49,6 +55,7 @@ func (a *authConfig) apply(d *db.DB) {
 	// Past two networks' worth of failures an account is under attack.
 	d.Auth.AccountBackoffAfter = 2 * a.LockoutAfter
 	d.Auth.Lockout, d.Auth.FailureWindow = a.LockoutDuration, a.LockoutDuration
+	d.Auth.InactiveAfter = time.Duration(a.InactiveAfter)
 }
 
 // printFirstAdminLink prints the one-time link that creates the first admin

@@ -31,6 +31,7 @@ func newOutbound(cfg *serveConfig, d *db.DB, log *slog.Logger, key *pgp.TeamKey,
 	notifier := &mailin.Notifier{BaseURL: cfg.baseURL, Domain: messageDomain(cfg.baseURL, mc.from), ReplyAddress: cfg.SecurityEmail,
 		Encrypting: enc != nil}
 	d.Notifier = notifier
+	d.ResetMailer = notifier
 	retry := mailin.Retry{Base: mc.RetryBase, Max: mc.RetryMax, GiveUp: mc.GiveUp}
 	o := &outbound{
 		hooks: &mailin.Webhooks{Store: d, Links: notifier, Retry: retry, Log: log.With("worker", "webhooks"), Reach: cfg.WebhookReach},

@@ -99,8 +99,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		PreferredLanguages: cfg.Languages,
 		Limits:             db.Limits{MaxFiles: cfg.MaxFiles, MaxFileBytes: cfg.MaxFileSize, MaxTextRunes: db.DefaultLimits.MaxTextRunes},
 		MaxBody:            cfg.MaxBody,
+		SpoolDir:           filepath.Join(cfg.Data, "tmp"),
 		SubmitRate:         handlers.RateLimit{PerMinute: cfg.SubmitRate, Burst: cfg.SubmitBurst},
 		StatusRate:         handlers.RateLimit{PerMinute: cfg.StatusRate, Burst: cfg.StatusBurst},
+		ResetRate:          handlers.DefaultResetRate,
+		InactiveDisable:    auth.InactiveDisable,
 		TeamKey:            key,
 		Metrics:            metrics,
 		MetricsToken:       cfg.MetricsToken,
@@ -148,6 +151,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	defer func() { stopWorkers(); bg.Wait() }()
 	if cfg.RetentionInterval > 0 {
 		bg.Go(wctx, "retention", retentionJob(d, log, problems, cfg.RetentionInterval))
+	}
+	if auth.InactiveDisable {
+		bg.Go(wctx, "account-review", reviewJob(d, log, time.Hour))
 	}
 	bg.Go(wctx, "storage-watchdog", storageWatchdog(d, cfg.Data, problems, 30*time.Second))
 	if keyCtl != nil {

@@ -82,6 +82,8 @@ func runUser(ctx context.Context, env *environment, args []string) error {
 		return runUserDisable(ctx, env, args)
 	case "reset":
 		return runUserReset(ctx, env, args)
+	case "review":
+		return runUserReview(ctx, env, args)
 	}
 	fmt.Fprint(env.stderr, `Usage:
   disclose user add --email E --role admin|triager|viewer [--name N] [--program SLUG ...]
@@ -89,6 +91,7 @@ func runUser(ctx context.Context, env *environment, args []string) error {
   disclose user list
   disclose user disable --email E
   disclose user reset --email E
+  disclose user review [--disable] [--inactive-after 90d]
 Run "disclose user <subcommand> --help" for the flags.
 `)
 	if sub == "" || sub == "help" || sub == "-h" || sub == "--help" {

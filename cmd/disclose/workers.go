@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -108,6 +109,37 @@ func storageWatchdog(d *db.DB, dir string, problems *db.Problems, every time.Dur
 						problems.Clear("storage")
 					}
 				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}
+}
+
+// reviewJob disables inactive accounts now and then every interval
+// (DISCLOSE_INACTIVE_DISABLE).
+func reviewJob(d *db.DB, log *slog.Logger, every time.Duration) func(ctx context.Context) {
+	return func(ctx context.Context) {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			res, err := d.DisableInactive(ctx, reviewActor)
+			switch {
+			case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+				return
+			case err != nil:
+				log.Error("account review failed", "err", err)
+			default:
+				for _, u := range res.Disabled {
+					log.Warn("account disabled after inactivity", "user_id", u.ID, "active_at", u.ActiveAt)
+				}
+				for _, u := range res.Kept {
+					log.Warn("inactive last admin kept enabled", "user_id", u.ID, "active_at", u.ActiveAt)
+				}
+				log.Info("account review ran", "disabled", len(res.Disabled), "kept", len(res.Kept))
 			}
 			select {
 			case <-ctx.Done():
