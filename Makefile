@@ -26,7 +26,7 @@ FUZZMIN ?= 100x
 
 ## test: generated code up to date, every test with the race detector, then a short fuzz of the mail parser
 test: check-generated
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime 10s -fuzzminimizetime $(FUZZMIN) ./mailin/
 	$(GO) test -run XXX -fuzz '^FuzzParsePGP$$' -fuzztime 5s -fuzzminimizetime $(FUZZMIN) ./mailin/
 

@@ -20,7 +20,19 @@
 // messages of a form (Fields), the report a form already became (Ref) or
 // how long a locked sign-in waits (RetryAfter). Any other error is
 // internal. Constraint violations are told by the driver's error codes
-// (isUnique), never by the text of a message.
+// (isUnique), never by the text of a message. A message that names what
+// only views words (a state as people read it, a size in KB, a count with
+// its noun) is a key with values (Keyed: MsgTransition, MsgFileTooLarge,
+// MsgTooManyFiles); views/wording.Say writes its sentence. db holds no
+// display words: state names, deadline clocks, OpenPGP labels and sizes
+// are in views/wording.
+//
+// Sub-packages are the concerns that need no database, leaves that import
+// nothing of ours: cvss (score and rate a vector; db.Severity and
+// db.ParseCVSS are its names here), cwe (the bundled weakness list),
+// password (argon2id hashing; Argon2Params and ValidatePassword here) and
+// export (the JSON and CSV rows of the ExportedReport values that
+// ExportReports reads).
 package db
 
 import (

@@ -19,21 +19,6 @@ const (
 	DeadlineDisclosure    DeadlineKind = "disclosure"
 )
 
-// Label is the clock as people read it.
-func (k DeadlineKind) Label() string {
-	switch k {
-	case DeadlineFirstResponse:
-		return "First response"
-	case DeadlineTriage:
-		return "Triage"
-	case DeadlineResolution:
-		return "Resolution"
-	case DeadlineDisclosure:
-		return "Disclosure"
-	}
-	return string(k)
-}
-
 // DeadlineStatus says how close a deadline is.
 type DeadlineStatus string
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -54,6 +55,39 @@ func Errorf(code, format string, args ...any) *Error {
 
 // FieldErrors maps a form field name to a message shown next to it.
 type FieldErrors map[string]string
+
+// Keyed messages. A few messages name what only views words (a state as
+// people read it, a size in KB or MB): db returns such a message as a key
+// with its values, made by Keyed, in Message or in a FieldErrors value;
+// views/wording.Say turns it into the sentence where it is shown. Every
+// other message is its sentence.
+const (
+	// MsgTransition: a report in state Args[0] cannot move to state Args[1].
+	MsgTransition = "transition"
+	// MsgFileTooLarge: the file named Args[0] (Go-quoted) has Args[1]
+	// bytes; each file may have at most Args[2].
+	MsgFileTooLarge = "file-too-large"
+	// MsgTooManyFiles: at most Args[0] files may be attached; Args[1] were.
+	MsgTooManyFiles = "too-many-files"
+)
+
+// keyedMark starts a keyed message and parts its values: no sentence of db
+// holds a NUL (user text in messages is %q-quoted, which escapes it).
+const keyedMark = "\x00"
+
+// Keyed is the message key with its values (none may hold a NUL).
+func Keyed(key string, args ...string) string {
+	return keyedMark + strings.Join(append([]string{key}, args...), keyedMark)
+}
+
+// ParseKeyed splits a message made by Keyed; ok is false for a sentence.
+func ParseKeyed(msg string) (key string, args []string, ok bool) {
+	if !strings.HasPrefix(msg, keyedMark) {
+		return "", nil, false
+	}
+	parts := strings.Split(msg[len(keyedMark):], keyedMark)
+	return parts[0], parts[1:], true
+}
 
 // Invalid is the EINVALID error of a form with bad fields.
 func Invalid(fields FieldErrors) *Error {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/export"
 )
 
 func TestSimilarReports(t *testing.T) {
@@ -45,7 +46,7 @@ func TestExport(t *testing.T) {
 	filter := db.QueueFilter{Visible: []int64{f.P1.ID}, Sort: db.SortOldest}
 	t.Run("JSON", func(t *testing.T) {
 		var buf bytes.Buffer
-		x := db.NewJSONExporter(&buf)
+		x := export.NewJSON(&buf)
 		n, err := f.DB.ExportReports(ctx, filter, x.Write)
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +77,7 @@ func TestExport(t *testing.T) {
 	})
 	t.Run("CSV", func(t *testing.T) {
 		var buf bytes.Buffer
-		x, err := db.NewCSVExporter(&buf)
+		x, err := export.NewCSV(&buf)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -60,33 +60,6 @@ type KeyCandidate struct {
 	Accepted    bool
 }
 
-// PGPLabel is the one line the timeline shows for an entry's OpenPGP state,
-// or "" when the entry has none.
-func PGPLabel(state PGPState, sig PGPSignature) string {
-	var parts []string
-	switch state {
-	case PGPDecrypted:
-		parts = append(parts, "encrypted")
-	case PGPPending:
-		parts = append(parts, "encrypted; will be decrypted when the team key is unlocked")
-	case PGPFailed:
-		parts = append(parts, "encrypted; could not be decrypted")
-	}
-	switch sig {
-	case SigVerified:
-		parts = append(parts, "signed and verified")
-	case SigIntegrity:
-		parts = append(parts, "signed, key not bound to the reporter")
-	case SigPartial:
-		parts = append(parts, "partly signed: not verified")
-	case SigUnknownKey:
-		parts = append(parts, "signed, key unknown")
-	case SigBad:
-		parts = append(parts, "bad signature")
-	}
-	return strings.Join(parts, " · ")
-}
-
 // storeMailPGP records on entryID what the gateway found, and keeps the
 // keys the mail carried as candidates for the report's reporter.
 func (tx *Tx) storeMailPGP(ctx context.Context, reportID, entryID int64, p *MailPGP) error {

@@ -39,7 +39,7 @@ type Message struct {
 	CreatedAt   time.Time
 	Attachments []*Attachment
 	Sealed      bool // Body was stored sealed; while locked it reads SealedText
-	// OpenPGP of an entry made from a mail: see PGPLabel.
+	// OpenPGP of an entry made from a mail (views/wording.PGP words it).
 	PGPState     PGPState
 	PGPSignature PGPSignature
 	PGPSigner    string
@@ -350,7 +350,7 @@ func (tx *Tx) reporterAnswered(ctx context.Context, reportID int64, ref string, 
 // deadline clocks; leaving it resumes them.
 func (tx *Tx) setState(ctx context.Context, reportID int64, ref string, from, to State, actor Actor, reason string) error {
 	if !from.CanMoveTo(to) {
-		return Errorf(ECONFLICT, "A report in state %q cannot move to %q.", from.Label(), to.Label())
+		return &Error{Code: ECONFLICT, Message: Keyed(MsgTransition, string(from), string(to))}
 	}
 	now := formatTime(tx.now)
 	q := `UPDATE reports SET state = ?, prev_state = ?, version = version + 1, updated_at = ?`

@@ -1,127 +1,38 @@
 package db
 
 import (
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
-	"errors"
 	"fmt"
-	"runtime"
-	"strings"
-	"sync"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/disclose/disclose/db/password"
 )
 
-// Argon2Params are the argon2id cost settings. They are written into every
-// hash, so raising them later only rehashes each password at its next login.
-type Argon2Params struct {
-	Memory  uint32 // KiB
-	Time    uint32
-	Threads uint8
-}
+// Argon2Params are the argon2id cost settings of Auth (db/password hashes).
+type Argon2Params = password.Params
 
-// DefaultArgon2 follows the OWASP password storage recommendation for
-// argon2id (19 MiB, 2 passes, 1 lane): about 30 ms on one core.
-var DefaultArgon2 = Argon2Params{Memory: 19 * 1024, Time: 2, Threads: 1}
+// DefaultArgon2 is db/password's default cost.
+var DefaultArgon2 = password.Default
 
-const (
-	argonSaltLen = 16
-	argonKeyLen  = 32
-	// MinPasswordLen follows NIST SP 800-63B: length, not composition rules.
-	MinPasswordLen = 12
-	maxPasswordLen = 1024
-)
+// MinPasswordLen is the shortest password a form accepts.
+const MinPasswordLen = password.MinLen
 
-// hashPassword returns a PHC-format argon2id string:
-// $argon2id$v=19$m=19456,t=2,p=1$salt$key.
-func hashPassword(password string, p Argon2Params) (string, error) {
-	salt := make([]byte, argonSaltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("db: password salt: %w", err)
-	}
-	key := argonKey([]byte(password), salt, p.Time, p.Memory, p.Threads, argonKeyLen)
-	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
-		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
-}
-
-var errBadHash = errors.New("db: malformed password hash")
-
-// parseHash reads the parameters, salt and key back from a PHC string.
-func parseHash(encoded string) (p Argon2Params, salt, key []byte, err error) {
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return p, nil, nil, errBadHash
-	}
-	var v int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return p, nil, nil, errBadHash
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil ||
-		p.Memory == 0 || p.Time == 0 || p.Threads == 0 || p.Memory > 4<<20 || p.Time > 64 {
-		return p, nil, nil, errBadHash
-	}
-	b64 := base64.RawStdEncoding
-	if salt, err = b64.DecodeString(parts[4]); err != nil {
-		return p, nil, nil, errBadHash
-	}
-	if key, err = b64.DecodeString(parts[5]); err != nil || len(key) == 0 {
-		return p, nil, nil, errBadHash
-	}
-	return p, salt, key, nil
-}
-
-// checkPassword reports whether password matches encoded, and whether the
-// hash was made with parameters other than want (so it should be redone).
-func checkPassword(encoded, password string, want Argon2Params) (ok, stale bool) {
-	p, salt, key, err := parseHash(encoded)
-	if err != nil {
-		return false, false
-	}
-	got := argonKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
-	return subtle.ConstantTimeCompare(got, key) == 1, p != want
-}
-
-// hashSlots bounds how many argon2id computations run at once. Each takes
-// its Memory (19 MiB by default) for its whole run, and the login form is
-// open to anyone: a few hundred parallel requests from many addresses
-// (the lockout only counts a failure after its hash) would otherwise take
-// gigabytes. The work is CPU-bound, so more at once than there are CPUs
-// gains nothing; the others wait their turn.
-var hashSlots = make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
-
-// idKey is argon2.IDKey; a test replaces it to watch concurrency.
-var idKey = argon2.IDKey
-
-func argonKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	hashSlots <- struct{}{}
-	defer func() { <-hashSlots }()
-	return idKey(password, salt, time, memory, threads, keyLen)
-}
-
+// The accounts, login and token code hash and check through db/password;
+// these names keep their call sites short.
 var (
-	dummyOnce sync.Once
-	dummyHash string
+	hashPassword     = password.Hash
+	checkPassword    = password.Check
+	burnPasswordTime = password.Burn
 )
-
-// burnPasswordTime spends the time of one password check, so a login for an
-// address without an account takes as long as one with a wrong password.
-func burnPasswordTime(password string, p Argon2Params) {
-	dummyOnce.Do(func() { dummyHash, _ = hashPassword("not a password of anyone", p) })
-	checkPassword(dummyHash, password, p)
-}
 
 // ValidatePassword checks a new password and its repetition, returning
 // messages per field ("password", "password2").
-func ValidatePassword(password, again string) FieldErrors {
+func ValidatePassword(pw, again string) FieldErrors {
 	errs := FieldErrors{}
-	switch n := len([]rune(password)); {
+	switch n := len([]rune(pw)); {
 	case n < MinPasswordLen:
 		errs["password"] = fmt.Sprintf("Use at least %d characters; a few unrelated words make a good password.", MinPasswordLen)
-	case len(password) > maxPasswordLen:
-		errs["password"] = fmt.Sprintf("Use at most %d bytes.", maxPasswordLen)
-	case password != again:
+	case len(pw) > password.MaxLen:
+		errs["password"] = fmt.Sprintf("Use at most %d bytes.", password.MaxLen)
+	case pw != again:
 		errs["password2"] = "The two passwords differ."
 	}
 	return errs

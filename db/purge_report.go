@@ -41,20 +41,14 @@ import (
 // severity, CWE, CVE) and removes who reported it, what they wrote and
 // everything made from it.
 func (tx *Tx) anonymiseReport(ctx context.Context, reportID int64) error {
-	var reporterID sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT reporter_id FROM reports WHERE id = ?`, reportID).Scan(&reporterID); err != nil {
-		return fmt.Errorf("db: read reporter of report: %w", err)
+	reporterID, err := tx.reporterOf(ctx, reportID)
+	if err != nil {
+		return err
 	}
 	if _, err := tx.deleteAttachments(ctx, reportID); err != nil {
 		return err
 	}
-	if _, err := tx.disposeReportMail(ctx, reportID); err != nil {
-		return err
-	}
-	if err := tx.disposeReportOutbox(ctx, reportID); err != nil {
-		return err
-	}
-	if err := tx.endReporterAccess(ctx, reportID); err != nil {
+	if err := tx.disposeReportCopies(ctx, reportID); err != nil {
 		return err
 	}
 	for _, q := range []string{
@@ -84,20 +78,14 @@ func (tx *Tx) anonymiseReport(ctx context.Context, reportID int64) error {
 
 // deleteReport removes a report with everything tied to it.
 func (tx *Tx) deleteReport(ctx context.Context, reportID int64) error {
-	var reporterID sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT reporter_id FROM reports WHERE id = ?`, reportID).Scan(&reporterID); err != nil {
-		return fmt.Errorf("db: read reporter of report: %w", err)
+	reporterID, err := tx.reporterOf(ctx, reportID)
+	if err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE reports SET duplicate_of = NULL WHERE duplicate_of = ?`, reportID); err != nil {
 		return fmt.Errorf("db: unlink duplicates: %w", err)
 	}
-	if _, err := tx.disposeReportMail(ctx, reportID); err != nil {
-		return err
-	}
-	if err := tx.disposeReportOutbox(ctx, reportID); err != nil {
-		return err
-	}
-	if err := tx.endReporterAccess(ctx, reportID); err != nil {
+	if err := tx.disposeReportCopies(ctx, reportID); err != nil {
 		return err
 	}
 	// The timeline, attachments, key candidates, digest items and reminders
@@ -106,6 +94,29 @@ func (tx *Tx) deleteReport(ctx context.Context, reportID int64) error {
 		return fmt.Errorf("db: delete report: %w", err)
 	}
 	return tx.dropReporter(ctx, reporterID)
+}
+
+// reporterOf is the reporter of a report (null when it has none), read
+// before the report's row changes so that dropReporter can follow.
+func (tx *Tx) reporterOf(ctx context.Context, reportID int64) (sql.NullInt64, error) {
+	var id sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT reporter_id FROM reports WHERE id = ?`, reportID).Scan(&id); err != nil {
+		return id, fmt.Errorf("db: read reporter of report: %w", err)
+	}
+	return id, nil
+}
+
+// disposeReportCopies removes what anonymising and deleting a report both
+// remove outside its own rows: its raw mail, the outbox mail about it, and
+// the reporter's access to its status page.
+func (tx *Tx) disposeReportCopies(ctx context.Context, reportID int64) error {
+	if _, err := tx.disposeReportMail(ctx, reportID); err != nil {
+		return err
+	}
+	if err := tx.disposeReportOutbox(ctx, reportID); err != nil {
+		return err
+	}
+	return tx.endReporterAccess(ctx, reportID)
 }
 
 // dropAttachments is the attachments rule: the files go, and so does the

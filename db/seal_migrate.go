@@ -126,8 +126,7 @@ func (db *DB) convert(ctx context.Context, s sealStep, progress func(done, total
 // convertNext converts the lowest report after id after still in the old
 // form, in one transaction; it returns its id, or 0 when none is left.
 func (db *DB) convertNext(ctx context.Context, s sealStep, from int, after int64) (int64, error) {
-	var out int64
-	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+	return updateValue(ctx, db, func(ctx context.Context, tx *Tx) (int64, error) {
 		var err error
 		var id int64
 		var reporter sql.NullInt64
@@ -135,49 +134,44 @@ func (db *DB) convertNext(ctx context.Context, s sealStep, from int, after int64
 		err = tx.QueryRowContext(ctx, `SELECT id, reporter_id, title, asset, description, steps, impact, credit, close_reason
 			FROM reports WHERE sealed = ? AND id > ? ORDER BY id LIMIT 1`, from, after).Scan(&id, &reporter, &title, &asset, &desc, &steps, &impact, &credit, &reason)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil // none left
+			return 0, nil // none left
 		} else if err != nil {
-			return fmt.Errorf("db: read report to convert: %w", err)
+			return 0, fmt.Errorf("db: read report to convert: %w", err)
 		}
 		if err := s.texts(&title, &asset, &desc, &steps, &impact, &credit, &reason); err != nil {
-			return fmt.Errorf("db: report %d: %w", id, err)
+			return 0, fmt.Errorf("db: report %d: %w", id, err)
 		}
 		// The FTS triggers take the plaintext out of (seal) or back into
 		// (unseal) the on-disk index as sealed changes.
 		if _, err := tx.ExecContext(ctx, `UPDATE reports SET title = ?, asset = ?, description = ?, steps = ?, impact = ?, credit = ?,
 			close_reason = ?, sealed = ? WHERE id = ?`, title, asset, desc, steps, impact, credit, reason, 1-from, id); err != nil {
-			return fmt.Errorf("db: convert report %d: %w", id, err)
+			return 0, fmt.Errorf("db: convert report %d: %w", id, err)
 		}
 		if reporter.Valid {
 			// A reporter shared with a report converted before is converted already.
 			if _, err := tx.convertReporters(ctx, s, from, `id = ?`, reporter.Int64); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		if err := tx.convertTimeline(ctx, s, from, id); err != nil {
-			return err
+			return 0, err
 		}
 		if _, err := tx.convertRawMail(ctx, s, from, `report_id = ?`, id); err != nil {
-			return err
+			return 0, err
 		}
 		for _, c := range []noteColumn{messageNotes, rawMailNotes} {
 			if _, err := tx.convertNotes(ctx, s, from, c, `report_id = ?`, id); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		if _, err := tx.convertOutbox(ctx, s, from, `report_id = ?`, id); err != nil {
-			return err
+			return 0, err
 		}
 		if _, err := tx.convertKeyCandidates(ctx, s, from, `report_id = ?`, id); err != nil {
-			return err
+			return 0, err
 		}
-		out = id
-		return nil
+		return id, nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	return out, nil
 }
 
 // convertReporters converts the reporters matching where; it returns how

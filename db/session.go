@@ -99,19 +99,9 @@ func tokenHash(token string) []byte {
 // CreateSession starts a signed-in session for the user and returns the
 // token for the cookie.
 func (db *DB) CreateSession(ctx context.Context, userID int64, clientAddr string) (string, error) {
-	var out string
-	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		token, err := tx.createSession(ctx, userID, clientAddr, stageFull)
-		if err != nil {
-			return err
-		}
-		out = token
-		return nil
+	return updateValue(ctx, db, func(ctx context.Context, tx *Tx) (string, error) {
+		return tx.createSession(ctx, userID, clientAddr, stageFull)
 	})
-	if err != nil {
-		return "", err
-	}
-	return out, nil
 }
 
 func (tx *Tx) createSession(ctx context.Context, userID int64, clientAddr, stage string) (string, error) {

@@ -44,7 +44,6 @@ func (db *DB) StartStatusSession(ctx context.Context, code, previous string) (st
 	if err != nil {
 		return "", err
 	}
-	var out string
 	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		now := formatTime(tx.now)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM status_sessions WHERE expires_at <= ? OR last_seen_at <= ? OR report_id = ? OR token_hash = ?`,
@@ -62,13 +61,12 @@ func (db *DB) StartStatusSession(ctx context.Context, code, previous string) (st
 		if n, _ := res.RowsAffected(); n != 1 {
 			return Errorf(ENOTFOUND, "That receipt code is not right. Check it and try again.")
 		}
-		out = token
 		return nil
 	})
 	if err != nil {
 		return "", err
 	}
-	return out, nil
+	return token, nil
 }
 
 // ReportByStatusSession returns the report a status session opens.

@@ -9,9 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/disclose/disclose/db/cwe"
 )
 
 // Limits bound what one submission may carry. The web form shows them.
@@ -105,7 +108,7 @@ func (in *NewReport) Validate(lim Limits) FieldErrors {
 		errs["asset"] = "Keep the affected asset under 200 characters."
 	}
 	if in.CWE != "" {
-		if _, ok := LookupCWE(in.CWE); !ok {
+		if _, ok := cwe.Lookup(in.CWE); !ok {
 			errs["cwe"] = "Choose a weakness type from the list, or leave it empty."
 		}
 	}
@@ -149,26 +152,15 @@ func (in *NewReport) Validate(lim Limits) FieldErrors {
 
 func validateAttachments(files []NewAttachment, lim Limits, errs FieldErrors) {
 	if len(files) > lim.MaxFiles {
-		errs["attachments"] = fmt.Sprintf("Attach at most %s (you chose %d).", count(lim.MaxFiles, "file", "files"), len(files))
+		errs["attachments"] = Keyed(MsgTooManyFiles, strconv.Itoa(lim.MaxFiles), strconv.Itoa(len(files)))
 		return
 	}
 	for _, f := range files {
 		if f.Size() > lim.MaxFileBytes {
-			errs["attachments"] = fmt.Sprintf("%q is %s; each file may be at most %s.", f.Filename, FormatBytes(f.Size()), FormatBytes(lim.MaxFileBytes))
+			errs["attachments"] = Keyed(MsgFileTooLarge, strconv.Quote(f.Filename), strconv.FormatInt(f.Size(), 10), strconv.FormatInt(lim.MaxFileBytes, 10))
 			return
 		}
 	}
-}
-
-// FormatBytes prints a size the way people read it (KB, MB).
-func FormatBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return count(n, "byte", "bytes")
 }
 
 // Receipt is what a researcher is shown once after a submission committed.

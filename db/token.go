@@ -51,31 +51,22 @@ func (tx *Tx) createToken(ctx context.Context, userID int64, purpose string, lif
 // admin, or "" when accounts exist already. Each call voids the previous
 // link, so only the link printed last works.
 func (db *DB) FirstAdminToken(ctx context.Context) (string, error) {
-	var out string
-	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+	return updateValue(ctx, db, func(ctx context.Context, tx *Tx) (string, error) {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
-			return fmt.Errorf("db: count users: %w", err)
+			return "", fmt.Errorf("db: count users: %w", err)
 		} else if n > 0 {
-			return nil
+			return "", nil
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE purpose = ?`, TokenFirstAdmin); err != nil {
-			return fmt.Errorf("db: void old setup links: %w", err)
+			return "", fmt.Errorf("db: void old setup links: %w", err)
 		}
 		token, err := tx.createToken(ctx, 0, TokenFirstAdmin, db.Auth.SetupLinkLifetime)
 		if err != nil {
-			return err
+			return "", err
 		}
-		if err := tx.audit(ctx, ActorSystem, "setup.link", "first admin", "expires="+formatTime(tx.now.Add(db.Auth.SetupLinkLifetime))); err != nil {
-			return err
-		}
-		out = token
-		return nil
+		return token, tx.audit(ctx, ActorSystem, "setup.link", "first admin", "expires="+formatTime(tx.now.Add(db.Auth.SetupLinkLifetime)))
 	})
-	if err != nil {
-		return "", err
-	}
-	return out, nil
 }
 
 // InviteUser creates an account without a password and returns the

@@ -85,41 +85,35 @@ func (db *DB) PendingTOTP(ctx context.Context, userID int64) (*TOTPEnrolment, er
 // ConfirmTOTP turns the second factor on once the user typed a code their
 // app computed, and returns the recovery codes (shown once, stored hashed).
 func (db *DB) ConfirmTOTP(ctx context.Context, userID int64, code string, actor Actor) ([]string, error) {
-	var out []string
-	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+	return updateValue(ctx, db, func(ctx context.Context, tx *Tx) ([]string, error) {
 		var err error
 		var secret string
 		var enabled bool
 		if err := tx.QueryRowContext(ctx, `SELECT totp_secret, totp_enabled FROM users WHERE id = ?`, userID).Scan(&secret, &enabled); err != nil {
-			return fmt.Errorf("db: read totp: %w", err)
+			return nil, fmt.Errorf("db: read totp: %w", err)
 		}
 		if secret, err = db.openSecret(secretTOTP, secret); err != nil {
-			return err
+			return nil, err
 		}
 		if enabled || secret == "" {
-			return Errorf(ECONFLICT, "Start the two-factor setup again.")
+			return nil, Errorf(ECONFLICT, "Start the two-factor setup again.")
 		}
 		step, ok := matchTOTP(secret, code, tx.now, 0)
 		if !ok {
-			return ErrCodeWrong
+			return nil, ErrCodeWrong
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_enabled = 1, totp_last_step = ? WHERE id = ?`, step, userID); err != nil {
-			return fmt.Errorf("db: enable totp: %w", err)
+			return nil, fmt.Errorf("db: enable totp: %w", err)
 		}
 		codes, err := tx.newRecoveryCodes(ctx, userID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := tx.audit(ctx, actor, "user.2fa_enable", actor.Name, ""); err != nil {
-			return err
+			return nil, err
 		}
-		out = codes
-		return nil
+		return codes, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ResetTOTP turns the second factor off (an admin helping a user who lost

@@ -161,7 +161,7 @@ func (db *DB) ChangeState(ctx context.Context, reportID, version int64, actor Ac
 	}
 	return db.updateReport(ctx, reportID, version, func(ctx context.Context, tx *Tx, r *Report) error {
 		if !r.State.CanMoveTo(ch.To) {
-			return Invalid(FieldErrors{"to": fmt.Sprintf("A report in state %q cannot move to %q.", r.State.Label(), ch.To.Label())})
+			return Invalid(FieldErrors{"to": Keyed(MsgTransition, string(r.State), string(ch.To))})
 		}
 		var dupID any
 		if ch.To == StateDuplicate {

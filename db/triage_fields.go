@@ -11,7 +11,7 @@ import (
 	_ "time/tzdata" // disclosure dates name IANA zones; a minimal host may have no zoneinfo
 	"unicode/utf8"
 
-	gocvss40 "github.com/pandatix/go-cvss/40"
+	"github.com/disclose/disclose/db/cwe"
 )
 
 // FieldEdit is the triager's form of the report's classification fields.
@@ -34,21 +34,6 @@ var cveRE = regexp.MustCompile(`^CVE-[0-9]{4}-[0-9]{4,}$`)
 
 // ValidCVE reports whether s is a CVE ID: CVE-YYYY-NNNN with four or more digits.
 func ValidCVE(s string) bool { return cveRE.MatchString(s) }
-
-// ParseAnyCVSS accepts a CVSS v3.1 or v4.0 vector and computes its score
-// with the specification's formula (v4.0 through github.com/pandatix/go-cvss/40).
-func ParseAnyCVSS(vector string) (*CVSS, error) {
-	vector = strings.TrimSpace(vector)
-	if !strings.HasPrefix(vector, "CVSS:4.0/") {
-		return ParseCVSS(vector)
-	}
-	v, err := gocvss40.ParseVector(vector)
-	if err != nil {
-		return nil, Errorf(EINVALID, "This is not a valid CVSS v4.0 vector; every base metric (AV, AC, AT, PR, UI, VC, VI, VA, SC, SI, SA) must appear once with a valid value.")
-	}
-	score := v.Score()
-	return &CVSS{Vector: vector, Score: score, Severity: SeverityOf(score)}, nil
-}
 
 // disclosureInstant parses the date, time and zone of a FieldEdit.
 func disclosureInstant(date, clock, zone string) (time.Time, string, string) {
@@ -93,7 +78,7 @@ func (db *DB) EditFields(ctx context.Context, reportID, version int64, actor Act
 		errs["asset"] = "Keep the asset under 200 characters."
 	}
 	if in.CWE != "" {
-		if _, ok := LookupCWE(in.CWE); !ok {
+		if _, ok := cwe.Lookup(in.CWE); !ok {
 			errs["cwe"] = "Choose a weakness type from the list, or leave it empty."
 		}
 	}
@@ -147,7 +132,7 @@ func (db *DB) EditFields(ctx context.Context, reportID, version int64, actor Act
 		}
 		if in.CWE != r.CWE {
 			label := in.CWE
-			if c, ok := LookupCWE(in.CWE); ok {
+			if c, ok := cwe.Lookup(in.CWE); ok {
 				label = c.ID + " " + c.Name
 			}
 			changes = append(changes, fieldChange{"cwe", "Weakness", orNone(label), `cwe = ?`, []any{in.CWE}})

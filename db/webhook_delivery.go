@@ -54,29 +54,23 @@ func scanDelivery(row interface{ Scan(...any) error }) (*Delivery, error) {
 
 // ClaimDelivery leases the next due webhook delivery; ENOTFOUND when none.
 func (db *DB) ClaimDelivery(ctx context.Context, lease time.Duration) (*Delivery, error) {
-	var out *Delivery
-	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+	return updateValue(ctx, db, func(ctx context.Context, tx *Tx) (*Delivery, error) {
 		id, err := tx.claim(ctx, hookQueue, lease, "")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+deliveryFrom+` WHERE d.id = ?`, id))
 		if err != nil {
-			return fmt.Errorf("db: read claimed delivery %d: %w", id, err)
+			return nil, fmt.Errorf("db: read claimed delivery %d: %w", id, err)
 		}
 		if d.Secret, err = db.openSecret(secretWebhook, d.Secret); err != nil {
-			return fmt.Errorf("db: claimed delivery %d: %w", id, err)
+			return nil, fmt.Errorf("db: claimed delivery %d: %w", id, err)
 		}
 		if d.URL, err = db.openSecret(secretWebhookURL, d.URL); err != nil {
-			return fmt.Errorf("db: claimed delivery %d: %w", id, err)
+			return nil, fmt.Errorf("db: claimed delivery %d: %w", id, err)
 		}
-		out = d
-		return nil
+		return d, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DeliverySent records a 2xx answer.

@@ -57,6 +57,23 @@ func (db *DB) Update(ctx context.Context, fn func(ctx context.Context, tx *Tx) e
 // maxBatch bounds how many jobs share one commit.
 const maxBatch = 128
 
+// updateValue is Update for a job that makes one value (a token, an id, a
+// claimed row): the caller gets the value only once the transaction
+// committed, the zero value with any error.
+func updateValue[T any](ctx context.Context, db *DB, fn func(ctx context.Context, tx *Tx) (T, error)) (T, error) {
+	var out T
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		v, err := fn(ctx, tx)
+		out = v
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
 // writeJob is one caller's part of a shared write transaction.
 type writeJob struct {
 	ctx  context.Context

@@ -7,6 +7,7 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/views"
+	"github.com/disclose/disclose/views/wording"
 	"github.com/labstack/echo/v4"
 )
 
@@ -93,7 +94,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 			msg = m
 		}
 	} else if code := db.ErrorCode(err); code != db.EINTERNAL {
-		status, title, msg = codeStatus[code].status, codeStatus[code].title, db.ErrorMessage(err)
+		status, title, msg = codeStatus[code].status, codeStatus[code].title, wording.Say(db.ErrorMessage(err))
 		setRetryAfter(c, err)
 	}
 	if status >= 500 && clientGone(c) {

@@ -122,6 +122,17 @@ func TestSubmitReportRejected(t *testing.T) {
 			}
 		})
 	}
+	// With one file allowed (--max-files 1) the count agrees with its noun,
+	// on every form that takes files: the handlers counted "1 files".
+	t.Run("ErrOneFileOnly", func(t *testing.T) {
+		p := newPortal(t, configure(reportLimits), configure(func(c *handlers.Config) { c.Limits.MaxFiles = 1 }))
+		b := p.browser(t)
+		csrf, key := b.formToken()
+		pg := b.submit(validFields(csrf, key), file{"a", "1"}, file{"b", "2"})
+		if pg.Status != http.StatusUnprocessableEntity || !strings.Contains(pg.Body, "Attach at most 1 file (you chose 2).") {
+			t.Fatalf("status %d, want 422 saying \"Attach at most 1 file (you chose 2).\"\n%.3000s", pg.Status, pg.Body)
+		}
+	})
 	t.Run("ErrBodyTooLarge", func(t *testing.T) {
 		p := newPortal(t, configure(reportLimits), configure(func(c *handlers.Config) { c.Limits.MaxFileBytes = 1 << 20 }))
 		b := p.browser(t)

@@ -11,8 +11,9 @@
 // access is decided: handlers take what it checked from staffUser (the
 // signed-in user) and reportOf (the report of a ReportReader, ReportWriter
 // or Reporter route), and look sub-resources up under that report only.
-// Every error a handler returns goes through one status table (errors.go).
-// TestAuthorizationMatrix is generated from the table.
+// Every error a handler returns goes through one status table (errors.go),
+// its message worded by views/wording.Say. TestAuthorizationMatrix is
+// generated from the table.
 //
 // The store is *db.DB itself: there is one implementation and the tests use
 // the real database. TeamKey and KeyControl are interfaces because

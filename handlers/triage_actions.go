@@ -7,6 +7,7 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/views"
+	"github.com/disclose/disclose/views/wording"
 	"github.com/labstack/echo/v4"
 )
 
@@ -39,7 +40,7 @@ func (s *Server) triageAction(name string, fields []string, do func(c echo.Conte
 				return ferr
 			}
 			return s.renderTriageReport(c, errorStatus(err), fresh, &views.TriageReport{Form: name, Values: values,
-				Conflict: db.ErrorMessage(err) + " What you typed is kept in the form below."})
+				Conflict: wording.Say(db.ErrorMessage(err)) + " What you typed is kept in the form below."})
 		}
 		return err
 	}

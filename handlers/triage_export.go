@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/export"
 	"github.com/labstack/echo/v4"
 )
 
@@ -53,7 +54,7 @@ func (s *Server) triageExport(format string) echo.HandlerFunc {
 		w := bufio.NewWriterSize(c.Response(), 64<<10)
 		var n int
 		if format == "csv" {
-			x, err := db.NewCSVExporter(w)
+			x, err := export.NewCSV(w)
 			if err == nil {
 				if n, err = s.store.ExportReports(ctx, f, x.Write); err == nil {
 					err = x.Close()
@@ -64,7 +65,7 @@ func (s *Server) triageExport(format string) echo.HandlerFunc {
 				return nil // the status is sent; the truncated file shows it
 			}
 		} else {
-			x := db.NewJSONExporter(w)
+			x := export.NewJSON(w)
 			if n, err = s.store.ExportReports(ctx, f, x.Write); err == nil {
 				err = x.Close()
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/db/spool"
+	"github.com/disclose/disclose/views/wording"
 	"github.com/labstack/echo/v4"
 )
 
@@ -134,7 +135,7 @@ func (s *Server) readMultipart(c echo.Context, check func(url.Values) error) (er
 	if up.chosen > s.cfg.Limits.MaxFiles {
 		// Said before any other file error, as the form always did.
 		up.close()
-		up.err = fmt.Sprintf("Attach at most %d files (you chose %d).", s.cfg.Limits.MaxFiles, up.chosen)
+		up.err = wording.TooManyFiles(s.cfg.Limits.MaxFiles, up.chosen)
 	}
 	r.PostForm = values
 	r.Form = url.Values{}
@@ -186,7 +187,7 @@ func (s *Server) readFile(p *multipart.Part, up *uploads) error {
 	if n > lim.MaxFileBytes {
 		sp.Close()
 		rest, err := io.Copy(io.Discard, p)
-		up.drop(fmt.Sprintf("%q is %s; each file may be at most %s.", db.SafeFilename(name), db.FormatBytes(n+rest), db.FormatBytes(lim.MaxFileBytes)))
+		up.drop(wording.FileTooLarge(db.SafeFilename(name), n+rest, lim.MaxFileBytes))
 		return err
 	}
 	up.files = append(up.files, upload{name: name, contentType: p.Header.Get("Content-Type"), sp: sp, sha256: hex.EncodeToString(h.Sum(nil))})

@@ -303,7 +303,7 @@ func TestStatusReplyUploadStored(t *testing.T) {
 		t.Fatalf("reply: status %d, want 303\n%.2000s", page.Status, page.Body)
 	}
 	page = b.submitTo("/status/reply", map[string]string{"csrf": b.csrf, "body": "Two more."}, []file{{"a.txt", "a"}, {"b.txt", "b"}})
-	if page.Status != http.StatusUnprocessableEntity || !strings.Contains(page.Body, "Attach at most 1 files (you chose 2).") || !strings.Contains(page.Body, "Two more.") {
+	if page.Status != http.StatusUnprocessableEntity || !strings.Contains(page.Body, "Attach at most 1 file (you chose 2).") || !strings.Contains(page.Body, "Two more.") {
 		t.Fatalf("two files: status %d, want 422 with the count and the message kept", page.Status)
 	}
 	if got := storedFiles(t, p.DB, ref); !bytes.Equal(got["trace.har"], data) || len(got) != 1 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views/wording"
 )
 
 // forgedFrom is the header of a mail anyone can send: From the reporter of
@@ -52,7 +53,7 @@ func TestSignatureOverPartOfMailVerifiesNothing(t *testing.T) {
 			ingestRaw(t, d, reader, c.raw)
 			e := lastInbound(t, d, "SEC-1")
 			r, _ := timeline(t, d, "SEC-1")
-			if got, want := db.PGPLabel(e.PGPState, e.PGPSignature), "partly signed: not verified"; got != want {
+			if got, want := wording.PGP(e.PGPState, e.PGPSignature), "partly signed: not verified"; got != want {
 				t.Errorf("label %q, want %q", got, want)
 			}
 			if !e.Unverified || e.Public || r.State != db.StateNeedsInfo || e.PGPSigner != "" {
@@ -65,7 +66,7 @@ func TestSignatureOverPartOfMailVerifiesNothing(t *testing.T) {
 		ingestRaw(t, d, reader, forgedFrom("ok1", "Content-Type: text/plain; charset=utf-8")+"\n\n"+whole+"\n\n")
 		e := lastInbound(t, d, "SEC-1")
 		r, _ := timeline(t, d, "SEC-1")
-		if got := db.PGPLabel(e.PGPState, e.PGPSignature); got != "signed and verified" || e.Unverified || !e.Public || r.State != db.StateTriaged {
+		if got := wording.PGP(e.PGPState, e.PGPSignature); got != "signed and verified" || e.Unverified || !e.Public || r.State != db.StateTriaged {
 			t.Errorf("her whole signed mail: label %q unverified=%v public=%v state=%q", got, e.Unverified, e.Public, r.State)
 		}
 	})
@@ -110,8 +111,8 @@ func TestSignedReplyMustNameItsReport(t *testing.T) {
 			ingestRaw(t, d, reader, c.raw)
 			e := lastInbound(t, d, "SEC-1")
 			r, _ := timeline(t, d, "SEC-1")
-			if !strings.HasSuffix(db.PGPLabel(e.PGPState, e.PGPSignature), "signed and verified") || e.PGPSigner != p.pub.Fingerprint {
-				t.Errorf("label %q signer %q: the signature covers the whole mail and is hers", db.PGPLabel(e.PGPState, e.PGPSignature), e.PGPSigner)
+			if !strings.HasSuffix(wording.PGP(e.PGPState, e.PGPSignature), "signed and verified") || e.PGPSigner != p.pub.Fingerprint {
+				t.Errorf("label %q signer %q: the signature covers the whole mail and is hers", wording.PGP(e.PGPState, e.PGPSignature), e.PGPSigner)
 			}
 			if c.hers {
 				if e.Unverified || !e.Public || r.State != db.StateTriaged {
@@ -156,7 +157,7 @@ func TestPartlySignedMailDecryptedLaterStaysUnverified(t *testing.T) {
 	}
 	e := lastInbound(t, d, "SEC-1")
 	r, _ = timeline(t, d, "SEC-1")
-	if got, want := db.PGPLabel(e.PGPState, e.PGPSignature), "encrypted · partly signed: not verified"; got != want {
+	if got, want := wording.PGP(e.PGPState, e.PGPSignature), "encrypted · partly signed: not verified"; got != want {
 		t.Errorf("label %q, want %q", got, want)
 	}
 	if !e.Unverified || e.Public || r.State != db.StateNeedsInfo {

@@ -9,6 +9,7 @@ import (
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/mailin/pgp"
 	"github.com/disclose/disclose/mailin/pgp/pgptest"
+	"github.com/disclose/disclose/views/wording"
 )
 
 // TestMailTrustForgedSignature is the attack on "signed and verified": the
@@ -79,7 +80,7 @@ func TestMailTrustForgedSignature(t *testing.T) {
 			} {
 				reportID, entryID, unverified, public := entryByMessageID(t, d, c.id)
 				e := entryOf(t, d, reportID, entryID)
-				if got := db.PGPLabel(e.PGPState, e.PGPSignature); got != c.label || e.PGPSigner != c.signer {
+				if got := wording.PGP(e.PGPState, e.PGPSignature); got != c.label || e.PGPSigner != c.signer {
 					t.Errorf("%s: label %q signer %q, want %q %q", c.id, got, e.PGPSigner, c.label, c.signer)
 				}
 				if !unverified || public {
@@ -93,7 +94,7 @@ func TestMailTrustForgedSignature(t *testing.T) {
 				// Her key is sealed like her address: checked once unlocked.
 				want, signer = "signed, key unknown", ""
 			}
-			if got := db.PGPLabel(e.PGPState, e.PGPSignature); got != want || e.PGPSigner != signer {
+			if got := wording.PGP(e.PGPState, e.PGPSignature); got != want || e.PGPSigner != signer {
 				t.Errorf("Ann's mail: label %q signer %q, want %q %q", got, e.PGPSigner, want, signer)
 			}
 			if unverified == !m.locked || public == m.locked {
@@ -147,7 +148,7 @@ func TestMailTrustSignedPending(t *testing.T) {
 	}
 	e = lastInbound(t, d, "SEC-1")
 	r, _ = timeline(t, d, "SEC-1")
-	if got := db.PGPLabel(e.PGPState, e.PGPSignature); got != "encrypted · signed and verified" || e.Unverified || !e.Public || r.State != db.StateTriaged {
+	if got := wording.PGP(e.PGPState, e.PGPSignature); got != "encrypted · signed and verified" || e.Unverified || !e.Public || r.State != db.StateTriaged {
 		t.Errorf("after unlock: label %q unverified=%v public=%v state %q", got, e.Unverified, e.Public, r.State)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views/wording"
 )
 
 // Kinds of outbox mail.
@@ -149,7 +150,7 @@ func reporterSubject(kind string, ev *db.Event) string {
 	case MailReminder:
 		return "Waiting for your answer"
 	case MailState:
-		return "Status: " + ev.ToState.Label()
+		return "Status: " + wording.State(ev.ToState)
 	}
 	return "About your report"
 }

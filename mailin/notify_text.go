@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views/wording"
 )
 
 // The texts reporters read. They name the reference, say how to answer and
@@ -50,7 +51,7 @@ func (n *Notifier) replyBody(ev *db.Event) string {
 	if len(ev.Attachments) > 0 {
 		b.WriteString("\nAttached:\n")
 		for _, a := range ev.Attachments {
-			fmt.Fprintf(&b, "- %s (%s)\n", oneLine(a.Filename), db.FormatBytes(a.Size))
+			fmt.Fprintf(&b, "- %s (%s)\n", oneLine(a.Filename), wording.Bytes(a.Size))
 		}
 	}
 	b.WriteString("\n")
@@ -87,7 +88,7 @@ func (n *Notifier) stateBody(ev *db.Event) (string, bool) {
 	case to == db.StateDisclosed:
 		fmt.Fprintf(&b, "%s has been disclosed publicly. Thank you for helping us protect our users.\n", r.Ref())
 	case to.Closed():
-		fmt.Fprintf(&b, "We closed %s as %s.\n", r.Ref(), strings.ToLower(strings.TrimPrefix(to.Label(), "Closed: ")))
+		fmt.Fprintf(&b, "We closed %s as %s.\n", r.Ref(), strings.ToLower(strings.TrimPrefix(wording.State(to), "Closed: ")))
 		if reason != "" {
 			fmt.Fprintf(&b, "\nReason: %s\n", reason)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/db/spool"
 	"github.com/disclose/disclose/mailin/pgp"
+	"github.com/disclose/disclose/views/wording"
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // non-UTF-8 mail: ISO-8859-x, Windows-125x, Shift_JIS, KOI8-R...
 	gomail "github.com/emersion/go-message/mail"
@@ -154,7 +155,7 @@ func (c *collector) parse(ctx context.Context, r io.Reader, p *PGP) (*db.Inbound
 	}
 	c.finishOmitted()
 	if c.textCut {
-		in.Omitted = append(in.Omitted, fmt.Sprintf("The message text was longer than %s and was cut; the raw message is kept in full.", db.FormatBytes(lim.MaxTextBytes)))
+		in.Omitted = append(in.Omitted, fmt.Sprintf("The message text was longer than %s and was cut; the raw message is kept in full.", wording.Bytes(lim.MaxTextBytes)))
 	}
 	if c.bounce {
 		in.Bounce = true

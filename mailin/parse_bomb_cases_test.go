@@ -12,6 +12,7 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/mailin/pgp"
+	"github.com/disclose/disclose/views/wording"
 )
 
 // bombCase is one hostile mail of TestMailBombMemory: how it is built, and
@@ -28,7 +29,7 @@ type bombCase struct {
 }
 
 // budgetNote is what the timeline says of encrypted data past the budget.
-var budgetNote = "decrypts to more than one mail may (" + db.FormatBytes(DefaultLimits.MaxDecryptedBytes)
+var budgetNote = "decrypts to more than one mail may (" + wording.Bytes(DefaultLimits.MaxDecryptedBytes)
 
 var bombCases = []bombCase{
 	{name: "Plain", mail: func(t testing.TB, _ *pgp.TeamKey) string {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/mailin/pgp"
+	"github.com/disclose/disclose/views/wording"
 )
 
 // maxMailMemory is what taking in any one mail may cost the process: its
@@ -98,7 +99,7 @@ func runBombCase(t *testing.T, bc bombCase, team *pgp.TeamKey, keyPath string, s
 	dir := t.TempDir()
 	res := runBombChild(t, bombChild{Addr: srv.addr, Dir: dir, Key: keyPath, Pending: bc.pending, Sealed: sealed})
 	t.Logf("%s: mail of %s; peak resident memory %d MiB above idle (%d MiB), live heap peak %d MiB above idle",
-		bc.name, db.FormatBytes(int64(len(raw))), res.Peak>>20, res.Idle>>20, res.HeapPeak>>20)
+		bc.name, wording.Bytes(int64(len(raw))), res.Peak>>20, res.Idle>>20, res.HeapPeak>>20)
 	if res.Err != "" {
 		t.Fatalf("child: %s", res.Err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/db/spool"
+	"github.com/disclose/disclose/views/wording"
 	"github.com/emersion/go-message"
 	gomail "github.com/emersion/go-message/mail"
 )
@@ -231,11 +232,11 @@ func (c *collector) keepFile(r io.Reader, name, contentType string, scanIDs bool
 	}
 	if n > limit {
 		rest, _ := io.Copy(io.Discard, r)
-		size := db.FormatBytes(n + rest)
+		size := wording.Bytes(n + rest)
 		if overall {
-			c.omit(fmt.Sprintf("The attachment %q (%s) was not stored: the attachments of one mail may total at most %s. The raw message is kept.", name, size, db.FormatBytes(c.lim.MaxMessageBytes)))
+			c.omit(fmt.Sprintf("The attachment %q (%s) was not stored: the attachments of one mail may total at most %s. The raw message is kept.", name, size, wording.Bytes(c.lim.MaxMessageBytes)))
 		} else {
-			c.omit(fmt.Sprintf("The attachment %q (%s) was not stored: each attachment may be at most %s. The raw message is kept.", name, size, db.FormatBytes(c.lim.MaxAttachmentBytes)))
+			c.omit(fmt.Sprintf("The attachment %q (%s) was not stored: each attachment may be at most %s. The raw message is kept.", name, size, wording.Bytes(c.lim.MaxAttachmentBytes)))
 		}
 		return nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/db/spool"
 	"github.com/disclose/disclose/mailin/pgp"
+	"github.com/disclose/disclose/views/wording"
 	"github.com/emersion/go-message"
 	gomail "github.com/emersion/go-message/mail"
 )
@@ -189,7 +190,7 @@ func (s *pgpState) decrypt(ct func() io.Reader, w io.Writer, what string) (ok bo
 		}
 		return false, nil
 	case errors.Is(err, pgp.ErrTooLarge):
-		s.fail(fmt.Sprintf("%s is encrypted and decrypts to more than one mail may (%s for all its encrypted parts together); it was not decrypted. The raw message is kept.", what, db.FormatBytes(s.budget.Total())))
+		s.fail(fmt.Sprintf("%s is encrypted and decrypts to more than one mail may (%s for all its encrypted parts together); it was not decrypted. The raw message is kept.", what, wording.Bytes(s.budget.Total())))
 		return false, nil
 	case errors.Is(err, pgp.ErrNotForUs):
 		s.fail(fmt.Sprintf("%s is encrypted to a key other than the team key and cannot be decrypted. The raw message is kept.", what))
@@ -531,7 +532,7 @@ func (c *collector) pgpFile(idx int, mediaType string, head []byte) {
 	switch {
 	case mediaType == "application/pgp-keys" || armoredKey || packetTag(head) == 6:
 		if size > maxKeyBytes {
-			c.pgp.notes = append(c.pgp.notes, fmt.Sprintf("A public key came with the mail but was not offered: the file is larger than %s.", db.FormatBytes(maxKeyBytes)))
+			c.pgp.notes = append(c.pgp.notes, fmt.Sprintf("A public key came with the mail but was not offered: the file is larger than %s.", wording.Bytes(maxKeyBytes)))
 			return
 		}
 		data, err := io.ReadAll(open())
@@ -558,7 +559,7 @@ func (c *collector) pgpFile(idx int, mediaType string, head []byte) {
 			sp.Close()
 			switch {
 			case errors.Is(err, errFileTooLarge):
-				c.omit(fmt.Sprintf("The attachment %q was kept encrypted: it decrypts to more than an attachment may be (%s each, %s for one mail).", name, db.FormatBytes(c.lim.MaxAttachmentBytes), db.FormatBytes(c.lim.MaxMessageBytes)))
+				c.omit(fmt.Sprintf("The attachment %q was kept encrypted: it decrypts to more than an attachment may be (%s each, %s for one mail).", name, wording.Bytes(c.lim.MaxAttachmentBytes), wording.Bytes(c.lim.MaxMessageBytes)))
 			case err != nil:
 				c.omit(fmt.Sprintf("The attachment %q was kept encrypted: its plaintext could not be written to the spool directory.", name))
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/mailin/pgp"
 	"github.com/disclose/disclose/mailin/pgp/pgptest"
+	"github.com/disclose/disclose/views/wording"
 )
 
 const teamPass = "correct horse battery"
@@ -181,7 +182,7 @@ func TestPGPMailGnuPG(t *testing.T) {
 		if got, want := fmt.Sprint(fileNames(m)), "[poc.py]"; got != want {
 			t.Errorf("attachments = %s, want %s", got, want)
 		}
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted"; got != want {
+		if got, want := wording.PGP(m.PGPState, m.PGPSignature), "encrypted"; got != want {
 			t.Errorf("label = %q, want %q", got, want)
 		}
 	})
@@ -190,7 +191,7 @@ func TestPGPMailGnuPG(t *testing.T) {
 		ct := g.Run(crlfString(innerMIME), "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
 		_, res := ingestRaw(t, d, p.bound(t, d), pgpMIME(head("[SEC-1] Admin bypass", "e2", ""), ct))
 		m := lastInbound(t, d, res.Ref)
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed and verified"; got != want {
+		if got, want := wording.PGP(m.PGPState, m.PGPSignature), "encrypted · signed and verified"; got != want {
 			t.Errorf("label = %q, want %q", got, want)
 		}
 		if got, want := m.PGPSigner, p.pub.Fingerprint; got != want {
@@ -202,7 +203,7 @@ func TestPGPMailGnuPG(t *testing.T) {
 		ct := g.Run(crlfString(innerMIME), "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
 		_, res := ingestRaw(t, d, p.pgp(), pgpMIME(head("Admin bypass", "e3", ""), ct))
 		m := entry(t, d, res.Ref)
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed, key unknown"; got != want {
+		if got, want := wording.PGP(m.PGPState, m.PGPSignature), "encrypted · signed, key unknown"; got != want {
 			t.Errorf("label = %q, want %q", got, want)
 		}
 		if !strings.Contains(m.Body, secret) {
@@ -227,7 +228,7 @@ Content-Disposition: attachment; filename="reporter.asc"
 		ct := g.Run(crlfString(inner), "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
 		_, res := ingestRaw(t, d, p.pgp(), pgpMIME(head("Admin bypass", "e4", ""), ct))
 		m := entry(t, d, res.Ref)
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed, key not bound to the reporter"; got != want {
+		if got, want := wording.PGP(m.PGPState, m.PGPSignature), "encrypted · signed, key not bound to the reporter"; got != want {
 			t.Errorf("label = %q, want %q", got, want)
 		}
 		if got, want := m.PGPSigner, p.pub.Fingerprint; got != want {
@@ -259,12 +260,12 @@ Content-Disposition: attachment; filename="reporter.asc"
 		}
 		// "Hello team" and "Best, R." are outside the signed block: anyone
 		// could have written them.
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · partly signed: not verified"; got != want {
+		if got, want := wording.PGP(m.PGPState, m.PGPSignature), "encrypted · partly signed: not verified"; got != want {
 			t.Errorf("label = %q, want %q", got, want)
 		}
 		_, res = ingestRaw(t, d, bound, head("Re: [SEC-1] Inline", "i2", "Content-Type: text/plain; charset=utf-8")+"\n\n"+ct+"\n\n")
 		m = lastInbound(t, d, res.Ref)
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed and verified"; got != want {
+		if got, want := wording.PGP(m.PGPState, m.PGPSignature), "encrypted · signed and verified"; got != want {
 			t.Errorf("the block alone: label = %q, want %q", got, want)
 		}
 	})
@@ -274,7 +275,7 @@ Content-Disposition: attachment; filename="reporter.asc"
 		bound := p.bound(t, d)
 		_, res := ingestRaw(t, d, bound, head("[SEC-1] Cleartext", "c1", "Content-Type: text/plain; charset=utf-8")+"\n"+signed)
 		m := lastInbound(t, d, res.Ref)
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "signed and verified"; got != want {
+		if got, want := wording.PGP(m.PGPState, m.PGPSignature), "signed and verified"; got != want {
 			t.Errorf("label = %q, want %q", got, want)
 		}
 		if strings.Contains(m.Body, "BEGIN PGP") || !strings.Contains(m.Body, secret) {
@@ -283,7 +284,7 @@ Content-Disposition: attachment; filename="reporter.asc"
 		tampered := strings.Replace(signed, "any password", "no password", 1)
 		_, res = ingestRaw(t, d, bound, head("[SEC-1] Cleartext", "c2", "Content-Type: text/plain; charset=utf-8")+"\n"+tampered)
 		m = lastInbound(t, d, res.Ref)
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "bad signature"; got != want {
+		if got, want := wording.PGP(m.PGPState, m.PGPSignature), "bad signature"; got != want {
 			t.Errorf("tampered: label = %q, want %q", got, want)
 		}
 	})
@@ -300,7 +301,7 @@ Content-Disposition: attachment; filename="reporter.asc"
 		tagged := func(raw string) string { return strings.Replace(raw, "Subject: Signed", "Subject: [SEC-1] Signed", 1) }
 		_, res := ingestRaw(t, d, bound, tagged(mail("s1", part)))
 		m := lastInbound(t, d, res.Ref)
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "signed and verified"; got != want || m.Unverified {
+		if got, want := wording.PGP(m.PGPState, m.PGPSignature), "signed and verified"; got != want || m.Unverified {
 			t.Errorf("label = %q, unverified %v; want %q by the reporter's key, on their timeline", got, m.Unverified, want)
 		}
 		if !strings.Contains(m.Body, secret) {
@@ -308,7 +309,7 @@ Content-Disposition: attachment; filename="reporter.asc"
 		}
 		_, res = ingestRaw(t, d, bound, tagged(mail("s2", strings.Replace(part, "any", "every", 1))))
 		m = lastInbound(t, d, res.Ref)
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "bad signature"; got != want || !m.Unverified {
+		if got, want := wording.PGP(m.PGPState, m.PGPSignature), "bad signature"; got != want || !m.Unverified {
 			t.Errorf("altered: label = %q, unverified %v; want %q, kept unverified", got, m.Unverified, want)
 		}
 		// The key in an Autocrypt header of the sender, on a mail that opens
@@ -320,7 +321,7 @@ Content-Disposition: attachment; filename="reporter.asc"
 		raw := strings.Replace(mail("s3", part), "MIME-Version: 1.0\n", "MIME-Version: 1.0\n"+ac+"\n", 1)
 		_, res = ingestRaw(t, d, p.pgp(), raw)
 		m = entry(t, d, res.Ref)
-		if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "signed, key not bound to the reporter"; got != want {
+		if got, want := wording.PGP(m.PGPState, m.PGPSignature), "signed, key not bound to the reporter"; got != want {
 			t.Errorf("autocrypt: label = %q, want %q", got, want)
 		}
 		if c, _ := d.KeyCandidates(context.Background(), m.ReportID); len(c) != 1 || c[0].Origin != "autocrypt" {
@@ -428,7 +429,7 @@ func TestPGPMailLockedThenUnlocked(t *testing.T) {
 	ct := p.reporter.Run(crlfString("Subject: Admin bypass in /admin\n"+innerMIME), "--armor", "--sign", "--encrypt", "--recipient", "security@example.org")
 	_, res := ingestRaw(t, d, p.pgp(), pgpMIME(head("...", "l1", ""), ct))
 	m := entry(t, d, res.Ref)
-	if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted; will be decrypted when the team key is unlocked"; got != want {
+	if got, want := wording.PGP(m.PGPState, m.PGPSignature), "encrypted; will be decrypted when the team key is unlocked"; got != want {
 		t.Fatalf("label = %q, want %q", got, want)
 	}
 	if strings.Contains(m.Body, "admin panel") {
@@ -451,7 +452,7 @@ func TestPGPMailLockedThenUnlocked(t *testing.T) {
 	}
 	// A new report's reporter has no key yet: the signature is checked
 	// against none (TestMailTrustSignedPending has one bound).
-	if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "encrypted · signed, key unknown"; got != want {
+	if got, want := wording.PGP(m.PGPState, m.PGPSignature), "encrypted · signed, key unknown"; got != want {
 		t.Errorf("label = %q, want %q", got, want)
 	}
 	if got, want := fmt.Sprint(fileNames(m)), "[poc.py]"; got != want {
@@ -518,7 +519,7 @@ func TestPGPMailExpiredSigner(t *testing.T) {
 		Known: func(context.Context, db.KeyQuery) ([]string, error) { return []string{pub}, nil }}
 	_, res := ingestRaw(t, d, later, head("Old", "x1", "Content-Type: text/plain")+"\n"+signed)
 	m := entry(t, d, res.Ref)
-	if got, want := db.PGPLabel(m.PGPState, m.PGPSignature), "signed, key unknown"; got != want {
+	if got, want := wording.PGP(m.PGPState, m.PGPSignature), "signed, key unknown"; got != want {
 		t.Errorf("label = %q, want %q", got, want)
 	}
 	if ev := events(t, d, res.Ref); !strings.Contains(ev, "This key has expired.") {

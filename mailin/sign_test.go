@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views/wording"
 )
 
 // TestPGPSignerGnuPG: a mail we sign as multipart/signed is found good by
@@ -47,8 +48,8 @@ func TestPGPSignerGnuPG(t *testing.T) {
 	m := entry(t, d, res.Ref)
 	// Intake finds the signature good; the report shows it as not the
 	// reporter's, since the team key is bound to no reporter.
-	if in.PGP.Signature != db.SigVerified || db.PGPLabel(m.PGPState, m.PGPSignature) != "signed, key not bound to the reporter" {
-		t.Errorf("signature %q, label %q", in.PGP.Signature, db.PGPLabel(m.PGPState, m.PGPSignature))
+	if in.PGP.Signature != db.SigVerified || wording.PGP(m.PGPState, m.PGPSignature) != "signed, key not bound to the reporter" {
+		t.Errorf("signature %q, label %q", in.PGP.Signature, wording.PGP(m.PGPState, m.PGPSignature))
 	}
 	if !strings.Contains(m.Body, "Thanks, fixed in 2.4.1.") {
 		t.Errorf("body = %q", m.Body)

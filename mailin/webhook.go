@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views/wording"
 )
 
 // Webhook request headers. The signature is HMAC-SHA256, keyed with the
@@ -241,7 +242,7 @@ func slackText(d *db.Delivery, link string) string {
 	case db.EventReporterMessage:
 		what = "Reporter replied on"
 	case db.EventState:
-		what = fmt.Sprintf("State %s → %s on", d.FromState.Label(), d.ToState.Label())
+		what = fmt.Sprintf("State %s → %s on", wording.State(d.FromState), wording.State(d.ToState))
 	default:
 		what = string(d.Event)
 	}

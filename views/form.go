@@ -6,6 +6,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views/wording"
 )
 
 // fieldAttrs ties an input to its hint and error for screen readers.
@@ -37,7 +38,7 @@ func orderedErrors(errs db.FieldErrors) []fieldError {
 	seen := map[string]bool{}
 	for _, k := range errorOrder {
 		if m, ok := errs[k]; ok {
-			out = append(out, fieldError{k, m})
+			out = append(out, fieldError{k, wording.Say(m)})
 			seen[k] = true
 		}
 	}
@@ -49,18 +50,18 @@ func orderedErrors(errs db.FieldErrors) []fieldError {
 	}
 	sort.Strings(rest) // a stable order for forms errorOrder does not know
 	for _, k := range rest {
-		out = append(out, fieldError{k, errs[k]})
+		out = append(out, fieldError{k, wording.Say(errs[k])})
 	}
 	return out
 }
 
 func limitsText(l db.Limits, maxBody int64) string {
 	return fmt.Sprintf("Up to %d %s, %s each, %s in all.", l.MaxFiles, plural(l.MaxFiles, "file", "files"),
-		db.FormatBytes(l.MaxFileBytes), db.FormatBytes(maxBody))
+		wording.Bytes(l.MaxFileBytes), wording.Bytes(maxBody))
 }
 
 func fileLimitsText(l db.Limits) string {
-	return fmt.Sprintf("Up to %d %s, %s each.", l.MaxFiles, plural(l.MaxFiles, "file", "files"), db.FormatBytes(l.MaxFileBytes))
+	return fmt.Sprintf("Up to %d %s, %s each.", l.MaxFiles, plural(l.MaxFiles, "file", "files"), wording.Bytes(l.MaxFileBytes))
 }
 
 func selected(cur, v string) bool { return cur == v }

@@ -1,5 +1,14 @@
 // Package views renders every page with templ. Components take per-page view
-// models; they never query anything themselves.
+// models; they never query anything themselves. They import db for its
+// types only.
+//
+// The words for stored values (state names, deadline clocks, OpenPGP
+// labels, sizes) and for db's keyed messages are in the sub-package
+// views/wording, which has no templ and which mailin's mails share; every
+// field error a form shows passes through wording.Say (fieldErr,
+// orderedErrors). Component tests render a view model and read the HTML
+// as a user would: accessible names, labels, descriptions and data-testid
+// (page_test.go).
 package views
 
 import (

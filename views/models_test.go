@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/cwe"
 )
 
 // Table tests of the pure view-model functions: what each label, time and
@@ -208,7 +209,7 @@ func TestFormHelpers(t *testing.T) {
 }
 
 func mustCWE(t *testing.T, id string) string {
-	c, ok := db.LookupCWE(id)
+	c, ok := cwe.Lookup(id)
 	if !ok {
 		t.Fatalf("no %s", id)
 	}

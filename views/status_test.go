@@ -131,6 +131,14 @@ func TestStatusPage(t *testing.T) {
 		m.Errors = db.FieldErrors{"body": "Write a message or attach a file."}
 		p = render(t, StatusView(m))
 		p.fieldError("Message", m.Errors["body"], true)
+		// db names a file over the limit by a keyed message; the
+		// reporter reads the sentence, in the field and in the summary.
+		m.Errors = db.FieldErrors{"attachments": db.Keyed(db.MsgFileTooLarge, `"poc.html"`, "2097152", "1048576")}
+		p = render(t, StatusView(m))
+		p.fieldError("Attachments (optional)", `"poc.html" is 2.0 MB; each file may be at most 1.0 MB.`, true)
+		if html, _ := p.doc.Html(); strings.Contains(html, db.MsgFileTooLarge) || strings.ContainsRune(html, 0) {
+			t.Errorf("the page shows the raw key")
+		}
 	})
 
 	t.Run("SentNotice", func(t *testing.T) {

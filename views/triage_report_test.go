@@ -318,6 +318,11 @@ func TestTriageFormErrors(t *testing.T) {
 				"Original report (for duplicates, like SEC-12)": "A report cannot be a duplicate of itself."},
 			db.FieldErrors{"to": "Choose a state from the list.", "reason": "Closing a report needs a reason; the reporter reads it.",
 				"duplicate_of": "A report cannot be a duplicate of itself."}},
+		// A move the table refuses comes from db as a keyed message,
+		// worded with the states as people read them.
+		{"state", map[string]string{"to": "new", "reason": "r"},
+			map[string]string{"New state": `A report in state "Resolved" cannot move to "New".`},
+			db.FieldErrors{"to": db.Keyed(db.MsgTransition, string(db.StateResolved), string(db.StateNew))}},
 		{"assign", map[string]string{"assignee": "3"}, map[string]string{"Assign to": "Choose a triager of this program or an admin."},
 			db.FieldErrors{"assignee": "Choose a triager of this program or an admin."}},
 		{"fields", map[string]string{"asset": "x", "cwe": "CWE-0", "cvss": "CVSS:3.1/AV:N", "cve": "CVE-12", "disclosure_date": "2025-13-45",

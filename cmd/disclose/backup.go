@@ -11,6 +11,7 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/mailin/pgp"
+	"github.com/disclose/disclose/views/wording"
 )
 
 func runBackup(ctx context.Context, env *environment, args []string) error {
@@ -70,7 +71,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "wrote %s (%s) in %s\n", file, db.FormatBytes(st.Size()), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(env.stdout, "wrote %s (%s) in %s\n", file, wording.Bytes(st.Size()), time.Since(start).Round(time.Millisecond))
 	if sealer != nil {
 		fmt.Fprintln(env.stdout, "encrypted to the team key; check it with disclose backup --verify (needs the passphrase)")
 	} else {

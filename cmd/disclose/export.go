@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/export"
 )
 
 // runExport writes the reports of a queue filter to standard output, with
@@ -67,7 +68,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 // exportTo streams the reports of f in format to w.
 func exportTo(ctx context.Context, d *db.DB, f db.QueueFilter, format string, w *bufio.Writer) (int, error) {
 	if format == "csv" {
-		x, err := db.NewCSVExporter(w)
+		x, err := export.NewCSV(w)
 		if err != nil {
 			return 0, err
 		}
@@ -77,7 +78,7 @@ func exportTo(ctx context.Context, d *db.DB, f db.QueueFilter, format string, w 
 		}
 		return n, x.Close()
 	}
-	x := db.NewJSONExporter(w)
+	x := export.NewJSON(w)
 	n, err := d.ExportReports(ctx, f, x.Write)
 	if err != nil {
 		return n, err

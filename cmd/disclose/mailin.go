@@ -14,7 +14,6 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/mailin"
-	"github.com/disclose/disclose/mailin/pgp"
 )
 
 // imapConfig is the mail intake's part of the settings; serve and mailin
@@ -164,12 +163,8 @@ func runMailin(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("open database in %s: %w", cfg.Data, err)
 	}
 	defer d.Close()
-	key, err := loadTeamKey(&cfg, log)
+	_, tk, err := teamKeySealed(ctx, fs, &cfg, d, log)
 	if err != nil {
-		return err
-	}
-	tk, _ := key.(*pgp.TeamKey)
-	if err := applySeal(ctx, sealFlagOf(fs, cfg.Seal), d, tk, cfg.Data, log); err != nil {
 		return err
 	}
 	var p *mailin.PGP

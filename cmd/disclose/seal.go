@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/handlers"
 	"github.com/disclose/disclose/mailin/pgp"
 )
 
@@ -24,6 +25,21 @@ func sealFlagOf(fs *flag.FlagSet, on bool) sealFlag {
 	f := sealFlag{on: on}
 	fs.Visit(func(fl *flag.Flag) { f.given = f.given || fl.Name == "seal" })
 	return f
+}
+
+// teamKeySealed loads the team key and then applies the seal setting: the
+// first steps of both commands that take in reports (serve, mailin), in
+// this order because sealing needs the key. tk is the key's OpenPGP form,
+// nil without a key.
+func teamKeySealed(ctx context.Context, fs *flag.FlagSet, cfg *serveConfig, d *db.DB, log *slog.Logger) (key handlers.TeamKey, tk *pgp.TeamKey, err error) {
+	if key, err = loadTeamKey(cfg, log); err != nil {
+		return nil, nil, err
+	}
+	tk, _ = key.(*pgp.TeamKey)
+	if err := applySeal(ctx, sealFlagOf(fs, cfg.Seal), d, tk, cfg.Data, log); err != nil {
+		return nil, nil, err
+	}
+	return key, tk, nil
 }
 
 // applySeal decides whether new rows are sealed, for the commands that take

@@ -68,13 +68,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	auth.apply(d)
 
-	key, err := loadTeamKey(&cfg, log)
-	if err != nil {
-		return err
-	}
 	// Before wireTeamKey: its "locked" banner says what sealing implies.
-	tk, _ := key.(*pgp.TeamKey)
-	if err := applySeal(ctx, sealFlagOf(fs, cfg.Seal), d, tk, cfg.Data, log); err != nil {
+	key, tk, err := teamKeySealed(ctx, fs, &cfg, d, log)
+	if err != nil {
 		return err
 	}
 	keyCtl, keyControl, mailPGP := wireTeamKey(key, d, problems, log)

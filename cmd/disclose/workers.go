@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views/wording"
 )
 
 // workers runs the background loops of serve (retention, the storage
@@ -98,7 +99,7 @@ func storageWatchdog(d *db.DB, dir string, problems *db.Problems, every time.Dur
 			if err := syscall.Statfs(dir, &st); err == nil {
 				free := st.Bavail * uint64(st.Bsize)
 				if free < lowDiskBytes {
-					problems.Set("disk-space", fmt.Sprintf("only %s free on the disk of %s: free space or grow the disk before intake stops", db.FormatBytes(int64(free)), dir))
+					problems.Set("disk-space", fmt.Sprintf("only %s free on the disk of %s: free space or grow the disk before intake stops", wording.Bytes(int64(free)), dir))
 				} else {
 					problems.Clear("disk-space")
 				}

@@ -1,4 +1,9 @@
-package db
+// Package export writes reports as JSON or CSV for triagers and operators
+// who take them elsewhere (the dashboard's export, `disclose export`). It
+// formats plain data: db reads the reports (db.ExportReports, which calls
+// Write for each), this package decides what a row looks like, and defuses
+// spreadsheet formulas in attacker-written text.
+package export
 
 import (
 	"encoding/csv"
@@ -8,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/disclose/disclose/db"
 )
 
 func isoTime(t time.Time) string {
@@ -48,7 +55,7 @@ var exportColumns = []string{"ref", "program", "title", "state", "prev_state", "
 
 // exportFields are a report's values in exportColumns order, typed for
 // JSON: numbers, booleans, and null for what is not set.
-func exportFields(e *ExportedReport) []any {
+func exportFields(e *db.ExportedReport) []any {
 	r, d := e.Report, e.Details
 	var score any
 	if r.CVSSVector != "" {
@@ -89,7 +96,7 @@ func csvCell(v any) string {
 	return fmt.Sprint(v)
 }
 
-func exportTimeline(tl []*Message) []exportMessage {
+func exportTimeline(tl []*db.Message) []exportMessage {
 	out := make([]exportMessage, 0, len(tl))
 	for _, m := range tl {
 		em := exportMessage{ID: m.ID, At: isoTime(m.CreatedAt), Kind: string(m.Kind), Public: m.Public, Author: m.AuthorName,
@@ -103,17 +110,17 @@ func exportTimeline(tl []*Message) []exportMessage {
 	return out
 }
 
-// JSONExporter writes reports as one JSON array, one report per line.
-type JSONExporter struct {
+// JSON writes reports as one JSON array, one report per line.
+type JSON struct {
 	w     io.Writer
 	count int
 }
 
-// NewJSONExporter starts a JSON export on w.
-func NewJSONExporter(w io.Writer) *JSONExporter { return &JSONExporter{w: w} }
+// NewJSON starts a JSON export on w.
+func NewJSON(w io.Writer) *JSON { return &JSON{w: w} }
 
 // Write adds one report.
-func (x *JSONExporter) Write(e *ExportedReport) error {
+func (x *JSON) Write(e *db.ExportedReport) error {
 	// Keys in column order (a map would sort them), so "ref" comes first.
 	var b strings.Builder
 	if x.count == 0 {
@@ -138,7 +145,7 @@ func (x *JSONExporter) Write(e *ExportedReport) error {
 func writeJSONMember(b *strings.Builder, comma bool, key string, v any) error {
 	buf, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("db: encode %s: %w", key, err)
+		return fmt.Errorf("export: encode %s: %w", key, err)
 	}
 	if comma {
 		b.WriteByte(',')
@@ -149,7 +156,7 @@ func writeJSONMember(b *strings.Builder, comma bool, key string, v any) error {
 }
 
 // Close ends the array.
-func (x *JSONExporter) Close() error {
+func (x *JSON) Close() error {
 	end := "\n]\n"
 	if x.count == 0 {
 		end = "[]\n"
@@ -158,20 +165,20 @@ func (x *JSONExporter) Close() error {
 	return err
 }
 
-// CSVExporter writes one row per report; the timeline is a JSON column.
-type CSVExporter struct{ w *csv.Writer }
+// CSV writes one row per report; the timeline is a JSON column.
+type CSV struct{ w *csv.Writer }
 
-// NewCSVExporter starts a CSV export on w with its header row.
-func NewCSVExporter(w io.Writer) (*CSVExporter, error) {
-	x := &CSVExporter{w: csv.NewWriter(w)}
+// NewCSV starts a CSV export on w with its header row.
+func NewCSV(w io.Writer) (*CSV, error) {
+	x := &CSV{w: csv.NewWriter(w)}
 	return x, x.w.Write(append(append([]string(nil), exportColumns...), "timeline"))
 }
 
 // Write adds one report.
-func (x *CSVExporter) Write(e *ExportedReport) error {
+func (x *CSV) Write(e *db.ExportedReport) error {
 	tl, err := json.Marshal(exportTimeline(e.Timeline))
 	if err != nil {
-		return fmt.Errorf("db: encode timeline: %w", err)
+		return fmt.Errorf("export: encode timeline: %w", err)
 	}
 	var row []string
 	for _, v := range exportFields(e) {
@@ -181,7 +188,7 @@ func (x *CSVExporter) Write(e *ExportedReport) error {
 }
 
 // Close flushes the rows.
-func (x *CSVExporter) Close() error {
+func (x *CSV) Close() error {
 	x.w.Flush()
 	return x.w.Error()
 }
