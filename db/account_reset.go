@@ -8,12 +8,22 @@ import (
 	"time"
 )
 
-// ResetMailer composes the mail that carries a password reset link the
-// user asked for. db declares it and calls it inside the writing
-// transaction, so that the link and its mail commit together; the mail
-// gateway implements it (mailin.Notifier); cmd wires the two.
-type ResetMailer interface {
-	ResetMail(u *User, token string, life time.Duration) (*OutMail, error)
+// ResetLink is a password reset link and its mail, made by the caller
+// before RequestPasswordReset: the token (NewResetToken) and the mail that
+// carries it to the address asked for, composed by the mail gateway
+// (mailin.Notifier.ResetMail). Composing it first, for every request, keeps
+// db from calling back into the mail gateway and does the same work whether
+// or not the address is an account. A nil Mail sends nothing.
+type ResetLink struct {
+	Token string
+	Mail  *OutMail
+}
+
+// NewResetToken is a fresh reset token: 256 random bits, stored only as its
+// hash.
+func NewResetToken() (string, error) {
+	token, _, err := newToken()
+	return token, err
 }
 
 // ResetMailKind is the outbox kind of a reset mail. Its body holds a live
@@ -36,12 +46,12 @@ var resetStandIn = User{Email: "nobody@invalid", Name: "nobody"}
 //
 // Invited users who never chose a password get nothing: their setup link
 // stays valid (a stranger must not void it), and an admin can send a new one.
-func (db *DB) RequestPasswordReset(ctx context.Context, email, clientAddr string) error {
+func (db *DB) RequestPasswordReset(ctx context.Context, email, clientAddr string, link ResetLink) error {
 	email = normalEmail(email)
-	token, hash, err := newToken()
-	if err != nil {
-		return err
+	if len(link.Token) < 43 {
+		return Errorf(EINTERNAL, "db: a reset link needs a token from NewResetToken")
 	}
+	hash := tokenHash(link.Token)
 	life := db.Auth.SetupLinkLifetime
 	actor := Actor{Name: auditEmail(email), ClientAddr: clientAddr}
 	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
@@ -64,14 +74,14 @@ func (db *DB) RequestPasswordReset(ctx context.Context, email, clientAddr string
 			result = "no password set"
 		case n > db.Auth.ResetPerAddress:
 			result = "too many requests"
-		case db.ResetMailer == nil:
+		case link.Mail == nil:
 			result = "no mail gateway"
 		}
 		to := u
 		if result != "mailed" {
 			to = &resetStandIn
 		}
-		if err := tx.queueResetMail(ctx, db.ResetMailer, to, token, hash, life, result == "mailed"); err != nil {
+		if err := tx.queueResetMail(ctx, link.Mail, to, hash, life, result == "mailed"); err != nil {
 			return err
 		}
 		return tx.audit(ctx, actor, "user.reset_request", actor.Name, "result="+result)
@@ -80,7 +90,7 @@ func (db *DB) RequestPasswordReset(ctx context.Context, email, clientAddr string
 
 // queueResetMail stores the link and queues its mail in a savepoint, kept
 // when keep says so and undone otherwise.
-func (tx *Tx) queueResetMail(ctx context.Context, mailer ResetMailer, u *User, token string, hash []byte, life time.Duration, keep bool) error {
+func (tx *Tx) queueResetMail(ctx context.Context, mail *OutMail, u *User, hash []byte, life time.Duration, keep bool) error {
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT reset_mail`); err != nil {
 		return fmt.Errorf("db: reset savepoint: %w", err)
 	}
@@ -97,15 +107,12 @@ func (tx *Tx) queueResetMail(ctx context.Context, mailer ResetMailer, u *User, t
 			hash, uid, TokenReset, formatTime(tx.now), formatTime(tx.now.Add(life))); err != nil {
 			return fmt.Errorf("db: store reset link: %w", err)
 		}
-		if mailer == nil {
+		if mail == nil {
 			return nil
 		}
-		m, err := mailer.ResetMail(u, token, life)
-		if err != nil {
-			return fmt.Errorf("db: compose reset mail: %w", err)
-		}
-		m.Kind, m.UserID, m.ReportID = ResetMailKind, u.ID, 0
-		_, err = tx.enqueueMail(ctx, m)
+		m := *mail
+		m.To, m.Kind, m.UserID, m.ReportID = u.Email, ResetMailKind, u.ID, 0
+		_, err := tx.enqueueMail(ctx, &m)
 		return err
 	}()
 	if err == nil && keep {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,13 +13,19 @@ import (
 	"github.com/pquerna/otp/totp"
 )
 
-// linkMailer is a db.ResetMailer that puts the token in the body as a link.
-type linkMailer struct{ n int }
+// resetMailN numbers the reset mails' Message-IDs.
+var resetMailN atomic.Int64
 
-func (m *linkMailer) ResetMail(u *db.User, token string, life time.Duration) (*db.OutMail, error) {
-	m.n++
-	return &db.OutMail{MessageID: fmt.Sprintf("<reset%d@portal.example>", m.n), To: u.Email, Subject: "Reset your password",
-		Body: "https://portal.example/setup/" + token + "\nvalid for " + life.String()}, nil
+// requestReset asks for a reset of email as the sign-in page does: a fresh
+// token and a mail that carries it as a link, composed for every request.
+func requestReset(ctx context.Context, d *db.DB, email, clientAddr string) error {
+	token, err := db.NewResetToken()
+	if err != nil {
+		return err
+	}
+	m := &db.OutMail{MessageID: fmt.Sprintf("<reset%d@portal.example>", resetMailN.Add(1)), To: email, Subject: "Reset your password",
+		Body: "https://portal.example/setup/" + token + "\nvalid for " + d.Auth.SetupLinkLifetime.String()}
+	return d.RequestPasswordReset(ctx, email, clientAddr, db.ResetLink{Token: token, Mail: m})
 }
 
 // resetMails are the reset mails in the outbox, newest first.
@@ -50,7 +57,6 @@ func tokenOf(t *testing.T, m *db.Mail) string {
 func newResetDB(t *testing.T) (*db.DB, *clock) {
 	d := MustOpenDB(t)
 	d.Auth.Argon2 = db.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
-	d.ResetMailer = &linkMailer{}
 	return d, withClock(d)
 }
 
@@ -69,7 +75,7 @@ func TestRequestPasswordReset(t *testing.T) {
 			}
 			sessions = append(sessions, res.Token)
 		}
-		if err := d.RequestPasswordReset(ctx, " Alice@Example.org ", "203.0.113.9"); err != nil {
+		if err := requestReset(ctx, d, " Alice@Example.org ", "203.0.113.9"); err != nil {
 			t.Fatal(err)
 		}
 		mails := resetMails(t, d)
@@ -128,7 +134,7 @@ func TestRequestPasswordReset(t *testing.T) {
 	t.Run("ErrExpired", func(t *testing.T) {
 		d, clk := newResetDB(t)
 		MustCreateUser(t, d, "alice@example.org", db.RoleTriager)
-		if err := d.RequestPasswordReset(ctx, "alice@example.org", "203.0.113.9"); err != nil {
+		if err := requestReset(ctx, d, "alice@example.org", "203.0.113.9"); err != nil {
 			t.Fatal(err)
 		}
 		token := tokenOf(t, resetMails(t, d)[0])
@@ -149,7 +155,7 @@ func TestRequestPasswordReset(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, email := range []string{"nobody@example.org", "carol@example.org", "bob@example.org", "not an address"} {
-			if err := d.RequestPasswordReset(ctx, email, "203.0.113.9"); err != nil {
+			if err := requestReset(ctx, d, email, "203.0.113.9"); err != nil {
 				t.Fatalf("%s: %v", email, err)
 			}
 		}
@@ -184,7 +190,7 @@ func TestRequestPasswordReset(t *testing.T) {
 		MustCreateUser(t, d, "alice@example.org", db.RoleTriager)
 		for i := 0; i < 5; i++ {
 			// Any case and spacing is the same address.
-			if err := d.RequestPasswordReset(ctx, []string{"alice@example.org", "ALICE@example.org "}[i%2], fmt.Sprintf("198.51.%d.1", i)); err != nil {
+			if err := requestReset(ctx, d, []string{"alice@example.org", "ALICE@example.org "}[i%2], fmt.Sprintf("198.51.%d.1", i)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -208,7 +214,7 @@ func TestRequestPasswordReset(t *testing.T) {
 			t.Fatalf("%d hashed counts, want 1", keys)
 		}
 		clk.Advance(time.Hour + time.Second)
-		if err := d.RequestPasswordReset(ctx, "alice@example.org", "198.51.100.1"); err != nil {
+		if err := requestReset(ctx, d, "alice@example.org", "198.51.100.1"); err != nil {
 			t.Fatal(err)
 		}
 		if n := len(resetMails(t, d)); n != d.Auth.ResetPerAddress+1 {
@@ -227,7 +233,7 @@ func TestRequestPasswordReset(t *testing.T) {
 		if _, err := d.ConfirmTOTP(ctx, u.ID, code, u.Actor("192.0.2.1")); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.RequestPasswordReset(ctx, u.Email, "203.0.113.9"); err != nil {
+		if err := requestReset(ctx, d, u.Email, "203.0.113.9"); err != nil {
 			t.Fatal(err)
 		}
 		token := tokenOf(t, resetMails(t, d)[0])
@@ -246,7 +252,7 @@ func TestRequestPasswordReset(t *testing.T) {
 	t.Run("SentBodyDropped", func(t *testing.T) {
 		d, _ := newResetDB(t)
 		MustCreateUser(t, d, "alice@example.org", db.RoleTriager)
-		if err := d.RequestPasswordReset(ctx, "alice@example.org", "203.0.113.9"); err != nil {
+		if err := requestReset(ctx, d, "alice@example.org", "203.0.113.9"); err != nil {
 			t.Fatal(err)
 		}
 		m, err := d.ClaimMail(ctx, time.Minute)

@@ -1,6 +1,10 @@
 // Package db holds the domain types of disclose and their SQLite storage.
-// It imports nothing else of the project: consumers declare the narrow
-// interfaces they need.
+// It imports nothing else of the project, and calls nothing of it: an
+// action that people may be told of records an event row in its own
+// transaction (notify.go), which the mail gateway reads back, composes and
+// marks done in a transaction of its own (Tx.PendingEvents, Tx.FinishEvent);
+// mail intake is decided by the gateway and stored through the Tx methods
+// of mail_store.go. Consumers declare the narrow interfaces they need.
 //
 // Writes: every write goes through DB.Update (write.go), which runs the
 // caller's job on the one writer goroutine, in a transaction it may share
@@ -77,11 +81,6 @@ type DB struct {
 	Path string
 	// Now is the clock; tests replace it to move deadlines and expiry.
 	Now func() time.Time
-	// Notifier composes the mail that actions cause; nil sends none.
-	Notifier Notifier
-	// ResetMailer composes the mail of a password reset the user asked
-	// for (RequestPasswordReset); nil sends none.
-	ResetMailer ResetMailer
 	// Auth holds the session, lockout and password settings.
 	Auth AuthPolicy
 
@@ -99,6 +98,8 @@ type DB struct {
 	jobs       chan writeJob
 	stopped    chan struct{}
 	writerDone chan struct{}
+	// eventsRecorded is signalled after a commit that recorded events.
+	eventsRecorded chan struct{}
 
 	programsCache atomic.Pointer[programsCache] // see Programs
 	programsGen   atomic.Uint64
@@ -256,6 +257,11 @@ type Tx struct {
 	// transaction stores it (Tx.sealTexts, seal_write.go).
 	session       *sealSession
 	sessionReport int64
+	// attempt is the savepoint of Tx.Attempt, prepared at its first use.
+	attempt *savepoint
+	// recorded says a job recorded an event: the commit wakes the mail
+	// gateway's worker (DB.EventsRecorded).
+	recorded bool
 }
 
 // begin starts the write transaction of a batch (BEGIN IMMEDIATE through

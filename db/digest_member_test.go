@@ -2,13 +2,11 @@ package db_test
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/disclose/disclose/db"
-	"github.com/disclose/disclose/mailin"
 )
 
 // A digest is composed a day after its events: a user who left the program
@@ -29,12 +27,12 @@ func TestDigestLeavesOutProgramsLeft(t *testing.T) {
 	if _, err := d.CreateReport(ctx, in); err != nil {
 		t.Fatal(err)
 	}
+	d.drain() // the event worker queues the digest item right after the commit
 	if err := d.UpdateUser(ctx, uid, "Digest", db.RoleViewer, nil, db.ActorSystem); err != nil {
 		t.Fatal(err)
 	}
 	*now = now.Add(25 * time.Hour)
-	n := &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org"}
-	sent, err := d.SendDigests(ctx, 24*time.Hour, n.Digest)
+	sent, err := d.SendDigests(ctx, 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // TestEmptyFiles: a file of zero bytes is kept as an empty file, whichever
@@ -54,9 +55,9 @@ func TestEmptyFiles(t *testing.T) {
 		t.Helper()
 		raw := []byte("Message-ID: <empty@example.net>\r\nSubject: Empty\r\n\r\nsee the file\r\n")
 		sum := sha256.Sum256(raw)
-		res, err := d.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1, OpenRaw: func() io.Reader { return bytes.NewReader(raw) },
+		res, err := mailin.IngestMail(ctx, d, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1, OpenRaw: func() io.Reader { return bytes.NewReader(raw) },
 			RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]), MessageID: "<empty@example.net>", FromEmail: "r@example.net",
-			To: []string{"security@example.org"}, Subject: "Empty", Body: "See the file.", Files: empty()}, db.IngestOptions{})
+			To: []string{"security@example.org"}, Subject: "Empty", Body: "See the file.", Files: empty()}, mailin.IngestOptions{})
 		if err != nil {
 			t.Fatalf("ingest: %v", err)
 		}

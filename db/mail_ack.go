@@ -7,7 +7,7 @@ import (
 )
 
 // AckKind is the outbox kind of acknowledgements, of web reports (the
-// Notifier's) and of mailed ones (intake's) alike.
+// event worker's) and of mailed ones (intake's) alike.
 const AckKind = "ack"
 
 // Acknowledgements to one recipient are capped, web and mail together: the
@@ -23,14 +23,14 @@ const (
 	maxAcksPerDay  = 10
 )
 
-// enqueueAck writes the acknowledgement m to the outbox unless its recipient
+// EnqueueAck writes the acknowledgement m to the outbox unless its recipient
 // reached the cap. The recipient is counted by
 // the keyed hash of its normal form (NormalAddress) in ack_recipients: it
 // works while addresses are sealed, a copy of the database alone cannot test
 // guesses against it, and no hash is kept longer than the day the cap looks
 // at. An acknowledgement composed while the team key is locked carries no
 // readable recipient: the reporter's stored hash stands for it.
-func (tx *Tx) enqueueAck(ctx context.Context, m *OutMail) error {
+func (tx *Tx) EnqueueAck(ctx context.Context, m *OutMail) error {
 	var hash []byte
 	if m.To != SealedText {
 		hash = tx.db.addressHash(m.To)

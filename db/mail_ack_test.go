@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // From is forged at will: a flood of mail "from" one address opens reports,
@@ -18,14 +19,10 @@ func TestIngestAckCap(t *testing.T) {
 	if _, err := d.SyncMailbox(ctx, "INBOX", 7); err != nil {
 		t.Fatal(err)
 	}
-	ack := func(r *db.Report, in *db.InboundMail) *db.OutMail {
-		return &db.OutMail{ReportID: r.ID, Kind: "ack", MessageID: fmt.Sprintf("<ack.%d@portal.example.org>", r.ID), To: in.FromEmail,
-			Subject: "[" + r.Ref() + "] received", Body: "Thank you."}
-	}
 	send := func(uid uint32, from string) {
 		t.Helper()
 		in := inboundMail(uid, fmt.Sprintf("<m.%d@example.net>", uid), from, fmt.Sprintf("report %d", uid), "text")
-		if res, err := d.IngestMail(ctx, in, db.IngestOptions{Ack: ack}); err != nil || res.Kind != db.MailReport {
+		if res, err := mailin.IngestMail(ctx, d, in, mailin.IngestOptions{MessageIDDomain: "portal.example.org"}); err != nil || res.Kind != db.MailReport {
 			t.Fatalf("res %+v, %v", res, err)
 		}
 	}

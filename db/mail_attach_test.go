@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // spooledMail is a mail with three files, the middle one spooled (as the
@@ -85,13 +86,13 @@ func TestIngestMailSpooled(t *testing.T) {
 	big := randomBytes(700<<10, marker) // three chunks
 	t.Run("OK", func(t *testing.T) {
 		d := MustOpenDB(t)
-		res, err := d.IngestMail(ctx, spooledMail(1, "<big-1@example.net>", "", big), db.IngestOptions{})
+		res, err := mailin.IngestMail(ctx, d, spooledMail(1, "<big-1@example.net>", "", big), mailin.IngestOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkFiles(t, d, res.ReportID, big)
 		t.Run("Reply", func(t *testing.T) {
-			rep, err := d.IngestMail(ctx, spooledMail(2, "<big-2@example.net>", "<big-1@example.net>", big), db.IngestOptions{})
+			rep, err := mailin.IngestMail(ctx, d, spooledMail(2, "<big-2@example.net>", "<big-1@example.net>", big), mailin.IngestOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +124,7 @@ func TestIngestMailSpooled(t *testing.T) {
 		d := MustOpenDB(t)
 		key := newTeamKey(t)
 		d.SetSealer(key, true)
-		res, err := d.IngestMail(ctx, spooledMail(1, "<big-1@example.net>", "", big), db.IngestOptions{})
+		res, err := mailin.IngestMail(ctx, d, spooledMail(1, "<big-1@example.net>", "", big), mailin.IngestOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +136,7 @@ func TestIngestMailSpooled(t *testing.T) {
 	t.Run("DeleteCascades", func(t *testing.T) {
 		// Retention deletes attachment rows; the chunks must go with them.
 		d := MustOpenDB(t)
-		if _, err := d.IngestMail(ctx, spooledMail(1, "<big-1@example.net>", "", big), db.IngestOptions{}); err != nil {
+		if _, err := mailin.IngestMail(ctx, d, spooledMail(1, "<big-1@example.net>", "", big), mailin.IngestOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		c, err := sql.Open("sqlite3", "file:"+d.Path+"?_busy_timeout=5000&_foreign_keys=on")
@@ -161,7 +162,7 @@ func TestIngestMailSpooled(t *testing.T) {
 		d := MustOpenDB(t)
 		in := spooledMail(1, "<big-1@example.net>", "", big)
 		in.Spooled[1].Size++ // the spool no longer holds what was parsed
-		if _, err := d.IngestMail(ctx, in, db.IngestOptions{}); err == nil {
+		if _, err := mailin.IngestMail(ctx, d, in, mailin.IngestOptions{}); err == nil {
 			t.Fatal("a spool that changed was stored")
 		}
 		if _, err := d.ReportByRef(ctx, "SEC-1"); err == nil {

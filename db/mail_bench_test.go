@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // loadMail is a mailed report like those of the mail intake load run: about
@@ -53,10 +54,6 @@ func benchIngestMailBatch(b *testing.B, textBytes int) {
 	for i := 0; i < 1024; i++ {
 		mails = append(mails, loadMail(i+1, textBytes))
 	}
-	ack := func(r *db.Report, in *db.InboundMail) *db.OutMail {
-		return &db.OutMail{ReportID: r.ID, Kind: "ack", MessageID: fmt.Sprintf("<ack-%d@portal.test>", r.ID), InReplyTo: in.MessageID,
-			To: in.FromEmail, Subject: "[" + r.Ref() + "] Re: " + in.Subject, Body: "Thank you.", AutoSubmitted: true}
-	}
 	b.ResetTimer()
 	n := 0
 	for n < b.N {
@@ -67,7 +64,7 @@ func benchIngestMailBatch(b *testing.B, textBytes int) {
 		}
 		k := min(group, b.N-n, len(mails)-n%len(mails))
 		batch := mails[n%len(mails) : n%len(mails)+k]
-		if _, err := d.IngestMailBatch(ctx, batch, db.IngestOptions{Ack: ack}); err != nil {
+		if _, err := mailin.IngestMailBatch(ctx, d, batch, mailin.IngestOptions{MessageIDDomain: "portal.test"}); err != nil {
 			b.Fatal(err)
 		}
 		n += k

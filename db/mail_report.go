@@ -2,8 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -62,11 +60,7 @@ func (tx *Tx) ingestReply(ctx context.Context, in *InboundMail, key string, th m
 	return &IngestResult{Kind: MailReply, ReportID: reportID, Ref: ref}, nil
 }
 
-func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opts IngestOptions) (*IngestResult, error) {
-	programID, err := tx.programForMail(ctx, in.To, opts.ProgramID)
-	if err != nil {
-		return nil, err
-	}
+func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, programID int64, max int) (*IngestResult, error) {
 	files, later, err := tx.mailFiles(in)
 	if err != nil {
 		return nil, err
@@ -76,7 +70,6 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 	if nr.Description == "" {
 		nr.Description = "(The mail had no text; see its attachments and the raw message.)"
 	}
-	max := opts.MaxTextRunes
 	if max <= 0 {
 		max = 1 << 30
 	}
@@ -119,17 +112,7 @@ func (tx *Tx) ingestReport(ctx context.Context, in *InboundMail, key string, opt
 	if _, err := tx.storeRawMail(ctx, in, MailReport, key, rc.ReportID, entryID, "", 0); err != nil {
 		return nil, err
 	}
-	if opts.Ack != nil && nr.Reporter.Email != "" {
-		prefix, number, _ := ParseRef(rc.Ref)
-		r := &Report{ID: rc.ReportID, ProgramID: programID, Prefix: prefix, Number: number, Source: SourceEmail, State: StateNew,
-			Title: nr.Title, Reporter: nr.Reporter}
-		if m := opts.Ack(r, in); m != nil {
-			if err := tx.enqueueAck(ctx, m); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return &IngestResult{Kind: MailReport, ReportID: rc.ReportID, Ref: rc.Ref}, nil
+	return &IngestResult{Kind: MailReport, ReportID: rc.ReportID, Ref: rc.Ref, Contact: nr.Reporter.Email}, nil
 }
 
 // storeNewMailPGP is storeMailPGP for an entry just added: for a plain
@@ -140,39 +123,6 @@ func (tx *Tx) storeNewMailPGP(ctx context.Context, reportID, entryID int64, p *M
 		return nil
 	}
 	return tx.storeMailPGP(ctx, reportID, entryID, p)
-}
-
-// programForMail picks the program whose address the mail was sent to, the
-// default program otherwise. A mailbox of an organisation (mailbox > 0:
-// its program) picks among its organisation's programs only and falls back
-// to its own program: a To header, which anyone writes, never moves a
-// report into another organisation.
-func (tx *Tx) programForMail(ctx context.Context, to []string, mailbox int64) (int64, error) {
-	addrs, err := json.Marshal(to)
-	if err != nil {
-		return 0, fmt.Errorf("db: program for address: %w", err)
-	}
-	// One statement: the program of the first address that has one, or the
-	// default program.
-	var id sql.NullInt64
-	if mailbox > 0 {
-		err = tx.QueryRowContext(ctx, `SELECT COALESCE(
-			(SELECT p.id FROM json_each(?) j JOIN programs p ON p.email = j.value COLLATE NOCASE
-				WHERE p.archived = 0 AND p.email <> '' AND j.value <> '' AND p.org_id = (SELECT org_id FROM programs WHERE id = ?) ORDER BY j.key LIMIT 1),
-			(SELECT id FROM programs WHERE id = ?))`, string(addrs), mailbox, mailbox).Scan(&id)
-	} else {
-		err = tx.QueryRowContext(ctx, `SELECT COALESCE(
-			(SELECT p.id FROM json_each(?) j JOIN programs p ON p.email = j.value COLLATE NOCASE
-				WHERE p.archived = 0 AND p.email <> '' AND j.value <> '' ORDER BY j.key LIMIT 1),
-			(SELECT id FROM programs WHERE is_default = 1))`, string(addrs)).Scan(&id)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("db: program for address: %w", err)
-	}
-	if !id.Valid {
-		return 0, fmt.Errorf("db: default program: %w", sql.ErrNoRows)
-	}
-	return id.Int64, nil
 }
 
 // mailTitle makes a report title of a subject: reply and forward prefixes

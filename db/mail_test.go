@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 func inboundMail(uid uint32, msgID, from, subject, body string) *db.InboundMail {
@@ -27,10 +28,10 @@ func TestIngestMailBatch(t *testing.T) {
 		if _, err := d.SyncMailbox(ctx, "INBOX", 7); err != nil {
 			t.Fatal(err)
 		}
-		res, err := d.IngestMailBatch(ctx, []*db.InboundMail{
+		res, err := mailin.IngestMailBatch(ctx, d, []*db.InboundMail{
 			inboundMail(1, "<a@x.test>", "a@x.test", "one", "first"),
 			inboundMail(2, "<b@x.test>", "b@x.test", "two", "second"),
-		}, db.IngestOptions{})
+		}, mailin.IngestOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,11 +65,11 @@ func TestIngestMailBatch(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := d.IngestMailBatch(ctx, []*db.InboundMail{
+		if _, err := mailin.IngestMailBatch(ctx, d, []*db.InboundMail{
 			inboundMail(1, "<a@x.test>", "a@x.test", "one", "first"),
 			inboundMail(2, "<b@x.test>", "b@x.test", "two", "second"),
 			inboundMail(4, "<d@x.test>", "d@x.test", "four", "fourth"),
-		}, db.IngestOptions{}); err != nil {
+		}, mailin.IngestOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		st, err := d.SyncMailbox(ctx, "INBOX", 7)
@@ -84,11 +85,11 @@ func TestIngestMailBatch(t *testing.T) {
 		d := MustOpenDB(t)
 		bad := inboundMail(2, "<b@x.test>", "b@x.test", "two", "second")
 		bad.RawSHA256 = ""
-		res, err := d.IngestMailBatch(ctx, []*db.InboundMail{
+		res, err := mailin.IngestMailBatch(ctx, d, []*db.InboundMail{
 			inboundMail(1, "<a@x.test>", "a@x.test", "one", "first"),
 			bad,
 			inboundMail(3, "<c@x.test>", "c@x.test", "three", "third"),
-		}, db.IngestOptions{})
+		}, mailin.IngestOptions{})
 		if err == nil || !strings.Contains(err.Error(), "no raw hash") {
 			t.Fatalf("err = %v, want the second mail's", err)
 		}
@@ -112,7 +113,7 @@ func TestIngestMailBatch(t *testing.T) {
 		first := inboundMail(1, "<ooo@x.test>", "a@x.test", "Out of office", "away")
 		again := inboundMail(2, "<ooo@x.test>", "a@x.test", "Out of office", "away, in other bytes")
 		first.Auto, again.Auto = "auto-replied", "auto-replied"
-		res, err := d.IngestMailBatch(ctx, []*db.InboundMail{first, again}, db.IngestOptions{})
+		res, err := mailin.IngestMailBatch(ctx, d, []*db.InboundMail{first, again}, mailin.IngestOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,22 +123,18 @@ func TestIngestMailBatch(t *testing.T) {
 	})
 
 	t.Run("ErrPanicTakesOnlyItsMail", func(t *testing.T) {
-		// A panic while one mail is stored (here in the gateway's
-		// acknowledgement) fails that mail alone: the one before it is
-		// committed with the mailbox position, the group goes on next poll.
+		// A panic while one mail is stored (here reading its raw bytes)
+		// fails that mail alone: the one before it is committed with the
+		// mailbox position, the group goes on next poll.
 		d := MustOpenDB(t)
-		ack := func(r *db.Report, in *db.InboundMail) *db.OutMail {
-			if in.UID == 2 {
-				panic("ack of uid 2")
-			}
-			return nil
-		}
-		res, err := d.IngestMailBatch(ctx, []*db.InboundMail{
+		second := inboundMail(2, "<b@x.test>", "b@x.test", "two", "second")
+		second.OpenRaw = func() io.Reader { panic("raw of uid 2") }
+		res, err := mailin.IngestMailBatch(ctx, d, []*db.InboundMail{
 			inboundMail(1, "<a@x.test>", "a@x.test", "one", "first"),
-			inboundMail(2, "<b@x.test>", "b@x.test", "two", "second"),
+			second,
 			inboundMail(3, "<c@x.test>", "c@x.test", "three", "third"),
-		}, db.IngestOptions{Ack: ack})
-		if err == nil || !strings.Contains(err.Error(), "ack of uid 2") {
+		}, mailin.IngestOptions{})
+		if err == nil || !strings.Contains(err.Error(), "raw of uid 2") {
 			t.Fatalf("err = %v, want the panic of the second mail", err)
 		}
 		if len(res) != 1 || res[0].Ref != "SEC-1" {

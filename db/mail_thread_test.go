@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // A triager who answers a staff notice from their own mailbox writes to the
@@ -43,7 +44,7 @@ func TestThreadIgnoresStaffMail(t *testing.T) {
 
 	in := inboundMail(1, "<answer.1@example.org>", "tri@example.org", "Re: [SEC-1] New report", "internal: looks like the 2019 bug, do not tell them")
 	in.InReplyTo = []string{staffID}
-	res, err := d.IngestMail(ctx, in, db.IngestOptions{})
+	res, err := mailin.IngestMail(ctx, d, in, mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestThreadIgnoresStaffMail(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		in := inboundMail(2, "<answer.2@reporter.example>", "someone@reporter.example", "Re: [SEC-1]", "more details")
 		in.InReplyTo = []string{ackID}
-		res, err := d.IngestMail(ctx, in, db.IngestOptions{})
+		res, err := mailin.IngestMail(ctx, d, in, mailin.IngestOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +122,7 @@ func TestThreadMarksOtherSender(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		m := inboundMail(1, "<r.1@example.net>", strings.ToUpper(in.Reporter.Email), "Re: [SEC-1]", "from the reporter")
 		m.InReplyTo = []string{mails[0].MessageID}
-		if res, err := d.IngestMail(ctx, m, db.IngestOptions{}); err != nil || res.Kind != db.MailReply {
+		if res, err := mailin.IngestMail(ctx, d, m, mailin.IngestOptions{}); err != nil || res.Kind != db.MailReply {
 			t.Fatalf("res %+v, %v", res, err)
 		}
 		if marked(t) {
@@ -131,7 +132,7 @@ func TestThreadMarksOtherSender(t *testing.T) {
 	t.Run("ErrOtherSender", func(t *testing.T) {
 		m := inboundMail(2, "<s.1@elsewhere.example>", "someone@elsewhere.example", "Re: [SEC-1]", "I am the reporter, honest")
 		m.InReplyTo = []string{mails[0].MessageID}
-		if res, err := d.IngestMail(ctx, m, db.IngestOptions{}); err != nil || res.Kind != db.MailReply {
+		if res, err := mailin.IngestMail(ctx, d, m, mailin.IngestOptions{}); err != nil || res.Kind != db.MailReply {
 			t.Fatalf("res %+v, %v", res, err)
 		}
 		if !marked(t) {

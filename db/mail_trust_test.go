@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // tagMail is a mail that names a report by its subject tag alone.
@@ -65,7 +66,7 @@ func TestUnverifiedMailEffects(t *testing.T) {
 		return n
 	}
 	*now = now.Add(2 * time.Hour)
-	res, err := d.IngestMail(ctx, tagMail(1, "<forged@evil.example>", "Alice@Example.org", rc.Ref), db.IngestOptions{})
+	res, err := mailin.IngestMail(ctx, d, tagMail(1, "<forged@evil.example>", "Alice@Example.org", rc.Ref), mailin.IngestOptions{})
 	if err != nil || res.ReportID != r.ID || !res.Unverified {
 		t.Fatalf("res %+v, %v; want an unverified reply on %s", res, err, rc.Ref)
 	}
@@ -156,11 +157,11 @@ func TestSealedTagThreading(t *testing.T) {
 		t.Fatal(err)
 	}
 	key.Lock()
-	res, err := d.IngestMail(ctx, tagMail(1, "<t1@example.org>", "alice@example.org", a.Ref), db.IngestOptions{})
+	res, err := mailin.IngestMail(ctx, d, tagMail(1, "<t1@example.org>", "alice@example.org", a.Ref), mailin.IngestOptions{})
 	if err != nil || res.ReportID != a.ReportID || !res.Unverified {
 		t.Errorf("locked, hashed: %+v, %v; want an unverified reply on %s", res, err, a.Ref)
 	}
-	res, err = d.IngestMail(ctx, tagMail(2, "<t2@example.org>", "alice@example.org", b.Ref), db.IngestOptions{})
+	res, err = mailin.IngestMail(ctx, d, tagMail(2, "<t2@example.org>", "alice@example.org", b.Ref), mailin.IngestOptions{})
 	if err != nil || res.Kind != db.MailReport {
 		t.Errorf("locked, not hashed: %+v, %v; want a new report", res, err)
 	}
@@ -171,7 +172,7 @@ func TestSealedTagThreading(t *testing.T) {
 		t.Errorf("hashed %d (%v), want b's reporter", n, err)
 	}
 	key.Lock()
-	res, err = d.IngestMail(ctx, tagMail(3, "<t3@example.org>", "alice@example.org", b.Ref), db.IngestOptions{})
+	res, err = mailin.IngestMail(ctx, d, tagMail(3, "<t3@example.org>", "alice@example.org", b.Ref), mailin.IngestOptions{})
 	if err != nil || res.ReportID != b.ReportID || !res.Unverified {
 		t.Errorf("locked, hashed at unlock: %+v, %v; want an unverified reply on %s", res, err, b.Ref)
 	}

@@ -67,14 +67,8 @@ func (tx *Tx) ingestUnverified(ctx context.Context, in *InboundMail, key string,
 	if err := tx.audit(ctx, ActorSystem, "report.mail_unverified", ref, fmt.Sprintf("entry=%d", entryID)); err != nil {
 		return nil, err
 	}
-	if tx.db.Notifier != nil {
-		r, err := tx.reportTx(ctx, reportID)
-		if err != nil {
-			return nil, err
-		}
-		if err := tx.notify(ctx, &Event{Kind: EventUnverifiedMail, Report: r, MessageID: entryID, Actor: ActorSystem}); err != nil {
-			return nil, err
-		}
+	if err := tx.recordEvent(ctx, EventUnverifiedMail, reportID, entryID, ActorSystem, "", "", 0); err != nil {
+		return nil, err
 	}
 	return &IngestResult{Kind: MailReply, ReportID: reportID, Ref: ref, Unverified: true}, nil
 }

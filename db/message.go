@@ -333,16 +333,7 @@ func (tx *Tx) reporterAnswered(ctx context.Context, reportID int64, ref string, 
 	if err := tx.audit(ctx, ActorReporter, "report.reporter_message", ref, "source="+string(source)); err != nil {
 		return err
 	}
-	if tx.db.Notifier != nil {
-		r, err := tx.reportTx(ctx, reportID)
-		if err != nil {
-			return err
-		}
-		if err := tx.notify(ctx, &Event{Kind: EventReporterMessage, Report: r, MessageID: msgID, Body: body, Actor: ActorReporter}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return tx.recordEvent(ctx, EventReporterMessage, reportID, msgID, ActorReporter, "", "", 0)
 }
 
 // setState moves a report and records the move on the timeline (public: the
@@ -388,12 +379,5 @@ func (tx *Tx) setState(ctx context.Context, reportID int64, ref string, from, to
 	if err := tx.audit(ctx, actor, "report.state", ref, string(from)+" -> "+string(to)); err != nil {
 		return err
 	}
-	if tx.db.Notifier != nil {
-		r, err := tx.reportTx(ctx, reportID)
-		if err != nil {
-			return err
-		}
-		return tx.notify(ctx, &Event{Kind: EventState, Report: r, MessageID: msgID, FromState: from, ToState: to, Reason: reason, Actor: actor})
-	}
-	return nil
+	return tx.recordEvent(ctx, EventState, reportID, msgID, actor, from, to, 0)
 }

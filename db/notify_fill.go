@@ -9,19 +9,29 @@ import (
 // conversation and the latest ones, as RFC 5322 suggests when trimming.
 const maxReferences = 10
 
-// fillEvent loads what the Notifier cannot read itself: sealing, the thread
-// to answer in, the reply's files, and which staff to tell now. Staff on a
-// daily digest get a digest item here.
+// fillEvent loads what the composer needs of ev besides its report: the
+// entry's text, the thread to answer in, and the reply's files.
 func (tx *Tx) fillEvent(ctx context.Context, ev *Event) error {
 	r := ev.Report
+	ev.Sealed, ev.Locked = r.Sealed, r.Locked
 	if ev.Kind == EventReportCreated {
-		// A new report has no conversation yet: its acknowledgement starts
-		// it. The report was just written, so its sealing is known.
-		ev.Sealed = r.Sealed
-		return tx.staffToNotify(ctx, ev)
+		// A new report has no conversation yet: its acknowledgement starts it.
+		return nil
 	}
-	err := tx.QueryRowContext(ctx, `SELECT sealed, COALESCE((SELECT message_id FROM messages WHERE report_id = reports.id
-		AND kind = 'inbound' AND message_id IS NOT NULL AND unverified = 0 ORDER BY id DESC LIMIT 1), '') FROM reports WHERE id = ?`, r.ID).Scan(&ev.Sealed, &ev.InReplyTo)
+	if ev.MessageID != 0 && (ev.Kind == EventReply || ev.Kind == EventState) {
+		text, ok, err := tx.entryText(ctx, ev.MessageID)
+		if err != nil {
+			return err
+		}
+		ev.Locked = ev.Locked || !ok
+		if ev.Kind == EventReply {
+			ev.Body = text
+		} else {
+			ev.Reason = text
+		}
+	}
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT message_id FROM messages WHERE report_id = ?
+		AND kind = 'inbound' AND message_id IS NOT NULL AND unverified = 0 ORDER BY id DESC LIMIT 1), '')`, r.ID).Scan(&ev.InReplyTo)
 	if err != nil {
 		return fmt.Errorf("db: notify: read report %d: %w", r.ID, err)
 	}
@@ -32,9 +42,6 @@ func (tx *Tx) fillEvent(ctx context.Context, ev *Event) error {
 		if ev.Attachments, err = tx.messageAttachments(ctx, ev.MessageID); err != nil {
 			return err
 		}
-	}
-	if ev.Kind == EventReporterMessage || ev.Kind == EventUnverifiedMail {
-		return tx.staffToNotify(ctx, ev)
 	}
 	return nil
 }
@@ -86,10 +93,17 @@ func (tx *Tx) messageAttachments(ctx context.Context, messageID int64) ([]*Attac
 	return out, rows.Err()
 }
 
-// staffToNotify splits the program's active members by preference: "every"
-// into ev.Staff, "digest" into digest_items, "none" nowhere. The actor is
-// never told of their own action.
-func (tx *Tx) staffToNotify(ctx context.Context, ev *Event) error {
+// EventAudience splits the program's active members by preference for the
+// events staff hear of (a new report, a reporter's mail, a mail to check):
+// "every" into ev.Staff, "digest" into digest_items, "none" nowhere. The
+// actor is never told of their own action. The composing transaction calls
+// it once per event it composes.
+func (tx *Tx) EventAudience(ctx context.Context, ev *Event) error {
+	switch ev.Kind {
+	case EventReportCreated, EventReporterMessage, EventUnverifiedMail:
+	default:
+		return nil
+	}
 	aud, err := tx.audienceOf(ctx, ev.Report.ProgramID)
 	if err != nil {
 		return err
@@ -164,15 +178,15 @@ func (tx *Tx) audienceOf(ctx context.Context, programID int64) (*audience, error
 
 // queueWebhooks writes one delivery per enabled webhook of the report's
 // program for the events webhooks carry.
-func (tx *Tx) queueWebhooks(ctx context.Context, ev *Event) error {
-	switch ev.Kind {
+func (tx *Tx) queueWebhooks(ctx context.Context, kind EventKind, reportID, programID int64, from, to State) error {
+	switch kind {
 	case EventReportCreated, EventReporterMessage, EventState:
 	default:
 		return nil
 	}
-	if tx.audience != nil {
+	if tx.audience != nil && programID != 0 {
 		// A group commit knows whether the program has webhooks at all.
-		aud, err := tx.audienceOf(ctx, ev.Report.ProgramID)
+		aud, err := tx.audienceOf(ctx, programID)
 		if err != nil {
 			return err
 		}
@@ -182,8 +196,9 @@ func (tx *Tx) queueWebhooks(ctx context.Context, ev *Event) error {
 	}
 	now := formatTime(tx.now)
 	_, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, report_id, event, ref, from_state, to_state, next_attempt_at, created_at)
-		SELECT id, ?, ?, ?, ?, ?, ?, ? FROM webhooks WHERE program_id = ? AND enabled = 1 ORDER BY id`,
-		ev.Report.ID, string(ev.Kind), ev.Report.Ref(), string(ev.FromState), string(ev.ToState), now, now, ev.Report.ProgramID)
+		SELECT w.id, r.id, ?, p.prefix || '-' || r.number, ?, ?, ?, ? FROM reports r JOIN programs p ON p.id = r.program_id
+		JOIN webhooks w ON w.program_id = r.program_id AND w.enabled = 1 WHERE r.id = ? ORDER BY w.id`,
+		string(kind), string(from), string(to), now, now, reportID)
 	if err != nil {
 		return fmt.Errorf("db: queue webhooks: %w", err)
 	}

@@ -59,6 +59,7 @@ func (db *DB) SetNotifyPrefs(ctx context.Context, p *NotifyPrefs, actor Actor) e
 
 // DigestItem is one event waiting for a user's daily digest.
 type DigestItem struct {
+	ID       int64 // digest_items.id
 	ReportID int64
 	Ref      string
 	Title    string // empty when the report is sealed or the user wants no titles
@@ -66,80 +67,77 @@ type DigestItem struct {
 	At       time.Time
 }
 
-// DigestComposer composes one user's digest mail from their waiting items.
-type DigestComposer func(to *Recipient, items []*DigestItem) (*OutMail, error)
+// Digest is one user's due digest: the items waiting for them.
+type Digest struct {
+	To    *Recipient
+	Items []*DigestItem
+}
 
-// SendDigests enqueues one digest mail for every user on a daily digest
-// whose last digest is at least every old and who has items waiting, and
-// clears those items in the same transaction. It returns how many it queued.
-func (db *DB) SendDigests(ctx context.Context, every time.Duration, compose DigestComposer) (int, error) {
-	var out int
-	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT u.id, u.email, u.name, np.include_title FROM notification_prefs np
-			JOIN users u ON u.id = np.user_id
-			WHERE np.mode = 'digest' AND u.disabled = 0 AND (np.digest_sent_at IS NULL OR np.digest_sent_at <= ?)
-			AND EXISTS (SELECT 1 FROM digest_items d WHERE d.user_id = u.id) ORDER BY u.id`, formatTime(tx.now.Add(-every)))
-		if err != nil {
-			return fmt.Errorf("db: read digest users: %w", err)
-		}
-		var users []*Recipient
-		for rows.Next() {
-			rc := &Recipient{}
-			if err := rows.Scan(&rc.UserID, &rc.Email, &rc.Name, &rc.IncludeTitle); err != nil {
-				rows.Close()
-				return fmt.Errorf("db: scan digest user: %w", err)
-			}
-			users = append(users, rc)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("db: read digest users: %w", err)
-		}
-		sent := 0
-		for _, rc := range users {
-			items, err := tx.digestItems(ctx, rc)
-			if err != nil {
-				return err
-			}
-			if len(items) == 0 { // all of another program by now: nothing to tell
-				if _, err := tx.ExecContext(ctx, `DELETE FROM digest_items WHERE user_id = ?`, rc.UserID); err != nil {
-					return fmt.Errorf("db: clear digest: %w", err)
-				}
-				continue
-			}
-			sent++
-			m, err := compose(rc, items)
-			if err != nil {
-				return fmt.Errorf("db: compose digest: %w", err)
-			}
-			id, err := tx.enqueueMail(ctx, m)
-			if err != nil {
-				return err
-			}
-			if err := tx.mentionReports(ctx, id, items); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM digest_items WHERE user_id = ?`, rc.UserID); err != nil {
-				return fmt.Errorf("db: clear digest: %w", err)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE notification_prefs SET digest_sent_at = ? WHERE user_id = ?`, formatTime(tx.now), rc.UserID); err != nil {
-				return fmt.Errorf("db: mark digest sent: %w", err)
-			}
-		}
-		out = sent
-		return nil
-	})
+// DueDigests reads the digests due now: every user on a daily digest whose
+// last digest is at least every old and who has items waiting. A digest
+// may have no items left (all of programs the user has left by now);
+// QueueDigest then only clears it. The mail gateway composes the mail
+// (mailin.Jobs) in the same transaction.
+func (tx *Tx) DueDigests(ctx context.Context, every time.Duration) ([]*Digest, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.email, u.name, np.include_title FROM notification_prefs np
+		JOIN users u ON u.id = np.user_id
+		WHERE np.mode = 'digest' AND u.disabled = 0 AND (np.digest_sent_at IS NULL OR np.digest_sent_at <= ?)
+		AND EXISTS (SELECT 1 FROM digest_items d WHERE d.user_id = u.id) ORDER BY u.id`, formatTime(tx.now.Add(-every)))
 	if err != nil {
-		return 0, err
+		return nil, fmt.Errorf("db: read digest users: %w", err)
+	}
+	var out []*Digest
+	for rows.Next() {
+		rc := &Recipient{}
+		if err := rows.Scan(&rc.UserID, &rc.Email, &rc.Name, &rc.IncludeTitle); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("db: scan digest user: %w", err)
+		}
+		out = append(out, &Digest{To: rc})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: read digest users: %w", err)
+	}
+	for _, d := range out {
+		if d.Items, err = tx.digestItems(ctx, d.To); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// QueueDigest writes m, the mail composed of d, to the outbox, names its
+// reports on it (so a purge removes it with them), clears the user's items
+// and notes when it went. A nil m (a digest with no items) only clears.
+func (tx *Tx) QueueDigest(ctx context.Context, d *Digest, m *OutMail) error {
+	rc := d.To
+	if m != nil {
+		id, err := tx.enqueueMail(ctx, m)
+		if err != nil {
+			return err
+		}
+		if err := tx.mentionReports(ctx, id, d.Items); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM digest_items WHERE user_id = ?`, rc.UserID); err != nil {
+		return fmt.Errorf("db: clear digest: %w", err)
+	}
+	if m == nil {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE notification_prefs SET digest_sent_at = ? WHERE user_id = ?`, formatTime(tx.now), rc.UserID); err != nil {
+		return fmt.Errorf("db: mark digest sent: %w", err)
+	}
+	return nil
 }
 
 // digestItems are rc's waiting items of the programs rc is still a member
 // of: an item queued before the user left a program names a report (and
 // maybe its title) they may no longer see.
 func (tx *Tx) digestItems(ctx context.Context, rc *Recipient) ([]*DigestItem, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT d.report_id, p.prefix || '-' || r.number, CASE WHEN r.sealed = 0 AND ? THEN r.title ELSE '' END,
+	rows, err := tx.QueryContext(ctx, `SELECT d.id, d.report_id, p.prefix || '-' || r.number, CASE WHEN r.sealed = 0 AND ? THEN r.title ELSE '' END,
 		d.event, d.created_at FROM digest_items d JOIN reports r ON r.id = d.report_id JOIN programs p ON p.id = r.program_id
 		WHERE d.user_id = ? AND EXISTS (SELECT 1 FROM program_access pm WHERE pm.program_id = r.program_id AND pm.user_id = d.user_id)
 		ORDER BY d.id`, rc.IncludeTitle, rc.UserID)
@@ -151,7 +149,7 @@ func (tx *Tx) digestItems(ctx context.Context, rc *Recipient) ([]*DigestItem, er
 	for rows.Next() {
 		it := &DigestItem{}
 		var at string
-		if err := rows.Scan(&it.ReportID, &it.Ref, &it.Title, &it.Event, &at); err != nil {
+		if err := rows.Scan(&it.ID, &it.ReportID, &it.Ref, &it.Title, &it.Event, &at); err != nil {
 			return nil, fmt.Errorf("db: scan digest item: %w", err)
 		}
 		it.At = parseTime(at)

@@ -342,3 +342,16 @@ func (db *DB) OrgPrograms(ctx context.Context, orgID int64) ([]*Program, error) 
 	}
 	return out, nil
 }
+
+// ProgramOrg is the organisation of a program, in a write transaction
+// (mail intake decides where a report goes inside it).
+func (tx *Tx) ProgramOrg(ctx context.Context, programID int64) (int64, error) {
+	var org int64
+	err := tx.QueryRowContext(ctx, `SELECT org_id FROM programs WHERE id = ?`, programID).Scan(&org)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, Errorf(ENOTFOUND, "Program not found.")
+	} else if err != nil {
+		return 0, fmt.Errorf("db: organisation of program %d: %w", programID, err)
+	}
+	return org, nil
+}

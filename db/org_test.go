@@ -248,7 +248,7 @@ func TestOrgMigration(t *testing.T) {
 func TestOrgMembersNotified(t *testing.T) {
 	ctx := context.Background()
 	d, _ := mustOpenMailDB(t)
-	f := &orgFixture{DB: d}
+	f := &orgFixture{DB: d.DB}
 	var err error
 	if f.Agency, err = d.CreateOrg(ctx, &db.NewOrg{Slug: "agency", Name: "Agency"}, db.ActorSystem); err != nil {
 		t.Fatal(err)

@@ -37,11 +37,7 @@ func (db *DB) ReplyForTest(ctx context.Context, reportID int64, body string, fil
 		if err != nil {
 			return err
 		}
-		r, err := tx.reportTx(ctx, reportID)
-		if err != nil {
-			return err
-		}
-		return tx.notify(ctx, &Event{Kind: EventReply, Report: r, MessageID: id, Body: body, Actor: actor})
+		return tx.recordEvent(ctx, EventReply, reportID, id, actor, "", "", 0)
 	})
 }
 
@@ -73,4 +69,15 @@ func (db *DB) SealForTest(ctx context.Context, reportID int64) error {
 		}
 		return nil
 	})
+}
+
+// reportTx reads a report inside a write transaction (the write connection
+// is held by tx, so the reader pool would not see uncommitted rows).
+func (tx *Tx) reportTx(ctx context.Context, id int64) (*Report, error) {
+	r, err := scanReport(tx.QueryRowContext(ctx, `SELECT `+reportColumns+reportFrom+` WHERE r.id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("db: read report %d: %w", id, err)
+	}
+	tx.db.openReport(r)
+	return r, nil
 }

@@ -17,24 +17,66 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 )
 
-// mustOpenMailDB opens a database whose actions compose real mail.
-func mustOpenMailDB(tb testing.TB) (*db.DB, *time.Time) {
+// mustOpenMailDB opens a database whose actions compose real mail: the
+// events they record are composed (mailin.Events.Drain) before its outbox
+// is read, as serve's event worker does right after the commit.
+func mustOpenMailDB(tb testing.TB) (*mailDB, *time.Time) {
 	tb.Helper()
 	d := MustOpenDB(tb)
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	d.Now = func() time.Time { return now }
 	u, _ := url.Parse("https://portal.example.org")
-	d.Notifier = &mailin.Notifier{BaseURL: u, Domain: "portal.example.org", ReplyAddress: "security@example.org"}
-	return d, &now
+	return newMailDB(tb, d, &mailin.Notifier{BaseURL: u, Domain: "portal.example.org", ReplyAddress: "security@example.org"}), &now
 }
 
-func sendAll(tb testing.TB, d *db.DB, sink *mailtest.Sink) {
+// mailDB is a database with the mail gateway's event worker and periodic
+// jobs; reading its outbox composes the events recorded so far first.
+type mailDB struct {
+	*db.DB
+	tb     testing.TB
+	events *mailin.Events
+	jobs   *mailin.Jobs
+}
+
+func newMailDB(tb testing.TB, d *db.DB, n *mailin.Notifier) *mailDB {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return &mailDB{DB: d, tb: tb, events: &mailin.Events{Store: d, Notifier: n, Log: log},
+		jobs: &mailin.Jobs{Store: d, Notifier: n, Log: log}}
+}
+
+// drain composes every pending event.
+func (m *mailDB) drain() {
+	m.tb.Helper()
+	if _, err := m.events.Drain(context.Background()); err != nil {
+		m.tb.Fatalf("compose events: %v", err)
+	}
+}
+
+func (m *mailDB) Mails(ctx context.Context, status string, limit int) ([]*db.Mail, error) {
+	m.drain()
+	return m.DB.Mails(ctx, status, limit)
+}
+
+func (m *mailDB) ReportMails(ctx context.Context, reportID int64) ([]*db.Mail, error) {
+	m.drain()
+	return m.DB.ReportMails(ctx, reportID)
+}
+
+// SendDigests queues the due digests, once the events that feed them are
+// composed.
+func (m *mailDB) SendDigests(ctx context.Context, every time.Duration) (int, error) {
+	m.drain()
+	return m.jobs.SendDigests(ctx, every)
+}
+
+func sendAll(tb testing.TB, d *mailDB, sink *mailtest.Sink) {
 	tb.Helper()
+	d.drain()
 	tr, err := mailin.NewSMTP(mailin.SMTPConfig{Addr: sink.Addr, Security: mailin.SMTPNone})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	w := &mailin.Outbox{Store: d, Transport: tr, Composer: &mailin.Composer{From: &gomail.Address{Address: "security@example.org"}},
+	w := &mailin.Outbox{Store: d.DB, Transport: tr, Composer: &mailin.Composer{From: &gomail.Address{Address: "security@example.org"}},
 		Retry: mailin.DefaultRetry, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if _, err := w.SendDue(context.Background()); err != nil {
 		tb.Fatal(err)
@@ -59,7 +101,7 @@ func TestOutboundThread(t *testing.T) {
 	t.Run("ReplyThreadsOnReporterMailWithAttachments", func(t *testing.T) {
 		d, _ := mustOpenMailDB(t)
 		sink := mailtest.NewSink(t)
-		rc := mailReport(t, d, "<orig.1@reporter.example>")
+		rc := mailReport(t, d.DB, "<orig.1@reporter.example>")
 		if mails, _ := d.Mails(ctx, "", 10); len(mails) != 0 {
 			t.Fatalf("%d mails for a mail report: the intake acknowledges it", len(mails))
 		}
@@ -148,7 +190,7 @@ func TestOutboundThread(t *testing.T) {
 	t.Run("SealedReport", func(t *testing.T) {
 		d, _ := mustOpenMailDB(t)
 		sink := mailtest.NewSink(t)
-		rc := mailReport(t, d, "<orig.2@reporter.example>")
+		rc := mailReport(t, d.DB, "<orig.2@reporter.example>")
 		if err := d.SealForTest(ctx, rc.ReportID); err != nil {
 			t.Fatal(err)
 		}
@@ -201,8 +243,7 @@ func TestStaffNotifications(t *testing.T) {
 			t.Errorf("staff mail to %s: %q", m.To, m.Subject)
 		}
 	}
-	n := &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org"}
-	if sent, err := d.SendDigests(ctx, 24*time.Hour, n.Digest); err != nil || sent != 1 {
+	if sent, err := d.SendDigests(ctx, 24*time.Hour); err != nil || sent != 1 {
 		t.Fatalf("digests %d, %v", sent, err)
 	}
 	mails, _ = d.Mails(ctx, "", 50)
@@ -213,11 +254,11 @@ func TestStaffNotifications(t *testing.T) {
 	if err := d.AddReporterMessage(ctx, rc.ReportID, "even more", nil, db.SourceWeb, db.DefaultLimits); err != nil {
 		t.Fatal(err)
 	}
-	if sent, _ := d.SendDigests(ctx, 24*time.Hour, n.Digest); sent != 0 {
+	if sent, _ := d.SendDigests(ctx, 24*time.Hour); sent != 0 {
 		t.Fatal("two digests in one day")
 	}
 	*now = now.Add(24 * time.Hour)
-	if sent, _ := d.SendDigests(ctx, 24*time.Hour, n.Digest); sent != 1 {
+	if sent, _ := d.SendDigests(ctx, 24*time.Hour); sent != 1 {
 		t.Fatal("no digest the next day")
 	}
 }
@@ -307,7 +348,8 @@ func BenchmarkCreateReportWithMail(b *testing.B) {
 	if _, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: p.ID, URL: "https://hooks.example.org/x", Format: db.WebhookGeneric, Enabled: true}, db.ActorSystem); err != nil {
 		b.Fatal(err)
 	}
-	benchCreateReports(b, d, p.ID)
+	benchCreateReports(b, d.DB, p.ID)
+	d.drain() // and the event worker composes their mail
 }
 
 // Submissions that share a group commit each tell the program's audience,
@@ -343,6 +385,7 @@ func TestGroupCommitNotifiesEveryReport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	d.drain()
 	if mails, _ := d.Mails(ctx, "", 2*n); len(mails) != n {
 		t.Errorf("%d staff mails for %d reports", len(mails), n)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/views/wording"
+	"github.com/disclose/disclose/mailin"
 )
 
 // TestPluralForms: what people read counts in words that agree with the
@@ -38,7 +39,7 @@ func TestPluralForms(t *testing.T) {
 		if err := d.SetRetentionRule(ctx, &db.RetentionRule{ProgramID: p.ID, AttachmentsDays: 1}, db.ActorSystem); err != nil {
 			t.Fatal(err)
 		}
-		res, err := d.IngestMail(ctx, mailWithFile(1, "", "<f1@example.net>", "one file"), db.IngestOptions{})
+		res, err := mailin.IngestMail(ctx, d, mailWithFile(1, "", "<f1@example.net>", "one file"), mailin.IngestOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,11 +29,11 @@ func TestUpgradedDigestsGoWithTheirReports(t *testing.T) {
 			t.Fatal(err)
 		}
 		d.Now = clk.Now
-		d.Notifier = &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org",
-			ReplyAddress: "security@example.org"}
 		return d
 	}
 	d := open()
+	md := newMailDB(t, d, &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org",
+		ReplyAddress: "security@example.org"})
 	p, _ := d.DefaultProgram(ctx)
 	var ids []int64
 	report := func(title string) {
@@ -45,6 +45,7 @@ func TestUpgradedDigestsGoWithTheirReports(t *testing.T) {
 			t.Fatal(err)
 		}
 		ids = append(ids, rc.ReportID)
+		md.drain() // as serve's event worker does right after the commit
 	}
 	for i := 1; i <= 9; i++ { // SEC-1 .. SEC-9, before the member chose a digest
 		report("Earlier report")
@@ -60,8 +61,7 @@ func TestUpgradedDigestsGoWithTheirReports(t *testing.T) {
 	report(title)            // SEC-10
 	report("Another report") // SEC-11
 	clk.Advance(25 * time.Hour)
-	n := &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org"}
-	if sent, err := d.SendDigests(ctx, 24*time.Hour, n.Digest); err != nil || sent != 1 {
+	if sent, err := md.SendDigests(ctx, 24*time.Hour); err != nil || sent != 1 {
 		t.Fatalf("digests sent %d, %v", sent, err)
 	}
 	// Back to the database as a version before 0016 left it (no mentions)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // mailWithFile is a mail that opens a report with a file, the file's bytes
@@ -42,7 +43,7 @@ func TestPurgeAttachmentsTakesRawMail(t *testing.T) {
 		t.Fatal(err)
 	}
 	const marker = "kookaburraproofxq"
-	res, err := d.IngestMail(ctx, mailWithFile(1, "", "<f1@example.net>", marker), db.IngestOptions{})
+	res, err := mailin.IngestMail(ctx, d, mailWithFile(1, "", "<f1@example.net>", marker), mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestPurgedMailStaysGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := mailWithFile(1, "", "<spam1@example.net>", "cheap pills")
-	res, err := d.IngestMail(ctx, first, db.IngestOptions{})
+	res, err := mailin.IngestMail(ctx, d, first, mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,14 +101,14 @@ func TestPurgedMailStaysGone(t *testing.T) {
 	if _, err := d.SyncMailbox(ctx, "INBOX", 8); err != nil {
 		t.Fatal(err)
 	}
-	again, err := d.IngestMail(ctx, first, db.IngestOptions{})
+	again, err := mailin.IngestMail(ctx, d, first, mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !again.Again || again.ReportID != 0 {
 		t.Errorf("the same mail again became %+v, want it known as taken", again)
 	}
-	copyOf, err := d.IngestMail(ctx, mailWithFile(2, "Received: by relay\r\n", "<spam1@example.net>", "cheap pills"), db.IngestOptions{})
+	copyOf, err := mailin.IngestMail(ctx, d, mailWithFile(2, "Received: by relay\r\n", "<spam1@example.net>", "cheap pills"), mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

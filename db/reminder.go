@@ -8,11 +8,12 @@ import (
 
 // SendReminders tells reporters whose report has waited on them (needs_info)
 // for after, and again every after since the last reminder, up to max
-// reminders per waiting period. The mails are composed by the Notifier
-// (EventReminder) and queued in one transaction with the count. It returns
+// reminders per waiting period: it records an EventReminder per report, in
+// one transaction with the count, and the mail gateway composes the mail
+// (mailin.Events). It returns
 // how many reports were reminded.
 func (db *DB) SendReminders(ctx context.Context, after time.Duration, max int) (int, error) {
-	if db.Notifier == nil || after <= 0 || max <= 0 {
+	if after <= 0 || max <= 0 {
 		return 0, nil
 	}
 	var out int
@@ -45,11 +46,7 @@ func (db *DB) SendReminders(ctx context.Context, after time.Duration, max int) (
 			return fmt.Errorf("db: read due reminders: %w", err)
 		}
 		for _, d := range list {
-			r, err := tx.reportTx(ctx, d.id)
-			if err != nil {
-				return err
-			}
-			if err := tx.notify(ctx, &Event{Kind: EventReminder, Report: r, Actor: ActorSystem, Reminders: d.sent}); err != nil {
+			if err := tx.recordEvent(ctx, EventReminder, d.id, 0, ActorSystem, "", "", 0); err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO reminders (report_id, paused_at, sent, last_at) VALUES (?, ?, 1, ?)

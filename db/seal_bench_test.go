@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // BenchmarkIngestSealing stores mailed reports (raw message kept, as the
@@ -39,7 +40,7 @@ func BenchmarkIngestSealing(b *testing.B) {
 				in := &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i), OpenRaw: func() io.Reader { return bytes.NewReader(raw) },
 					RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]), MessageID: id, FromEmail: "r@example.net", FromName: "R",
 					To: []string{"security@example.org"}, Subject: "Overflow in upload", Body: body}
-				if _, err := d.IngestMail(ctx, in, db.IngestOptions{}); err != nil {
+				if _, err := mailin.IngestMail(ctx, d, in, mailin.IngestOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			}

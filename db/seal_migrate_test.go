@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // TestSealExisting: disclose seal converts a plaintext database, survives an
@@ -36,9 +37,9 @@ func TestSealExisting(t *testing.T) {
 	}
 	raw := []byte("Subject: " + marker + "\r\n\r\nmail " + marker + "\r\n")
 	sum := sha256.Sum256(raw)
-	if _, err := d.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1, OpenRaw: func() io.Reader { return bytes.NewReader(raw) },
+	if _, err := mailin.IngestMail(ctx, d, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1, OpenRaw: func() io.Reader { return bytes.NewReader(raw) },
 		RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]), MessageID: "<x@example.org>", FromEmail: "m@example.org",
-		To: []string{"security@example.org"}, Subject: marker + " mailed", Body: "mail " + marker}, db.IngestOptions{}); err != nil {
+		To: []string{"security@example.org"}, Subject: marker + " mailed", Body: "mail " + marker}, mailin.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if !fileHas(t, d, marker) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // TestSealedNotes: the OpenPGP note of a mailed entry and the note of a
@@ -26,7 +27,7 @@ func TestSealedNotes(t *testing.T) {
 	const reason = `mailin: parse: malformed header line "X-Acme-SSO-Bypass"`
 	noted := inboundMail(1, "<noted@researcher.test>", "erin@researcher.test", "noted", "noted body")
 	noted.PGP = db.MailPGP{State: db.PGPFailed, Note: pgpNote}
-	res, err := d.IngestMail(ctx, noted, db.IngestOptions{})
+	res, err := mailin.IngestMail(ctx, d, noted, mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,17 +16,17 @@ import (
 // address once the key is unlocked.
 func TestSealedMailWaitsForUnlock(t *testing.T) {
 	ctx := context.Background()
-	d := MustOpenDB(t)
+	d := newMailDB(t, MustOpenDB(t), &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org", ReplyAddress: "security@example.org"})
 	key := newTeamKey(t)
 	key.Lock()
 	d.SetSealer(key, true)
-	d.Notifier = &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org", ReplyAddress: "security@example.org"}
 	p, _ := d.DefaultProgram(ctx)
 	in := validReport(p.ID)
 	in.Reporter.Email = "alice@example.org"
 	if _, err := d.CreateReport(ctx, in); err != nil {
 		t.Fatal(err)
 	}
+	d.drain() // composed while locked: the address stays sealed in the outbox
 	if _, err := d.ClaimMail(ctx, time.Minute); db.ErrorCode(err) != db.ENOTFOUND {
 		t.Fatalf("a sealed mail was claimed while the key is locked: %v", err)
 	}
@@ -40,7 +40,7 @@ func TestSealedMailWaitsForUnlock(t *testing.T) {
 	if m.To != "alice@example.org" || m.Attempts != 1 {
 		t.Fatalf("claimed mail to %q after %d attempts, want alice@example.org after 1", m.To, m.Attempts)
 	}
-	if fileHas(t, d, "alice@example.org") {
+	if fileHas(t, d.DB, "alice@example.org") {
 		t.Fatal("the reporter's address is on disk in the clear")
 	}
 }

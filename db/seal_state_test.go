@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // TestSealedDatabase: sealing is a property of the database. Marking needs
@@ -104,7 +105,7 @@ func TestSealExistingLeftovers(t *testing.T) {
 	key := newTeamKey(t)
 	d.SetSealer(key, true)
 	first := inboundMail(1, "<first@researcher.test>", "ann@researcher.test", "Open redirect", "sealed text")
-	res, err := d.IngestMail(ctx, first, db.IngestOptions{})
+	res, err := mailin.IngestMail(ctx, d, first, mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestSealExistingLeftovers(t *testing.T) {
 	reply.InReplyTo = []string{"<first@researcher.test>"}
 	reply.Files = []db.NewAttachment{{Filename: "poc.txt", ContentType: "text/plain", Data: []byte("poc " + marker)}}
 	reply.PGP.Keys = []db.KeyCandidate{{Fingerprint: "0123456789ABCDEF0123456789ABCDEF01234567", Armored: "key of " + marker, Origin: "attachment"}}
-	rep, err := d.IngestMail(ctx, reply, db.IngestOptions{})
+	rep, err := mailin.IngestMail(ctx, d, reply, mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

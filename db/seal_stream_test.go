@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 	"github.com/disclose/disclose/mailin/pgp/pgptest"
 )
 
@@ -89,12 +90,12 @@ func TestSealedFilesStream(t *testing.T) {
 	}
 	raw := []byte("From: m@example.org\r\nSubject: dump\r\nMessage-ID: <dump@example.org>\r\n\r\n" + strings.Repeat("raw mail line\r\n", 200<<10))
 	spooled := files["spooled.bin"]
-	mailed, err := d.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1,
+	mailed, err := mailin.IngestMail(ctx, d, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1,
 		OpenRaw: func() io.Reader { return bytes.NewReader(raw) }, RawSize: int64(len(raw)), RawSHA256: hexSum(raw),
 		MessageID: "<dump@example.org>", FromEmail: "m@example.org", To: []string{"security@example.org"}, Subject: "dump", Body: "see file",
 		Files:   []db.NewAttachment{{Filename: "spooled.bin"}},
 		Spooled: []*db.SpooledFile{{Size: int64(len(spooled)), SHA256: hexSum(spooled), Open: func() io.Reader { return bytes.NewReader(spooled) }}},
-	}, db.IngestOptions{})
+	}, mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -155,13 +155,13 @@ func TestSealedColumnsSweep(t *testing.T) {
 	mailed := inboundMail(1, "<m1@researcher.test>", "bob@researcher.test", "mailed "+marker, "mailed body "+marker)
 	mailed.Files = file("mailed.txt")
 	mailed.PGP.Keys = []db.KeyCandidate{{Fingerprint: "0123456789ABCDEF0123456789ABCDEF01234567", Armored: reporterPub, Origin: "autocrypt"}}
-	mres, err := d.IngestMail(ctx, mailed, db.IngestOptions{})
+	mres, err := mailin.IngestMail(ctx, d, mailed, mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reply := inboundMail(2, "<m2@researcher.test>", "bob@researcher.test", "Re: mailed", "reply "+marker)
 	reply.InReplyTo = []string{"<m1@researcher.test>"}
-	if _, err := d.IngestMail(ctx, reply, db.IngestOptions{}); err != nil {
+	if _, err := mailin.IngestMail(ctx, d, reply, mailin.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	ct, _, err := key.EncryptTo([]byte("Content-Type: text/plain; protected-headers=\"v1\"\r\nSubject: protected "+marker+"\r\n\r\nsecret body "+marker+"\r\n"), nil)
@@ -178,7 +178,7 @@ func TestSealedColumnsSweep(t *testing.T) {
 	}
 	enc.Mailbox, enc.UIDValidity, enc.UID = "INBOX", 7, 3
 	enc.OpenRaw, enc.RawSize, enc.RawSHA256 = func() io.Reader { return strings.NewReader(raw) }, int64(len(raw)), strings.Repeat("a", 64)
-	eres, err := d.IngestMail(ctx, enc, db.IngestOptions{})
+	eres, err := mailin.IngestMail(ctx, d, enc, mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,12 +194,12 @@ func TestSealedColumnsSweep(t *testing.T) {
 	noted := inboundMail(5, "<noted@researcher.test>", "erin@researcher.test", "noted", "noted body")
 	noted.PGP = db.MailPGP{State: db.PGPFailed, Note: `The attachment "` + marker + `-exploit.py.pgp" is encrypted to a key other than the team key and cannot be decrypted.`}
 	noted.Omitted = []string{`The attachment "` + marker + `-core.bin" was not stored: each attachment may be at most 25 MB.`}
-	if _, err := d.IngestMail(ctx, noted, db.IngestOptions{}); err != nil {
+	if _, err := mailin.IngestMail(ctx, d, noted, mailin.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	auto := inboundMail(6, "<auto@researcher.test>", "frank@researcher.test", "Out of office", "away")
 	auto.Auto = "report (" + marker + ")"
-	if _, err := d.IngestMail(ctx, auto, db.IngestOptions{}); err != nil {
+	if _, err := mailin.IngestMail(ctx, d, auto, mailin.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -240,16 +240,16 @@ func TestSealedColumnsSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if n := checkAllSealed(t, d, key); n < 40 {
+	if n := checkAllSealed(t, d.DB, key); n < 40 {
 		t.Fatalf("checked only %d sealed values: the sweep is not looking", n)
 	}
 	if err := d.Checkpoint(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if fileHas(t, d, marker) {
+	if fileHas(t, d.DB, marker) {
 		t.Fatal("the marker is in the database file or WAL")
 	}
-	if fileHas(t, d, "alice@example.org") {
+	if fileHas(t, d.DB, "alice@example.org") {
 		t.Fatal("the reporter's address is in the database file or WAL")
 	}
 }

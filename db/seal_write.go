@@ -2,15 +2,13 @@ package db
 
 // sealNewReport returns a copy of in with its text and reporter contact
 // sealed to the team key, all under one session key that the copy keeps:
-// the report's files and the mail composed about the report in the writing
-// transaction are sealed with it too (Tx.sessionFor, Tx.sealTexts), so the
-// single writer runs no key agreement. The files are sealed as they are
-// written, streaming into their chunks, so that no sealed copy of them is
-// ever held in memory. in itself is left as it was, so the caller can
-// still validate or index its plaintext in memory, and the copy points to
-// it for the event the report's creation sends (the Notifier reads the
-// report as it was submitted, not opened again inside the writer).
-// Close the copy's session when the report is stored.
+// the report's files are sealed with it too (Tx.sessionFor, Tx.sealTexts),
+// so the single writer runs no key agreement. The files are sealed as they
+// are written, streaming into their chunks, so that no sealed copy of them
+// is ever held in memory. in itself is left as it was, so the caller can
+// still validate or index its plaintext in memory. The report's mail is
+// composed later, from the event it records (notify.go). Close the copy's
+// session when the report is stored.
 func (db *DB) sealNewReport(in *NewReport) (*NewReport, error) {
 	s, err := db.newSealSession()
 	if err != nil {
@@ -22,7 +20,7 @@ func (db *DB) sealNewReport(in *NewReport) (*NewReport, error) {
 		s.close()
 		return nil, err
 	}
-	out.sealed, out.plain, out.session = true, in, s
+	out.sealed, out.session = true, s
 	return &out, nil
 }
 
@@ -44,9 +42,8 @@ func (tx *Tx) sessionFor(reportID int64, files bool) (s *sealSession, owned bool
 }
 
 // sealedMessage returns a copy of m with its body sealed (in s when not
-// nil); m itself keeps its plaintext, which the caller still mails to the
-// reporter (a reply) or hands to the Notifier. The files are sealed as
-// they are written (addAttachment).
+// nil); m itself keeps its plaintext for the caller. The files are sealed
+// as they are written (addAttachment).
 func (tx *Tx) sealedMessage(m *NewMessage, s *sealSession) (*NewMessage, error) {
 	out := *m
 	var err error

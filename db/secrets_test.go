@@ -73,18 +73,12 @@ func signInWithTOTP(d *db.DB, clk *clock, email, secret string) error {
 // hookURL is a chat webhook URL whose path is a credential, as Slack's are.
 var hookURL = "https://hooks.example.net/services/T0/B0/" + rand.Text()
 
-// noMail is a Notifier that sends no mail, so that events queue webhooks only.
-type noMail struct{}
-
-func (noMail) Notify(context.Context, *db.Event) ([]*db.OutMail, error) { return nil, nil }
-
 // TestSecretsAtRest: the TOTP and webhook secrets the portal must read back
 // are in neither the database file, its WAL, nor a backup; the portal still
 // uses them.
 func TestSecretsAtRest(t *testing.T) {
 	ctx := context.Background()
 	d := MustOpenDB(t)
-	d.Notifier = noMail{}
 	clk := withClock(d)
 	u := MustCreateUser(t, d, "alice@example.org", db.RoleAdmin)
 	secret := enrolTOTP(t, d, clk, u)

@@ -40,9 +40,8 @@ type NewAttachment struct {
 
 // NewReport is a submission as received from the web form or a mail.
 type NewReport struct {
-	sealed    bool       // the text fields are sealed already (seal_write.go)
-	plain     *NewReport // what a sealed copy was made from (seal_write.go)
-	emailHash []byte     // keyed hash of Reporter.Email, taken before sealing (mail_address.go)
+	sealed    bool   // the text fields are sealed already (seal_write.go)
+	emailHash []byte // keyed hash of Reporter.Email, taken before sealing (mail_address.go)
 
 	ProgramID     int64
 	Source        Source
@@ -292,36 +291,8 @@ func (tx *Tx) createReport(ctx context.Context, in *NewReport, receiptHash []byt
 	if err := tx.audit(ctx, ActorReporter, "report.submit", ref, "source="+string(in.Source)); err != nil {
 		return nil, err
 	}
-	if tx.db.Notifier != nil {
-		// The report as stored, built from the submission: a sealed one is
-		// not read back and opened again inside the single writer (with
-		// the key unlocked that made a sealed submission cost 2.3 plain
-		// ones).
-		plain := in
-		if in.sealed {
-			plain = in.plain
-		}
-		r := &Report{ID: id, ProgramID: in.ProgramID, ProgramName: programName, Prefix: prefix, Number: number,
-			Source: in.Source, State: StateNew, Title: plain.Title, Asset: plain.Asset, CWE: in.CWE,
-			Description: plain.Description, Steps: plain.Steps, Impact: plain.Impact, CVSSVector: in.CVSSVector,
-			Severity: severity, AlreadyPublic: in.AlreadyPublic, Exploited: in.Exploited, Version: 1,
-			Reporter: Reporter{Credit: CreditAnonymous}, CreatedAt: parseTime(now), UpdatedAt: parseTime(now), Sealed: in.sealed}
-		if score != nil {
-			r.CVSSScore = score.(float64)
-		}
-		if reporterID != nil {
-			rp := plain.Reporter
-			r.Reporter = Reporter{ID: reporterID.(int64), Name: rp.Name, Email: rp.Email, PGPKey: rp.PGPKey,
-				PGPFingerprint: rp.PGPFingerprint, Credit: rp.Credit, Sealed: in.sealed}
-		}
-		if in.sealed && !tx.db.Unlocked() {
-			// Read back, it would say locked; the Notifier still gets the
-			// text as submitted (the mail it composes is sealed again).
-			r.Locked = anyText(r.Title, r.Asset, r.Description, r.Steps, r.Impact, r.Reporter.Name, r.Reporter.Email, r.Reporter.PGPKey)
-		}
-		if err := tx.notify(ctx, &Event{Kind: EventReportCreated, Report: r, Actor: ActorReporter}); err != nil {
-			return nil, err
-		}
+	if err := tx.recordEvent(ctx, EventReportCreated, id, 0, ActorReporter, "", "", in.ProgramID); err != nil {
+		return nil, err
 	}
 	return &Receipt{ReportID: id, Ref: ref}, nil
 }

@@ -79,7 +79,8 @@ func validateStaffText(body string, files []NewAttachment, lim Limits) FieldErro
 }
 
 // Reply sends a public reply to the reporter: it is on the reporter's status
-// page at once, and the Notifier mails it when the reporter left an address.
+// page at once, and it is mailed (from the event it records) when the
+// reporter left an address.
 func (db *DB) Reply(ctx context.Context, reportID, version int64, actor Actor, body string, files []NewAttachment, lim Limits) error {
 	return db.addStaffMessage(ctx, version, actor, &NewMessage{ReportID: reportID, Kind: KindReply, Public: true, AuthorID: actor.UserID,
 		Source: SourceWeb, Body: body, Attachments: files}, "report.reply", lim)
@@ -94,7 +95,7 @@ func (db *DB) AddNote(ctx context.Context, reportID, version int64, actor Actor,
 
 // addStaffMessage writes a reply or a note in one transaction, so the two
 // cannot drift apart in validation, locking or audit: only a reply counts as
-// the first response and goes to the Notifier.
+// the first response and records an event (mailed to the reporter).
 func (db *DB) addStaffMessage(ctx context.Context, version int64, actor Actor, m *NewMessage, action string, lim Limits) error {
 	m.Body = strings.TrimSpace(m.Body)
 	if errs := validateStaffText(m.Body, m.Attachments, lim); errs != nil {
@@ -117,13 +118,8 @@ func (db *DB) addStaffMessage(ctx context.Context, version int64, actor Actor, m
 		if err := tx.audit(ctx, actor, action, r.Ref(), fmt.Sprintf("message=%d attachments=%d", msgID, len(m.Attachments))); err != nil {
 			return err
 		}
-		if reply && tx.db.Notifier != nil {
-			if r, err = tx.reportTx(ctx, m.ReportID); err != nil {
-				return err
-			}
-			if err := tx.notify(ctx, &Event{Kind: EventReply, Report: r, MessageID: msgID, Body: m.Body, Actor: actor}); err != nil {
-				return err
-			}
+		if reply {
+			return tx.recordEvent(ctx, EventReply, m.ReportID, msgID, actor, "", "", r.ProgramID)
 		}
 		return nil
 	})
@@ -189,7 +185,7 @@ func (db *DB) ChangeState(ctx context.Context, reportID, version int64, actor Ac
 			}
 		}
 		// setState bumps the version; the duplicate link and reason go first so
-		// that the Notifier's copy of the report carries them.
+		// that the event's mail reads them.
 		if _, err := tx.ExecContext(ctx, `UPDATE reports SET duplicate_of = ?, close_reason = ? WHERE id = ?`, dupID, closeReason, reportID); err != nil {
 			return fmt.Errorf("db: set close reason: %w", err)
 		}

@@ -90,6 +90,7 @@ var errBatchLost = errors.New("db: the shared write transaction was rolled back;
 // startWriter starts the writer goroutine; Close stops it.
 func (db *DB) startWriter() {
 	db.jobs, db.stopped, db.writerDone = make(chan writeJob), make(chan struct{}), make(chan struct{})
+	db.eventsRecorded = make(chan struct{}, 1)
 	go db.writer()
 }
 
@@ -194,6 +195,9 @@ func (db *DB) runBatch(batch []writeJob) {
 		finish(fmt.Errorf("db: commit: %w", err))
 		return
 	}
+	if tx.recorded {
+		db.nudgeEvents()
+	}
 	finish(nil)
 }
 
@@ -223,14 +227,17 @@ func (db *DB) runAlone(j writeJob) {
 		j.done <- fmt.Errorf("db: commit: %w", err)
 		return
 	}
+	if tx.recorded {
+		db.nudgeEvents()
+	}
 	j.done <- nil
 }
 
 // savepoint holds the three statements of a savepoint, prepared once per
 // transaction (a plain Exec would parse them again for every job). The
 // writer wraps each job of a batch in one ("job"); a job that takes several
-// independent parts wraps each part in one of its own (IngestMailBatch:
-// "mail"), inside the job's.
+// independent parts wraps each part in one of its own (Tx.Attempt:
+// "attempt", one per mail of an intake batch), inside the job's.
 type savepoint struct{ begin, release, rollback *sql.Stmt }
 
 func prepareSavepoint(ctx context.Context, tx *Tx, name string) (*savepoint, error) {

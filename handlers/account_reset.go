@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/views"
@@ -16,6 +17,12 @@ import (
 // (AuthPolicy.ResetPerAddress), which an address typed from many networks
 // cannot outrun.
 var DefaultResetRate = RateLimit{PerMinute: 10.0 / 60, Burst: 10}
+
+// ResetMailer composes the mail that carries a password reset link to the
+// address typed on the form (mailin.Notifier implements it).
+type ResetMailer interface {
+	ResetMail(to, token string, life time.Duration) (*db.OutMail, error)
+}
 
 func (s *Server) forgotForm(c echo.Context) error {
 	m := views.Forgot{Page: s.page(c, "Forgot your password?"), Errors: db.FieldErrors{}, Sent: c.QueryParam("sent") != ""}
@@ -33,7 +40,19 @@ func (s *Server) forgot(c echo.Context) error {
 		return s.render(c, http.StatusUnprocessableEntity, views.ForgotView(views.Forgot{Page: s.page(c, "Forgot your password?"),
 			Email: email, Errors: db.FieldErrors{"email": "Enter an email address like alice@example.org."}}))
 	}
-	if err := s.store.RequestPasswordReset(r.Context(), email, clientAddr(c)); err != nil {
+	// The link and its mail are made for every request, account or not
+	// (db sends it only to an account), so the work is the same.
+	link := db.ResetLink{}
+	var err error
+	if link.Token, err = db.NewResetToken(); err != nil {
+		return err
+	}
+	if s.cfg.ResetMail != nil {
+		if link.Mail, err = s.cfg.ResetMail.ResetMail(email, link.Token, s.store.Auth.SetupLinkLifetime); err != nil {
+			return err
+		}
+	}
+	if err := s.store.RequestPasswordReset(r.Context(), email, clientAddr(c), link); err != nil {
 		return err
 	}
 	// The address is not logged: the audit log says what came of it.

@@ -19,7 +19,6 @@ import (
 // per-address limit is lifted so that every request of the account mails.
 func BenchmarkForgotTiming(b *testing.B) {
 	p := newPortal(b, wallClock())
-	withResetMail(p)
 	p.DB.Auth.ResetPerAddress = 1 << 30
 	p.mustUser(b, "alice@example.org", db.RoleTriager)
 	csrf, _ := p.browser(b).formToken()

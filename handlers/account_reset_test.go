@@ -12,16 +12,11 @@ import (
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/handlers"
-	"github.com/disclose/disclose/mailin"
 )
 
 // resetLinkRE finds the link of a reset mail.
 var resetLinkRE = regexp.MustCompile(`https?://[^\s/]+(/setup/[A-Za-z0-9_-]{43})\s`)
 
-// withResetMail wires the mail gateway's reset mail, as serve does.
-func withResetMail(p *portal) {
-	p.DB.ResetMailer = &mailin.Notifier{BaseURL: p.Config.BaseURL, Domain: "portal.example.org"}
-}
 
 // resetMails are the reset mails in the outbox, newest first.
 func resetMails(t *testing.T, p *portal) []*db.Mail {
@@ -59,7 +54,6 @@ func TestForgotPassword(t *testing.T) {
 
 	t.Run("OK", func(t *testing.T) {
 		env := newPortal(t)
-		withResetMail(env)
 		alice := env.mustUser(t, "alice@example.org", db.RoleTriager)
 		env.mustUser(t, "carol@example.org", db.RoleTriager)
 		if err := env.DB.SetUserDisabled(ctx, env.mustUserID(t, "carol@example.org"), true, db.ActorSystem); err != nil {
@@ -149,7 +143,6 @@ func TestForgotPassword(t *testing.T) {
 
 	t.Run("ErrRateLimited", func(t *testing.T) {
 		env := newPortal(t, configure(func(c *handlers.Config) { c.ResetRate = handlers.RateLimit{PerMinute: 1, Burst: 2} }))
-		withResetMail(env)
 		b := env.browser(t)
 		b.get("/login/forgot")
 		for i, email := range []string{"a@example.org", "b@example.org", "c@example.org"} {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 func TestAdminIntake(t *testing.T) {
@@ -19,9 +20,9 @@ func TestAdminIntake(t *testing.T) {
 	ctx := context.Background()
 	raw := "From: bob@example.net\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n\r\n<script>alert(1)</script> away\r\n"
 	sum := sha256.Sum256([]byte(raw))
-	if _, err := env.DB.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1,
+	if _, err := mailin.IngestMail(ctx, env.DB, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1,
 		OpenRaw: func() io.Reader { return strings.NewReader(raw) }, RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]),
-		FromEmail: "bob@example.net", Subject: "Out of office <b>", Auto: "Auto-Submitted: auto-replied"}, db.IngestOptions{}); err != nil {
+		FromEmail: "bob@example.net", Subject: "Out of office <b>", Auto: "Auto-Submitted: auto-replied"}, mailin.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := env.DB.RecordPoll(ctx, "mailin: connect to imap.example.org:993: connection refused"); err != nil {

@@ -108,7 +108,6 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		c.SecurityEmail, c.TeamKey, c.KeyControl, c.MetricsToken = "security@example.org", key, key, matrixToken
 	}))
 	base, _ := url.Parse(p.Server.URL)
-	p.DB.Notifier = &mailin.Notifier{BaseURL: base, Domain: "portal.example.org"}
 	own, err := p.DB.DefaultProgram(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +163,7 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		t.Fatal(err)
 	}
 	f.kept = f.keptMail(t)
+	composeMail(t, p.DB, &mailin.Notifier{BaseURL: base, Domain: "portal.example.org"})
 	mails, err := p.DB.Mails(ctx, "", 1)
 	if err != nil || len(mails) != 1 {
 		t.Fatalf("no outbox mail: %v", err)
@@ -298,9 +298,9 @@ func (f *matrixFixture) keptMail(t testing.TB) int64 {
 	f.mails++
 	raw := fmt.Sprintf("From: bob@example.net\r\nSubject: Out of office\r\nMessage-ID: <kept%d@example.net>\r\nAuto-Submitted: auto-replied\r\n\r\naway\r\n", f.mails)
 	sum := sha256.Sum256([]byte(raw))
-	if _, err := f.env.DB.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(f.mails),
+	if _, err := mailin.IngestMail(ctx, f.env.DB, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(f.mails),
 		OpenRaw: func() io.Reader { return strings.NewReader(raw) }, RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]),
-		FromEmail: "bob@example.net", Subject: "Out of office", Auto: "Auto-Submitted: auto-replied"}, db.IngestOptions{}); err != nil {
+		FromEmail: "bob@example.net", Subject: "Out of office", Auto: "Auto-Submitted: auto-replied"}, mailin.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	kept, err := f.env.DB.KeptMail(ctx, 1)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 	"github.com/disclose/disclose/handlers"
 )
 
@@ -113,7 +114,8 @@ func newPortal(tb testing.TB, opts ...portalOption) *portal {
 	log := slog.New(ps.log)
 	ts := httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse(ps.scheme + "://" + ts.Listener.Addr().String())
-	p.Config = handlers.Config{BaseURL: base, Limits: db.DefaultLimits, MaxBody: 1 << 20, Problems: db.NewProblems(log)}
+	p.Config = handlers.Config{BaseURL: base, Limits: db.DefaultLimits, MaxBody: 1 << 20, Problems: db.NewProblems(log),
+		ResetMail: &mailin.Notifier{BaseURL: base, Domain: "portal.example.org"}}
 	for _, mod := range ps.mods {
 		if mod != nil {
 			mod(&p.Config)

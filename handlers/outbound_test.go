@@ -19,7 +19,6 @@ func outboundEnv(t *testing.T) *portal {
 	env := newPortal(t)
 	ctx := context.Background()
 	base, _ := url.Parse(env.Server.URL)
-	env.DB.Notifier = &mailin.Notifier{BaseURL: base, Domain: "portal.example.org"}
 	if _, err := env.DB.CreateWebhook(ctx, &db.NewWebhook{ProgramID: 1, URL: "https://hooks.example.org/x", Format: db.WebhookGeneric, Enabled: true}, db.ActorSystem); err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +26,17 @@ func outboundEnv(t *testing.T) *portal {
 		Reporter: db.Reporter{Email: "alice@example.net"}}); err != nil {
 		t.Fatal(err)
 	}
+	composeMail(t, env.DB, &mailin.Notifier{BaseURL: base, Domain: "portal.example.org"})
 	return env
+}
+
+// composeMail composes the mail of the events recorded so far, as serve's
+// event worker does right after each commit.
+func composeMail(t testing.TB, d *db.DB, n *mailin.Notifier) {
+	t.Helper()
+	if _, err := (&mailin.Events{Store: d, Notifier: n}).Drain(context.Background()); err != nil {
+		t.Fatalf("compose events: %v", err)
+	}
 }
 
 func TestAdminOutbox(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 	"github.com/disclose/disclose/mailin/pgp"
 )
 
@@ -59,12 +60,15 @@ func ingestMail(t *testing.T, d *db.DB, marker string) {
 		FromEmail: "mallory-" + marker + "@example.org", FromName: "Mallory " + marker, To: []string{"security@example.org"},
 		Subject: marker + " by mail", Body: "The mailed text says " + marker,
 		Files: []db.NewAttachment{{Filename: "poc.txt", ContentType: "text/plain", Data: []byte("proof " + marker)}}}
-	// The acknowledgement quotes the report: the outbox holds it sealed.
-	ack := func(r *db.Report, in *db.InboundMail) *db.OutMail {
-		return &db.OutMail{ReportID: r.ID, Kind: "ack", MessageID: "<ack-" + r.Ref() + "@example.org>", To: in.FromEmail,
-			Subject: "[" + r.Ref() + "] " + r.Title, Body: "We received your report:\n> " + r.Description}
+	res, err := mailin.IngestMail(context.Background(), d, in, mailin.IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := d.IngestMail(context.Background(), in, db.IngestOptions{Ack: ack}); err != nil {
+	// An acknowledgement that quotes the report: the outbox holds it sealed.
+	if err := d.Update(context.Background(), func(ctx context.Context, tx *db.Tx) error {
+		return tx.EnqueueAck(ctx, &db.OutMail{ReportID: res.ReportID, Kind: "ack", MessageID: "<ack-" + res.Ref + "@example.org>", To: in.FromEmail,
+			Subject: "[" + res.Ref + "] " + in.Subject, Body: "We received your report:\n> " + in.Body})
+	}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -65,6 +65,9 @@ type Config struct {
 	SubmitRate RateLimit
 	StatusRate RateLimit
 	ResetRate  RateLimit // "forgot your password?" (serve: DefaultResetRate)
+	// ResetMail composes the mail with a password reset link (serve: the
+	// mail gateway's mailin.Notifier); nil sends none.
+	ResetMail ResetMailer
 	// TeamKey is the team's OpenPGP key; nil when the portal has none.
 	TeamKey TeamKey
 

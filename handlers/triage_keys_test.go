@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 	"github.com/disclose/disclose/mailin/pgp"
 )
 
@@ -22,11 +23,11 @@ func mailedReport(t *testing.T, d *db.DB, n int, armored, fpr string) (*db.Repor
 	ctx := context.Background()
 	raw := fmt.Sprintf("From: r%d@example.net\r\nMessage-ID: <k%d@example.net>\r\nSubject: key %d\r\n\r\nbody\r\n", n, n, n)
 	sum := sha256.Sum256([]byte(raw))
-	res, err := d.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(n),
+	res, err := mailin.IngestMail(ctx, d, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(n),
 		OpenRaw: func() io.Reader { return strings.NewReader(raw) }, RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]),
 		MessageID: fmt.Sprintf("<k%d@example.net>", n), FromEmail: fmt.Sprintf("r%d@example.net", n), Subject: "Key", Body: "decrypted text",
 		PGP: db.MailPGP{State: db.PGPDecrypted, Signature: db.SigVerified, Signer: fpr,
-			Keys: []db.KeyCandidate{{Fingerprint: fpr, Armored: armored, Origin: "attachment"}}}}, db.IngestOptions{})
+			Keys: []db.KeyCandidate{{Fingerprint: fpr, Armored: armored, Origin: "attachment"}}}}, mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,10 +99,10 @@ func TestStatusShowsPGP(t *testing.T) {
 	}
 	raw := "From: ann@example.net\r\nSubject: [" + rc.Ref + "] more\r\nMessage-ID: <more@example.net>\r\n\r\nbody\r\n"
 	sum := sha256.Sum256([]byte(raw))
-	res, err := env.DB.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1,
+	res, err := mailin.IngestMail(ctx, env.DB, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1,
 		OpenRaw: func() io.Reader { return strings.NewReader(raw) }, RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]),
 		MessageID: "<more@example.net>", FromEmail: "ann@example.net", Subject: "[" + rc.Ref + "] more", Body: "The second PoC.",
-		PGP: db.MailPGP{State: db.PGPDecrypted, Signature: db.SigBad}}, db.IngestOptions{})
+		PGP: db.MailPGP{State: db.PGPDecrypted, Signature: db.SigBad}}, mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // unverifiedEntry stores a mail that names r by its subject tag alone, from
@@ -22,9 +23,9 @@ func (f *triageFixture) unverifiedEntry(t *testing.T, r *db.Report) int64 {
 	id := fmt.Sprintf("<tag%d@example.net>", f.mails)
 	raw := "From: " + r.Reporter.Email + "\r\nSubject: [" + r.Ref() + "] more\r\nMessage-ID: " + id + "\r\n\r\nThe second PoC.\r\n"
 	sum := sha256.Sum256([]byte(raw))
-	res, err := f.env.DB.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(f.mails),
+	res, err := mailin.IngestMail(ctx, f.env.DB, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(f.mails),
 		OpenRaw: func() io.Reader { return strings.NewReader(raw) }, RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]),
-		MessageID: id, FromEmail: r.Reporter.Email, Subject: "[" + r.Ref() + "] more", Body: "The second PoC."}, db.IngestOptions{})
+		MessageID: id, FromEmail: r.Reporter.Email, Subject: "[" + r.Ref() + "] more", Body: "The second PoC."}, mailin.IngestOptions{})
 	if err != nil || !res.Unverified || res.ReportID != r.ID {
 		t.Fatalf("res %+v, %v; want an unverified mail on %s", res, err, r.Ref())
 	}

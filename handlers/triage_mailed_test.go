@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // mailed is a report that came by mail, with what hangs off it: an
@@ -28,13 +29,13 @@ func (f *triageFixture) mailedReport(t *testing.T, to *db.Program) mailed {
 	n := f.mails
 	raw := fmt.Sprintf("From: r%d@example.net\r\nTo: %s\r\nMessage-ID: <m%d@example.net>\r\nSubject: m %d\r\n\r\nbody\r\n", n, to.Email, n, n)
 	sum := sha256.Sum256([]byte(raw))
-	res, err := f.env.DB.IngestMail(ctx, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(n),
+	res, err := mailin.IngestMail(ctx, f.env.DB, &db.InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(n),
 		OpenRaw: func() io.Reader { return strings.NewReader(raw) }, RawSize: int64(len(raw)), RawSHA256: hex.EncodeToString(sum[:]),
 		MessageID: fmt.Sprintf("<m%d@example.net>", n), FromEmail: fmt.Sprintf("r%d@example.net", n), To: []string{to.Email},
 		Subject: fmt.Sprintf("Mailed %d escaping", n), Body: "The profile name is rendered without escaping.",
 		Files: []db.NewAttachment{{Filename: "poc.html", ContentType: "text/html", Data: []byte("<script>alert(1)</script>")}},
 		PGP:   db.MailPGP{Keys: []db.KeyCandidate{{Fingerprint: fmt.Sprintf("%040X", n), Armored: "-----BEGIN PGP PUBLIC KEY BLOCK-----", Origin: "attachment"}}}},
-		db.IngestOptions{})
+		mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,10 +12,11 @@ import (
 const MailPasswordReset = db.ResetMailKind
 
 // ResetMail composes the mail with the one-time password reset link a
-// staff user asked for on the sign-in page (db.ResetMailer). It names no
+// staff user asked for on the sign-in page (db.ResetLink), to the address
+// typed there; db sends it only when that is an account. It names no
 // client address or anything else the requester typed: whoever asked may
 // not be the account's owner, and the text says what to do then.
-func (n *Notifier) ResetMail(u *db.User, token string, life time.Duration) (*db.OutMail, error) {
+func (n *Notifier) ResetMail(to, token string, life time.Duration) (*db.OutMail, error) {
 	id, err := n.newMessageID()
 	if err != nil {
 		return nil, err
@@ -27,7 +28,7 @@ func (n *Notifier) ResetMail(u *db.User, token string, life time.Duration) (*db.
 	fmt.Fprintf(&b, "The link works once, for %s. Choosing a new password signs you out everywhere. If you use a second factor (authenticator app), you will still need it to sign in.\n\n", lifeText(life))
 	b.WriteString("If you did not ask for this, ignore this mail: your password stays as it is. If it keeps happening, tell your admin.\n")
 	fmt.Fprintf(&b, "\n-- \n%s\n", n.team())
-	return &db.OutMail{UserID: u.ID, Kind: MailPasswordReset, MessageID: id, To: u.Email, Subject: "Reset your password",
+	return &db.OutMail{Kind: MailPasswordReset, MessageID: id, To: to, Subject: "Reset your password",
 		Body: b.String(), AutoSubmitted: true}, nil
 }
 

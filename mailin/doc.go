@@ -78,7 +78,28 @@
 // truncated, over the decompression budget that all decryptions of one
 // mail share, Limits.MaxDecryptedBytes) is kept with a clear note.
 //
-// The acknowledgement of a mailed report is written to the outbox by intake,
-// in the report's transaction; a db.Notifier must not acknowledge
-// EventReportCreated for reports whose Source is email.
+// # Decisions and storage
+//
+// Intake decides what each message becomes (take.go: the same bytes again,
+// automatic mail, a Message-ID seen before, an answer to a staff notice, a
+// reply, or a new report in the program of the first address that has one,
+// with its acknowledgement) and stores each decision through *db.Tx methods
+// inside one db.DB.Update per group of messages, each message in its own
+// attempt (db.Tx.Attempt), the mailbox position in the same transaction.
+// The acknowledgement of a mailed report is written there, in the report's
+// transaction, capped per recipient with web acknowledgements
+// (db.Tx.EnqueueAck); the Notifier never acknowledges a report whose Source
+// is email.
+//
+// # Notifications
+//
+// db does not call the gateway: an action records an event (ids and kind).
+// Events (events.go), woken by the commit that recorded it
+// (db.DB.EventsRecorded) and every minute, reads each pending event with
+// what its mail needs, composes the mail (Notifier) and writes the outbox
+// rows and the event's completion in one transaction, so a crash loses no
+// mail and an event is composed once. While the team key is locked, events
+// whose mail carries sealed text (replies, state changes) wait. Reminders
+// are events too; digests are composed by Jobs in the transaction that
+// reads them.
 package mailin

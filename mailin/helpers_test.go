@@ -105,6 +105,7 @@ func mustOpenDB(t testing.TB) *db.DB {
 // reader for (the outbox belongs to the outbound helper).
 func peek(t testing.TB, d *db.DB) *sql.DB {
 	t.Helper()
+	drainEvents(t, d) // what the event worker writes right after each commit
 	p, err := sql.Open("sqlite3", "file:"+d.Path+"?mode=ro&_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +130,9 @@ func pollOnce(t testing.TB, in *Intake) *PollStats {
 	stats, err := in.PollOnce(context.Background())
 	if err != nil {
 		t.Fatalf("poll: %v", err)
+	}
+	if d, ok := in.store.(*db.DB); ok {
+		drainEvents(t, d) // as serve's event worker does after each commit
 	}
 	return stats
 }

@@ -92,7 +92,12 @@ func (in *Intake) takeGroup(ctx context.Context, uidValidity uint32, group []*fe
 			}
 			// The messages before a failure are committed, the failing one
 			// is ok[len(res)], the ones after it were not tried.
-			res, err := in.store.IngestMailBatch(ctx, batch, db.IngestOptions{Ack: in.ack, MaxTextRunes: int(in.cfg.Limits.MaxTextBytes), ProgramID: in.cfg.ProgramID})
+			store := IngestMailBatch
+			if in.storeBatch != nil {
+				store = in.storeBatch
+			}
+			res, err := store(ctx, in.store, batch, IngestOptions{MaxTextRunes: int(in.cfg.Limits.MaxTextBytes),
+				OwnAddresses: in.cfg.OwnAddresses, MessageIDDomain: in.cfg.MessageIDDomain, ProgramID: in.cfg.ProgramID})
 			for i, r := range res {
 				stats.add(r)
 				done = append(done, imap.UID(ok[i].uid))
@@ -192,48 +197,6 @@ func (in *Intake) startReading(ctx context.Context, uidValidity uint32, batch []
 func (in *Intake) doneReading(ctx context.Context, uidValidity uint32) {
 	if err := in.store.MarkMailReading(context.WithoutCancel(ctx), in.cfg.key(), uidValidity, 0, 0); err != nil {
 		in.log.Warn("mail intake: clear the reading mark", "error", err)
-	}
-}
-
-// ack composes the acknowledgement of a mailed report: the reference in the
-// subject so replies thread, and nothing of the mail (not its subject, not
-// its text), so a forged From learns nothing and a stranger cannot make the
-// portal mail their words to someone else under the team's name. It is
-// marked auto-submitted (RFC 3834) so that auto-responders do not answer it;
-// db caps acknowledgements per recipient.
-func (in *Intake) ack(r *db.Report, m *db.InboundMail) *db.OutMail {
-	if m.FromEmail == "" || m.Auto != "" {
-		return nil
-	}
-	for _, own := range in.cfg.OwnAddresses {
-		if strings.EqualFold(own, m.FromEmail) {
-			return nil
-		}
-	}
-	refs := append([]string(nil), m.References...)
-	if m.MessageID != "" {
-		refs = append(refs, m.MessageID)
-	}
-	if len(refs) > 20 {
-		refs = refs[len(refs)-20:]
-	}
-	body := fmt.Sprintf(`Thank you for your report. We received it and filed it as %s.
-
-We will read it and get back to you. To add information, reply to this mail
-and keep [%s] in the subject.
-
-This acknowledgement was sent automatically.
-`, r.Ref(), r.Ref())
-	return &db.OutMail{
-		ReportID:      r.ID,
-		Kind:          db.AckKind,
-		MessageID:     NewMessageID(in.cfg.MessageIDDomain),
-		InReplyTo:     m.MessageID,
-		References:    refs,
-		To:            m.FromEmail,
-		Subject:       "[" + r.Ref() + "] Report received",
-		Body:          body,
-		AutoSubmitted: true,
 	}
 }
 

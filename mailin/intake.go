@@ -14,7 +14,7 @@ import (
 // Store is what intake needs from the database.
 type Store interface {
 	SyncMailbox(ctx context.Context, mailbox string, uidValidity uint32) (*db.MailboxState, error)
-	IngestMailBatch(ctx context.Context, ins []*db.InboundMail, opts db.IngestOptions) ([]*db.IngestResult, error)
+	Updater // stores what intake decided (IngestMailBatch)
 	RecordMailFailure(ctx context.Context, mailbox string, uidValidity, uid uint32, reason string) (int, error)
 	MarkMailReading(ctx context.Context, mailbox string, uidValidity, from, to uint32) error
 	SetAsideMail(ctx context.Context, in *db.InboundMail, reason string, attempts int) error
@@ -34,6 +34,8 @@ type Intake struct {
 	// beforeFinish runs after a batch committed and before it is flagged and
 	// moved; tests return an error from it to simulate a crash there.
 	beforeFinish func() error
+	// storeBatch, in tests, stores a batch instead of IngestMailBatch.
+	storeBatch func(ctx context.Context, u Updater, ins []*db.InboundMail, opts IngestOptions) ([]*db.IngestResult, error)
 	// afterPoll, in tests, sees each poll of Run end.
 	afterPoll func(*PollStats, error)
 	// idling, in tests, says IDLE has begun.

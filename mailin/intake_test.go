@@ -345,7 +345,8 @@ func TestIntake(t *testing.T) {
 
 	t.Run("SetAsideAfterAttempts", func(t *testing.T) {
 		srv, d := startMemIMAP(t, nil), mustOpenDB(t)
-		in := newTestIntake(t, srv.addr, &failingStore{DB: d, failOn: "<bad@researcher.test>"})
+		in := newTestIntake(t, srv.addr, d)
+		in.storeBatch = failOn("<bad@researcher.test>")
 		srv.deliver(t, "INBOX", mailText("ann@researcher.test", "bad", "<bad@researcher.test>", "", "x\n"))
 		srv.deliver(t, "INBOX", mailText("ann@researcher.test", "good", "<good@researcher.test>", "", "y\n"))
 		for i := 1; i <= 2; i++ {
@@ -436,23 +437,21 @@ func TestIntake(t *testing.T) {
 	})
 }
 
-// failingStore makes storing one message fail, as a full disk would.
-type failingStore struct {
-	*db.DB
-	failOn string
-}
-
-func (s *failingStore) IngestMailBatch(ctx context.Context, ins []*db.InboundMail, opts db.IngestOptions) ([]*db.IngestResult, error) {
-	for i, in := range ins {
-		if in.MessageID == s.failOn {
-			res, err := s.DB.IngestMailBatch(ctx, ins[:i], opts)
-			if err != nil {
-				return res, err
+// failOn makes storing the message with Message-ID id fail, as a full disk
+// would.
+func failOn(id string) func(ctx context.Context, u Updater, ins []*db.InboundMail, opts IngestOptions) ([]*db.IngestResult, error) {
+	return func(ctx context.Context, u Updater, ins []*db.InboundMail, opts IngestOptions) ([]*db.IngestResult, error) {
+		for i, in := range ins {
+			if in.MessageID == id {
+				res, err := IngestMailBatch(ctx, u, ins[:i], opts)
+				if err != nil {
+					return res, err
+				}
+				return res, errors.New("disk on fire")
 			}
-			return res, errors.New("disk on fire")
 		}
+		return IngestMailBatch(ctx, u, ins, opts)
 	}
-	return s.DB.IngestMailBatch(ctx, ins, opts)
 }
 
 func setState(t *testing.T, d *db.DB, reportID int64, state, prev string) {

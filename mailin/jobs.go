@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 // JobStore is what the periodic jobs need from the database.
 type JobStore interface {
 	SendReminders(ctx context.Context, after time.Duration, max int) (int, error)
-	SendDigests(ctx context.Context, every time.Duration, compose db.DigestComposer) (int, error)
+	Update(ctx context.Context, fn func(ctx context.Context, tx *db.Tx) error) error
 }
 
 // Jobs queues the mail that time causes rather than an action: needs_info
@@ -37,7 +38,7 @@ func (j *Jobs) RunOnce(ctx context.Context) error {
 	if every <= 0 {
 		every = 24 * time.Hour
 	}
-	d, err := j.Store.SendDigests(ctx, every, j.Notifier.Digest)
+	d, err := j.SendDigests(ctx, every)
 	if err != nil {
 		return err
 	}
@@ -54,4 +55,35 @@ func (j *Jobs) Run(ctx context.Context) {
 		iv = 10 * time.Minute
 	}
 	runEvery(ctx, iv, j.Log, "periodic mail", j.RunOnce)
+}
+
+// SendDigests queues one digest mail for every user whose digest is due
+// (db.Tx.DueDigests), composed here and written with the clearing of the
+// user's items in one transaction. It returns how many it queued.
+func (j *Jobs) SendDigests(ctx context.Context, every time.Duration) (int, error) {
+	sent := 0
+	err := j.Store.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
+		sent = 0
+		due, err := tx.DueDigests(ctx, every)
+		if err != nil {
+			return err
+		}
+		for _, d := range due {
+			var m *db.OutMail
+			if len(d.Items) > 0 { // none left: all of programs the user has left
+				if m, err = j.Notifier.Digest(d.To, d.Items); err != nil {
+					return fmt.Errorf("mailin: compose digest: %w", err)
+				}
+				sent++
+			}
+			if err := tx.QueueDigest(ctx, d, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return sent, nil
 }

@@ -46,6 +46,7 @@ func TestMailTrustReporterMailText(t *testing.T) {
 	}
 	srv.deliver(t, "INBOX", mailText("Lure <victim@example.net>", "Invoice overdue, pay at https://"+lure, "<lure1@evil.test>", "", "Pay now at "+lure+".\n"))
 	pollOnce(t, in)
+	drainEvents(t, d)
 	mails, err := d.Mails(ctx, "", 100)
 	if err != nil {
 		t.Fatal(err)

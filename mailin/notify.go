@@ -24,8 +24,8 @@ const (
 	MailDigest       = "digest"        // a member's daily digest
 )
 
-// Notifier composes the mail events cause, inside the writing transaction
-// (db.Notifier). What reporters get: an acknowledgement of a web report,
+// Notifier composes the mail events cause (Events calls it in the
+// transaction that writes the mail and marks the event done). What reporters get: an acknowledgement of a web report,
 // triagers' public replies, the state changes that concern them, and
 // needs_info reminders. What staff get: new reports and reporter replies in
 // their programs, content-free (reference and link; the title only when the
@@ -64,7 +64,7 @@ func (n *Notifier) newMessageID() (string, error) {
 	return "<" + strings.ToLower(idEncoding.EncodeToString(b)) + "@" + n.Domain + ">", nil
 }
 
-// Notify implements db.Notifier.
+// Notify composes the mails ev causes.
 func (n *Notifier) Notify(ctx context.Context, ev *db.Event) ([]*db.OutMail, error) {
 	var out []*db.OutMail
 	add := func(m *db.OutMail, err error) error {
@@ -181,7 +181,7 @@ func (n *Notifier) toStaff(ev *db.Event, rc *db.Recipient) (*db.OutMail, error) 
 		Body: b.String(), AutoSubmitted: true}, nil
 }
 
-// Digest composes a member's daily digest (db.DigestComposer).
+// Digest composes a member's daily digest (Jobs).
 func (n *Notifier) Digest(rc *db.Recipient, items []*db.DigestItem) (*db.OutMail, error) {
 	id, err := n.newMessageID()
 	if err != nil {

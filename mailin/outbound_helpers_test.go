@@ -42,7 +42,7 @@ func mustOpenMailDB(tb testing.TB) (*db.DB, *testClock) {
 	tb.Cleanup(func() { d.Close() })
 	clock := &testClock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
 	d.Now = clock.Now
-	d.Notifier = testNotifier()
+	setNotifier(tb, d, testNotifier())
 	return d, clock
 }
 
@@ -61,6 +61,7 @@ func webReport(tb testing.TB, d *db.DB, title, email string) *db.Receipt {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	drainEvents(tb, d) // as serve's event worker does after the commit
 	return rc
 }
 
@@ -71,7 +72,7 @@ func newOutbox(tb testing.TB, d *db.DB, sink *mailtest.Sink) *Outbox {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &Outbox{Store: d, Transport: tr, Composer: &Composer{From: testFrom()},
+	return &Outbox{Store: drainingStore{d, tb}, Transport: tr, Composer: &Composer{From: testFrom()},
 		Retry: Retry{Base: time.Minute, Max: time.Hour, GiveUp: 24 * time.Hour}, Lease: 10 * time.Minute, Log: discardLog()}
 }
 

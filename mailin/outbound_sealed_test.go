@@ -25,7 +25,7 @@ func TestSealedOutboundGnuPG(t *testing.T) {
 	d, _ := mustOpenMailDB(t)
 	n := testNotifier()
 	n.Encrypting = true
-	d.Notifier = n
+	setNotifier(t, d, n)
 	d.SetSealer(p.team, true)
 	if err := d.MarkSealed(ctx); err != nil {
 		t.Fatal(err)
@@ -64,6 +64,7 @@ func TestSealedOutboundGnuPG(t *testing.T) {
 	}
 	t.Run("OK", func(t *testing.T) {
 		if n, err := w.SendDue(ctx); err != nil || n != 2 {
+			drainEvents(t, d)
 			mails, _ := d.Mails(ctx, "", 10)
 			for _, m := range mails {
 				t.Logf("outbox %d %s %s: %s", m.ID, m.Kind, m.Status, m.LastError)
@@ -112,6 +113,7 @@ func TestSealedOutboundGnuPG(t *testing.T) {
 		if _, err := w.SendDue(ctx); err != nil {
 			t.Fatal(err)
 		}
+		drainEvents(t, d)
 		failed, err := d.Mails(ctx, db.OutboxFailed, 10)
 		if err != nil || len(failed) != 1 {
 			t.Fatalf("failed mails %v, %v; want the refused one", failed, err)

@@ -32,7 +32,7 @@ func TestSealedOutboxMemory(t *testing.T) {
 	}
 	ctx := context.Background()
 	d, _ := mustOpenMailDB(t)
-	d.Notifier = nil
+	setNotifier(t, d, nil)
 	team, err := pgp.Generate(pgp.GenerateOptions{Email: "security@example.org"}, []byte(teamPass), time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -49,8 +49,9 @@ func TestSealedOutboxMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Notifier = testNotifier()
-	d.Notifier.(*Notifier).Encrypting = true
+	en := testNotifier()
+	en.Encrypting = true
+	setNotifier(t, d, en)
 	r, err := d.ReportByID(ctx, rc.ReportID)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func TestSealedOutboxMemory(t *testing.T) {
 		}
 	}()
 	var sent atomic.Int64
-	w := &Outbox{Store: d, Composer: &Composer{From: testFrom(), Encrypter: &PGPMIME{Key: team}, Signer: &PGPSigner{Key: team}},
+	w := &Outbox{Store: drainingStore{d, t}, Composer: &Composer{From: testFrom(), Encrypter: &PGPMIME{Key: team}, Signer: &PGPSigner{Key: team}},
 		Transport: transportFunc(func(_ context.Context, _ string, _ []string, msg []byte) error {
 			if len(msg) > 50<<20 {
 				sent.Store(int64(len(msg)))
@@ -137,7 +138,7 @@ func (s lockingStore) MailAttachments(ctx context.Context, id int64) ([]*db.Mail
 func TestSealedOutboxLockedMidway(t *testing.T) {
 	ctx := context.Background()
 	d, _ := mustOpenMailDB(t)
-	d.Notifier = nil
+	setNotifier(t, d, nil)
 	team, err := pgp.Generate(pgp.GenerateOptions{Email: "security@example.org"}, []byte(teamPass), time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -149,12 +150,13 @@ func TestSealedOutboxLockedMidway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Notifier = testNotifier()
+	setNotifier(t, d, testNotifier())
 	r, _ := d.ReportByID(ctx, rc.ReportID)
 	if err := d.Reply(ctx, r.ID, r.Version, db.Actor{Name: "tri@example.org"}, "The fix.",
 		[]db.NewAttachment{{Filename: "fix.diff", Data: []byte("+fixed\n")}}, db.DefaultLimits); err != nil {
 		t.Fatal(err)
 	}
+	drainEvents(t, d)
 	w := &Outbox{Store: lockingStore{d, team}, Composer: &Composer{From: testFrom()},
 		Transport: transportFunc(func(context.Context, string, []string, []byte) error {
 			t.Error("a mail went out without its file")
@@ -164,6 +166,7 @@ func TestSealedOutboxLockedMidway(t *testing.T) {
 	if _, err := w.SendDue(ctx); err != nil {
 		t.Fatal(err)
 	}
+	drainEvents(t, d)
 	mails, err := d.Mails(ctx, "", 10)
 	if err != nil || len(mails) != 1 {
 		t.Fatalf("mails %v, %v", mails, err)

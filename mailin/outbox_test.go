@@ -44,6 +44,7 @@ func TestOutbox(t *testing.T) {
 		if code := db.NormalizeReceiptCode(rc.Code); strings.Contains(db.NormalizeReceiptCode(string(got.Data)), code) {
 			t.Fatal("the receipt code was mailed")
 		}
+		drainEvents(t, d)
 		mails, _ := d.Mails(ctx, "", 10)
 		if len(mails) != 1 || mails[0].Status != db.OutboxSent || mails[0].Attempts != 1 {
 			t.Fatalf("outbox after send: %+v", mails[0])
@@ -219,6 +220,7 @@ func TestOutbox(t *testing.T) {
 	t.Run("NoSMTPKeepsMailPending", func(t *testing.T) {
 		d, _ := mustOpenMailDB(t)
 		webReport(t, d, "XSS", "alice@example.net")
+		drainEvents(t, d)
 		mails, err := d.Mails(ctx, db.OutboxPending, 10)
 		if err != nil || len(mails) != 1 || !strings.Contains(mails[0].Body, "SEC-1") {
 			t.Fatalf("pending mail readable by admins: %v %v", mails, err)

@@ -83,7 +83,7 @@ func ingestRaw(t *testing.T, d *db.DB, p *PGP, raw string) (*db.InboundMail, *db
 	sum := sha256.Sum256([]byte(raw))
 	m.OpenRaw = func() io.Reader { return strings.NewReader(raw) }
 	m.RawSize, m.RawSHA256 = int64(len(raw)), hex.EncodeToString(sum[:])
-	res, err := d.IngestMail(context.Background(), m, db.IngestOptions{})
+	res, err := IngestMail(context.Background(), d, m, IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,18 +10,20 @@ import (
 	"github.com/disclose/disclose/mailin/pgp"
 )
 
-// outbound is the sending side of the mail gateway: the notifier that
-// queues mail with every action, and the workers that send mail and
-// webhooks and queue reminders and digests.
+// outbound is the sending side of the mail gateway: the worker that
+// composes the mail of the events actions record, and the workers that send
+// mail and webhooks and queue reminders and digests.
 type outbound struct {
+	events *mailin.Events
 	outbox *mailin.Outbox // nil without SMTP: mail stays in the outbox
 	hooks  *mailin.Webhooks
 	jobs   *mailin.Jobs
+	// notifier composes what the web side mails at once: reset links.
+	notifier *mailin.Notifier
 }
 
-// newOutbound wires the notifier into d (before any request can cause mail)
-// and builds the workers. With a team key, mail to reporters whose key is
-// known goes out encrypted.
+// newOutbound builds the workers. With a team key, mail to reporters whose
+// key is known goes out encrypted.
 func newOutbound(cfg *serveConfig, d *db.DB, log *slog.Logger, key *pgp.TeamKey, problems *db.Problems) (*outbound, error) {
 	mc := &cfg.mail
 	var enc mailin.Encrypter
@@ -30,11 +32,11 @@ func newOutbound(cfg *serveConfig, d *db.DB, log *slog.Logger, key *pgp.TeamKey,
 	}
 	notifier := &mailin.Notifier{BaseURL: cfg.baseURL, Domain: messageDomain(cfg.baseURL, mc.from), ReplyAddress: cfg.SecurityEmail,
 		Encrypting: enc != nil}
-	d.Notifier = notifier
-	d.ResetMailer = notifier
 	retry := mailin.Retry{Base: mc.RetryBase, Max: mc.RetryMax, GiveUp: mc.GiveUp}
 	o := &outbound{
-		hooks: &mailin.Webhooks{Store: d, Links: notifier, Retry: retry, Log: log.With("worker", "webhooks"), Reach: cfg.WebhookReach},
+		notifier: notifier,
+		events: &mailin.Events{Store: d, Notifier: notifier, Log: log.With("worker", "events")},
+		hooks:  &mailin.Webhooks{Store: d, Links: notifier, Retry: retry, Log: log.With("worker", "webhooks"), Reach: cfg.WebhookReach},
 		jobs: &mailin.Jobs{Store: d, Notifier: notifier, ReminderAfter: mc.ReminderAfter, ReminderMax: mc.ReminderMax,
 			Log: log.With("worker", "jobs")},
 	}
@@ -69,6 +71,7 @@ func newOutbound(cfg *serveConfig, d *db.DB, log *slog.Logger, key *pgp.TeamKey,
 
 // start runs the workers under bg; they stop between messages when ctx ends.
 func (o *outbound) start(ctx context.Context, bg *workers) {
+	bg.Go(ctx, "events", o.events.Run)
 	if o.outbox != nil {
 		bg.Go(ctx, "outbox", o.outbox.Run)
 	}

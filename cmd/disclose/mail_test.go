@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
-	"github.com/disclose/disclose/mailin"
 	"github.com/disclose/disclose/mailin/mailtest"
 )
 
@@ -87,7 +86,6 @@ func TestStartOutbound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Notifier = &mailin.Notifier{BaseURL: cfg.baseURL, Domain: "portal.acme.example"}
 	p, _ := d.DefaultProgram(ctx)
 	if _, err := d.CreateReport(ctx, &db.NewReport{ProgramID: p.ID, Source: db.SourceWeb, Title: "XSS", Description: "x",
 		Reporter: db.Reporter{Email: "alice@example.net"}}); err != nil {

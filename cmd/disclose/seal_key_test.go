@@ -53,7 +53,7 @@ func TestTeamKeyControlSealed(t *testing.T) {
 	}
 	sum := sha256.Sum256([]byte(raw))
 	m.OpenRaw, m.RawSize, m.RawSHA256 = func() io.Reader { return strings.NewReader(raw) }, int64(len(raw)), hex.EncodeToString(sum[:])
-	res, err := d.IngestMail(ctx, m, db.IngestOptions{})
+	res, err := mailin.IngestMail(ctx, d, m, mailin.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,6 @@ func newSecretsFixture(t *testing.T) (*secretsFixture, *db.DB) {
 	t.Cleanup(func() { d.Close() })
 	d.Now = f.clk.Now
 	d.Auth.Argon2 = db.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
-	d.Notifier = &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org"}
 	u, err := d.CreateUser(ctx, &db.NewUser{Email: "alice@example.org", Role: db.RoleAdmin, Password: "correct horse battery staple"}, db.ActorSystem)
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +210,6 @@ func TestSecretsReset(t *testing.T) {
 	}
 	defer d.Close()
 	d.Now = f.clk.Now
-	d.Notifier = &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.example.org"}, Domain: "portal.example.org"}
 	t.Run("TOTPOff", func(t *testing.T) {
 		if used, err := f.signIn(d, f.totpSecret); err != nil || used {
 			t.Fatalf("sign-in after the reset: asked for a code %t, %v", used, err)
