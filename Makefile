@@ -8,7 +8,7 @@ export CGO_CFLAGS := -O2 -g -DSQLITE_ENABLE_QPSG
 GO ?= go
 BIN := .bin/disclose
 
-.PHONY: run build test generate check-generated lint fuzz load
+.PHONY: run build test generate check-generated lint fuzz load load-scale
 
 ## run: build and start the portal on http://127.0.0.1:8080 with its data in ./data
 run: build
@@ -54,3 +54,7 @@ lint:
 ## load: the documented load run (see README, "Performance")
 load: build
 	$(GO) run ./cmd/disclose-load $(LOADFLAGS)
+
+## load-scale: the load run at a million demo reports (REPORTS=100000 for less; README, "Performance")
+load-scale: build
+	GO=$(GO) sh scripts/load-scale.sh

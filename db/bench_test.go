@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/demo"
 )
 
 // benchReports is the size the speed targets are stated for.
@@ -43,7 +44,7 @@ func benchDB(b *testing.B) (*db.DB, string) {
 				benchOnce.err = err
 				return
 			}
-			_, err = d.GenerateDemo(ctx, db.DemoOptions{Reports: benchReports, Seed: 1})
+			_, err = demo.Generate(ctx, d, demo.Options{Reports: benchReports, Seed: 1})
 			d.Close()
 			if err != nil {
 				benchOnce.err = err

@@ -12,8 +12,8 @@
 // reports for search as the transaction's last step, and returns once it
 // committed. A public method that writes is Update around small *Tx
 // helpers. Outside Update are only what comes before the writer starts or
-// cannot run in a transaction: the migrations and the search index's
-// secure-delete option (Open), WAL checkpoints (Checkpoint, clearWAL, after
+// cannot run in a transaction: the migrations, the search index's
+// secure-delete option and PRAGMA optimize (Open, Close), WAL checkpoints (Checkpoint, clearWAL, after
 // sealing older secrets), the VACUUM that ends a seal conversion, and
 // backups (VACUUM INTO on a connection of their own). Reads use a pool of
 // read-only connections.
@@ -66,11 +66,18 @@ import (
 const writerDriver = "sqlite3_disclose_writer"
 
 func init() {
-	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil)
-		return err
-	}})
+	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: writerConnect})
 }
+
+func writerConnect(c *sqlite3.SQLiteConn) error {
+	_, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil)
+	return err
+}
+
+// openDrivers are the sql drivers Open uses for the writer and the readers.
+// The plan test (plan_test.go) swaps them for drivers that record every
+// statement the portal prepares, to explain each one's query plan.
+var openDrivers = struct{ writer, reader string }{writerDriver, "sqlite3"}
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
@@ -117,7 +124,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	db := &DB{Path: path, Now: func() time.Time { return time.Now().UTC() }, Auth: DefaultAuthPolicy}
 	var err error
-	if db.write, err = sql.Open(writerDriver, dsn(path, false)); err != nil {
+	if db.write, err = sql.Open(openDrivers.writer, dsn(path, false)); err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
 	db.write.SetMaxOpenConns(1)
@@ -132,6 +139,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.write.Close()
 		return nil, err
 	}
+	// Statistics for the planner where they are missing or stale
+	// (optimize.go), so that plans do not depend on a manual ANALYZE.
+	if err := optimize(ctx, db.write); err != nil {
+		db.write.Close()
+		return nil, err
+	}
 	// FTS5 keeps a deleted row's terms in its index segments until a merge;
 	// secure-delete removes them at once, so the words of a purged report
 	// do not outlive it in the index (a persistent option of the table,
@@ -140,7 +153,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.write.Close()
 		return nil, fmt.Errorf("db: fts secure-delete: %w", err)
 	}
-	if db.read, err = sql.Open("sqlite3", dsn(path, true)); err != nil {
+	if db.read, err = sql.Open(openDrivers.reader, dsn(path, true)); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("db: open %s for reading: %w", path, err)
 	}
@@ -222,6 +235,8 @@ func (db *DB) Close() error {
 		err = db.read.Close()
 	}
 	if db.write != nil {
+		// As SQLite recommends at close; a failure only costs statistics.
+		_ = optimize(context.Background(), db.write)
 		if werr := db.write.Close(); werr != nil {
 			err = werr
 		}

@@ -43,7 +43,7 @@ func (db *DB) ExportReports(ctx context.Context, f QueueFilter, fn func(*Exporte
 	}
 	defer tx.Rollback()
 	now := db.Now().UTC()
-	from, where, args, order := queueQuery(f, now, false)
+	from, where, args, order := queueQuery(f, now)
 	if where == "" {
 		return 0, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/demo"
 	"github.com/disclose/disclose/db/export"
 )
 
@@ -140,7 +141,7 @@ func TestMetrics(t *testing.T) {
 func TestGenerateDemo(t *testing.T) {
 	ctx := context.Background()
 	d := MustOpenDB(t)
-	res, err := d.GenerateDemo(ctx, db.DemoOptions{Reports: 600, Seed: 3, LongEvery: 300})
+	res, err := demo.Generate(ctx, d, demo.Options{Reports: 600, Seed: 3, LongEvery: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,5 +176,18 @@ func TestGenerateDemo(t *testing.T) {
 	}
 	if bad, err := d.VerifyAudit(ctx); err != nil || bad != 0 {
 		t.Fatalf("audit chain broken at %d (%v)", bad, err)
+	}
+	// What the portal writes around reports: the audit trail, the mail it
+	// sent to reporters and staff, the raw mail of mailed reports.
+	if n, _ := d.CountAudit(ctx); n < 600 {
+		t.Errorf("audit rows=%d, want one per report at least", n)
+	}
+	mails, _ := d.MailCounts(ctx)
+	if mails["sent"] < 600 {
+		t.Errorf("outbox=%v, want acks, notices and replies", mails)
+	}
+	st, err := d.IntakeStatus(ctx)
+	if err != nil || st.Reports < 50 {
+		t.Errorf("raw mail of mailed reports=%d (%v)", st.Reports, err)
 	}
 }

@@ -59,7 +59,7 @@ func (db *DB) StartSealedIndex() {
 	ctx := context.Background()
 	var maxID, seq, total int64
 	if err := db.read.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM reports), 0),
-		COALESCE((SELECT MAX(seq) FROM sealed_search_changes), 0), (SELECT COUNT(*) FROM reports)`).Scan(&maxID, &seq, &total); err != nil {
+		COALESCE((SELECT MAX(seq) FROM sealed_search_changes), 0), (SELECT COALESCE(SUM(n), 0) FROM report_state_counts)`).Scan(&maxID, &seq, &total); err != nil {
 		f.err = fmt.Errorf("db: index sealed reports: %w", err)
 		return
 	}

@@ -57,7 +57,7 @@ func (db *DB) IntakeStatus(ctx context.Context) (*IntakeStatus, error) {
 		return nil, fmt.Errorf("db: read intake status: %w", err)
 	}
 	s.LastPollAt, s.LastOKAt, s.LastErrorAt = parseNullTime(poll), parseNullTime(ok), parseNullTime(errAt)
-	rows, err := tx.QueryContext(ctx, `SELECT kind, COUNT(*) FROM mail_raw GROUP BY kind`)
+	rows, err := tx.QueryContext(ctx, `SELECT key, n FROM row_counts WHERE tbl = 'mail_raw'`)
 	if err != nil {
 		return nil, fmt.Errorf("db: count mail: %w", err)
 	}
@@ -86,7 +86,7 @@ func (db *DB) IntakeStatus(ctx context.Context) (*IntakeStatus, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: count mail: %w", err)
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_failures`).Scan(&s.Failing); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM row_counts WHERE tbl = 'mail_failures'`).Scan(&s.Failing); err != nil {
 		return nil, fmt.Errorf("db: count failing mail: %w", err)
 	}
 	return s, nil
@@ -94,8 +94,10 @@ func (db *DB) IntakeStatus(ctx context.Context) (*IntakeStatus, error) {
 
 // KeptMail lists, newest first, the messages that did not become a report or
 // reply (auto-replies, bounces, duplicates, set aside), for admins.
+// The kinds are listed (every kind but report and reply) so that the
+// mail_raw_kind index reads only the kept mail, not every message.
 func (db *DB) KeptMail(ctx context.Context, limit int) ([]*RawMail, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+rawMailColumns+rawMailFrom+` WHERE m.kind NOT IN ('report', 'reply') ORDER BY m.id DESC LIMIT ?`, limit)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+rawMailColumns+rawMailFrom+` WHERE m.kind IN ('autoreply', 'bounce', 'duplicate', 'set_aside') ORDER BY m.id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("db: list kept mail: %w", err)
 	}

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
-	"github.com/disclose/disclose/views/wording"
 	"github.com/disclose/disclose/mailin"
+	"github.com/disclose/disclose/views/wording"
 )
 
 // TestPluralForms: what people read counts in words that agree with the

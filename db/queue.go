@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -128,12 +129,20 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	if out.Counts, err = stateCounts(ctx, tx, f); err != nil {
 		return nil, err
 	}
-	from, where, args, order := queueQuery(f, now, walkSortOrder(f, out.Counts))
+	from, where, args, order := queueQuery(f, now)
 	if where == "" {
 		return out, tx.Commit() // a search of only punctuation matches nothing
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+queueColumns+` `+from+` LEFT JOIN users u ON u.id = r.assignee_id `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, QueuePageSize+1, (f.Page-1)*QueuePageSize)...)
+	q := `SELECT ` + queueColumns + ` ` + from + ` JOIN programs p ON p.id = r.program_id LEFT JOIN users u ON u.id = r.assignee_id ` +
+		where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	if !ftsLeads(f) {
+		// The page's ids first, from the lead index alone where the
+		// filter allows: a later page skips index entries, not rows
+		// with their report text.
+		q = `SELECT ` + queueColumns + ` FROM reports r JOIN programs p ON p.id = r.program_id LEFT JOIN users u ON u.id = r.assignee_id
+			WHERE r.id IN (SELECT r.id ` + from + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order
+	}
+	rows, err := tx.QueryContext(ctx, q, append(args, QueuePageSize+1, (f.Page-1)*QueuePageSize)...)
 	if err != nil {
 		return nil, fmt.Errorf("db: read queue: %w", err)
 	}
@@ -177,130 +186,209 @@ func scanQueueRows(rows *sql.Rows, now time.Time) ([]*QueueRow, error) {
 	return out, nil
 }
 
-// walkMinMatches is the number of reports, by the state counts, above which
-// the queue walks its sort order and filters as it goes: a page then costs
-// at most a few thousand rows read, while letting SQLite pick a filter index
-// would sort tens of thousands of rows to show 50.
-const walkMinMatches = 2000
-
-// walkSortOrder decides, from the counts the triggers keep and a rough
-// selectivity of the other filters, whether enough reports match to walk
-// the sort order; a narrow filter is better served by its own index.
-func walkSortOrder(f QueueFilter, counts map[State]int64) bool {
-	var n int64
-	if len(f.States) == 0 {
-		for _, c := range counts {
-			n += c
-		}
-	} else {
-		for _, s := range f.States {
-			n += counts[s]
-		}
-	}
-	est := float64(n)
-	if f.Severity != "" || f.Unrated {
-		est *= 0.25
-	}
-	switch {
-	case f.AssigneeID > 0:
-		est *= 0.1
-	case f.AssigneeID == AssigneeNone:
-		est *= 0.3
-	}
-	if f.Source != "" {
-		est *= 0.5
-	}
-	if f.Deadline != "" {
-		est *= 0.3
-	}
-	return est >= walkMinMatches
+// queueLead is the index a queue view walks: an equality on its first
+// column(s) selects the reports of the view's most selective filter, in id
+// order (or severity order), so a page reads that filter's reports until it
+// has 50 that pass the others, never every report. The statistics do not
+// choose it: with and without ANALYZE the plan is the same (INDEXED BY), and
+// the other filters' columns carry a unary + so that no other index is used.
+type queueLead struct {
+	index string // "" for the primary key (NOT INDEXED)
+	// open leads with reports_open_id or reports_open_rank: 1 for the open
+	// tab, 0 for the closed one (every state is in one or the other).
+	open  bool
+	value int
+	lead  string // the filter that leads: "assignee", "severity", ...
 }
 
-// queueQuery builds the FROM, WHERE and ORDER BY of a queue filter. Every
-// value is a placeholder; only fixed SQL fragments are concatenated.
-func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, args []any, order string) {
-	var conds []string
-	// With walk, a unary + on filtered columns keeps SQLite from using their
-	// indexes, so it walks the index of the sort order and stops at a page.
-	col := func(c string) string {
-		if walk {
-			return "+" + c
+// openExpr is the expression of reports_open_id and reports_open_rank
+// (migration 0022), written the same so that SQLite matches it.
+const openExpr = `(r.state IN ('new', 'triaged', 'needs_info', 'resolved'))`
+
+// stateGroup says whether states are exactly the open or the closed tab.
+func stateGroup(states []State) (open, ok bool) {
+	same := func(g []State) bool {
+		if len(g) != len(states) {
+			return false
 		}
-		return c
+		for _, s := range g {
+			if !slices.Contains(states, s) {
+				return false
+			}
+		}
+		return true
 	}
-	from = `FROM reports r JOIN programs p ON p.id = r.program_id`
+	switch {
+	case same(StateGroups["open"]):
+		return true, true
+	case same(StateGroups["closed"]):
+		return false, true
+	}
+	return false, false
+}
+
+// chooseLead picks the index of a view (not a full-text search, which the
+// search index leads): the narrowest filter there is, by kind.
+func chooseLead(f QueueFilter) queueLead {
+	open, group := stateGroup(f.States)
+	if f.Deadline != "" && len(f.States) == 0 {
+		// Only open reports have a running clock (report_deadlines).
+		open, group = true, true
+	}
+	switch {
+	case f.idsOnly:
+		return queueLead{lead: "ids"}
+	case f.Sort == SortDeadline:
+		// Only reports with a running clock have a deadline: the open
+		// backlog, which reports_due holds.
+		return queueLead{index: "reports_due", lead: "deadline"}
+	case f.AssigneeID != 0:
+		return queueLead{index: "reports_assignee_id", lead: "assignee"}
+	case f.Severity != "" || f.Unrated:
+		return queueLead{index: "reports_severity_id", lead: "severity"}
+	case f.ProgramID != 0 || len(f.Visible) == 1:
+		return queueLead{index: "reports_program_id", lead: "program"}
+	case len(f.States) == 1:
+		return queueLead{index: "reports_state_id", lead: "state"}
+	case group:
+		v := 0
+		if open {
+			v = 1
+		}
+		if f.Sort == SortSeverity {
+			return queueLead{index: "reports_open_rank", open: true, value: v, lead: "group"}
+		}
+		return queueLead{index: "reports_open_id", open: true, value: v, lead: "group"}
+	case f.Source != "":
+		return queueLead{index: "reports_source_id", lead: "source"}
+	case len(f.States) == 0 && f.Sort == SortSeverity:
+		return queueLead{index: "reports_severity_rank", lead: "all"}
+	}
+	// Every report (or an unusual list of states): the primary key, newest
+	// first, one page read.
+	return queueLead{lead: "all"}
+}
+
+// ftsLeads says whether the on-disk search index leads f's query: a
+// search that is not only of given ids nor merged with sealed matches.
+func ftsLeads(f QueueFilter) bool {
+	return ftsQuery(f.Search) != "" && !f.sealedOn && !f.idsOnly
+}
+
+// queueQuery builds the FROM (reports r, without programs), WHERE and ORDER BY of a queue filter. Every
+// value is a placeholder; only fixed SQL fragments are concatenated. A
+// further filter (a scope) is one more entry of conds with a unary + on its
+// column.
+func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, order string) {
+	var conds []string
 	search := ftsQuery(f.Search)
 	if f.Search != "" && search == "" {
-		return from, "", nil, ""
+		return `FROM reports r`, "", nil, ""
+	}
+	if f.idsOnly {
+		search = ""
+	}
+	ftsLeads := ftsLeads(f)
+	var lead queueLead
+	if !ftsLeads {
+		lead = chooseLead(f)
+	}
+	// col keeps SQLite from using an index of c unless c's filter leads.
+	col := func(c, which string) string {
+		if lead.lead == which {
+			return c
+		}
+		return "+" + c
+	}
+	switch {
+	case ftsLeads:
+		// CROSS JOIN: the full-text index always leads. An order other
+		// than the index's (relevance, severity, deadline) sorts the newest
+		// searchWindow matches: bm25 or a sort of every match of a common
+		// word costs seconds at a million reports.
+		if f.Sort == SortRelevance || f.Sort == SortSeverity || f.Sort == SortDeadline {
+			from = `FROM (SELECT rowid, rank FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rowid DESC LIMIT ` +
+				fmt.Sprint(searchWindow) + `) f CROSS JOIN reports r ON r.id = f.rowid`
+		} else {
+			from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid`
+			conds = append(conds, `reports_fts MATCH ?`)
+		}
+		args = append(args, search)
+	case lead.index == "":
+		from = `FROM reports r NOT INDEXED`
+	default:
+		from = `FROM reports r INDEXED BY ` + lead.index
+	}
+	if lead.open {
+		conds = append(conds, openExpr+` = `+fmt.Sprint(lead.value))
 	}
 	switch {
 	case f.idsOnly:
 		conds = append(conds, `r.id IN (SELECT value FROM json_each(?))`)
 		args = append(args, jsonIDs(f.sealedIDs))
-		search = ""
 	case search != "" && f.sealedOn:
 		// Sealed matches come from the in-memory index (fts_memory.go).
 		conds = append(conds, `(r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?) OR r.id IN (SELECT value FROM json_each(?)))`)
 		args = append(args, search, jsonIDs(f.sealedIDs))
-	case search != "":
-		// CROSS JOIN: the full-text index always leads.
-		from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid JOIN programs p ON p.id = r.program_id`
-		conds = append(conds, `reports_fts MATCH ?`)
-		args = append(args, search)
 	}
 	if f.Visible != nil {
-		conds = append(conds, col(`r.program_id`)+` IN (`+placeholders(len(f.Visible))+`)`)
+		c := `+r.program_id IN (`
+		if lead.lead == "program" && f.ProgramID == 0 {
+			c = `r.program_id IN (`
+		}
+		conds = append(conds, c+placeholders(len(f.Visible))+`)`)
 		for _, id := range f.Visible {
 			args = append(args, id)
 		}
 	}
 	if f.ProgramID != 0 {
-		conds = append(conds, col(`r.program_id`)+` = ?`)
+		conds = append(conds, col(`r.program_id`, "program")+` = ?`)
 		args = append(args, f.ProgramID)
 	}
-	if len(f.States) > 0 {
-		conds = append(conds, col(`r.state`)+` IN (`+placeholders(len(f.States))+`)`)
+	if len(f.States) > 0 && !(lead.open && len(f.States) > 1) {
+		conds = append(conds, col(`r.state`, "state")+` IN (`+placeholders(len(f.States))+`)`)
 		for _, s := range f.States {
 			args = append(args, string(s))
 		}
 	}
 	switch {
 	case f.Unrated:
-		conds = append(conds, col(`r.severity`)+` = ''`)
+		conds = append(conds, col(`r.severity`, "severity")+` = ''`)
 	case f.Severity != "":
-		conds = append(conds, col(`r.severity`)+` = ?`)
+		conds = append(conds, col(`r.severity`, "severity")+` = ?`)
 		args = append(args, string(f.Severity))
 	}
 	switch {
 	case f.AssigneeID == AssigneeNone:
-		conds = append(conds, col(`r.assignee_id`)+` IS NULL`)
+		conds = append(conds, col(`r.assignee_id`, "assignee")+` IS NULL`)
 	case f.AssigneeID > 0:
-		conds = append(conds, col(`r.assignee_id`)+` = ?`)
+		conds = append(conds, col(`r.assignee_id`, "assignee")+` = ?`)
 		args = append(args, f.AssigneeID)
 	}
 	if f.Source != "" {
-		conds = append(conds, col(`r.source`)+` = ?`)
+		conds = append(conds, col(`r.source`, "source")+` = ?`)
 		args = append(args, string(f.Source))
 	}
 	// A paused report is judged by the time it had left when it was paused.
 	switch f.Deadline {
 	case DeadlineOverdue:
-		conds = append(conds, col(`r.due_at`)+` IS NOT NULL AND r.due_at <= COALESCE(unixepoch(r.paused_at), ?)`)
+		conds = append(conds, `+r.due_at IS NOT NULL AND r.due_at <= COALESCE(unixepoch(r.paused_at), ?)`)
 		args = append(args, now.Unix())
 	case DeadlineDueSoon:
-		conds = append(conds, col(`r.due_at`)+` IS NOT NULL AND r.due_warn_at <= COALESCE(unixepoch(r.paused_at), ?) AND r.due_at > COALESCE(unixepoch(r.paused_at), ?)`)
+		conds = append(conds, `+r.due_at IS NOT NULL AND r.due_warn_at <= COALESCE(unixepoch(r.paused_at), ?) AND r.due_at > COALESCE(unixepoch(r.paused_at), ?)`)
 		args = append(args, now.Unix(), now.Unix())
+	}
+	if lead.lead == "deadline" {
+		// Every report with a running clock: the whole of reports_due.
+		conds = append(conds, `r.due_at > ?`)
+		args = append(args, int64(-1)<<62)
 	}
 	if len(conds) > 0 {
 		where = ` WHERE ` + strings.Join(conds, ` AND `)
 	} else {
 		where = ` WHERE 1`
 	}
-	// Report ids grow with arrival, so "newest" is the primary key order, the
-	// cheapest walk there is.
-	// With sealed matches beside the on-disk ones the index does not lead,
-	// and relevance falls back to newest (two indexes' ranks do not compare).
-	ftsLeads := search != "" && !f.sealedOn
+	// Report ids grow with arrival, so "newest" is id order.
 	newest := `r.id DESC`
 	if ftsLeads {
 		newest = `f.rowid DESC`
@@ -315,12 +403,14 @@ func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, ar
 		order = severityRank + ` DESC, r.id DESC`
 	case SortDeadline:
 		// Only reports with a running clock have a next deadline to sort by.
-		conds = append(conds, `r.due_at IS NOT NULL`)
-		where = ` WHERE ` + strings.Join(conds, ` AND `)
+		if lead.lead != "deadline" {
+			conds = append(conds, `r.due_at IS NOT NULL`)
+			where = ` WHERE ` + strings.Join(conds, ` AND `)
+		}
 		order = `r.due_at, r.id`
 	case SortRelevance:
 		if ftsLeads {
-			order = `f.rank`
+			order = `f.rank, f.rowid` // ties oldest first, as the in-memory index ranks them
 		} else {
 			order = newest
 		}
@@ -329,6 +419,11 @@ func queueQuery(f QueueFilter, now time.Time, walk bool) (from, where string, ar
 	}
 	return from, where, args, order
 }
+
+// searchWindow is how many of a search's newest matches a sort other
+// than by date orders: bm25 costs a lookup per match, and a common word
+// matches most reports.
+const searchWindow = 1000
 
 // severityRank is the expression of the reports_severity_rank index.
 const severityRank = `(CASE r.severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' THEN 2 WHEN 'none' THEN 1 ELSE 0 END)`

@@ -72,8 +72,8 @@ func (db *DB) walkSealedQueue(ctx context.Context, f QueueFilter, out *Queue) er
 // page's).
 func (db *DB) queueRowsIn(ctx context.Context, tx *sql.Tx, f QueueFilter, now time.Time, ids []int64) ([]*QueueRow, error) {
 	f.idsOnly, f.sealedIDs = true, ids
-	from, where, args, _ := queueQuery(f, now, false)
-	rows, err := tx.QueryContext(ctx, `SELECT `+queueColumns+` `+from+` LEFT JOIN users u ON u.id = r.assignee_id `+where, args...)
+	from, where, args, _ := queueQuery(f, now)
+	rows, err := tx.QueryContext(ctx, `SELECT `+queueColumns+` `+from+` JOIN programs p ON p.id = r.program_id LEFT JOIN users u ON u.id = r.assignee_id `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: read queue: %w", err)
 	}

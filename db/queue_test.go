@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/demo"
 )
 
 func refs(q *db.Queue) []string {
@@ -121,7 +122,7 @@ func TestQueue(t *testing.T) {
 func TestQueuePagination(t *testing.T) {
 	ctx := context.Background()
 	f := newTriageFixture(t)
-	if _, err := f.DB.GenerateDemo(ctx, db.DemoOptions{Reports: 130, Seed: 7}); err != nil {
+	if _, err := demo.Generate(ctx, f.DB, demo.Options{Reports: 130, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
 	var all []string

@@ -36,19 +36,19 @@ func (db *DB) Stats(ctx context.Context) (*Stats, error) {
 	for _, s := range []Source{SourceWeb, SourceEmail} {
 		st.IntakeBySource[s] = 0
 	}
-	if err := groupCount(ctx, tx, `SELECT state, COUNT(*) FROM reports GROUP BY state`, func(k string, n int) {
+	if err := groupCount(ctx, tx, `SELECT state, SUM(n) FROM report_state_counts GROUP BY state`, func(k string, n int) {
 		st.ReportsByState[State(k)] = n
 	}); err != nil {
 		return nil, fmt.Errorf("db: count reports by state: %w", err)
 	}
-	if err := groupCount(ctx, tx, `SELECT detail, COUNT(*) FROM audit WHERE action = 'report.submit' GROUP BY detail`, func(k string, n int) {
+	if err := groupCount(ctx, tx, `SELECT key, n FROM row_counts WHERE tbl = 'audit.report.submit'`, func(k string, n int) {
 		if src, ok := strings.CutPrefix(k, "source="); ok {
 			st.IntakeBySource[Source(src)] += n
 		}
 	}); err != nil {
 		return nil, fmt.Errorf("db: count intake: %w", err)
 	}
-	if err := groupCount(ctx, tx, `SELECT status, COUNT(*) FROM outbox WHERE status IN ('pending', 'failed') GROUP BY status`, func(k string, n int) {
+	if err := groupCount(ctx, tx, `SELECT key, n FROM row_counts WHERE tbl = 'outbox' AND key IN ('pending', 'failed')`, func(k string, n int) {
 		if k == "pending" {
 			st.OutboxPending = n
 		} else {
@@ -111,7 +111,7 @@ func groupCount(ctx context.Context, tx queryer, q string, f func(string, int), 
 // AuditActions counts audit rows per action (operators' summaries, tests).
 func (db *DB) AuditActions(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
-	if err := groupCount(ctx, db.read, `SELECT action, COUNT(*) FROM audit GROUP BY action`, func(k string, n int) { out[k] = n }); err != nil {
+	if err := groupCount(ctx, db.read, `SELECT key, n FROM row_counts WHERE tbl = 'audit' AND n > 0`, func(k string, n int) { out[k] = n }); err != nil {
 		return nil, fmt.Errorf("db: count audit actions: %w", err)
 	}
 	return out, nil

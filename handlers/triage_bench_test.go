@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/demo"
 )
 
 // benchServer is the real route table on the cached database of 100,000
@@ -34,7 +35,7 @@ func benchServer(b *testing.B) (http.Handler, string, string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := d.GenerateDemo(ctx, db.DemoOptions{Reports: 100_000, Seed: 1}); err != nil {
+		if _, err := demo.Generate(ctx, d, demo.Options{Reports: 100_000, Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 		d.Close()

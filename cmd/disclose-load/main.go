@@ -36,9 +36,21 @@ func main() {
 	workers := flag.Int("concurrency", 32, "submissions in flight at once")
 	bare := flag.Duration("bare", 5*time.Second, "how long to measure the bare SQLite insert rate (0: skip)")
 	pid := flag.Int("server-pid", 0, "the server's process id: print its CPU time per accepted submission (Linux), the number a shared machine does not distort")
+	echoFor := flag.Duration("echo", 0, "also measure, for this long, the same client against an echo server that stores each form with one INSERT (the baseline of issue 18)")
+	ingestDir := flag.String("ingest-data", "", "measure only the database part of mail intake: mails into this data directory (its serve stopped) against an empty one, in one run")
+	ingestN := flag.Int("ingest", 4096, "with -ingest-data: how many mails into each")
 	wrk := flag.Bool("wrk", false, "print a wrk Lua script that posts the same submission with this portal's CSRF cookie and token, and exit")
 	flag.Parse()
-	if err := run(*base, *duration, *workers, *bare, *wrk, *pid); err != nil {
+	if *ingestDir != "" {
+		full, empty, err := ingestRates(*ingestDir, *ingestN)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "disclose-load:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("mail ingest (database part, batches of 64): %s %.0f mails/s, empty database %.0f mails/s, ratio %.2f\n", *ingestDir, full, empty, full/empty)
+		return
+	}
+	if err := run(*base, *duration, *workers, *bare, *wrk, *pid, *echoFor); err != nil {
 		fmt.Fprintln(os.Stderr, "disclose-load:", err)
 		os.Exit(1)
 	}
@@ -46,7 +58,7 @@ func main() {
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func run(base string, duration time.Duration, workers int, bare time.Duration, wrk bool, pid int) error {
+func run(base string, duration time.Duration, workers int, bare time.Duration, wrk bool, pid int, echoFor time.Duration) error {
 	u, err := url.Parse(base)
 	if err != nil {
 		return err
@@ -150,6 +162,14 @@ func run(base string, duration time.Duration, workers int, bare time.Duration, w
 		}
 		fmt.Printf("bare SQLite single-row inserts (one transaction each, same pragmas): %.0f rows/s\n", bareRate)
 		fmt.Printf("ratio bare/accepted: %.2fx\n", bareRate/rate)
+	}
+	if echoFor > 0 {
+		echoRate, err := echoBaseline(workers, echoFor)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("echo + one INSERT per form, same client and workers: %.0f requests/s\n", echoRate)
+		fmt.Printf("accepted / echo baseline: %.2f\n", rate/echoRate)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	_ "github.com/mattn/go-sqlite3"
 )
 
 func main() {
@@ -43,6 +45,8 @@ func run() error {
 	conc := flag.Int("c", 2, "concurrent clients")
 	serverLog := flag.String("server-log", "", "the server's log (--log-format json): print the server-side durations it recorded")
 	unlock := flag.String("unlock", "", "file with the team key's passphrase: unlock it first and time the search index of sealed reports")
+	noStats := flag.Bool("no-stats", false, "drop the planner's statistics (sqlite_stat1) before the run: the server's connections plan without them")
+	views := flag.String("views", "", `"all": every queue filter and sort, a common and a rare word, relevance, metrics and the report page (make load-scale)`)
 	pid := flag.Int("server-pid", 0, "with --unlock: the server's process id, to print the CPU time and memory the index took (Linux)")
 	flag.Parse()
 	ctx := context.Background()
@@ -67,6 +71,19 @@ func run() error {
 		return err
 	}
 	d.Close()
+	if *noStats {
+		// After Close: Open and Close refresh the statistics.
+		raw, err := sql.Open("sqlite3", "file:"+filepath.Join(*data, "disclose.db")+"?_busy_timeout=10000")
+		if err != nil {
+			return err
+		}
+		_, err = raw.Exec(`DROP TABLE IF EXISTS sqlite_stat1`)
+		raw.Close()
+		if err != nil {
+			return fmt.Errorf("drop statistics: %w", err)
+		}
+		fmt.Println("planner statistics dropped")
+	}
 
 	pages := []struct{ name, path string }{
 		{"queue (open, program web, unassigned, 50 rows)", "/triage?state=open&program=web&assignee=none"},
@@ -74,6 +91,9 @@ func run() error {
 		{"search (\"password reset token\", all states)", "/triage?state=all&q=password+reset+token"},
 		{"search (\"the\": every report matches)", "/triage?state=all&q=the"},
 		{"report page (200-entry timeline)", "/triage/reports/" + long},
+	}
+	if *views == "all" {
+		pages = append(allViews(), pages[len(pages)-1])
 	}
 	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if *unlock != "" {
@@ -184,4 +204,31 @@ func printServerLog(path string, names []string, n int) error {
 		printRow(name, all[i*n:(i+1)*n])
 	}
 	return nil
+}
+
+// allViews are the pages of -views all: each queue filter alone (on the
+// open tab and on every state), each sort, searches for a common and a rare
+// word, and the metrics page.
+func allViews() []struct{ name, path string } {
+	var out []struct{ name, path string }
+	add := func(q string) { out = append(out, struct{ name, path string }{"/triage?" + q, "/triage?" + q}) }
+	for _, f := range []string{"", "program=web", "severity=critical", "severity=none", "severity=unrated", "assignee=me",
+		"assignee=none", "source=email", "deadline=due_soon", "deadline=overdue", "page=200"} {
+		add(strings.TrimSuffix("state=open&"+f, "&"))
+		add(strings.TrimSuffix("state=all&"+f, "&"))
+	}
+	for _, st := range []string{"new", "triaged", "needs_info", "resolved", "closed"} {
+		add("state=" + st)
+	}
+	for _, s := range []string{"oldest", "severity", "deadline"} {
+		add("state=open&sort=" + s)
+		add("state=all&sort=" + s)
+	}
+	for _, q := range []string{"the", "zebrafish", "password+reset+token"} {
+		add("state=all&q=" + q)
+		add("state=all&q=" + q + "&sort=relevance")
+	}
+	add("state=open&q=the&sort=severity")
+	out = append(out, struct{ name, path string }{"/triage/metrics", "/triage/metrics"})
+	return out
 }

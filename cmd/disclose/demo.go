@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/demo"
 )
 
 // runDemo fills a database with realistic reports, so that a new operator
@@ -40,7 +41,7 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	}
 	start := time.Now()
 	lastTenth := 0
-	res, err := d.GenerateDemo(ctx, db.DemoOptions{Reports: n, Seed: seed, Progress: func(done, total int) {
+	res, err := demo.Generate(ctx, d, demo.Options{Reports: n, Seed: seed, Progress: func(done, total int) {
 		if tenth := done * 10 / total; tenth > lastTenth {
 			lastTenth = tenth
 			fmt.Fprintf(env.stdout, "%3d%%  %d reports  %s\n", tenth*10, done, time.Since(start).Round(time.Millisecond))

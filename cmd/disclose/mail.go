@@ -35,8 +35,8 @@ func newOutbound(cfg *serveConfig, d *db.DB, log *slog.Logger, key *pgp.TeamKey,
 	retry := mailin.Retry{Base: mc.RetryBase, Max: mc.RetryMax, GiveUp: mc.GiveUp}
 	o := &outbound{
 		notifier: notifier,
-		events: &mailin.Events{Store: d, Notifier: notifier, Log: log.With("worker", "events")},
-		hooks:  &mailin.Webhooks{Store: d, Links: notifier, Retry: retry, Log: log.With("worker", "webhooks"), Reach: cfg.WebhookReach},
+		events:   &mailin.Events{Store: d, Notifier: notifier, Log: log.With("worker", "events")},
+		hooks:    &mailin.Webhooks{Store: d, Links: notifier, Retry: retry, Log: log.With("worker", "webhooks"), Reach: cfg.WebhookReach},
 		jobs: &mailin.Jobs{Store: d, Notifier: notifier, ReminderAfter: mc.ReminderAfter, ReminderMax: mc.ReminderMax,
 			Log: log.With("worker", "jobs")},
 	}

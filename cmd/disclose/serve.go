@@ -153,6 +153,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		bg.Go(wctx, "account-review", reviewJob(d, log, time.Hour))
 	}
 	bg.Go(wctx, "storage-watchdog", storageWatchdog(d, cfg.Data, problems, 30*time.Second))
+	bg.Go(wctx, "optimize", optimizeJob(d, log, optimizeInterval))
 	if keyCtl != nil {
 		bg.Go(wctx, "pgp-pending", keyCtl.run)
 	}

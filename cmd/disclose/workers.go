@@ -150,3 +150,31 @@ func reviewJob(d *db.DB, log *slog.Logger, every time.Duration) func(ctx context
 		}
 	}
 }
+
+// optimizeInterval is how often serve refreshes the planner's statistics.
+const optimizeInterval = time.Hour
+
+// optimizer is the part of the database optimizeJob uses.
+type optimizer interface {
+	Optimize(ctx context.Context) error
+}
+
+// optimizeJob runs PRAGMA optimize every interval (db.Optimize), as SQLite
+// recommends for long-lived connections: a portal that grew from empty gets
+// statistics and keeps them current without anyone running ANALYZE.
+func optimizeJob(d optimizer, log *slog.Logger, every time.Duration) func(ctx context.Context) {
+	return func(ctx context.Context) {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if err := d.Optimize(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("refreshing the query planner's statistics failed", "err", err)
+			}
+		}
+	}
+}

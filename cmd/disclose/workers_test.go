@@ -75,3 +75,58 @@ func (w *signalWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// countingOptimizer is the database with its Optimize calls counted.
+type countingOptimizer struct {
+	*db.DB
+	calls chan struct{}
+}
+
+func (c countingOptimizer) Optimize(ctx context.Context) error {
+	err := c.DB.Optimize(ctx)
+	select {
+	case c.calls <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+// TestOptimizeJob: serve's worker refreshes the planner's statistics on
+// its schedule, so a database that grew while serving gets new ones.
+func TestOptimizeJob(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "disclose.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p, _ := d.DefaultProgram(ctx)
+	for range 200 {
+		if _, err := d.CreateReport(ctx, &db.NewReport{ProgramID: p.ID, Source: db.SourceWeb, Title: "Overflow", Description: "In the parser."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := countingOptimizer{DB: d, calls: make(chan struct{}, 1)}
+	jctx, cancel := context.WithCancel(ctx)
+	bg := &workers{log: slog.New(slog.DiscardHandler)}
+	bg.Go(jctx, "optimize", optimizeJob(c, bg.log, 10*time.Millisecond))
+	select {
+	case <-c.calls:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the optimize job did not run in 30 s")
+	}
+	cancel()
+	bg.Wait()
+	raw, err := sql.Open("sqlite3", d.Path+"?_busy_timeout=10000&mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var rows int
+	if err := raw.QueryRow(`SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE tbl = 'reports' AND idx = 'reports_state_id'`).Scan(&rows); err != nil {
+		t.Fatalf("no statistics for reports after the job ran: %v", err)
+	}
+	if rows < 200 {
+		t.Fatalf("statistics say %d reports, want 200", rows)
+	}
+}

@@ -1,17 +1,30 @@
-package db
+// Package demo fills a database with realistic demo data: reports across
+// three programs in every state and severity, with their timelines, staff
+// and assignees, attachments, the audit trail, the mail the portal sent
+// about them (outbox, sent or waiting) and the raw mail of reports that came
+// by mail. A new operator runs it (disclose demo) to see a populated
+// dashboard; the benchmarks and the 1,000,000-report load run use it.
+//
+// It writes in batches through db.Update with plain SQL on the transaction,
+// the schema as the migrations define it, and uses the db package's
+// primitives where rows have rules of their own: Tx.Audit (the hash chain),
+// Tx.AddAttachment (chunked bytes), DB.ProgramsChanged (the cached program
+// list). Demo data is written in clear: never into a sealed database.
+package demo
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
 	"time"
+
+	"github.com/disclose/disclose/db"
 )
 
-// DemoOptions says how much demo data to make.
-type DemoOptions struct {
+// Options says how much demo data to make.
+type Options struct {
 	Reports int
 	Seed    uint64
 	// LongEvery gives every LongEvery-th report a 200-entry timeline (the
@@ -21,16 +34,16 @@ type DemoOptions struct {
 	Progress func(done, total int)
 }
 
-// DemoResult names what the generator made.
-type DemoResult struct {
+// Result names what the generator made.
+type Result struct {
 	Reports int
 	// LongRefs are references of reports with a 200-entry timeline.
 	LongRefs []string
 }
 
-// demoBatch is how many reports share one transaction: large enough that
+// batch is how many reports share one transaction: large enough that
 // commits cost little, small enough that readers are never held for long.
-const demoBatch = 5000
+const batch = 5000
 
 // demoProgram is a program the generator files reports under.
 type demoProgram struct {
@@ -41,29 +54,29 @@ type demoProgram struct {
 	recent   []int64 // ids of recent reports, for duplicates
 }
 
-// GenerateDemo fills the database with realistic reports across three
-// programs, every state and severity, with timelines, assignees and a few
-// attachments. It is what a new operator runs to see a populated dashboard
-// and what the benchmarks use. Rows are written directly in batches; the
-// audit log gets one row saying that demo data was generated.
-func (db *DB) GenerateDemo(ctx context.Context, opt DemoOptions) (*DemoResult, error) {
+// closedStates are the states a report is closed in, besides disclosed.
+var closedStates = []db.State{db.StateDuplicate, db.StateInformative, db.StateNotApplicable, db.StateOutOfScope, db.StateSpam, db.StateWontFix}
+
+// Generate fills the database. The audit log gets the reports' own rows
+// and one saying that demo data was generated; ANALYZE runs at the end.
+func Generate(ctx context.Context, d *db.DB, opt Options) (*Result, error) {
 	if opt.Reports <= 0 {
-		return nil, Errorf(EINVALID, "Give a number of reports above zero.")
+		return nil, db.Errorf(db.EINVALID, "Give a number of reports above zero.")
 	}
 	if opt.LongEvery <= 0 {
 		opt.LongEvery = 5000
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))
-	programs, err := db.demoSetup(ctx)
+	programs, err := setup(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	now := db.Now().UTC()
+	now := d.Now().UTC()
 	g := &demoGen{rng: rng, now: now, start: now.Add(-730 * 24 * time.Hour), total: opt.Reports, programs: programs, longEvery: opt.LongEvery}
-	res := &DemoResult{Reports: opt.Reports}
+	res := &Result{Reports: opt.Reports}
 	for done := 0; done < opt.Reports; {
-		n := min(demoBatch, opt.Reports-done)
-		refs, err := db.demoBatch(ctx, g, done, n)
+		n := min(batch, opt.Reports-done)
+		refs, err := writeBatch(ctx, d, g, done, n)
 		if err != nil {
 			return nil, err
 		}
@@ -73,72 +86,70 @@ func (db *DB) GenerateDemo(ctx context.Context, opt DemoOptions) (*DemoResult, e
 			opt.Progress(done, opt.Reports)
 		}
 	}
-	var out *DemoResult
-	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		if err := tx.audit(ctx, ActorSystem, "demo.generate", "", fmt.Sprintf("reports=%d", opt.Reports)); err != nil {
+	err = d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
+		if err := tx.Audit(ctx, db.ActorSystem, "demo.generate", "", fmt.Sprintf("reports=%d", opt.Reports)); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `ANALYZE`); err != nil {
-			return fmt.Errorf("db: analyze: %w", err)
+			return fmt.Errorf("demo: analyze: %w", err)
 		}
-		out = res
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return res, nil
 }
 
-// demoSetup makes (or finds) the three programs and the demo staff.
-func (db *DB) demoSetup(ctx context.Context) ([]*demoProgram, error) {
+// setup makes (or finds) the three programs and the demo staff.
+func setup(ctx context.Context, d *db.DB) ([]*demoProgram, error) {
 	var out []*demoProgram
-	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		now := formatTime(tx.now)
+	err := d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
+		now := db.FormatTime(tx.Now())
 		for _, p := range []struct{ slug, name, prefix, scope string }{
 			{"web", "Web platform", "WEB", "www.example.org\napi.example.org\napp.example.org"},
 			{"mobile", "Mobile apps", "MOB", "iOS app\nAndroid app\nm.example.org"},
 		} {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO programs (slug, name, prefix, scope, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT DO NOTHING`, p.slug, p.name, p.prefix, p.scope, now, now); err != nil {
-				return fmt.Errorf("db: create demo program: %w", err)
+				return fmt.Errorf("demo: create program: %w", err)
 			}
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id, prefix, next_number FROM programs WHERE is_default = 1 OR slug IN ('web', 'mobile') ORDER BY id LIMIT 3`)
 		if err != nil {
-			return fmt.Errorf("db: read demo programs: %w", err)
+			return fmt.Errorf("demo: read programs: %w", err)
 		}
 		out = nil
 		for rows.Next() {
 			p := &demoProgram{}
 			if err := rows.Scan(&p.id, &p.prefix, &p.next); err != nil {
 				rows.Close()
-				return fmt.Errorf("db: scan demo program: %w", err)
+				return fmt.Errorf("demo: scan program: %w", err)
 			}
 			out = append(out, p)
 		}
 		rows.Close()
 		for i, name := range []string{"alice", "bob", "carol", "dave", "erin", "frank"} {
 			email := name + "@demo.invalid"
-			role := RoleTriager
+			role := db.RoleTriager
 			if name == "frank" {
-				role = RoleViewer
+				role = db.RoleViewer
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 				email, name+" (demo)", string(role), now); err != nil {
-				return fmt.Errorf("db: create demo user: %w", err)
+				return fmt.Errorf("demo: create user: %w", err)
 			}
 			var id int64
 			if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, email).Scan(&id); err != nil {
-				return fmt.Errorf("db: find demo user: %w", err)
+				return fmt.Errorf("demo: find user: %w", err)
 			}
 			// Each program gets three of the five triagers; the viewer sees all.
 			for j, p := range out {
-				if role == RoleViewer || (i+j)%5 < 3 {
+				if role == db.RoleViewer || (i+j)%5 < 3 {
 					if _, err := tx.ExecContext(ctx, `INSERT INTO program_members (program_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, p.id, id); err != nil {
-						return fmt.Errorf("db: add demo member: %w", err)
+						return fmt.Errorf("demo: add member: %w", err)
 					}
-					if role == RoleTriager {
+					if role == db.RoleTriager {
 						p.triagers = append(p.triagers, id)
 					}
 				}
@@ -146,7 +157,7 @@ func (db *DB) demoSetup(ctx context.Context) ([]*demoProgram, error) {
 		}
 		return nil
 	})
-	db.programsChanged()
+	d.ProgramsChanged()
 	if err != nil {
 		return nil, err
 	}
@@ -160,42 +171,52 @@ type demoGen struct {
 	total      int
 	programs   []*demoProgram
 	longEvery  int
-	cvss       map[string]*CVSS
+	cvss       map[string]*db.CVSS
 }
 
 type demoMsg struct {
 	at         time.Time
-	kind       Kind
+	kind       db.Kind
 	public     bool
 	author     int64
 	body       string
 	event      string
-	from, to   State
+	from, to   db.State
 	attachment bool
 }
 
-func (db *DB) demoBatch(ctx context.Context, g *demoGen, offset, n int) ([]string, error) {
+// stmts are the batch's prepared inserts.
+type stmts struct {
+	reporter, report, msg, outbox, raw, rawChunk *sql.Stmt
+}
+
+func writeBatch(ctx context.Context, d *db.DB, g *demoGen, offset, n int) ([]string, error) {
 	var out []string
-	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		insReporter, err := tx.PrepareContext(ctx, `INSERT INTO reporters (name, email, credit, created_at) VALUES (?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("db: prepare demo: %w", err)
-		}
-		defer insReporter.Close()
-		insReport, err := tx.PrepareContext(ctx, `INSERT INTO reports (program_id, number, reporter_id, source, state, prev_state, title, asset, cwe,
+	err := d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var st stmts
+		for _, s := range []struct {
+			to  **sql.Stmt
+			sql string
+		}{
+			{&st.reporter, `INSERT INTO reporters (name, email, credit, created_at) VALUES (?, ?, ?, ?)`},
+			{&st.report, `INSERT INTO reports (program_id, number, reporter_id, source, state, prev_state, title, asset, cwe,
 			description, steps, impact, cvss_vector, cvss_score, severity, cve_id, assignee_id, duplicate_of, close_reason, disclosure_at, disclosure_tz,
 			credit, version, created_at, updated_at, first_response_at, triaged_at, resolved_at, closed_at, paused_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("db: prepare demo: %w", err)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			{&st.msg, `INSERT INTO messages (report_id, kind, public, author_id, source, body, event, from_state, to_state, message_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			{&st.outbox, `INSERT INTO outbox (report_id, user_id, kind, message_id, to_addr, subject, body, auto_submitted, status, attempts,
+			next_attempt_at, created_at, queued_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			{&st.raw, `INSERT INTO mail_raw (kind, dedupe_key, sha256, size, message_id, from_addr, subject, report_id, entry_id, mailbox, uid_validity, uid, created_at)
+			VALUES ('report', ?, ?, ?, ?, ?, ?, ?, ?, 'INBOX', 1, ?, ?)`},
+			{&st.rawChunk, `INSERT INTO mail_raw_chunks (raw_id, seq, data) VALUES (?, 0, ?)`},
+		} {
+			var err error
+			if *s.to, err = tx.PrepareContext(ctx, s.sql); err != nil {
+				return fmt.Errorf("demo: prepare: %w", err)
+			}
+			defer (*s.to).Close()
 		}
-		defer insReport.Close()
-		insMsg, err := tx.PrepareContext(ctx, `INSERT INTO messages (report_id, kind, public, author_id, source, body, event, from_state, to_state, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("db: prepare demo: %w", err)
-		}
-		defer insMsg.Close()
 		// go-sqlite3 watches a cancellable context with a goroutine per
 		// statement; the batch checks for cancellation once per report instead.
 		sctx := context.WithoutCancel(ctx)
@@ -204,7 +225,7 @@ func (db *DB) demoBatch(ctx context.Context, g *demoGen, offset, n int) ([]strin
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			ref, long, err := g.report(sctx, tx, insReporter, insReport, insMsg, i)
+			ref, long, err := g.report(sctx, tx, &st, i)
 			if err != nil {
 				return err
 			}
@@ -214,7 +235,7 @@ func (db *DB) demoBatch(ctx context.Context, g *demoGen, offset, n int) ([]strin
 		}
 		for _, p := range g.programs {
 			if _, err := tx.ExecContext(ctx, `UPDATE programs SET next_number = ? WHERE id = ?`, p.next, p.id); err != nil {
-				return fmt.Errorf("db: update demo numbering: %w", err)
+				return fmt.Errorf("demo: update numbering: %w", err)
 			}
 		}
 		out = longRefs
@@ -234,14 +255,14 @@ func (g *demoGen) between(a, b time.Time) time.Time {
 	return a.Add(time.Duration(g.rng.Int64N(int64(b.Sub(a)))))
 }
 
-func (g *demoGen) cvssOf(vector string) *CVSS {
+func (g *demoGen) cvssOf(vector string) *db.CVSS {
 	if g.cvss == nil {
-		g.cvss = map[string]*CVSS{}
+		g.cvss = map[string]*db.CVSS{}
 	}
 	if c, ok := g.cvss[vector]; ok {
 		return c
 	}
-	c, _ := ParseCVSS(vector)
+	c, _ := db.ParseCVSS(vector)
 	g.cvss[vector] = c
 	return c
 }
@@ -250,28 +271,9 @@ func sortDemoMsgs(msgs []demoMsg) {
 	sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].at.Before(msgs[j].at) })
 }
 
-func nullTime(t time.Time) any { return formatNullTime(t) }
-
-var errDemo = errors.New("db: demo")
-
-func (g *demoGen) insertReport(ctx context.Context, insReport *sql.Stmt, args ...any) (int64, error) {
-	res, err := insReport.ExecContext(ctx, args...)
-	if err != nil {
-		return 0, fmt.Errorf("%w: insert report: %v", errDemo, err)
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
 	}
-	return res.LastInsertId()
-}
-
-// LongTimelineRef returns the reference of a report with at least n
-// timeline entries (the demo makes some); benchmarks and load runs open it.
-func (db *DB) LongTimelineRef(ctx context.Context, n int) (string, error) {
-	var ref string
-	err := db.read.QueryRowContext(ctx, `SELECT p.prefix || '-' || r.number FROM reports r JOIN programs p ON p.id = r.program_id
-		WHERE r.state = 'triaged' AND (SELECT COUNT(*) FROM messages m WHERE m.report_id = r.id) >= ? LIMIT 1`, n).Scan(&ref)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", Errorf(ENOTFOUND, "No report has %s; run disclose demo first.", count(n, "timeline entry", "timeline entries"))
-	} else if err != nil {
-		return "", fmt.Errorf("db: find long timeline: %w", err)
-	}
-	return ref, nil
+	return db.FormatTime(t)
 }

@@ -1,0 +1,104 @@
+package demo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/disclose/disclose/db"
+)
+
+// rowWriter writes what the portal writes around each timeline entry of a
+// demo report: its audit rows, the mail it sent (to the reporter and to
+// staff, sent or still waiting) and, for a report that came by mail, the
+// raw message.
+type rowWriter struct {
+	g        *demoGen
+	tx       *db.Tx
+	st       *stmts
+	reportID int64
+	ref      string
+	to       string // the reporter's address; "" for anonymous reports
+	triagers []int64
+	title    string
+	created  time.Time
+}
+
+func staffActor(id int64) db.Actor {
+	return db.Actor{UserID: id, Name: fmt.Sprintf("user-%d@demo.invalid", id), ClientAddr: "192.0.2.10"}
+}
+
+// around writes the rows of entry j.
+func (w *rowWriter) around(ctx context.Context, j int, m demoMsg, entryID int64, msgID any, source db.Source) error {
+	switch {
+	case j == 0:
+		if err := w.tx.Audit(ctx, db.ActorReporter, "report.submit", w.ref, "source="+string(source)); err != nil {
+			return err
+		}
+		if source == db.SourceEmail {
+			if err := w.rawMail(ctx, entryID, msgID.(string), m.at); err != nil {
+				return err
+			}
+		}
+		if err := w.mail(ctx, j, "ack", w.to, 0, "Your report "+w.ref+" was received", m.at); err != nil {
+			return err
+		}
+		// A triager of the program is told of a new report.
+		if len(w.triagers) > 0 {
+			u := w.triagers[w.g.rng.IntN(len(w.triagers))]
+			return w.mail(ctx, j, "notify", fmt.Sprintf("user-%d@demo.invalid", u), u, "New report "+w.ref+": "+w.title, m.at)
+		}
+	case m.kind == db.KindReply && j < 8:
+		// The first replies of a long timeline only: 200 mails to one
+		// reporter add rows, not realism.
+		return w.mail(ctx, j, "reply", w.to, 0, "Re: ["+w.ref+"] "+w.title, m.at)
+	case m.kind == db.KindEvent && m.event == "state":
+		return w.tx.Audit(ctx, staffActor(m.author), "report.state", w.ref, string(m.from)+" -> "+string(m.to))
+	}
+	return nil
+}
+
+// mail queues one outgoing message; mail older than an hour was sent.
+func (w *rowWriter) mail(ctx context.Context, j int, kind, to string, userID int64, subject string, at time.Time) error {
+	if to == "" {
+		return nil
+	}
+	status, sent := "pending", any(nil)
+	if w.g.now.Sub(at) > time.Hour {
+		status, sent = "sent", db.FormatTime(at.Add(2*time.Second))
+	}
+	var user any
+	if userID != 0 {
+		user = userID
+	}
+	t := db.FormatTime(at)
+	_, err := w.st.outbox.ExecContext(ctx, w.reportID, user, kind, fmt.Sprintf("<demo-%d-%d-%s@portal.example>", w.reportID, j, kind), to, subject,
+		"This is demo mail about "+w.ref+".", kind == "ack", status, map[bool]int{true: 1, false: 0}[sent != nil], t, t, t, sent)
+	if err != nil {
+		return fmt.Errorf("demo: outbox: %w", err)
+	}
+	return nil
+}
+
+// rawMail keeps the message a mailed report came in.
+func (w *rowWriter) rawMail(ctx context.Context, entryID int64, msgID string, at time.Time) error {
+	from := w.to
+	if from == "" {
+		from = "anonymous@researcher.example"
+	}
+	raw := []byte("From: " + from + "\r\nTo: security@example.org\r\nSubject: " + w.title + "\r\nMessage-ID: " + msgID +
+		"\r\nDate: " + at.Format(time.RFC1123Z) + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease see the report " + w.ref + ".\r\n")
+	sum := sha256.Sum256(raw)
+	res, err := w.st.raw.ExecContext(ctx, "demo:"+msgID, hex.EncodeToString(sum[:]), len(raw), msgID, from, w.title, w.reportID, entryID,
+		w.reportID, db.FormatTime(at))
+	if err != nil {
+		return fmt.Errorf("demo: raw mail: %w", err)
+	}
+	id, _ := res.LastInsertId()
+	if _, err := w.st.rawChunk.ExecContext(ctx, id, raw); err != nil {
+		return fmt.Errorf("demo: raw mail: %w", err)
+	}
+	return nil
+}
