@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/demo"
 )
 
 // TestOrgQueueScale is the documented load run of the issue: 100,000
@@ -27,7 +28,7 @@ func TestOrgQueueScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if _, err := d.GenerateDemo(ctx, db.DemoOptions{Reports: 100_000, Seed: 7}); err != nil {
+	if _, err := demo.Generate(ctx, d, demo.Options{Reports: 100_000, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
 	var programs []int64

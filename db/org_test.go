@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/demo"
 )
 
 // orgFixture is a parent organisation (agency) with two children (client,
@@ -177,7 +178,7 @@ func TestOrgMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.GenerateDemo(ctx, db.DemoOptions{Reports: 300, Seed: 1}); err != nil {
+	if _, err := demo.Generate(ctx, d, demo.Options{Reports: 300, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	users, err := d.Users(ctx)
