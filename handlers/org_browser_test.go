@@ -79,6 +79,9 @@ func TestBrowserOrgAdminAddsClientUser(t *testing.T) {
 	}
 	step("sign out", chromedp.Click(css("[data-testid=user-menu]")), chromedp.Click(css("[data-testid=logout]")),
 		chromedp.WaitVisible(css("#f-email")))
+	// A navigation of its own, so the sign-out's redirect has settled
+	// before the link is opened (else the browser may abort one of them).
+	step("the sign-in page", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(css("#f-email")))
 	step("choose a password through the link",
 		chromedp.Navigate(base+u.Path),
 		chromedp.SendKeys(css("#f-password"), testPassword),
