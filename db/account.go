@@ -149,29 +149,10 @@ func (db *DB) userWhere(ctx context.Context, where string, args ...any) (*User, 
 	} else if err != nil {
 		return nil, fmt.Errorf("db: find user: %w", err)
 	}
-	if u.ProgramIDs, err = memberships(ctx, tx, u.ID); err != nil {
+	if err := userAccess(ctx, tx, u); err != nil {
 		return nil, err
 	}
 	return u, nil
-}
-
-func memberships(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, userID int64) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, `SELECT program_id FROM program_members WHERE user_id = ? ORDER BY program_id`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("db: read memberships: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("db: scan membership: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // Users lists every staff account with its memberships, by email.
@@ -199,21 +180,14 @@ func (db *DB) Users(ctx context.Context) ([]*User, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	mrows, err := tx.QueryContext(ctx, `SELECT user_id, program_id FROM program_members ORDER BY program_id`)
+	all, err := loadAccess(ctx, tx, 0)
 	if err != nil {
-		return nil, fmt.Errorf("db: list memberships: %w", err)
+		return nil, err
 	}
-	defer mrows.Close()
-	for mrows.Next() {
-		var uid, pid int64
-		if err := mrows.Scan(&uid, &pid); err != nil {
-			return nil, fmt.Errorf("db: scan membership: %w", err)
-		}
-		if u := byID[uid]; u != nil {
-			u.ProgramIDs = append(u.ProgramIDs, pid)
-		}
+	for id, u := range byID {
+		u.setAccess(all[id])
 	}
-	return out, mrows.Err()
+	return out, nil
 }
 
 // SetUserDisabled disables or re-enables an account. Disabling ends its

@@ -66,10 +66,12 @@ func reviewAccounts(ctx context.Context, q interface {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	all, err := loadAccess(ctx, q, 0) // programs and organisations of every account
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range out {
-		if r.ProgramIDs, err = memberships(ctx, q, r.ID); err != nil {
-			return nil, err
-		}
+		r.User.setAccess(all[r.ID])
 	}
 	return out, nil
 }

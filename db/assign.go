@@ -17,7 +17,7 @@ func (db *DB) Assign(ctx context.Context, reportID, version int64, actor Actor, 
 		if assigneeID != 0 {
 			var name, email string
 			err := tx.QueryRowContext(ctx, `SELECT u.name, u.email FROM users u WHERE u.id = ? AND u.disabled = 0
-				AND (u.role = 'admin' OR (u.role = 'triager' AND EXISTS (SELECT 1 FROM program_members m WHERE m.user_id = u.id AND m.program_id = ?)))`,
+				AND (u.role = 'admin' OR EXISTS (SELECT 1 FROM program_access a WHERE a.user_id = u.id AND a.program_id = ? AND a.role IN ('admin', 'triager')))`,
 				assigneeID, r.ProgramID).Scan(&name, &email)
 			if errors.Is(err, sql.ErrNoRows) {
 				return Invalid(FieldErrors{"assignee": "Choose a triager of this program or an admin."})
@@ -40,10 +40,11 @@ func (db *DB) Assign(ctx context.Context, reportID, version int64, actor Actor, 
 }
 
 // Assignees lists the users a report of the program may be assigned to:
-// its triagers and every admin, enabled ones only.
+// its triagers and admins (directly or through an organisation) and every
+// site admin, enabled ones only.
 func (db *DB) Assignees(ctx context.Context, programID int64) ([]*User, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT u.id, u.email, u.name, u.role FROM users u WHERE u.disabled = 0
-		AND (u.role = 'admin' OR (u.role = 'triager' AND EXISTS (SELECT 1 FROM program_members m WHERE m.user_id = u.id AND m.program_id = ?)))
+		AND (u.role = 'admin' OR EXISTS (SELECT 1 FROM program_access a WHERE a.user_id = u.id AND a.program_id = ? AND a.role IN ('admin', 'triager')))
 		ORDER BY COALESCE(NULLIF(u.name, ''), u.email)`, programID)
 	if err != nil {
 		return nil, fmt.Errorf("db: list assignees: %w", err)

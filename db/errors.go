@@ -164,3 +164,24 @@ func isUnique(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
 }
+
+// isForeignKey says whether err is SQLite refusing a row that names a
+// parent row that does not exist (the driver's extended code).
+func isForeignKey(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
+}
+
+// isTrigger says whether err is one of our triggers refusing a change
+// (RAISE(ABORT), the driver's extended code).
+func isTrigger(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintTrigger
+}
+
+// isPrimaryKey says whether err is SQLite refusing a row that repeats a
+// PRIMARY KEY (of a WITHOUT ROWID table: other tables' keys are rowids).
+func isPrimaryKey(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+}

@@ -138,7 +138,8 @@ type member struct {
 	mode NotifyMode
 }
 
-// audienceOf reads a program's audience: its members, and in a transaction
+// audienceOf reads a program's audience: its members (directly or through
+// an organisation, program_access), and in a transaction
 // that caches audiences (tx.audience) also whether it has webhooks, once per
 // program and transaction.
 func (tx *Tx) audienceOf(ctx context.Context, programID int64) (*audience, error) {
@@ -147,8 +148,9 @@ func (tx *Tx) audienceOf(ctx context.Context, programID int64) (*audience, error
 	}
 	a := &audience{}
 	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.email, u.name, COALESCE(np.mode, 'every'), COALESCE(np.include_title, 0)
-		FROM program_members pm JOIN users u ON u.id = pm.user_id LEFT JOIN notification_prefs np ON np.user_id = u.id
-		WHERE pm.program_id = ? AND u.disabled = 0 ORDER BY u.id`, programID)
+		FROM (SELECT DISTINCT user_id FROM program_access WHERE program_id = ?) pm JOIN users u ON u.id = pm.user_id
+		LEFT JOIN notification_prefs np ON np.user_id = u.id
+		WHERE u.disabled = 0 ORDER BY u.id`, programID)
 	if err != nil {
 		return nil, fmt.Errorf("db: notify: read members: %w", err)
 	}

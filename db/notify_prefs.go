@@ -139,7 +139,7 @@ func (tx *Tx) QueueDigest(ctx context.Context, d *Digest, m *OutMail) error {
 func (tx *Tx) digestItems(ctx context.Context, rc *Recipient) ([]*DigestItem, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT d.id, d.report_id, p.prefix || '-' || r.number, CASE WHEN r.sealed = 0 AND ? THEN r.title ELSE '' END,
 		d.event, d.created_at FROM digest_items d JOIN reports r ON r.id = d.report_id JOIN programs p ON p.id = r.program_id
-		WHERE d.user_id = ? AND EXISTS (SELECT 1 FROM program_members pm WHERE pm.program_id = r.program_id AND pm.user_id = d.user_id)
+		WHERE d.user_id = ? AND EXISTS (SELECT 1 FROM program_access pm WHERE pm.program_id = r.program_id AND pm.user_id = d.user_id)
 		ORDER BY d.id`, rc.IncludeTitle, rc.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("db: read digest items: %w", err)

@@ -25,6 +25,8 @@ type Program struct {
 	Scope     string // one asset per line
 	Email     string // the address mail for this program is sent to
 	IsDefault bool
+	// OrgID is the organisation that owns the program (1: the default one).
+	OrgID int64
 
 	FirstResponseDays   int
 	TriageDays          int
@@ -53,13 +55,13 @@ func ValidPrefix(s string) bool { return prefixRE.MatchString(s) }
 
 const programColumns = `id, slug, name, prefix, policy, scope, email, is_default,
 	first_response_days, triage_days, resolve_critical_days, resolve_high_days,
-	resolve_medium_days, resolve_low_days, disclosure_days`
+	resolve_medium_days, resolve_low_days, disclosure_days, org_id`
 
 func scanProgram(row interface{ Scan(...any) error }) (*Program, error) {
 	var p Program
 	err := row.Scan(&p.ID, &p.Slug, &p.Name, &p.Prefix, &p.Policy, &p.Scope, &p.Email, &p.IsDefault,
 		&p.FirstResponseDays, &p.TriageDays, &p.ResolveCriticalDays, &p.ResolveHighDays,
-		&p.ResolveMediumDays, &p.ResolveLowDays, &p.DisclosureDays)
+		&p.ResolveMediumDays, &p.ResolveLowDays, &p.DisclosureDays, &p.OrgID)
 	if err != nil {
 		return nil, err
 	}

@@ -92,11 +92,17 @@ func (db *DB) SaveProgram(ctx context.Context, p *Program, memberIDs []int64, ac
 		action := "program.edit"
 		if p.ID == 0 {
 			action = "program.create"
+			if p.OrgID == 0 {
+				p.OrgID = DefaultOrgID
+			}
 			res, err := tx.ExecContext(ctx, `INSERT INTO programs (slug, name, prefix, policy, scope, email,
 				first_response_days, triage_days, resolve_critical_days, resolve_high_days, resolve_medium_days, resolve_low_days, disclosure_days,
-				created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				created_at, updated_at, org_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				p.Slug, p.Name, p.Prefix, p.Policy, p.Scope, p.Email, p.FirstResponseDays, p.TriageDays, p.ResolveCriticalDays,
-				p.ResolveHighDays, p.ResolveMediumDays, p.ResolveLowDays, p.DisclosureDays, now, now)
+				p.ResolveHighDays, p.ResolveMediumDays, p.ResolveLowDays, p.DisclosureDays, now, now, p.OrgID)
+			if isForeignKey(err) {
+				return Invalid(FieldErrors{"org": "Choose an organisation from the list."})
+			}
 			if err != nil {
 				return fmt.Errorf("db: insert program: %w", err)
 			}
@@ -106,7 +112,7 @@ func (db *DB) SaveProgram(ctx context.Context, p *Program, memberIDs []int64, ac
 		} else {
 			var oldPrefix string
 			var reports int
-			if err := tx.QueryRowContext(ctx, `SELECT prefix, (SELECT COUNT(*) FROM reports WHERE program_id = programs.id) FROM programs WHERE id = ?`, p.ID).Scan(&oldPrefix, &reports); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT prefix, org_id, (SELECT COUNT(*) FROM reports WHERE program_id = programs.id) FROM programs WHERE id = ?`, p.ID).Scan(&oldPrefix, &p.OrgID, &reports); err != nil {
 				return Errorf(ENOTFOUND, "Program not found.")
 			}
 			if oldPrefix != p.Prefix && reports > 0 {
@@ -129,7 +135,7 @@ func (db *DB) SaveProgram(ctx context.Context, p *Program, memberIDs []int64, ac
 				return fmt.Errorf("db: add member: %w", err)
 			}
 		}
-		if err := tx.audit(ctx, actor, action, p.Slug, fmt.Sprintf("prefix=%s members=%v", p.Prefix, memberIDs)); err != nil {
+		if err := tx.audit(ctx, actor, action, p.Slug, fmt.Sprintf("prefix=%s org=%d members=%v", p.Prefix, p.OrgID, memberIDs)); err != nil {
 			return err
 		}
 		out = p

@@ -18,6 +18,8 @@ const (
 	// webhooks.url: the path of a chat webhook URL (Slack, Teams, Discord)
 	// is the credential that lets anyone post into the channel.
 	secretWebhookURL = "webhook url"
+	// mailboxes.imap_password: an intake mailbox's IMAP password.
+	secretMailboxPassword = "mailbox password"
 )
 
 // sealedColumns are the columns holding sealed secrets, for the upgrade of
@@ -26,6 +28,7 @@ var sealedColumns = []struct{ table, column, purpose string }{
 	{"users", "totp_secret", secretTOTP},
 	{"webhooks", "secret", secretWebhook},
 	{"webhooks", "url", secretWebhookURL},
+	{"mailboxes", "imap_password", secretMailboxPassword},
 }
 
 // sealSecret seals a secret for storage; "" (no secret) stays "".

@@ -186,7 +186,7 @@ func (db *DB) sessionUser(ctx context.Context, token, stage string, idle time.Du
 		}
 		return nil, errNoSession
 	}
-	if u.ProgramIDs, err = memberships(ctx, rtx, u.ID); err != nil {
+	if err := userAccess(ctx, rtx, u); err != nil {
 		return nil, err
 	}
 	u.MustEnroll = require2FA.Valid && require2FA.String == "1" && !u.TOTPEnabled

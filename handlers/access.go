@@ -41,8 +41,9 @@ const (
 	// requires one; until then a GET is sent to /account/2fa and anything
 	// else gets 403.
 	Staff
-	// Writer: Staff whose role may change reports (admin, triager); a
-	// viewer gets 403.
+	// Writer: Staff whose role may change the reports of some program
+	// (admin, triager); a viewer everywhere gets 403. What it may change is
+	// then limited to those programs (db.User.WritablePrograms).
 	Writer
 	// ReportReader: Staff, and the report named by :ref is in one of the
 	// user's programs (admins: any). Otherwise 404, exactly as for a report
@@ -54,11 +55,24 @@ const (
 	// gets 403, after the visibility check, so a 403 never confirms a
 	// report of another program.
 	ReportWriter
-	// Admin: the admin role; other staff get 403.
+	// Admin: the site admin (users.role admin, the instance operator);
+	// other staff, organisation admins too, get 403.
 	Admin
+	// OrgsAdmin: Staff who administers some organisation (site admins,
+	// organisations' admins); other staff get 403. What such a page lists
+	// is limited to the organisations the user manages.
+	OrgsAdmin
+	// OrgAdmin: Staff, and the organisation named by :org is one the user
+	// manages (site admins: any; an organisation's admins: it and its
+	// children). Otherwise 404, exactly as for an organisation that does
+	// not exist, so slugs of other organisations cannot be probed.
+	// Sub-resources (a member's :id) are then looked up under this
+	// organisation only.
+	OrgAdmin
 )
 
-var accessNames = [...]string{"(no rule)", "Public", "Scraper", "Reporter", "SignedIn", "Staff", "Writer", "ReportReader", "ReportWriter", "Admin"}
+var accessNames = [...]string{"(no rule)", "Public", "Scraper", "Reporter", "SignedIn", "Staff", "Writer", "ReportReader", "ReportWriter", "Admin",
+	"OrgsAdmin", "OrgAdmin"}
 
 func (a Access) String() string {
 	if a < 0 || int(a) >= len(accessNames) {
@@ -92,6 +106,10 @@ func (s *Server) guard(a Access) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireReport(true)}
 	case Admin:
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireRole(isAdmin)}
+	case OrgsAdmin:
+		return []echo.MiddlewareFunc{s.requireSession(false), s.requireRole(managesAny)}
+	case OrgAdmin:
+		return []echo.MiddlewareFunc{s.requireSession(false), s.requireOrg}
 	}
 	panic("handlers: a route has no access rule (" + a.String() + ")")
 }
@@ -101,6 +119,7 @@ func (s *Server) guard(a Access) []echo.MiddlewareFunc {
 const (
 	staffKey  = "staff"
 	reportKey = "report"
+	orgKey    = "org"
 )
 
 // staffUser is the signed-in user of a request behind a staff rule.
@@ -190,7 +209,7 @@ func (s *Server) requireReport(write bool) echo.MiddlewareFunc {
 				s.log.Warn("report of another program refused", "route", c.Path(), "user_id", u.ID)
 				return echo.NewHTTPError(http.StatusNotFound)
 			}
-			if write && !mayWrite(u) {
+			if write && !u.MayWrite(r.ProgramID) {
 				s.log.Warn("read-only user refused", "route", c.Path(), "user_id", u.ID)
 				return errForbiddenRole
 			}
@@ -198,6 +217,32 @@ func (s *Server) requireReport(write bool) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// requireOrg loads the organisation named by :org and refuses it, with the
+// 404 of one that does not exist, when the user does not manage it.
+func (s *Server) requireOrg(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u := staffUser(c)
+		o, err := s.store.OrgBySlug(c.Request().Context(), strings.TrimSpace(c.Param("org")))
+		if db.ErrorCode(err) == db.ENOTFOUND {
+			return echo.NewHTTPError(http.StatusNotFound)
+		} else if err != nil {
+			return err
+		}
+		if u.Disabled || !u.Manages(o) {
+			s.log.Warn("organisation not managed refused", "route", c.Path(), "user_id", u.ID)
+			return echo.NewHTTPError(http.StatusNotFound)
+		}
+		c.Set(orgKey, o)
+		return next(c)
+	}
+}
+
+// orgOf is the organisation of a request behind OrgAdmin.
+func orgOf(c echo.Context) *db.Organisation {
+	o, _ := c.Get(orgKey).(*db.Organisation)
+	return o
 }
 
 // requireReporter lets a request through with a status session only; its
@@ -220,17 +265,21 @@ func (s *Server) requireReporter(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// canSeeProgram is THE visibility rule of reports: admins see every
-// program, triagers and viewers only the programs they are members of. The
+// canSeeProgram is THE visibility rule of reports: site admins see every
+// program, everyone else the programs their memberships reach (a program's
+// members; an organisation's members its programs and its children's). The
 // memberships were read once with the session, so asking is free.
 func canSeeProgram(u *db.User, programID int64) bool {
 	return u != nil && !u.Disabled && u.MemberOf(programID)
 }
 
 // mayWrite says whether u's role may change reports (reply, note, state,
-// edits, exports) of the programs it can see: viewers only read.
-func mayWrite(u *db.User) bool {
-	return u != nil && (u.Role == db.RoleAdmin || u.Role == db.RoleTriager)
-}
+// edits, exports) of some program it can see: viewers only read. Which
+// reports is per program (db.User.MayWrite).
+func mayWrite(u *db.User) bool { return u != nil && u.MayWriteAny() }
 
-func isAdmin(u *db.User) bool { return u != nil && u.Role == db.RoleAdmin }
+// managesAny is the OrgsAdmin rule: site admins and organisations' admins.
+func managesAny(u *db.User) bool { return u != nil && u.ManagesAny() }
+
+// isAdmin is the site admin (instance operator) of the Admin rule.
+func isAdmin(u *db.User) bool { return u.IsSiteAdmin() }

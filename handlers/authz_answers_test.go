@@ -43,6 +43,10 @@ func (f *matrixFixture) params() map[string]param {
 		"/account/*":                       {value: nowhere},
 		"/triage/*":                        {value: nowhere},
 		"/admin/*":                         {value: nowhere},
+		"/orgs/*":                          {value: nowhere},
+		"/orgs/:org":                       {value: fixed("client")},
+		"/orgs/:org/members/:id": {value: func(c *matrixCase) string { return itoa(f.orgMember(c.t)) },
+			others: []other{{"a user of another organisation", id(f.someone.ID)}}},
 		"/status/attachments/:id": {value: id(f.reportedAtt), others: []other{
 			{"an internal note of the same report", id(f.internalAtt)},
 			{"another report, same program", id(f.sibling.att)},
@@ -125,6 +129,14 @@ var answers = map[string]answer{
 	"POST /admin/webhooks/:id":                            {422, ""}, // no URL
 	"POST /admin/webhooks/:id/delete":                     {303, "/admin/programs/"},
 	"POST /admin/webhooks/:id/deliveries/:delivery/retry": {409, ""}, // the delivery is not failed
+	"POST /orgs":                                          {303, "/orgs/m-admin"},
+	"POST /orgs/:org":                                     {303, "/orgs/client?saved=1"},
+	"POST /orgs/:org/hosts":                               {303, "/orgs/client?saved=1"},
+	"POST /orgs/:org/programs":                            {422, ""}, // no name
+	"POST /orgs/:org/members":                             {200, ""},
+	"POST /orgs/:org/members/:id":                         {303, "/orgs/client?saved=1"},
+	"POST /orgs/:org/members/:id/remove":                  {303, "/orgs/client?saved=1"},
+	"POST /orgs/:org/mailboxes":                           {422, ""}, // no server
 }
 
 var signedInAnswers = map[string]answer{
@@ -153,6 +165,11 @@ func (f *matrixFixture) forms(c *matrixCase) map[string]url.Values {
 		"POST /admin/users":                 {"email": {"m-" + c.s.name + "@example.org"}, "role": {"viewer"}},
 		"POST /admin/users/:id":             {"name": {"Matrix " + c.s.name}, "role": {"viewer"}},
 		"POST /admin/programs/:id/webhooks": {"url": {"https://hooks.example.org/" + c.s.name}, "format": {"generic"}, "enabled": {"on"}},
+		"POST /orgs":                        {"slug": {"m-" + c.s.name}, "name": {"Matrix " + c.s.name}},
+		"POST /orgs/:org":                   {"org_name": {"Client"}},
+		"POST /orgs/:org/hosts":             {"host": {c.s.name + ".client.example"}},
+		"POST /orgs/:org/members":           {"email": {"om-" + c.s.name + "@example.org"}, "role": {"viewer"}},
+		"POST /orgs/:org/members/:id":       {"role": {"triager"}},
 	}
 }
 

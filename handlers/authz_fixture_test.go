@@ -27,13 +27,47 @@ type subject struct {
 	reporter  string  // "own": a status session of the report the fixtures hang off; "other": of another report
 	scraper   bool    // holds the metrics bearer token
 	enrolling bool    // signed in, but must set up a second factor first
-	email     string
-	b         *browser
+	// org is where an organisation member's role is (role is then its role
+	// there, and the account has no instance role): "parent" (the default
+	// organisation), "child" (client, which holds the own program) or
+	// "sibling" (the other client, which holds the other program).
+	org   string
+	email string
+	b     *browser
 }
 
-func (s *subject) staff() bool   { return s.role != "" }
-func (s *subject) seesOwn() bool { return s.role == db.RoleAdmin || s.member }
-func (s *subject) writes() bool  { return s.role == db.RoleAdmin || s.role == db.RoleTriager }
+func (s *subject) staff() bool     { return s.role != "" }
+func (s *subject) siteAdmin() bool { return s.role == db.RoleAdmin && s.org == "" }
+func (s *subject) seesOwn() bool {
+	return s.siteAdmin() || s.member || s.org == "parent" || s.org == "child"
+}
+func (s *subject) writes() bool { return s.role == db.RoleAdmin || s.role == db.RoleTriager }
+
+// sees says whether s reaches the reports of a program of the fixture.
+func (s *subject) sees(f *matrixFixture, programID int64) bool {
+	switch {
+	case s.siteAdmin():
+		return true
+	case s.org == "parent":
+		return true // its own programs and its clients'
+	case s.org == "child":
+		return programID == f.own.ID
+	case s.org == "sibling":
+		return programID == f.other.ID
+	case s.member:
+		return programID == f.own.ID
+	}
+	return s.staff() && programID == f.other.ID // outsiders are members of the other program
+}
+
+// managesClient says whether s administers the client organisation (the
+// :org of the matrix): site admins, the parent's and the client's admins.
+func (s *subject) managesClient() bool {
+	return s.siteAdmin() || (s.role == db.RoleAdmin && (s.org == "parent" || s.org == "child"))
+}
+
+// managesAny says whether s administers some organisation.
+func (s *subject) managesAny() bool { return s.role == db.RoleAdmin }
 
 // matrixFixture is a portal with what every route of the table needs: three
 // programs (own: the reports', other, hooks: the webhooks'), the subjects,
@@ -43,6 +77,10 @@ type matrixFixture struct {
 	t     *testing.T
 	hooks *db.Program
 	key   *pgp.TeamKey
+	// client and sibling are children of the default organisation; the own
+	// program is the client's, the other program the sibling's.
+	client, siblingOrg *db.Organisation
+	members            int // org members made for cases that change or remove one
 
 	subjects []*subject
 	// reported is the report the "reporter" subject holds a session of,
@@ -100,6 +138,8 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		}
 		return r
 	}
+	f.client, f.siblingOrg = f.childOrg(t, "client", clientHost, own), f.childOrg(t, "sibling", "reports.sibling.example", f.other)
+
 	f.reported = web("own", db.NewAttachment{Filename: "poc.txt", ContentType: "text/plain", Data: []byte("poc")})
 	web("other")
 	web("spare")
@@ -142,8 +182,25 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		{name: "triager-outsider", role: db.RoleTriager},
 		{name: "admin", role: db.RoleAdmin},
 		{name: "enrolling", role: db.RoleTriager, member: true, enrolling: true},
+		{name: "parent-admin", role: db.RoleAdmin, org: "parent"},
+		{name: "parent-triager", role: db.RoleTriager, org: "parent"},
+		{name: "parent-viewer", role: db.RoleViewer, org: "parent"},
+		{name: "child-admin", role: db.RoleAdmin, org: "child"},
+		{name: "child-triager", role: db.RoleTriager, org: "child"},
+		{name: "child-viewer", role: db.RoleViewer, org: "child"},
+		{name: "sibling-admin", role: db.RoleAdmin, org: "sibling"},
+		{name: "sibling-triager", role: db.RoleTriager, org: "sibling"},
+		{name: "sibling-viewer", role: db.RoleViewer, org: "sibling"},
 	} {
-		if s.staff() {
+		switch {
+		case s.org != "":
+			s.email = s.name + "@example.org"
+			u := p.mustUser(t, s.email, db.RoleViewer) // no instance role, no program of its own
+			o := map[string]int64{"parent": db.DefaultOrgID, "child": f.client.ID, "sibling": f.siblingOrg.ID}[s.org]
+			if err := p.DB.SetOrgMember(ctx, o, u.ID, s.role, db.ActorSystem); err != nil {
+				t.Fatal(err)
+			}
+		case s.staff():
 			s.email = s.name + "@example.org"
 			programs := []int64{f.other.ID}
 			if s.member {
@@ -165,6 +222,7 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 func (f *matrixFixture) connect(t testing.TB, s *subject) {
 	t.Helper()
 	s.b = f.env.browser(f.t)
+	s.b.host = clientHost // the own program's public pages
 	switch {
 	case s.staff():
 		s.b.mustLogin(s.email)
@@ -179,6 +237,42 @@ func (f *matrixFixture) connect(t testing.TB, s *subject) {
 	if s.scraper {
 		s.b.header.Set("Authorization", "Bearer "+matrixToken)
 	}
+}
+
+// clientHost serves the client organisation, which holds the own program.
+const clientHost = "reports.client.example"
+
+// childOrg makes a child of the default organisation on host and moves the
+// program into it.
+func (f *matrixFixture) childOrg(t testing.TB, slug, host string, p *db.Program) *db.Organisation {
+	t.Helper()
+	ctx := context.Background()
+	o, err := f.env.DB.CreateOrg(ctx, &db.NewOrg{Slug: slug, Name: strings.ToUpper(slug[:1]) + slug[1:], ParentSlug: "default", Hosts: []string{host}}, db.ActorSystem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.env.DB.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE programs SET org_id = ? WHERE id = ?`, o.ID, p.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.env.DB.SaveProgram(ctx, p, nil, db.ActorSystem); err != nil { // drops the cached program list
+		t.Fatal(err)
+	}
+	return o
+}
+
+// orgMember makes a fresh member of the client organisation (the cases
+// that change or remove one each get their own).
+func (f *matrixFixture) orgMember(t testing.TB) int64 {
+	t.Helper()
+	f.members++
+	u := f.env.mustUser(t, fmt.Sprintf("member%d@example.org", f.members), db.RoleViewer)
+	if err := f.env.DB.SetOrgMember(context.Background(), f.client.ID, u.ID, db.RoleViewer, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
 }
 
 // otherSession signs email in a second time and returns the id of that

@@ -23,6 +23,7 @@ type browser struct {
 	c      *http.Client
 	csrf   string
 	header http.Header
+	host   string // the Host header, when not the server's address
 }
 
 func (p *portal) browser(t testing.TB) *browser {
@@ -47,6 +48,9 @@ func (b *browser) do(req *http.Request) page {
 	b.t.Helper()
 	for k, v := range b.header {
 		req.Header[k] = v
+	}
+	if b.host != "" {
+		req.Host = b.host
 	}
 	resp, err := b.c.Do(req)
 	if err != nil {

@@ -6,12 +6,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/views"
 	"github.com/labstack/echo/v4"
 )
 
 func (s *Server) landing(c echo.Context) error {
-	ps, err := s.store.Programs(c.Request().Context())
+	_, ps, err := s.hostPrograms(c)
 	if err != nil {
 		return err
 	}
@@ -19,15 +20,25 @@ func (s *Server) landing(c echo.Context) error {
 }
 
 func (s *Server) policy(c echo.Context) error {
-	ctx := c.Request().Context()
-	ps, err := s.store.Programs(ctx)
+	_, ps, err := s.hostPrograms(c)
 	if err != nil {
 		return err
 	}
+	if len(ps) == 0 {
+		return errNoPrograms
+	}
 	p := ps[0]
 	if slug := c.Param("slug"); slug != "" {
-		if p, err = s.store.ProgramBySlug(ctx, slug); err != nil {
-			return err
+		// Only the host's organisation's programs: another's reads as
+		// unknown.
+		p = nil
+		for _, q := range ps {
+			if q.Slug == slug {
+				p = q
+			}
+		}
+		if p == nil {
+			return db.Errorf(db.ENOTFOUND, "Program not found.")
 		}
 	}
 	page := s.page(c, p.Name+" disclosure policy")
@@ -49,21 +60,27 @@ func (s *Server) healthz(c echo.Context) error {
 const securityTxtLifetime = 180 * 24 * time.Hour
 
 // securityTxt serves RFC 9116 security.txt.
+// securityTxt is the security.txt of the host's organisation (hostOrg):
+// its contact, its pages under its host name, its languages.
 func (s *Server) securityTxt(c echo.Context) error {
-	var b strings.Builder
-	if s.cfg.SecurityEmail != "" {
-		fmt.Fprintf(&b, "Contact: mailto:%s\n", s.cfg.SecurityEmail)
+	o, err := s.hostOrg(c)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(&b, "Contact: %s\n", s.absURL("/report"))
+	var b strings.Builder
+	if contact := s.orgContact(o); contact != "" {
+		fmt.Fprintf(&b, "Contact: mailto:%s\n", contact)
+	}
+	fmt.Fprintf(&b, "Contact: %s\n", s.orgURL(o, "/report"))
 	fmt.Fprintf(&b, "Expires: %s\n", s.securityTxtExpiry(time.Now()).Format(time.RFC3339))
 	if s.cfg.TeamKey != nil {
-		fmt.Fprintf(&b, "Encryption: %s\n", s.absURL(keyPath))
+		fmt.Fprintf(&b, "Encryption: %s\n", s.orgURL(o, keyPath))
 	}
-	fmt.Fprintf(&b, "Policy: %s\n", s.absURL("/policy"))
-	if s.cfg.PreferredLanguages != "" {
-		fmt.Fprintf(&b, "Preferred-Languages: %s\n", s.cfg.PreferredLanguages)
+	fmt.Fprintf(&b, "Policy: %s\n", s.orgURL(o, "/policy"))
+	if langs := s.orgLanguages(o); langs != "" {
+		fmt.Fprintf(&b, "Preferred-Languages: %s\n", langs)
 	}
-	fmt.Fprintf(&b, "Canonical: %s\n", s.absURL("/.well-known/security.txt"))
+	fmt.Fprintf(&b, "Canonical: %s\n", s.orgURL(o, "/.well-known/security.txt"))
 	text := b.String()
 	if s.cfg.TeamKey != nil && s.cfg.TeamKey.Unlocked() {
 		// RFC 9116 section 2.3: a cleartext signature by the team key.

@@ -24,6 +24,9 @@ func (s *Server) render(c echo.Context, status int, comp templ.Component) error 
 // page fills what every layout needs.
 func (s *Server) page(c echo.Context, title string) views.Page {
 	p := views.Page{Title: title, CSRF: csrfToken(c), SecurityEmail: s.cfg.SecurityEmail}
+	if o, err := s.hostOrg(c); err == nil {
+		p.SecurityEmail = s.orgContact(o) // the host's organisation's address
+	}
 	if s.cfg.TeamKey != nil {
 		p.KeyURL, p.Fingerprint = keyPath, s.cfg.TeamKey.Info().Fingerprint
 	}

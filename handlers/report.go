@@ -28,9 +28,12 @@ func (s *Server) reportForm(c echo.Context) error {
 // newForm builds the form model for the chosen program (the default one
 // when none or an unknown one is named).
 func (s *Server) newForm(c echo.Context, values map[string]string) (*views.ReportForm, error) {
-	ps, err := s.store.Programs(c.Request().Context())
+	_, ps, err := s.hostPrograms(c) // only the host's organisation's programs
 	if err != nil {
 		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, errNoPrograms
 	}
 	f := &views.ReportForm{Page: s.page(c, "Report a vulnerability"), Programs: ps, Program: ps[0], Values: values,
 		Limits: s.cfg.Limits, MaxBody: s.cfg.MaxBody, Errors: db.FieldErrors{}}

@@ -37,7 +37,7 @@ const (
 // table is every route of the portal, one area after the other.
 func (s *Server) table() []route {
 	var t []route
-	for _, area := range [][]route{s.publicRoutes(), s.reporterRoutes(), s.accountRoutes(), s.triageRoutes(), s.adminRoutes()} {
+	for _, area := range [][]route{s.publicRoutes(), s.reporterRoutes(), s.accountRoutes(), s.triageRoutes(), s.adminRoutes(), s.orgRoutes()} {
 		t = append(t, area...)
 	}
 	return t
@@ -170,6 +170,26 @@ func (s *Server) adminRoutes() []route {
 		{post, "/admin/webhooks/:id/delete", Admin, s.deleteWebhook, nil},
 		{post, "/admin/webhooks/:id/deliveries/:delivery/retry", Admin, s.retryDelivery, nil},
 		{unknown, "/admin/*", Admin, notFound, nil},
+	}
+}
+
+// orgRoutes are the pages of organisations' admins: their organisations
+// (and children), programs and members. Creating organisations and mapping
+// host names is the site admin's: a host name decides whose public pages a
+// domain serves, the portal's own included.
+func (s *Server) orgRoutes() []route {
+	return []route{
+		{get, "/orgs", OrgsAdmin, s.orgsPage, nil},
+		{post, "/orgs", Admin, s.createOrg, nil},
+		{get, "/orgs/:org", OrgAdmin, s.orgPage, nil},
+		{post, "/orgs/:org", OrgAdmin, s.saveOrg, nil},
+		{post, "/orgs/:org/hosts", Admin, s.addOrgHost, nil},
+		{post, "/orgs/:org/programs", OrgAdmin, s.createOrgProgram, nil},
+		{post, "/orgs/:org/members", OrgAdmin, s.addOrgMember, nil},
+		{post, "/orgs/:org/members/:id", OrgAdmin, s.setOrgMember, nil}, // :id is a member of :org
+		{post, "/orgs/:org/members/:id/remove", OrgAdmin, s.removeOrgMember, nil},
+		{post, "/orgs/:org/mailboxes", OrgAdmin, s.addOrgMailbox, nil},
+		{unknown, "/orgs/*", Staff, notFound, nil},
 	}
 }
 

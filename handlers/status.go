@@ -47,8 +47,16 @@ func (s *Server) statusReport(c echo.Context) (*db.Report, error) {
 	if db.ErrorCode(err) == db.EUNAUTHORIZED {
 		s.setStatusCookie(c, "", -1)
 		return nil, nil
+	} else if err != nil {
+		return nil, err
 	}
-	return r, err
+	// The status page of a host shows its organisation's reports only.
+	if ok, err := s.ofHostOrg(c, r.ProgramID); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, nil
+	}
+	return r, nil
 }
 
 func (s *Server) statusPage(c echo.Context) error {
@@ -74,6 +82,11 @@ func (s *Server) renderStatus(c echo.Context, status int, r *db.Report, body str
 // is wrong; the route is rate-limited per client.
 func (s *Server) statusLogin(c echo.Context) error {
 	token, err := s.store.StartStatusSession(c.Request().Context(), c.Request().PostFormValue("code"), s.statusToken(c))
+	if err == nil {
+		// A code of another organisation's report is as wrong here as a
+		// mistyped one: its session ends at once.
+		token, err = s.hostOrgSession(c, token)
+	}
 	if db.ErrorCode(err) == db.ENOTFOUND {
 		s.log.Warn("wrong receipt code", "route", c.Path(), "client", c.RealIP())
 		s.cfg.Metrics.SecurityEvent("wrong_receipt")
@@ -148,4 +161,24 @@ func sendAttachment(c echo.Context, a *db.Attachment, r io.Reader) error {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
 	return c.Stream(http.StatusOK, "application/octet-stream", r)
+}
+
+// hostOrgSession keeps a status session just started only when its report
+// belongs to the host's organisation; otherwise it ends it and answers
+// ENOTFOUND, as for a wrong code.
+func (s *Server) hostOrgSession(c echo.Context, token string) (string, error) {
+	ctx := c.Request().Context()
+	r, err := s.store.ReportByStatusSession(ctx, token)
+	if err != nil {
+		return "", err
+	}
+	if ok, err := s.ofHostOrg(c, r.ProgramID); err != nil {
+		return "", err
+	} else if ok {
+		return token, nil
+	}
+	if err := s.store.EndStatusSession(ctx, token); err != nil {
+		return "", err
+	}
+	return "", db.Errorf(db.ENOTFOUND, "Wrong receipt code.")
 }

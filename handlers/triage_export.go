@@ -29,6 +29,10 @@ func (s *Server) triageExport(format string) echo.HandlerFunc {
 		if !s.scopeQueue(u, &f) {
 			return echo.NewHTTPError(http.StatusNotFound)
 		}
+		// Exports are a writer's: only the programs u may change.
+		if f.Visible = u.WritablePrograms(); f.ProgramID != 0 && !u.MayWrite(f.ProgramID) {
+			return echo.NewHTTPError(http.StatusNotFound)
+		}
 		if f.Sort == db.SortRelevance {
 			f.Sort = db.SortNewest
 		}

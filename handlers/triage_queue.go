@@ -32,7 +32,7 @@ func (s *Server) triageQueue(c echo.Context) error {
 	if m.Queue, err = s.store.Queue(ctx, f); err != nil {
 		return err
 	}
-	if st, ok := s.sealedIndex(); ok && u.Role == db.RoleAdmin && (st.State == db.SealedIndexBuilding || st.State == db.SealedIndexFailed) {
+	if st, ok := s.sealedIndex(); ok && u.IsSiteAdmin() && (st.State == db.SealedIndexBuilding || st.State == db.SealedIndexFailed) {
 		m.SealedIndex = &st // the numbers count every program's reports: admins only
 	}
 	if m.Programs, err = s.visibleProgramList(c); err != nil {
@@ -43,7 +43,7 @@ func (s *Server) triageQueue(c echo.Context) error {
 		return err
 	}
 	for _, su := range users {
-		if !su.Disabled && su.Role != db.RoleViewer && s.sharesProgram(u, su) {
+		if !su.Disabled && s.mayAssignTo(u, su) {
 			m.Staff = append(m.Staff, su)
 		}
 	}
@@ -51,9 +51,9 @@ func (s *Server) triageQueue(c echo.Context) error {
 }
 
 // visiblePrograms is the queue's program scope of u: nil (every program)
-// for admins, the user's memberships otherwise.
+// for site admins, the programs u's memberships reach otherwise.
 func visiblePrograms(u *db.User) []int64 {
-	if u.Role == db.RoleAdmin {
+	if u.IsSiteAdmin() {
 		return nil
 	}
 	return append([]int64{}, u.ProgramIDs...)
@@ -71,16 +71,16 @@ func (s *Server) scopeQueue(u *db.User, f *db.QueueFilter) bool {
 	return true
 }
 
-// sharesProgram says whether the assignee filter may name other to u: an
-// admin sees every colleague, others only admins and the members of their
-// own programs, so the staff of one program (a team, a customer) are not
-// listed to another's.
-func (s *Server) sharesProgram(u, other *db.User) bool {
-	if u.Role == db.RoleAdmin || other.Role == db.RoleAdmin || other.ID == u.ID {
+// mayAssignTo says whether the assignee filter may name other to u: a
+// site admin sees every colleague who may work some report, others only
+// site admins and those who may work a program u sees, so the staff of one
+// program or organisation (a team, a client) are not listed to another's.
+func (s *Server) mayAssignTo(u, other *db.User) bool {
+	if other.IsSiteAdmin() {
 		return true
 	}
 	for _, p := range other.ProgramIDs {
-		if canSeeProgram(u, p) {
+		if other.MayWrite(p) && canSeeProgram(u, p) {
 			return true
 		}
 	}

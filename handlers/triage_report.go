@@ -32,7 +32,7 @@ func (s *Server) renderTriageReport(c echo.Context, status int, r *db.Report, m 
 	ctx := c.Request().Context()
 	u := staffUser(c)
 	m.StaffPage = s.staffPage(c, r.Ref(), "queue")
-	m.Report, m.CanWrite, m.Limits, m.NowAt = r, mayWrite(u), s.cfg.Limits, time.Now().UTC()
+	m.Report, m.CanWrite, m.Limits, m.NowAt = r, u.MayWrite(r.ProgramID), s.cfg.Limits, time.Now().UTC()
 	var err error
 	if m.Details, err = s.store.Details(ctx, r.ID); err != nil {
 		return err

@@ -1,12 +1,15 @@
 package mailin
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
 )
 
 // TLS modes of the IMAP connection.
@@ -41,6 +44,45 @@ type Config struct {
 	TLSConfig *tls.Config
 	// BatchSize is how many messages one FETCH asks for.
 	BatchSize int
+
+	// Key is the name the mailbox's position and messages are kept under
+	// in the database; empty: Mailbox (the environment's mailbox). Each
+	// configured mailbox has its own (db.Mailbox.Key): two servers may
+	// both have an INBOX.
+	Key string
+	// SubjectContains and To select the mail intake takes from a shared
+	// mailbox (IMAP SEARCH on the server: subject contains, To or Cc
+	// contains); the rest is never fetched, flagged or moved.
+	SubjectContains, To string
+	// ProgramID is the program new reports of an organisation's mailbox go
+	// to (db.IngestOptions.ProgramID); 0 for the environment's mailbox.
+	ProgramID int64
+	// OnPoll, when set, records each poll's outcome (error text, selected
+	// messages waiting) instead of the store's RecordPoll: configured
+	// mailboxes keep their own health.
+	OnPoll func(ctx context.Context, pollErr string, backlog int)
+}
+
+// key is the name the mailbox is kept under in the database.
+func (c *Config) key() string {
+	if c.Key != "" {
+		return c.Key
+	}
+	return c.Mailbox
+}
+
+// criteria is the IMAP SEARCH that selects the mail intake takes.
+func (c *Config) criteria() *imap.SearchCriteria {
+	sc := &imap.SearchCriteria{}
+	if c.SubjectContains != "" {
+		sc.Header = append(sc.Header, imap.SearchCriteriaHeaderField{Key: "Subject", Value: c.SubjectContains})
+	}
+	if c.To != "" {
+		sc.Or = append(sc.Or, [2]imap.SearchCriteria{
+			{Header: []imap.SearchCriteriaHeaderField{{Key: "To", Value: c.To}}},
+			{Header: []imap.SearchCriteriaHeaderField{{Key: "Cc", Value: c.To}}}})
+	}
+	return sc
 }
 
 // Validate fills defaults and checks the settings across fields; its errors

@@ -98,7 +98,9 @@ func (in *Intake) poll(ctx context.Context, c *imapclient.Client) (*PollStats, e
 	if sel.NumMessages == 0 {
 		return stats, nil
 	}
-	found, err := c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
+	// Only the selected mail (Config.criteria) is ever fetched, flagged or
+	// moved: the rest of a shared mailbox stays as it is.
+	found, err := c.UIDSearch(in.cfg.criteria(), nil).Wait()
 	if err != nil {
 		return stats, fmt.Errorf("mailin: search %s: %w", in.cfg.Mailbox, err)
 	}
@@ -116,6 +118,7 @@ func (in *Intake) poll(ctx context.Context, c *imapclient.Client) (*PollStats, e
 			done = append(done, uid)
 		}
 	}
+	stats.Backlog = len(todo)
 	// Each batch is flagged and moved in the background once it committed,
 	// while the next one is fetched and committed.
 	fin := &finisher{in: in, c: c}

@@ -49,7 +49,7 @@ func (in *Intake) parseOne(ctx context.Context, uidValidity uint32, f *fetched) 
 		return nil, fmt.Errorf("mailin: uid %d: %s, %d times; it was set aside without being read again", f.uid, db.MailStopped, n)
 	}
 	if in.exact {
-		if err := in.store.MarkMailReading(context.WithoutCancel(ctx), in.cfg.Mailbox, uidValidity, f.uid, f.uid); err != nil {
+		if err := in.store.MarkMailReading(context.WithoutCancel(ctx), in.cfg.key(), uidValidity, f.uid, f.uid); err != nil {
 			return nil, fmt.Errorf("mailin: uid %d: %w", f.uid, err)
 		}
 	}
@@ -62,7 +62,7 @@ func (in *Intake) parseOne(ctx context.Context, uidValidity uint32, f *fetched) 
 	if err != nil {
 		return nil, err
 	}
-	m.Mailbox, m.UIDValidity, m.UID = in.cfg.Mailbox, uidValidity, f.uid
+	m.Mailbox, m.UIDValidity, m.UID = in.cfg.key(), uidValidity, f.uid
 	m.RawSize, m.RawSHA256 = f.sp.Size(), f.sum
 	return m, nil
 }
@@ -97,7 +97,7 @@ func (in *Intake) takeGroup(ctx context.Context, uidValidity uint32, group []*fe
 				store = in.storeBatch
 			}
 			res, err := store(ctx, in.store, batch, IngestOptions{MaxTextRunes: int(in.cfg.Limits.MaxTextBytes),
-				OwnAddresses: in.cfg.OwnAddresses, MessageIDDomain: in.cfg.MessageIDDomain})
+				OwnAddresses: in.cfg.OwnAddresses, MessageIDDomain: in.cfg.MessageIDDomain, ProgramID: in.cfg.ProgramID})
 			for i, r := range res {
 				stats.add(r)
 				done = append(done, imap.UID(ok[i].uid))
@@ -137,7 +137,7 @@ func (in *Intake) fail(ctx context.Context, uidValidity uint32, f *fetched, stat
 	n := f.stopped // those attempts are counted already
 	if n == 0 {
 		var err error
-		if n, err = in.store.RecordMailFailure(ctx, in.cfg.Mailbox, uidValidity, f.uid, f.err.Error()); err != nil {
+		if n, err = in.store.RecordMailFailure(ctx, in.cfg.key(), uidValidity, f.uid, f.err.Error()); err != nil {
 			return false, err
 		}
 	}
@@ -146,7 +146,7 @@ func (in *Intake) fail(ctx context.Context, uidValidity uint32, f *fetched, stat
 		stats.Failed++
 		return false, nil
 	}
-	keep := &db.InboundMail{Mailbox: in.cfg.Mailbox, UIDValidity: uidValidity, UID: f.uid, OpenRaw: f.sp.Reader, RawSize: f.sp.Size(), RawSHA256: f.sum}
+	keep := &db.InboundMail{Mailbox: in.cfg.key(), UIDValidity: uidValidity, UID: f.uid, OpenRaw: f.sp.Reader, RawSize: f.sp.Size(), RawSHA256: f.sum}
 	if f.mail != nil {
 		keep.MessageID, keep.FromEmail, keep.Subject = f.mail.MessageID, f.mail.FromEmail, f.mail.Subject
 	}
@@ -161,7 +161,7 @@ func (in *Intake) fail(ctx context.Context, uidValidity uint32, f *fetched, stat
 // syncMailbox is Store.SyncMailbox that keeps, for parseOne, the messages
 // whose reading stopped the portal and the range to read carefully.
 func (in *Intake) syncMailbox(ctx context.Context, uidValidity uint32) (*db.MailboxState, error) {
-	st, err := in.store.SyncMailbox(ctx, in.cfg.Mailbox, uidValidity)
+	st, err := in.store.SyncMailbox(ctx, in.cfg.key(), uidValidity)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func (in *Intake) startReading(ctx context.Context, uidValidity uint32, batch []
 		in.exact = true
 		return nil
 	}
-	if err := in.store.MarkMailReading(context.WithoutCancel(ctx), in.cfg.Mailbox, uidValidity, from, to); err != nil {
+	if err := in.store.MarkMailReading(context.WithoutCancel(ctx), in.cfg.key(), uidValidity, from, to); err != nil {
 		return fmt.Errorf("mailin: mark the batch being read: %w", err)
 	}
 	return nil
@@ -195,7 +195,7 @@ func (in *Intake) startReading(ctx context.Context, uidValidity uint32, batch []
 // doneReading clears the mark once a batch is read, so that a later stop is
 // not taken for the fault of messages that were read well.
 func (in *Intake) doneReading(ctx context.Context, uidValidity uint32) {
-	if err := in.store.MarkMailReading(context.WithoutCancel(ctx), in.cfg.Mailbox, uidValidity, 0, 0); err != nil {
+	if err := in.store.MarkMailReading(context.WithoutCancel(ctx), in.cfg.key(), uidValidity, 0, 0); err != nil {
 		in.log.Warn("mail intake: clear the reading mark", "error", err)
 	}
 }

@@ -70,6 +70,7 @@ type PollStats struct {
 	Failed   int // failed this time; retried next poll
 	SetAside int
 	Moved    int
+	Backlog  int // selected messages waiting when the poll began
 	// FinishTime is how long flagging and moving took on the server (in the
 	// background, overlapping the next batch), FinishWait how much of it
 	// was left after the last commit, StoreTime how long the database took
@@ -103,12 +104,12 @@ var ErrMessagesFailed = errors.New("mailin: some messages failed and will be ret
 func (in *Intake) PollOnce(ctx context.Context) (*PollStats, error) {
 	c, err := in.dial()
 	if err != nil {
-		in.record(ctx, err)
+		in.record(ctx, err, nil)
 		return nil, err
 	}
 	defer c.Close()
 	stats, err := in.poll(ctx, c)
-	in.record(ctx, err)
+	in.record(ctx, err, stats)
 	if err != nil {
 		return stats, err
 	}
@@ -121,10 +122,18 @@ func (in *Intake) PollOnce(ctx context.Context) (*PollStats, error) {
 
 // record keeps the outcome of a poll for the admin page. Only the gateway's
 // own error text is kept (network, server, database), never mail content.
-func (in *Intake) record(ctx context.Context, err error) {
+func (in *Intake) record(ctx context.Context, err error, stats *PollStats) {
 	msg := ""
 	if err != nil {
 		msg = err.Error()
+	}
+	if in.cfg.OnPoll != nil {
+		backlog := 0
+		if stats != nil {
+			backlog = stats.Backlog
+		}
+		in.cfg.OnPoll(context.WithoutCancel(ctx), msg, backlog)
+		return
 	}
 	if rerr := in.store.RecordPoll(context.WithoutCancel(ctx), msg); rerr != nil {
 		in.log.Error("mail intake: record poll", "error", rerr)
@@ -168,13 +177,13 @@ func (in *Intake) session(ctx context.Context, ok func()) (err error) {
 	}()
 	c, err := in.dial()
 	if err != nil {
-		in.record(ctx, err)
+		in.record(ctx, err, nil)
 		return err
 	}
 	defer c.Close()
 	for {
 		stats, err := in.poll(ctx, c)
-		in.record(ctx, err)
+		in.record(ctx, err, stats)
 		if in.afterPoll != nil {
 			in.afterPoll(stats, err)
 		}

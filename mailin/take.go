@@ -24,6 +24,10 @@ type IngestOptions struct {
 	// MessageIDDomain is the right part of the acknowledgement's Message-ID;
 	// no acknowledgement is sent when it is empty.
 	MessageIDDomain string
+	// ProgramID is the program of an organisation's mailbox (Config.ProgramID):
+	// new reports go there, or to another program of the same organisation
+	// by address. 0: the environment's mailbox.
+	ProgramID int64
 }
 
 // IngestMailBatch stores a batch of parsed messages in one transaction (a
@@ -112,7 +116,7 @@ func take(ctx context.Context, tx *db.Tx, in *db.InboundMail, opts IngestOptions
 	if reportID != 0 {
 		return tx.AddMailReply(ctx, in, reportID, weak)
 	}
-	programID, err := programFor(ctx, tx, in.To)
+	programID, err := programFor(ctx, tx, in.To, opts.ProgramID)
 	if err != nil {
 		return nil, err
 	}
@@ -130,16 +134,37 @@ func take(ctx context.Context, tx *db.Tx, in *db.InboundMail, opts IngestOptions
 
 // programFor picks the program a new report by mail goes to: the first of
 // the addresses the mail was sent to (To, Cc, Delivered-To, X-Original-To,
-// in that order) that is a program's, else the default program.
-func programFor(ctx context.Context, tx *db.Tx, to []string) (int64, error) {
+// in that order) that is a program's, else the default program. Mail of an
+// organisation's mailbox (mailbox: its program) picks among the programs of
+// that organisation only and falls back to the mailbox's program: a To
+// header, which anyone writes, never moves a report into another
+// organisation.
+func programFor(ctx context.Context, tx *db.Tx, to []string, mailbox int64) (int64, error) {
 	byAddr, def, err := tx.ProgramAddresses(ctx, to)
 	if err != nil {
 		return 0, err
 	}
+	org := int64(0)
+	if mailbox != 0 {
+		if org, err = tx.ProgramOrg(ctx, mailbox); err != nil {
+			return 0, err
+		}
+	}
 	for _, id := range byAddr {
-		if id != 0 {
+		if id == 0 {
+			continue
+		}
+		if mailbox == 0 {
 			return id, nil
 		}
+		if o, err := tx.ProgramOrg(ctx, id); err != nil {
+			return 0, err
+		} else if o == org {
+			return id, nil
+		}
+	}
+	if mailbox != 0 {
+		return mailbox, nil
 	}
 	return def, nil
 }

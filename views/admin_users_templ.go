@@ -871,7 +871,7 @@ func AdminUserView(m AdminUser) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = programChoices(m.Programs, m.Account.ProgramIDs).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = programChoices(m.Programs, m.Account.MemberProgramIDs).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

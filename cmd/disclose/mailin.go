@@ -28,6 +28,9 @@ type imapConfig struct {
 	Interval      time.Duration
 	MaxAttachment int64
 	MaxMessage    int64
+	// SubjectContains and To select the security mail of a shared mailbox.
+	SubjectContains string
+	To              string
 	// alsoOwn are more of our own addresses (the SMTP From), whose mail is
 	// never taken for a reporter's.
 	alsoOwn []string
@@ -42,17 +45,19 @@ func (c *imapConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Processed, "imap-processed", "Processed", "mailbox that taken messages are moved to (created if missing)")
 	fs.DurationVar(&c.Interval, "imap-interval", time.Minute, "poll interval; with IMAP IDLE, the longest wait between polls")
 	fs.Int64Var(&c.MaxAttachment, "imap-max-attachment", mailin.DefaultLimits.MaxAttachmentBytes, "bytes per mailed attachment; a larger one is left out with a note (the raw mail is kept)")
+	fs.StringVar(&c.SubjectContains, "imap-subject-contains", "", "take only mail whose subject contains this text (a shared mailbox; the rest stays untouched)")
+	fs.StringVar(&c.To, "imap-to", "", "take only mail whose To or Cc contains this address (a shared mailbox; the rest stays untouched)")
 	fs.Int64Var(&c.MaxMessage, "imap-max-message", mailin.DefaultLimits.MaxMessageBytes, "bytes of attachments per mail; beyond, parts are left out with a note")
 }
 
 // intakeConfig turns the settings into the gateway's config; ok is false
-// when no address is set (intake off).
+// when no address is set (the environment's intake off). Without an
+// address, cfg still holds what the configured mailboxes share (limits,
+// spool, interval, own addresses).
 func (c *imapConfig) intakeConfig(data, securityEmail string, baseURL *url.URL) (cfg mailin.Config, ok bool, err error) {
-	if c.Addr == "" {
-		return cfg, false, nil
-	}
 	cfg = mailin.Config{
 		Addr: c.Addr, TLS: c.TLS, User: c.User, Password: c.Password, Mailbox: c.Mailbox, Processed: c.Processed,
+		SubjectContains: strings.TrimSpace(c.SubjectContains), To: strings.TrimSpace(c.To),
 		Interval: c.Interval, SpoolDir: filepath.Join(data, "tmp"),
 		Limits: mailin.Limits{MaxAttachmentBytes: c.MaxAttachment, MaxMessageBytes: c.MaxMessage,
 			MaxAttachments: mailin.DefaultLimits.MaxAttachments, MaxTextBytes: mailin.DefaultLimits.MaxTextBytes,
@@ -68,36 +73,59 @@ func (c *imapConfig) intakeConfig(data, securityEmail string, baseURL *url.URL) 
 		cfg.OwnAddresses = append(cfg.OwnAddresses, c.User)
 	}
 	cfg.OwnAddresses = append(cfg.OwnAddresses, c.alsoOwn...)
-	if err := cfg.Validate(); err != nil {
-		return cfg, false, err
-	}
 	if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
 		return cfg, false, fmt.Errorf("create %s: %w", cfg.SpoolDir, err)
 	}
+	if c.Addr == "" {
+		return cfg, false, nil
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, false, err
+	}
 	return cfg, true, nil
+}
+
+// intakes are the environment's intake (when its address is set) and one
+// per mailbox configured in the database.
+func intakes(ctx context.Context, c *imapConfig, data, securityEmail string, baseURL *url.URL, d *db.DB, log *slog.Logger, p *mailin.PGP) ([]*mailin.Intake, error) {
+	cfg, ok, err := c.intakeConfig(data, securityEmail, baseURL)
+	if err != nil {
+		return nil, err
+	}
+	var out []*mailin.Intake
+	if ok {
+		in, err := mailin.New(cfg, d, log)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			in.UsePGP(p)
+		}
+		out = append(out, in)
+	}
+	more, err := configuredIntakes(ctx, d, cfg, log, p)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, more...), nil
 }
 
 // startIntake starts mail intake beside the web server and returns a stop
 // function that waits (up to timeout) for the message in hand to finish.
 func startIntake(c *imapConfig, data, securityEmail string, baseURL *url.URL, d *db.DB, log *slog.Logger, p *mailin.PGP) (stop func(timeout time.Duration), err error) {
-	cfg, ok, err := c.intakeConfig(data, securityEmail, baseURL)
+	all, err := intakes(context.Background(), c, data, securityEmail, baseURL, d, log, p)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		log.Info("mail intake off: DISCLOSE_IMAP_ADDR is not set")
+	if len(all) == 0 {
+		log.Info("mail intake off: DISCLOSE_IMAP_ADDR is not set and no mailbox is configured")
 		return func(time.Duration) {}, nil
 	}
-	in, err := mailin.New(cfg, d, log)
-	if err != nil {
-		return nil, err
-	}
-	in.UsePGP(p)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		in.Run(ctx)
+		mailin.RunAll(ctx, all)
 	}()
 	return func(timeout time.Duration) {
 		cancel()
@@ -126,11 +154,7 @@ func runMailin(ctx context.Context, env *environment, args []string) error {
 	if err := cfg.validateCore(); err != nil {
 		return err
 	}
-	if cfg.IMAP.Addr == "" {
-		return errors.New("DISCLOSE_IMAP_ADDR (--imap-addr): required for mailin")
-	}
-	mcfg, _, err := cfg.IMAP.intakeConfig(cfg.Data, cfg.SecurityEmail, nil)
-	if err != nil {
+	if _, _, err := cfg.IMAP.intakeConfig(cfg.Data, cfg.SecurityEmail, nil); err != nil {
 		return err
 	}
 	log := cfg.logger(env.stderr)
@@ -143,28 +167,33 @@ func runMailin(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	in, err := mailin.New(mcfg, d, log)
-	if err != nil {
-		return err
-	}
 	var p *mailin.PGP
 	if tk != nil {
 		// Without the passphrase the key stays locked: encrypted mail is kept
 		// pending and serve decrypts it once its key is unlocked.
 		defer tk.Lock()
 		p = &mailin.PGP{Key: tk, Known: d.KnownKeys, Now: d.Now}
-		in.UsePGP(p)
 		if err := decryptPendingNow(ctx, env, d, p, log); err != nil {
 			return err
 		}
 	}
-	if !once {
-		return in.Run(ctx)
+	all, err := intakes(ctx, &cfg.IMAP, cfg.Data, cfg.SecurityEmail, nil, d, log, p)
+	if err != nil {
+		return err
 	}
-	stats, err := in.PollOnce(ctx)
-	if stats != nil {
-		fmt.Fprintf(env.stdout, "fetched %d: %d new reports, %d replies, %d kept for admins, %d already taken, %d failed, %d set aside; moved %d\n",
-			stats.Fetched, stats.Reports, stats.Replies, stats.Kept, stats.Again, stats.Failed, stats.SetAside, stats.Moved)
+	if len(all) == 0 {
+		return errors.New("DISCLOSE_IMAP_ADDR (--imap-addr): required for mailin when no mailbox is configured (disclose mailbox add)")
+	}
+	if !once {
+		mailin.RunAll(ctx, all)
+		return nil
+	}
+	stats, err := mailin.PollAll(ctx, all)
+	for _, s := range stats {
+		if s != nil {
+			fmt.Fprintf(env.stdout, "fetched %d: %d new reports, %d replies, %d kept for admins, %d already taken, %d failed, %d set aside; moved %d\n",
+				s.Fetched, s.Reports, s.Replies, s.Kept, s.Again, s.Failed, s.SetAside, s.Moved)
+		}
 	}
 	return err
 }

@@ -42,7 +42,12 @@ var listenRE = regexp.MustCompile(`listening on (http://\S+)/`)
 // dir and waits for the line that says where it listens.
 func startServer(t testing.TB, env ...string) *server {
 	t.Helper()
-	data := t.TempDir()
+	return startServerIn(t, t.TempDir(), env...)
+}
+
+// startServerIn is startServer on a data directory the test prepared.
+func startServerIn(t testing.TB, data string, env ...string) *server {
+	t.Helper()
 	cmd := exec.Command(discloseBinary(t), "serve", "--addr", "127.0.0.1:0", "--data", data)
 	cmd.Env = append(os.Environ(), env...)
 	logs := &lockedBuffer{}

@@ -87,6 +87,7 @@ func runUser(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprint(env.stderr, `Usage:
   disclose user add --email E --role admin|triager|viewer [--name N] [--program SLUG ...]
+  disclose user add --email E --org S --role admin|triager|viewer [--name N]
   disclose user list
   disclose user disable --email E
   disclose user reset --email E
@@ -108,11 +109,29 @@ func runUserAdd(ctx context.Context, env *environment, args []string) error {
 	fs.StringVar(&name, "name", "", "name of the new user")
 	fs.StringVar(&role, "role", "triager", "admin, triager or viewer")
 	fs.Var(&programs, "program", "slug of a program the user works on (repeat for several)")
+	var orgs stringList
+	fs.Var(&orgs, "org", "slug of an organisation: --role is then the role in it (repeat for several; run again to add a role in another); the account is created if needed")
 	d, err := openTool(ctx, env, fs, &cfg, args)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	if len(orgs) > 0 {
+		if len(programs) > 0 {
+			return errors.New("--program and --org: give one or the other")
+		}
+		u, token, err := addToOrgs(ctx, d, email, name, db.Role(role), orgs)
+		if err != nil {
+			return err
+		}
+		if token == "" {
+			fmt.Fprintf(env.stdout, "%s is now %s of %s.\n", u.Email, role, strings.Join(orgs, ", "))
+			return nil
+		}
+		fmt.Fprintf(env.stdout, "Created %s, %s of %s. Send them this one-time link to choose a password (valid for %s):\n\n  %s\n",
+			u.Email, role, strings.Join(orgs, ", "), d.Auth.InviteLifetime, cfg.link(token))
+		return nil
+	}
 	in := &db.NewUser{Email: email, Name: name, Role: db.Role(role)}
 	for _, slug := range programs {
 		p, err := d.ProgramBySlug(ctx, slug)
@@ -157,8 +176,16 @@ func runUserList(ctx context.Context, env *environment, args []string) error {
 	for _, p := range ps {
 		slugs[p.ID] = p.Slug
 	}
+	orgs, err := d.Orgs(ctx)
+	if err != nil {
+		return err
+	}
+	orgSlugs := map[int64]string{}
+	for _, o := range orgs {
+		orgSlugs[o.ID] = o.Slug
+	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tSTATUS\t2FA\tLAST LOGIN\tPROGRAMS")
+	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tSTATUS\t2FA\tLAST LOGIN\tPROGRAMS\tORGANISATIONS")
 	for _, u := range users {
 		status := "active"
 		if u.Disabled {
@@ -181,7 +208,11 @@ func runUserList(ctx context.Context, env *environment, args []string) error {
 		if u.Role == db.RoleAdmin {
 			progs = []string{"(all)"}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, u.Name, u.Role, status, twofa, last, strings.Join(progs, ","))
+		var member []string
+		for _, m := range u.Orgs {
+			member = append(member, orgSlugs[m.OrgID]+":"+string(m.Role))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, u.Name, u.Role, status, twofa, last, strings.Join(progs, ","), dash(strings.Join(member, ",")))
 	}
 	return tw.Flush()
 }

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/disclose/disclose/db"
+)
+
+// TestOrgCommands: organisations, their programs and users from the CLI,
+// every change audited.
+func TestOrgCommands(t *testing.T) {
+	data := t.TempDir()
+	cmd := func(args ...string) string {
+		t.Helper()
+		out, err := runCmd(t, append(args, "--data", data)...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	cmd("org", "add", "--slug", "agency", "--name", "Agency", "--host", "reports.agency.example")
+	cmd("org", "add", "--slug", "client", "--name", "Client", "--parent", "agency", "--host", "Reports.Client.Example", "--host", "bugs.client.example")
+	if out, err := runCmd(t, "org", "add", "--data", data, "--slug", "grandchild", "--name", "G", "--parent", "client"); err == nil ||
+		!strings.Contains(err.Error(), "--parent") {
+		t.Errorf("a child of a child: %v %s", err, out)
+	}
+	if _, err := runCmd(t, "org", "add", "--data", data, "--slug", "thief", "--name", "T", "--host", "reports.client.example"); err == nil ||
+		!strings.Contains(err.Error(), "--host") {
+		t.Errorf("a host of another organisation: %v", err)
+	}
+	cmd("program", "add", "--org", "client", "--slug", "shop", "--name", "Shop", "--prefix", "SHOP")
+	if _, err := runCmd(t, "program", "add", "--data", data, "--org", "agency", "--slug", "shop2", "--name", "Shop", "--prefix", "SHOP"); err == nil ||
+		!strings.Contains(err.Error(), "--prefix") {
+		t.Errorf("a prefix used by another organisation's program: %v", err)
+	}
+	out := cmd("user", "add", "--email", "cli@client.example", "--org", "client", "--role", "triager")
+	if !setupLinkRE.MatchString(out) {
+		t.Errorf("no setup link for a new user: %s", out)
+	}
+	if out := cmd("user", "add", "--email", "cli@client.example", "--org", "agency", "--role", "viewer"); setupLinkRE.MatchString(out) {
+		t.Errorf("a second organisation made a new account: %s", out)
+	}
+	list := cmd("org", "list")
+	for _, want := range []string{"agency", "  client", "bugs.client.example,reports.client.example", "shop"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("org list lacks %q:\n%s", want, list)
+		}
+	}
+	users := cmd("user", "list")
+	if !strings.Contains(users, "client:triager") || !strings.Contains(users, "agency:viewer") {
+		t.Errorf("user list lacks the memberships:\n%s", users)
+	}
+	d, err := db.Open(context.Background(), filepath.Join(data, "disclose.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	u, err := d.UserByEmail(context.Background(), "cli@client.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop, _ := d.ProgramBySlug(context.Background(), "shop")
+	def, _ := d.DefaultProgram(context.Background())
+	if !u.MayWrite(shop.ID) || u.MemberOf(def.ID) || u.IsSiteAdmin() {
+		t.Errorf("the client's triager: writes shop %v, sees default %v, site admin %v", u.MayWrite(shop.ID), u.MemberOf(def.ID), u.IsSiteAdmin())
+	}
+	pg, err := d.ListAudit(context.Background(), db.AuditFilter{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, e := range pg.Entries {
+		seen[e.Action]++
+	}
+	// program.create: the default program of the first start and shop.
+	for action, n := range map[string]int{"org.create": 2, "program.create": 2, "org.member.set": 2} {
+		if seen[action] != n {
+			t.Errorf("%d audit entries %s, want %d", seen[action], action, n)
+		}
+	}
+}

@@ -1,0 +1,47 @@
+package views
+
+import (
+	"strings"
+
+	"github.com/disclose/disclose/db"
+)
+
+// Orgs is the list of the organisations a user manages; site admins also
+// get the form that creates one.
+type Orgs struct {
+	StaffPage
+	Orgs      []*db.Organisation
+	Names     map[int64]string // organisation names by id, for parents
+	CanCreate bool
+	Values    map[string]string
+	Errors    db.FieldErrors
+}
+
+// Org is one organisation's admin page: its settings, host names, programs
+// and members, and its children.
+type Org struct {
+	StaffPage
+	Org       *db.Organisation
+	Parent    *db.Organisation // nil for a top-level organisation
+	Children  []*db.Organisation
+	Programs  []*db.Program
+	Members   []db.OrgMember
+	Mailboxes []*db.Mailbox
+	SiteAdmin bool // may map host names
+	Notice    string
+	// Link is a new member's one-time setup link, shown once.
+	Link, LinkFor string
+	Values        map[string]string
+	Errors        db.FieldErrors
+}
+
+func joinComma(list []string) string { return strings.Join(list, ", ") }
+
+func programName(ps []*db.Program, id int64) string {
+	for _, p := range ps {
+		if p.ID == id {
+			return p.Name
+		}
+	}
+	return ""
+}
