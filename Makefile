@@ -57,4 +57,4 @@ load: build
 
 ## load-scale: the load run at a million demo reports (REPORTS=100000 for less; README, "Performance")
 load-scale: build
-	GO=$(GO) sh scripts/load-scale.sh
+	GO=$(GO) sh cmd/disclose-load/load-scale.sh
