@@ -17,7 +17,6 @@ import (
 // resetLinkRE finds the link of a reset mail.
 var resetLinkRE = regexp.MustCompile(`https?://[^\s/]+(/setup/[A-Za-z0-9_-]{43})\s`)
 
-
 // resetMails are the reset mails in the outbox, newest first.
 func resetMails(t *testing.T, p *portal) []*db.Mail {
 	t.Helper()

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
-	"github.com/disclose/disclose/mailin"
 	"github.com/disclose/disclose/handlers"
+	"github.com/disclose/disclose/mailin"
 )
 
 // testPassword is the password of every user a test makes.
