@@ -136,26 +136,26 @@ func take(ctx context.Context, tx *db.Tx, in *db.InboundMail, opts IngestOptions
 // the addresses the mail was sent to (To, Cc, Delivered-To, X-Original-To,
 // in that order) that is a program's, else the default program. Mail of an
 // organisation's mailbox (mailbox: its program) picks among the programs of
-// that organisation only and falls back to the mailbox's program: a To
-// header, which anyone writes, never moves a report into another
+// that organisation only and falls back to the mailbox's program; the
+// environment's mailbox (mailbox 0) is the default program's organisation's.
+// A To header, which anyone writes, never moves a report into another
 // organisation.
 func programFor(ctx context.Context, tx *db.Tx, to []string, mailbox int64) (int64, error) {
 	byAddr, def, err := tx.ProgramAddresses(ctx, to)
 	if err != nil {
 		return 0, err
 	}
-	org := int64(0)
-	if mailbox != 0 {
-		if org, err = tx.ProgramOrg(ctx, mailbox); err != nil {
-			return 0, err
-		}
+	home := mailbox
+	if home == 0 {
+		home = def
+	}
+	org, err := tx.ProgramOrg(ctx, home)
+	if err != nil {
+		return 0, err
 	}
 	for _, id := range byAddr {
 		if id == 0 {
 			continue
-		}
-		if mailbox == 0 {
-			return id, nil
 		}
 		if o, err := tx.ProgramOrg(ctx, id); err != nil {
 			return 0, err
@@ -163,10 +163,7 @@ func programFor(ctx context.Context, tx *db.Tx, to []string, mailbox int64) (int
 			return id, nil
 		}
 	}
-	if mailbox != 0 {
-		return mailbox, nil
-	}
-	return def, nil
+	return home, nil
 }
 
 // ack composes the acknowledgement of a mailed report r, or nil when none
