@@ -21,7 +21,9 @@ type mailed struct {
 }
 
 // mailedReport ingests a mail with a file and a key to the program's
-// address (the default program for own), as intake does.
+// address, as the intake of that program's mailbox does (a program of
+// another organisation is reached through its own mailbox, not the
+// environment's).
 func (f *triageFixture) mailedReport(t *testing.T, to *db.Program) mailed {
 	t.Helper()
 	ctx := context.Background()
@@ -35,7 +37,7 @@ func (f *triageFixture) mailedReport(t *testing.T, to *db.Program) mailed {
 		Subject: fmt.Sprintf("Mailed %d escaping", n), Body: "The profile name is rendered without escaping.",
 		Files: []db.NewAttachment{{Filename: "poc.html", ContentType: "text/html", Data: []byte("<script>alert(1)</script>")}},
 		PGP:   db.MailPGP{Keys: []db.KeyCandidate{{Fingerprint: fmt.Sprintf("%040X", n), Armored: "-----BEGIN PGP PUBLIC KEY BLOCK-----", Origin: "attachment"}}}},
-		mailin.IngestOptions{})
+		mailin.IngestOptions{ProgramID: to.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

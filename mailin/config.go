@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/disclose/disclose/db"
 	"github.com/emersion/go-imap/v2"
 )
 
@@ -54,6 +55,13 @@ type Config struct {
 	// mailbox (IMAP SEARCH on the server: subject contains, To or Cc
 	// contains); the rest is never fetched, flagged or moved.
 	SubjectContains, To string
+	// CheckAddr makes every connection to the server check the address it
+	// is about to connect to, after name resolution, against Reach (the
+	// webhooks' rule): a mailbox an organisation's admin set up must not
+	// make the portal reach into its own network.
+	CheckAddr bool
+	// Reach is what CheckAddr allows (serve: DISCLOSE_WEBHOOK_ALLOW_PRIVATE).
+	Reach db.WebhookReach
 	// ProgramID is the program new reports of an organisation's mailbox go
 	// to (db.IngestOptions.ProgramID); 0 for the environment's mailbox.
 	ProgramID int64

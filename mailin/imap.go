@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/disclose/disclose/db/spool"
@@ -37,6 +38,13 @@ func (in *Intake) dial() (*imapclient.Client, error) {
 	if opts.TLSConfig == nil {
 		host, _, _ := net.SplitHostPort(in.cfg.Addr)
 		opts.TLSConfig = tlsConfigFor(host)
+	}
+	if in.cfg.CheckAddr {
+		reach := in.cfg.Reach
+		opts.Dialer = &net.Dialer{Timeout: 30 * time.Second,
+			Control: func(network, address string, _ syscall.RawConn) error {
+				return checkDialAddr(address, reach)
+			}}
 	}
 	var c *imapclient.Client
 	var err error

@@ -76,6 +76,9 @@ func Configured(ctx context.Context, store ConfiguredStore, base Config, log *sl
 		cfg := base
 		cfg.Addr, cfg.TLS, cfg.User, cfg.Password, cfg.Mailbox, cfg.Processed = m.Addr, m.TLS, m.User, m.Password, m.Name, m.Processed
 		cfg.Key, cfg.SubjectContains, cfg.To, cfg.ProgramID, cfg.OnPoll = m.Key(), m.SubjectContains, m.To, m.ProgramID, record
+		// An organisation's admin may set up its mailboxes; the default
+		// organisation's are the operator's, who may name any server.
+		cfg.CheckAddr = m.OrgID != db.DefaultOrgID
 		cfg.OwnAddresses = append([]string(nil), base.OwnAddresses...)
 		if strings.Contains(m.User, "@") {
 			cfg.OwnAddresses = append(cfg.OwnAddresses, m.User)

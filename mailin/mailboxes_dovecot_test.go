@@ -102,7 +102,8 @@ func TestConfiguredMailboxes(t *testing.T) {
 	dc.deliver(t, mailText("eve@customer.test", "Invoice 42", "<o2@customer.test>", "", "Attached.\n"))
 	dc.deliverTo(t, "Client", mailText("fay@researcher.test", "SQL injection in the client app", "<c1@researcher.test>", "", "id=1'\n"))
 
-	intakes, err := Configured(ctx, d, Config{Interval: time.Hour, MessageIDDomain: "portal.test", SpoolDir: t.TempDir()},
+	intakes, err := Configured(ctx, d, Config{Interval: time.Hour, MessageIDDomain: "portal.test", SpoolDir: t.TempDir(),
+		Reach: db.WebhookReachLoopback},
 		slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -130,7 +130,13 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Seal, "seal", false, "store report text, messages, attachments, reporter contact and raw mail encrypted to the team key (needs a team key; see disclose seal)")
 	c.opsFlags(fs)
 	c.IMAP.flags(fs)
-	fs.Var(webhookReachFlag{&c.WebhookReach}, "webhook-allow-private", "let webhooks post to private addresses (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10): "+
+	c.reachFlag(fs)
+}
+
+// reachFlag is --webhook-allow-private: where webhooks, and the mailboxes
+// organisations' admins set up, may connect.
+func (c *serveConfig) reachFlag(fs *flag.FlagSet) {
+	fs.Var(webhookReachFlag{&c.WebhookReach}, "webhook-allow-private", "let webhooks and organisations' mailboxes connect to private addresses (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10): "+
 		"false, true, or loopback (private and this host too); link-local and cloud metadata addresses are refused always")
 }
 

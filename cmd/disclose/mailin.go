@@ -19,6 +19,9 @@ import (
 // imapConfig is the mail intake's part of the settings; serve and mailin
 // share it.
 type imapConfig struct {
+	// Reach is where organisations' mailboxes may connect (set from
+	// --webhook-allow-private, not a flag of its own).
+	Reach         db.WebhookReach
 	Addr          string
 	TLS           string
 	User          string
@@ -58,7 +61,7 @@ func (c *imapConfig) intakeConfig(data, securityEmail string, baseURL *url.URL) 
 	cfg = mailin.Config{
 		Addr: c.Addr, TLS: c.TLS, User: c.User, Password: c.Password, Mailbox: c.Mailbox, Processed: c.Processed,
 		SubjectContains: strings.TrimSpace(c.SubjectContains), To: strings.TrimSpace(c.To),
-		Interval: c.Interval, SpoolDir: filepath.Join(data, "tmp"),
+		Interval: c.Interval, SpoolDir: filepath.Join(data, "tmp"), Reach: c.Reach,
 		Limits: mailin.Limits{MaxAttachmentBytes: c.MaxAttachment, MaxMessageBytes: c.MaxMessage,
 			MaxAttachments: mailin.DefaultLimits.MaxAttachments, MaxTextBytes: mailin.DefaultLimits.MaxTextBytes,
 			MaxHeaderBytes: mailin.DefaultLimits.MaxHeaderBytes},
@@ -144,6 +147,7 @@ func runMailin(ctx context.Context, env *environment, args []string) error {
 		"A sealed database is sealed here too, as by serve; with the team key's passphrase, encrypted mail is decrypted at once.")
 	cfg.coreFlags(fs)
 	cfg.IMAP.flags(fs)
+	cfg.reachFlag(fs)
 	fs.StringVar(&cfg.SecurityEmail, "security-email", "", "the address reporters write to (its domain names acknowledgement Message-IDs)")
 	fs.StringVar(&cfg.KeyPassphrase, "key-passphrase", "", "passphrase that unlocks the team key, so that encrypted mail is decrypted at once (use DISCLOSE_KEY_PASSPHRASE_FILE; without it such mail waits for serve's unlocked key)")
 	fs.BoolVar(&cfg.Seal, "seal", false, "seal the database as serve --seal does (a sealed database is sealed whatever this says)")
@@ -177,6 +181,7 @@ func runMailin(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 	}
+	cfg.IMAP.Reach = cfg.WebhookReach
 	all, err := intakes(ctx, &cfg.IMAP, cfg.Data, cfg.SecurityEmail, nil, d, log, p)
 	if err != nil {
 		return err

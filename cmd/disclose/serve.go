@@ -126,6 +126,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		// Mail we send from another address must never come back as a report.
 		cfg.IMAP.alsoOwn = append(cfg.IMAP.alsoOwn, cfg.mail.from.Address)
 	}
+	cfg.IMAP.Reach = cfg.WebhookReach
 	stopIntake, err := startIntake(&cfg.IMAP, cfg.Data, cfg.SecurityEmail, cfg.baseURL, d, log, mailPGP)
 	if err != nil {
 		ln.Close()
