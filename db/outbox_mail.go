@@ -158,7 +158,7 @@ func (db *DB) MailSent(ctx context.Context, id int64) error {
 		if err := tx.markSent(ctx, mailQueue, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body = '' WHERE id = ? AND report_id IN (SELECT id FROM reports WHERE sealed = 1)`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body = '' WHERE id = ? AND EXISTS (SELECT 1 FROM reports r WHERE r.id = outbox.report_id AND r.sealed = 1)`, id); err != nil {
 			return fmt.Errorf("db: drop sealed mail body: %w", err)
 		}
 		// A reset mail's body is a live link until used or expired.

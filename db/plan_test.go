@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -196,6 +198,14 @@ func planWorkload(t *testing.T) string {
 	must(err)
 	_, err = mailin.IngestMail(ctx, d, inboundMail(3, "<m1@x.test>", "eve@x.test", "Bug in login", "The login leaks."), mailin.IngestOptions{})
 	must(err)
+
+	// The events of everything above, composed into mail as serve's
+	// worker does; a password reset request.
+	ev := &mailin.Events{Store: d, Notifier: &mailin.Notifier{BaseURL: &url.URL{Scheme: "https", Host: "portal.test"}, Domain: "portal.test"},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	_, err = ev.Drain(ctx)
+	must(err)
+	must(requestReset(ctx, d, "alice@example.org", "203.0.113.9"))
 
 	// The outbox: claim, send, fail, retry.
 	for range 3 {
