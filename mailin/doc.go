@@ -49,7 +49,9 @@
 // or the tag, the mail is unverified (for staff only, moving nothing) until
 // a triager accepts it, unless a key bound to the reporter signed the whole
 // of it and the signed content names the report: a tag, a From and the
-// reporter's own Message-ID prove nothing. Reply-To never decides identity. Auto-replies and
+// reporter's own Message-ID prove nothing. Reply-To never decides identity.
+// An organisation's mailbox threads only into its own organisation
+// (filesInto). Auto-replies and
 // bounces (Auto-Submitted, Precedence bulk/junk/list, multipart/report, an
 // empty Return-Path) never open reports; a delivery report from a bounce
 // sender (isDSN) naming a pending or recent mail of the outbox marks that

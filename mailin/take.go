@@ -86,7 +86,9 @@ func IngestMail(ctx context.Context, u Updater, in *db.InboundMail, opts IngestO
 //   - an answer to a notice sent to staff is kept like automatic mail: a
 //     triager answering from their mailbox must not become the reporter;
 //   - a mail that answers a report (db.Tx.ThreadOf) is added to it, kept
-//     unverified when found only by what its sender could forge;
+//     unverified when found only by what its sender could forge, when the
+//     mailbox may file into the report's organisation (filesInto); else it
+//     opens a report like any other mail;
 //   - anything else opens a report in the program of the first address it
 //     was sent to that has one, else the default program, and is
 //     acknowledged (ack), capped per recipient by db.Tx.EnqueueAck.
@@ -114,7 +116,11 @@ func take(ctx context.Context, tx *db.Tx, in *db.InboundMail, opts IngestOptions
 		return nil, err
 	}
 	if reportID != 0 {
-		return tx.AddMailReply(ctx, in, reportID, weak)
+		if ok, err := filesInto(ctx, tx, reportID, opts.ProgramID); err != nil {
+			return nil, err
+		} else if ok {
+			return tx.AddMailReply(ctx, in, reportID, weak)
+		}
 	}
 	programID, err := programFor(ctx, tx, in.To, opts.ProgramID)
 	if err != nil {
@@ -130,6 +136,28 @@ func take(ctx context.Context, tx *db.Tx, in *db.InboundMail, opts IngestOptions
 		}
 	}
 	return r, nil
+}
+
+// filesInto says whether mail read from a mailbox (mailbox: its program,
+// 0 for the environment's) may be added to report reportID. An
+// organisation's mailbox files only into its own organisation: a Message-ID
+// or subject tag copied from another tenant's thread (a list archive, a
+// forwarded mail) must not add the words sent to one organisation's
+// mailbox to another's report, where that organisation's staff and
+// reporter would read them; such a mail opens a report where it arrived.
+// The environment's mailbox is the instance's address, the one every mail
+// the portal sends comes from, so replies of every organisation's
+// reporters arrive there: it files into any.
+func filesInto(ctx context.Context, tx *db.Tx, reportID, mailbox int64) (bool, error) {
+	if mailbox == 0 {
+		return true, nil
+	}
+	org, err := tx.ProgramOrg(ctx, mailbox)
+	if err != nil {
+		return false, err
+	}
+	reportOrg, err := tx.ReportOrg(ctx, reportID)
+	return reportOrg == org && err == nil, err
 }
 
 // programFor picks the program a new report by mail goes to: the first of
