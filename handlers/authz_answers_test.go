@@ -47,6 +47,8 @@ func (f *matrixFixture) params() map[string]param {
 		"/orgs/:org":                       {value: fixed("client")},
 		"/orgs/:org/members/:id": {value: func(c *matrixCase) string { return itoa(f.orgMember(c.t)) },
 			others: []other{{"a user of another organisation", id(f.someone.ID)}}},
+		"/orgs/:org/mailboxes/:id": {value: func(c *matrixCase) string { return itoa(f.mailboxOf(c.t, f.client.ID, f.own.ID)) },
+			others: []other{{"a mailbox of another organisation", func(c *matrixCase) string { return itoa(f.foreignMailbox(c.t)) }}}},
 		"/status/attachments/:id": {value: id(f.reportedAtt), others: []other{
 			{"an internal note of the same report", id(f.internalAtt)},
 			{"another report, same program", id(f.sibling.att)},
@@ -137,6 +139,8 @@ var answers = map[string]answer{
 	"POST /orgs/:org/members/:id":                         {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/members/:id/remove":                  {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/mailboxes":                           {422, ""}, // no server
+	"POST /orgs/:org/mailboxes/:id":                       {422, ""}, // no program
+	"POST /orgs/:org/mailboxes/:id/remove":                {303, "/orgs/client?saved=1"},
 }
 
 var signedInAnswers = map[string]answer{

@@ -80,7 +80,9 @@ type matrixFixture struct {
 	// client and sibling are children of the default organisation; the own
 	// program is the client's, the other program the sibling's.
 	client, siblingOrg *db.Organisation
-	members            int // org members made for cases that change or remove one
+	members            int   // org members made for cases that change or remove one
+	mailboxes          int   // mailboxes made for cases that change or remove one
+	foreignBox         int64 // a mailbox of the sibling organisation
 
 	subjects []*subject
 	// reported is the report the "reporter" subject holds a session of,
@@ -328,4 +330,25 @@ func (f *matrixFixture) newHook(t testing.TB) (hook, delivery int64) {
 		t.Fatalf("deliveries of a new webhook: %v, %v", ds, err)
 	}
 	return h.ID, ds[0].ID
+}
+
+// mailboxOf adds an intake mailbox of organisation org feeding program,
+// for a case that changes or removes one.
+func (f *matrixFixture) mailboxOf(t testing.TB, org, program int64) int64 {
+	t.Helper()
+	f.mailboxes++
+	m, err := f.env.DB.CreateMailbox(context.Background(), &db.NewMailbox{Mailbox: db.Mailbox{OrgID: org, ProgramID: program,
+		Addr: "imap.example.org:993", TLS: "tls", User: fmt.Sprintf("box%d", f.mailboxes)}, Password: "pw"}, db.ActorSystem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.ID
+}
+
+// foreignMailbox is a mailbox of the sibling organisation.
+func (f *matrixFixture) foreignMailbox(t testing.TB) int64 {
+	if f.foreignBox == 0 {
+		f.foreignBox = f.mailboxOf(t, f.siblingOrg.ID, f.other.ID)
+	}
+	return f.foreignBox
 }

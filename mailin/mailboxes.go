@@ -62,35 +62,43 @@ func Configured(ctx context.Context, store ConfiguredStore, base Config, log *sl
 	}
 	var out []*Intake
 	for _, m := range boxes {
-		id := m.ID
-		record := func(ctx context.Context, pollErr string, backlog int) {
-			if err := store.RecordMailboxPoll(ctx, id, pollErr, backlog); err != nil {
-				log.Error("mail intake: record mailbox poll", "mailbox_id", id, "error", err)
-			}
+		if in := configure(ctx, store, base, log, p, m); in != nil {
+			out = append(out, in)
 		}
-		if m.OpenError != nil {
-			log.Error("mail intake: mailbox left out", "mailbox_id", id, "error", m.OpenError)
-			record(ctx, m.OpenError.Error(), 0)
-			continue
-		}
-		cfg := base
-		cfg.Addr, cfg.TLS, cfg.User, cfg.Password, cfg.Mailbox, cfg.Processed = m.Addr, m.TLS, m.User, m.Password, m.Name, m.Processed
-		cfg.Key, cfg.SubjectContains, cfg.To, cfg.ProgramID, cfg.OnPoll = m.Key(), m.SubjectContains, m.To, m.ProgramID, record
-		// An organisation's admin may set up its mailboxes; the default
-		// organisation's are the operator's, who may name any server.
-		cfg.CheckAddr = m.OrgID != db.DefaultOrgID
-		cfg.OwnAddresses = append([]string(nil), base.OwnAddresses...)
-		if strings.Contains(m.User, "@") {
-			cfg.OwnAddresses = append(cfg.OwnAddresses, m.User)
-		}
-		in, err := New(cfg, store, log.With("mailbox_id", id))
-		if err != nil {
-			log.Error("mail intake: mailbox left out", "mailbox_id", id, "error", err)
-			record(ctx, err.Error(), 0)
-			continue
-		}
-		in.UsePGP(p)
-		out = append(out, in)
 	}
 	return out, nil
+}
+
+// configure builds the intake of mailbox m (Configured), or records why it
+// cannot start and returns nil.
+func configure(ctx context.Context, store ConfiguredStore, base Config, log *slog.Logger, p *PGP, m *db.IntakeMailbox) *Intake {
+	id := m.ID
+	record := func(ctx context.Context, pollErr string, backlog int) {
+		if err := store.RecordMailboxPoll(ctx, id, pollErr, backlog); err != nil {
+			log.Error("mail intake: record mailbox poll", "mailbox_id", id, "error", err)
+		}
+	}
+	if m.OpenError != nil {
+		log.Error("mail intake: mailbox left out", "mailbox_id", id, "error", m.OpenError)
+		record(ctx, m.OpenError.Error(), 0)
+		return nil
+	}
+	cfg := base
+	cfg.Addr, cfg.TLS, cfg.User, cfg.Password, cfg.Mailbox, cfg.Processed = m.Addr, m.TLS, m.User, m.Password, m.Name, m.Processed
+	cfg.Key, cfg.SubjectContains, cfg.To, cfg.ProgramID, cfg.OnPoll = m.Key(), m.SubjectContains, m.To, m.ProgramID, record
+	// An organisation's admin may set up its mailboxes; the default
+	// organisation's are the operator's, who may name any server.
+	cfg.CheckAddr = m.OrgID != db.DefaultOrgID
+	cfg.OwnAddresses = append([]string(nil), base.OwnAddresses...)
+	if strings.Contains(m.User, "@") {
+		cfg.OwnAddresses = append(cfg.OwnAddresses, m.User)
+	}
+	in, err := New(cfg, store, log.With("mailbox_id", id))
+	if err != nil {
+		log.Error("mail intake: mailbox left out", "mailbox_id", id, "error", err)
+		record(ctx, err.Error(), 0)
+		return nil
+	}
+	in.UsePGP(p)
+	return in
 }

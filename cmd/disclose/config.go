@@ -58,8 +58,10 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 		return err
 	}
 	for name := range secretFlags {
+		// A command's own --NAME-file without --NAME (mailbox add's
+		// --imap-password-file) is that command's flag, not this one.
 		file := fs.Lookup(name + "-file")
-		if file == nil || file.Value.String() == "" {
+		if fs.Lookup(name) == nil || file == nil || file.Value.String() == "" {
 			continue
 		}
 		if set[name] {

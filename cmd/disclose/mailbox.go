@@ -20,10 +20,15 @@ func runMailbox(ctx context.Context, env *environment, args []string) error {
       --imap-user U --imap-password-file F [--mailbox INBOX] [--processed Processed]
       [--subject-contains TEXT] [--to ADDR]
   disclose mailbox list
+  disclose mailbox edit --id N [--program P] [--imap-addr HOST:PORT] [--imap-tls tls|starttls|none]
+      [--imap-user U] [--imap-password-file F] [--mailbox M] [--processed P] [--subject-contains TEXT] [--to ADDR]
+  disclose mailbox remove --id N
 Run "disclose mailbox <subcommand> --help" for the flags.
 `, args, map[string]func([]string) error{
-		"add":  func(args []string) error { return runMailboxAdd(ctx, env, args) },
-		"list": func(args []string) error { return runMailboxList(ctx, env, args) },
+		"add":    func(args []string) error { return runMailboxAdd(ctx, env, args) },
+		"list":   func(args []string) error { return runMailboxList(ctx, env, args) },
+		"edit":   func(args []string) error { return runMailboxEdit(ctx, env, args) },
+		"remove": func(args []string) error { return runMailboxRemove(ctx, env, args) },
 	})
 }
 
@@ -78,8 +83,8 @@ func runMailboxAdd(ctx context.Context, env *environment, args []string) error {
 		return fieldError(err, map[string]string{"imap_addr": "imap-addr", "imap_tls": "imap-tls", "imap_user": "imap-user",
 			"imap_password": "imap-password-file", "processed": "processed", "filter": "subject-contains", "program": "program"})
 	}
-	fmt.Fprintf(env.stdout, "Added mailbox %d: %s@%s %s of %s (program %s). serve and mailin read it from their next start.\n",
-		m.ID, m.User, m.Addr, m.Name, o.Slug, p.Slug)
+	fmt.Fprintf(env.stdout, "Added mailbox %d: %s@%s %s of %s (program %s). serve and mailin read it from their next look (within %s).\n",
+		m.ID, m.User, m.Addr, m.Name, o.Slug, p.Slug, mailboxReload)
 	return nil
 }
 

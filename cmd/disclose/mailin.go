@@ -40,7 +40,7 @@ type imapConfig struct {
 }
 
 func (c *imapConfig) flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Addr, "imap-addr", "", "IMAP server of the security mailbox (host:port); empty: mail intake off")
+	fs.StringVar(&c.Addr, "imap-addr", "", "IMAP server of the security mailbox (host:port); empty: only the mailboxes configured in the database are read")
 	fs.StringVar(&c.TLS, "imap-tls", "tls", "IMAP connection security: tls (port 993), starttls (port 143) or none (loopback only)")
 	fs.StringVar(&c.User, "imap-user", "", "IMAP user name")
 	fs.StringVar(&c.Password, "imap-password", "", "IMAP password (prefer --imap-password-file)")
@@ -88,22 +88,38 @@ func (c *imapConfig) intakeConfig(data, securityEmail string, baseURL *url.URL) 
 	return cfg, true, nil
 }
 
-// intakes are the environment's intake (when its address is set) and one
-// per mailbox configured in the database.
-func intakes(ctx context.Context, c *imapConfig, data, securityEmail string, baseURL *url.URL, d *db.DB, log *slog.Logger, p *mailin.PGP) ([]*mailin.Intake, error) {
+// mailboxReload is how often serve and mailin look at the mailboxes
+// configured in the database (mailin.Supervisor): one added, changed or
+// removed in the dashboard or with `disclose mailbox` takes effect within
+// it, without a restart.
+const mailboxReload = 30 * time.Second
+
+// envIntake is the environment's intake (nil when DISCLOSE_IMAP_ADDR is not
+// set) and the settings every configured mailbox shares.
+func envIntake(c *imapConfig, data, securityEmail string, baseURL *url.URL, d *db.DB, log *slog.Logger, p *mailin.PGP) (*mailin.Intake, mailin.Config, error) {
 	cfg, ok, err := c.intakeConfig(data, securityEmail, baseURL)
+	if err != nil || !ok {
+		return nil, cfg, err
+	}
+	in, err := mailin.New(cfg, d, log)
+	if err != nil {
+		return nil, cfg, err
+	}
+	if p != nil {
+		in.UsePGP(p)
+	}
+	return in, cfg, nil
+}
+
+// intakes are the environment's intake (when its address is set) and one
+// per mailbox configured in the database now: for polling once.
+func intakes(ctx context.Context, c *imapConfig, data, securityEmail string, baseURL *url.URL, d *db.DB, log *slog.Logger, p *mailin.PGP) ([]*mailin.Intake, error) {
+	in, cfg, err := envIntake(c, data, securityEmail, baseURL, d, log, p)
 	if err != nil {
 		return nil, err
 	}
 	var out []*mailin.Intake
-	if ok {
-		in, err := mailin.New(cfg, d, log)
-		if err != nil {
-			return nil, err
-		}
-		if p != nil {
-			in.UsePGP(p)
-		}
+	if in != nil {
 		out = append(out, in)
 	}
 	more, err := configuredIntakes(ctx, d, cfg, log, p)
@@ -113,22 +129,39 @@ func intakes(ctx context.Context, c *imapConfig, data, securityEmail string, bas
 	return append(out, more...), nil
 }
 
+// runIntakes reads the environment's mailbox (in, when set) and every
+// mailbox configured in the database, following that configuration while
+// it runs (mailin.Supervisor), until ctx ends.
+func runIntakes(ctx context.Context, in *mailin.Intake, base mailin.Config, d *db.DB, log *slog.Logger, p *mailin.PGP) {
+	sup := mailin.NewSupervisor(ctx, d, base, log, p)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sup.Run(mailboxReload)
+	}()
+	if in != nil {
+		mailin.RunAll(ctx, []*mailin.Intake{in})
+	}
+	<-done
+}
+
 // startIntake starts mail intake beside the web server and returns a stop
 // function that waits (up to timeout) for the message in hand to finish.
+// It runs without any mailbox too: one configured later is read from the
+// supervisor's next look.
 func startIntake(c *imapConfig, data, securityEmail string, baseURL *url.URL, d *db.DB, log *slog.Logger, p *mailin.PGP) (stop func(timeout time.Duration), err error) {
-	all, err := intakes(context.Background(), c, data, securityEmail, baseURL, d, log, p)
+	in, base, err := envIntake(c, data, securityEmail, baseURL, d, log, p)
 	if err != nil {
 		return nil, err
 	}
-	if len(all) == 0 {
-		log.Info("mail intake off: DISCLOSE_IMAP_ADDR is not set and no mailbox is configured")
-		return func(time.Duration) {}, nil
+	if in == nil {
+		log.Info("mail intake: DISCLOSE_IMAP_ADDR is not set; reading the mailboxes configured in the database", "reload", mailboxReload.String())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		mailin.RunAll(ctx, all)
+		runIntakes(ctx, in, base, d, log, p)
 	}()
 	return func(timeout time.Duration) {
 		cancel()
@@ -190,7 +223,11 @@ func runMailin(ctx context.Context, env *environment, args []string) error {
 		return errors.New("DISCLOSE_IMAP_ADDR (--imap-addr): required for mailin when no mailbox is configured (disclose mailbox add)")
 	}
 	if !once {
-		mailin.RunAll(ctx, all)
+		in, base, err := envIntake(&cfg.IMAP, cfg.Data, cfg.SecurityEmail, nil, d, log, p)
+		if err != nil {
+			return err
+		}
+		runIntakes(ctx, in, base, d, log, p)
 		return nil
 	}
 	stats, err := mailin.PollAll(ctx, all)

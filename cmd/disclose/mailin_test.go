@@ -138,8 +138,8 @@ func TestMailinOnce(t *testing.T) {
 		<-ready
 		cancel()
 		<-done
-		if got := strings.Count(errb.String(), "mail intake off"); got != 1 {
-			t.Errorf("log says intake off %d times, want once:\n%s", got, errb.String())
+		if got := strings.Count(errb.String(), "DISCLOSE_IMAP_ADDR is not set"); got != 1 {
+			t.Errorf("log says the environment's mailbox is not set %d times, want once:\n%s", got, errb.String())
 		}
 	})
 
