@@ -69,10 +69,19 @@ const (
 	// Sub-resources (a member's :id) are then looked up under this
 	// organisation only.
 	OrgAdmin
+	// ProgramAdmin: Staff, and the program named by :id belongs to an
+	// organisation the user manages (site admins: any; an organisation's
+	// admins: its programs and its children's). Otherwise 404, exactly as
+	// for a program that does not exist.
+	ProgramAdmin
+	// WebhookAdmin: ProgramAdmin for the program of the webhook named by
+	// :id. Sub-resources (a :delivery) are then looked up under this
+	// webhook only.
+	WebhookAdmin
 )
 
 var accessNames = [...]string{"(no rule)", "Public", "Scraper", "Reporter", "SignedIn", "Staff", "Writer", "ReportReader", "ReportWriter", "Admin",
-	"OrgsAdmin", "OrgAdmin"}
+	"OrgsAdmin", "OrgAdmin", "ProgramAdmin", "WebhookAdmin"}
 
 func (a Access) String() string {
 	if a < 0 || int(a) >= len(accessNames) {
@@ -110,6 +119,10 @@ func (s *Server) guard(a Access) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireRole(managesAny)}
 	case OrgAdmin:
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireOrg}
+	case ProgramAdmin:
+		return []echo.MiddlewareFunc{s.requireSession(false), s.requireProgramAdmin(false)}
+	case WebhookAdmin:
+		return []echo.MiddlewareFunc{s.requireSession(false), s.requireProgramAdmin(true)}
 	}
 	panic("handlers: a route has no access rule (" + a.String() + ")")
 }
@@ -239,7 +252,49 @@ func (s *Server) requireOrg(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// orgOf is the organisation of a request behind OrgAdmin.
+// requireProgramAdmin loads the program named by :id (webhook: the
+// program of the webhook named by :id) and refuses it, with the 404 of one
+// that does not exist, when the user does not manage its organisation.
+// The organisation is then orgOf's.
+func (s *Server) requireProgramAdmin(webhook bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx := c.Request().Context()
+			id, err := pathID(c)
+			if err != nil {
+				return err
+			}
+			if webhook {
+				h, err := s.store.WebhookByID(ctx, id)
+				if db.ErrorCode(err) == db.ENOTFOUND {
+					return echo.NewHTTPError(http.StatusNotFound)
+				} else if err != nil {
+					return err
+				}
+				id = h.ProgramID
+			}
+			p, err := s.store.ProgramByID(ctx, id)
+			if db.ErrorCode(err) == db.ENOTFOUND {
+				return echo.NewHTTPError(http.StatusNotFound)
+			} else if err != nil {
+				return err
+			}
+			o, err := s.store.OrgByID(ctx, p.OrgID)
+			if err != nil {
+				return err
+			}
+			if u := staffUser(c); u.Disabled || !u.Manages(o) {
+				s.log.Warn("program not managed refused", "route", c.Path(), "user_id", u.ID)
+				return echo.NewHTTPError(http.StatusNotFound)
+			}
+			c.Set(orgKey, o)
+			return next(c)
+		}
+	}
+}
+
+// orgOf is the organisation of a request behind OrgAdmin, ProgramAdmin or
+// WebhookAdmin.
 func orgOf(c echo.Context) *db.Organisation {
 	o, _ := c.Get(orgKey).(*db.Organisation)
 	return o

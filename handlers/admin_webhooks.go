@@ -23,7 +23,8 @@ func (s *Server) webhooksModel(c echo.Context, programID int64) (*views.AdminWeb
 	if err != nil {
 		return nil, err
 	}
-	m := &views.AdminWebhooks{StaffPage: s.staffPage(c, "Webhooks of "+p.Name, "admin"), Program: p, Errors: db.FieldErrors{},
+	m := &views.AdminWebhooks{StaffPage: s.staffPage(c, "Webhooks of "+p.Name, "admin"), Program: p, Org: orgOf(c),
+		SiteAdmin: staffUser(c).IsSiteAdmin(), Errors: db.FieldErrors{},
 		Values: map[string]string{"format": string(db.WebhookGeneric)}, Deliveries: map[int64][]*db.Delivery{}}
 	for _, h := range hooks {
 		ds, err := s.store.Deliveries(ctx, h.ID, deliveriesShown)

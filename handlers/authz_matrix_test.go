@@ -249,8 +249,13 @@ func derive(rule handlers.Access, method string, s *subject) (outcome, bool) {
 			return staff(forbidden), true
 		}
 		return staff(ok), true
-	case handlers.OrgAdmin:
+	case handlers.OrgAdmin, handlers.ProgramAdmin: // :id of ProgramAdmin is the own program, the client's
 		if !s.managesClient() {
+			return staff(notFound), true
+		}
+		return staff(ok), true
+	case handlers.WebhookAdmin: // the webhooks are the hooks program's, the parent's (default organisation)
+		if !s.siteAdmin() && (s.role != db.RoleAdmin || s.org != "parent") {
 			return staff(notFound), true
 		}
 		return staff(ok), true
@@ -367,9 +372,15 @@ func checkRefusedChangedNothing(t *testing.T, f *matrixFixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	added := map[string]bool{}
 	for _, h := range hooks {
-		if !strings.HasSuffix(h.URL, "/admin") {
-			t.Errorf("a refused request added webhook %s", h.URL)
+		added[h.URL[strings.LastIndexByte(h.URL, '/')+1:]] = true
+	}
+	for _, s := range f.subjects {
+		// The own program is the client's: the site admin and the admins
+		// of the client and of its parent manage its webhooks.
+		if want := s.managesClient() && !s.enrolling; added[s.name] != want {
+			t.Errorf("webhook of %s added: %v, want %v", s.name, added[s.name], want)
 		}
 	}
 }

@@ -164,11 +164,11 @@ func (s *Server) adminRoutes() []route {
 		{get, "/admin/outbox", Admin, s.adminOutbox, nil},
 		{get, "/admin/outbox/:id", Admin, s.adminMail, nil},
 		{post, "/admin/outbox/:id/retry", Admin, s.retryMail, nil},
-		{get, "/admin/programs/:id/webhooks", Admin, s.adminWebhooks, nil},
-		{post, "/admin/programs/:id/webhooks", Admin, s.createWebhook, nil},
-		{post, "/admin/webhooks/:id", Admin, s.updateWebhook, nil},
-		{post, "/admin/webhooks/:id/delete", Admin, s.deleteWebhook, nil},
-		{post, "/admin/webhooks/:id/deliveries/:delivery/retry", Admin, s.retryDelivery, nil},
+		{get, "/admin/programs/:id/webhooks", ProgramAdmin, s.adminWebhooks, nil},
+		{post, "/admin/programs/:id/webhooks", ProgramAdmin, s.createWebhook, nil},
+		{post, "/admin/webhooks/:id", WebhookAdmin, s.updateWebhook, nil},
+		{post, "/admin/webhooks/:id/delete", WebhookAdmin, s.deleteWebhook, nil},
+		{post, "/admin/webhooks/:id/deliveries/:delivery/retry", WebhookAdmin, s.retryDelivery, nil},
 		{unknown, "/admin/*", Admin, notFound, nil},
 	}
 }

@@ -26,7 +26,11 @@ type AdminMail struct {
 // AdminWebhooks lists and edits a program's webhooks.
 type AdminWebhooks struct {
 	StaffPage
-	Program      *db.Program
+	Program *db.Program
+	// Org is the program's organisation; SiteAdmin says the admin
+	// navigation applies (an organisation's admin goes back to Org).
+	Org          *db.Organisation
+	SiteAdmin    bool
 	Webhooks     []*db.Webhook
 	Deliveries   map[int64][]*db.Delivery
 	Values       map[string]string // the new-webhook form as typed
