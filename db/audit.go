@@ -82,7 +82,7 @@ func (tx *Tx) audit(ctx context.Context, actor Actor, action, target, detail str
 		return fmt.Errorf("db: append audit %s: %w", action, err)
 	}
 	tx.auditHead = &auditHead{id: e.ID, hash: e.Hash}
-	return nil
+	return tx.auditScope(ctx, &e)
 }
 
 // VerifyAudit walks the chain and returns the id of the first row whose hash

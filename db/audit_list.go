@@ -18,6 +18,10 @@ type AuditFilter struct {
 	To     time.Time // exclusive
 	Before int64
 	Limit  int
+	// Org, when set, lists only the rows filed under that organisation
+	// (its own and its children's: auditScope), newest first from the
+	// audit_orgs key rather than the whole log.
+	Org int64
 }
 
 // AuditPage is one page of the audit log, newest first.
@@ -35,6 +39,9 @@ func likeEscape(s string) string {
 func (db *DB) ListAudit(ctx context.Context, f AuditFilter) (*AuditPage, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
+	}
+	if f.Org != 0 {
+		return db.listOrgAudit(ctx, f)
 	}
 	var where []string
 	var args []any

@@ -189,6 +189,7 @@ func (s *Server) orgRoutes() []route {
 		{post, "/orgs/:org/members/:id", OrgAdmin, s.setOrgMember, nil}, // :id is a member of :org
 		{post, "/orgs/:org/members/:id/remove", OrgAdmin, s.removeOrgMember, nil},
 		{post, "/orgs/:org/mailboxes", OrgAdmin, s.addOrgMailbox, nil},
+		{get, "/orgs/:org/audit", OrgAdmin, s.orgAudit, nil},
 		{get, "/orgs/:org/mailboxes/:id", OrgAdmin, s.editOrgMailbox, nil}, // :id is a mailbox of :org
 		{post, "/orgs/:org/mailboxes/:id", OrgAdmin, s.saveOrgMailbox, nil},
 		{post, "/orgs/:org/mailboxes/:id/remove", OrgAdmin, s.removeOrgMailbox, nil},

@@ -77,6 +77,10 @@ type AdminProgram struct {
 // AdminAudit is one page of the audit log with its filter.
 type AdminAudit struct {
 	StaffPage
+	// Path is the page's address; Org, when set, is the organisation whose
+	// rows it lists (its admins' page, without the operator's navigation).
+	Path    string
+	Org     *db.Organisation
 	Entries []*db.AuditEntry
 	Filter  map[string]string
 	NextURL string
