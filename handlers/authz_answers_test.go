@@ -134,6 +134,7 @@ var answers = map[string]answer{
 	"POST /orgs":                                          {303, "/orgs/m-admin"},
 	"POST /orgs/:org":                                     {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/hosts":                               {303, "/orgs/client?saved=1"},
+	"POST /orgs/:org/hosts/remove":                        {422, ""}, // no such host
 	"POST /orgs/:org/programs":                            {422, ""}, // no name
 	"POST /orgs/:org/members":                             {200, ""},
 	"POST /orgs/:org/members/:id":                         {303, "/orgs/client?saved=1"},

@@ -101,3 +101,30 @@ func TestOrgMailboxChange(t *testing.T) {
 		t.Errorf("audit: %v, want %s first", got, want)
 	}
 }
+
+// TestOrgHostRemovePage: the site admin removes a host name of an
+// organisation from its page; that host's public pages are then the default
+// organisation's. An organisation's admin may not (hosts are the
+// operator's: a host decides whose pages a domain serves).
+func TestOrgHostRemovePage(t *testing.T) {
+	p := newOrgPortal(t)
+	if pg := p.orgAdmin(t, "admin@client.example", p.client).post("/orgs/client/hosts/remove", url.Values{"host": {"reports.client.example"}}); pg.Status != http.StatusForbidden {
+		t.Errorf("the client's admin removing its host: %d, want 403", pg.Status)
+	}
+	p.mustUser(t, "operator@example.org", db.RoleAdmin)
+	op := p.browser(t)
+	op.mustLogin("operator@example.org")
+	page := op.get("/orgs/client").Body
+	if !strings.Contains(page, `value="reports.client.example"`) {
+		t.Fatal("the organisation page offers no removal of its host")
+	}
+	if pg := op.post("/orgs/client/hosts/remove", url.Values{"host": {"nowhere.example"}}); pg.Status != http.StatusUnprocessableEntity {
+		t.Errorf("removing a host the organisation does not have: %d, want 422", pg.Status)
+	}
+	if pg := op.post("/orgs/client/hosts/remove", url.Values{"host": {"reports.client.example"}}); pg.Status != http.StatusSeeOther {
+		t.Fatalf("removing the host: %d", pg.Status)
+	}
+	if o, err := p.DB.OrgForHost(context.Background(), "reports.client.example"); err != nil || o.ID != db.DefaultOrgID {
+		t.Errorf("after removal the host serves %v (%v), want the default organisation", o, err)
+	}
+}

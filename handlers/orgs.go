@@ -155,6 +155,27 @@ func (s *Server) addOrgHost(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(o.Slug)+"?saved=1")
 }
 
+// removeOrgHost ends a host name's mapping (the site admin's, like adding
+// one); the host then serves the default organisation.
+func (s *Server) removeOrgHost(c echo.Context) error {
+	ctx := c.Request().Context()
+	o, err := s.store.OrgBySlug(ctx, c.Param("org"))
+	if db.ErrorCode(err) == db.ENOTFOUND {
+		return echo.NewHTTPError(http.StatusNotFound)
+	} else if err != nil {
+		return err
+	}
+	c.Set(orgKey, o)
+	if err := s.store.RemoveOrgHost(ctx, o.ID, c.Request().PostFormValue("host"), actor(c)); db.ErrorFields(err) != nil {
+		return s.orgFormError(c, err)
+	} else if db.ErrorCode(err) == db.ENOTFOUND {
+		return s.orgFormError(c, db.Invalid(db.FieldErrors{"host": "This host name is not one of the organisation's."}))
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(o.Slug)+"?saved=1")
+}
+
 func (s *Server) createOrgProgram(c echo.Context) error {
 	r, o := c.Request(), orgOf(c)
 	p := db.NewProgramDefaults()

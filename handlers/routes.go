@@ -184,6 +184,7 @@ func (s *Server) orgRoutes() []route {
 		{get, "/orgs/:org", OrgAdmin, s.orgPage, nil},
 		{post, "/orgs/:org", OrgAdmin, s.saveOrg, nil},
 		{post, "/orgs/:org/hosts", Admin, s.addOrgHost, nil},
+		{post, "/orgs/:org/hosts/remove", Admin, s.removeOrgHost, nil},
 		{post, "/orgs/:org/programs", OrgAdmin, s.createOrgProgram, nil},
 		{post, "/orgs/:org/members", OrgAdmin, s.addOrgMember, nil},
 		{post, "/orgs/:org/members/:id", OrgAdmin, s.setOrgMember, nil}, // :id is a member of :org

@@ -45,10 +45,12 @@ func runOrg(ctx context.Context, env *environment, args []string) error {
 	return subcommands(env, "org", `Usage:
   disclose org add --slug S --name N [--parent P] [--host H ...] [--contact E] [--languages L]
   disclose org list
+  disclose org host-remove --org S --host H
 Run "disclose org <subcommand> --help" for the flags.
 `, args, map[string]func([]string) error{
-		"add":  func(args []string) error { return runOrgAdd(ctx, env, args) },
-		"list": func(args []string) error { return runOrgList(ctx, env, args) },
+		"add":         func(args []string) error { return runOrgAdd(ctx, env, args) },
+		"list":        func(args []string) error { return runOrgList(ctx, env, args) },
+		"host-remove": func(args []string) error { return runOrgHostRemove(ctx, env, args) },
 	})
 }
 
