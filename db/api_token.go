@@ -65,7 +65,9 @@ type APIToken struct {
 }
 
 // Expired reports whether t has expired at now.
-func (t *APIToken) Expired(now time.Time) bool { return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) }
+func (t *APIToken) Expired(now time.Time) bool {
+	return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)
+}
 
 // NewAPIToken is what creating a token takes.
 type NewAPIToken struct {

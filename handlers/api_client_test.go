@@ -186,8 +186,10 @@ type recorder struct {
 	failed []string
 }
 
-func (r *recorder) Errorf(format string, args ...any) { r.failed = append(r.failed, fmt.Sprintf(format, args...)) }
-func (r *recorder) Helper()                           {}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.failed = append(r.failed, fmt.Sprintf(format, args...))
+}
+func (r *recorder) Helper() {}
 
 // TestAPIContractCheckerFails: the contract check is not a test that cannot
 // fail: an answer with a renamed field, an undocumented status, or a
