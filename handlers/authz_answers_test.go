@@ -63,6 +63,9 @@ func (f *matrixFixture) params() map[string]param {
 		"/triage/reports/:ref/keys/:id":        {value: func(c *matrixCase) string { return itoa(c.report().cand) }, others: reports(func(m mailed) int64 { return m.cand })},
 		"/triage/reports/:ref/entries/:id": {value: func(c *matrixCase) string { return itoa(f.unverifiedEntry(c.t, c.report().r)) }, others: []other{
 			{"another report, same program", id(f.siblingUnverified)}, {"another report, other program", id(f.foreignUnverif)}}},
+		"/api/*":                               {value: nowhere},
+		"/api/v1/reports/:ref":                 {value: func(c *matrixCase) string { return c.report().r.Ref() }},
+		"/api/v1/reports/:ref/attachments/:id": {value: func(c *matrixCase) string { return itoa(c.report().att) }, others: reports(func(m mailed) int64 { return m.att })},
 		"/admin/users/:id":       {value: id(f.target.ID)},
 		"/admin/programs/:id":    {value: id(f.own.ID)},
 		"/admin/retention/:id":   {value: id(f.own.ID)},
@@ -137,6 +140,12 @@ var answers = map[string]answer{
 	"POST /orgs/:org/members/:id":                         {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/members/:id/remove":                  {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/mailboxes":                           {422, ""}, // no server
+	"POST /api/v1/reports":                                {422, ""}, // no program
+	"POST /api/v1/reports/:ref/state":                     {200, ""},
+	"POST /api/v1/reports/:ref/assignee":                  {200, ""},
+	"POST /api/v1/reports/:ref/classification":            {200, ""},
+	"POST /api/v1/reports/:ref/replies":                   {200, ""},
+	"POST /api/v1/reports/:ref/notes":                     {200, ""},
 }
 
 var signedInAnswers = map[string]answer{
@@ -185,6 +194,7 @@ var query = map[string]string{
 	"GET /triage":             "?state=all&q=escaping",
 	"GET /triage/export.csv":  "?state=all",
 	"GET /triage/export.json": "?state=all",
+	"GET /api/v1/reports":     "?state=all&q=escaping&sort=oldest", // the fixture's reports are the first; the cases before added many
 }
 
 // sessionChanging are the routes after which the subject's browser holds

@@ -34,6 +34,9 @@ type subject struct {
 	org   string
 	email string
 	b     *browser
+	// api is the subject's API token (authz_api_test.go): such a subject
+	// has no session.
+	api *apiGrant
 }
 
 func (s *subject) staff() bool     { return s.role != "" }
@@ -214,6 +217,11 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		f.connect(t, s)
 		f.subjects = append(f.subjects, s)
 	}
+	for _, s := range tokenSubjects() {
+		f.makeToken(t, s)
+		f.connect(t, s)
+		f.subjects = append(f.subjects, s)
+	}
 	return f
 }
 
@@ -236,6 +244,9 @@ func (f *matrixFixture) connect(t testing.TB, s *subject) {
 	}
 	if s.scraper {
 		s.b.header.Set("Authorization", "Bearer "+matrixToken)
+	}
+	if s.api != nil {
+		s.b.header.Set("Authorization", "Bearer "+s.api.secret)
 	}
 }
 
