@@ -63,17 +63,18 @@ func (f *matrixFixture) params() map[string]param {
 		"/triage/reports/:ref/keys/:id":        {value: func(c *matrixCase) string { return itoa(c.report().cand) }, others: reports(func(m mailed) int64 { return m.cand })},
 		"/triage/reports/:ref/entries/:id": {value: func(c *matrixCase) string { return itoa(f.unverifiedEntry(c.t, c.report().r)) }, others: []other{
 			{"another report, same program", id(f.siblingUnverified)}, {"another report, other program", id(f.foreignUnverif)}}},
+		"/admin/users/:id":       {value: id(f.target.ID)},
+		"/admin/programs/:id":    {value: id(f.own.ID)},
+		"/admin/retention/:id":   {value: id(f.own.ID)},
+		"/admin/intake/mail/:id": {value: id(f.kept)},
+		"/admin/outbox/:id":      {value: id(f.outboxMail)},
+		"/admin/webhooks/:id":    {value: func(c *matrixCase) string { return itoa(c.webhook()) }},
+		"/admin/webhooks/:id/deliveries/:delivery": {value: func(c *matrixCase) string { c.webhook(); return itoa(c.delivery) },
+			others: []other{{"a delivery of another webhook", id(f.otherDelivery)}}},
+		// The JSON API (authz_api_test.go).
 		"/api/*":                               {value: nowhere},
 		"/api/v1/reports/:ref":                 {value: func(c *matrixCase) string { return c.report().r.Ref() }},
 		"/api/v1/reports/:ref/attachments/:id": {value: func(c *matrixCase) string { return itoa(c.report().att) }, others: reports(func(m mailed) int64 { return m.att })},
-		"/admin/users/:id":                     {value: id(f.target.ID)},
-		"/admin/programs/:id":                  {value: id(f.own.ID)},
-		"/admin/retention/:id":                 {value: id(f.own.ID)},
-		"/admin/intake/mail/:id":               {value: id(f.kept)},
-		"/admin/outbox/:id":                    {value: id(f.outboxMail)},
-		"/admin/webhooks/:id":                  {value: func(c *matrixCase) string { return itoa(c.webhook()) }},
-		"/admin/webhooks/:id/deliveries/:delivery": {value: func(c *matrixCase) string { c.webhook(); return itoa(c.delivery) },
-			others: []other{{"a delivery of another webhook", id(f.otherDelivery)}}},
 	}
 }
 
@@ -194,7 +195,8 @@ var query = map[string]string{
 	"GET /triage":             "?state=all&q=escaping",
 	"GET /triage/export.csv":  "?state=all",
 	"GET /triage/export.json": "?state=all",
-	"GET /api/v1/reports":     "?state=all&q=escaping&sort=oldest", // the fixture's reports are the first; the cases before added many
+	// The fixture's reports are the first; the cases before added many.
+	"GET /api/v1/reports": "?state=all&q=escaping&sort=oldest",
 }
 
 // sessionChanging are the routes after which the subject's browser holds
