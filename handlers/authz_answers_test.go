@@ -71,6 +71,8 @@ func (f *matrixFixture) params() map[string]param {
 		"/admin/webhooks/:id":    {value: func(c *matrixCase) string { return itoa(c.webhook()) }},
 		"/admin/webhooks/:id/deliveries/:delivery": {value: func(c *matrixCase) string { c.webhook(); return itoa(c.delivery) },
 			others: []other{{"a delivery of another webhook", id(f.otherDelivery)}}},
+		"/account/tokens/:id": {value: func(c *matrixCase) string { return itoa(f.tokenOf(c)) },
+			others: []other{{"another user's token", func(*matrixCase) string { return itoa(f.someoneToken) }}}},
 		// The JSON API (authz_api_test.go).
 		"/api/*":                               {value: nowhere},
 		"/api/v1/reports/:ref":                 {value: func(c *matrixCase) string { return c.report().r.Ref() }},
@@ -141,6 +143,8 @@ var answers = map[string]answer{
 	"POST /orgs/:org/members/:id":                         {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/members/:id/remove":                  {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/mailboxes":                           {422, ""}, // no server
+	"POST /account/tokens":                                {200, ""}, // the new token, shown once
+	"POST /account/tokens/:id/revoke":                     {303, "/account/tokens?done=revoked"},
 	"POST /api/v1/reports":                                {422, ""}, // no program
 	"POST /api/v1/reports/:ref/state":                     {200, ""},
 	"POST /api/v1/reports/:ref/assignee":                  {200, ""},
@@ -180,6 +184,7 @@ func (f *matrixFixture) forms(c *matrixCase) map[string]url.Values {
 		"POST /orgs/:org/hosts":             {"host": {c.s.name + ".client.example"}},
 		"POST /orgs/:org/members":           {"email": {"om-" + c.s.name + "@example.org"}, "role": {"viewer"}},
 		"POST /orgs/:org/members/:id":       {"role": {"triager"}},
+		"POST /account/tokens":              {"name": {"m-" + c.s.name}, "scope": {"read"}, "expires": {"30"}},
 	}
 }
 

@@ -219,3 +219,20 @@ func (c *matrixCase) apiSend(path, key string) page {
 }
 
 func etagOf(version int64) string { return `"` + itoa(version) + `"` }
+
+// tokenOf is a fresh token of the case's subject (its own, for the revoke
+// route), or someone's for a subject refused before any lookup.
+func (f *matrixFixture) tokenOf(c *matrixCase) int64 {
+	if !c.s.staff() || c.s.enrolling {
+		return f.someoneToken
+	}
+	u, err := f.env.DB.UserByEmail(context.Background(), c.s.email)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	tok, _, err := f.env.DB.CreateAPIToken(context.Background(), u.ID, db.NewAPIToken{Name: "revoked by the matrix", Scope: db.ScopeRead}, db.ActorSystem)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return tok.ID
+}

@@ -97,6 +97,7 @@ type matrixFixture struct {
 	siblingUnverified, foreignUnverif int64
 	target, someone                   *db.User // the user admin routes act on; the user POST /login signs in
 	someoneSession                    string   // a session id of someone's
+	someoneToken                      int64    // an API token of someone's
 	someoneB                          *browser // signed in as someone (another session than someoneSession)
 	inviteToken                       string
 	kept, outboxMail                  int64
@@ -162,6 +163,11 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	f.someone = p.mustUser(t, "someone@example.org", db.RoleViewer)
 	f.someoneB = p.browser(t)
 	f.someoneSession = f.otherSession(t, "someone@example.org", f.someoneB)
+	if tok, _, err := p.DB.CreateAPIToken(ctx, f.someone.ID, db.NewAPIToken{Name: "someone's", Scope: db.ScopeRead}, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	} else {
+		f.someoneToken = tok.ID
+	}
 	if _, f.inviteToken, err = p.DB.InviteUser(ctx, &db.NewUser{Email: "invitee@example.org", Role: db.RoleViewer}, db.ActorSystem); err != nil {
 		t.Fatal(err)
 	}
