@@ -214,3 +214,44 @@ func TestAPIContractCheckerFails(t *testing.T) {
 		t.Errorf("a right answer failed: %v", r.failed)
 	}
 }
+
+// TestAPIRoutesAreTheContract: every API row of the route table is an
+// operation of the OpenAPI document and every operation is a row, so
+// neither can grow alone.
+func TestAPIRoutesAreTheContract(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(handlers.OpenAPISpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Errorf("openapi %q, want 3.1.0", doc.OpenAPI)
+	}
+	inDoc := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			inDoc[method+" /api/v1"+path] = true
+		}
+	}
+	inTable := map[string]bool{}
+	for _, r := range newPortal(t).Handler.Routes() {
+		if !strings.HasPrefix(r.Path, "/api/v1/") {
+			continue
+		}
+		segs := strings.Split(r.Path, "/")
+		for i, s := range segs {
+			if strings.HasPrefix(s, ":") {
+				segs[i] = "{" + s[1:] + "}"
+			}
+		}
+		key := r.Method + " " + strings.Join(segs, "/")
+		inTable[key] = true
+		if !inDoc[key] {
+			t.Errorf("%s is a route but not in the OpenAPI document", key)
+		}
+	}
+	for key := range inDoc {
+		if !inTable[key] {
+			t.Errorf("%s is in the OpenAPI document but no route", key)
+		}
+	}
+}

@@ -496,3 +496,67 @@ func TestAPIRateLimitPerToken(t *testing.T) {
 		t.Fatalf("another token: %d", a.Status)
 	}
 }
+
+// TestAPIDirectoryAndAudit: organisations and programs list what the token
+// sees; the audit log pages with its cursor; the document is served;
+// unknown addresses and parameters are problems; no token reaches a log.
+func TestAPIDirectoryAndAudit(t *testing.T) {
+	f := newAPIFixture(t)
+	admin := f.mustUser(t, "ada@example.org", db.RoleAdmin)
+	tri, _ := f.token(t, f.triager, db.ScopeRead, "")
+	adm, _ := f.token(t, admin, db.ScopeAdmin, "")
+	var programs struct {
+		Programs []struct{ Slug string } `json:"programs"`
+	}
+	f.api(t, tri).get("/api/v1/programs").decode(t, &programs)
+	if len(programs.Programs) != 1 || programs.Programs[0].Slug != f.own.Slug {
+		t.Fatalf("a member of one program sees %+v", programs.Programs)
+	}
+	f.api(t, adm).get("/api/v1/programs").decode(t, &programs)
+	if len(programs.Programs) != 2 {
+		t.Fatalf("a site admin sees %+v", programs.Programs)
+	}
+	var orgs struct {
+		Organisations []struct{ Slug string } `json:"organisations"`
+	}
+	if a := f.api(t, tri).get("/api/v1/organisations"); a.Status != http.StatusOK {
+		t.Fatalf("organisations: %d", a.Status)
+	} else if a.decode(t, &orgs); len(orgs.Organisations) != 1 {
+		t.Fatalf("organisations: %+v", orgs)
+	}
+	c := f.api(t, adm)
+	var page struct {
+		Entries []struct {
+			Action string `json:"action"`
+		} `json:"entries"`
+		NextCursor *string `json:"next_cursor"`
+	}
+	a := c.get("/api/v1/audit?action=api.token.&limit=1")
+	a.decode(t, &page)
+	if a.Status != http.StatusOK || len(page.Entries) != 1 || page.NextCursor == nil {
+		t.Fatalf("audit: %d %s", a.Status, a.Body)
+	}
+	a = c.get("/api/v1/audit?action=api.token.&limit=1&cursor=" + *page.NextCursor)
+	if a.Status != http.StatusOK {
+		t.Fatalf("audit, next page: %d", a.Status)
+	}
+	for _, bad := range []string{"?limit=0", "?from=yesterday", "?cursor=x", "?before=3"} {
+		if a := c.get("/api/v1/audit" + bad); a.Status != http.StatusUnprocessableEntity || a.problem(t)["code"] != "invalid" {
+			t.Errorf("audit%s: %d", bad, a.Status)
+		}
+	}
+	if a := c.get("/api/v1/nothing-here"); a.Status != http.StatusNotFound || a.problem(t)["code"] != "not_found" {
+		t.Fatalf("an unknown address: %d", a.Status)
+	}
+	if a := f.api(t, "").get("/api/v1/nothing-here"); a.Status != http.StatusUnauthorized || a.problem(t)["code"] != "unauthorized" {
+		t.Fatalf("an unknown address without a token: %d", a.Status)
+	}
+	if a := f.api(t, "").get("/api/v1/openapi.json"); a.Status != http.StatusOK || !strings.Contains(string(a.Body), `"openapi": "3.1.0"`) {
+		t.Fatalf("the document: %d", a.Status)
+	}
+	for _, s := range []string{tri, adm} {
+		if strings.Contains(f.logs.String(), s) || strings.Contains(f.logs.String(), s[4:20]) {
+			t.Fatal("a token is in the log")
+		}
+	}
+}
