@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/disclose/disclose/db"
 )
 
@@ -38,7 +40,19 @@ func TestAccountTokens(t *testing.T) {
 		tokenSecretRE.MatchString(pg.Body) {
 		t.Fatalf("a bad form: %d", pg.Status)
 	}
+	accessible := func(name string, pg page) {
+		t.Helper()
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(pg.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, problem := range a11yProblems(doc) {
+			t.Errorf("%s: %s", name, problem)
+		}
+	}
+	accessible("errors", b.post("/account/tokens", url.Values{"name": {""}, "scope": {"root"}, "expires": {"30"}}))
 	pg := b.post("/account/tokens", url.Values{"name": {"ci"}, "scope": {"write"}, "expires": {"30"}})
+	accessible("created", pg)
 	secret := tokenSecretRE.FindString(pg.Body)
 	if pg.Status != http.StatusOK || secret == "" || pg.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("create: %d %q", pg.Status, pg.Header.Get("Cache-Control"))
@@ -51,6 +65,8 @@ func TestAccountTokens(t *testing.T) {
 	}
 	if pg := b.get("/account/tokens"); !strings.Contains(pg.Body, "127.0.0.1") {
 		t.Fatal("no last use listed")
+	} else {
+		accessible("list", pg)
 	}
 	// Someone else's token: 404 from this user's page, and it still works.
 	other := f.mustUser(t, "otto@example.org", db.RoleTriager, f.own.ID)

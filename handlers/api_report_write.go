@@ -87,6 +87,9 @@ func ifMatch(c echo.Context) (version int64, ok bool) {
 func (s *Server) apiChange(c echo.Context, name string, bodyVersion *int64, do func(r *db.Report, version int64) error) error {
 	r := reportOf(c)
 	version, fromHeader := ifMatch(c)
+	if strings.TrimSpace(c.Request().Header.Get("If-Match")) == "*" {
+		version = r.Version // RFC 9110: "*" matches any current version
+	}
 	switch {
 	case fromHeader && version != r.Version:
 		return errPreconditionFailed
