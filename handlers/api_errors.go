@@ -68,6 +68,9 @@ func (s *Server) apiError(err error, c echo.Context) {
 		p.Code = httpCodes[p.Status]
 	} else if code := db.ErrorCode(err); code != db.EINTERNAL {
 		p.Status, p.Code, p.Detail = codeStatus[code].status, code, wording.Say(db.ErrorMessage(err))
+		if errors.Is(err, errForbiddenRole) {
+			p.Detail = "This token's rights (your role now, cut to the token's scope and organisation) do not reach this."
+		}
 		if fields := db.ErrorFields(err); fields != nil {
 			p.Errors = map[string]string{}
 			for k, v := range fields {
