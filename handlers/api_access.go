@@ -104,6 +104,16 @@ func (s *Server) apiLimiter() func(tokenID int64) (bool, string) {
 	return s.apiLimit
 }
 
+// isAPI says whether a is one of the API's rules, which take bearer
+// tokens and nothing else.
+func (a Access) isAPI() bool {
+	switch a {
+	case APIToken, APIWriter, APIReportReader, APIReportWriter, APIAdmin:
+		return true
+	}
+	return false
+}
+
 // apiGuard is guard for the API's rules (access.go lists them).
 func (s *Server) apiGuard(a Access) []echo.MiddlewareFunc {
 	switch a {

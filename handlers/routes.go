@@ -215,7 +215,7 @@ func (s *Server) mount(e *echo.Echo, rows []route) {
 		if !r.access.Valid() {
 			panic(fmt.Sprintf("handlers: route %s %s has no access rule", r.method, r.path))
 		}
-		if api := strings.HasPrefix(r.path, apiPrefix); api != (r.access >= APIToken) && r.access != Public {
+		if api := strings.HasPrefix(r.path, apiPrefix); api != r.access.isAPI() && r.access != Public {
 			panic(fmt.Sprintf("handlers: route %s %s: API rules are for /api/ rows only, and those take no other", r.method, r.path))
 		}
 		mw := s.guard(r.access)
