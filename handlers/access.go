@@ -78,10 +78,28 @@ const (
 	// :id. Sub-resources (a :delivery) are then looked up under this
 	// webhook only.
 	WebhookAdmin
+	// APIToken: a JSON API request with a valid personal access token
+	// (Authorization: Bearer), and only that: cookies are not read. The
+	// user it acts as has the token's effective rights (api_access.go).
+	// Without one, 401 with a problem document. Only /api/ rows may have
+	// an API rule, and they may have no other (but Public).
+	APIToken
+	// APIWriter: APIToken whose effective rights may change the reports
+	// of some program (the Writer rule through the token); otherwise 403.
+	APIWriter
+	// APIReportReader: APIToken, and :ref is a report the token's rights
+	// see (ReportReader through the token); otherwise 404.
+	APIReportReader
+	// APIReportWriter: APIReportReader, and the rights may change it
+	// (ReportWriter through the token); otherwise 403 after the 404 check.
+	APIReportWriter
+	// APIAdmin: APIToken of a site admin with the admin scope and no
+	// organisation limit; otherwise 403.
+	APIAdmin
 )
 
 var accessNames = [...]string{"(no rule)", "Public", "Scraper", "Reporter", "SignedIn", "Staff", "Writer", "ReportReader", "ReportWriter", "Admin",
-	"OrgsAdmin", "OrgAdmin", "ProgramAdmin", "WebhookAdmin"}
+	"OrgsAdmin", "OrgAdmin", "ProgramAdmin", "WebhookAdmin", "APIToken", "APIWriter", "APIReportReader", "APIReportWriter", "APIAdmin"}
 
 func (a Access) String() string {
 	if a < 0 || int(a) >= len(accessNames) {
@@ -123,6 +141,8 @@ func (s *Server) guard(a Access) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireProgramAdmin(false)}
 	case WebhookAdmin:
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireProgramAdmin(true)}
+	case APIToken, APIWriter, APIReportReader, APIReportWriter, APIAdmin:
+		return s.apiGuard(a)
 	}
 	panic("handlers: a route has no access rule (" + a.String() + ")")
 }

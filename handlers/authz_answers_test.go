@@ -73,6 +73,12 @@ func (f *matrixFixture) params() map[string]param {
 		"/admin/webhooks/:id":    {value: func(c *matrixCase) string { return itoa(c.webhook()) }},
 		"/admin/webhooks/:id/deliveries/:delivery": {value: func(c *matrixCase) string { c.webhook(); return itoa(c.delivery) },
 			others: []other{{"a delivery of another webhook", id(f.otherDelivery)}}},
+		"/account/tokens/:id": {value: func(c *matrixCase) string { return itoa(f.tokenOf(c)) },
+			others: []other{{"another user's token", func(*matrixCase) string { return itoa(f.someoneToken) }}}},
+		// The JSON API (authz_api_test.go).
+		"/api/*":                               {value: nowhere},
+		"/api/v1/reports/:ref":                 {value: func(c *matrixCase) string { return c.report().r.Ref() }},
+		"/api/v1/reports/:ref/attachments/:id": {value: func(c *matrixCase) string { return itoa(c.report().att) }, others: reports(func(m mailed) int64 { return m.att })},
 	}
 }
 
@@ -142,6 +148,14 @@ var answers = map[string]answer{
 	"POST /orgs/:org/mailboxes":                           {422, ""}, // no server
 	"POST /orgs/:org/mailboxes/:id":                       {422, ""}, // no program
 	"POST /orgs/:org/mailboxes/:id/remove":                {303, "/orgs/client?saved=1"},
+	"POST /account/tokens":                                {200, ""}, // the new token, shown once
+	"POST /account/tokens/:id/revoke":                     {303, "/account/tokens?done=revoked"},
+	"POST /api/v1/reports":                                {422, ""}, // no program
+	"POST /api/v1/reports/:ref/state":                     {200, ""},
+	"POST /api/v1/reports/:ref/assignee":                  {200, ""},
+	"POST /api/v1/reports/:ref/classification":            {200, ""},
+	"POST /api/v1/reports/:ref/replies":                   {200, ""},
+	"POST /api/v1/reports/:ref/notes":                     {200, ""},
 }
 
 var signedInAnswers = map[string]answer{
@@ -175,6 +189,7 @@ func (f *matrixFixture) forms(c *matrixCase) map[string]url.Values {
 		"POST /orgs/:org/hosts":             {"host": {c.s.name + ".client.example"}},
 		"POST /orgs/:org/members":           {"email": {"om-" + c.s.name + "@example.org"}, "role": {"viewer"}},
 		"POST /orgs/:org/members/:id":       {"role": {"triager"}},
+		"POST /account/tokens":              {"name": {"m-" + c.s.name}, "scope": {"read"}, "expires": {"30"}},
 	}
 }
 
@@ -190,6 +205,8 @@ var query = map[string]string{
 	"GET /triage":             "?state=all&q=escaping",
 	"GET /triage/export.csv":  "?state=all",
 	"GET /triage/export.json": "?state=all",
+	// The fixture's reports are the first; the cases before added many.
+	"GET /api/v1/reports": "?state=all&q=escaping&sort=oldest",
 }
 
 // sessionChanging are the routes after which the subject's browser holds

@@ -34,6 +34,9 @@ type subject struct {
 	org   string
 	email string
 	b     *browser
+	// api is the subject's API token (authz_api_test.go): such a subject
+	// has no session.
+	api *apiGrant
 }
 
 func (s *subject) staff() bool     { return s.role != "" }
@@ -96,6 +99,7 @@ type matrixFixture struct {
 	siblingUnverified, foreignUnverif int64
 	target, someone                   *db.User // the user admin routes act on; the user POST /login signs in
 	someoneSession                    string   // a session id of someone's
+	someoneToken                      int64    // an API token of someone's
 	someoneB                          *browser // signed in as someone (another session than someoneSession)
 	inviteToken                       string
 	kept, outboxMail                  int64
@@ -161,6 +165,11 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	f.someone = p.mustUser(t, "someone@example.org", db.RoleViewer)
 	f.someoneB = p.browser(t)
 	f.someoneSession = f.otherSession(t, "someone@example.org", f.someoneB)
+	if tok, _, err := p.DB.CreateAPIToken(ctx, f.someone.ID, db.NewAPIToken{Name: "someone's", Scope: db.ScopeRead}, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	} else {
+		f.someoneToken = tok.ID
+	}
 	if _, f.inviteToken, err = p.DB.InviteUser(ctx, &db.NewUser{Email: "invitee@example.org", Role: db.RoleViewer}, db.ActorSystem); err != nil {
 		t.Fatal(err)
 	}
@@ -216,6 +225,11 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		f.connect(t, s)
 		f.subjects = append(f.subjects, s)
 	}
+	for _, s := range tokenSubjects() {
+		f.makeToken(t, s)
+		f.connect(t, s)
+		f.subjects = append(f.subjects, s)
+	}
 	return f
 }
 
@@ -238,6 +252,9 @@ func (f *matrixFixture) connect(t testing.TB, s *subject) {
 	}
 	if s.scraper {
 		s.b.header.Set("Authorization", "Bearer "+matrixToken)
+	}
+	if s.api != nil {
+		s.b.header.Set("Authorization", "Bearer "+s.api.secret)
 	}
 }
 

@@ -198,6 +198,9 @@ func derive(rule handlers.Access, method string, s *subject) (outcome, bool) {
 		return then
 	}
 	forbidden, notFound := outcome{status: http.StatusForbidden}, outcome{status: http.StatusNotFound}
+	if isAPIRule(rule) {
+		return deriveAPI(rule, s), true
+	}
 	switch rule {
 	case handlers.Public:
 		return ok, true
@@ -299,7 +302,9 @@ func (c *matrixCase) run(params map[string]param) {
 		}
 	}
 	var pg page
-	if c.method == http.MethodGet {
+	if strings.HasPrefix(c.rule.Path, "/api/") {
+		pg = c.apiSend(path+query[key], key)
+	} else if c.method == http.MethodGet {
 		pg = s.b.get(path + query[key])
 	} else {
 		form := url.Values{}
@@ -329,6 +334,9 @@ func (c *matrixCase) run(params map[string]param) {
 	if _, listing := query[key]; listing && pg.Status == http.StatusOK {
 		for _, m := range []mailed{c.f.sibling, c.f.foreign} {
 			sees := s.sees(c.f, m.r.ProgramID)
+			if s.api != nil {
+				sees = s.api.reaches(c.f, m.r.ProgramID)
+			}
 			if listed := strings.Contains(pg.Body, m.r.Ref()+"<") || strings.Contains(pg.Body, m.r.Ref()+",") ||
 				strings.Contains(pg.Body, m.r.Ref()+`"`); listed != sees {
 				t.Errorf("%s listed=%v, want %v", m.r.Ref(), listed, sees)

@@ -86,6 +86,10 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if isAPI(c) {
+		s.apiError(err, c) // RFC 9457 problem documents (api_errors.go)
+		return
+	}
 	status, title, msg := http.StatusInternalServerError, "", ""
 	var he *echo.HTTPError
 	if errors.As(err, &he) {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/disclose/disclose/static"
 	"github.com/labstack/echo/v4"
@@ -37,7 +38,7 @@ const (
 // table is every route of the portal, one area after the other.
 func (s *Server) table() []route {
 	var t []route
-	for _, area := range [][]route{s.publicRoutes(), s.reporterRoutes(), s.accountRoutes(), s.triageRoutes(), s.adminRoutes(), s.orgRoutes()} {
+	for _, area := range [][]route{s.publicRoutes(), s.reporterRoutes(), s.accountRoutes(), s.triageRoutes(), s.adminRoutes(), s.orgRoutes(), s.tokenRoutes(), s.apiRoutes()} {
 		t = append(t, area...)
 	}
 	return t
@@ -218,6 +219,9 @@ func (s *Server) mount(e *echo.Echo, rows []route) {
 	for _, r := range rows {
 		if !r.access.Valid() {
 			panic(fmt.Sprintf("handlers: route %s %s has no access rule", r.method, r.path))
+		}
+		if api := strings.HasPrefix(r.path, apiPrefix); api != r.access.isAPI() && r.access != Public {
+			panic(fmt.Sprintf("handlers: route %s %s: API rules are for /api/ rows only, and those take no other", r.method, r.path))
 		}
 		mw := s.guard(r.access)
 		if r.limit != nil {

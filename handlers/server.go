@@ -65,6 +65,7 @@ type Config struct {
 	SubmitRate RateLimit
 	StatusRate RateLimit
 	ResetRate  RateLimit // "forgot your password?" (serve: DefaultResetRate)
+	APIRate    RateLimit // per API token (serve: DefaultAPIRate)
 	// ResetMail composes the mail with a password reset link (serve: the
 	// mail gateway's mailin.Notifier); nil sends none.
 	ResetMail ResetMailer
@@ -106,6 +107,8 @@ type Server struct {
 	limiters map[string]echo.MiddlewareFunc
 	// rules is the route table as the router holds it (Routes).
 	rules []RouteRule
+	// apiLimit is the per-token budget of the API (api_access.go).
+	apiLimit func(tokenID int64) (bool, string)
 }
 
 // New builds the server and its route table on the database store.

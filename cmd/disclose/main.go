@@ -36,6 +36,7 @@ var commands = []command{
 	{"serve", "run the portal: web pages, dashboard and mail workers", runServe},
 	{"mailin", "read the security mailbox once (--once) or continuously", runMailin},
 	{"user", "manage staff accounts: add, list, disable, reset", runUser},
+	{"token", "personal access tokens of the JSON API: add, list, revoke", runToken},
 	{"org", "manage organisations: add, list", runOrg},
 	{"program", "manage programs: add", runProgram},
 	{"mailbox", "intake mailboxes of organisations: add, list", runMailbox},
