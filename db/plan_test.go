@@ -206,6 +206,7 @@ func planWorkload(t *testing.T) string {
 	_, err = ev.Drain(ctx)
 	must(err)
 	must(requestReset(ctx, d, "alice@example.org", "203.0.113.9"))
+	orgInvitePlanWork(t, d)
 
 	// The outbox: claim, send, fail, retry.
 	for range 3 {

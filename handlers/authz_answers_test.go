@@ -47,6 +47,9 @@ func (f *matrixFixture) params() map[string]param {
 		"/orgs/:org":                       {value: fixed("client")},
 		"/orgs/:org/members/:id": {value: func(c *matrixCase) string { return itoa(f.orgMember(c.t)) },
 			others: []other{{"a user of another organisation", id(f.someone.ID)}}},
+		"/orgs/:org/invites/:id": {value: func(c *matrixCase) string { id, _ := f.orgInvite(c.t, f.client); return itoa(id) },
+			others: []other{{"an invitation of another organisation", func(c *matrixCase) string { id, _ := f.orgInvite(c.t, f.siblingOrg); return itoa(id) }}}},
+		"/invites/:token": {value: func(c *matrixCase) string { _, tok := f.orgInvite(c.t, f.client); return tok }},
 		"/status/attachments/:id": {value: id(f.reportedAtt), others: []other{
 			{"an internal note of the same report", id(f.internalAtt)},
 			{"another report, same program", id(f.sibling.att)},
@@ -133,7 +136,11 @@ var answers = map[string]answer{
 	"POST /orgs/:org":                                     {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/hosts":                               {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/programs":                            {422, ""}, // no name
-	"POST /orgs/:org/members":                             {200, ""},
+	"POST /orgs/:org/members":                             {303, "/orgs/client?invited=1"},
+	"POST /orgs/:org/invites/:id/cancel":                  {303, "/orgs/client?saved=1"},
+	"POST /invites/:token":                                {422, ""}, // no password
+	"POST /invites/:token/accept":                         {404, ""}, // the link is another account's: like an unknown one
+	"POST /invites/:token/decline":                        {200, ""},
 	"POST /orgs/:org/members/:id":                         {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/members/:id/remove":                  {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/mailboxes":                           {422, ""}, // no server

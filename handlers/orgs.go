@@ -65,8 +65,11 @@ func (s *Server) createOrg(c echo.Context) error {
 
 func (s *Server) orgPage(c echo.Context) error {
 	notice := ""
-	if c.QueryParam("saved") == "1" {
+	switch {
+	case c.QueryParam("saved") == "1":
 		notice = "Saved."
+	case c.QueryParam("invited") == "1":
+		notice = "The invitation is mailed. The address's owner becomes a member once they accept it."
 	}
 	m, err := s.orgModel(c, notice)
 	if err != nil {
@@ -100,6 +103,10 @@ func (s *Server) orgModel(c echo.Context, notice string) (*views.Org, error) {
 	if m.Members, err = s.store.OrgMembers(ctx, o.ID); err != nil {
 		return nil, err
 	}
+	if m.Invites, err = s.store.OrgInvites(ctx, o.ID); err != nil {
+		return nil, err
+	}
+	m.Now = s.store.Now().UTC()
 	if m.Mailboxes, err = s.store.Mailboxes(ctx, []int64{o.ID}); err != nil {
 		return nil, err
 	}
@@ -170,28 +177,6 @@ func (s *Server) createOrgProgram(c echo.Context) error {
 		return s.orgFormError(c, err, "program_name", "slug", "prefix")
 	}
 	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(o.Slug)+"?saved=1")
-}
-
-// addOrgMember gives an address a role in the organisation; a new address
-// gets an account and a one-time setup link, shown once.
-func (s *Server) addOrgMember(c echo.Context) error {
-	r, o := c.Request(), orgOf(c)
-	if err := s.mayAddAccount(c, r.PostFormValue("email")); err != nil {
-		return s.orgFormError(c, err, "email", "name", "role")
-	}
-	u, token, err := s.store.AddOrgMember(r.Context(), o.ID, &db.NewUser{Email: r.PostFormValue("email"), Name: r.PostFormValue("name")},
-		db.Role(r.PostFormValue("role")), actor(c))
-	if err != nil {
-		return s.orgFormError(c, err, "email", "name", "role")
-	}
-	m, err := s.orgModel(c, u.Email+" is now "+r.PostFormValue("role")+" of "+o.Name+".")
-	if err != nil {
-		return err
-	}
-	if token != "" {
-		m.Link, m.LinkFor = s.absURL("/setup/"+token), u.Email
-	}
-	return s.render(c, http.StatusOK, views.OrgView(*m))
 }
 
 // orgMember is the member named by :id, looked up under the rule's
@@ -283,34 +268,4 @@ func publicIMAPServer(addr, mode string) string {
 		}
 	}
 	return ""
-}
-
-// mayAddAccount refuses an organisation's admin (not the site admin) an
-// existing account that belongs to no organisation it manages: staff of
-// another tenant, or the operator's, are not drawn into its organisation by
-// typing their address. A new address is fine (it becomes a new account).
-func (s *Server) mayAddAccount(c echo.Context, email string) error {
-	u := staffUser(c)
-	if u.IsSiteAdmin() {
-		return nil
-	}
-	ctx := c.Request().Context()
-	other, err := s.store.UserByEmail(ctx, email)
-	if db.ErrorCode(err) == db.ENOTFOUND {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	orgs, err := s.store.Orgs(ctx)
-	if err != nil {
-		return err
-	}
-	for _, m := range other.Orgs {
-		for _, o := range orgs {
-			if o.ID == m.OrgID && u.Manages(o) {
-				return nil
-			}
-		}
-	}
-	return db.Invalid(db.FieldErrors{"email": "This address has an account outside your organisations: ask the portal's operator to add it."})
 }

@@ -2,6 +2,7 @@ package views
 
 import (
 	"strings"
+	"time"
 
 	"github.com/disclose/disclose/db"
 )
@@ -29,10 +30,12 @@ type Org struct {
 	Mailboxes []*db.Mailbox
 	SiteAdmin bool // may map host names
 	Notice    string
-	// Link is a new member's one-time setup link, shown once.
-	Link, LinkFor string
-	Values        map[string]string
-	Errors        db.FieldErrors
+	// Invites are the pending invitations (an address's owner becomes a
+	// member by accepting one); Now tells the expired ones.
+	Invites []*db.OrgInvite
+	Now     time.Time
+	Values  map[string]string
+	Errors  db.FieldErrors
 }
 
 func joinComma(list []string) string { return strings.Join(list, ", ") }

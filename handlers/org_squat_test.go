@@ -1,0 +1,149 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/disclose/disclose/db"
+)
+
+// oneTimeLinkRE finds any one-time link a page could show: setup, reset or
+// invitation.
+var oneTimeLinkRE = regexp.MustCompile(`/(setup|invites)/[A-Za-z0-9_-]{20,}`)
+
+// TestOrgAdminSeesNoAccountLink: an organisation's admin who adds an
+// address is never shown the one-time link of the account it gets (before,
+// the page showed /setup/<token>: the admin could choose the password of
+// any address, e.g. a rival tenant's CISO, and keep the account until the
+// operator added that address to the rival). Neither the answer, nor the
+// organisation's page, nor a second add of the same address shows one; the
+// admin has no way to sign in as the address.
+func TestOrgAdminSeesNoAccountLink(t *testing.T) {
+	p := newOrgPortal(t)
+	attacker := p.orgAdmin(t, "boss@client.example", p.client)
+	for i := 0; i < 2; i++ {
+		pg := attacker.post("/orgs/client/members", url.Values{"email": {"ciso@rival.example"}, "role": {"viewer"}})
+		if l := oneTimeLinkRE.FindString(pg.Body); l != "" || pg.Status >= 400 {
+			t.Fatalf("add %d: the org admin was shown a one-time link %q (status %d)", i+1, l, pg.Status)
+		}
+		if pg.Location != "" {
+			pg = attacker.follow(pg)
+		}
+		if l := oneTimeLinkRE.FindString(pg.Body); l != "" {
+			t.Fatalf("add %d: the organisation's page shows a one-time link %q", i+1, l)
+		}
+	}
+	if pg := p.browser(t).login("ciso@rival.example", "attacker-chosen-pass-123"); pg.Status == http.StatusSeeOther {
+		t.Fatal("the address's account signs in with a password its owner never chose")
+	}
+}
+
+// inviteLinks are the paths of the invitation links mailed to addr, newest
+// first; the outbox is the only place they are.
+func inviteLinks(t *testing.T, p *portal, addr string) []string {
+	t.Helper()
+	all, err := p.DB.Mails(context.Background(), "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range all {
+		if m.Kind == db.InviteMailKind && strings.EqualFold(m.To, addr) {
+			full, err := p.DB.MailByID(context.Background(), m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l := regexp.MustCompile(`/invites/[A-Za-z0-9_-]{43}`).FindString(full.Body); l != "" {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// TestAccountSquatClosed is the attack of the review end to end, on the
+// fixed portal: a client's admin adds a rival tenant's address; the
+// operator later gives that address a role in the rival. The admin never
+// holds a link; the operator's add of an existing account needs
+// --trust-existing (else it invites); and an account someone else set up
+// before the fix (its password known to the squatter) joins the rival only
+// by its owner's link, which the squatter, signed in as the account, does
+// not have.
+func TestAccountSquatClosed(t *testing.T) {
+	p := newOrgPortal(t)
+	ctx := context.Background()
+	rival, err := p.DB.CreateOrg(ctx, &db.NewOrg{Slug: "rival", Name: "Rival"}, db.ActorSystem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker := p.orgAdmin(t, "boss@client.example", p.client)
+	if pg := attacker.post("/orgs/client/members", url.Values{"email": {"ciso@rival.example"}, "role": {"viewer"}}); pg.Status != http.StatusSeeOther {
+		t.Fatalf("invite: %d", pg.Status)
+	}
+	ciso, err := p.DB.UserByEmail(ctx, "ciso@rival.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ciso.Orgs) != 0 || ciso.HasPassword {
+		t.Fatalf("before accepting, the invitee is a member (%v) or has a password (%v)", ciso.Orgs, ciso.HasPassword)
+	}
+	// The operator's add without --trust-existing changes nothing.
+	if _, _, err := p.DB.AddOrgMember(ctx, rival.ID, &db.NewUser{Email: "ciso@rival.example"}, db.RoleAdmin, false, db.ActorSystem); db.ErrorCode(err) != db.ECONFLICT {
+		t.Fatalf("operator's add of an existing account: %v, want ECONFLICT", err)
+	}
+	// A squat from before the fix: the account has a password the client's
+	// admin chose. The rival invites it; the squatter, signed in, cannot
+	// accept without the mailed link.
+	squat := p.mustUser(t, "cto@rival.example", db.RoleViewer)
+	if err := p.DB.SetOrgMember(ctx, p.client.ID, squat.ID, db.RoleViewer, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	rivalAdmin := p.orgAdmin(t, "admin@rival.example", rival)
+	if pg := rivalAdmin.post("/orgs/rival/members", url.Values{"email": {"cto@rival.example"}, "role": {"admin"}}); pg.Status != http.StatusSeeOther {
+		t.Fatalf("rival invites: %d", pg.Status)
+	}
+	squatter := p.browser(t)
+	squatter.mustLogin("cto@rival.example")
+	if pg := squatter.get("/orgs/rival"); pg.Status != http.StatusNotFound {
+		t.Fatalf("the squatter reaches the rival before accepting: %d", pg.Status)
+	}
+	if pg := squatter.post("/invites/"+strings.Repeat("A", 43)+"/accept", nil); pg.Status != http.StatusNotFound {
+		t.Errorf("accepting a guessed link: %d, want 404", pg.Status)
+	}
+	links := inviteLinks(t, p.portal, "cto@rival.example")
+	if len(links) != 1 {
+		t.Fatalf("invitation mails to the address: %d, want 1", len(links))
+	}
+	// Another account (the client's admin) holding the owner's link cannot
+	// use it either: the link is the invitee's, for the invitee's session.
+	if pg := attacker.post(links[0]+"/accept", nil); pg.Status != http.StatusNotFound {
+		t.Errorf("another account accepting the link: %d, want 404", pg.Status)
+	}
+	if u, _ := p.DB.UserByEmail(ctx, "boss@client.example"); len(u.Orgs) != 1 {
+		t.Errorf("the client's admin joined the rival: %v", u.Orgs)
+	}
+	// The owner of the address, signed in as the account (after a reset
+	// that ends the squatter's sessions, in real life), accepts.
+	if pg := squatter.post(links[0]+"/accept", nil); pg.Status != http.StatusOK {
+		t.Fatalf("the invitee accepting: %d", pg.Status)
+	}
+	if u, _ := p.DB.UserByEmail(ctx, "cto@rival.example"); !hasOrgRole(u, rival.ID, db.RoleAdmin) {
+		t.Errorf("after accepting: %v", u.Orgs)
+	}
+	if pg := squatter.post(links[0]+"/accept", nil); pg.Status != http.StatusNotFound {
+		t.Errorf("a used link: %d, want 404", pg.Status)
+	}
+}
+
+func hasOrgRole(u *db.User, orgID int64, role db.Role) bool {
+	for _, m := range u.Orgs {
+		if m.OrgID == orgID && m.Role == role {
+			return true
+		}
+	}
+	return false
+}
