@@ -324,3 +324,24 @@ func (db *DB) DeclineInvite(ctx context.Context, token, clientAddr string) error
 		return tx.audit(ctx, Actor{Name: in.Email, ClientAddr: clientAddr}, "org.member.decline", in.Email, fmt.Sprintf("org=%d", in.OrgID))
 	})
 }
+
+// PendingInvites are the open invitations of every account (expired ones
+// too), by user id: the account review shows them beside the memberships.
+func (db *DB) PendingInvites(ctx context.Context) (map[int64][]OrgRole, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT i.user_id, i.org_id, i.role, o.name FROM org_invites i
+		JOIN organisations o ON o.id = i.org_id ORDER BY i.user_id, o.name`)
+	if err != nil {
+		return nil, fmt.Errorf("db: list pending invitations: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]OrgRole{}
+	for rows.Next() {
+		var uid int64
+		var r OrgRole
+		if err := rows.Scan(&uid, &r.OrgID, &r.Role, &r.OrgName); err != nil {
+			return nil, fmt.Errorf("db: scan pending invitation: %w", err)
+		}
+		out[uid] = append(out[uid], r)
+	}
+	return out, rows.Err()
+}

@@ -6,13 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
 // OrgRole is a user's membership of an organisation.
 type OrgRole struct {
-	OrgID int64
-	Role  Role
+	OrgID   int64
+	Role    Role
+	OrgName string // for pages that say where the role is
 }
 
 // OrgMember is a user of an organisation as its admin pages list them.
@@ -164,7 +166,8 @@ func loadAccess(ctx context.Context, q querier, userID int64) (map[int64]*access
 	if err := mrows.Err(); err != nil {
 		return nil, err
 	}
-	orows, err := q.QueryContext(ctx, `SELECT user_id, org_id, role FROM org_members`+where+` ORDER BY org_id`, args...)
+	orows, err := q.QueryContext(ctx, `SELECT m.user_id, m.org_id, m.role, o.name FROM org_members m JOIN organisations o ON o.id = m.org_id`+
+		strings.Replace(where, "user_id", "m.user_id", 1)+` ORDER BY m.org_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: read organisation memberships: %w", err)
 	}
@@ -172,7 +175,7 @@ func loadAccess(ctx context.Context, q querier, userID int64) (map[int64]*access
 	for orows.Next() {
 		var uid int64
 		var m OrgRole
-		if err := orows.Scan(&uid, &m.OrgID, &m.Role); err != nil {
+		if err := orows.Scan(&uid, &m.OrgID, &m.Role, &m.OrgName); err != nil {
 			return nil, fmt.Errorf("db: scan organisation membership: %w", err)
 		}
 		get(uid).orgs = append(get(uid).orgs, m)

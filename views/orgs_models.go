@@ -48,3 +48,24 @@ func programName(ps []*db.Program, id int64) string {
 	}
 	return ""
 }
+
+// RoleSummary says what an account is, for its own menu and the account
+// review: "site admin", or its role in each organisation ("admin of
+// Client, viewer of Agency"), with the role of programs it was given one
+// by one. users.role alone would call an organisation's admin a viewer.
+func RoleSummary(u *db.User) string {
+	if u.Role == db.RoleAdmin {
+		return "site admin"
+	}
+	var parts []string
+	if len(u.MemberProgramIDs) > 0 {
+		parts = append(parts, string(u.Role)+" of "+plural(len(u.MemberProgramIDs), "a program", itoa(len(u.MemberProgramIDs))+" programs"))
+	}
+	for _, m := range u.Orgs {
+		parts = append(parts, string(m.Role)+" of "+m.OrgName)
+	}
+	if len(parts) == 0 {
+		return "no access"
+	}
+	return strings.Join(parts, ", ")
+}
