@@ -223,4 +223,16 @@ func orgInvitePlanWork(t *testing.T, d *db.DB) {
 	if _, _, err := d.AccountOrigin(ctx, "plan-other@example.org"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := d.PendingInvites(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pr := db.NewProgramDefaults()
+	pr.Name, pr.Slug, pr.Prefix, pr.OrgID = "Plan moved", "plan-moved", "PLANMV", o.ID
+	moved, err := d.SaveProgram(ctx, pr, nil, db.ActorSystem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.MoveProgram(ctx, moved.ID, "default", db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
 }

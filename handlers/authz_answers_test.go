@@ -50,6 +50,8 @@ func (f *matrixFixture) params() map[string]param {
 		"/orgs/:org/invites/:id": {value: func(c *matrixCase) string { id, _ := f.orgInvite(c.t, f.client); return itoa(id) },
 			others: []other{{"an invitation of another organisation", func(c *matrixCase) string { id, _ := f.orgInvite(c.t, f.siblingOrg); return itoa(id) }}}},
 		"/invites/:token": {value: func(c *matrixCase) string { _, tok := f.orgInvite(c.t, f.client); return tok }},
+		"/orgs/:org/programs/:id": {value: func(c *matrixCase) string { return itoa(f.orgProgram(c.t, f.client)) },
+			others: []other{{"a program of another organisation", func(c *matrixCase) string { return itoa(f.orgProgram(c.t, f.siblingOrg)) }}}},
 		"/status/attachments/:id": {value: id(f.reportedAtt), others: []other{
 			{"an internal note of the same report", id(f.internalAtt)},
 			{"another report, same program", id(f.sibling.att)},
@@ -138,6 +140,8 @@ var answers = map[string]answer{
 	"POST /orgs/:org/programs":                            {422, ""}, // no name
 	"POST /orgs/:org/members":                             {303, "/orgs/client?invited=1"},
 	"POST /orgs/:org/invites/:id/cancel":                  {303, "/orgs/client?saved=1"},
+	"POST /orgs/:org/children":                            {422, ""}, // the client is a child: no clients of its own
+	"POST /orgs/:org/programs/:id/move":                   {303, "/orgs/sibling?saved=1"},
 	"POST /invites/:token":                                {422, ""}, // no password
 	"POST /invites/:token/accept":                         {404, ""}, // the link is another account's: like an unknown one
 	"POST /invites/:token/decline":                        {200, ""},
@@ -177,6 +181,8 @@ func (f *matrixFixture) forms(c *matrixCase) map[string]url.Values {
 		"POST /orgs/:org/hosts":             {"host": {c.s.name + ".client.example"}},
 		"POST /orgs/:org/members":           {"email": {"om-" + c.s.name + "@example.org"}, "role": {"viewer"}},
 		"POST /orgs/:org/members/:id":       {"role": {"triager"}},
+		"POST /orgs/:org/children":          {"child_name": {"Matrix " + c.s.name}, "child_slug": {"m-" + c.s.name}},
+		"POST /orgs/:org/programs/:id/move": {"to": {f.siblingOrg.Slug}},
 	}
 }
 

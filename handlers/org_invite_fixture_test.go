@@ -38,3 +38,20 @@ func mustInvite(t testing.TB, p *portal, o *db.Organisation, addr string, role d
 	}
 	return inv.ID, token
 }
+
+// orgPrograms counts the programs the matrix makes for moves.
+var orgPrograms atomic.Int64
+
+// orgProgram makes a fresh program of o (a case that moves it takes it
+// away).
+func (f *matrixFixture) orgProgram(t testing.TB, o *db.Organisation) int64 {
+	t.Helper()
+	n := orgPrograms.Add(1)
+	p := db.NewProgramDefaults()
+	p.Name, p.Slug, p.Prefix, p.OrgID = fmt.Sprintf("Moved %d", n), fmt.Sprintf("moved-%d", n), fmt.Sprintf("MV%d", n), o.ID
+	saved, err := f.env.DB.SaveProgram(context.Background(), p, nil, db.ActorSystem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return saved.ID
+}

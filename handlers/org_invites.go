@@ -17,19 +17,6 @@ type InviteMailer interface {
 	InviteMail(to, orgName string, role db.Role, token string, life time.Duration) (*db.OutMail, error)
 }
 
-// orgInviteRoutes are invitations to organisations: the organisation's
-// admins invite and withdraw, the invitation's link (the credential, as a
-// setup link's) answers it.
-func (s *Server) orgInviteRoutes() []route {
-	return []route{
-		{post, "/orgs/:org/invites/:id/cancel", OrgAdmin, s.cancelOrgInvite, nil}, // :id is an invitation of :org
-		{get, "/invites/:token", Public, s.invitePage, nil},
-		{post, "/invites/:token", Public, s.inviteSetup, nil},           // a new account's password; the token is the credential
-		{post, "/invites/:token/accept", Staff, s.acceptInvite, nil},    // the token and the session must be the invitee's
-		{post, "/invites/:token/decline", Public, s.declineInvite, nil}, // the token is the credential
-	}
-}
-
 // addOrgMember invites an address to the organisation. The link goes by
 // mail to the address only (through the outbox): whoever adds a member
 // never sees it, so nobody but the address's owner can set a new account's

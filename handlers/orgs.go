@@ -89,6 +89,9 @@ func (s *Server) orgModel(c echo.Context, notice string) (*views.Org, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.SiteAdmin {
+		m.AllOrgs = all
+	}
 	for _, other := range all {
 		if other.ID == o.ParentID {
 			m.Parent = other
@@ -162,11 +165,20 @@ func (s *Server) addOrgHost(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(o.Slug)+"?saved=1")
 }
 
+// createOrgProgram adds a program to the organisation. An organisation's
+// admin gets its URL name namespaced under the organisation's slug
+// ("client-shop"), so that a name taken tells them only about their own
+// namespace. The reference prefix cannot be: references are unique across
+// the portal (reporters and mail threading name them), so a prefix taken
+// elsewhere is refused, without saying where.
 func (s *Server) createOrgProgram(c echo.Context) error {
 	r, o := c.Request(), orgOf(c)
 	p := db.NewProgramDefaults()
 	p.Name, p.Slug, p.Prefix, p.OrgID = strings.TrimSpace(r.PostFormValue("program_name")), strings.TrimSpace(r.PostFormValue("slug")),
 		strings.TrimSpace(r.PostFormValue("prefix")), o.ID
+	if !staffUser(c).IsSiteAdmin() && p.Slug != "" && !strings.HasPrefix(p.Slug, o.Slug+"-") {
+		p.Slug = o.Slug + "-" + p.Slug
+	}
 	if _, err := s.store.SaveProgram(r.Context(), p, nil, actor(c)); err != nil {
 		if fields := db.ErrorFields(err); fields != nil {
 			if msg, ok := fields["name"]; ok {
@@ -268,4 +280,69 @@ func publicIMAPServer(addr, mode string) string {
 		}
 	}
 	return ""
+}
+
+// createChildOrg is an organisation's admin creating a client of it (one
+// level: a client has no clients). Its slug is namespaced under the
+// parent's ("agency-shop") unless the site admin creates it: a slug taken
+// then tells an organisation's admin only about its own namespace, not
+// which slugs other tenants use. Host names stay the site admin's.
+func (s *Server) createChildOrg(c echo.Context) error {
+	r, parent, u := c.Request(), orgOf(c), staffUser(c)
+	values := []string{"child_name", "child_slug", "child_contact", "child_languages"}
+	if parent.ParentID != 0 {
+		return s.orgFormError(c, db.Invalid(db.FieldErrors{"child_slug": "A client organisation cannot have clients of its own."}), values...)
+	}
+	slug := strings.TrimSpace(r.PostFormValue("child_slug"))
+	if !u.IsSiteAdmin() && !strings.HasPrefix(slug, parent.Slug+"-") {
+		slug = parent.Slug + "-" + slug
+	}
+	in := &db.NewOrg{Slug: slug, Name: r.PostFormValue("child_name"), ParentSlug: parent.Slug,
+		ContactEmail: r.PostFormValue("child_contact"), PreferredLanguages: r.PostFormValue("child_languages")}
+	o, err := s.store.CreateOrg(r.Context(), in, actor(c))
+	if fields := db.ErrorFields(err); fields != nil {
+		child := db.FieldErrors{}
+		for k, v := range fields {
+			switch k {
+			case "name", "contact", "languages":
+				child["child_"+k] = v
+			default: // slug, parent
+				child["child_slug"] = v
+			}
+		}
+		return s.orgFormError(c, db.Invalid(child), values...)
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(o.Slug)+"?saved=1")
+}
+
+// moveProgram is the site admin's: a program of :org (looked up under it:
+// another's is 404) goes to the organisation named by "to", its reports
+// with it.
+func (s *Server) moveProgram(c echo.Context) error {
+	ctx := c.Request().Context()
+	o, err := s.store.OrgBySlug(ctx, c.Param("org"))
+	if db.ErrorCode(err) == db.ENOTFOUND {
+		return echo.NewHTTPError(http.StatusNotFound)
+	} else if err != nil {
+		return err
+	}
+	c.Set(orgKey, o)
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.store.ProgramByID(ctx, id)
+	if db.ErrorCode(err) == db.ENOTFOUND || (err == nil && p.OrgID != o.ID) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	} else if err != nil {
+		return err
+	}
+	res, err := s.store.MoveProgram(ctx, p.ID, c.Request().PostFormValue("to"), actor(c))
+	if err != nil {
+		return s.orgFormError(c, err, "to")
+	}
+	s.log.Info("program moved", "program_id", p.ID, "from", res.From.ID, "to", res.To.ID, "by", staffUser(c).ID)
+	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(res.To.Slug)+"?saved=1")
 }

@@ -28,8 +28,10 @@ type Org struct {
 	Programs  []*db.Program
 	Members   []db.OrgMember
 	Mailboxes []*db.Mailbox
-	SiteAdmin bool // may map host names
-	Notice    string
+	SiteAdmin bool // may map host names and move programs
+	// AllOrgs are where a program can move (site admins only).
+	AllOrgs []*db.Organisation
+	Notice  string
 	// Invites are the pending invitations (an address's owner becomes a
 	// member by accepting one); Now tells the expired ones.
 	Invites []*db.OrgInvite
@@ -68,4 +70,13 @@ func RoleSummary(u *db.User) string {
 		return "no access"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// slugHint says how the slug of a new program or client is made: an
+// organisation's admin's is namespaced under the organisation's.
+func (m Org) slugHint() string {
+	if m.SiteAdmin {
+		return "Lower-case letters, digits and dashes."
+	}
+	return "Lower-case letters, digits and dashes; it starts with " + m.Org.Slug + "- (added if you leave it out)."
 }

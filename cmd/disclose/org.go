@@ -124,10 +124,40 @@ func dash(s string) string {
 func runProgram(ctx context.Context, env *environment, args []string) error {
 	return subcommands(env, "program", `Usage:
   disclose program add --org S --slug P --name N --prefix X
+  disclose program move --program P --org S
 Run "disclose program <subcommand> --help" for the flags.
 `, args, map[string]func([]string) error{
-		"add": func(args []string) error { return runProgramAdd(ctx, env, args) },
+		"add":  func(args []string) error { return runProgramAdd(ctx, env, args) },
+		"move": func(args []string) error { return runProgramMove(ctx, env, args) },
 	})
+}
+
+func runProgramMove(ctx context.Context, env *environment, args []string) error {
+	var cfg toolConfig
+	var slug, org string
+	fs := newFlagSet(env, "program move", "Give a program, with its reports, to another organisation. References and the prefix stay; the old organisation's people no longer reach it.")
+	fs.StringVar(&slug, "program", "", "URL name of the program (required)")
+	fs.StringVar(&org, "org", "", "slug of the organisation it goes to (required)")
+	d, err := openTool(ctx, env, fs, &cfg, args)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	p, err := d.ProgramBySlug(ctx, slug)
+	if db.ErrorCode(err) == db.ENOTFOUND {
+		return fmt.Errorf("--program %q: no such program", slug)
+	} else if err != nil {
+		return err
+	}
+	res, err := d.MoveProgram(ctx, p.ID, org, cliActor)
+	if err != nil {
+		return fieldError(err, map[string]string{"to": "org"})
+	}
+	fmt.Fprintf(env.stdout, "Moved program %s (%s-n) from %s to %s.\n", p.Slug, p.Prefix, res.From.Slug, res.To.Slug)
+	if res.DirectMembers > 0 {
+		fmt.Fprintf(env.stdout, "%d user(s) given this program one by one keep it: see disclose user list.\n", res.DirectMembers)
+	}
+	return nil
 }
 
 func runProgramAdd(ctx context.Context, env *environment, args []string) error {

@@ -55,6 +55,14 @@ func TestOrgCommands(t *testing.T) {
 		!strings.Contains(out, "is now viewer of agency (--trust-existing)") {
 		t.Errorf("--trust-existing: %s", out)
 	}
+	// A program moves with its reports; the default program does not.
+	cmd("program", "add", "--org", "agency", "--slug", "mover", "--name", "Mover", "--prefix", "MOVE")
+	if out := cmd("program", "move", "--program", "mover", "--org", "client"); !strings.Contains(out, "Moved program mover (MOVE-n) from agency to client") {
+		t.Errorf("program move: %s", out)
+	}
+	if _, err := runCmd(t, "program", "move", "--data", data, "--program", "default", "--org", "client"); err == nil || !strings.Contains(err.Error(), "--org") {
+		t.Errorf("moving the default program: %v", err)
+	}
 	list := cmd("org", "list")
 	for _, want := range []string{"agency", "  client", "bugs.client.example,reports.client.example", "shop"} {
 		if !strings.Contains(list, want) {
@@ -87,8 +95,8 @@ func TestOrgCommands(t *testing.T) {
 	for _, e := range pg.Entries {
 		seen[e.Action]++
 	}
-	// program.create: the default program of the first start and shop.
-	for action, n := range map[string]int{"org.create": 2, "program.create": 2, "org.member.set": 2, "org.member.invite": 1, "org.member.trust_existing": 1} {
+	// program.create: the default program of the first start, shop and mover.
+	for action, n := range map[string]int{"org.create": 2, "program.create": 3, "org.member.set": 2, "org.member.invite": 1, "org.member.trust_existing": 1, "program.move": 1} {
 		if seen[action] != n {
 			t.Errorf("%d audit entries %s, want %d", seen[action], action, n)
 		}
