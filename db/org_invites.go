@@ -15,9 +15,12 @@ import (
 const InviteMailKind = "org_invite"
 
 // LinkMail reports whether mail of kind carries a one-time link meant for
-// its recipient alone (reset, invitation): its text is never shown to
+// its recipient alone (reset, invitation, an admin's setup or reset link):
+// its text is never shown to
 // anyone else and is not kept once sent.
-func LinkMail(kind string) bool { return kind == ResetMailKind || kind == InviteMailKind }
+func LinkMail(kind string) bool {
+	return kind == ResetMailKind || kind == InviteMailKind || kind == AccountLinkMailKind
+}
 
 // InviteLink is an invitation's one-time link and the mail that carries it
 // to the address, made by the caller before InviteMember: the token

@@ -235,4 +235,69 @@ func orgInvitePlanWork(t *testing.T, d *db.DB) {
 	if _, err := d.MoveProgram(ctx, moved.ID, "default", db.ActorSystem); err != nil {
 		t.Fatal(err)
 	}
+	tok4, _ := db.NewResetToken()
+	nu, err := d.InviteUserByMail(ctx, &db.NewUser{Email: "plan-mailed@example.org", Role: db.RoleViewer}, db.ResetLink{Token: tok4, Mail: linkMail(tok4)}, db.ActorSystem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok5, _ := db.NewResetToken()
+	if err := d.MailResetLink(ctx, nu.ID, true, db.ResetLink{Token: tok5, Mail: linkMail(tok5)}, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// linkMail is a mail carrying token, as the mail gateway composes it.
+func linkMail(token string) *db.OutMail {
+	return &db.OutMail{MessageID: fmt.Sprintf("<link%d@portal.example>", inviteMailN.Add(1)), To: "x@example.org", Subject: "Link",
+		Body: "https://portal.example/setup/" + token}
+}
+
+// TestAccountLinkByMail: a site admin's setup and reset links go to the
+// address in the outbox (and not elsewhere), work, and their text is not
+// kept once sent.
+func TestAccountLinkByMail(t *testing.T) {
+	d, ctx := MustOpenDB(t), context.Background()
+	tok, _ := db.NewResetToken()
+	u, err := d.InviteUserByMail(ctx, &db.NewUser{Email: "new@example.org", Role: db.RoleViewer}, db.ResetLink{Token: tok, Mail: linkMail(tok)}, db.ActorSystem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ti, err := d.TokenInfo(ctx, tok); err != nil || ti.Purpose != db.TokenSetup || ti.UserID != u.ID {
+		t.Fatalf("the mailed setup link: %+v %v", ti, err)
+	}
+	if _, err := d.RedeemToken(ctx, tok, &db.Redeem{Password: "a brand new password", Password2: "a brand new password"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	u, _ = d.UserByID(ctx, u.ID)
+	setup, _ := d.AccountLinkSetup(u)
+	tok2, _ := db.NewResetToken()
+	if err := d.MailResetLink(ctx, u.ID, !setup, db.ResetLink{Token: tok2, Mail: linkMail(tok2)}, db.ActorSystem); db.ErrorCode(err) != db.ECONFLICT {
+		t.Errorf("a reset link composed as a setup link: %v", err)
+	}
+	if err := d.MailResetLink(ctx, u.ID, setup, db.ResetLink{Token: tok2, Mail: linkMail(tok2)}, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	if ti, err := d.TokenInfo(ctx, tok2); err != nil || ti.Purpose != db.TokenReset {
+		t.Fatalf("the mailed reset link: %+v %v", ti, err)
+	}
+	all, _ := d.Mails(ctx, "", 10)
+	n := 0
+	for _, m := range all {
+		if m.Kind != db.AccountLinkMailKind {
+			continue
+		}
+		n++
+		if m.To != "new@example.org" {
+			t.Errorf("a link mailed to %q", m.To)
+		}
+		if err := d.MailSent(ctx, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		if sent, _ := d.MailByID(ctx, m.ID); sent.Body != "" {
+			t.Error("a sent link mail keeps its body")
+		}
+	}
+	if n != 2 {
+		t.Errorf("link mails: %d, want 2", n)
+	}
 }

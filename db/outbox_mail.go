@@ -162,7 +162,7 @@ func (db *DB) MailSent(ctx context.Context, id int64) error {
 			return fmt.Errorf("db: drop sealed mail body: %w", err)
 		}
 		// A reset or invitation mail's body is a live link until used or expired.
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body = '' WHERE id = ? AND kind IN (?, ?)`, id, ResetMailKind, InviteMailKind); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body = '' WHERE id = ? AND kind IN (?, ?, ?)`, id, ResetMailKind, InviteMailKind, AccountLinkMailKind); err != nil {
 			return fmt.Errorf("db: drop reset mail body: %w", err)
 		}
 		return nil

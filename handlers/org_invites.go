@@ -15,6 +15,8 @@ import (
 // organisation to the address invited (mailin.Notifier implements it).
 type InviteMailer interface {
 	InviteMail(to, orgName string, role db.Role, token string, life time.Duration) (*db.OutMail, error)
+	// AccountLinkMail carries a site admin's setup or reset link.
+	AccountLinkMail(to, token string, setup bool, life time.Duration) (*db.OutMail, error)
 }
 
 // addOrgMember invites an address to the organisation. The link goes by

@@ -46,18 +46,25 @@ func TestOrgAdminSeesNoAccountLink(t *testing.T) {
 // first; the outbox is the only place they are.
 func inviteLinks(t *testing.T, p *portal, addr string) []string {
 	t.Helper()
+	return mailedLinks(t, p, db.InviteMailKind, addr, `/invites/[A-Za-z0-9_-]{43}`)
+}
+
+// mailedLinks are the paths matching re in the outbox mails of kind to
+// addr, newest first.
+func mailedLinks(t *testing.T, p *portal, kind, addr, re string) []string {
+	t.Helper()
 	all, err := p.DB.Mails(context.Background(), "", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
 	for _, m := range all {
-		if m.Kind == db.InviteMailKind && strings.EqualFold(m.To, addr) {
+		if m.Kind == kind && strings.EqualFold(m.To, addr) {
 			full, err := p.DB.MailByID(context.Background(), m.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if l := regexp.MustCompile(`/invites/[A-Za-z0-9_-]{43}`).FindString(full.Body); l != "" {
+			if l := regexp.MustCompile(re).FindString(full.Body); l != "" {
 				out = append(out, l)
 			}
 		}

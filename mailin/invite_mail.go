@@ -31,3 +31,31 @@ func (n *Notifier) InviteMail(to, orgName string, role db.Role, token string, li
 	return &db.OutMail{Kind: MailOrgInvite, MessageID: id, To: to, Subject: "Invitation to " + oneLine(orgName),
 		Body: b.String(), AutoSubmitted: true}, nil
 }
+
+// AccountLinkMail composes the mail with a one-time link an admin sent
+// from the dashboard (db.InviteUserByMail, db.MailResetLink): to choose the
+// first password of a new account (setup) or a new one. The admin never
+// sees the link: only the address's owner can use it.
+func (n *Notifier) AccountLinkMail(to, token string, setup bool, life time.Duration) (*db.OutMail, error) {
+	id, err := n.newMessageID()
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString(greeting)
+	subject := "Reset your password"
+	if setup {
+		subject = "Your account on the security reports dashboard"
+		b.WriteString("An admin made you an account on the security reports dashboard. To choose your password, open this link:\n\n")
+	} else {
+		b.WriteString("An admin sent you a link to choose a new password of your account on the security reports dashboard:\n\n")
+	}
+	fmt.Fprintf(&b, "%s\n\n", n.absURL("/setup/"+token))
+	fmt.Fprintf(&b, "The link works once, for %s.", lifeText(life))
+	if !setup {
+		b.WriteString(" Your password stays as it is until you use it; choosing a new one signs you out everywhere.")
+	}
+	b.WriteString("\n\nIf you did not expect this mail, ignore it and tell your admin.\n")
+	fmt.Fprintf(&b, "\n-- \n%s\n", n.team())
+	return &db.OutMail{Kind: db.AccountLinkMailKind, MessageID: id, To: to, Subject: subject, Body: b.String(), AutoSubmitted: true}, nil
+}

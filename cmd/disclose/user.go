@@ -166,8 +166,8 @@ func runUserAdd(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "Created %s (%s). Send them this one-time link to choose a password (valid for %s):\n\n  %s\n",
-		u.Email, u.Role, d.Auth.InviteLifetime, cfg.link(token))
+	fmt.Fprintf(env.stdout, "Created %s (%s). This one-time link sets the account's password: whoever opens it first owns the account, so give it to %s alone (valid for %s):\n\n  %s\n",
+		u.Email, u.Role, u.Email, d.Auth.InviteLifetime, cfg.link(token))
 	return nil
 }
 
@@ -291,7 +291,8 @@ func runUserReset(ctx context.Context, env *environment, args []string) error {
 	if !u.HasPassword {
 		life = d.Auth.InviteLifetime // still invited: the link sets the first password
 	}
-	fmt.Fprintf(env.stdout, "Password link for %s (one use, valid for %s):\n\n  %s\n", u.Email, life, cfg.link(token))
+	fmt.Fprintf(env.stdout, "Password link for %s (one use, valid for %s). Whoever opens it can sign in as this account: give it to %s alone.\n\n  %s\n",
+		u.Email, life, u.Email, cfg.link(token))
 	return nil
 }
 

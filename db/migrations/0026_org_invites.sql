@@ -21,3 +21,11 @@ CREATE TABLE org_invites (
 	UNIQUE (org_id, user_id)
 );
 CREATE INDEX org_invites_user ON org_invites (user_id);
+
+-- Setup links made before invitations for accounts that belong to an
+-- organisation were shown to whoever added the address (possibly another
+-- tenant's admin): the unused ones stop working. The operator sends a new
+-- one (disclose user reset --email E), or the organisation invites again.
+DELETE FROM user_tokens WHERE purpose = 'setup' AND used_at IS NULL
+	AND user_id IN (SELECT user_id FROM org_members)
+	AND user_id IN (SELECT id FROM users WHERE password_hash = '');
