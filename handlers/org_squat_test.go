@@ -154,3 +154,49 @@ func hasOrgRole(u *db.User, orgID int64, role db.Role) bool {
 	}
 	return false
 }
+
+// TestInviteExistingAccount: the owner of an account opens the mailed
+// link, is asked to sign in as that account, comes back to it and
+// accepts; another signed-in account is told the link is not its own; a
+// link can be declined without signing in.
+func TestInviteExistingAccount(t *testing.T) {
+	p := newOrgPortal(t)
+	ctx := context.Background()
+	p.mustUser(t, "dev@agency.example", db.RoleViewer)
+	_, tok := mustInvite(t, p.portal, p.client, "dev@agency.example", db.RoleTriager)
+	link := "/invites/" + tok
+	b := p.browser(t)
+	pg := b.get(link)
+	if pg.Status != http.StatusOK || !strings.Contains(pg.Body, `data-testid="invite-sign-in"`) || strings.Contains(pg.Body, "invite-setup-form") {
+		t.Fatalf("the link, signed out: %d", pg.Status)
+	}
+	b.get("/login?next=" + url.QueryEscape(link))
+	if pg := b.post("/login", url.Values{"email": {"dev@agency.example"}, "password": {testPassword}, "next": {link}}); pg.Status != http.StatusSeeOther || pg.Location != link {
+		t.Fatalf("sign-in back to the link: %d %q", pg.Status, pg.Location)
+	}
+	if pg := b.get(link); !strings.Contains(pg.Body, `data-testid="invite-accept"`) {
+		t.Fatalf("the link, signed in as the invitee: %d", pg.Status)
+	}
+	other := p.orgAdmin(t, "boss@client.example", p.client)
+	if pg := other.get(link); !strings.Contains(pg.Body, `data-testid="invite-other-account"`) || strings.Contains(pg.Body, `data-testid="invite-accept"`) {
+		t.Errorf("the link, signed in as another account: %d", pg.Status)
+	}
+	if pg := b.post(link+"/accept", nil); pg.Status != http.StatusOK || !strings.Contains(pg.Body, "You are now triager of Client") {
+		t.Fatalf("accepting: %d", pg.Status)
+	}
+	if u, _ := p.DB.UserByEmail(ctx, "dev@agency.example"); !hasOrgRole(u, p.client.ID, db.RoleTriager) {
+		t.Errorf("memberships after accepting: %v", u.Orgs)
+	}
+	_, tok2 := mustInvite(t, p.portal, p.agency, "dev@agency.example", db.RoleViewer)
+	anon := p.browser(t)
+	anon.get("/invites/" + tok2)
+	if pg := anon.post("/invites/"+tok2+"/decline", nil); pg.Status != http.StatusOK {
+		t.Fatalf("declining: %d", pg.Status)
+	}
+	if pg := b.post("/invites/"+tok2+"/accept", nil); pg.Status != http.StatusNotFound {
+		t.Errorf("accepting a declined invitation: %d, want 404", pg.Status)
+	}
+	if u, _ := p.DB.UserByEmail(ctx, "dev@agency.example"); hasOrgRole(u, p.agency.ID, db.RoleViewer) {
+		t.Error("a declined invitation made a member")
+	}
+}
