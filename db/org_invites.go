@@ -34,7 +34,8 @@ type InviteLink struct {
 }
 
 // OrgInvite is a pending membership as the organisation's admins see it:
-// the address, not the account (whether it existed is not theirs to know).
+// the address (lower case), not the account (whether it existed is not
+// theirs to know).
 type OrgInvite struct {
 	ID        int64
 	OrgID     int64
@@ -151,6 +152,10 @@ func (db *DB) OrgInvites(ctx context.Context, orgID int64) ([]*OrgInvite, error)
 		if err := rows.Scan(&i.ID, &i.OrgID, &i.Email, &i.Role, &i.InvitedBy, &created, &expires); err != nil {
 			return nil, fmt.Errorf("db: scan invitation: %w", err)
 		}
+		// Lower case: an existing account's address as stored may differ
+		// in case from what the admin typed, a new one's does not; the
+		// list must not tell them apart.
+		i.Email = strings.ToLower(i.Email)
 		i.CreatedAt, i.ExpiresAt = parseTime(created), parseTime(expires)
 		out = append(out, &i)
 	}

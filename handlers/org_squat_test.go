@@ -200,3 +200,38 @@ func TestInviteExistingAccount(t *testing.T) {
 		t.Error("a declined invitation made a member")
 	}
 }
+
+// TestInviteAnswerSameForAnyAddress: what an organisation's admin sees
+// after inviting an address of another tenant's account is what they see
+// for a fresh address: the same redirect, the same page (but the address),
+// even when the typed case differs from the stored address.
+func TestInviteAnswerSameForAnyAddress(t *testing.T) {
+	p := newOrgPortal(t)
+	p.mustUser(t, "ciso@rival.example", db.RoleViewer)
+	boss := p.orgAdmin(t, "boss@client.example", p.client)
+	answer := func(addr string) (page, string) {
+		t.Helper()
+		pg := boss.post("/orgs/client/members", url.Values{"email": {addr}, "role": {"viewer"}})
+		body := boss.follow(pg).Body
+		body = regexp.MustCompile(`name="csrf" value="[^"]*"`).ReplaceAllString(body, "")
+		body = regexp.MustCompile(`/orgs/client/invites/\d+/`).ReplaceAllString(body, "")
+		body = strings.ReplaceAll(strings.ReplaceAll(body, "ciso@rival.example", "ADDR"), "new@rival.example", "ADDR")
+		return pg, body
+	}
+	existing, eb := answer("CISO@Rival.example")
+	if _, err := p.DB.OrgInvites(context.Background(), p.client.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Withdraw it so that both pages list one invitation.
+	invs, _ := p.DB.OrgInvites(context.Background(), p.client.ID)
+	if err := p.DB.CancelInvite(context.Background(), p.client.ID, invs[0].ID, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	fresh, fb := answer("NEW@Rival.example")
+	if existing.Status != fresh.Status || existing.Location != fresh.Location {
+		t.Errorf("answers differ: %d %q vs %d %q", existing.Status, existing.Location, fresh.Status, fresh.Location)
+	}
+	if eb != fb {
+		t.Errorf("the pages after inviting an existing and a fresh address differ")
+	}
+}
