@@ -12,11 +12,12 @@ import (
 )
 
 var (
-	auditRef      = regexp.MustCompile(`^([A-Z][A-Z0-9]{1,11})-[0-9]{1,12}$`)
-	auditObject   = regexp.MustCompile(`^(report|webhook|delivery|outbox):([0-9]{1,19})$`)
-	auditMailbox  = regexp.MustCompile(`^mailbox ([0-9]{1,19})$`)
-	auditDetailID = regexp.MustCompile(`(?:^| )org=([0-9]{1,19})(?: |$)`)
-	auditDetailSl = regexp.MustCompile(`(?:^| )org=([a-z0-9][a-z0-9-]{0,39})(?: |$)`)
+	auditRef       = regexp.MustCompile(`^([A-Z][A-Z0-9]{1,11})-[0-9]{1,12}$`)
+	auditObject    = regexp.MustCompile(`^(report|webhook|delivery|outbox):([0-9]{1,19})$`)
+	auditMailbox   = regexp.MustCompile(`^mailbox ([0-9]{1,19})$`)
+	auditDetailID  = regexp.MustCompile(`(?:^| )org=([0-9]{1,19})(?: |$)`)
+	auditDetailSl  = regexp.MustCompile(`(?:^| )org=([a-z0-9][a-z0-9-]{0,39})(?: |$)`)
+	auditMovedFrom = regexp.MustCompile(`(?:^| )from=([a-z0-9][a-z0-9-]{0,39})(?: |$)`)
 )
 
 // auditScopeSQL finds the organisation of an audit row's object, by the
@@ -89,6 +90,14 @@ func (tx *Tx) auditScope(ctx context.Context, e *AuditEntry) error {
 	}
 	if err != nil {
 		return err
+	}
+	if e.Action == "program.move" {
+		// Both the organisation it left and the one it joined.
+		if m := auditMovedFrom.FindStringSubmatch(e.Detail); m != nil {
+			if err := one("orgslug", m[1]); err != nil {
+				return err
+			}
+		}
 	}
 	if strings.Contains(e.Target, "@") && accountAction(e.Action) {
 		rows, err := tx.QueryContext(ctx, `SELECT m.org_id FROM users u JOIN org_members m ON m.user_id = u.id WHERE u.email = ? COLLATE NOCASE`, e.Target)

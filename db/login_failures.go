@@ -159,8 +159,12 @@ func (tx *Tx) signedIn(ctx context.Context, a *attempt, extra int) error {
 // clearAccountFailures forgets every count of an account (a new password
 // was set through a reset link).
 func (tx *Tx) clearAccountFailures(ctx context.Context, email string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key IN (?, ?) OR substr(key, 1, ?) = ?`,
-		accountKey(email), codeKey(email), len(pairPrefix(email)), pairPrefix(email)); err != nil {
+	// The pairs of the account are the keys from its prefix ("…|") up to
+	// the same with the last byte one higher ("…}"): a range of the
+	// primary key, not a scan of every count.
+	prefix := pairPrefix(email)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key IN (?, ?) OR (key >= ? AND key < ?)`,
+		accountKey(email), codeKey(email), prefix, prefix[:len(prefix)-1]+"}"); err != nil {
 		return fmt.Errorf("db: clear login failures: %w", err)
 	}
 	return nil

@@ -355,3 +355,74 @@ func (tx *Tx) ProgramOrg(ctx context.Context, programID int64) (int64, error) {
 	}
 	return org, nil
 }
+
+// MoveResult is what moving a program did besides the move.
+type MoveResult struct {
+	From, To *Organisation
+	// DirectMembers are users given the program one by one (program
+	// members, not organisation members): they keep it where it goes.
+	DirectMembers int
+}
+
+// MoveProgram gives a program (with its reports, webhooks and retention
+// rule, which belong to it) to another organisation: the site admin's. Its
+// reference prefix, unique across the portal, and every reference stay.
+// The old organisation's people no longer reach it, the new one's do. The
+// default program stays in the default organisation (the environment's
+// mailbox feeds it), and a program an intake mailbox of its organisation
+// feeds does not move until that mailbox is pointed elsewhere: the mailbox
+// (and its credentials) belongs to the old organisation, whose mail must
+// not land in another's program.
+func (db *DB) MoveProgram(ctx context.Context, programID int64, toSlug string, actor Actor) (*MoveResult, error) {
+	var out *MoveResult
+	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var fromID int64
+		var slug string
+		var isDefault bool
+		err := tx.QueryRowContext(ctx, `SELECT org_id, slug, is_default FROM programs WHERE id = ?`, programID).Scan(&fromID, &slug, &isDefault)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(ENOTFOUND, "Program not found.")
+		} else if err != nil {
+			return fmt.Errorf("db: find program: %w", err)
+		}
+		to, err := orgWhere(ctx, tx, `o.slug = ?`, strings.TrimSpace(toSlug))
+		if ErrorCode(err) == ENOTFOUND {
+			return Invalid(FieldErrors{"to": "No organisation has this slug."})
+		} else if err != nil {
+			return err
+		}
+		if to.ID == fromID {
+			return Invalid(FieldErrors{"to": "The program belongs to this organisation already."})
+		}
+		if isDefault {
+			return Invalid(FieldErrors{"to": "The default program stays in the default organisation: the environment's mailbox feeds it."})
+		}
+		var boxes int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mailboxes WHERE program_id = ?`, programID).Scan(&boxes); err != nil {
+			return fmt.Errorf("db: count mailboxes: %w", err)
+		} else if boxes > 0 {
+			return Invalid(FieldErrors{"to": "Intake mail of its organisation feeds this program (" + count(boxes, "mailbox", "mailboxes") +
+				"): it cannot move while that mail would follow it into another organisation."})
+		}
+		from, err := orgWhere(ctx, tx, `o.id = ?`, fromID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE programs SET org_id = ? WHERE id = ?`, to.ID, programID); err != nil {
+			return fmt.Errorf("db: move program: %w", err)
+		}
+		res := &MoveResult{From: from, To: to}
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM program_members WHERE program_id = ?`, programID).Scan(&res.DirectMembers); err != nil {
+			return fmt.Errorf("db: count program members: %w", err)
+		}
+		if err := tx.audit(ctx, actor, "program.move", slug, fmt.Sprintf("from=%s to=%s direct_members=%d", from.Slug, to.Slug, res.DirectMembers)); err != nil {
+			return err
+		}
+		out = res
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -3,14 +3,18 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
+	"time"
 )
 
 // OrgRole is a user's membership of an organisation.
 type OrgRole struct {
-	OrgID int64
-	Role  Role
+	OrgID   int64
+	Role    Role
+	OrgName string // for pages that say where the role is
 }
 
 // OrgMember is a user of an organisation as its admin pages list them.
@@ -162,7 +166,8 @@ func loadAccess(ctx context.Context, q querier, userID int64) (map[int64]*access
 	if err := mrows.Err(); err != nil {
 		return nil, err
 	}
-	orows, err := q.QueryContext(ctx, `SELECT user_id, org_id, role FROM org_members`+where+` ORDER BY org_id`, args...)
+	orows, err := q.QueryContext(ctx, `SELECT m.user_id, m.org_id, m.role, o.name FROM org_members m JOIN organisations o ON o.id = m.org_id`+
+		strings.Replace(where, "user_id", "m.user_id", 1)+` ORDER BY m.org_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: read organisation memberships: %w", err)
 	}
@@ -170,7 +175,7 @@ func loadAccess(ctx context.Context, q querier, userID int64) (map[int64]*access
 	for orows.Next() {
 		var uid int64
 		var m OrgRole
-		if err := orows.Scan(&uid, &m.OrgID, &m.Role); err != nil {
+		if err := orows.Scan(&uid, &m.OrgID, &m.Role, &m.OrgName); err != nil {
 			return nil, fmt.Errorf("db: scan organisation membership: %w", err)
 		}
 		get(uid).orgs = append(get(uid).orgs, m)
@@ -202,12 +207,18 @@ func userAccess(ctx context.Context, q querier, u *User) error {
 	return nil
 }
 
-// AddOrgMember gives the account of an address a role in an organisation,
-// in one transaction. Without such an account it creates one (no instance
-// role: users.role viewer and no program of its own, so the organisation
-// is all it reaches) and returns its one-time setup token; with one, token
-// is empty.
-func (db *DB) AddOrgMember(ctx context.Context, orgID int64, in *NewUser, role Role, actor Actor) (*User, string, error) {
+// AddOrgMember is the operator's (the CLI's, which may print the setup
+// link): it gives the account of an address a role in an organisation at
+// once, in one transaction. Without such an account it creates one (no
+// instance role: users.role viewer and no program of its own, so the
+// organisation is all it reaches) and returns its one-time setup token. An
+// account that exists already is drawn in only with trustExisting (the
+// operator looked at it: AccountOrigin); otherwise the answer is ECONFLICT
+// and nothing changes: whoever controls that account (who may not be the
+// owner of the address: an organisation's admin could create accounts
+// before invitations) must not reach another organisation unasked. The
+// dashboard invites instead (InviteMember).
+func (db *DB) AddOrgMember(ctx context.Context, orgID int64, in *NewUser, role Role, trustExisting bool, actor Actor) (*User, string, error) {
 	in.Password, in.Role, in.ProgramIDs = "", RoleViewer, nil
 	if !role.Valid() {
 		return nil, "", Invalid(FieldErrors{"role": "Choose admin, triager or viewer."})
@@ -229,9 +240,17 @@ func (db *DB) AddOrgMember(ctx context.Context, orgID int64, in *NewUser, role R
 			}
 		} else if err != nil {
 			return fmt.Errorf("db: find user: %w", err)
+		} else if !trustExisting {
+			return Errorf(ECONFLICT, "This address has an account already.")
 		}
 		if err := tx.setOrgMember(ctx, orgID, id, role, actor); err != nil {
 			return err
+		}
+		if token == "" {
+			// The audit log says the operator vouched for the account.
+			if err := tx.audit(ctx, actor, "org.member.trust_existing", in.Email, fmt.Sprintf("org=%d", orgID)); err != nil {
+				return err
+			}
 		}
 		u, err = tx.userByID(ctx, id)
 		return err
@@ -240,4 +259,19 @@ func (db *DB) AddOrgMember(ctx context.Context, orgID int64, in *NewUser, role R
 		return nil, "", err
 	}
 	return u, token, nil
+}
+
+// AccountOrigin says when and by whom the account of an address was created
+// (its user.create audit row), for the operator deciding whether to trust
+// it; by is "" when the audit log does not say.
+func (db *DB) AccountOrigin(ctx context.Context, email string) (at time.Time, by string, err error) {
+	var when string
+	err = db.read.QueryRowContext(ctx, `SELECT at, actor FROM audit WHERE action = 'user.create' AND target = ? COLLATE NOCASE
+		ORDER BY id DESC LIMIT 1`, email).Scan(&when, &by)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, "", nil
+	} else if err != nil {
+		return time.Time{}, "", fmt.Errorf("db: account origin: %w", err)
+	}
+	return parseTime(when), by, nil
 }

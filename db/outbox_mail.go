@@ -161,8 +161,8 @@ func (db *DB) MailSent(ctx context.Context, id int64) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body = '' WHERE id = ? AND EXISTS (SELECT 1 FROM reports r WHERE r.id = outbox.report_id AND r.sealed = 1)`, id); err != nil {
 			return fmt.Errorf("db: drop sealed mail body: %w", err)
 		}
-		// A reset mail's body is a live link until used or expired.
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body = '' WHERE id = ? AND kind = ?`, id, ResetMailKind); err != nil {
+		// A reset or invitation mail's body is a live link until used or expired.
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET body = '' WHERE id = ? AND kind IN (?, ?, ?)`, id, ResetMailKind, InviteMailKind, AccountLinkMailKind); err != nil {
 			return fmt.Errorf("db: drop reset mail body: %w", err)
 		}
 		return nil

@@ -41,6 +41,7 @@ var smallTables = map[string]string{
 	"organisations":       "made by the site admin, a few hundred at most",
 	"org_hosts":           "a few host names per organisation",
 	"org_members":         "staff × organisations",
+	"org_invites":         "pending invitations: at most one per organisation and account, gone once answered",
 	"mailboxes":           "configured intake mailboxes, a few per organisation",
 	"program_access":      "a view of program_members and org_members over programs: staff × programs",
 	"json_each":           "the list of ids the statement was given",
@@ -206,6 +207,7 @@ func planWorkload(t *testing.T) string {
 	_, err = ev.Drain(ctx)
 	must(err)
 	must(requestReset(ctx, d, "alice@example.org", "203.0.113.9"))
+	orgInvitePlanWork(t, d)
 
 	// The outbox: claim, send, fail, retry.
 	for range 3 {

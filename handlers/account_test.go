@@ -274,11 +274,12 @@ func TestAdminUsers(t *testing.T) {
 		admin.mustLogin("admin@example.org")
 		admin.get("/admin/users")
 		p := admin.post("/admin/users", url.Values{"email": {"new@example.org"}, "role": {"viewer"}, "program": {"1"}})
-		m := linkRE.FindStringSubmatch(p.Body)
-		if p.Status != http.StatusOK || m == nil {
-			t.Fatalf("invite: %d, link shown: %v", p.Status, m != nil)
+		// The link goes by mail to the address; the admin never sees it.
+		links := mailedLinks(t, env, db.AccountLinkMailKind, "new@example.org", `/setup/[A-Za-z0-9_-]{43}`)
+		if p.Status != http.StatusOK || linkRE.MatchString(p.Body) || oneTimeLinkRE.MatchString(p.Body) || len(links) != 1 {
+			t.Fatalf("invite: %d, link shown: %v, mailed: %d", p.Status, oneTimeLinkRE.MatchString(p.Body), len(links))
 		}
-		link, _ := url.Parse(m[1])
+		link, _ := url.Parse(links[0])
 		nb := env.browser(t)
 		nb.get(link.Path)
 		if p := nb.post(link.Path, url.Values{"name": {"Newbie"}, "password": {testPassword}, "password2": {testPassword}}); p.Status != http.StatusSeeOther {
@@ -302,8 +303,9 @@ func TestAdminUsers(t *testing.T) {
 		}
 		admin.post(id+"/enable", nil)
 		p = admin.post(id+"/reset-password", nil)
-		if p.Status != http.StatusOK || linkRE.FindStringSubmatch(p.Body) == nil {
-			t.Fatalf("reset link: %d", p.Status)
+		if p.Status != http.StatusOK || oneTimeLinkRE.MatchString(p.Body) ||
+			len(mailedLinks(t, env, db.AccountLinkMailKind, "new@example.org", `/setup/[A-Za-z0-9_-]{43}`)) != 2 {
+			t.Fatalf("reset link: %d, shown: %v", p.Status, oneTimeLinkRE.MatchString(p.Body))
 		}
 		rows, _ := env.DB.ListAudit(context.Background(), db.AuditFilter{Actor: "admin@example.org", Action: "user."})
 		var actions []string

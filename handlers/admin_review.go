@@ -9,7 +9,8 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// adminReview is the account review: every account with role, programs,
+// adminReview is the account review: every account with its instance
+// role, its role in each organisation (and pending invitations), programs,
 // second factor, last sign-in and status, inactive ones flagged.
 func (s *Server) adminReview(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -21,7 +22,11 @@ func (s *Server) adminReview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := views.AdminReview{StaffPage: s.staffPage(c, "Account review", "admin"), Users: users, Programs: ps,
+	invites, err := s.store.PendingInvites(ctx)
+	if err != nil {
+		return err
+	}
+	m := views.AdminReview{StaffPage: s.staffPage(c, "Account review", "admin"), Users: users, Programs: ps, Invites: invites,
 		InactiveAfter: days(s.store.Auth.InactiveAfter), AutoDisable: s.cfg.InactiveDisable}
 	for _, u := range users {
 		if u.Inactive {

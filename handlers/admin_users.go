@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/views"
@@ -50,13 +51,18 @@ func (s *Server) adminUsers(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.AdminUsersView(*m))
 }
 
-// inviteUser creates an account without a password and shows its setup
-// link once.
+// inviteUser creates an account without a password and mails its setup
+// link to the address (through the outbox): the admin never sees it, so
+// nobody but the address's owner chooses the password.
 func (s *Server) inviteUser(c echo.Context) error {
 	r := c.Request()
 	in := &db.NewUser{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Role: db.Role(r.PostFormValue("role")),
 		ProgramIDs: formIDs(c, "program")}
-	u, token, err := s.store.InviteUser(r.Context(), in, actor(c))
+	link, err := s.accountLink(in.Email, true, s.store.Auth.InviteLifetime)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.InviteUserByMail(r.Context(), in, link, actor(c))
 	if fields := db.ErrorFields(err); fields != nil {
 		m, merr := s.adminUsersModel(c)
 		if merr != nil {
@@ -73,7 +79,7 @@ func (s *Server) inviteUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Link, m.LinkFor, m.LinkKind = s.absURL("/setup/"+token), u.Email, "Setup"
+	m.LinkFor, m.LinkKind = u.Email, "setup"
 	return s.render(c, http.StatusOK, views.AdminUsersView(*m))
 }
 
@@ -150,13 +156,27 @@ func (s *Server) resetPassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	token, err := s.store.ResetLink(c.Request().Context(), id, actor(c))
+	ctx := c.Request().Context()
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	setup, life := s.store.AccountLinkSetup(u)
+	link, err := s.accountLink(u.Email, setup, life)
+	if err != nil {
+		return err
+	}
+	err = s.store.MailResetLink(ctx, id, setup, link, actor(c))
 	if errs, ok := formErrors(err); ok {
 		return s.renderAdminUser(c, errorStatus(err), id, "", "", errs)
 	} else if err != nil {
 		return err
 	}
-	return s.renderAdminUser(c, http.StatusOK, id, "", s.absURL("/setup/"+token), nil)
+	kind := "password reset"
+	if setup {
+		kind = "setup"
+	}
+	return s.renderAdminUser(c, http.StatusOK, id, "", kind, nil)
 }
 
 func (s *Server) resetTwoFactor(c echo.Context) error {
@@ -185,4 +205,18 @@ func (s *Server) saveSettings(c echo.Context) error {
 	}
 	return s.render(c, http.StatusOK, views.AdminSettingsView(views.AdminSettings{StaffPage: s.staffPage(c, "Settings", "admin"),
 		Require2FA: on, Notice: "Saved."}))
+}
+
+// accountLink is a fresh one-time link and the mail that carries it to
+// addr; the portal without a mail gateway cannot send one.
+func (s *Server) accountLink(addr string, setup bool, life time.Duration) (db.ResetLink, error) {
+	if s.cfg.InviteMail == nil {
+		return db.ResetLink{}, db.Errorf(db.EINVALID, "The portal has no mail gateway to send the link with.")
+	}
+	token, err := db.NewResetToken()
+	if err != nil {
+		return db.ResetLink{}, err
+	}
+	m, err := s.cfg.InviteMail.AccountLinkMail(addr, token, setup, life)
+	return db.ResetLink{Token: token, Mail: m}, err
 }

@@ -49,6 +49,11 @@ func (f *matrixFixture) params() map[string]param {
 			others: []other{{"a user of another organisation", id(f.someone.ID)}}},
 		"/orgs/:org/mailboxes/:id": {value: func(c *matrixCase) string { return itoa(f.mailboxOf(c.t, f.client.ID, f.own.ID)) },
 			others: []other{{"a mailbox of another organisation", func(c *matrixCase) string { return itoa(f.foreignMailbox(c.t)) }}}},
+		"/orgs/:org/invites/:id": {value: func(c *matrixCase) string { id, _ := f.orgInvite(c.t, f.client); return itoa(id) },
+			others: []other{{"an invitation of another organisation", func(c *matrixCase) string { id, _ := f.orgInvite(c.t, f.siblingOrg); return itoa(id) }}}},
+		"/invites/:token": {value: func(c *matrixCase) string { _, tok := f.orgInvite(c.t, f.client); return tok }},
+		"/orgs/:org/programs/:id": {value: func(c *matrixCase) string { return itoa(f.orgProgram(c.t, f.client)) },
+			others: []other{{"a program of another organisation", func(c *matrixCase) string { return itoa(f.orgProgram(c.t, f.siblingOrg)) }}}},
 		"/status/attachments/:id": {value: id(f.reportedAtt), others: []other{
 			{"an internal note of the same report", id(f.internalAtt)},
 			{"another report, same program", id(f.sibling.att)},
@@ -142,7 +147,13 @@ var answers = map[string]answer{
 	"POST /orgs/:org/hosts":                               {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/hosts/remove":                        {422, ""}, // no such host
 	"POST /orgs/:org/programs":                            {422, ""}, // no name
-	"POST /orgs/:org/members":                             {200, ""},
+	"POST /orgs/:org/members":                             {303, "/orgs/client?invited=1"},
+	"POST /orgs/:org/invites/:id/cancel":                  {303, "/orgs/client?saved=1"},
+	"POST /orgs/:org/children":                            {422, ""}, // the client is a child: no clients of its own
+	"POST /orgs/:org/programs/:id/move":                   {303, "/orgs/sibling?saved=1"},
+	"POST /invites/:token":                                {422, ""}, // no password
+	"POST /invites/:token/accept":                         {404, ""}, // the link is another account's: like an unknown one
+	"POST /invites/:token/decline":                        {200, ""},
 	"POST /orgs/:org/members/:id":                         {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/members/:id/remove":                  {303, "/orgs/client?saved=1"},
 	"POST /orgs/:org/mailboxes":                           {422, ""}, // no server
@@ -190,6 +201,8 @@ func (f *matrixFixture) forms(c *matrixCase) map[string]url.Values {
 		"POST /orgs/:org/members":           {"email": {"om-" + c.s.name + "@example.org"}, "role": {"viewer"}},
 		"POST /orgs/:org/members/:id":       {"role": {"triager"}},
 		"POST /account/tokens":              {"name": {"m-" + c.s.name}, "scope": {"read"}, "expires": {"30"}},
+		"POST /orgs/:org/children":          {"child_name": {"Matrix " + c.s.name}, "child_slug": {"m-" + c.s.name}},
+		"POST /orgs/:org/programs/:id/move": {"to": {f.siblingOrg.Slug}},
 	}
 }
 

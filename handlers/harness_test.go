@@ -115,7 +115,7 @@ func newPortal(tb testing.TB, opts ...portalOption) *portal {
 	ts := httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse(ps.scheme + "://" + ts.Listener.Addr().String())
 	p.Config = handlers.Config{BaseURL: base, Limits: db.DefaultLimits, MaxBody: 1 << 20, Problems: db.NewProblems(log),
-		ResetMail: &mailin.Notifier{BaseURL: base, Domain: "portal.example.org"}}
+		ResetMail: &mailin.Notifier{BaseURL: base, Domain: "portal.example.org"}, InviteMail: &mailin.Notifier{BaseURL: base, Domain: "portal.example.org"}}
 	for _, mod := range ps.mods {
 		if mod != nil {
 			mod(&p.Config)

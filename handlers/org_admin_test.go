@@ -42,8 +42,20 @@ func TestOrgAdminPages(t *testing.T) {
 		t.Errorf("an org admin mapping a host: %d, want 403", pg.Status)
 	}
 	pg := b.post("/orgs/client/members", url.Values{"email": {"dev@client.example"}, "role": {"triager"}})
-	if pg.Status != http.StatusOK || !strings.Contains(pg.Body, "/setup/") {
-		t.Fatalf("adding a client user: %d", pg.Status)
+	if pg.Status != http.StatusSeeOther || oneTimeLinkRE.MatchString(b.follow(pg).Body) {
+		t.Fatalf("inviting a client user: %d, or a link shown", pg.Status)
+	}
+	// The invitee sets the password through the mailed link, and joins.
+	links := inviteLinks(t, p.portal, "dev@client.example")
+	if len(links) != 1 {
+		t.Fatalf("invitation mails: %d", len(links))
+	}
+	nb := p.browser(t)
+	if pg := nb.get(links[0]); pg.Status != http.StatusOK || !strings.Contains(pg.Body, "invite-setup-form") {
+		t.Fatalf("the invitation's page: %d", pg.Status)
+	}
+	if pg := nb.post(links[0], url.Values{"password": {testPassword}, "password2": {testPassword}}); pg.Status != http.StatusSeeOther {
+		t.Fatalf("choosing the password through the invitation: %d", pg.Status)
 	}
 	dev, err := p.DB.UserByEmail(ctx, "dev@client.example")
 	if err != nil {
@@ -52,10 +64,11 @@ func TestOrgAdminPages(t *testing.T) {
 	if dev.IsSiteAdmin() || !dev.MayWrite(p.prog.ID) || dev.MemberOf(p.agencyProg.ID) || dev.MemberOf(p.defaultProg.ID) {
 		t.Errorf("the client's triager reaches more or less than the client: %v", dev.ProgramIDs)
 	}
-	// An account of another tenant (here: the operator's) is not drawn in.
+	// An account of another tenant (here: the operator's) is not drawn in,
+	// and the answer is that of a new address: an invitation.
 	p.mustUser(t, "operator@example.org", db.RoleAdmin)
-	if pg := b.post("/orgs/client/members", url.Values{"email": {"operator@example.org"}, "role": {"viewer"}}); pg.Status != http.StatusUnprocessableEntity {
-		t.Errorf("adding another tenant's account: %d, want 422", pg.Status)
+	if pg := b.post("/orgs/client/members", url.Values{"email": {"operator@example.org"}, "role": {"viewer"}}); pg.Status != http.StatusSeeOther {
+		t.Errorf("inviting another tenant's account: %d, want 303 like any address", pg.Status)
 	}
 	if op, _ := p.DB.UserByEmail(ctx, "operator@example.org"); len(op.Orgs) != 0 {
 		t.Error("the operator's account became a member of the client")

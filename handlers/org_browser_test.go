@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +12,9 @@ import (
 )
 
 // TestBrowserOrgAdminAddsClientUser: in a real browser, an agency's admin
-// adds a user to its client on the client's page; the new user sets a
-// password through the one-time link, signs in and sees the client's
-// reports only.
+// invites a user to its client on the client's page and is shown no link;
+// the invitee sets a password through the link of the mail in the outbox,
+// signs in and sees the client's reports only.
 func TestBrowserOrgAdminAddsClientUser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a browser")
@@ -67,30 +66,39 @@ func TestBrowserOrgAdminAddsClientUser(t *testing.T) {
 		chromedp.SendKeys(css("#f-email"), "dev@client.example"),
 		chromedp.SetValue(css("#f-role"), "viewer"),
 		chromedp.Click(css("[data-testid=add-member]")),
-		chromedp.WaitVisible(css("[data-testid=setup-link] code")),
+		chromedp.WaitVisible(css("[data-testid=invites]")),
 	)
-	link := browsertest.Text(ctx, t, "[data-testid=setup-link] code")
-	u, err := url.Parse(strings.TrimSpace(link))
-	if err != nil || !strings.HasPrefix(u.Path, "/setup/") {
-		t.Fatalf("setup link %q", link)
+	// The admin's page names the invitation, never its link.
+	html, err := chromedp.Run(ctx, chromedp.OuterHTML(css("body")))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(browsertest.Text(ctx, t, "[data-testid=members]"), "dev@client.example") {
-		t.Error("the members list does not show the new user")
+	if l := oneTimeLinkRE.FindString(html); l != "" || !strings.Contains(browsertest.Text(ctx, t, "[data-testid=invites]"), "dev@client.example") {
+		t.Fatalf("the admin's page shows a link %q, or does not list the invitation", l)
 	}
-	// The new user in a browser of their own (no session of the admin's).
+	if strings.Contains(browsertest.Text(ctx, t, "[data-testid=members]"), "dev@client.example") {
+		t.Error("the invitee is a member before accepting")
+	}
+	// The invitee, in a browser of their own, opens the link of the mail
+	// in the outbox (the only place it is) and chooses a password.
+	links := inviteLinks(t, p.portal, "dev@client.example")
+	if len(links) != 1 {
+		t.Fatalf("invitation mails: %d", len(links))
+	}
 	ctx = browsertest.New(t)
-	step("choose a password through the link",
-		chromedp.Navigate(base+u.Path),
+	step("choose a password through the mailed link",
+		chromedp.Navigate(base+links[0]),
+		chromedp.WaitVisible(css("[data-testid=invite-setup-form]")),
 		chromedp.SendKeys(css("#f-password"), testPassword),
 		chromedp.SendKeys(css("#f-password2"), testPassword),
-		chromedp.Click(css("[data-testid=setup-submit]")),
+		chromedp.Click(css("[data-testid=invite-setup]")),
 		chromedp.WaitVisible(css("#f-email")),
 	)
 	signIn("dev@client.example")
 	step("the queue", chromedp.Navigate(base+"/triage?state=all"), chromedp.WaitVisible(css("#f-q")))
 	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	html, err := chromedp.Run(sctx, chromedp.OuterHTML(css("body")))
+	html, err = chromedp.Run(sctx, chromedp.OuterHTML(css("body")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,8 +65,11 @@ func (s *Server) createOrg(c echo.Context) error {
 
 func (s *Server) orgPage(c echo.Context) error {
 	notice := ""
-	if c.QueryParam("saved") == "1" {
+	switch {
+	case c.QueryParam("saved") == "1":
 		notice = "Saved."
+	case c.QueryParam("invited") == "1":
+		notice = "The invitation is mailed. The address's owner becomes a member once they accept it."
 	}
 	m, err := s.orgModel(c, notice)
 	if err != nil {
@@ -86,6 +89,9 @@ func (s *Server) orgModel(c echo.Context, notice string) (*views.Org, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.SiteAdmin {
+		m.AllOrgs = all
+	}
 	for _, other := range all {
 		if other.ID == o.ParentID {
 			m.Parent = other
@@ -100,6 +106,10 @@ func (s *Server) orgModel(c echo.Context, notice string) (*views.Org, error) {
 	if m.Members, err = s.store.OrgMembers(ctx, o.ID); err != nil {
 		return nil, err
 	}
+	if m.Invites, err = s.store.OrgInvites(ctx, o.ID); err != nil {
+		return nil, err
+	}
+	m.Now = s.store.Now().UTC()
 	if m.Mailboxes, err = s.store.Mailboxes(ctx, []int64{o.ID}); err != nil {
 		return nil, err
 	}
@@ -176,11 +186,20 @@ func (s *Server) removeOrgHost(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(o.Slug)+"?saved=1")
 }
 
+// createOrgProgram adds a program to the organisation. An organisation's
+// admin gets its URL name namespaced under the organisation's slug
+// ("client-shop"), so that a name taken tells them only about their own
+// namespace. The reference prefix cannot be: references are unique across
+// the portal (reporters and mail threading name them), so a prefix taken
+// elsewhere is refused, without saying where.
 func (s *Server) createOrgProgram(c echo.Context) error {
 	r, o := c.Request(), orgOf(c)
 	p := db.NewProgramDefaults()
 	p.Name, p.Slug, p.Prefix, p.OrgID = strings.TrimSpace(r.PostFormValue("program_name")), strings.TrimSpace(r.PostFormValue("slug")),
 		strings.TrimSpace(r.PostFormValue("prefix")), o.ID
+	if !staffUser(c).IsSiteAdmin() && p.Slug != "" && !strings.HasPrefix(p.Slug, o.Slug+"-") {
+		p.Slug = o.Slug + "-" + p.Slug
+	}
 	if _, err := s.store.SaveProgram(r.Context(), p, nil, actor(c)); err != nil {
 		if fields := db.ErrorFields(err); fields != nil {
 			if msg, ok := fields["name"]; ok {
@@ -191,28 +210,6 @@ func (s *Server) createOrgProgram(c echo.Context) error {
 		return s.orgFormError(c, err, "program_name", "slug", "prefix")
 	}
 	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(o.Slug)+"?saved=1")
-}
-
-// addOrgMember gives an address a role in the organisation; a new address
-// gets an account and a one-time setup link, shown once.
-func (s *Server) addOrgMember(c echo.Context) error {
-	r, o := c.Request(), orgOf(c)
-	if err := s.mayAddAccount(c, r.PostFormValue("email")); err != nil {
-		return s.orgFormError(c, err, "email", "name", "role")
-	}
-	u, token, err := s.store.AddOrgMember(r.Context(), o.ID, &db.NewUser{Email: r.PostFormValue("email"), Name: r.PostFormValue("name")},
-		db.Role(r.PostFormValue("role")), actor(c))
-	if err != nil {
-		return s.orgFormError(c, err, "email", "name", "role")
-	}
-	m, err := s.orgModel(c, u.Email+" is now "+r.PostFormValue("role")+" of "+o.Name+".")
-	if err != nil {
-		return err
-	}
-	if token != "" {
-		m.Link, m.LinkFor = s.absURL("/setup/"+token), u.Email
-	}
-	return s.render(c, http.StatusOK, views.OrgView(*m))
 }
 
 // orgMember is the member named by :id, looked up under the rule's
@@ -306,32 +303,67 @@ func publicIMAPServer(addr, mode string) string {
 	return ""
 }
 
-// mayAddAccount refuses an organisation's admin (not the site admin) an
-// existing account that belongs to no organisation it manages: staff of
-// another tenant, or the operator's, are not drawn into its organisation by
-// typing their address. A new address is fine (it becomes a new account).
-func (s *Server) mayAddAccount(c echo.Context, email string) error {
-	u := staffUser(c)
-	if u.IsSiteAdmin() {
-		return nil
+// createChildOrg is an organisation's admin creating a client of it (one
+// level: a client has no clients). Its slug is namespaced under the
+// parent's ("agency-shop") unless the site admin creates it: a slug taken
+// then tells an organisation's admin only about its own namespace, not
+// which slugs other tenants use. Host names stay the site admin's.
+func (s *Server) createChildOrg(c echo.Context) error {
+	r, parent, u := c.Request(), orgOf(c), staffUser(c)
+	values := []string{"child_name", "child_slug", "child_contact", "child_languages"}
+	if parent.ParentID != 0 {
+		return s.orgFormError(c, db.Invalid(db.FieldErrors{"child_slug": "A client organisation cannot have clients of its own."}), values...)
 	}
-	ctx := c.Request().Context()
-	other, err := s.store.UserByEmail(ctx, email)
-	if db.ErrorCode(err) == db.ENOTFOUND {
-		return nil
+	slug := strings.TrimSpace(r.PostFormValue("child_slug"))
+	if !u.IsSiteAdmin() && !strings.HasPrefix(slug, parent.Slug+"-") {
+		slug = parent.Slug + "-" + slug
+	}
+	in := &db.NewOrg{Slug: slug, Name: r.PostFormValue("child_name"), ParentSlug: parent.Slug,
+		ContactEmail: r.PostFormValue("child_contact"), PreferredLanguages: r.PostFormValue("child_languages")}
+	o, err := s.store.CreateOrg(r.Context(), in, actor(c))
+	if fields := db.ErrorFields(err); fields != nil {
+		child := db.FieldErrors{}
+		for k, v := range fields {
+			switch k {
+			case "name", "contact", "languages":
+				child["child_"+k] = v
+			default: // slug, parent
+				child["child_slug"] = v
+			}
+		}
+		return s.orgFormError(c, db.Invalid(child), values...)
 	} else if err != nil {
 		return err
 	}
-	orgs, err := s.store.Orgs(ctx)
+	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(o.Slug)+"?saved=1")
+}
+
+// moveProgram is the site admin's: a program of :org (looked up under it:
+// another's is 404) goes to the organisation named by "to", its reports
+// with it.
+func (s *Server) moveProgram(c echo.Context) error {
+	ctx := c.Request().Context()
+	o, err := s.store.OrgBySlug(ctx, c.Param("org"))
+	if db.ErrorCode(err) == db.ENOTFOUND {
+		return echo.NewHTTPError(http.StatusNotFound)
+	} else if err != nil {
+		return err
+	}
+	c.Set(orgKey, o)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
-	for _, m := range other.Orgs {
-		for _, o := range orgs {
-			if o.ID == m.OrgID && u.Manages(o) {
-				return nil
-			}
-		}
+	p, err := s.store.ProgramByID(ctx, id)
+	if db.ErrorCode(err) == db.ENOTFOUND || (err == nil && p.OrgID != o.ID) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	} else if err != nil {
+		return err
 	}
-	return db.Invalid(db.FieldErrors{"email": "This address has an account outside your organisations: ask the portal's operator to add it."})
+	res, err := s.store.MoveProgram(ctx, p.ID, c.Request().PostFormValue("to"), actor(c))
+	if err != nil {
+		return s.orgFormError(c, err, "to")
+	}
+	s.log.Info("program moved", "program_id", p.ID, "from", res.From.ID, "to", res.To.ID, "by", staffUser(c).ID)
+	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(res.To.Slug)+"?saved=1")
 }

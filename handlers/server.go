@@ -69,6 +69,9 @@ type Config struct {
 	// ResetMail composes the mail with a password reset link (serve: the
 	// mail gateway's mailin.Notifier); nil sends none.
 	ResetMail ResetMailer
+	// InviteMail composes the mail with an invitation to an organisation
+	// (serve: the mail gateway's mailin.Notifier); nil: nobody can be invited.
+	InviteMail InviteMailer
 	// TeamKey is the team's OpenPGP key; nil when the portal has none.
 	TeamKey TeamKey
 

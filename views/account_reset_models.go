@@ -16,7 +16,8 @@ type AdminReview struct {
 	StaffPage
 	Users         []*db.Reviewed
 	Programs      []*db.Program
-	InactiveAfter string // "90 days"
+	Invites       map[int64][]db.OrgRole // pending invitations by user id
+	InactiveAfter string                 // "90 days"
 	AutoDisable   bool
 	Flagged       int // enabled accounts flagged inactive
 	Notice        string

@@ -41,7 +41,8 @@ type AdminUsers struct {
 	Values   map[string]string
 	Chosen   []int64
 	Errors   db.FieldErrors
-	// Link is a setup or reset link just made, shown this once.
+	// LinkFor is who a setup link was just mailed to (LinkKind "setup");
+	// the link itself is never shown.
 	Link     string
 	LinkFor  string
 	LinkKind string
@@ -55,7 +56,7 @@ type AdminUser struct {
 	Programs []*db.Program
 	Errors   db.FieldErrors
 	Notice   string
-	Link     string
+	Link     string // the kind of one-time link just mailed ("password reset", "setup"); never the link
 }
 
 // AdminPrograms lists the programs.

@@ -583,8 +583,8 @@ func AdminMailView(m AdminMail) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if m.Mail.Kind == db.ResetMailKind {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "<p class=\"muted\" data-testid=\"mail-body-hidden\">This mail holds a one-time password reset link for its recipient alone: it is not shown, and not kept once sent.</p>")
+			if db.LinkMail(m.Mail.Kind) {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "<p class=\"muted\" data-testid=\"mail-body-hidden\">This mail holds a one-time link (password reset or invitation) for its recipient alone: it is not shown, and not kept once sent.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

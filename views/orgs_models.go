@@ -2,6 +2,7 @@ package views
 
 import (
 	"strings"
+	"time"
 
 	"github.com/disclose/disclose/db"
 )
@@ -27,12 +28,16 @@ type Org struct {
 	Programs  []*db.Program
 	Members   []db.OrgMember
 	Mailboxes []*db.Mailbox
-	SiteAdmin bool // may map host names
-	Notice    string
-	// Link is a new member's one-time setup link, shown once.
-	Link, LinkFor string
-	Values        map[string]string
-	Errors        db.FieldErrors
+	SiteAdmin bool // may map host names and move programs
+	// AllOrgs are where a program can move (site admins only).
+	AllOrgs []*db.Organisation
+	Notice  string
+	// Invites are the pending invitations (an address's owner becomes a
+	// member by accepting one); Now tells the expired ones.
+	Invites []*db.OrgInvite
+	Now     time.Time
+	Values  map[string]string
+	Errors  db.FieldErrors
 }
 
 func joinComma(list []string) string { return strings.Join(list, ", ") }
@@ -44,4 +49,34 @@ func programName(ps []*db.Program, id int64) string {
 		}
 	}
 	return ""
+}
+
+// RoleSummary says what an account is, for its own menu and the account
+// review: "site admin", or its role in each organisation ("admin of
+// Client, viewer of Agency"), with the role of programs it was given one
+// by one. users.role alone would call an organisation's admin a viewer.
+func RoleSummary(u *db.User) string {
+	if u.Role == db.RoleAdmin {
+		return "site admin"
+	}
+	var parts []string
+	if len(u.MemberProgramIDs) > 0 {
+		parts = append(parts, string(u.Role)+" of "+plural(len(u.MemberProgramIDs), "a program", itoa(len(u.MemberProgramIDs))+" programs"))
+	}
+	for _, m := range u.Orgs {
+		parts = append(parts, string(m.Role)+" of "+m.OrgName)
+	}
+	if len(parts) == 0 {
+		return "no access"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// slugHint says how the slug of a new program or client is made: an
+// organisation's admin's is namespaced under the organisation's.
+func (m Org) slugHint() string {
+	if m.SiteAdmin {
+		return "Lower-case letters, digits and dashes."
+	}
+	return "Lower-case letters, digits and dashes; it starts with " + m.Org.Slug + "- (added if you leave it out)."
 }

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // subcommands runs the subcommand of args named first, or prints usage.
@@ -125,10 +126,40 @@ func dash(s string) string {
 func runProgram(ctx context.Context, env *environment, args []string) error {
 	return subcommands(env, "program", `Usage:
   disclose program add --org S --slug P --name N --prefix X
+  disclose program move --program P --org S
 Run "disclose program <subcommand> --help" for the flags.
 `, args, map[string]func([]string) error{
-		"add": func(args []string) error { return runProgramAdd(ctx, env, args) },
+		"add":  func(args []string) error { return runProgramAdd(ctx, env, args) },
+		"move": func(args []string) error { return runProgramMove(ctx, env, args) },
 	})
+}
+
+func runProgramMove(ctx context.Context, env *environment, args []string) error {
+	var cfg toolConfig
+	var slug, org string
+	fs := newFlagSet(env, "program move", "Give a program, with its reports, to another organisation. References and the prefix stay; the old organisation's people no longer reach it.")
+	fs.StringVar(&slug, "program", "", "URL name of the program (required)")
+	fs.StringVar(&org, "org", "", "slug of the organisation it goes to (required)")
+	d, err := openTool(ctx, env, fs, &cfg, args)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	p, err := d.ProgramBySlug(ctx, slug)
+	if db.ErrorCode(err) == db.ENOTFOUND {
+		return fmt.Errorf("--program %q: no such program", slug)
+	} else if err != nil {
+		return err
+	}
+	res, err := d.MoveProgram(ctx, p.ID, org, cliActor)
+	if err != nil {
+		return fieldError(err, map[string]string{"to": "org"})
+	}
+	fmt.Fprintf(env.stdout, "Moved program %s (%s-n) from %s to %s.\n", p.Slug, p.Prefix, res.From.Slug, res.To.Slug)
+	if res.DirectMembers > 0 {
+		fmt.Fprintf(env.stdout, "%d user(s) given this program one by one keep it: see disclose user list.\n", res.DirectMembers)
+	}
+	return nil
 }
 
 func runProgramAdd(ctx context.Context, env *environment, args []string) error {
@@ -161,29 +192,102 @@ func runProgramAdd(ctx context.Context, env *environment, args []string) error {
 	return nil
 }
 
-// addToOrgs gives an account a role in each organisation named, creating
-// the account (no instance role) when it does not exist; token is the
-// setup token of a new account.
-func addToOrgs(ctx context.Context, d *db.DB, email, name string, role db.Role, orgs []string) (u *db.User, token string, err error) {
-	var ids []int64
+// orgAddition is what addToOrgs did: a new account's setup token, or the
+// organisations an existing account was invited to or added to.
+type orgAddition struct {
+	user    *db.User
+	token   string   // a new account's setup link token
+	invited []string // organisations whose invitation was mailed
+	added   []string // organisations the account is a member of now
+}
+
+// addToOrgs gives the account of an address a role in each organisation
+// named. A new address gets an account (no instance role) at once and a
+// setup token the operator hands over. An account that exists already is
+// drawn in only with trust (the operator vouches for it, having seen
+// describeAccount); otherwise each organisation's invitation is mailed to
+// the address (through the outbox) and its owner accepts it signed in as
+// that account, so that whoever else set that account up (an
+// organisation's admin could, before invitations) does not join another
+// tenant by the operator's hand.
+func addToOrgs(ctx context.Context, d *db.DB, notifier *mailin.Notifier, email, name string, role db.Role, orgs []string, trust bool) (*orgAddition, error) {
+	var list []*db.Organisation
 	for _, slug := range orgs {
 		o, err := d.OrgBySlug(ctx, slug)
 		if db.ErrorCode(err) == db.ENOTFOUND {
-			return nil, "", fmt.Errorf("--org %q: no such organisation", slug)
+			return nil, fmt.Errorf("--org %q: no such organisation", slug)
 		} else if err != nil {
-			return nil, "", err
+			return nil, err
 		}
-		ids = append(ids, o.ID)
+		list = append(list, o)
 	}
-	for _, id := range ids {
-		_, t, err := d.AddOrgMember(ctx, id, &db.NewUser{Email: email, Name: name}, role, cliActor)
-		if err != nil {
-			return nil, "", fieldError(err, map[string]string{"email": "email", "name": "name", "role": "role"})
+	flags := map[string]string{"email": "email", "name": "name", "role": "role"}
+	out := &orgAddition{}
+	for _, o := range list {
+		if out.token != "" {
+			// The account this run created is the operator's own doing.
+			if err := d.SetOrgMember(ctx, o.ID, out.user.ID, role, cliActor); err != nil {
+				return nil, fieldError(err, flags)
+			}
+			out.added = append(out.added, o.Slug)
+			continue
 		}
+		u, t, err := d.AddOrgMember(ctx, o.ID, &db.NewUser{Email: email, Name: name}, role, trust, cliActor)
+		if db.ErrorCode(err) == db.ECONFLICT {
+			link := db.InviteLink{}
+			if link.Token, err = db.NewResetToken(); err != nil {
+				return nil, err
+			}
+			if link.Mail, err = notifier.InviteMail(email, o.Name, role, link.Token, d.Auth.InviteLifetime); err != nil {
+				return nil, err
+			}
+			if _, err := d.InviteMember(ctx, o.ID, &db.NewUser{Email: email}, role, link, cliActor); err != nil {
+				return nil, fieldError(err, flags)
+			}
+			out.invited = append(out.invited, o.Slug)
+			continue
+		} else if err != nil {
+			return nil, fieldError(err, flags)
+		}
+		out.added = append(out.added, o.Slug)
 		if t != "" {
-			token = t
+			out.token, out.user = t, u
 		}
 	}
-	u, err = d.UserByEmail(ctx, email)
-	return u, token, err
+	u, err := d.UserByEmail(ctx, email)
+	out.user = u
+	return out, err
+}
+
+// describeAccount tells the operator what an existing account already is:
+// who created it and when, its instance role, its organisations and state.
+func describeAccount(ctx context.Context, d *db.DB, u *db.User) (string, error) {
+	at, by, err := d.AccountOrigin(ctx, u.Email)
+	if err != nil {
+		return "", err
+	}
+	orgs, err := d.Orgs(ctx)
+	if err != nil {
+		return "", err
+	}
+	slugs := map[int64]string{}
+	for _, o := range orgs {
+		slugs[o.ID] = o.Slug
+	}
+	var member []string
+	for _, m := range u.Orgs {
+		member = append(member, slugs[m.OrgID]+" ("+string(m.Role)+")")
+	}
+	created := "created at an unknown time"
+	if !at.IsZero() {
+		created = "created " + at.UTC().Format("2006-01-02 15:04") + " UTC by " + dash(by)
+	}
+	state := "password set"
+	if u.Disabled {
+		state = "disabled"
+	} else if !u.HasPassword {
+		state = "no password yet"
+	}
+	return fmt.Sprintf("%s has an account already: %s; instance role %s; %s; organisations: %s.", u.Email, created, u.Role, state,
+		dash(strings.Join(member, ", "))), nil
 }

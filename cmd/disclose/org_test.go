@@ -40,8 +40,28 @@ func TestOrgCommands(t *testing.T) {
 	if !setupLinkRE.MatchString(out) {
 		t.Errorf("no setup link for a new user: %s", out)
 	}
-	if out := cmd("user", "add", "--email", "cli@client.example", "--org", "agency", "--role", "viewer"); setupLinkRE.MatchString(out) {
-		t.Errorf("a second organisation made a new account: %s", out)
+	// An account that exists is not drawn into another organisation
+	// unasked: its owner gets an invitation by mail, and the operator sees
+	// who created the account; --trust-existing adds it at once.
+	out = cmd("user", "add", "--email", "cli@client.example", "--org", "agency", "--role", "viewer")
+	if setupLinkRE.MatchString(out) || !strings.Contains(out, "has an account already: created") || !strings.Contains(out, "by cli") ||
+		!strings.Contains(out, "organisations: client (triager)") || !strings.Contains(out, "Mailed cli@client.example an invitation to join agency") {
+		t.Errorf("an existing account without --trust-existing: %s", out)
+	}
+	if users := cmd("user", "list"); strings.Contains(users, "agency:viewer") {
+		t.Errorf("the invitation made a member before it was accepted:\n%s", users)
+	}
+	if out := cmd("user", "add", "--email", "cli@client.example", "--org", "agency", "--role", "viewer", "--trust-existing"); setupLinkRE.MatchString(out) ||
+		!strings.Contains(out, "is now viewer of agency (--trust-existing)") {
+		t.Errorf("--trust-existing: %s", out)
+	}
+	// A program moves with its reports; the default program does not.
+	cmd("program", "add", "--org", "agency", "--slug", "mover", "--name", "Mover", "--prefix", "MOVE")
+	if out := cmd("program", "move", "--program", "mover", "--org", "client"); !strings.Contains(out, "Moved program mover (MOVE-n) from agency to client") {
+		t.Errorf("program move: %s", out)
+	}
+	if _, err := runCmd(t, "program", "move", "--data", data, "--program", "default", "--org", "client"); err == nil || !strings.Contains(err.Error(), "--org") {
+		t.Errorf("moving the default program: %v", err)
 	}
 	list := cmd("org", "list")
 	for _, want := range []string{"agency", "  client", "bugs.client.example,reports.client.example", "shop"} {
@@ -75,8 +95,8 @@ func TestOrgCommands(t *testing.T) {
 	for _, e := range pg.Entries {
 		seen[e.Action]++
 	}
-	// program.create: the default program of the first start and shop.
-	for action, n := range map[string]int{"org.create": 2, "program.create": 2, "org.member.set": 2} {
+	// program.create: the default program of the first start, shop and mover.
+	for action, n := range map[string]int{"org.create": 2, "program.create": 3, "org.member.set": 2, "org.member.invite": 1, "org.member.trust_existing": 1, "program.move": 1} {
 		if seen[action] != n {
 			t.Errorf("%d audit entries %s, want %d", seen[action], action, n)
 		}

@@ -101,6 +101,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		ResetRate:          handlers.DefaultResetRate,
 		APIRate:            handlers.DefaultAPIRate,
 		ResetMail:          out.notifier,
+		InviteMail:         out.notifier,
 		InactiveDisable:    auth.InactiveDisable,
 		TeamKey:            key,
 		Metrics:            metrics,

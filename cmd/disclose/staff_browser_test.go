@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/disclose/disclose/handlers/browsertest"
+	"github.com/disclose/disclose/mailin/mailtest"
 	"github.com/pquerna/otp/totp"
 )
 
@@ -19,8 +21,10 @@ func TestBrowserStaffAccounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a browser")
 	}
+	sink := mailtest.NewSink(t)
 	ctx := browsertest.New(t)
-	base, stdout := startServeEnv(t, nil)
+	base, stdout := startServeEnv(t, map[string]string{"DISCLOSE_SMTP_ADDR": sink.Addr, "DISCLOSE_SMTP_TLS": "none",
+		"DISCLOSE_SECURITY_EMAIL": "security@example.org"})
 	link := setupLinkRE.FindString(stdout.String())
 	if link == "" {
 		t.Fatalf("serve printed no setup link:\n%s", stdout.String())
@@ -94,9 +98,22 @@ func TestBrowserStaffAccounts(t *testing.T) {
 		chromedp.SetValue(css("[data-testid=invite-form] #f-role"), "triager"),
 		chromedp.Click(css("[data-testid=invite-form] input[name=program]")),
 		chromedp.Click(css("[data-testid=invite-submit]")),
-		chromedp.WaitVisible(css("[data-testid=link]")),
+		chromedp.WaitVisible(css("[data-testid=one-time-link]")),
 	)
-	inviteLink := text("[data-testid=link]")
+	// The admin is told the link was mailed, never shown it: the triager
+	// reads it from the mail the outbox worker sends.
+	if strings.Contains(text("[data-testid=one-time-link]"), "/setup/") {
+		t.Fatal("the admin was shown the setup link")
+	}
+	msgs := sink.Wait(t, 1, 20*time.Second)
+	if len(msgs[0].To) != 1 || msgs[0].To[0] != "tri@example.org" {
+		t.Fatalf("setup mail to %v", msgs[0].To)
+	}
+	raw, _ := io.ReadAll(msgs[0].Parse(t).Body)
+	inviteLink := setupLinkRE.FindString(string(raw))
+	if inviteLink == "" {
+		t.Fatalf("no setup link in the mail:\n%s", raw)
+	}
 
 	// The triager, in a browser profile of their own.
 	tctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/mailin"
 )
 
 // toolConfig is what the operator commands that open the database share:
@@ -87,7 +88,7 @@ func runUser(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprint(env.stderr, `Usage:
   disclose user add --email E --role admin|triager|viewer [--name N] [--program SLUG ...]
-  disclose user add --email E --org S --role admin|triager|viewer [--name N]
+  disclose user add --email E --org S --role admin|triager|viewer [--name N] [--trust-existing]
   disclose user list
   disclose user disable --email E
   disclose user reset --email E
@@ -110,7 +111,9 @@ func runUserAdd(ctx context.Context, env *environment, args []string) error {
 	fs.StringVar(&role, "role", "triager", "admin, triager or viewer")
 	fs.Var(&programs, "program", "slug of a program the user works on (repeat for several)")
 	var orgs stringList
-	fs.Var(&orgs, "org", "slug of an organisation: --role is then the role in it (repeat for several; run again to add a role in another); the account is created if needed")
+	fs.Var(&orgs, "org", "slug of an organisation: --role is then the role in it (repeat for several; run again to add a role in another); a new address gets an account, an existing account an invitation by mail its owner accepts")
+	var trust bool
+	fs.BoolVar(&trust, "trust-existing", false, "with --org: give an account that exists already the role at once, without its owner accepting an invitation (check who created it first: the command shows it)")
 	d, err := openTool(ctx, env, fs, &cfg, args)
 	if err != nil {
 		return err
@@ -120,16 +123,28 @@ func runUserAdd(ctx context.Context, env *environment, args []string) error {
 		if len(programs) > 0 {
 			return errors.New("--program and --org: give one or the other")
 		}
-		u, token, err := addToOrgs(ctx, d, email, name, db.Role(role), orgs)
+		notifier := &mailin.Notifier{BaseURL: cfg.baseURL, Domain: messageDomain(cfg.baseURL, nil), ReplyAddress: cfg.SecurityEmail}
+		res, err := addToOrgs(ctx, d, notifier, email, name, db.Role(role), orgs, trust)
 		if err != nil {
 			return err
 		}
-		if token == "" {
-			fmt.Fprintf(env.stdout, "%s is now %s of %s.\n", u.Email, role, strings.Join(orgs, ", "))
+		if res.token != "" {
+			fmt.Fprintf(env.stdout, "Created %s, %s of %s. This one-time link sets the account's password: whoever opens it first owns the account, so give it to %s alone (valid for %s):\n\n  %s\n",
+				res.user.Email, role, strings.Join(res.added, ", "), res.user.Email, d.Auth.InviteLifetime, cfg.link(res.token))
 			return nil
 		}
-		fmt.Fprintf(env.stdout, "Created %s, %s of %s. Send them this one-time link to choose a password (valid for %s):\n\n  %s\n",
-			u.Email, role, strings.Join(orgs, ", "), d.Auth.InviteLifetime, cfg.link(token))
+		about, err := describeAccount(ctx, d, res.user)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.stdout, about)
+		if len(res.added) > 0 {
+			fmt.Fprintf(env.stdout, "%s is now %s of %s (--trust-existing).\n", res.user.Email, role, strings.Join(res.added, ", "))
+		}
+		if len(res.invited) > 0 {
+			fmt.Fprintf(env.stdout, "Mailed %s an invitation to join %s as %s (through the outbox; valid for %s): they become a member once they accept it, signed in as this account.\n"+
+				"To give the role at once instead, run again with --trust-existing.\n", res.user.Email, strings.Join(res.invited, ", "), role, d.Auth.InviteLifetime)
+		}
 		return nil
 	}
 	in := &db.NewUser{Email: email, Name: name, Role: db.Role(role)}
@@ -151,8 +166,8 @@ func runUserAdd(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "Created %s (%s). Send them this one-time link to choose a password (valid for %s):\n\n  %s\n",
-		u.Email, u.Role, d.Auth.InviteLifetime, cfg.link(token))
+	fmt.Fprintf(env.stdout, "Created %s (%s). This one-time link sets the account's password: whoever opens it first owns the account, so give it to %s alone (valid for %s):\n\n  %s\n",
+		u.Email, u.Role, u.Email, d.Auth.InviteLifetime, cfg.link(token))
 	return nil
 }
 
@@ -276,7 +291,8 @@ func runUserReset(ctx context.Context, env *environment, args []string) error {
 	if !u.HasPassword {
 		life = d.Auth.InviteLifetime // still invited: the link sets the first password
 	}
-	fmt.Fprintf(env.stdout, "Password link for %s (one use, valid for %s):\n\n  %s\n", u.Email, life, cfg.link(token))
+	fmt.Fprintf(env.stdout, "Password link for %s (one use, valid for %s). Whoever opens it can sign in as this account: give it to %s alone.\n\n  %s\n",
+		u.Email, life, u.Email, cfg.link(token))
 	return nil
 }
 
