@@ -65,6 +65,7 @@ type Config struct {
 	SubmitRate RateLimit
 	StatusRate RateLimit
 	ResetRate  RateLimit // "forgot your password?" (serve: DefaultResetRate)
+	SSORate    RateLimit // single sign-on (serve: DefaultSSORate)
 	// ResetMail composes the mail with a password reset link (serve: the
 	// mail gateway's mailin.Notifier); nil sends none.
 	ResetMail ResetMailer

@@ -99,6 +99,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		SubmitRate:         handlers.RateLimit{PerMinute: cfg.SubmitRate, Burst: cfg.SubmitBurst},
 		StatusRate:         handlers.RateLimit{PerMinute: cfg.StatusRate, Burst: cfg.StatusBurst},
 		ResetRate:          handlers.DefaultResetRate,
+		SSORate:            handlers.DefaultSSORate,
 		ResetMail:          out.notifier,
 		InactiveDisable:    auth.InactiveDisable,
 		TeamKey:            key,
