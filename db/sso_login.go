@@ -101,6 +101,7 @@ func (db *DB) TakeSSOLogin(ctx context.Context, state, browser string) (*SSOPend
 	var p SSOPending
 	var browserHash []byte
 	var nonce, verifier, expires string
+	var refusal error
 	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		err := tx.QueryRowContext(ctx, `DELETE FROM sso_logins WHERE state_hash = ?
 			RETURNING provider_id, browser_hash, nonce, verifier, next, expires_at`, tokenHash(state)).
@@ -111,12 +112,14 @@ func (db *DB) TakeSSOLogin(ctx context.Context, state, browser string) (*SSOPend
 			return fmt.Errorf("db: take sso login: %w", err)
 		}
 		if !tx.now.Before(parseTime(expires)) || subtle.ConstantTimeCompare(browserHash, tokenHash(browser)) != 1 {
-			return ErrSSOState
+			refusal = ErrSSOState // the row stays deleted: commit, then refuse
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	} else if refusal != nil {
+		return nil, refusal
 	}
 	if p.Nonce, err = db.openSecret(secretSSONonce, nonce); err != nil {
 		return nil, err
@@ -308,11 +311,14 @@ func (tx *Tx) outsideOrg(ctx context.Context, u *User, orgID int64) (string, err
 		return "site admin", nil
 	}
 	var outside, inside int
-	err := tx.QueryRowContext(ctx, `WITH tree(id) AS (SELECT id FROM organisations WHERE id = ?1 UNION ALL
-			SELECT id FROM organisations WHERE parent_id = ?1),
-		orgs(org_id) AS (SELECT org_id FROM org_members WHERE user_id = ?2 UNION ALL
-			SELECT p.org_id FROM program_members m JOIN programs p ON p.id = m.program_id WHERE m.user_id = ?2)
-		SELECT COALESCE(SUM(org_id NOT IN (SELECT id FROM tree)), 0), COALESCE(SUM(org_id IN (SELECT id FROM tree)), 0) FROM orgs`,
+	// organisations is small; org_members and program_members are read
+	// by user (their user indexes).
+	const tree = `(SELECT id FROM organisations WHERE id = ?1 OR parent_id = ?1)`
+	err := tx.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM org_members WHERE user_id = ?2 AND org_id NOT IN `+tree+`) +
+		(SELECT COUNT(*) FROM program_members m JOIN programs p ON p.id = m.program_id WHERE m.user_id = ?2 AND p.org_id NOT IN `+tree+`),
+		(SELECT COUNT(*) FROM org_members WHERE user_id = ?2 AND org_id IN `+tree+`) +
+		(SELECT COUNT(*) FROM program_members m JOIN programs p ON p.id = m.program_id WHERE m.user_id = ?2 AND p.org_id IN `+tree+`)`,
 		orgID, u.ID).Scan(&outside, &inside)
 	switch {
 	case err != nil:
