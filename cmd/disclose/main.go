@@ -37,6 +37,7 @@ var commands = []command{
 	{"mailin", "read the security mailbox once (--once) or continuously", runMailin},
 	{"user", "manage staff accounts: add, list, disable, reset", runUser},
 	{"org", "manage organisations: add, list", runOrg},
+	{"sso", "single sign-on providers (OpenID Connect): add, list, remove", runSSO},
 	{"program", "manage programs: add", runProgram},
 	{"mailbox", "intake mailboxes of organisations: add, list", runMailbox},
 	{"audit", "check the audit log's hash chain: audit verify", runAudit},
