@@ -35,7 +35,7 @@ func ssoPortal(t *testing.T, roles string, require2FA bool) (*portal, *testOP, *
 // lastAudit is the newest audit row of one of the actions.
 func (p *portal) lastAudit(t *testing.T, actions ...string) db.AuditEntry {
 	t.Helper()
-	pg, err := p.DB.ListAudit(context.Background(), db.AuditFilter{Action: "login", Limit: 50})
+	pg, err := p.DB.ListAudit(context.Background(), db.AuditFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,5 +317,48 @@ func TestSSOSecondFactor(t *testing.T) {
 	b.get("/login/code")
 	if pg := b.post("/login/code", url.Values{"code": {codes[0]}}); pg.Status != http.StatusSeeOther {
 		t.Fatalf("recovery code: %d", pg.Status)
+	}
+}
+
+// TestAdminSSO: the site admin adds a provider in the dashboard; the
+// secret is never shown back, also not when the form is refused; the
+// sign-in page gets its button; removing it takes the button away.
+func TestAdminSSO(t *testing.T) {
+	p := newPortal(t)
+	p.mustUser(t, "root@example.org", db.RoleAdmin)
+	b := p.browser(t)
+	b.mustLogin("root@example.org")
+	if pg := b.get("/admin/sso"); pg.Status != http.StatusOK || !strings.Contains(pg.Body, p.Server.URL+"/login/sso/callback") {
+		t.Fatalf("admin page: %d", pg.Status)
+	}
+	form := url.Values{"name": {"Keycloak"}, "org": {""}, "issuer": {"https://idp.example.org/realms/staff"}, "client_id": {"disclose"},
+		"client_secret": {"s3cret-value-of-the-client"}, "domains": {"example.org"}, "roles": {"groups:groups=admin:boss"}}
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("domains", "not a domain")
+	if pg := b.post("/admin/sso", bad); pg.Status != http.StatusUnprocessableEntity || strings.Contains(pg.Body, "s3cret") {
+		t.Fatalf("bad form: %d (secret shown back: %t)", pg.Status, strings.Contains(pg.Body, "s3cret"))
+	}
+	if pg := b.post("/admin/sso", form); pg.Status != http.StatusSeeOther {
+		t.Fatalf("add: %d", pg.Status)
+	}
+	pg := b.get("/admin/sso")
+	if !strings.Contains(pg.Body, "Keycloak") || strings.Contains(pg.Body, "s3cret") {
+		t.Fatalf("list: has name %t, shows secret %t", strings.Contains(pg.Body, "Keycloak"), strings.Contains(pg.Body, "s3cret"))
+	}
+	if e := p.lastAudit(t, "sso.provider.add"); !strings.Contains(e.Detail, "for=instance") {
+		t.Errorf("audit: %+v", e)
+	}
+	ps, _ := p.DB.SSOProviders(context.Background())
+	if pg := p.browser(t).get("/login"); !strings.Contains(pg.Body, "Sign in with Keycloak") {
+		t.Fatal("no button on the sign-in page")
+	}
+	if pg := b.post("/admin/sso/"+itoa(ps[0].ID)+"/delete", nil); pg.Status != http.StatusSeeOther {
+		t.Fatalf("remove: %d", pg.Status)
+	}
+	if pg := p.browser(t).get("/login"); strings.Contains(pg.Body, "Sign in with Keycloak") {
+		t.Fatal("the button stayed")
 	}
 }
