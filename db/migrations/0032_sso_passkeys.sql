@@ -1,4 +1,4 @@
--- 0032: single sign-on with OpenID Connect (db/sso.go).
+-- 0032: single sign-on with OpenID Connect (db/sso.go) and passkeys (db/passkey.go).
 --
 -- sso_providers: an identity provider that signs staff in, for one
 -- organisation (org_id) or for the instance (org_id NULL). client_secret is
@@ -51,3 +51,34 @@ CREATE TABLE sso_identities (
 	PRIMARY KEY (provider_id, subject)
 ) WITHOUT ROWID;
 CREATE INDEX sso_identities_user ON sso_identities (user_id);
+
+-- passkeys: WebAuthn credentials of staff accounts, a second factor beside
+-- TOTP and a sign-in without password. credential is the relying party's
+-- credential record as JSON (public key, sign counter, flags, AAGUID): no
+-- secret, so it is not sealed. The user handle the authenticator keeps is
+-- the account's id (8 bytes), no personal data.
+CREATE TABLE passkeys (
+	id            INTEGER PRIMARY KEY,
+	user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	credential_id BLOB NOT NULL UNIQUE,
+	name          TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 60),
+	credential    TEXT NOT NULL,
+	created_at    TEXT NOT NULL,
+	last_used_at  TEXT
+);
+CREATE INDEX passkeys_user ON passkeys (user_id);
+
+-- passkey_challenges: a WebAuthn ceremony under way (go-webauthn's session
+-- data as JSON, with the challenge), named by the SHA-256 hash of a cookie
+-- of the browser that began it. Single use, short-lived. user_id is the
+-- account registering or signing in with its second factor; NULL for a
+-- sign-in without password (the authenticator names the account).
+CREATE TABLE passkey_challenges (
+	token_hash BLOB PRIMARY KEY,
+	user_id    INTEGER REFERENCES users (id) ON DELETE CASCADE,
+	purpose    TEXT NOT NULL CHECK (purpose IN ('register', 'login', 'second_factor')),
+	session    TEXT NOT NULL,
+	expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX passkey_challenges_expires ON passkey_challenges (expires_at);
+CREATE INDEX passkey_challenges_user ON passkey_challenges (user_id);
