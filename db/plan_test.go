@@ -208,7 +208,8 @@ func planWorkload(t *testing.T) string {
 	_, err = ev.Drain(ctx)
 	must(err)
 	must(requestReset(ctx, d, "alice@example.org", "203.0.113.9"))
-	ssoPlanWorkload(t, d) // sso_test.go
+	ssoPlanWorkload(t, d)     // sso_test.go
+	passkeyPlanWorkload(t, d) // passkey_test.go
 
 	// The outbox: claim, send, fail, retry.
 	for range 3 {

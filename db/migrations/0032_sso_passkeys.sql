@@ -82,3 +82,8 @@ CREATE TABLE passkey_challenges (
 ) WITHOUT ROWID;
 CREATE INDEX passkey_challenges_expires ON passkey_challenges (expires_at);
 CREATE INDEX passkey_challenges_user ON passkey_challenges (user_id);
+
+-- login_failures is purged of old rows at every sign-in attempt (also a
+-- passkey's second factor after the password): by this index, not by a
+-- walk of every row a password sprayer left within the window.
+CREATE INDEX login_failures_first ON login_failures (first_at);
