@@ -141,7 +141,7 @@ func (s *Server) ssoCallback(c echo.Context) error {
 		return s.ssoRefused(c, status, msg)
 	}
 	if e := q.Get("error"); e != "" {
-		return refuse("provider answered "+truncate(e, 40), http.StatusUnauthorized, "The identity provider did not sign you in.")
+		return refuse("provider answered "+errorCode(e), http.StatusUnauthorized, "The identity provider did not sign you in.")
 	}
 	cl, err := s.ssoClientOf(ctx, pending.ProviderID)
 	if db.ErrorCode(err) == db.ENOTFOUND {
@@ -253,11 +253,14 @@ func (s *Server) ssoRefused(c echo.Context, status int, msg string) error {
 	return s.render(c, status, views.LoginView(views.Login{Page: s.page(c, "Sign in"), Next: "/triage", Error: msg, SSO: buttons}))
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+// errorCode is the provider's error parameter as the audit log keeps it:
+// an OAuth error code is a few lower-case words (RFC 6749 4.1.2.1); the
+// parameter comes through the browser, so anything else is not recorded.
+func errorCode(e string) string {
+	if len(e) > 40 || strings.Trim(e, "abcdefghijklmnopqrstuvwxyz_") != "" {
+		return "(not an error code)"
 	}
-	return s
+	return e
 }
 
 func constantTimeEqual(a, b string) bool {

@@ -149,6 +149,28 @@ func TestSSOSignIn(t *testing.T) {
 			t.Errorf("audit: %+v", e)
 		}
 	})
+	t.Run("ProviderRefused", func(t *testing.T) {
+		// The user cancels at the provider: it sends the browser back with
+		// an error and the state.
+		p, _, prov := ssoPortal(t, "existing", false)
+		b := p.browser(t)
+		pg := b.get("/login/sso/" + itoa(prov.ID))
+		u, _ := url.Parse(pg.Location)
+		state := u.Query().Get("state")
+		if pg := b.get("/login/sso/callback?error=access_denied&state=" + url.QueryEscape(state)); pg.Status != http.StatusUnauthorized {
+			t.Fatalf("provider error: %d", pg.Status)
+		}
+		if e := p.lastAudit(t, "login.sso_refused"); !strings.Contains(e.Detail, "provider answered access_denied") {
+			t.Errorf("audit: %+v", e)
+		}
+		// The state was spent by the refusal.
+		if pg := b.get("/login/sso/callback?code=x&state=" + url.QueryEscape(state)); pg.Status != http.StatusUnauthorized {
+			t.Fatalf("state after a refusal: %d", pg.Status)
+		}
+		if e := p.lastAudit(t, "login.sso_refused"); !strings.Contains(e.Detail, "state") {
+			t.Errorf("audit: %+v", e)
+		}
+	})
 	t.Run("AuthorizedPartyOther", func(t *testing.T) {
 		// A token for this portal and another client, issued to the other.
 		p, o, prov := ssoPortal(t, "existing", false)
