@@ -30,7 +30,9 @@ func (db *DB) Login(ctx context.Context, email, password, clientAddr string) (*L
 		disabled bool
 		totpOn   bool
 	)
-	err := db.read.QueryRowContext(ctx, `SELECT id, password_hash, disabled, totp_enabled FROM users WHERE email = ?`, email).
+	// A passkey is a second factor as TOTP is (passkey.go).
+	err := db.read.QueryRowContext(ctx, `SELECT id, password_hash, disabled,
+		totp_enabled OR EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = users.id) FROM users WHERE email = ?`, email).
 		Scan(&id, &hash, &disabled, &totpOn)
 	found := !errors.Is(err, sql.ErrNoRows)
 	if err != nil && found {

@@ -45,6 +45,8 @@ var smallTables = map[string]string{
 	"mailboxes":           "configured intake mailboxes, a few per organisation",
 	"program_access":      "a view of program_members and org_members over programs: staff × programs",
 	"json_each":           "the list of ids the statement was given",
+	"sso_providers":       "identity providers made by the site admin, a few",
+	"sessions":            "staff sessions, deleted when they expire (every sign-in purges them): staff × devices",
 	"sqlite_schema":       "the schema",
 	"sqlite_master":       "the schema",
 	"sqlite_stat1":        "the planner's statistics",
@@ -208,6 +210,8 @@ func planWorkload(t *testing.T) string {
 	must(err)
 	must(requestReset(ctx, d, "alice@example.org", "203.0.113.9"))
 	orgInvitePlanWork(t, d)
+	ssoPlanWorkload(t, d)     // sso_test.go
+	passkeyPlanWorkload(t, d) // passkey_test.go
 
 	// The outbox: claim, send, fail, retry.
 	for range 3 {

@@ -168,11 +168,13 @@ func (db *DB) sessionUser(ctx context.Context, token, stage string, idle time.Du
 	defer rtx.Rollback()
 	var lastSeen, expires string
 	var require2FA sql.NullString
+	var hasPasskey bool
 	row := rtx.QueryRowContext(ctx, `SELECT `+userColumns+`, s.last_seen_at, s.expires_at,
-		(SELECT CAST(value AS TEXT) FROM settings WHERE key = 'require_2fa')
+		(SELECT CAST(value AS TEXT) FROM settings WHERE key = 'require_2fa'),
+		EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.id)
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.stage = ? AND u.disabled = 0`, hash, stage)
-	u, err := scanUser(extraScan{row: row, extra: []any{&lastSeen, &expires, &require2FA}})
+	u, err := scanUser(extraScan{row: row, extra: []any{&lastSeen, &expires, &require2FA, &hasPasskey}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNoSession
 	} else if err != nil {
@@ -189,7 +191,7 @@ func (db *DB) sessionUser(ctx context.Context, token, stage string, idle time.Du
 	if err := userAccess(ctx, rtx, u); err != nil {
 		return nil, err
 	}
-	u.MustEnroll = require2FA.Valid && require2FA.String == "1" && !u.TOTPEnabled
+	u.MustEnroll = require2FA.Valid && require2FA.String == "1" && !u.TOTPEnabled && !hasPasskey
 	rtx.Rollback()
 	if now.Sub(seen) >= sessionTouchEvery {
 		if err := db.exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, formatTime(now), hash); err != nil {

@@ -76,6 +76,9 @@ func (f *matrixFixture) params() map[string]param {
 		"/admin/intake/mail/:id": {value: id(f.kept)},
 		"/admin/outbox/:id":      {value: id(f.outboxMail)},
 		"/admin/webhooks/:id":    {value: func(c *matrixCase) string { return itoa(c.webhook()) }},
+		"/login/sso/:id":         {value: fixed("0")}, // no such provider: 404 for all (sso_test.go signs in)
+		"/admin/sso/:id":         {value: func(c *matrixCase) string { return itoa(f.ssoProvider(c.t)) }},
+		"/account/passkeys/:id":  {value: f.ownPasskey, others: []other{{"another user's passkey", f.someonesPasskey}}},
 		"/admin/webhooks/:id/deliveries/:delivery": {value: func(c *matrixCase) string { c.webhook(); return itoa(c.delivery) },
 			others: []other{{"a delivery of another webhook", id(f.otherDelivery)}}},
 		"/account/tokens/:id": {value: func(c *matrixCase) string { return itoa(f.tokenOf(c)) },

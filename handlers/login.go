@@ -30,6 +30,10 @@ func (s *Server) loginForm(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, next)
 	}
 	m := views.Login{Page: s.page(c, "Sign in"), Next: next}
+	var err error
+	if m.SSO, err = s.ssoButtons(c.Request().Context()); err != nil {
+		return err
+	}
 	switch c.QueryParam("done") {
 	case "password":
 		m.Notice = "Your password is set. Sign in with it now."

@@ -66,6 +66,7 @@ type Config struct {
 	StatusRate RateLimit
 	ResetRate  RateLimit // "forgot your password?" (serve: DefaultResetRate)
 	APIRate    RateLimit // per API token (serve: DefaultAPIRate)
+	SSORate    RateLimit // single sign-on (serve: DefaultSSORate)
 	// ResetMail composes the mail with a password reset link (serve: the
 	// mail gateway's mailin.Notifier); nil sends none.
 	ResetMail ResetMailer

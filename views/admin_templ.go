@@ -119,7 +119,17 @@ func adminNav(current string) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, ">Team key</a></nav>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, ">Team key</a> <a href=\"/admin/sso\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if current == "sso" {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, " aria-current=\"page\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, ">Single sign-on</a></nav>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -160,7 +170,7 @@ func AdminHomeView(p StaffPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<h1>Admin</h1>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<h1>Admin</h1>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -168,7 +178,7 @@ func AdminHomeView(p StaffPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, " <ul><li><a href=\"/admin/users\">Users</a>: invite staff, disable accounts, reset passwords and second factors.</li><li><a href=\"/admin/programs\">Programs</a>: scope, policy, reference prefix, deadlines and members.</li><li><a href=\"/admin/audit\">Audit log</a>: every staff action, hash-chained.</li><li><a href=\"/admin/outbox\">Outbox</a>: every mail the portal sends, its status, and a retry for failed ones.</li><li><a href=\"/admin/settings\">Settings</a>: require two-factor sign-in for everyone.</li><li><a href=\"/admin/retention\">Retention</a>: how long finished reports are kept; legal holds.</li><li><a href=\"/admin/intake\">Mail intake</a>: last poll, errors, counts, and the mail kept aside.</li><li><a href=\"/admin/key\">Team key</a>: fingerprint, expiry, unlock and lock the team OpenPGP key.</li></ul>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, " <ul><li><a href=\"/admin/users\">Users</a>: invite staff, disable accounts, reset passwords and second factors.</li><li><a href=\"/admin/programs\">Programs</a>: scope, policy, reference prefix, deadlines and members.</li><li><a href=\"/admin/audit\">Audit log</a>: every staff action, hash-chained.</li><li><a href=\"/admin/outbox\">Outbox</a>: every mail the portal sends, its status, and a retry for failed ones.</li><li><a href=\"/admin/settings\">Settings</a>: require two-factor sign-in for everyone.</li><li><a href=\"/admin/retention\">Retention</a>: how long finished reports are kept; legal holds.</li><li><a href=\"/admin/intake\">Mail intake</a>: last poll, errors, counts, and the mail kept aside.</li><li><a href=\"/admin/key\">Team key</a>: fingerprint, expiry, unlock and lock the team OpenPGP key.</li></ul>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -27,6 +27,7 @@ type Login struct {
 	Next   string
 	Error  string
 	Notice string
+	SSO    []SSOButton // single sign-on providers (sso.templ)
 }
 
 // LoginCode asks for the second factor after the password.

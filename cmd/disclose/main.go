@@ -38,6 +38,7 @@ var commands = []command{
 	{"user", "manage staff accounts: add, list, disable, reset", runUser},
 	{"token", "personal access tokens of the JSON API: add, list, revoke", runToken},
 	{"org", "manage organisations: add, list", runOrg},
+	{"sso", "single sign-on providers (OpenID Connect): add, list, remove", runSSO},
 	{"program", "manage programs: add", runProgram},
 	{"mailbox", "intake mailboxes of organisations: add, list", runMailbox},
 	{"audit", "check the audit log's hash chain: audit verify", runAudit},

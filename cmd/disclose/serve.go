@@ -100,6 +100,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		StatusRate:         handlers.RateLimit{PerMinute: cfg.StatusRate, Burst: cfg.StatusBurst},
 		ResetRate:          handlers.DefaultResetRate,
 		APIRate:            handlers.DefaultAPIRate,
+		SSORate:            handlers.DefaultSSORate,
 		ResetMail:          out.notifier,
 		InviteMail:         out.notifier,
 		InactiveDisable:    auth.InactiveDisable,
