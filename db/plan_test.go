@@ -293,6 +293,9 @@ func planWorkload(t *testing.T) string {
 	_, err = d.Webhooks(ctx, f.P1.ID)
 	must(err)
 
+	// Advisories: drafted, reviewed, scheduled, published, credited, revised.
+	planAdvisories(t, d, f, r, admin)
+
 	// Retention: spam goes after a day.
 	must(d.SetRetentionRule(ctx, &db.RetentionRule{ProgramID: f.P1.ID, SpamDeleteDays: 1, AnonymiseDays: 30}, db.ActorSystem))
 	f.advance(40 * 24 * time.Hour)
