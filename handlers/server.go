@@ -70,6 +70,9 @@ type Config struct {
 	ResetMail ResetMailer
 	// TeamKey is the team's OpenPGP key; nil when the portal has none.
 	TeamKey TeamKey
+	// WakePublisher tells serve's advisory publisher that a schedule
+	// changed (an approval); nil: nothing to tell.
+	WakePublisher func()
 
 	// Metrics is the Prometheus registry; nil makes one reading the store.
 	Metrics *Metrics
