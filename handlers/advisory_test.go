@@ -77,7 +77,7 @@ func (p *advisoryPortal) draft(t *testing.T, publishAt time.Time, details string
 func step(t *testing.T, b *browser, ident, action string) page {
 	t.Helper()
 	doc := parse(t, b.get("/orgs/client/advisories/"+ident))
-	version := doc.Find(`form[action$="/` + action + `"] input[name=version]`).AttrOr("value", "")
+	version := doc.Find(`form[action$="/`+action+`"] input[name=version]`).AttrOr("value", "")
 	if version == "" {
 		version = doc.Find(`input[name=version]`).AttrOr("value", "")
 	}
