@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/db/publish"
 	"github.com/disclose/disclose/views"
 	"github.com/labstack/echo/v4"
 )
@@ -44,7 +45,8 @@ func (s *Server) publicAdvisory(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.PublicAdvisoryView(views.PublicAdvisory{Page: s.page(c, a.Ident+": "+a.Title), Org: o, Advisory: a}))
+	return s.render(c, http.StatusOK, views.PublicAdvisoryView(views.PublicAdvisory{Page: s.page(c, a.Ident+": "+a.Title), Org: o, Advisory: a,
+		Formats: advisoryFormats(a)}))
 }
 
 // acknowledgements is the host organisation's hall of fame: the credits of
@@ -143,4 +145,9 @@ func (s *Server) statusCredit(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/status?credit=1")
+}
+
+// advisoryFormats are the machine-readable documents of a public advisory.
+func advisoryFormats(a *db.Advisory) []views.FormatLink {
+	return []views.FormatLink{{Name: "CSAF", URL: publish.CSAFPath(a)}}
 }

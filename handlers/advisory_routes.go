@@ -5,7 +5,7 @@ package handlers
 // second person's approval is checked by db), and the public pages of the
 // request host's organisation, which show published advisories only.
 func (s *Server) advisoryRoutes() []route {
-	return []route{
+	return append(s.csafRoutes(), []route{
 		{get, "/triage/advisories", Staff, s.advisoryOrgs, nil},
 		{get, "/orgs/:org/advisories", OrgReader, s.orgAdvisories, nil},
 		{get, "/orgs/:org/advisories/new", OrgWriter, s.newAdvisory, nil},
@@ -21,5 +21,5 @@ func (s *Server) advisoryRoutes() []route {
 		{get, "/advisories/:id", Public, s.publicAdvisory, nil},
 		{get, "/acknowledgements", Public, s.acknowledgements, nil},
 		{post, "/status/credit", Reporter, s.statusCredit, nil}, // a credit proposed for the session's report only
-	}
+	}...)
 }

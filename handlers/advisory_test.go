@@ -25,10 +25,10 @@ type advisoryPortal struct {
 
 const clientSite = "reports.client.example"
 
-func newAdvisoryPortal(t *testing.T, credit db.Credit, name string) *advisoryPortal {
+func newAdvisoryPortal(t *testing.T, credit db.Credit, name string, opts ...portalOption) *advisoryPortal {
 	t.Helper()
 	ctx := context.Background()
-	p := &advisoryPortal{orgPortal: newOrgPortal(t)}
+	p := &advisoryPortal{orgPortal: newOrgPortal(t, opts...)}
 	member := func(email string, role db.Role) *browser {
 		u := p.mustUser(t, email, db.RoleViewer)
 		if err := p.DB.SetOrgMember(ctx, p.client.ID, u.ID, role, db.ActorSystem); err != nil {

@@ -104,6 +104,8 @@ type Server struct {
 	log    *slog.Logger
 	echo   *echo.Echo
 	signed signedCache
+	// detached are the CSAF documents' signatures (advisory_csaf.go).
+	detached sigCache
 	bodies *bodyBudget
 	// limiters are the rate limits by name, made while the routes are.
 	limiters map[string]echo.MiddlewareFunc

@@ -49,6 +49,13 @@ type PublicAdvisory struct {
 	Page
 	Org      *db.Organisation
 	Advisory *db.Advisory
+	Formats  []FormatLink
+}
+
+// FormatLink is a machine-readable format of an advisory, linked by name
+// ("CSAF", "CVE JSON", "OSV").
+type FormatLink struct {
+	Name, URL string
 }
 
 // Acknowledgements is the hall of fame of an organisation.
