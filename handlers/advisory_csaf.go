@@ -92,7 +92,9 @@ func jsonBlob(c echo.Context, v any) error {
 }
 
 // csafEntry is a published advisory's document path under white/.
-func csafEntry(a *db.Advisory) string { return strings.TrimPrefix(publish.CSAFPath(a), csafRoot+"/white/") }
+func csafEntry(a *db.Advisory) string {
+	return strings.TrimPrefix(publish.CSAFPath(a), csafRoot+"/white/")
+}
 
 func (s *Server) csafList(c echo.Context) (*db.Organisation, []*db.Advisory, error) {
 	o, err := s.hostOrg(c)

@@ -106,7 +106,7 @@ type Server struct {
 	signed signedCache
 	// detached are the CSAF documents' signatures (advisory_csaf.go).
 	detached sigCache
-	bodies *bodyBudget
+	bodies   *bodyBudget
 	// limiters are the rate limits by name, made while the routes are.
 	limiters map[string]echo.MiddlewareFunc
 	// rules is the route table as the router holds it (Routes).
