@@ -54,6 +54,10 @@ func (t CreditType) Valid() bool {
 // version that fixes it ("" while none does).
 type AffectedProduct struct {
 	Product, Affected, Fixed string
+	// Ecosystem and Package name it in an OSV ecosystem ("npm",
+	// "acme-portal"); empty for a product outside one. The OSV record
+	// lists the products that have them.
+	Ecosystem, Package string
 }
 
 // AdvisoryCredit is one typed credit. ReportID is set on a credit proposed
@@ -223,8 +227,12 @@ func (in *AdvisoryInput) Validate() FieldErrors {
 	var products []AffectedProduct
 	for _, p := range in.Products {
 		p.Product, p.Affected, p.Fixed = strings.TrimSpace(p.Product), strings.TrimSpace(p.Affected), strings.TrimSpace(p.Fixed)
+		p.Ecosystem, p.Package = strings.TrimSpace(p.Ecosystem), strings.TrimSpace(p.Package)
 		if p.Product == "" && p.Affected == "" && p.Fixed == "" {
 			continue
+		}
+		if (p.Ecosystem == "") != (p.Package == "") || utf8.RuneCountInString(p.Ecosystem) > 50 || utf8.RuneCountInString(p.Package) > 200 {
+			errs["products"] = "Give a package both its ecosystem and its name (like npm:acme-portal), or neither."
 		}
 		if n := utf8.RuneCountInString(p.Product); n == 0 || n > 200 {
 			errs["products"] = "Give each product a name of 1 to 200 characters."

@@ -109,8 +109,8 @@ func (tx *Tx) setAdvisoryParts(ctx context.Context, id int64, in *AdvisoryInput)
 		return fmt.Errorf("db: advisory products: %w", err)
 	}
 	for i, p := range in.Products {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO advisory_products (advisory_id, position, product, affected, fixed) VALUES (?, ?, ?, ?, ?)`,
-			id, i+1, p.Product, p.Affected, p.Fixed); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO advisory_products (advisory_id, position, product, affected, fixed, ecosystem, package)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, i+1, p.Product, p.Affected, p.Fixed, p.Ecosystem, p.Package); err != nil {
 			return fmt.Errorf("db: advisory products: %w", err)
 		}
 	}
@@ -240,9 +240,9 @@ func advisoryParts(ctx context.Context, q rowQuerier, a *Advisory) error {
 	}); err != nil {
 		return err
 	}
-	if err := read("products", `SELECT product, affected, fixed FROM advisory_products WHERE advisory_id = ? ORDER BY position`, func(rows *sql.Rows) error {
+	if err := read("products", `SELECT product, affected, fixed, ecosystem, package FROM advisory_products WHERE advisory_id = ? ORDER BY position`, func(rows *sql.Rows) error {
 		var p AffectedProduct
-		err := rows.Scan(&p.Product, &p.Affected, &p.Fixed)
+		err := rows.Scan(&p.Product, &p.Affected, &p.Fixed, &p.Ecosystem, &p.Package)
 		a.Products = append(a.Products, p)
 		return err
 	}); err != nil {

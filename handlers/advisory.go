@@ -89,13 +89,19 @@ func advisoryInput(r *http.Request) (*db.AdvisoryInput, db.FieldErrors) {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		parts := strings.SplitN(line, "|", 3)
+		parts := strings.SplitN(line, "|", 4)
 		p := db.AffectedProduct{Product: parts[0]}
 		if len(parts) > 1 {
 			p.Affected = parts[1]
 		}
 		if len(parts) > 2 {
 			p.Fixed = parts[2]
+		}
+		if len(parts) > 3 {
+			p.Ecosystem, p.Package, _ = strings.Cut(strings.TrimSpace(parts[3]), ":")
+			if p.Package == "" && p.Ecosystem != "" {
+				errs["products"] = "Name a package as ecosystem:name, like npm:acme-portal."
+			}
 		}
 		in.Products = append(in.Products, p)
 	}

@@ -69,7 +69,7 @@ func TestCSAFProvider(t *testing.T) {
 	ident := a.Ident
 	public := p.at(t, clientSite)
 	path := "/.well-known/csaf/white/" + moment.Format("2006") + "/" + strings.ToLower(ident) + ".json"
-	urls := []string{path, path + ".sha256", path + ".sha512", path + ".asc"}
+	urls := []string{path, path + ".sha256", path + ".sha512", path + ".asc", "/advisories/" + ident + "/osv.json"}
 	for _, u := range urls {
 		if pg := public.get(u); pg.Status != http.StatusNotFound {
 			t.Errorf("before the moment: %s is %d", u, pg.Status)
@@ -140,8 +140,12 @@ func TestCSAFProvider(t *testing.T) {
 			t.Errorf("another organisation's host: %s is %d", u, pg.Status)
 		}
 	}
-	// The public page links the format by name.
-	if pg := public.get("/advisories/" + ident); !strings.Contains(pg.Body, `href="`+path+`">CSAF</a>`) {
-		t.Error("the page does not link the CSAF document")
+	// The public page links each format by name.
+	page := public.get("/advisories/" + ident).Body
+	if !strings.Contains(page, `href="`+path+`">CSAF</a>`) || !strings.Contains(page, `href="/advisories/`+ident+`/osv.json">OSV</a>`) {
+		t.Error("the page does not link the CSAF document and the OSV record")
+	}
+	if osv := public.get("/advisories/" + ident + "/osv.json"); osv.Status != http.StatusOK || !strings.Contains(osv.Body, `"id": "x_`+ident+`"`) {
+		t.Errorf("OSV: %d %s", osv.Status, osv.Body)
 	}
 }

@@ -19,7 +19,7 @@ type advisoryFixtures struct {
 
 func advisoryIn() *db.AdvisoryInput {
 	return &db.AdvisoryInput{Title: "Matrix advisory", Summary: "A matrix advisory.",
-		Products: []db.AffectedProduct{{Product: "Portal", Affected: "< 2.0", Fixed: "2.0"}}}
+		Products: []db.AffectedProduct{{Product: "Portal", Affected: "< 2.0", Fixed: "2.0", Ecosystem: "npm", Package: "portal"}}}
 }
 
 // makeAdvisory drafts an advisory of o from report r and moves it on: to

@@ -149,5 +149,30 @@ func (s *Server) statusCredit(c echo.Context) error {
 
 // advisoryFormats are the machine-readable documents of a public advisory.
 func advisoryFormats(a *db.Advisory) []views.FormatLink {
-	return []views.FormatLink{{Name: "CSAF", URL: publish.CSAFPath(a)}}
+	out := []views.FormatLink{{Name: "CSAF", URL: publish.CSAFPath(a)}}
+	if publish.HasOSV(a) {
+		out = append(out, views.FormatLink{Name: "OSV", URL: "/advisories/" + a.Ident + "/osv.json"})
+	}
+	return out
+}
+
+// publicOSV is the OSV record of a published advisory that names a
+// package of an OSV ecosystem; 404 otherwise, as for any unpublished one.
+func (s *Server) publicOSV(c echo.Context) error {
+	o, err := s.hostOrg(c)
+	if err != nil {
+		return err
+	}
+	a, err := s.store.PublicAdvisory(c.Request().Context(), o.ID, c.Param("id"))
+	if db.ErrorCode(err) == db.ENOTFOUND || (err == nil && !publish.HasOSV(a)) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	} else if err != nil {
+		return err
+	}
+	doc, err := publish.OSV(a, s.site(o))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.Blob(http.StatusOK, "application/json", doc)
 }

@@ -19,6 +19,7 @@ func (s *Server) advisoryRoutes() []route {
 		{get, "/advisories", Public, s.publicAdvisories, nil},
 		{get, "/advisories.atom", Public, s.advisoryFeed, nil},
 		{get, "/advisories/:id", Public, s.publicAdvisory, nil},
+		{get, "/advisories/:id/osv.json", Public, s.publicOSV, nil},
 		{get, "/acknowledgements", Public, s.acknowledgements, nil},
 		{post, "/status/credit", Reporter, s.statusCredit, nil}, // a credit proposed for the session's report only
 	}...)

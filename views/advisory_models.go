@@ -70,7 +70,11 @@ type Acknowledgements struct {
 func AdvisoryValues(a *db.Advisory) map[string]string {
 	var products, credits []string
 	for _, p := range a.Products {
-		products = append(products, strings.Join([]string{p.Product, p.Affected, p.Fixed}, " | "))
+		line := strings.Join([]string{p.Product, p.Affected, p.Fixed}, " | ")
+		if p.Ecosystem != "" {
+			line += " | " + p.Ecosystem + ":" + p.Package
+		}
+		products = append(products, line)
 	}
 	for _, c := range a.Credits {
 		if c.ReportID == 0 {

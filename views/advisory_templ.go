@@ -327,7 +327,7 @@ func advisoryFields(m AdvisoryPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textAreaField(m.Errors, "products", "Affected products", "One a line: product | affected versions | fixed version, like “Acme Portal | < 2.4.1 | 2.4.1”.", m.Values["products"]).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = textAreaField(m.Errors, "products", "Affected products", "One a line: product | affected versions | fixed version [| ecosystem:package for OSV], like “Acme Portal | < 2.4.1 | 2.4.1 | npm:acme-portal”.", m.Values["products"]).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -52,13 +52,16 @@ CREATE TABLE advisory_reports (
 CREATE INDEX advisory_reports_report ON advisory_reports (report_id);
 
 -- advisory_products: what is affected (a version range as people write it,
--- like "< 2.4.1" or ">= 1.0, < 1.9.3") and the version that fixes it.
+-- like "< 2.4.1" or ">= 1.0, < 1.9.3") and the version that fixes it; for a
+-- package of an OSV ecosystem (npm, PyPI, Go, ...), its ecosystem and name.
 CREATE TABLE advisory_products (
 	advisory_id INTEGER NOT NULL REFERENCES advisories (id) ON DELETE CASCADE,
 	position    INTEGER NOT NULL,
 	product     TEXT NOT NULL,
 	affected    TEXT NOT NULL,
 	fixed       TEXT NOT NULL DEFAULT '',
+	ecosystem   TEXT NOT NULL DEFAULT '',
+	package     TEXT NOT NULL DEFAULT '',
 	PRIMARY KEY (advisory_id, position)
 ) WITHOUT ROWID;
 
