@@ -362,3 +362,10 @@ func (db *DB) Acknowledgements(ctx context.Context, orgID int64) ([]Acknowledgem
 	}
 	return out, rows.Err()
 }
+
+// FindAdvisory is the advisory with an identifier, of whichever
+// organisation (identifiers are unique across the portal): the command
+// line's lookup, which has no host to scope by.
+func (db *DB) FindAdvisory(ctx context.Context, ident string) (*Advisory, error) {
+	return advisoryWhere(ctx, db.read, `a.ident = ?`, strings.ToUpper(strings.TrimSpace(ident)))
+}

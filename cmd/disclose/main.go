@@ -39,6 +39,7 @@ var commands = []command{
 	{"org", "manage organisations: add, list", runOrg},
 	{"program", "manage programs: add", runProgram},
 	{"mailbox", "intake mailboxes of organisations: add, list", runMailbox},
+	{"advisory", "security advisories: add, approve, list", runAdvisory},
 	{"audit", "check the audit log's hash chain: audit verify", runAudit},
 	{"version", "print the version", runVersion},
 	{"backup", "copy the database while the portal runs; --verify checks a copy", runBackup},
