@@ -57,8 +57,10 @@ func (db *DB) ApproveAdvisory(ctx context.Context, id, version int64, actor Acto
 		if err != nil {
 			return "", err
 		}
-		if actor.UserID == 0 || actor.UserID == a.AuthorID {
-			return "", Errorf(EFORBIDDEN, "The author cannot approve their own advisory: a second person must.")
+		// A second person: neither the author nor whoever changed the
+		// draft last (else one could edit another's draft and approve it).
+		if actor.UserID == 0 || actor.UserID == a.AuthorID || actor.UserID == a.EditorID {
+			return "", Errorf(EFORBIDDEN, "You wrote or changed this advisory: a second person must approve it.")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE advisories SET state = 'scheduled', approver_id = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
 			actor.UserID, formatTime(tx.now), a.ID); err != nil {
@@ -206,7 +208,11 @@ type ReportCredit struct {
 	AdvisoryCredit
 	Ident    string
 	State    AdvisoryState
-	Editable bool // until publication
+	Editable bool // the reporter may decline it: until publication
+	// Renamable: the reporter may change the name: until a second person
+	// approved the advisory (what they approved is what goes out; staying
+	// anonymous is always allowed).
+	Renamable bool
 }
 
 // ReportCredits are the credits proposed to a report's reporter.
@@ -224,6 +230,7 @@ func (db *DB) ReportCredits(ctx context.Context, reportID int64) ([]ReportCredit
 			return nil, fmt.Errorf("db: report credits: %w", err)
 		}
 		c.Editable = !c.State.Public()
+		c.Renamable = c.State == AdvisoryDraft || c.State == AdvisoryInReview
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -252,6 +259,11 @@ func (db *DB) SetReporterCredit(ctx context.Context, reportID, creditID int64, n
 		}
 		if state.Public() {
 			return Errorf(ECONFLICT, "The advisory is published: write to the team to change the credit.")
+		}
+		if !declined && state == AdvisoryScheduled {
+			// The approved text is what is published: a name typed after
+			// the approval would reach the public pages unreviewed.
+			return Errorf(ECONFLICT, "The advisory is approved: you can still stay anonymous; to change the name, write to the team.")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE advisory_credits SET name = ?, declined = ? WHERE id = ?`, name, declined, creditID); err != nil {
 			return fmt.Errorf("db: reporter credit: %w", err)

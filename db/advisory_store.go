@@ -137,7 +137,7 @@ func (db *DB) UpdateAdvisory(ctx context.Context, id, version int64, in *Advisor
 		if err != nil {
 			return err
 		}
-		if err := tx.writeAdvisory(ctx, a.ID, in, `publish_at = ?`, formatNullTime(in.PublishAt)); err != nil {
+		if err := tx.writeAdvisory(ctx, a.ID, in, `publish_at = ?, editor_id = ?`, formatNullTime(in.PublishAt), nullID(actor.UserID)); err != nil {
 			return err
 		}
 		return tx.audit(ctx, actor, "advisory.edit", a.Ident, "")
@@ -178,7 +178,7 @@ func (tx *Tx) lockAdvisory(ctx context.Context, id, version int64, states ...Adv
 
 const advisoryColumns = `a.id, a.org_id, a.ident, a.state, a.title, a.summary, a.details, a.workarounds, a.cvss3, COALESCE(a.cvss3_score, 0),
 	a.cvss4, COALESCE(a.cvss4_score, 0), a.severity, a.cwe, a.cve_ids, a.refs, COALESCE(a.author_id, 0), COALESCE(au.email, ''),
-	COALESCE(a.approver_id, 0), COALESCE(ap.email, ''), a.publish_at, a.published_at, a.withdrawn_at, a.revision, a.created_at, a.updated_at, a.version`
+	COALESCE(a.approver_id, 0), COALESCE(ap.email, ''), COALESCE(a.editor_id, 0), a.publish_at, a.published_at, a.withdrawn_at, a.revision, a.created_at, a.updated_at, a.version`
 
 const advisoryFrom = ` FROM advisories a LEFT JOIN users au ON au.id = a.author_id LEFT JOIN users ap ON ap.id = a.approver_id `
 
@@ -187,7 +187,7 @@ func scanAdvisory(row interface{ Scan(...any) error }) (*Advisory, error) {
 	var cves, refs, created, updated string
 	var publishAt, publishedAt, withdrawnAt sql.NullString
 	err := row.Scan(&a.ID, &a.OrgID, &a.Ident, &a.State, &a.Title, &a.Summary, &a.Details, &a.Workarounds, &a.CVSS3, &a.CVSS3Score,
-		&a.CVSS4, &a.CVSS4Score, &a.Severity, &a.CWE, &cves, &refs, &a.AuthorID, &a.Author, &a.ApproverID, &a.Approver,
+		&a.CVSS4, &a.CVSS4Score, &a.Severity, &a.CWE, &cves, &refs, &a.AuthorID, &a.Author, &a.ApproverID, &a.Approver, &a.EditorID,
 		&publishAt, &publishedAt, &withdrawnAt, &a.Revision, &created, &updated, &a.Version)
 	if err != nil {
 		return nil, err

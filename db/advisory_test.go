@@ -176,6 +176,22 @@ func TestAdvisoryReview(t *testing.T) {
 			t.Fatalf("author approves: %v, want forbidden", err)
 		}
 	})
+	t.Run("ErrEditorApproves", func(t *testing.T) {
+		// The approver-to-be edits someone else's draft: then they are no
+		// second person any more.
+		b := f.draft(t, advisoryInput())
+		if err := f.DB.UpdateAdvisory(ctx, b.ID, b.Version, advisoryInput(), f.Approver.Actor("")); err != nil {
+			t.Fatal(err)
+		}
+		b = f.fresh(t, b.ID)
+		if err := f.DB.SubmitAdvisory(ctx, b.ID, b.Version, f.Actor); err != nil {
+			t.Fatal(err)
+		}
+		b = f.fresh(t, b.ID)
+		if _, err := f.DB.ApproveAdvisory(ctx, b.ID, b.Version, f.Approver.Actor("")); db.ErrorCode(err) != db.EFORBIDDEN {
+			t.Fatalf("the last editor approves: %v, want forbidden", err)
+		}
+	})
 	t.Run("ErrStaleVersion", func(t *testing.T) {
 		_, err := f.DB.ApproveAdvisory(ctx, a.ID, a.Version-1, f.Approver.Actor(""))
 		if db.ErrorCode(err) != db.ECONFLICT {
@@ -217,7 +233,7 @@ func TestAdvisoryReview(t *testing.T) {
 	if _, err := f.DB.PublicAdvisory(ctx, f.Default.ID, a.Ident); err != nil {
 		t.Errorf("a withdrawn advisory stays readable: %v", err)
 	}
-	entries, err := f.DB.ListAudit(ctx, db.AuditFilter{Action: "advisory.", Limit: 50})
+	entries, err := f.DB.ListAudit(ctx, db.AuditFilter{Action: "advisory.", Target: a.Ident, Limit: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,9 +336,26 @@ func TestReporterCredit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	must(f.DB.SetReporterCredit(ctx, f.Report.ID, c.ID, "Alice", false))
+	got = f.fresh(t, a.ID)
+	in := advisoryInput()
+	in.PublishAt = f.now.Add(time.Hour)
+	must(f.DB.UpdateAdvisory(ctx, a.ID, got.Version, in, f.Actor))
+	got = f.fresh(t, a.ID)
 	must(f.DB.SubmitAdvisory(ctx, a.ID, got.Version, f.Actor))
 	got = f.fresh(t, a.ID)
 	_, err = f.DB.ApproveAdvisory(ctx, a.ID, got.Version, f.Approver.Actor(""))
+	must(err)
+	// Approved: a new name would go out unreviewed; anonymity stays open.
+	if err := f.DB.SetReporterCredit(ctx, f.Report.ID, c.ID, "Buy pills at spam.example", false); db.ErrorCode(err) != db.ECONFLICT {
+		t.Errorf("rename after approval: %v, want conflict", err)
+	}
+	if rc, _ := f.DB.ReportCredits(ctx, f.Report.ID); rc[0].Renamable || !rc[0].Editable {
+		t.Errorf("after approval: %+v", rc[0])
+	}
+	must(f.DB.SetReporterCredit(ctx, f.Report.ID, c.ID, "", true))
+	f.advance(time.Hour)
+	_, err = f.DB.PublishDue(ctx)
 	must(err)
 	if err := f.DB.SetReporterCredit(ctx, f.Report.ID, c.ID, "Alice", false); db.ErrorCode(err) != db.ECONFLICT {
 		t.Errorf("change after publication: %v, want conflict", err)

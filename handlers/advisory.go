@@ -70,7 +70,7 @@ func (s *Server) advisoryModel(c echo.Context, a *db.Advisory) views.AdvisoryPag
 	if a != nil {
 		title = a.Ident
 		m.Values = views.AdvisoryValues(a)
-		m.CanApprove = m.CanWrite && a.AuthorID != u.ID
+		m.CanApprove = m.CanWrite && a.AuthorID != u.ID && a.EditorID != u.ID
 		if a.State.Public() {
 			m.PublicURL = s.orgURL(o, "/advisories/"+a.Ident)
 		}

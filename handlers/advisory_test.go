@@ -115,8 +115,27 @@ func TestAdvisoryFlow(t *testing.T) {
 	if pg := step(t, p.author, ident, "approve"); pg.Status != http.StatusForbidden {
 		t.Fatalf("the author approves: %d, want 403", pg.Status)
 	}
+	// The reporter sees the proposed credit and changes it.
+	reporter := p.at(t, clientSite)
+	reporter.get("/status")
+	if pg := reporter.post("/status", url.Values{"code": {p.code}}); pg.Status != http.StatusSeeOther {
+		t.Fatalf("status login: %d", pg.Status)
+	}
+	doc := parse(t, reporter.get("/status"))
+	if got := doc.Find(`[data-testid=credit-name]`).Text(); got != "alice" {
+		t.Errorf("proposed credit = %q, want the form's handle", got)
+	}
+	credit := doc.Find(`input[name=credit]`).AttrOr("value", "")
+	if pg := reporter.post("/status/credit", url.Values{"credit": {credit}, "name": {"Alice Liddell"}}); pg.Status != http.StatusSeeOther {
+		t.Fatalf("credit: %d", pg.Status)
+	}
+
 	if pg := step(t, p.approver, ident, "approve"); pg.Status != http.StatusSeeOther {
 		t.Fatalf("approve: %d", pg.Status)
+	}
+	// Approved: the reporter may still stay anonymous, not rename.
+	if doc := parse(t, reporter.get("/status")); doc.Find(`input[name=name]`).Length() != 0 || doc.Find(`[data-testid=credit-decline]`).Length() != 1 {
+		t.Error("after approval the status page still offers a new name, or no longer anonymity")
 	}
 
 	public := p.at(t, clientSite)
@@ -134,21 +153,6 @@ func TestAdvisoryFlow(t *testing.T) {
 		}
 	}
 	before("scheduled")
-
-	// The reporter sees the proposed credit and changes it.
-	reporter := p.at(t, clientSite)
-	reporter.get("/status")
-	if pg := reporter.post("/status", url.Values{"code": {p.code}}); pg.Status != http.StatusSeeOther {
-		t.Fatalf("status login: %d", pg.Status)
-	}
-	doc := parse(t, reporter.get("/status"))
-	if got := doc.Find(`[data-testid=credit-name]`).Text(); got != "alice" {
-		t.Errorf("proposed credit = %q, want the form's handle", got)
-	}
-	credit := doc.Find(`input[name=credit]`).AttrOr("value", "")
-	if pg := reporter.post("/status/credit", url.Values{"credit": {credit}, "name": {"Alice Liddell"}}); pg.Status != http.StatusSeeOther {
-		t.Fatalf("credit: %d", pg.Status)
-	}
 
 	p.clock.Advance(72*time.Hour - 2*time.Second)
 	if n, err := p.DB.PublishDue(ctx); err != nil || n != 0 {

@@ -27,6 +27,7 @@ CREATE TABLE advisories (
 	cve_ids      TEXT NOT NULL DEFAULT '', -- one per line
 	refs         TEXT NOT NULL DEFAULT '', -- URLs, one per line
 	author_id    INTEGER REFERENCES users (id),
+	editor_id    INTEGER REFERENCES users (id), -- the last to change the draft: not the approver either
 	approver_id  INTEGER REFERENCES users (id),
 	publish_at   TEXT, -- the embargo's end; NULL: at approval
 	published_at TEXT, -- set when it became public
