@@ -101,7 +101,7 @@ type Advisory struct {
 	Author      string
 	ApproverID  int64
 	Approver    string
-	EditorID    int64 // the last to change the draft (0: its author)
+	EditorID    int64     // the last to change the draft (0: its author)
 	PublishAt   time.Time // the embargo's end; zero: at approval
 	PublishedAt time.Time
 	WithdrawnAt time.Time
