@@ -55,7 +55,7 @@ func TestAdvisoryCommands(t *testing.T) {
 	if !strings.HasPrefix(ident, "CLIENT-SA-") {
 		t.Fatalf("ident = %q", ident)
 	}
-	if _, err := runCmd(t, "advisory", "approve", ident, "--by", "tina@client.example", "--data", data); err == nil || !strings.Contains(err.Error(), "author") {
+	if _, err := runCmd(t, "advisory", "approve", ident, "--by", "tina@client.example", "--data", data); err == nil || !strings.Contains(err.Error(), "second person") {
 		t.Errorf("the author approves: %v", err)
 	}
 	if _, err := runCmd(t, "advisory", "approve", ident, "--by", "vic@client.example", "--data", data); err == nil {
