@@ -304,6 +304,8 @@ func planWorkload(t *testing.T) string {
 	must(err)
 
 	planAPITokens(t, d, f.Triager, admin)
+	// Advisories: drafted, reviewed, scheduled, published, credited, revised.
+	planAdvisories(t, d, f, r, admin)
 
 	// Retention: spam goes after a day.
 	must(d.SetRetentionRule(ctx, &db.RetentionRule{ProgramID: f.P1.ID, SpamDeleteDays: 1, AnonymiseDays: 30}, db.ActorSystem))

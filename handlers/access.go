@@ -96,10 +96,18 @@ const (
 	// APIAdmin: APIToken of a site admin with the admin scope and no
 	// organisation limit; otherwise 403.
 	APIAdmin
+	// OrgReader: Staff with a role in the organisation named by :org (or
+	// its parent; site admins: any). Otherwise 404, as for an organisation
+	// that does not exist. Viewers read (drafts too).
+	OrgReader
+	// OrgWriter: OrgReader, and the role there is admin or triager; a
+	// viewer gets 403, after the 404 of an organisation it is no member of.
+	OrgWriter
 )
 
 var accessNames = [...]string{"(no rule)", "Public", "Scraper", "Reporter", "SignedIn", "Staff", "Writer", "ReportReader", "ReportWriter", "Admin",
-	"OrgsAdmin", "OrgAdmin", "ProgramAdmin", "WebhookAdmin", "APIToken", "APIWriter", "APIReportReader", "APIReportWriter", "APIAdmin"}
+	"OrgsAdmin", "OrgAdmin", "ProgramAdmin", "WebhookAdmin", "APIToken", "APIWriter", "APIReportReader", "APIReportWriter", "APIAdmin",
+	"OrgReader", "OrgWriter"}
 
 func (a Access) String() string {
 	if a < 0 || int(a) >= len(accessNames) {
@@ -143,6 +151,10 @@ func (s *Server) guard(a Access) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireProgramAdmin(true)}
 	case APIToken, APIWriter, APIReportReader, APIReportWriter, APIAdmin:
 		return s.apiGuard(a)
+	case OrgReader:
+		return []echo.MiddlewareFunc{s.requireSession(false), s.requireOrgMember(false)}
+	case OrgWriter:
+		return []echo.MiddlewareFunc{s.requireSession(false), s.requireOrgMember(true)}
 	}
 	panic("handlers: a route has no access rule (" + a.String() + ")")
 }
@@ -313,8 +325,36 @@ func (s *Server) requireProgramAdmin(webhook bool) echo.MiddlewareFunc {
 	}
 }
 
-// orgOf is the organisation of a request behind OrgAdmin, ProgramAdmin or
-// WebhookAdmin.
+// requireOrgMember loads the organisation named by :org and refuses it,
+// with the 404 of one that does not exist, when the user has no role there;
+// with write, a viewer gets 403 afterwards.
+func (s *Server) requireOrgMember(write bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			u := staffUser(c)
+			o, err := s.store.OrgBySlug(c.Request().Context(), strings.TrimSpace(c.Param("org")))
+			if db.ErrorCode(err) == db.ENOTFOUND {
+				return echo.NewHTTPError(http.StatusNotFound)
+			} else if err != nil {
+				return err
+			}
+			role := u.OrgRole(o)
+			if u.Disabled || role == "" {
+				s.log.Warn("organisation of no membership refused", "route", c.Path(), "user_id", u.ID)
+				return echo.NewHTTPError(http.StatusNotFound)
+			}
+			if write && role != db.RoleAdmin && role != db.RoleTriager {
+				s.log.Warn("read-only user refused", "route", c.Path(), "user_id", u.ID)
+				return errForbiddenRole
+			}
+			c.Set(orgKey, o)
+			return next(c)
+		}
+	}
+}
+
+// orgOf is the organisation of a request behind OrgAdmin, ProgramAdmin,
+// WebhookAdmin, OrgReader or OrgWriter.
 func orgOf(c echo.Context) *db.Organisation {
 	o, _ := c.Get(orgKey).(*db.Organisation)
 	return o

@@ -70,6 +70,11 @@ func (f *matrixFixture) params() map[string]param {
 		"/triage/reports/:ref/keys/:id":        {value: func(c *matrixCase) string { return itoa(c.report().cand) }, others: reports(func(m mailed) int64 { return m.cand })},
 		"/triage/reports/:ref/entries/:id": {value: func(c *matrixCase) string { return itoa(f.unverifiedEntry(c.t, c.report().r)) }, others: []other{
 			{"another report, same program", id(f.siblingUnverified)}, {"another report, other program", id(f.foreignUnverif)}}},
+		"/orgs/:org/advisories/:id":     {value: f.freshAdvisory, others: []other{{"an advisory of another organisation", fixed(f.advisories.foreign.Ident)}}},
+		"/advisories/:id":               {value: fixed(f.advisories.published.Ident), others: []other{{"an advisory of another organisation", fixed(f.advisories.foreign.Ident)}}},
+		"/.well-known/csaf/white/:year": {value: fixed(f.advisories.published.PublishedAt.Format("2006"))},
+		"/.well-known/csaf/white/:year/:file": {value: fixed(strings.ToLower(f.advisories.published.Ident) + ".json"),
+			others: []other{{"an advisory of another organisation", fixed(strings.ToLower(f.advisories.foreign.Ident) + ".json")}}},
 		"/admin/users/:id":       {value: id(f.target.ID)},
 		"/admin/programs/:id":    {value: id(f.own.ID)},
 		"/admin/retention/:id":   {value: id(f.own.ID)},
@@ -170,6 +175,13 @@ var answers = map[string]answer{
 	"POST /api/v1/reports/:ref/classification":            {200, ""},
 	"POST /api/v1/reports/:ref/replies":                   {200, ""},
 	"POST /api/v1/reports/:ref/notes":                     {200, ""},
+	"POST /orgs/:org/advisories":                          {422, ""}, // no title
+	"POST /orgs/:org/advisories/:id":                      {409, ""}, // in review: not edited in place
+	"POST /orgs/:org/advisories/:id/submit":               {409, ""}, // in review already
+	"POST /orgs/:org/advisories/:id/return":               {303, "/orgs/client/advisories/"},
+	"POST /orgs/:org/advisories/:id/approve":              {303, "/orgs/client/advisories/"},
+	"POST /orgs/:org/advisories/:id/withdraw":             {422, ""}, // no reason
+	"POST /status/credit":                                 {404, ""}, // a credit of another report
 }
 
 var signedInAnswers = map[string]answer{
@@ -180,32 +192,36 @@ var signedInAnswers = map[string]answer{
 // their CSRF token, and the report's version under /triage/reports/:ref).
 func (f *matrixFixture) forms(c *matrixCase) map[string]url.Values {
 	return map[string]url.Values{
-		"POST /report":                      {"title": {""}},
-		"POST /status":                      {"code": {f.codes["spare"]}},
-		"POST /status/reply":                {"body": {"A message from the matrix."}},
-		"POST /login":                       {"email": {"someone@example.org"}, "password": {testPassword}},
-		"POST /login/code":                  {"code": {"000000"}},
-		"POST /login/forgot":                {"email": {"someone@example.org"}},
-		"POST /account/2fa":                 {"code": {"000000"}},
-		"POST /account/reauth":              {"password": {testPassword}},
-		"POST /account/password":            {"current": {testPassword}, "password": {"new password one"}, "password2": {"new password two"}},
-		"POST /account/notifications":       {"mode": {"hourly"}},
-		"POST /triage/reports/:ref/reply":   {"body": {"Thanks, reproduced."}},
-		"POST /triage/reports/:ref/note":    {"body": {"Internal."}},
-		"POST /triage/reports/:ref/state":   {"to": {"triaged"}},
-		"POST /triage/reports/:ref/assign":  {"assignee": {""}},
-		"POST /triage/reports/:ref/fields":  {"asset": {"api.example.org"}, "cvss": {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
-		"POST /admin/users":                 {"email": {"m-" + c.s.name + "@example.org"}, "role": {"viewer"}},
-		"POST /admin/users/:id":             {"name": {"Matrix " + c.s.name}, "role": {"viewer"}},
-		"POST /admin/programs/:id/webhooks": {"url": {"https://hooks.example.org/" + c.s.name}, "format": {"generic"}, "enabled": {"on"}},
-		"POST /orgs":                        {"slug": {"m-" + c.s.name}, "name": {"Matrix " + c.s.name}},
-		"POST /orgs/:org":                   {"org_name": {"Client"}},
-		"POST /orgs/:org/hosts":             {"host": {c.s.name + ".client.example"}},
-		"POST /orgs/:org/members":           {"email": {"om-" + c.s.name + "@example.org"}, "role": {"viewer"}},
-		"POST /orgs/:org/members/:id":       {"role": {"triager"}},
-		"POST /account/tokens":              {"name": {"m-" + c.s.name}, "scope": {"read"}, "expires": {"30"}},
-		"POST /orgs/:org/children":          {"child_name": {"Matrix " + c.s.name}, "child_slug": {"m-" + c.s.name}},
-		"POST /orgs/:org/programs/:id/move": {"to": {f.siblingOrg.Slug}},
+		"POST /report":                           {"title": {""}},
+		"POST /status":                           {"code": {f.codes["spare"]}},
+		"POST /status/reply":                     {"body": {"A message from the matrix."}},
+		"POST /login":                            {"email": {"someone@example.org"}, "password": {testPassword}},
+		"POST /login/code":                       {"code": {"000000"}},
+		"POST /login/forgot":                     {"email": {"someone@example.org"}},
+		"POST /account/2fa":                      {"code": {"000000"}},
+		"POST /account/reauth":                   {"password": {testPassword}},
+		"POST /account/password":                 {"current": {testPassword}, "password": {"new password one"}, "password2": {"new password two"}},
+		"POST /account/notifications":            {"mode": {"hourly"}},
+		"POST /triage/reports/:ref/reply":        {"body": {"Thanks, reproduced."}},
+		"POST /triage/reports/:ref/note":         {"body": {"Internal."}},
+		"POST /triage/reports/:ref/state":        {"to": {"triaged"}},
+		"POST /triage/reports/:ref/assign":       {"assignee": {""}},
+		"POST /triage/reports/:ref/fields":       {"asset": {"api.example.org"}, "cvss": {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
+		"POST /admin/users":                      {"email": {"m-" + c.s.name + "@example.org"}, "role": {"viewer"}},
+		"POST /admin/users/:id":                  {"name": {"Matrix " + c.s.name}, "role": {"viewer"}},
+		"POST /admin/programs/:id/webhooks":      {"url": {"https://hooks.example.org/" + c.s.name}, "format": {"generic"}, "enabled": {"on"}},
+		"POST /orgs":                             {"slug": {"m-" + c.s.name}, "name": {"Matrix " + c.s.name}},
+		"POST /orgs/:org":                        {"org_name": {"Client"}},
+		"POST /orgs/:org/hosts":                  {"host": {c.s.name + ".client.example"}},
+		"POST /orgs/:org/members":                {"email": {"om-" + c.s.name + "@example.org"}, "role": {"viewer"}},
+		"POST /orgs/:org/members/:id":            {"role": {"triager"}},
+		"POST /account/tokens":                   {"name": {"m-" + c.s.name}, "scope": {"read"}, "expires": {"30"}},
+		"POST /orgs/:org/children":               {"child_name": {"Matrix " + c.s.name}, "child_slug": {"m-" + c.s.name}},
+		"POST /orgs/:org/programs/:id/move":      {"to": {f.siblingOrg.Slug}},
+		"POST /orgs/:org/advisories/:id":         advisoryForm(f),
+		"POST /status/credit":                    {"credit": {itoa(f.advisories.published.Credits[0].ID)}, "name": {"Mallory"}},
+		"POST /orgs/:org/advisories/:id/return":  {"version": {advisoryVersion(f)}},
+		"POST /orgs/:org/advisories/:id/approve": {"version": {advisoryVersion(f)}},
 	}
 }
 

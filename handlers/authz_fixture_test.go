@@ -104,6 +104,7 @@ type matrixFixture struct {
 	inviteToken                       string
 	kept, outboxMail                  int64
 	otherDelivery                     int64 // a delivery of a webhook the case does not name
+	advisories                        advisoryFixtures
 }
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
@@ -181,6 +182,7 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	}
 	f.outboxMail = mails[0].ID
 	_, f.otherDelivery = f.newHook(t)
+	f.makeAdvisories(t)
 
 	for _, s := range []*subject{
 		{name: "anonymous"},

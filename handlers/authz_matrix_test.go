@@ -262,6 +262,14 @@ func derive(rule handlers.Access, method string, s *subject) (outcome, bool) {
 			return staff(notFound), true
 		}
 		return staff(ok), true
+	case handlers.OrgReader, handlers.OrgWriter:
+		switch {
+		case !s.readsClient():
+			return staff(notFound), true
+		case rule == handlers.OrgWriter && !s.writesClient():
+			return staff(forbidden), true
+		}
+		return staff(ok), true
 	}
 	return outcome{}, false
 }

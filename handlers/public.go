@@ -77,6 +77,7 @@ func (s *Server) securityTxt(c echo.Context) error {
 		fmt.Fprintf(&b, "Encryption: %s\n", s.orgURL(o, keyPath))
 	}
 	fmt.Fprintf(&b, "Policy: %s\n", s.orgURL(o, "/policy"))
+	fmt.Fprintf(&b, "Acknowledgments: %s\n", s.orgURL(o, "/acknowledgements"))
 	if langs := s.orgLanguages(o); langs != "" {
 		fmt.Fprintf(&b, "Preferred-Languages: %s\n", langs)
 	}

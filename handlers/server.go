@@ -75,6 +75,9 @@ type Config struct {
 	InviteMail InviteMailer
 	// TeamKey is the team's OpenPGP key; nil when the portal has none.
 	TeamKey TeamKey
+	// WakePublisher tells serve's advisory publisher that a schedule
+	// changed (an approval); nil: nothing to tell.
+	WakePublisher func()
 
 	// Metrics is the Prometheus registry; nil makes one reading the store.
 	Metrics *Metrics
@@ -106,7 +109,9 @@ type Server struct {
 	log    *slog.Logger
 	echo   *echo.Echo
 	signed signedCache
-	bodies *bodyBudget
+	// detached are the CSAF documents' signatures (advisory_csaf.go).
+	detached sigCache
+	bodies   *bodyBudget
 	// limiters are the rate limits by name, made while the routes are.
 	limiters map[string]echo.MiddlewareFunc
 	// rules is the route table as the router holds it (Routes).

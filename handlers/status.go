@@ -74,8 +74,12 @@ func (s *Server) renderStatus(c echo.Context, status int, r *db.Report, body str
 	if err != nil {
 		return err
 	}
+	credits, err := s.store.ReportCredits(c.Request().Context(), r.ID)
+	if err != nil {
+		return err
+	}
 	return s.render(c, status, views.StatusView(views.Status{Page: s.page(c, r.Ref()), Report: r, Timeline: tl,
-		Body: body, Errors: errs, Sent: sent, Limits: s.cfg.Limits}))
+		Body: body, Errors: errs, Sent: sent, Limits: s.cfg.Limits, Credits: credits, CreditSaved: c.QueryParam("credit") == "1"}))
 }
 
 // statusLogin checks a receipt code. A wrong code learns nothing but that it

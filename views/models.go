@@ -81,6 +81,9 @@ type Status struct {
 	Errors   db.FieldErrors
 	Sent     bool
 	Limits   db.Limits
+	// Credits are proposed to the reporter by advisories about the report.
+	Credits     []db.ReportCredit
+	CreditSaved bool
 }
 
 // ErrorPage explains a failed request.

@@ -41,6 +41,7 @@ var commands = []command{
 	{"sso", "single sign-on providers (OpenID Connect): add, list, remove", runSSO},
 	{"program", "manage programs: add", runProgram},
 	{"mailbox", "intake mailboxes of organisations: add, list", runMailbox},
+	{"advisory", "security advisories: add, approve, list", runAdvisory},
 	{"audit", "check the audit log's hash chain: audit verify", runAudit},
 	{"version", "print the version", runVersion},
 	{"backup", "copy the database while the portal runs; --verify checks a copy", runBackup},

@@ -89,6 +89,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("mail: %w", err)
 	}
 	metrics := handlers.NewMetrics(d, problems, log)
+	pub := newPublisher(d, log)
 	srv, err := handlers.New(ctx, handlers.Config{
 		BaseURL:            cfg.baseURL,
 		SecurityEmail:      cfg.SecurityEmail,
@@ -105,6 +106,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		InviteMail:         out.notifier,
 		InactiveDisable:    auth.InactiveDisable,
 		TeamKey:            key,
+		WakePublisher:      pub.Wake,
 		Metrics:            metrics,
 		MetricsToken:       cfg.MetricsToken,
 		MetricsLoopback:    cfg.MetricsLoopback,
@@ -158,6 +160,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	bg.Go(wctx, "storage-watchdog", storageWatchdog(d, cfg.Data, problems, 30*time.Second))
 	bg.Go(wctx, "optimize", optimizeJob(d, log, optimizeInterval))
+	bg.Go(wctx, "advisory-publisher", pub.run)
 	if keyCtl != nil {
 		bg.Go(wctx, "pgp-pending", keyCtl.run)
 	}
