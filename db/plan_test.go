@@ -42,6 +42,9 @@ var smallTables = map[string]string{
 	"org_hosts":           "a few host names per organisation",
 	"org_members":         "staff × organisations",
 	"mailboxes":           "configured intake mailboxes, a few per organisation",
+	"incidents":           "breaches staff open by hand: a few a year per organisation",
+	"incident_presets":    "the shipped notification regimes and organisations' own stages",
+	"incident_settings":   "one row per organisation",
 	"program_access":      "a view of program_members and org_members over programs: staff × programs",
 	"json_each":           "the list of ids the statement was given",
 	"sqlite_schema":       "the schema",
@@ -292,6 +295,7 @@ func planWorkload(t *testing.T) string {
 	must(err)
 	_, err = d.Webhooks(ctx, f.P1.ID)
 	must(err)
+	incidentPlanWorkload(t, d, []int64{receipts[4].ReportID, receipts[5].ReportID}, f.Actor)
 
 	// Retention: spam goes after a day.
 	must(d.SetRetentionRule(ctx, &db.RetentionRule{ProgramID: f.P1.ID, SpamDeleteDays: 1, AnonymiseDays: 30}, db.ActorSystem))
