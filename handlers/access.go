@@ -69,10 +69,16 @@ const (
 	// Sub-resources (a member's :id) are then looked up under this
 	// organisation only.
 	OrgAdmin
+	// OrgReader, OrgWriter, IncidentReader, IncidentWriter: incidents
+	// (incident_access.go).
+	OrgReader
+	OrgWriter
+	IncidentReader
+	IncidentWriter
 )
 
 var accessNames = [...]string{"(no rule)", "Public", "Scraper", "Reporter", "SignedIn", "Staff", "Writer", "ReportReader", "ReportWriter", "Admin",
-	"OrgsAdmin", "OrgAdmin"}
+	"OrgsAdmin", "OrgAdmin", "OrgReader", "OrgWriter", "IncidentReader", "IncidentWriter"}
 
 func (a Access) String() string {
 	if a < 0 || int(a) >= len(accessNames) {
@@ -110,6 +116,8 @@ func (s *Server) guard(a Access) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireRole(managesAny)}
 	case OrgAdmin:
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireOrg}
+	case OrgReader, OrgWriter, IncidentReader, IncidentWriter:
+		return s.incidentGuard(a)
 	}
 	panic("handlers: a route has no access rule (" + a.String() + ")")
 }

@@ -34,7 +34,7 @@ func (f *matrixFixture) params() map[string]param {
 			{"another report, other program", func(*matrixCase) string { return itoa(of(f.foreign)) }}}
 	}
 	nowhere := fixed("no-such-page")
-	return map[string]param{
+	m := map[string]param{
 		"/policy/:slug":                    {value: fixed(f.own.Slug)},
 		"/setup/:token":                    {value: fixed(f.inviteToken)},
 		"/.well-known/openpgpkey/hu/:hash": {value: fixed(pgp.WKDHash("security"))},
@@ -72,6 +72,10 @@ func (f *matrixFixture) params() map[string]param {
 		"/admin/webhooks/:id/deliveries/:delivery": {value: func(c *matrixCase) string { c.webhook(); return itoa(c.delivery) },
 			others: []other{{"a delivery of another webhook", id(f.otherDelivery)}}},
 	}
+	for k, v := range f.incidentParams() {
+		m[k] = v
+	}
+	return m
 }
 
 // answer is what a route answers a request its rule let through.

@@ -85,6 +85,8 @@ type TriageReport struct {
 	Notice   string // what the last action did
 	Conflict string // a stale form was refused
 	NowAt    time.Time
+	// Incidents are the incidents the report is evidence of.
+	Incidents []db.IncidentLink
 }
 
 // V is a value of the form that was sent, or def when another form was.
