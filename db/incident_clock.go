@@ -282,7 +282,7 @@ func (tx *Tx) recomputeDue(ctx context.Context, incidentID int64) error {
 		if fmt.Sprint(due) == fmt.Sprint(formatNullTime(o.DueAt)) {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE incident_obligations SET due_at = ? WHERE id = ?`, due, o.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE incident_obligations SET due_at = ?, anchor_at = ? WHERE id = ?`, due, formatNullTime(from), o.ID); err != nil {
 			return fmt.Errorf("db: set due time: %w", err)
 		}
 	}

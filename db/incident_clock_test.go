@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,5 +177,72 @@ func TestOrgPresetOverrides(t *testing.T) {
 		if got := obs[0].DueAt.Sub(aware); got != c.want {
 			t.Errorf("org %d: contractual due after %s, want %s", c.org, got, c.want)
 		}
+	}
+}
+
+// TestIncidentClockAlerts: the owner and the organisation's admins are
+// told at half time, one hour left and overdue, each once, also when the
+// job runs again from a fresh start; a stopped job that finds several
+// points reached tells the latest only; a moved deadline is told again.
+func TestIncidentClockAlerts(t *testing.T) {
+	ctx := context.Background()
+	f := newIncidentFixture(t)
+	mk := func(email string, role db.Role) int64 {
+		u, err := f.CreateUser(ctx, &db.NewUser{Email: email, Role: db.RoleViewer, Password: "correct horse battery staple"}, db.ActorSystem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.SetOrgMember(ctx, f.client.ID, u.ID, role, db.ActorSystem); err != nil {
+			t.Fatal(err)
+		}
+		return u.ID
+	}
+	owner := mk("owner@example.org", db.RoleTriager)
+	mk("admin@client.example", db.RoleAdmin)
+	mk("viewer@client.example", db.RoleViewer)
+	i := f.open(t, &db.NewIncident{Presets: []string{"cert-in"}, AwareAt: f.clk.t, AwareSource: "a call"})
+	if err := f.EditIncident(ctx, i.ID, i.Version, staffActor, db.IncidentEdit{Title: i.Title, Severity: i.Severity, PersonalData: "unknown", OwnerID: owner}); err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	compose := func(a *db.ClockAlert, to db.AlertRecipient) *db.OutMail {
+		told = append(told, a.Point+" "+to.Email)
+		return &db.OutMail{Kind: "incident_clock", MessageID: "<" + a.Point + to.Email + a.DueAt.String() + "@x>", Subject: a.Ref, Body: a.Obligation}
+	}
+	run := func(at time.Duration, want ...string) {
+		t.Helper()
+		told = nil
+		f.clk.t = i.AwareAt.Add(at)
+		if _, err := f.IncidentClockAlerts(ctx, compose); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(told, ", ") != strings.Join(want, ", ") {
+			t.Errorf("after %s told %q, want %q", at, told, want)
+		}
+	}
+	run(2 * time.Hour)
+	run(3*time.Hour, "half-time owner@example.org", "half-time admin@client.example")
+	run(3*time.Hour + time.Minute)
+	run(5*time.Hour, "hour-left owner@example.org", "hour-left admin@client.example")
+	run(5 * time.Hour)
+	run(7*time.Hour, "overdue owner@example.org", "overdue admin@client.example")
+	run(8 * time.Hour)
+
+	// A fresh incident whose job was stopped past its deadline: only the
+	// latest point. Then awareness corrected: the new deadline is told.
+	j := f.open(t, &db.NewIncident{Presets: []string{"cert-in"}, AwareAt: i.AwareAt.Add(7 * time.Hour), AwareSource: "a call"})
+	i = j
+	run(7*time.Hour, "overdue admin@client.example")
+	cur, _ := f.IncidentByID(ctx, j.ID)
+	if err := f.RecordAwareness(ctx, j.ID, cur.Version, j.AwareAt.Add(-time.Minute), "the first call", staffActor); err != nil {
+		t.Fatal(err)
+	}
+	run(7*time.Hour, "overdue admin@client.example")
+	mails, err := f.Mails(ctx, "", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mails) != 8 {
+		t.Errorf("%d mails in the outbox, want 8", len(mails))
 	}
 }

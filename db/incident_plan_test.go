@@ -58,6 +58,10 @@ func incidentPlanWorkload(t *testing.T, d *db.DB, reportIDs []int64, actor db.Ac
 	must(err)
 	_, err = d.IncidentTimeZone(ctx, db.DefaultOrgID)
 	must(err)
+	_, err = d.IncidentClockAlerts(ctx, func(a *db.ClockAlert, to db.AlertRecipient) *db.OutMail {
+		return &db.OutMail{Kind: "incident_clock", MessageID: "<" + a.Point + to.Email + "@x>", Subject: a.Ref, Body: a.Obligation}
+	})
+	must(err)
 	if err := d.SetLegalHold(ctx, reportIDs[0], false, actor, "no"); db.ErrorCode(err) != db.ECONFLICT {
 		t.Fatalf("release of a linked report: %v", err)
 	}

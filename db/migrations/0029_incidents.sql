@@ -112,6 +112,7 @@ CREATE TABLE incident_obligations (
 	anchor      TEXT NOT NULL,
 	content     TEXT NOT NULL,
 	source      TEXT NOT NULL,
+	anchor_at   TEXT,
 	due_at      TEXT,
 	state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'not_required')),
 	sent_at     TEXT,
@@ -123,6 +124,19 @@ CREATE TABLE incident_obligations (
 	UNIQUE (incident_id, preset, stage)
 );
 CREATE INDEX incident_obligations_due ON incident_obligations (due_at) WHERE state = 'pending' AND due_at IS NOT NULL;
+
+-- incident_alerts remembers each point of a clock its people were told
+-- about (half time, one hour left, overdue), for the deadline it had then:
+-- written in the transaction that queues the mail, so a point is told once,
+-- across restarts, and a deadline that moves (awareness corrected) is told
+-- about again.
+CREATE TABLE incident_alerts (
+	obligation_id INTEGER NOT NULL REFERENCES incident_obligations (id) ON DELETE CASCADE,
+	point         TEXT NOT NULL,
+	due_at        TEXT NOT NULL,
+	at            TEXT NOT NULL,
+	PRIMARY KEY (obligation_id, point, due_at)
+) WITHOUT ROWID;
 
 INSERT INTO incident_presets (preset, stage, position, regime, title, recipient, due_amount, due_unit, anchor, content, source) VALUES
 ('cert-in', 'report', 10, 'India: CERT-In Directions (28 April 2022)', 'Report the incident to CERT-In', 'CERT-In (incident@cert-in.org.in)', 6, 'hours', 'awareness',
