@@ -44,8 +44,15 @@ func (s *Server) incidentList(c echo.Context) error {
 			m.Orgs = append(m.Orgs, o)
 		}
 	}
-	if m.Rows, err = s.store.IncidentsIn(ctx, ids, false); err != nil {
+	rows, err := s.store.IncidentsIn(ctx, ids, false)
+	if err != nil {
 		return err
+	}
+	m.Clock = c.QueryParam("clock")
+	for _, r := range rows {
+		if state, _ := views.RowClock(r, m.Now); m.Clock == "" || state == m.Clock || (m.Clock == "due" && (state == "soon" || state == "overdue")) {
+			m.Rows = append(m.Rows, r)
+		}
 	}
 	return s.render(c, http.StatusOK, views.IncidentListView(m))
 }
@@ -81,20 +88,25 @@ func suggestPresets(reports []*db.Report, personalData bool) map[string]string {
 	return out
 }
 
+// maxLinkedAtOnce bounds the references one form may name: each is a
+// lookup.
+const maxLinkedAtOnce = 50
+
 // visibleReports resolves the references of a form to reports the user
 // may see; one that does not exist or is out of sight is a field error,
 // worded the same so that references of other programs cannot be probed.
 func (s *Server) visibleReports(c echo.Context, refs string) ([]*db.Report, db.FieldErrors) {
+	fields := strings.Fields(refs)
+	if len(fields) > maxLinkedAtOnce {
+		return nil, db.FieldErrors{"report": "Link at most 50 reports at once."}
+	}
 	var out []*db.Report
-	for _, ref := range strings.Fields(refs) {
+	for _, ref := range fields {
 		r, err := s.store.ReportByRef(c.Request().Context(), ref)
 		if err != nil || !canSeeProgram(staffUser(c), r.ProgramID) {
 			return nil, db.FieldErrors{"report": "No report you can see has the reference " + ref + "."}
 		}
 		out = append(out, r)
-	}
-	if len(out) > 50 {
-		return nil, db.FieldErrors{"report": "Link at most 50 reports at once."}
 	}
 	return out, nil
 }

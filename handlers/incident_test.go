@@ -245,3 +245,32 @@ func TestIncidentPagesAccessible(t *testing.T) {
 		})
 	}
 }
+
+// TestIncidentListClockFilter: the list filters incidents whose clock is
+// due soon or overdue.
+func TestIncidentListClockFilter(t *testing.T) {
+	e := newIncidentEnv(t)
+	ctx := context.Background()
+	now := e.env.DB.Now()
+	for _, in := range []*db.NewIncident{
+		{Title: "Overdue", AwareAt: now.Add(-7 * time.Hour), AwareSource: "a call", Presets: []string{"cert-in"}},
+		{Title: "Soon", AwareAt: now.Add(-2 * time.Hour), AwareSource: "a call", Presets: []string{"cert-in"}},
+		{Title: "Later", AwareAt: now.Add(-time.Hour), AwareSource: "a call", Presets: []string{"gdpr"}},
+		{Title: "No awareness", Presets: []string{"cert-in"}},
+	} {
+		in.OrgID, in.Severity = e.client.ID, "high"
+		if _, err := e.env.DB.CreateIncident(ctx, in, db.ActorSystem); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for query, want := range map[string]string{"": "INC-4 INC-3 INC-2 INC-1", "?clock=due": "INC-2 INC-1", "?clock=overdue": "INC-1"} {
+		var got []string
+		doc(t, e.viewer.get("/incidents"+query).Body).Find(`[data-incident]`).Each(func(_ int, s *goquery.Selection) {
+			ref, _ := s.Attr("data-incident")
+			got = append(got, ref)
+		})
+		if strings.Join(got, " ") != want {
+			t.Errorf("/incidents%s lists %v, want %s", query, got, want)
+		}
+	}
+}

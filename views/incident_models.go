@@ -17,6 +17,9 @@ type IncidentList struct {
 	// Orgs are the organisations the user may open an incident in.
 	Orgs []*db.Organisation
 	Now  time.Time
+	// Clock filters the list by the state of its next deadline: "due"
+	// (overdue or due within 6 hours), "overdue", "soon"; "" lists all.
+	Clock string
 }
 
 // IncidentNew is the form that opens an incident, from reports or alone.
