@@ -40,8 +40,20 @@ func TestBrowserIncident(t *testing.T) {
 		return browsertest.Text(ctx, t, sel)
 	}
 	downloads := t.TempDir()
+	events := true
 	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: &events}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan string, 1)
+	if err := chromedp.ListenBrowser(ctx, func(ev any) {
+		if p, ok := ev.(*cdpbrowser.EventDownloadProgress); ok && p.State == cdpbrowser.DownloadProgressStateCompleted {
+			select {
+			case done <- filepath.Join(downloads, p.GUID):
+			default:
+			}
+		}
+	}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -93,17 +105,9 @@ func TestBrowserIncident(t *testing.T) {
 		chromedp.Click(css("[data-testid=export-evidence]")),
 	)
 	var zipName string
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && zipName == ""; {
-		if m, _ := filepath.Glob(filepath.Join(downloads, "*-evidence.zip")); len(m) == 1 {
-			if fi, err := os.Stat(m[0]); err == nil && fi.Size() > 0 {
-				zipName = m[0]
-			}
-		}
-		if zipName == "" {
-			time.Sleep(100 * time.Millisecond) // polling the download folder, bounded by the deadline
-		}
-	}
-	if zipName == "" {
+	select {
+	case zipName = <-done:
+	case <-time.After(15 * time.Second):
 		t.Fatal("no evidence zip was downloaded")
 	}
 	body, err := os.ReadFile(zipName)
