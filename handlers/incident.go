@@ -72,6 +72,28 @@ func (s *Server) escalateReport(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(o.Slug)+"/incidents/new?report="+url.QueryEscape(r.Ref()))
 }
 
+// reportIncidents fills the report page's part about incidents: the
+// incidents the report is evidence of, and whether the user may escalate
+// it (a writer of the report's organisation: incidents are the
+// organisation's, so a member of the program only may not).
+func (s *Server) reportIncidents(c echo.Context, r *db.Report, m *views.TriageReport) error {
+	ctx := c.Request().Context()
+	var err error
+	if m.Incidents, err = s.store.ReportIncidents(ctx, r.ID); err != nil {
+		return err
+	}
+	p, err := s.store.ProgramByID(ctx, r.ProgramID)
+	if err != nil {
+		return err
+	}
+	o, err := s.store.OrgByID(ctx, p.OrgID)
+	if err != nil {
+		return err
+	}
+	m.CanEscalate = m.CanWrite && orgRoleWrites(staffUser(c).OrgRole(o))
+	return nil
+}
+
 // suggestPresets are the presets the reports point to: an exploited report
 // the CRA's clock for actively exploited vulnerabilities. Suggestions
 // only: awareness and the choice stay the person's.

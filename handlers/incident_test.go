@@ -274,3 +274,20 @@ func TestIncidentListClockFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestEscalateNeedsOrganisationRole: a triager of the program only (no
+// role in its organisation) is not offered an escalation it could not
+// open, and the incident routes answer it 404.
+func TestEscalateNeedsOrganisationRole(t *testing.T) {
+	e := newIncidentEnv(t)
+	e.env.mustUser(t, "prog@example.org", db.RoleTriager, e.own.ID)
+	b := e.env.browser(t)
+	b.mustLogin("prog@example.org")
+	rp := b.get("/triage/reports/" + e.exploited.Ref())
+	if rp.Status != http.StatusOK || doc(t, rp.Body).Find(`[data-testid=escalate]`).Length() != 0 {
+		t.Errorf("the program's triager: %d, or offered escalation", rp.Status)
+	}
+	if p := b.get("/orgs/client/incidents/new"); p.Status != http.StatusNotFound {
+		t.Errorf("the program's triager opens the new incident form: %d", p.Status)
+	}
+}

@@ -55,7 +55,7 @@ func (s *Server) renderTriageReport(c echo.Context, status int, r *db.Report, m 
 	if m.Similar, err = s.store.SimilarReports(ctx, r, 5); err != nil {
 		return err
 	}
-	if m.Incidents, err = s.store.ReportIncidents(ctx, r.ID); err != nil {
+	if err := s.reportIncidents(c, r, m); err != nil {
 		return err
 	}
 	if m.CanWrite {

@@ -747,7 +747,7 @@ func presetRegime(ps []*db.Preset, name string) string {
 // IncidentReportBox is the report page's part about incidents: the
 // incidents the report is evidence of (and its legal hold), and the way
 // to escalate it.
-func IncidentReportBox(r *db.Report, links []db.IncidentLink, canWrite bool) templ.Component {
+func IncidentReportBox(r *db.Report, links []db.IncidentLink, canEscalate bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -846,7 +846,7 @@ func IncidentReportBox(r *db.Report, links []db.IncidentLink, canWrite bool) tem
 				return templ_7745c5c3_Err
 			}
 		}
-		if canWrite {
+		if canEscalate {
 			if r.Exploited {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 75, "<p class=\"hint\" data-testid=\"escalate-suggested\">Marked exploited: escalating suggests the Cyber Resilience Act clock for actively exploited vulnerabilities.</p>")
 				if templ_7745c5c3_Err != nil {

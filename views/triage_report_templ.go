@@ -693,7 +693,7 @@ func TriageReportView(m TriageReport) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = IncidentReportBox(m.Report, m.Incidents, m.CanWrite).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = IncidentReportBox(m.Report, m.Incidents, m.CanEscalate).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
