@@ -226,14 +226,15 @@ func TestIncidentPagesAccessible(t *testing.T) {
 	e.env.mustUser(t, "admin@example.org", db.RoleAdmin)
 	admin.mustLogin("admin@example.org")
 	for name, p := range map[string]page{
-		"incident":         e.triager.get(path),
-		"incident read":    e.viewer.get(path),
-		"list":             e.triager.get("/incidents"),
-		"new":              e.triager.get("/orgs/client/incidents/new"),
-		"new refused":      e.triager.post("/orgs/client/incidents", url.Values{"title": {""}, "aware_source": {"x"}}),
-		"fields refused":   e.triager.post(path, url.Values{"version": {pageVersion(t, e.triager.get(path).Body)}, "title": {""}, "severity": {"high"}, "personal_data": {"maybe"}}),
-		"presets":          admin.get("/orgs/client/incident-presets"),
-		"report with link": e.triager.get("/triage/reports/" + e.exploited.Ref()),
+		"incident":           e.triager.get(path),
+		"incident read":      e.viewer.get(path),
+		"list":               e.triager.get("/incidents"),
+		"new":                e.triager.get("/orgs/client/incidents/new"),
+		"new refused":        e.triager.post("/orgs/client/incidents", url.Values{"title": {""}, "aware_source": {"x"}}),
+		"fields refused":     e.triager.post(path, url.Values{"version": {pageVersion(t, e.triager.get(path).Body)}, "title": {""}, "severity": {"high"}, "personal_data": {"maybe"}}),
+		"presets":            admin.get("/orgs/client/incident-presets"),
+		"obligation refused": e.triager.post(path+"/obligations/1", url.Values{"version": {pageVersion(t, e.triager.get(path).Body)}, "state": {"sent"}}),
+		"report with link":   e.triager.get("/triage/reports/" + e.exploited.Ref()),
 	} {
 		t.Run(name, func(t *testing.T) {
 			if p.Status != http.StatusOK && p.Status != http.StatusUnprocessableEntity {
