@@ -11,6 +11,10 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// evidenceRate bounds evidence exports per client: each reads every file
+// of the incident's reports, and a few a minute is all a person needs.
+var evidenceRate = RateLimit{PerMinute: 10, Burst: 10}
+
 // detachedSigner is the team key's detached signing (mailin/pgp.TeamKey):
 // an armored signature of data, with the unlocked key.
 type detachedSigner interface {

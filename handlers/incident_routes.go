@@ -20,7 +20,7 @@ func (s *Server) incidentRoutes() []route {
 		{post, "/incidents/:inc/reports", IncidentWriter, s.incidentLinkReport, nil},
 		{post, "/incidents/:inc/obligations", IncidentWriter, s.incidentAddObligations, nil},
 		{post, "/incidents/:inc/obligations/:id", IncidentWriter, s.incidentObligation, nil}, // :id is an obligation of :inc
-		{post, "/incidents/:inc/evidence", IncidentWriter, s.incidentEvidence, nil},
+		{post, "/incidents/:inc/evidence", IncidentWriter, s.incidentEvidence, s.rateLimit("evidence", evidenceRate)},
 		{unknown, "/incidents/*", Staff, notFound, nil},
 	}
 }
