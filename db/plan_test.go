@@ -43,6 +43,9 @@ var smallTables = map[string]string{
 	"org_members":         "staff × organisations",
 	"org_invites":         "pending invitations: at most one per organisation and account, gone once answered",
 	"mailboxes":           "configured intake mailboxes, a few per organisation",
+	"incidents":           "breaches staff open by hand: a few a year per organisation",
+	"incident_presets":    "the shipped notification regimes and organisations' own stages",
+	"incident_settings":   "one row per organisation",
 	"program_access":      "a view of program_members and org_members over programs: staff × programs",
 	"json_each":           "the list of ids the statement was given",
 	"sso_providers":       "identity providers made by the site admin, a few",
@@ -302,6 +305,7 @@ func planWorkload(t *testing.T) string {
 	must(err)
 	_, err = d.Webhooks(ctx, f.P1.ID)
 	must(err)
+	incidentPlanWorkload(t, d, []int64{receipts[4].ReportID, receipts[5].ReportID}, f.Actor)
 
 	planAPITokens(t, d, f.Triager, admin)
 	// Advisories: drafted, reviewed, scheduled, published, credited, revised.

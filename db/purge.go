@@ -77,7 +77,7 @@ func (db *DB) dispose(ctx context.Context, d Disposal) (bool, error) {
 	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		done = false
 		var sealed []bool
-		rows, err := tx.QueryContext(ctx, `SELECT r.sealed FROM reports r WHERE r.id = ? AND r.program_id = ? AND r.legal_hold = 0 AND `+
+		rows, err := tx.QueryContext(ctx, `SELECT r.sealed FROM reports r WHERE r.id = ? AND r.program_id = ? AND r.legal_hold = 0`+incidentHold+` AND `+
 			disposalCond(d.Action), d.ReportID, d.programID, d.cutoff)
 		if err != nil {
 			return fmt.Errorf("db: recheck disposal: %w", err)

@@ -101,6 +101,11 @@ func (db *DB) SetRetentionRule(ctx context.Context, rule *RetentionRule, actor A
 // lasts) or releases it. The reason goes to the audit log.
 func (db *DB) SetLegalHold(ctx context.Context, reportID int64, on bool, actor Actor, reason string) error {
 	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if !on {
+			if err := tx.refuseReleaseLinked(ctx, reportID); err != nil {
+				return err
+			}
+		}
 		var err error
 		var ref string
 		err = tx.QueryRowContext(ctx, `UPDATE reports SET legal_hold = ? WHERE id = ?
@@ -218,7 +223,7 @@ func (db *DB) RetentionDue(ctx context.Context) ([]Disposal, error) {
 func (db *DB) dueFor(ctx context.Context, programID int64, action DisposalAction, cutoff string) ([]Disposal, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT r.id, p.prefix || '-' || r.number, `+finishedAt+`
 		FROM reports r JOIN programs p ON p.id = r.program_id
-		WHERE r.program_id = ? AND r.legal_hold = 0 AND `+disposalCond(action)+` ORDER BY r.id`, programID, cutoff)
+		WHERE r.program_id = ? AND r.legal_hold = 0`+incidentHold+` AND `+disposalCond(action)+` ORDER BY r.id`, programID, cutoff)
 	if err != nil {
 		return nil, fmt.Errorf("db: list due %s: %w", action, err)
 	}

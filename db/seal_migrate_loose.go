@@ -32,6 +32,10 @@ func (db *DB) convertLoose(ctx context.Context, s sealStep, from int) error {
 		{"pgp_key_candidates", "", func(tx *Tx, w string, a ...any) (int, error) {
 			return tx.convertKeyCandidates(ctx, s, from, w, a...)
 		}, ""},
+		{"incidents", "", func(tx *Tx, w string, a ...any) (int, error) { return tx.convertIncidents(ctx, s, from, w, a...) }, ""},
+		{"incident_obligations", "", func(tx *Tx, w string, a ...any) (int, error) {
+			return tx.convertObligationCopies(ctx, s, from, w, a...)
+		}, ""},
 		// Notes are sealed on flags of their own: a row sealed before notes
 		// were (migration 0020) has a clear one.
 		{"messages", " AND pgp_note <> ''", func(tx *Tx, w string, a ...any) (int, error) {

@@ -103,11 +103,15 @@ const (
 	// OrgWriter: OrgReader, and the role there is admin or triager; a
 	// viewer gets 403, after the 404 of an organisation it is no member of.
 	OrgWriter
+	// IncidentReader, IncidentWriter: the incident named by :inc, read or
+	// changed by staff with a role in its organisation (incident_access.go).
+	IncidentReader
+	IncidentWriter
 )
 
 var accessNames = [...]string{"(no rule)", "Public", "Scraper", "Reporter", "SignedIn", "Staff", "Writer", "ReportReader", "ReportWriter", "Admin",
 	"OrgsAdmin", "OrgAdmin", "ProgramAdmin", "WebhookAdmin", "APIToken", "APIWriter", "APIReportReader", "APIReportWriter", "APIAdmin",
-	"OrgReader", "OrgWriter"}
+	"OrgReader", "OrgWriter", "IncidentReader", "IncidentWriter"}
 
 func (a Access) String() string {
 	if a < 0 || int(a) >= len(accessNames) {
@@ -155,6 +159,8 @@ func (s *Server) guard(a Access) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireOrgMember(false)}
 	case OrgWriter:
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireOrgMember(true)}
+	case IncidentReader, IncidentWriter:
+		return s.incidentGuard(a)
 	}
 	panic("handlers: a route has no access rule (" + a.String() + ")")
 }

@@ -34,7 +34,7 @@ func (f *matrixFixture) params() map[string]param {
 			{"another report, other program", func(*matrixCase) string { return itoa(of(f.foreign)) }}}
 	}
 	nowhere := fixed("no-such-page")
-	return map[string]param{
+	m := map[string]param{
 		"/policy/:slug":                    {value: fixed(f.own.Slug)},
 		"/setup/:token":                    {value: fixed(f.inviteToken)},
 		"/.well-known/openpgpkey/hu/:hash": {value: fixed(pgp.WKDHash("security"))},
@@ -93,6 +93,10 @@ func (f *matrixFixture) params() map[string]param {
 		"/api/v1/reports/:ref":                 {value: func(c *matrixCase) string { return c.report().r.Ref() }},
 		"/api/v1/reports/:ref/attachments/:id": {value: func(c *matrixCase) string { return itoa(c.report().att) }, others: reports(func(m mailed) int64 { return m.att })},
 	}
+	for k, v := range f.incidentParams() {
+		m[k] = v
+	}
+	return m
 }
 
 // answer is what a route answers a request its rule let through.

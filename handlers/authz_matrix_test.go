@@ -81,6 +81,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	run(enrolling)
 	t.Logf("%d cases", n)
 	checkRefusedChangedNothing(t, f)
+	checkIncidentsUnchanged(t, f)
 }
 
 // variantsOf is "" (the fixtures' own values) and the names of the others
@@ -271,7 +272,7 @@ func derive(rule handlers.Access, method string, s *subject) (outcome, bool) {
 		}
 		return staff(ok), true
 	}
-	return outcome{}, false
+	return deriveIncident(rule, method, s)
 }
 
 func (c *matrixCase) run(params map[string]param) {
@@ -322,6 +323,7 @@ func (c *matrixCase) run(params map[string]param) {
 		if c.mailed != nil {
 			form.Set("version", fmt.Sprint(c.mailed.r.Version))
 		}
+		incidentForm(c, key, form)
 		pg = s.b.post(path, form)
 	}
 	if sessionChanging[key] {

@@ -55,6 +55,9 @@ func (s *Server) renderTriageReport(c echo.Context, status int, r *db.Report, m 
 	if m.Similar, err = s.store.SimilarReports(ctx, r, 5); err != nil {
 		return err
 	}
+	if err := s.reportIncidents(c, r, m); err != nil {
+		return err
+	}
 	if m.CanWrite {
 		m.Next = r.State.Next()
 		if m.Assignees, err = s.store.Assignees(ctx, r.ProgramID); err != nil {

@@ -51,6 +51,7 @@ var commands = []command{
 	{"retention", "show or set retention rules; put reports on legal hold", runRetention},
 	{"demo", "fill the database with realistic demo reports", runDemo},
 	{"export", "write the reports of a filter as JSON or CSV to standard output", runExport},
+	{"incident", "incidents and their notification clocks: open, list, evidence", runIncident},
 	{"seal", "encrypt the reports already stored to the team key (resumable)", runSeal},
 	{"unseal", "decrypt sealed reports back to plaintext (needs the passphrase)", runUnseal},
 }

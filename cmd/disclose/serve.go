@@ -161,6 +161,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	bg.Go(wctx, "storage-watchdog", storageWatchdog(d, cfg.Data, problems, 30*time.Second))
 	bg.Go(wctx, "optimize", optimizeJob(d, log, optimizeInterval))
 	bg.Go(wctx, "advisory-publisher", pub.run)
+	bg.Go(wctx, "incident-clocks", incidentClockJob(d, log, cfg.baseURL, messageDomain(cfg.baseURL, cfg.mail.from), time.Minute))
 	if keyCtl != nil {
 		bg.Go(wctx, "pgp-pending", keyCtl.run)
 	}
