@@ -69,10 +69,14 @@ const (
 	// Sub-resources (a member's :id) are then looked up under this
 	// organisation only.
 	OrgAdmin
+	// OrgMember: Staff, and the organisation named by :org is one the user
+	// belongs to with any role (directly or through its parent; site
+	// admins: any). Otherwise 404, as for one that does not exist.
+	OrgMember
 )
 
 var accessNames = [...]string{"(no rule)", "Public", "Scraper", "Reporter", "SignedIn", "Staff", "Writer", "ReportReader", "ReportWriter", "Admin",
-	"OrgsAdmin", "OrgAdmin"}
+	"OrgsAdmin", "OrgAdmin", "OrgMember"}
 
 func (a Access) String() string {
 	if a < 0 || int(a) >= len(accessNames) {
@@ -110,6 +114,8 @@ func (s *Server) guard(a Access) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireRole(managesAny)}
 	case OrgAdmin:
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireOrg}
+	case OrgMember:
+		return []echo.MiddlewareFunc{s.requireSession(false), s.requireOrgMember}
 	}
 	panic("handlers: a route has no access rule (" + a.String() + ")")
 }

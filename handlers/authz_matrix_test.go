@@ -254,6 +254,11 @@ func derive(rule handlers.Access, method string, s *subject) (outcome, bool) {
 			return staff(notFound), true
 		}
 		return staff(ok), true
+	case handlers.OrgMember: // any role in the client organisation or its parent
+		if !s.siteAdmin() && s.org != "parent" && s.org != "child" {
+			return staff(notFound), true
+		}
+		return staff(ok), true
 	}
 	return outcome{}, false
 }
