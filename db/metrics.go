@@ -9,14 +9,13 @@ import (
 
 // Milestone is how fast a set of reports reached one milestone (first
 // response, triage, resolution): how many did, their median wall-clock time
-// from arrival, and how many did so within their program's target.
+// from arrival (rounded up to a bucket bound of migration 0027: the hour up
+// to a day, the day up to 14 days, then coarser), and how many did so
+// within their program's target (exact).
 type Milestone struct {
 	N      int64
 	Median time.Duration
 	Within int64
-	// Exact is false when some target is not a bucket boundary (see
-	// migration 0027): Within is then a lower bound.
-	Exact bool
 }
 
 // Share is the fraction of N within target, 0 when N is 0.
@@ -101,9 +100,8 @@ func (db *DB) Metrics(ctx context.Context, programs []*Program, from, to time.Ti
 		return m, nil
 	}
 	ids := make([]any, len(programs))
-	byID := map[int64]*Program{}
 	for i, p := range programs {
-		ids[i], byID[p.ID] = p.ID, p
+		ids[i] = p.ID
 	}
 	tx, err := db.beginRead(ctx)
 	if err != nil {
@@ -117,33 +115,33 @@ func (db *DB) Metrics(ctx context.Context, programs []*Program, from, to time.Ti
 	if m.Counts, err = stateCounts(ctx, tx, QueueFilter{Visible: visible}); err != nil {
 		return nil, err
 	}
-	// One histogram per month and milestone, per program (targets differ).
+	// One histogram per month and milestone, programs folded by SQLite.
 	type key struct {
 		month int
 		kind  string
 	}
 	hist := map[key]*histogram{}
 	total := map[string]*histogram{}
-	rows, err := tx.QueryContext(ctx, `SELECT program_id, kind, period, severity, bucket, n FROM report_metrics
+	rows, err := tx.QueryContext(ctx, `SELECT kind, period, bucket, SUM(n), SUM(CASE WHEN within THEN n ELSE 0 END) FROM report_metrics
 		WHERE program_id IN (`+placeholders(len(ids))+`) AND kind IN ('received', 'first_response', 'triage', 'resolution')
-			AND period >= ? AND period <= ? AND n > 0`, append(ids, from.Format("2006-01"), to.Format("2006-01"))...)
+			AND period >= ? AND period <= ? AND n > 0
+		GROUP BY kind, period, bucket`, append(ids, from.Format("2006-01"), to.Format("2006-01"))...)
 	if err != nil {
 		return nil, fmt.Errorf("db: read metric counts: %w", err)
 	}
 	defer rows.Close()
+	months := map[string]int{}
+	for i, mm := range m.Months {
+		months[mm.Month.Format("2006-01")] = i
+	}
 	for rows.Next() {
-		var pid, bucket, n int64
+		var bucket, n, within int64
 		var kind, period string
-		var sev Severity
-		if err := rows.Scan(&pid, &kind, &period, &sev, &bucket, &n); err != nil {
+		if err := rows.Scan(&kind, &period, &bucket, &n, &within); err != nil {
 			return nil, fmt.Errorf("db: scan metric count: %w", err)
 		}
-		t, err := time.Parse("2006-01", period)
-		if err != nil {
-			continue
-		}
-		i := monthsBetween(from, t)
-		if i < 0 || i >= len(m.Months) {
+		i, ok := months[period]
+		if !ok {
 			continue
 		}
 		if kind == "received" {
@@ -151,9 +149,8 @@ func (db *DB) Metrics(ctx context.Context, programs []*Program, from, to time.Ti
 			m.Received += n
 			continue
 		}
-		target := int64(targetDays(byID[pid], kind, sev)) * 86400
-		for _, h := range []*histogram{getHist(hist, key{i, kind}), getHistS(total, kind)} {
-			h.add(bucket, n, target)
+		for _, h := range []*histogram{getHist(hist, key{i, kind}), getHist(total, kind)} {
+			h.add(bucket, n, within)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -173,34 +170,34 @@ func (db *DB) Metrics(ctx context.Context, programs []*Program, from, to time.Ti
 }
 
 // openByAge fills m.Open from the 'open' counters (one per program, day of
-// arrival and severity).
+// arrival and severity), folded by SQLite into severity × age band.
 func (db *DB) openByAge(ctx context.Context, tx queryer, ids []any, m *Metrics) error {
 	today := db.Now().UTC().Truncate(24 * time.Hour)
 	sevIndex := map[Severity]int{}
 	for i, s := range MetricSeverities {
 		sevIndex[s] = i
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT period, severity, n FROM report_metrics
-		WHERE program_id IN (`+placeholders(len(ids))+`) AND kind = 'open' AND n > 0`, ids...)
+	// The band of a day: how many band limits its age reaches.
+	band, args := "0", []any{}
+	for _, days := range AgeBands {
+		band += " + (period <= ?)"
+		args = append(args, today.AddDate(0, 0, -days).Format("2006-01-02"))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT severity, `+band+` AS band, SUM(n) FROM report_metrics
+		WHERE program_id IN (`+placeholders(len(ids))+`) AND kind = 'open' AND n > 0 GROUP BY 1, 2`, append(args, ids...)...)
 	if err != nil {
 		return fmt.Errorf("db: read open counts: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var day string
 		var sev Severity
+		var band int
 		var n int64
-		if err := rows.Scan(&day, &sev, &n); err != nil {
+		if err := rows.Scan(&sev, &band, &n); err != nil {
 			return fmt.Errorf("db: scan open count: %w", err)
 		}
-		t, err := time.Parse("2006-01-02", day)
-		if err != nil {
-			continue
-		}
-		age := int(today.Sub(t).Hours() / 24)
-		band := sort.SearchInts(AgeBands, age+1)
 		si, ok := sevIndex[sev]
-		if !ok {
+		if !ok || band < 0 || band > len(AgeBands) {
 			continue
 		}
 		m.Open[si].ByAge[band] += n
@@ -210,47 +207,10 @@ func (db *DB) openByAge(ctx context.Context, tx queryer, ids []any, m *Metrics) 
 	return rows.Err()
 }
 
-// targetDays is a program's target for a milestone (resolution: by
-// severity; unrated reports take the low target, as the deadlines do).
-func targetDays(p *Program, kind string, sev Severity) int {
-	if p == nil {
-		return 0
-	}
-	switch kind {
-	case "first_response":
-		return p.FirstResponseDays
-	case "triage":
-		return p.TriageDays
-	}
-	switch sev {
-	case "critical":
-		return p.ResolveCriticalDays
-	case "high":
-		return p.ResolveHighDays
-	case "medium":
-		return p.ResolveMediumDays
-	}
-	return p.ResolveLowDays
-}
-
-// isBucketBoundary says whether s seconds ends a bucket of migration 0027.
-func isBucketBoundary(s int64) bool {
-	switch {
-	case s <= 172800:
-		return s%3600 == 0
-	case s <= 8640000:
-		return s%86400 == 0
-	case s <= 34560000:
-		return s%432000 == 0
-	}
-	return false
-}
-
 // histogram is a count per bucket (upper bound, seconds) and how many were
 // within target.
 type histogram struct {
 	n, within int64
-	inexact   bool
 	buckets   map[int64]int64
 }
 
@@ -263,24 +223,17 @@ func getHist[K comparable](m map[K]*histogram, k K) *histogram {
 	return h
 }
 
-func getHistS(m map[string]*histogram, k string) *histogram { return getHist(m, k) }
-
-func (h *histogram) add(bucket, n, target int64) {
+func (h *histogram) add(bucket, n, within int64) {
 	h.n += n
 	h.buckets[bucket] += n
-	if bucket <= target {
-		h.within += n
-	}
-	if !isBucketBoundary(target) {
-		h.inexact = true
-	}
+	h.within += within
 }
 
 // milestone is the histogram's summary; the median is the bucket bound of
 // the middle report (the mean of the two middle ones for an even count).
 func (h *histogram) milestone() Milestone {
 	if h == nil || h.n == 0 {
-		return Milestone{Exact: true}
+		return Milestone{}
 	}
 	bounds := make([]int64, 0, len(h.buckets))
 	for b := range h.buckets {
@@ -301,7 +254,7 @@ func (h *histogram) milestone() Milestone {
 	if h.n%2 == 0 {
 		med = (med + at(h.n/2)) / 2
 	}
-	return Milestone{N: h.n, Median: time.Duration(med) * time.Second, Within: h.within, Exact: !h.inexact}
+	return Milestone{N: h.n, Median: time.Duration(med) * time.Second, Within: h.within}
 }
 
 // monthsBetween is how many months t is after from (both first days).

@@ -50,9 +50,9 @@ func (tx *Tx) BulkInsertReports(ctx context.Context, fn func() error) error {
 	if err := fn(); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO report_metrics (program_id, kind, period, severity, bucket, n)
-		SELECT program_id, kind, period, severity, bucket, COUNT(*) FROM report_metric_rows WHERE id > ? GROUP BY 1, 2, 3, 4, 5
-		ON CONFLICT (program_id, kind, period, severity, bucket) DO UPDATE SET n = n + excluded.n`, last); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO report_metrics (program_id, kind, period, severity, bucket, within, n)
+		SELECT program_id, kind, period, severity, bucket, within, COUNT(*) FROM report_metric_rows WHERE id > ? GROUP BY 1, 2, 3, 4, 5, 6
+		ON CONFLICT (program_id, kind, period, severity, bucket, within) DO UPDATE SET n = n + excluded.n`, last); err != nil {
 		return fmt.Errorf("db: count new reports into the metrics: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO report_breach_counts (program_id, kind, unit, start, n)

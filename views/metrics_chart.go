@@ -170,17 +170,12 @@ func AgeBandNames() []string {
 	return append(out, fmt.Sprintf("%d days or more", prev))
 }
 
-// Percent is the share within target, "87%", or "—" without reports; a
-// lower bound (a target between bucket bounds) is marked "≥".
+// Percent is the share within target, "87%", or "—" without reports.
 func Percent(m db.Milestone) string {
 	if m.N == 0 {
 		return "—"
 	}
-	s := fmt.Sprintf("%.0f%%", m.Share()*100)
-	if !m.Exact {
-		s = "≥ " + s
-	}
-	return s
+	return fmt.Sprintf("%.0f%%", m.Share()*100)
 }
 
 // MilestoneMedian is a milestone's median as people read it.

@@ -480,7 +480,7 @@ func TriageMetricsView(m TriageMetrics) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "</tbody></table><p class=\"muted\">A report counts in the month of its first response, triage or resolution, measured in wall-clock time from its arrival against its program's target (resolution: the target of its severity). Medians are rounded up to the hour (under 2 days), the day (under 100 days) or 5 days; \"≥\" marks a share whose target falls between those steps.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "</tbody></table><p class=\"muted\">A report counts in the month of its first response, triage or resolution, measured in wall-clock time from its arrival against its program's target (resolution: the target of its severity). Medians are rounded up to the hour (under a day), the day (under 14 days), then to 21, 30, 45, 60, 90, 120, 180, 270, 365 or 730 days.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

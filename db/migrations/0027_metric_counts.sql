@@ -6,29 +6,39 @@
 
 -- report_metric_rows is the one definition of what a report adds to the
 -- metrics: one 'received' row (month of arrival), one row per milestone it
--- reached (month of the milestone, wall-clock seconds from arrival rounded
--- UP to a bucket boundary: the hour up to 2 days, the day up to 100 days,
--- 5 days up to 400 days, then one overflow bucket), and while it is open one
--- 'open' row (day of arrival, severity). Rounding up keeps "within a target
--- of T days" exact wherever T days is a boundary (every T up to 100, then
--- every multiple of 5 up to 400).
-CREATE VIEW report_metric_rows (id, program_id, kind, period, severity, bucket) AS
-SELECT id, program_id, 'received', substr(created_at, 1, 7), '', 0 FROM reports
+-- reached (first_response, triage, resolution: month of the milestone,
+-- wall-clock seconds from arrival rounded UP to a bucket bound, and whether
+-- that was within its program's target, by severity for resolution), and
+-- while it is open one 'open' row (day of arrival, severity). The buckets
+-- (hours up to a day, days up to 14, then 21, 30, 45, 60, 90, 120, 180, 270,
+-- 365 and 730 days, then one more) keep a program's month to at most about
+-- 50 rows per milestone however many reports it has.
+CREATE VIEW report_metric_rows (id, program_id, kind, period, severity, bucket, within) AS
+SELECT id, program_id, 'received', substr(created_at, 1, 7), '', 0, 0 FROM reports
 UNION ALL
-SELECT id, program_id, 'open', substr(created_at, 1, 10), severity, 0 FROM reports WHERE state IN ('new', 'triaged', 'needs_info')
+SELECT id, program_id, 'open', substr(created_at, 1, 10), severity, 0, 0 FROM reports WHERE state IN ('new', 'triaged', 'needs_info')
 UNION ALL
-SELECT id, program_id, kind, substr(at, 1, 7), sev,
-	CASE WHEN d <= 172800 THEN (d + 3599) / 3600 * 3600
-		WHEN d <= 8640000 THEN (d + 86399) / 86400 * 86400
-		WHEN d <= 34560000 THEN (d + 431999) / 432000 * 432000
-		ELSE 34560001 END
+SELECT id, program_id, kind, substr(at, 1, 7), '',
+	CASE WHEN d <= 86400 THEN (d + 3599) / 3600 * 3600
+		WHEN d <= 1209600 THEN (d + 86399) / 86400 * 86400
+		WHEN d <= 1814400 THEN 1814400 WHEN d <= 2592000 THEN 2592000 WHEN d <= 3888000 THEN 3888000
+		WHEN d <= 5184000 THEN 5184000 WHEN d <= 7776000 THEN 7776000 WHEN d <= 10368000 THEN 10368000
+		WHEN d <= 15552000 THEN 15552000 WHEN d <= 23328000 THEN 23328000 WHEN d <= 31536000 THEN 31536000
+		WHEN d <= 63072000 THEN 63072000 ELSE 63072001 END,
+	d <= target * 86400
 FROM (
-	SELECT id, program_id, 'first_response' AS kind, first_response_at AS at, '' AS sev,
-		max(0, unixepoch(first_response_at) - unixepoch(created_at)) AS d FROM reports WHERE first_response_at IS NOT NULL
+	SELECT r.id, r.program_id, 'first_response' AS kind, r.first_response_at AS at, p.first_response_days AS target,
+		max(0, unixepoch(r.first_response_at) - unixepoch(r.created_at)) AS d
+		FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.first_response_at IS NOT NULL
 	UNION ALL
-	SELECT id, program_id, 'triage', triaged_at, '', max(0, unixepoch(triaged_at) - unixepoch(created_at)) FROM reports WHERE triaged_at IS NOT NULL
+	SELECT r.id, r.program_id, 'triage', r.triaged_at, p.triage_days, max(0, unixepoch(r.triaged_at) - unixepoch(r.created_at))
+		FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.triaged_at IS NOT NULL
 	UNION ALL
-	SELECT id, program_id, 'resolution', resolved_at, severity, max(0, unixepoch(resolved_at) - unixepoch(created_at)) FROM reports WHERE resolved_at IS NOT NULL
+	SELECT r.id, r.program_id, 'resolution', r.resolved_at,
+		CASE r.severity WHEN 'critical' THEN p.resolve_critical_days WHEN 'high' THEN p.resolve_high_days
+			WHEN 'medium' THEN p.resolve_medium_days ELSE p.resolve_low_days END,
+		max(0, unixepoch(r.resolved_at) - unixepoch(r.created_at))
+		FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.resolved_at IS NOT NULL
 );
 
 CREATE TABLE report_metrics (
@@ -37,11 +47,12 @@ CREATE TABLE report_metrics (
 	period     TEXT NOT NULL,
 	severity   TEXT NOT NULL,
 	bucket     INTEGER NOT NULL,
+	within     INTEGER NOT NULL,
 	n          INTEGER NOT NULL,
-	PRIMARY KEY (program_id, kind, period, severity, bucket)
+	PRIMARY KEY (program_id, kind, period, severity, bucket, within)
 ) WITHOUT ROWID;
-INSERT INTO report_metrics (program_id, kind, period, severity, bucket, n)
-	SELECT program_id, kind, period, severity, bucket, COUNT(*) FROM report_metric_rows GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO report_metrics (program_id, kind, period, severity, bucket, within, n)
+	SELECT program_id, kind, period, severity, bucket, within, COUNT(*) FROM report_metric_rows GROUP BY 1, 2, 3, 4, 5, 6;
 
 -- report_breach_rows is when each running first-response, triage and
 -- resolution deadline of an open report falls due (report_deadlines, the
@@ -83,16 +94,16 @@ INSERT INTO report_breach_counts (program_id, kind, unit, start, n)
 	SELECT program_id, kind, unit, start, COUNT(*) FROM report_breach_units GROUP BY 1, 2, 3, 4;
 
 CREATE TRIGGER reports_metrics_insert AFTER INSERT ON reports BEGIN
-	INSERT INTO report_metrics (program_id, kind, period, severity, bucket, n)
-		SELECT program_id, kind, period, severity, bucket, 1 FROM report_metric_rows WHERE id = new.id
-		ON CONFLICT (program_id, kind, period, severity, bucket) DO UPDATE SET n = n + 1;
+	INSERT INTO report_metrics (program_id, kind, period, severity, bucket, within, n)
+		SELECT program_id, kind, period, severity, bucket, within, 1 FROM report_metric_rows WHERE id = new.id
+		ON CONFLICT (program_id, kind, period, severity, bucket, within) DO UPDATE SET n = n + 1;
 	INSERT INTO report_breach_counts (program_id, kind, unit, start, n)
 		SELECT program_id, kind, unit, start, 1 FROM report_breach_units WHERE id = new.id
 		ON CONFLICT (kind, unit, start, program_id) DO UPDATE SET n = n + 1;
 END;
 CREATE TRIGGER reports_metrics_delete BEFORE DELETE ON reports BEGIN
-	UPDATE report_metrics SET n = n - 1 WHERE (program_id, kind, period, severity, bucket) IN
-		(SELECT program_id, kind, period, severity, bucket FROM report_metric_rows WHERE id = old.id);
+	UPDATE report_metrics SET n = n - 1 WHERE (program_id, kind, period, severity, bucket, within) IN
+		(SELECT program_id, kind, period, severity, bucket, within FROM report_metric_rows WHERE id = old.id);
 	UPDATE report_breach_counts SET n = n - 1 WHERE (program_id, kind, unit, start) IN
 		(SELECT program_id, kind, unit, start FROM report_breach_units WHERE id = old.id);
 END;
@@ -103,8 +114,8 @@ CREATE TRIGGER reports_metrics_update_before BEFORE UPDATE OF program_id, state,
 		OR old.created_at IS NOT new.created_at OR old.first_response_at IS NOT new.first_response_at
 		OR old.triaged_at IS NOT new.triaged_at OR old.resolved_at IS NOT new.resolved_at
 		OR old.paused_at IS NOT new.paused_at OR old.paused_seconds IS NOT new.paused_seconds BEGIN
-	UPDATE report_metrics SET n = n - 1 WHERE (program_id, kind, period, severity, bucket) IN
-		(SELECT program_id, kind, period, severity, bucket FROM report_metric_rows WHERE id = old.id);
+	UPDATE report_metrics SET n = n - 1 WHERE (program_id, kind, period, severity, bucket, within) IN
+		(SELECT program_id, kind, period, severity, bucket, within FROM report_metric_rows WHERE id = old.id);
 	UPDATE report_breach_counts SET n = n - 1 WHERE (program_id, kind, unit, start) IN
 		(SELECT program_id, kind, unit, start FROM report_breach_units WHERE id = old.id);
 END;
@@ -114,17 +125,22 @@ CREATE TRIGGER reports_metrics_update_after AFTER UPDATE OF program_id, state, s
 		OR old.created_at IS NOT new.created_at OR old.first_response_at IS NOT new.first_response_at
 		OR old.triaged_at IS NOT new.triaged_at OR old.resolved_at IS NOT new.resolved_at
 		OR old.paused_at IS NOT new.paused_at OR old.paused_seconds IS NOT new.paused_seconds BEGIN
-	INSERT INTO report_metrics (program_id, kind, period, severity, bucket, n)
-		SELECT program_id, kind, period, severity, bucket, 1 FROM report_metric_rows WHERE id = new.id
-		ON CONFLICT (program_id, kind, period, severity, bucket) DO UPDATE SET n = n + 1;
+	INSERT INTO report_metrics (program_id, kind, period, severity, bucket, within, n)
+		SELECT program_id, kind, period, severity, bucket, within, 1 FROM report_metric_rows WHERE id = new.id
+		ON CONFLICT (program_id, kind, period, severity, bucket, within) DO UPDATE SET n = n + 1;
 	INSERT INTO report_breach_counts (program_id, kind, unit, start, n)
 		SELECT program_id, kind, unit, start, 1 FROM report_breach_units WHERE id = new.id
 		ON CONFLICT (kind, unit, start, program_id) DO UPDATE SET n = n + 1;
 END;
--- A program's new targets move all its deadlines: its breach counts are
--- counted again (a rare admin action; it reads the program's open reports).
+-- A program's new targets move all its deadlines and what was within them:
+-- its breach counts and milestone rows are counted again (a rare admin
+-- action; it reads the program's reports, as programs_deadline_update does).
 CREATE TRIGGER programs_breach_update AFTER UPDATE OF first_response_days, triage_days, resolve_critical_days,
 	resolve_high_days, resolve_medium_days, resolve_low_days ON programs BEGIN
+	DELETE FROM report_metrics WHERE program_id = new.id AND kind IN ('first_response', 'triage', 'resolution');
+	INSERT INTO report_metrics (program_id, kind, period, severity, bucket, within, n)
+		SELECT program_id, kind, period, severity, bucket, within, COUNT(*) FROM report_metric_rows
+		WHERE program_id = new.id AND kind IN ('first_response', 'triage', 'resolution') GROUP BY 1, 2, 3, 4, 5, 6;
 	DELETE FROM report_breach_counts WHERE program_id = new.id;
 	INSERT INTO report_breach_counts (program_id, kind, unit, start, n)
 		SELECT program_id, kind, unit, start, COUNT(*) FROM report_breach_units WHERE program_id = new.id GROUP BY 1, 2, 3, 4;
