@@ -47,7 +47,11 @@ func assertCountersMatch(t *testing.T, path, when string) {
 				if err := rows.Scan(ptrs...); err != nil {
 					t.Fatal(err)
 				}
-				k := fmt.Sprint(vals[:len(vals)-1]...)
+				parts := make([]string, len(vals)-1)
+				for i, v := range vals[:len(vals)-1] {
+					parts[i] = fmt.Sprint(v)
+				}
+				k := strings.Join(parts, "|")
 				out[k] = vals[len(vals)-1].(int64)
 			}
 			return out
