@@ -103,6 +103,11 @@ func (db *DB) Metrics(ctx context.Context, programs []*Program, from, to time.Ti
 	for i, p := range programs {
 		ids[i] = p.ID
 	}
+	if every, err := db.coversEveryProgram(ctx, programs); err != nil {
+		return nil, err
+	} else if every {
+		ids = []any{int64(0)} // the rows of every program (migration 0027)
+	}
 	tx, err := db.beginRead(ctx)
 	if err != nil {
 		return nil, err
@@ -260,4 +265,24 @@ func (h *histogram) milestone() Milestone {
 // monthsBetween is how many months t is after from (both first days).
 func monthsBetween(from, t time.Time) int {
 	return (t.Year()-from.Year())*12 + int(t.Month()) - int(from.Month())
+}
+
+// coversEveryProgram says whether programs are all the portal's: the
+// metrics then read the counters kept for every program at once, whose
+// size does not grow with the number of programs.
+func (db *DB) coversEveryProgram(ctx context.Context, programs []*Program) (bool, error) {
+	all, err := db.Programs(ctx)
+	if err != nil {
+		return false, err
+	}
+	in := map[int64]bool{}
+	for _, p := range programs {
+		in[p.ID] = true
+	}
+	for _, p := range all {
+		if !in[p.ID] {
+			return false, nil
+		}
+	}
+	return true, nil
 }

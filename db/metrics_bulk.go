@@ -51,7 +51,7 @@ func (tx *Tx) BulkInsertReports(ctx context.Context, fn func() error) error {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO report_metrics (program_id, kind, period, severity, bucket, within, n)
-		SELECT program_id, kind, period, severity, bucket, within, COUNT(*) FROM report_metric_rows WHERE id > ? GROUP BY 1, 2, 3, 4, 5, 6
+		SELECT program_id, kind, period, severity, bucket, within, COUNT(*) FROM report_metric_keys WHERE id > ? GROUP BY 1, 2, 3, 4, 5, 6
 		ON CONFLICT (program_id, kind, period, severity, bucket, within) DO UPDATE SET n = n + excluded.n`, last); err != nil {
 		return fmt.Errorf("db: count new reports into the metrics: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 // counterTables are the counters of migration 0027 and the views that
 // define them: a recount from the reports table must equal the counters.
 var counterTables = []struct{ table, view, cols string }{
-	{"report_metrics", "report_metric_rows", "program_id, kind, period, severity, bucket, within"},
+	{"report_metrics", "report_metric_keys", "program_id, kind, period, severity, bucket, within"},
 	{"report_breach_counts", "report_breach_units", "program_id, kind, unit, start"},
 }
 

@@ -45,6 +45,7 @@ var smallTables = map[string]string{
 	"program_access":      "a view of program_members and org_members over programs: staff × programs",
 	"json_each":           "the list of ids the statement was given",
 	"report_metric_rows":  "a view (migration 0027) read for one report by id: its own lines show what it reads",
+	"report_metric_keys":  "a view (migration 0027) read for one report by id: its own lines show what it reads",
 	"report_breach_rows":  "a view (migration 0027) read for one report or program: its own lines show what it reads",
 	"report_breach_units": "a view (migration 0027) read for one report or program: its own lines show what it reads",
 	"sqlite_schema":       "the schema",

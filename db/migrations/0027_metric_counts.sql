@@ -41,6 +41,15 @@ FROM (
 		FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.resolved_at IS NOT NULL
 );
 
+-- report_metric_keys are the rows a report adds to report_metrics: its
+-- program's, and the same again under program_id 0 (every program), which
+-- the pages of a site admin's whole portal read, so their cost does not
+-- grow with the number of programs either.
+CREATE VIEW report_metric_keys (id, program_id, kind, period, severity, bucket, within) AS
+SELECT id, program_id, kind, period, severity, bucket, within FROM report_metric_rows
+UNION ALL
+SELECT id, 0, kind, period, severity, bucket, within FROM report_metric_rows;
+
 CREATE TABLE report_metrics (
 	program_id INTEGER NOT NULL,
 	kind       TEXT NOT NULL,
@@ -52,7 +61,7 @@ CREATE TABLE report_metrics (
 	PRIMARY KEY (program_id, kind, period, severity, bucket, within)
 ) WITHOUT ROWID;
 INSERT INTO report_metrics (program_id, kind, period, severity, bucket, within, n)
-	SELECT program_id, kind, period, severity, bucket, within, COUNT(*) FROM report_metric_rows GROUP BY 1, 2, 3, 4, 5, 6;
+	SELECT program_id, kind, period, severity, bucket, within, COUNT(*) FROM report_metric_keys GROUP BY 1, 2, 3, 4, 5, 6;
 
 -- report_breach_rows is when each running first-response, triage and
 -- resolution deadline of an open report falls due (report_deadlines, the
@@ -95,7 +104,7 @@ INSERT INTO report_breach_counts (program_id, kind, unit, start, n)
 
 CREATE TRIGGER reports_metrics_insert AFTER INSERT ON reports BEGIN
 	INSERT INTO report_metrics (program_id, kind, period, severity, bucket, within, n)
-		SELECT program_id, kind, period, severity, bucket, within, 1 FROM report_metric_rows WHERE id = new.id
+		SELECT program_id, kind, period, severity, bucket, within, 1 FROM report_metric_keys WHERE id = new.id
 		ON CONFLICT (program_id, kind, period, severity, bucket, within) DO UPDATE SET n = n + 1;
 	INSERT INTO report_breach_counts (program_id, kind, unit, start, n)
 		SELECT program_id, kind, unit, start, 1 FROM report_breach_units WHERE id = new.id
@@ -103,7 +112,7 @@ CREATE TRIGGER reports_metrics_insert AFTER INSERT ON reports BEGIN
 END;
 CREATE TRIGGER reports_metrics_delete BEFORE DELETE ON reports BEGIN
 	UPDATE report_metrics SET n = n - 1 WHERE (program_id, kind, period, severity, bucket, within) IN
-		(SELECT program_id, kind, period, severity, bucket, within FROM report_metric_rows WHERE id = old.id);
+		(SELECT program_id, kind, period, severity, bucket, within FROM report_metric_keys WHERE id = old.id);
 	UPDATE report_breach_counts SET n = n - 1 WHERE (program_id, kind, unit, start) IN
 		(SELECT program_id, kind, unit, start FROM report_breach_units WHERE id = old.id);
 END;
@@ -115,7 +124,7 @@ CREATE TRIGGER reports_metrics_update_before BEFORE UPDATE OF program_id, state,
 		OR old.triaged_at IS NOT new.triaged_at OR old.resolved_at IS NOT new.resolved_at
 		OR old.paused_at IS NOT new.paused_at OR old.paused_seconds IS NOT new.paused_seconds BEGIN
 	UPDATE report_metrics SET n = n - 1 WHERE (program_id, kind, period, severity, bucket, within) IN
-		(SELECT program_id, kind, period, severity, bucket, within FROM report_metric_rows WHERE id = old.id);
+		(SELECT program_id, kind, period, severity, bucket, within FROM report_metric_keys WHERE id = old.id);
 	UPDATE report_breach_counts SET n = n - 1 WHERE (program_id, kind, unit, start) IN
 		(SELECT program_id, kind, unit, start FROM report_breach_units WHERE id = old.id);
 END;
@@ -126,7 +135,7 @@ CREATE TRIGGER reports_metrics_update_after AFTER UPDATE OF program_id, state, s
 		OR old.triaged_at IS NOT new.triaged_at OR old.resolved_at IS NOT new.resolved_at
 		OR old.paused_at IS NOT new.paused_at OR old.paused_seconds IS NOT new.paused_seconds BEGIN
 	INSERT INTO report_metrics (program_id, kind, period, severity, bucket, within, n)
-		SELECT program_id, kind, period, severity, bucket, within, 1 FROM report_metric_rows WHERE id = new.id
+		SELECT program_id, kind, period, severity, bucket, within, 1 FROM report_metric_keys WHERE id = new.id
 		ON CONFLICT (program_id, kind, period, severity, bucket, within) DO UPDATE SET n = n + 1;
 	INSERT INTO report_breach_counts (program_id, kind, unit, start, n)
 		SELECT program_id, kind, unit, start, 1 FROM report_breach_units WHERE id = new.id
@@ -135,12 +144,24 @@ END;
 -- A program's new targets move all its deadlines and what was within them:
 -- its breach counts and milestone rows are counted again (a rare admin
 -- action; it reads the program's reports, as programs_deadline_update does).
+CREATE TRIGGER programs_metrics_update_before BEFORE UPDATE OF first_response_days, triage_days, resolve_critical_days,
+	resolve_high_days, resolve_medium_days, resolve_low_days ON programs BEGIN
+	UPDATE report_metrics AS a SET n = a.n - x.n
+		FROM (SELECT kind, period, severity, bucket, within, n FROM report_metrics
+			WHERE program_id = old.id AND kind IN ('first_response', 'triage', 'resolution')) AS x
+		WHERE a.program_id = 0 AND a.kind = x.kind AND a.period = x.period AND a.severity = x.severity
+			AND a.bucket = x.bucket AND a.within = x.within;
+END;
 CREATE TRIGGER programs_breach_update AFTER UPDATE OF first_response_days, triage_days, resolve_critical_days,
 	resolve_high_days, resolve_medium_days, resolve_low_days ON programs BEGIN
 	DELETE FROM report_metrics WHERE program_id = new.id AND kind IN ('first_response', 'triage', 'resolution');
 	INSERT INTO report_metrics (program_id, kind, period, severity, bucket, within, n)
 		SELECT program_id, kind, period, severity, bucket, within, COUNT(*) FROM report_metric_rows
 		WHERE program_id = new.id AND kind IN ('first_response', 'triage', 'resolution') GROUP BY 1, 2, 3, 4, 5, 6;
+	INSERT INTO report_metrics (program_id, kind, period, severity, bucket, within, n)
+		SELECT 0, kind, period, severity, bucket, within, n FROM report_metrics
+		WHERE program_id = new.id AND kind IN ('first_response', 'triage', 'resolution') AND true
+		ON CONFLICT (program_id, kind, period, severity, bucket, within) DO UPDATE SET n = n + excluded.n;
 	DELETE FROM report_breach_counts WHERE program_id = new.id;
 	INSERT INTO report_breach_counts (program_id, kind, unit, start, n)
 		SELECT program_id, kind, unit, start, COUNT(*) FROM report_breach_units WHERE program_id = new.id GROUP BY 1, 2, 3, 4;
