@@ -146,11 +146,11 @@ END;
 -- action; it reads the program's reports, as programs_deadline_update does).
 CREATE TRIGGER programs_metrics_update_before BEFORE UPDATE OF first_response_days, triage_days, resolve_critical_days,
 	resolve_high_days, resolve_medium_days, resolve_low_days ON programs BEGIN
-	UPDATE report_metrics AS a SET n = a.n - x.n
-		FROM (SELECT kind, period, severity, bucket, within, n FROM report_metrics
-			WHERE program_id = old.id AND kind IN ('first_response', 'triage', 'resolution')) AS x
-		WHERE a.program_id = 0 AND a.kind = x.kind AND a.period = x.period AND a.severity = x.severity
-			AND a.bucket = x.bucket AND a.within = x.within;
+	UPDATE report_metrics SET n = n - (SELECT x.n FROM report_metrics x WHERE x.program_id = old.id
+			AND x.kind = report_metrics.kind AND x.period = report_metrics.period AND x.severity = report_metrics.severity
+			AND x.bucket = report_metrics.bucket AND x.within = report_metrics.within)
+		WHERE program_id = 0 AND (kind, period, severity, bucket, within) IN (SELECT kind, period, severity, bucket, within
+			FROM report_metrics WHERE program_id = old.id AND kind IN ('first_response', 'triage', 'resolution'));
 END;
 CREATE TRIGGER programs_breach_update AFTER UPDATE OF first_response_days, triage_days, resolve_critical_days,
 	resolve_high_days, resolve_medium_days, resolve_low_days ON programs BEGIN
