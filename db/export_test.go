@@ -125,14 +125,21 @@ func TestMetrics(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m, err := f.DB.Metrics(ctx, start, f.now.Add(time.Second), nil)
+	m, err := f.DB.Metrics(ctx, []*db.Program{f.P1, f.P2}, start, f.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Received != 3 || m.FirstResponse.N != 3 || m.FirstResponse.Value != 4*time.Hour || m.Counts[db.StateNew] != 3 {
+	if m.Received != 3 || m.FirstResponse.N != 3 || m.FirstResponse.Median != 4*time.Hour || m.Counts[db.StateNew] != 3 {
 		t.Fatalf("metrics=%+v, want 3 received, median first response 4 h", m)
 	}
-	m, _ = f.DB.Metrics(ctx, start, f.now.Add(time.Second), []int64{f.P2.ID})
+	// The target is 3 days: all three answered within it.
+	if m.FirstResponse.Within != 3 || len(m.Months) != 1 || m.Months[0].FirstResponse.Within != 3 {
+		t.Fatalf("first response %+v, want 3 of 3 within target", m.FirstResponse)
+	}
+	if m.OpenTotal != 3 || m.Open[len(m.Open)-1].ByAge[0] != 3 {
+		t.Fatalf("open %+v, want 3 unrated reports younger than a week", m.Open)
+	}
+	m, _ = f.DB.Metrics(ctx, []*db.Program{f.P2}, start, f.now)
 	if m.Received != 0 || m.FirstResponse.N != 0 {
 		t.Fatalf("metrics of another program=%+v, want none", m)
 	}

@@ -89,5 +89,7 @@ func TestOrgQueueScale(t *testing.T) {
 				t.Errorf("%s: p99 %v over 25 ms", who.name, p99)
 			}
 		}
+		timeMetricsAt(t, d, who.name, who.visible)
 	}
+	timeMetricsAt(t, d, "site admin (every program)", nil)
 }

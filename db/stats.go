@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Stats is what the metrics endpoint reads at scrape time. Counting from the
@@ -57,33 +58,42 @@ func (db *DB) Stats(ctx context.Context) (*Stats, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("db: count outbox: %w", err)
 	}
-	now := formatTime(db.Now())
-	if err := groupCount(ctx, tx, deadlineBreachQuery, func(k string, n int) { st.DeadlineBreaches[k] = n }, now); err != nil {
+	if err := breachCounts(ctx, tx, db.Now(), func(k string, n int) { st.DeadlineBreaches[k] += n }); err != nil {
 		return nil, fmt.Errorf("db: count deadline breaches: %w", err)
 	}
 	return st, nil
 }
 
-// deadlineBreachQuery counts open reports past their program's targets.
-// Time spent in needs_info (waiting on the reporter) does not count.
-// first_response: no staff reply or state change yet after first_response_days;
-// triage: still new after triage_days; resolve: triaged but not resolved
-// within the days for its severity.
-const deadlineBreachQuery = `
-WITH open AS (
-	SELECT r.*, p.first_response_days, p.triage_days,
-		CASE r.severity WHEN 'critical' THEN p.resolve_critical_days WHEN 'high' THEN p.resolve_high_days
-			WHEN 'medium' THEN p.resolve_medium_days ELSE p.resolve_low_days END AS resolve_days,
-		(julianday(?1) - julianday(r.created_at)) * 86400 - r.paused_seconds
-			- COALESCE((julianday(?1) - julianday(r.paused_at)) * 86400, 0) AS age
-	FROM reports r JOIN programs p ON p.id = r.program_id
-	WHERE r.state IN ('new', 'triaged', 'needs_info')
-)
-SELECT 'first_response', COUNT(*) FROM open WHERE first_response_at IS NULL AND triaged_at IS NULL AND age > first_response_days * 86400
-UNION ALL
-SELECT 'triage', COUNT(*) FROM open WHERE triaged_at IS NULL AND age > triage_days * 86400
-UNION ALL
-SELECT 'resolve', COUNT(*) FROM open WHERE triaged_at IS NOT NULL AND age > resolve_days * 86400`
+// breachLabels are the Prometheus labels of the deadline kinds.
+var breachLabels = map[string]string{"first_response": "first_response", "triage": "triage", "resolution": "resolve"}
+
+// breachCounts counts the open reports past their first-response, triage
+// and resolution deadlines at now (the queue's deadlines: time waiting in
+// needs_info does not count). It reads the counters of migration 0027 at
+// three resolutions: the whole days before now's day, the hours of today
+// before now's hour, the minutes of this hour before now's minute. That is
+// at most a few hundred rows per program and kind however long the backlog
+// is, and exact to the minute (a deadline that passed less than a minute
+// ago may not count yet).
+func breachCounts(ctx context.Context, tx queryer, now time.Time, f func(string, int)) error {
+	t := now.Unix()
+	day, hour, minute := t-t%86400, t-t%3600, t-t%60
+	for k := range breachLabels {
+		f(breachLabels[k], 0)
+	}
+	for _, r := range []struct{ unit, from, to int64 }{{86400, -1 << 62, day}, {3600, day, hour}, {60, hour, minute}} {
+		if err := groupCount(ctx, tx, `SELECT kind, SUM(n) FROM report_breach_counts
+			WHERE kind IN ('first_response', 'triage', 'resolution') AND unit = ? AND start >= ? AND start < ? GROUP BY kind`,
+			func(k string, n int) {
+				if l, ok := breachLabels[k]; ok {
+					f(l, n)
+				}
+			}, r.unit, r.from, r.to); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // queryer is a pool or a transaction.
 type queryer interface {

@@ -64,7 +64,7 @@ func TestPagesAccessible(t *testing.T) {
 	staff := env.browser(t)
 	staff.mustLogin("admin@example.org")
 	for _, path := range []string{
-		"/triage", "/triage?q=nothing-matches-this", "/triage/reports/" + ref, "/triage/metrics",
+		"/triage", "/triage?q=nothing-matches-this", "/triage/reports/" + ref, "/triage/metrics", "/triage/metrics?org=default&from=2025-01", "/orgs/default/metrics",
 		"/admin/users", "/admin/programs", "/admin/programs/new", "/admin/audit", "/admin/intake",
 		"/admin/outbox", "/admin/retention", "/admin/settings", "/admin/key", "/account/2fa", "/account/notifications",
 		"/account/password", "/account/sessions", "/account/reauth?next=/account/2fa",

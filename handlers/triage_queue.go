@@ -102,35 +102,3 @@ func (s *Server) visibleProgramList(c echo.Context) ([]*db.Program, error) {
 	}
 	return out, nil
 }
-
-// triageMetrics shows counts per state and the medians of a period (the
-// last 30 days unless chosen).
-func (s *Server) triageMetrics(c echo.Context) error {
-	u := staffUser(c)
-	today := time.Now().UTC().Truncate(24 * time.Hour)
-	m := views.TriageMetrics{StaffPage: s.staffPage(c, "Metrics", "queue"), Errors: db.FieldErrors{},
-		From: c.QueryParam("from"), To: c.QueryParam("to")}
-	if m.From == "" {
-		m.From = today.AddDate(0, 0, -30).Format("2006-01-02")
-	}
-	if m.To == "" {
-		m.To = today.Format("2006-01-02")
-	}
-	from, err := time.Parse("2006-01-02", m.From)
-	if err != nil {
-		m.Errors["from"] = "Give a date as YYYY-MM-DD."
-	}
-	to, err := time.Parse("2006-01-02", m.To)
-	if err != nil {
-		m.Errors["to"] = "Give a date as YYYY-MM-DD."
-	} else if !from.IsZero() && to.Before(from) {
-		m.Errors["to"] = "The end of the period must not be before its start."
-	}
-	if len(m.Errors) > 0 {
-		return s.render(c, http.StatusUnprocessableEntity, views.TriageMetricsView(m))
-	}
-	if m.Metrics, err = s.store.Metrics(c.Request().Context(), from, to.AddDate(0, 0, 1), visiblePrograms(u)); err != nil {
-		return err
-	}
-	return s.render(c, http.StatusOK, views.TriageMetricsView(m))
-}

@@ -142,8 +142,8 @@ func TestPagesRender(t *testing.T) {
 			}
 			p.named("fieldset", "Mail me about new reports and reporter replies in my programs")
 		}},
-		{"Metrics", TriageMetricsView(TriageMetrics{StaffPage: staffPage(testTriager, "Metrics", "queue"), From: "2026-01-01", To: "2026-03-01",
-			Metrics: &db.Metrics{Received: 9, FirstResponse: db.Median{Value: 30 * time.Minute, N: 4}, Counts: map[db.State]int64{db.StateNew: 2}}}),
+		{"Metrics", TriageMetricsView(TriageMetrics{StaffPage: staffPage(testTriager, "Metrics", "queue"), Action: "/triage/metrics", Back: "/triage", BackLabel: "Queue", Heading: "Metrics", From: "2026-01", To: "2026-03",
+			Metrics: &db.Metrics{Received: 9, FirstResponse: db.Milestone{Median: 30 * time.Minute, N: 4}, Counts: map[db.State]int64{db.StateNew: 2}}}),
 			"Metrics", func(t *testing.T, p *page) {
 				if got := text(p.testID("median-first-response")); got != "30 minutes" {
 					t.Errorf("median %q", got)

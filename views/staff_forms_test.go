@@ -244,12 +244,12 @@ func TestAccountForms(t *testing.T) {
 }
 
 func TestMetricsForm(t *testing.T) {
-	m := TriageMetrics{StaffPage: staffPage(testTriager, "Metrics", "queue"), From: "2026-13-01", To: "2026-01-01",
-		Errors: db.FieldErrors{"from": "Give a date as YYYY-MM-DD.", "to": "The end of the period must not be before its start."}}
+	m := TriageMetrics{StaffPage: staffPage(testTriager, "Metrics", "queue"), From: "2026-13", To: "2026-01",
+		Errors: db.FieldErrors{"from": "Give a month as YYYY-MM.", "to": "The end of the period must not be before its start."}}
 	p := render(t, TriageMetricsView(m))
 	p.fieldError("From", m.Errors["from"], false)
 	p.fieldError("To (included)", m.Errors["to"], false)
-	if got := value(p.control("From")); got != "2026-13-01" {
+	if got := value(p.control("From")); got != "2026-13" {
 		t.Errorf("typed date lost: %q", got)
 	}
 }

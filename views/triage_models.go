@@ -144,14 +144,6 @@ func zone(name string) *time.Location {
 	return time.UTC
 }
 
-// TriageMetrics is the metrics page.
-type TriageMetrics struct {
-	StaffPage
-	From, To string // as typed (YYYY-MM-DD)
-	Metrics  *db.Metrics
-	Errors   db.FieldErrors
-}
-
 // Age is how long ago t was, short: "5 m", "3 h", "12 d".
 func Age(now, t time.Time) string {
 	d := now.Sub(t)
@@ -170,21 +162,6 @@ func Until(now, t time.Time) string {
 		return Age(now, t) + " late"
 	}
 	return "in " + Age(t, now)
-}
-
-// Duration is a median as people read it.
-func Duration(m db.Median) string {
-	if m.N == 0 {
-		return "no data"
-	}
-	d := m.Value
-	switch {
-	case d < time.Hour:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()))
-	case d < 72*time.Hour:
-		return fmt.Sprintf("%.1f hours", d.Hours())
-	}
-	return fmt.Sprintf("%.1f days", d.Hours()/24)
 }
 
 // severityLabel shows an empty severity as "unrated".

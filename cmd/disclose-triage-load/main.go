@@ -47,6 +47,7 @@ func run() error {
 	unlock := flag.String("unlock", "", "file with the team key's passphrase: unlock it first and time the search index of sealed reports")
 	noStats := flag.Bool("no-stats", false, "drop the planner's statistics (sqlite_stat1) before the run: the server's connections plan without them")
 	views := flag.String("views", "", `"all": every queue filter and sort, a common and a rare word, relevance, metrics and the report page (make load-scale)`)
+	paths := flag.String("paths", "", "comma-separated paths to time instead of the default pages (e.g. /triage/metrics,/orgs/default/metrics)")
 	pid := flag.Int("server-pid", 0, "with --unlock: the server's process id, to print the CPU time and memory the index took (Linux)")
 	flag.Parse()
 	ctx := context.Background()
@@ -94,6 +95,12 @@ func run() error {
 	}
 	if *views == "all" {
 		pages = append(allViews(), pages[len(pages)-1])
+	}
+	if *paths != "" {
+		pages = nil
+		for _, p := range strings.Split(*paths, ",") {
+			pages = append(pages, struct{ name, path string }{p, p})
+		}
 	}
 	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if *unlock != "" {
@@ -187,7 +194,7 @@ func printServerLog(path string, names []string, n int) error {
 			Status   int     `json:"status"`
 			Duration float64 `json:"duration_ms"`
 		}
-		if json.Unmarshal(sc.Bytes(), &line) != nil || line.Msg != "request" || !strings.HasPrefix(line.Route, "/triage") || line.Status != 200 {
+		if json.Unmarshal(sc.Bytes(), &line) != nil || line.Msg != "request" || !(strings.HasPrefix(line.Route, "/triage") || line.Route == "/orgs/:org/metrics") || line.Status != 200 {
 			continue
 		}
 		all = append(all, time.Duration(line.Duration*float64(time.Millisecond)))

@@ -193,6 +193,17 @@ type stmts struct {
 func writeBatch(ctx context.Context, d *db.DB, g *demoGen, offset, n int) ([]string, error) {
 	var out []string
 	err := d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
+		// The metrics' counters are filled once per batch, not per row.
+		return tx.BulkInsertReports(ctx, func() error { return g.writeBatch(ctx, tx, offset, n, &out) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (g *demoGen) writeBatch(ctx context.Context, tx *db.Tx, offset, n int, out *[]string) error {
+	{
 		var st stmts
 		for _, s := range []struct {
 			to  **sql.Stmt
@@ -238,13 +249,9 @@ func writeBatch(ctx context.Context, d *db.DB, g *demoGen, offset, n int) ([]str
 				return fmt.Errorf("demo: update numbering: %w", err)
 			}
 		}
-		out = longRefs
+		*out = longRefs
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return out, nil
 }
 
 // between returns a time between a and b (b when b is not after a).
