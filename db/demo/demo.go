@@ -32,6 +32,11 @@ type Options struct {
 	LongEvery int
 	// Progress, when set, is called after each committed batch.
 	Progress func(done, total int)
+	// Stage, when set, is told of the steps after the last batch.
+	Stage func(what string)
+	// RowByRow writes with every index live even into a database without
+	// reports (bulk.go), as into one that has some: tests compare the two.
+	RowByRow bool
 }
 
 // Result names what the generator made.
@@ -74,6 +79,22 @@ func Generate(ctx context.Context, d *db.DB, opt Options) (*Result, error) {
 	now := d.Now().UTC()
 	g := &demoGen{rng: rng, now: now, start: now.Add(-730 * 24 * time.Hour), total: opt.Reports, programs: programs, longEvery: opt.LongEvery}
 	res := &Result{Reports: opt.Reports}
+	restore, err := bigCache(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
+	var bulk *bulkSchema
+	if !opt.RowByRow {
+		if bulk, err = startBulk(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+	defer func() {
+		if bulk != nil { // a failure below: the schema goes back as it was
+			_ = finishBulk(context.WithoutCancel(ctx), d, bulk)
+		}
+	}()
 	for done := 0; done < opt.Reports; {
 		n := min(batch, opt.Reports-done)
 		refs, err := writeBatch(ctx, d, g, done, n)
@@ -86,6 +107,13 @@ func Generate(ctx context.Context, d *db.DB, opt Options) (*Result, error) {
 			opt.Progress(done, opt.Reports)
 		}
 	}
+	if opt.Stage != nil && bulk != nil {
+		opt.Stage("building the indexes and the search index")
+	}
+	if err := finishBulk(ctx, d, bulk); err != nil {
+		return nil, err
+	}
+	bulk = nil
 	err = d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if err := tx.Audit(ctx, db.ActorSystem, "demo.generate", "", fmt.Sprintf("reports=%d", opt.Reports)); err != nil {
 			return err
