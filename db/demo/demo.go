@@ -108,7 +108,7 @@ func Generate(ctx context.Context, d *db.DB, opt Options) (*Result, error) {
 		}
 	}
 	if opt.Stage != nil && bulk != nil {
-		opt.Stage("building the indexes and the search index")
+		opt.Stage("building the indexes of reports")
 	}
 	if err := finishBulk(ctx, d, bulk); err != nil {
 		return nil, err
