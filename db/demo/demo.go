@@ -213,9 +213,10 @@ type demoMsg struct {
 	attachment bool
 }
 
-// stmts are the batch's prepared inserts.
+// stmts are the batch's prepared inserts and its pending rows.
 type stmts struct {
-	reporter, report, msg, outbox, raw, rawChunk *sql.Stmt
+	reporter, report *sql.Stmt
+	rows             *pending
 }
 
 func writeBatch(ctx context.Context, d *db.DB, g *demoGen, offset, n int) ([]string, error) {
@@ -231,19 +232,16 @@ func writeBatch(ctx context.Context, d *db.DB, g *demoGen, offset, n int) ([]str
 			description, steps, impact, cvss_vector, cvss_score, severity, cve_id, assignee_id, duplicate_of, close_reason, disclosure_at, disclosure_tz,
 			credit, version, created_at, updated_at, first_response_at, triaged_at, resolved_at, closed_at, paused_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-			{&st.msg, `INSERT INTO messages (report_id, kind, public, author_id, source, body, event, from_state, to_state, message_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-			{&st.outbox, `INSERT INTO outbox (report_id, user_id, kind, message_id, to_addr, subject, body, auto_submitted, status, attempts,
-			next_attempt_at, created_at, queued_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-			{&st.raw, `INSERT INTO mail_raw (kind, dedupe_key, sha256, size, message_id, from_addr, subject, report_id, entry_id, mailbox, uid_validity, uid, created_at)
-			VALUES ('report', ?, ?, ?, ?, ?, ?, ?, ?, 'INBOX', 1, ?, ?)`},
-			{&st.rawChunk, `INSERT INTO mail_raw_chunks (raw_id, seq, data) VALUES (?, 0, ?)`},
 		} {
 			var err error
 			if *s.to, err = tx.PrepareContext(ctx, s.sql); err != nil {
 				return fmt.Errorf("demo: prepare: %w", err)
 			}
 			defer (*s.to).Close()
+		}
+		var err error
+		if st.rows, err = newPending(ctx, tx); err != nil {
+			return err
 		}
 		// go-sqlite3 watches a cancellable context with a goroutine per
 		// statement; the batch checks for cancellation once per report instead.
@@ -260,6 +258,12 @@ func writeBatch(ctx context.Context, d *db.DB, g *demoGen, offset, n int) ([]str
 			if long {
 				longRefs = append(longRefs, ref)
 			}
+			if err := st.rows.maybeFlush(sctx, tx); err != nil {
+				return err
+			}
+		}
+		if err := st.rows.flush(sctx, tx); err != nil {
+			return err
 		}
 		for _, p := range g.programs {
 			if _, err := tx.ExecContext(ctx, `UPDATE programs SET next_number = ? WHERE id = ?`, p.next, p.id); err != nil {
