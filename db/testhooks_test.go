@@ -21,3 +21,7 @@ func (db *DB) SetStateForTest(ctx context.Context, reportID int64, from, to Stat
 func (db *DB) QueryRowForTest(ctx context.Context, query string, args ...any) *sql.Row {
 	return db.read.QueryRowContext(ctx, query, args...)
 }
+
+// SetSearchLeadForTest makes a scoped search led by "scope" or by the search
+// "index" whatever the estimates say; "" restores the estimate.
+func SetSearchLeadForTest(lead string) { searchLeadForTest = lead }

@@ -46,6 +46,8 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 			lastTenth = tenth
 			fmt.Fprintf(env.stdout, "%3d%%  %d reports  %s\n", tenth*10, done, time.Since(start).Round(time.Millisecond))
 		}
+	}, Stage: func(what string) {
+		fmt.Fprintf(env.stdout, "      %s  %s\n", what, time.Since(start).Round(time.Millisecond))
 	}})
 	if err != nil {
 		return err

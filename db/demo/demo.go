@@ -32,6 +32,11 @@ type Options struct {
 	LongEvery int
 	// Progress, when set, is called after each committed batch.
 	Progress func(done, total int)
+	// Stage, when set, is told of the steps after the last batch.
+	Stage func(what string)
+	// RowByRow writes with every index live even into a database without
+	// reports (bulk.go), as into one that has some: tests compare the two.
+	RowByRow bool
 }
 
 // Result names what the generator made.
@@ -74,6 +79,22 @@ func Generate(ctx context.Context, d *db.DB, opt Options) (*Result, error) {
 	now := d.Now().UTC()
 	g := &demoGen{rng: rng, now: now, start: now.Add(-730 * 24 * time.Hour), total: opt.Reports, programs: programs, longEvery: opt.LongEvery}
 	res := &Result{Reports: opt.Reports}
+	restore, err := bigCache(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
+	var bulk *bulkSchema
+	if !opt.RowByRow {
+		if bulk, err = startBulk(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+	defer func() {
+		if bulk != nil { // a failure below: the schema goes back as it was
+			_ = finishBulk(context.WithoutCancel(ctx), d, bulk)
+		}
+	}()
 	for done := 0; done < opt.Reports; {
 		n := min(batch, opt.Reports-done)
 		refs, err := writeBatch(ctx, d, g, done, n)
@@ -86,6 +107,13 @@ func Generate(ctx context.Context, d *db.DB, opt Options) (*Result, error) {
 			opt.Progress(done, opt.Reports)
 		}
 	}
+	if opt.Stage != nil && bulk != nil {
+		opt.Stage("building the indexes of reports")
+	}
+	if err := finishBulk(ctx, d, bulk); err != nil {
+		return nil, err
+	}
+	bulk = nil
 	err = d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if err := tx.Audit(ctx, db.ActorSystem, "demo.generate", "", fmt.Sprintf("reports=%d", opt.Reports)); err != nil {
 			return err
@@ -185,9 +213,10 @@ type demoMsg struct {
 	attachment bool
 }
 
-// stmts are the batch's prepared inserts.
+// stmts are the batch's prepared inserts and its pending rows.
 type stmts struct {
-	reporter, report, msg, outbox, raw, rawChunk *sql.Stmt
+	reporter, report *sql.Stmt
+	rows             *pending
 }
 
 func writeBatch(ctx context.Context, d *db.DB, g *demoGen, offset, n int) ([]string, error) {
@@ -214,19 +243,16 @@ func (g *demoGen) writeBatch(ctx context.Context, tx *db.Tx, offset, n int, out 
 			description, steps, impact, cvss_vector, cvss_score, severity, cve_id, assignee_id, duplicate_of, close_reason, disclosure_at, disclosure_tz,
 			credit, version, created_at, updated_at, first_response_at, triaged_at, resolved_at, closed_at, paused_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-			{&st.msg, `INSERT INTO messages (report_id, kind, public, author_id, source, body, event, from_state, to_state, message_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-			{&st.outbox, `INSERT INTO outbox (report_id, user_id, kind, message_id, to_addr, subject, body, auto_submitted, status, attempts,
-			next_attempt_at, created_at, queued_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-			{&st.raw, `INSERT INTO mail_raw (kind, dedupe_key, sha256, size, message_id, from_addr, subject, report_id, entry_id, mailbox, uid_validity, uid, created_at)
-			VALUES ('report', ?, ?, ?, ?, ?, ?, ?, ?, 'INBOX', 1, ?, ?)`},
-			{&st.rawChunk, `INSERT INTO mail_raw_chunks (raw_id, seq, data) VALUES (?, 0, ?)`},
 		} {
 			var err error
 			if *s.to, err = tx.PrepareContext(ctx, s.sql); err != nil {
 				return fmt.Errorf("demo: prepare: %w", err)
 			}
 			defer (*s.to).Close()
+		}
+		var err error
+		if st.rows, err = newPending(ctx, tx); err != nil {
+			return err
 		}
 		// go-sqlite3 watches a cancellable context with a goroutine per
 		// statement; the batch checks for cancellation once per report instead.
@@ -243,6 +269,12 @@ func (g *demoGen) writeBatch(ctx context.Context, tx *db.Tx, offset, n int, out 
 			if long {
 				longRefs = append(longRefs, ref)
 			}
+			if err := st.rows.maybeFlush(sctx, tx); err != nil {
+				return err
+			}
+		}
+		if err := st.rows.flush(sctx, tx); err != nil {
+			return err
 		}
 		for _, p := range g.programs {
 			if _, err := tx.ExecContext(ctx, `UPDATE programs SET next_number = ? WHERE id = ?`, p.next, p.id); err != nil {

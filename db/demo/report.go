@@ -214,16 +214,16 @@ func (g *demoGen) report(ctx context.Context, tx *db.Tx, st *stmts, i int) (stri
 		if j == 0 && source == db.SourceEmail {
 			msgID = fmt.Sprintf("<demo-%d@researcher.example>", id)
 		}
-		res, err := st.msg.ExecContext(ctx, id, string(m.kind), m.public, authorID, string(source), m.body, m.event, string(m.from), string(m.to), msgID, db.FormatTime(m.at))
-		if err != nil {
-			return "", false, fmt.Errorf("demo: message: %w", err)
-		}
-		entryID, _ := res.LastInsertId()
+		entryID := st.rows.message(id, string(m.kind), m.public, authorID, string(source), m.body, m.event, string(m.from), string(m.to), msgID, db.FormatTime(m.at))
 		if err := w.around(ctx, j, m, entryID, msgID, source); err != nil {
 			return "", false, err
 		}
 		if m.attachment {
 			data := []byte("GET " + "/" + asset + " HTTP/1.1\r\nHost: " + asset + "\r\n\r\n")
+			// The attachment names its entry: the entries go in first.
+			if err := st.rows.flush(ctx, tx); err != nil {
+				return "", false, err
+			}
 			if err := tx.AddAttachment(ctx, entryID, &db.NewAttachment{Filename: "request.http", ContentType: "text/plain", Data: data}, m.at); err != nil {
 				return "", false, err
 			}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/disclose/disclose/db"
@@ -74,11 +75,12 @@ func (w *rowWriter) mail(ctx context.Context, j int, kind, to string, userID int
 		user = userID
 	}
 	t := db.FormatTime(at)
-	_, err := w.st.outbox.ExecContext(ctx, w.reportID, user, kind, fmt.Sprintf("<demo-%d-%d-%s@portal.example>", w.reportID, j, kind), to, subject,
-		"This is demo mail about "+w.ref+".", kind == "ack", status, map[bool]int{true: 1, false: 0}[sent != nil], t, t, t, sent)
-	if err != nil {
-		return fmt.Errorf("demo: outbox: %w", err)
+	attempts := 0
+	if sent != nil {
+		attempts = 1
 	}
+	w.st.rows.outbox.add(w.reportID, user, kind, "<demo-"+strconv.FormatInt(w.reportID, 10)+"-"+strconv.Itoa(j)+"-"+kind+"@portal.example>", to, subject,
+		"This is demo mail about "+w.ref+".", kind == "ack", status, attempts, t, t, t, sent)
 	return nil
 }
 
@@ -91,14 +93,7 @@ func (w *rowWriter) rawMail(ctx context.Context, entryID int64, msgID string, at
 	raw := []byte("From: " + from + "\r\nTo: security@example.org\r\nSubject: " + w.title + "\r\nMessage-ID: " + msgID +
 		"\r\nDate: " + at.Format(time.RFC1123Z) + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease see the report " + w.ref + ".\r\n")
 	sum := sha256.Sum256(raw)
-	res, err := w.st.raw.ExecContext(ctx, "demo:"+msgID, hex.EncodeToString(sum[:]), len(raw), msgID, from, w.title, w.reportID, entryID,
+	w.st.rows.rawMail(raw, "demo:"+msgID, hex.EncodeToString(sum[:]), len(raw), msgID, from, w.title, w.reportID, entryID,
 		w.reportID, db.FormatTime(at))
-	if err != nil {
-		return fmt.Errorf("demo: raw mail: %w", err)
-	}
-	id, _ := res.LastInsertId()
-	if _, err := w.st.rawChunk.ExecContext(ctx, id, raw); err != nil {
-		return fmt.Errorf("demo: raw mail: %w", err)
-	}
 	return nil
 }
