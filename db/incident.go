@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -120,6 +122,10 @@ type Incident struct {
 	// TimeZone is the organisation's zone for clocks (incident_settings).
 	TimeZone string
 }
+
+// incidentIDMin and incidentIDMax bound the random incident ids: ten
+// digits, so references look alike and reveal no count.
+const incidentIDMin, incidentIDMax = 1_000_000_000, 10_000_000_000
 
 // Ref is how people name an incident: INC-<id>.
 func (i *Incident) Ref() string { return "INC-" + strconv.FormatInt(i.ID, 10) }
@@ -248,9 +254,25 @@ func (db *DB) CreateIncident(ctx context.Context, in *NewIncident, actor Actor) 
 		sealed = true
 	}
 	return updateValue(ctx, db, func(ctx context.Context, tx *Tx) (*Incident, error) {
+		// The id (and so the reference INC-<id>) is random, not the next of
+		// a sequence every organisation shares: a tenant opening an incident
+		// must not learn from its number how many incidents others had. seq,
+		// never shown, keeps the order of creation.
 		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO incidents (org_id, title, severity, checklist, sealed, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, in.OrgID, title, in.Severity, checklist, sealed, formatTime(tx.now), formatTime(tx.now)).Scan(&id)
+		var err error
+		for range 8 {
+			var b [8]byte
+			if _, rerr := rand.Read(b[:]); rerr != nil {
+				return nil, fmt.Errorf("db: incident id: %w", rerr)
+			}
+			id = incidentIDMin + int64(binary.BigEndian.Uint64(b[:])%uint64(incidentIDMax-incidentIDMin))
+			err = tx.QueryRowContext(ctx, `INSERT INTO incidents (id, seq, org_id, title, severity, checklist, sealed, created_at, updated_at)
+				VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents), ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				id, in.OrgID, title, in.Severity, checklist, sealed, formatTime(tx.now), formatTime(tx.now)).Scan(&id)
+			if !isUnique(err) && !isPrimaryKey(err) {
+				break
+			}
+		}
 		if isForeignKey(err) {
 			return nil, Errorf(ENOTFOUND, "Organisation not found.")
 		} else if err != nil {

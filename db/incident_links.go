@@ -101,7 +101,7 @@ func (l IncidentLink) Ref() string { return (&Incident{ID: l.ID}).Ref() }
 // ReportIncidents lists the incidents a report is linked to.
 func (db *DB) ReportIncidents(ctx context.Context, reportID int64) ([]IncidentLink, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT i.id, i.org_id, i.status FROM incident_reports ir JOIN incidents i ON i.id = ir.incident_id
-		WHERE ir.report_id = ? ORDER BY i.id`, reportID)
+		WHERE ir.report_id = ? ORDER BY i.seq`, reportID)
 	if err != nil {
 		return nil, fmt.Errorf("db: report incidents: %w", err)
 	}

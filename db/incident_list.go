@@ -44,7 +44,7 @@ func (db *DB) IncidentsIn(ctx context.Context, orgIDs []int64, all bool) ([]*Inc
 		(SELECT COUNT(*) FROM incident_reports ir WHERE ir.incident_id = i.id),
 		(SELECT COUNT(*) FROM incident_obligations ob WHERE ob.incident_id = i.id AND ob.state = 'pending'),
 		(SELECT MIN(due_at) FROM incident_obligations ob WHERE ob.incident_id = i.id AND ob.state = 'pending')
-		FROM incidents i JOIN organisations o ON o.id = i.org_id WHERE `+where+` ORDER BY i.id DESC LIMIT 500`, args...)
+		FROM incidents i JOIN organisations o ON o.id = i.org_id WHERE `+where+` ORDER BY i.seq DESC LIMIT 500`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list incidents: %w", err)
 	}

@@ -110,7 +110,8 @@ func TestEvidenceBundleVerifies(t *testing.T) {
 	if err := recheck.Run(); err == nil {
 		t.Error("sha256sum -c accepts a changed incident.json")
 	}
-	tl, err := e.env.DB.IncidentTimeline(context.Background(), 1)
+	id, _ := db.ParseIncidentRef(path[strings.LastIndexByte(path, '/')+1:])
+	tl, err := e.env.DB.IncidentTimeline(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestSealedIncident(t *testing.T) {
 	}
 	var title, checklist string
 	if err := e.env.DB.Update(context.Background(), func(ctx context.Context, tx *db.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT title, checklist FROM incidents WHERE id = 1`).Scan(&title, &checklist)
+		return tx.QueryRowContext(ctx, `SELECT title, checklist FROM incidents`).Scan(&title, &checklist)
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -200,19 +200,28 @@ func TestIncidentListScoped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var refs []string
 	for _, org := range []int64{e.client.ID, other.ID} {
-		if _, err := e.env.DB.CreateIncident(ctx, &db.NewIncident{OrgID: org, Title: "Breach", Severity: "low"}, db.ActorSystem); err != nil {
+		i, err := e.env.DB.CreateIncident(ctx, &db.NewIncident{OrgID: org, Title: "Breach", Severity: "low"}, db.ActorSystem)
+		if err != nil {
 			t.Fatal(err)
+		}
+		refs = append(refs, i.Ref())
+	}
+	// References are random: neither tells how many incidents exist.
+	for _, ref := range refs {
+		if n, _ := db.ParseIncidentRef(ref); n < 1_000_000_000 {
+			t.Errorf("incident reference %s looks like a count", ref)
 		}
 	}
 	list := doc(t, e.viewer.get("/incidents").Body)
 	if n := list.Find(`[data-incident]`).Length(); n != 1 {
 		t.Fatalf("the client's viewer lists %d incidents, want its own 1", n)
 	}
-	if got, _ := list.Find(`[data-incident]`).Attr("data-incident"); got != "INC-1" {
+	if got, _ := list.Find(`[data-incident]`).Attr("data-incident"); got != refs[0] {
 		t.Errorf("listed %s", got)
 	}
-	if p := e.viewer.get("/incidents/INC-2"); p.Status != http.StatusNotFound {
+	if p := e.viewer.get("/incidents/" + refs[1]); p.Status != http.StatusNotFound {
 		t.Errorf("another organisation's incident: %d", p.Status)
 	}
 }
@@ -253,6 +262,7 @@ func TestIncidentListClockFilter(t *testing.T) {
 	e := newIncidentEnv(t)
 	ctx := context.Background()
 	now := e.env.DB.Now()
+	var refs []string
 	for _, in := range []*db.NewIncident{
 		{Title: "Overdue", AwareAt: now.Add(-7 * time.Hour), AwareSource: "a call", Presets: []string{"cert-in"}},
 		{Title: "Soon", AwareAt: now.Add(-2 * time.Hour), AwareSource: "a call", Presets: []string{"cert-in"}},
@@ -260,11 +270,14 @@ func TestIncidentListClockFilter(t *testing.T) {
 		{Title: "No awareness", Presets: []string{"cert-in"}},
 	} {
 		in.OrgID, in.Severity = e.client.ID, "high"
-		if _, err := e.env.DB.CreateIncident(ctx, in, db.ActorSystem); err != nil {
+		i, err := e.env.DB.CreateIncident(ctx, in, db.ActorSystem)
+		if err != nil {
 			t.Fatal(err)
 		}
+		refs = append(refs, i.Ref())
 	}
-	for query, want := range map[string]string{"": "INC-4 INC-3 INC-2 INC-1", "?clock=due": "INC-2 INC-1", "?clock=overdue": "INC-1"} {
+	overdue, soon, later, none := refs[0], refs[1], refs[2], refs[3]
+	for query, want := range map[string]string{"": strings.Join([]string{none, later, soon, overdue}, " "), "?clock=due": soon + " " + overdue, "?clock=overdue": overdue} {
 		var got []string
 		doc(t, e.viewer.get("/incidents"+query).Body).Find(`[data-incident]`).Each(func(_ int, s *goquery.Selection) {
 			ref, _ := s.Attr("data-incident")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,8 +74,9 @@ func TestIncidentCommands(t *testing.T) {
 	aware := time.Now().Add(-2 * time.Hour).UTC().Truncate(time.Second)
 	out, err := runCLI(t, "incident", "open", "--data", data, "--report", held[0], "--report", held[1], "--title", "Breach",
 		"--aware-at", aware.Format(time.RFC3339), "--preset", "cra-exploited", "--preset", "cert-in")
-	if err != nil || strings.TrimSpace(out) != "1" {
-		t.Fatalf("incident open: %v\n%s", err, out)
+	id := strings.TrimSpace(out)
+	if n, perr := strconv.ParseInt(id, 10, 64); err != nil || perr != nil || n < 1_000_000_000 {
+		t.Fatalf("incident open: %v\n%s (want its random id)", err, out)
 	}
 	if out, err := runCLI(t, "incident", "open", "--data", data, "--title", "No awareness"); err == nil || !strings.Contains(err.Error(), "--aware-at") {
 		t.Errorf("an incident without awareness: %v %s", err, out)
@@ -128,7 +130,7 @@ func TestIncidentCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	bundle := filepath.Join(t.TempDir(), "bundle")
-	if out, err := runCLI(t, "incident", "evidence", "1", bundle, "--data", data, "--key-passphrase-file", pass); err != nil || !strings.Contains(out, "signed") {
+	if out, err := runCLI(t, "incident", "evidence", id, bundle, "--data", data, "--key-passphrase-file", pass); err != nil || !strings.Contains(out, "signed") {
 		t.Fatalf("incident evidence: %v\n%s", err, out)
 	}
 	check := exec.Command("sha256sum", "-c", "--strict", "MANIFEST.sha256")
@@ -152,7 +154,7 @@ func TestIncidentCommands(t *testing.T) {
 	if out, err := verify.CombinedOutput(); err != nil || !strings.Contains(string(out), "Good signature") {
 		t.Fatalf("gpg --verify: %v\n%s", err, out)
 	}
-	if _, err := runCLI(t, "incident", "evidence", "1", bundle, "--data", data); err == nil {
+	if _, err := runCLI(t, "incident", "evidence", id, bundle, "--data", data); err == nil {
 		t.Error("evidence was written into a folder that is not empty")
 	}
 }

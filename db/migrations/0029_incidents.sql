@@ -14,7 +14,10 @@
 -- so in a sealed database both are stored sealed (sealed = 1) like report
 -- text.
 CREATE TABLE incidents (
+	-- id is random (db.CreateIncident), so that INC-<id> tells no tenant how
+	-- many incidents the others had; seq orders them by creation.
 	id              INTEGER PRIMARY KEY,
+	seq             INTEGER NOT NULL UNIQUE,
 	org_id          INTEGER NOT NULL REFERENCES organisations (id),
 	title           TEXT NOT NULL,
 	severity        TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
