@@ -16,6 +16,8 @@ func (s *Server) advisoryRoutes() []route {
 		{post, "/orgs/:org/advisories/:id/return", OrgWriter, s.advisoryStep("return"), nil},
 		{post, "/orgs/:org/advisories/:id/approve", OrgWriter, s.advisoryStep("approve"), nil},
 		{post, "/orgs/:org/advisories/:id/withdraw", OrgWriter, s.advisoryStep("withdraw"), nil},
+		{get, "/orgs/:org/advisories/:id/csaf.json", OrgReader, s.advisoryExport("csaf"), nil}, // drafts too: the dashboard's exports
+		{get, "/orgs/:org/advisories/:id/osv.json", OrgReader, s.advisoryExport("osv"), nil},
 		{get, "/advisories", Public, s.publicAdvisories, nil},
 		{get, "/advisories.atom", Public, s.advisoryFeed, nil},
 		{get, "/advisories/:id", Public, s.publicAdvisory, nil},
