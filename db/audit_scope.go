@@ -30,6 +30,7 @@ var auditScopeSQL = map[string]string{
 	"outbox":   `SELECT p.org_id FROM outbox o JOIN reports r ON r.id = o.report_id JOIN programs p ON p.id = r.program_id WHERE o.id = ?`,
 	"mailbox":  `SELECT org_id FROM mailboxes WHERE id = ?`,
 	"org":      `SELECT id FROM organisations WHERE id = ?`,
+	"incident": `SELECT org_id FROM incidents WHERE id = ?`,
 	"orgslug":  `SELECT id FROM organisations WHERE slug = ?`,
 	"program":  `SELECT org_id FROM programs WHERE slug = ?`,
 }
@@ -38,8 +39,10 @@ var auditScopeSQL = map[string]string{
 // each one's parent, for the organisation's own audit page (auditOrgs). The
 // organisation is found from what the row names, so that every writer is
 // covered without naming it: a report (its reference or report:N), a
-// webhook, delivery, outgoing mail or mailbox, an organisation (org.*
-// actions, or org=N / org=slug in the detail), a program (program.*), and
+// webhook, delivery, outgoing mail or mailbox, an incident (incident.*), an
+// organisation (org.* actions, or org=N / org=slug in the detail of the
+// actions that write it: org.member.*, mailbox.*, program.*), a program
+// (program.*), and
 // for account events (user.*, login.*, session.*, setup.link, logout) every
 // organisation the account is a member of, so that an organisation's
 // admins see sign-ins and changes of their people. A membership change
@@ -61,6 +64,15 @@ func (tx *Tx) auditScope(ctx context.Context, e *AuditEntry) error {
 	}
 	var err error
 	switch {
+	case strings.HasPrefix(e.Action, "incident."):
+		// An incident's rows name it (INC-<id>) or, for the organisation's
+		// clock settings, the organisation's id: never a report, though
+		// INC-<id> looks like a reference.
+		if n, ok := ParseIncidentRef(e.Target); ok && strings.HasPrefix(e.Target, "INC-") {
+			err = one("incident", n)
+		} else if n, perr := strconv.ParseInt(e.Target, 10, 64); perr == nil {
+			err = one("org", n)
+		}
 	case auditRef.MatchString(e.Target):
 		err = one("ref", auditRef.FindStringSubmatch(e.Target)[1])
 	case auditObject.MatchString(e.Target):
@@ -82,7 +94,14 @@ func (tx *Tx) auditScope(ctx context.Context, e *AuditEntry) error {
 	if err != nil {
 		return err
 	}
-	if m := auditDetailID.FindStringSubmatch(e.Detail); m != nil && len(orgs) == 0 {
+	// org= in the detail counts only for the actions that write it there
+	// themselves: other details carry text people typed (a token's name, a
+	// reason), and "org=client" typed into one must not file a row under
+	// another tenant's audit page.
+	detailNamesOrg := strings.HasPrefix(e.Action, "org.member.") || strings.HasPrefix(e.Action, "mailbox.") || strings.HasPrefix(e.Action, "program.")
+	if !detailNamesOrg {
+		// nothing from the detail
+	} else if m := auditDetailID.FindStringSubmatch(e.Detail); m != nil && len(orgs) == 0 {
 		n, _ := strconv.ParseInt(m[1], 10, 64)
 		err = one("org", n)
 	} else if m := auditDetailSl.FindStringSubmatch(e.Detail); m != nil && len(orgs) == 0 {

@@ -50,6 +50,12 @@ func (p *Program) Assets() []string {
 
 var prefixRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,11}$`)
 
+// reservedPrefixes are the prefixes of the portal's own references, which
+// no program may take: INC-<id> names an incident, and a program with that
+// prefix would make its report references read as incidents (in subjects,
+// the audit log, links).
+var reservedPrefixes = map[string]bool{"INC": true}
+
 // ValidPrefix reports whether s can be a reference prefix (ACME in ACME-12).
 func ValidPrefix(s string) bool { return prefixRE.MatchString(s) }
 

@@ -23,6 +23,8 @@ func (p *Program) Validate() FieldErrors {
 	}
 	if !ValidPrefix(p.Prefix) {
 		errs["prefix"] = "Use 2 to 12 capital letters or digits, starting with a letter, like ACME."
+	} else if reservedPrefixes[p.Prefix] {
+		errs["prefix"] = p.Prefix + " names the portal's own records (INC-… are incidents): choose another prefix."
 	}
 	if p.Email != "" {
 		if a, err := mail.ParseAddress(p.Email); err != nil || a.Address != p.Email {
