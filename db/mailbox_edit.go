@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // MailboxOf returns mailbox id of organisation org (without its password);
@@ -22,7 +23,8 @@ func (db *DB) MailboxOf(ctx context.Context, org, id int64) (*Mailbox, error) {
 
 // UpdateMailbox changes mailbox in.ID of organisation in.OrgID: its server,
 // user, folders, filter and program (one of the organisation's). An empty
-// in.Password keeps the stored one, which is never shown back. The intake
+// in.Password keeps the stored one, which is never shown back, but only
+// while the server, TLS mode and user stay the same. The intake
 // workers pick the change up at their next look at the configuration
 // (mailin.Supervisor).
 func (db *DB) UpdateMailbox(ctx context.Context, in *NewMailbox, actor Actor) (*Mailbox, error) {
@@ -51,6 +53,22 @@ func (db *DB) UpdateMailbox(ctx context.Context, in *NewMailbox, actor Actor) (*
 			return fmt.Errorf("db: check mailbox program: %w", err)
 		} else if n == 0 {
 			return Invalid(FieldErrors{"program": "Choose a program of this organisation."})
+		}
+		if keep {
+			// The stored password goes only to the server and user it was
+			// given for: whoever changes where the mailbox connects (an
+			// admin who never saw it) types it again, or the portal would
+			// send it to a server of their choosing.
+			var addr, tls, user string
+			err := tx.QueryRowContext(ctx, `SELECT imap_addr, imap_tls, imap_user FROM mailboxes WHERE id = ? AND org_id = ?`, in.ID, in.OrgID).Scan(&addr, &tls, &user)
+			if errors.Is(err, sql.ErrNoRows) {
+				return Errorf(ENOTFOUND, "Mailbox not found.")
+			} else if err != nil {
+				return fmt.Errorf("db: read mailbox %d: %w", in.ID, err)
+			}
+			if !strings.EqualFold(addr, in.Addr) || tls != in.TLS || user != in.User {
+				return Invalid(FieldErrors{"imap_password": "The server, connection security or user changed: type the password again."})
+			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE mailboxes SET program_id = ?, imap_addr = ?, imap_tls = ?, imap_user = ?,
 			imap_password = CASE WHEN ? THEN imap_password ELSE ? END, mailbox = ?, processed = ?, subject_contains = ?, to_addr = ?
