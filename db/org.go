@@ -362,6 +362,9 @@ type MoveResult struct {
 	// DirectMembers are users given the program one by one (program
 	// members, not organisation members): they keep it where it goes.
 	DirectMembers int
+	// PausedWebhooks are its webhooks the move turned off: they post to
+	// the old organisation's endpoints.
+	PausedWebhooks int
 }
 
 // MoveProgram gives a program (with its reports, webhooks and retention
@@ -404,6 +407,19 @@ func (db *DB) MoveProgram(ctx context.Context, programID int64, toSlug string, a
 			return Invalid(FieldErrors{"to": "Intake mail of its organisation feeds this program (" + count(boxes, "mailbox", "mailboxes") +
 				"): it cannot move while that mail would follow it into another organisation."})
 		}
+		// Incidents and advisories belong to the old organisation: one that
+		// links a report of this program would keep listing, exporting
+		// (evidence bundles carry the whole report) and publishing it after
+		// the move. The program moves once no such link is left.
+		var linked int
+		if err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT COUNT(*) FROM incident_reports ir JOIN reports r ON r.id = ir.report_id WHERE r.program_id = ?) +
+			(SELECT COUNT(*) FROM advisory_reports ar JOIN reports r ON r.id = ar.report_id WHERE r.program_id = ?)`, programID, programID).Scan(&linked); err != nil {
+			return fmt.Errorf("db: count incident and advisory links: %w", err)
+		} else if linked > 0 {
+			return Invalid(FieldErrors{"to": "Incidents or advisories of its organisation link reports of this program (" + count(linked, "link", "links") +
+				"): they would keep reading them after the move. Unlink them first."})
+		}
 		from, err := orgWhere(ctx, tx, `o.id = ?`, fromID)
 		if err != nil {
 			return err
@@ -415,7 +431,15 @@ func (db *DB) MoveProgram(ctx context.Context, programID int64, toSlug string, a
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM program_members WHERE program_id = ?`, programID).Scan(&res.DirectMembers); err != nil {
 			return fmt.Errorf("db: count program members: %w", err)
 		}
-		if err := tx.audit(ctx, actor, "program.move", slug, fmt.Sprintf("from=%s to=%s direct_members=%d", from.Slug, to.Slug, res.DirectMembers)); err != nil {
+		// Its webhooks post to the old organisation's endpoints: they stop
+		// until the new organisation's admins look at them.
+		hooks, err := tx.ExecContext(ctx, `UPDATE webhooks SET enabled = 0 WHERE program_id = ? AND enabled = 1`, programID)
+		if err != nil {
+			return fmt.Errorf("db: pause webhooks: %w", err)
+		}
+		n, _ := hooks.RowsAffected()
+		res.PausedWebhooks = int(n)
+		if err := tx.audit(ctx, actor, "program.move", slug, fmt.Sprintf("from=%s to=%s direct_members=%d paused_webhooks=%d", from.Slug, to.Slug, res.DirectMembers, res.PausedWebhooks)); err != nil {
 			return err
 		}
 		out = res

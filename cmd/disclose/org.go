@@ -156,6 +156,9 @@ func runProgramMove(ctx context.Context, env *environment, args []string) error 
 		return fieldError(err, map[string]string{"to": "org"})
 	}
 	fmt.Fprintf(env.stdout, "Moved program %s (%s-n) from %s to %s.\n", p.Slug, p.Prefix, res.From.Slug, res.To.Slug)
+	if res.PausedWebhooks > 0 {
+		fmt.Fprintf(env.stdout, "%d webhook(s) of the program were turned off: they post to the old organisation's endpoints.\n", res.PausedWebhooks)
+	}
 	if res.DirectMembers > 0 {
 		fmt.Fprintf(env.stdout, "%d user(s) given this program one by one keep it: see disclose user list.\n", res.DirectMembers)
 	}
