@@ -268,6 +268,12 @@ func (db *DB) SetReporterCredit(ctx context.Context, reportID, creditID int64, n
 		if _, err := tx.ExecContext(ctx, `UPDATE advisory_credits SET name = ?, declined = ? WHERE id = ?`, name, declined, creditID); err != nil {
 			return fmt.Errorf("db: reporter credit: %w", err)
 		}
+		// The advisory changed: an approval made from a page read before
+		// the reporter's answer is stale, so the reviewer sees the name
+		// that will be published.
+		if _, err := tx.ExecContext(ctx, `UPDATE advisories SET version = version + 1 WHERE id = (SELECT advisory_id FROM advisory_credits WHERE id = ?)`, creditID); err != nil {
+			return fmt.Errorf("db: reporter credit: %w", err)
+		}
 		detail := "named"
 		if declined {
 			detail = "declined"
