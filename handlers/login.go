@@ -31,7 +31,7 @@ func (s *Server) loginForm(c echo.Context) error {
 	}
 	m := views.Login{Page: s.page(c, "Sign in"), Next: next}
 	var err error
-	if m.SSO, err = s.ssoButtons(c.Request().Context()); err != nil {
+	if m.SSO, err = s.ssoButtons(c); err != nil {
 		return err
 	}
 	switch c.QueryParam("done") {

@@ -271,7 +271,7 @@ func (s *Server) passkeyRefused(c echo.Context, userID int64, reason, next strin
 	if err := s.store.AuditPasskeyRefusal(c.Request().Context(), userID, reason, clientAddr(c)); err != nil {
 		return err
 	}
-	buttons, err := s.ssoButtons(c.Request().Context())
+	buttons, err := s.ssoButtons(c)
 	if err != nil {
 		return err
 	}

@@ -41,17 +41,51 @@ func (s *Server) setSSOCookie(c echo.Context, value string, maxAge int) {
 		HttpOnly: true, Secure: s.https(), SameSite: http.SameSiteLaxMode})
 }
 
-// ssoButtons are the providers the sign-in page offers.
-func (s *Server) ssoButtons(ctx context.Context) ([]views.SSOButton, error) {
-	ps, err := s.store.SSOProviders(ctx)
+// ssoButtons are the providers the sign-in page of the request's host
+// offers (ssoOffered).
+func (s *Server) ssoButtons(c echo.Context) ([]views.SSOButton, error) {
+	ps, err := s.store.SSOProviders(c.Request().Context())
 	if err != nil {
 		return nil, err
 	}
 	out := make([]views.SSOButton, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, views.SSOButton{ID: p.ID, Name: p.Name})
+		if ok, err := s.ssoOffered(c, p); err != nil {
+			return nil, err
+		} else if ok {
+			out = append(out, views.SSOButton{ID: p.ID, Name: p.Name})
+		}
 	}
 	return out, nil
+}
+
+// ssoOffered says whether the request's host offers provider p: the
+// instance's everywhere; an organisation's on its own host names, and on
+// the portal's main host only while the organisation has none. A stranger
+// reading one tenant's sign-in page thus learns nothing of the tenants that
+// have their own host (session 5 review), and a provider is started only
+// where its button is shown.
+func (s *Server) ssoOffered(c echo.Context, p *db.SSOProvider) (bool, error) {
+	if p.OrgID == 0 {
+		return true, nil
+	}
+	host, err := s.hostOrg(c)
+	if err != nil {
+		return false, err
+	}
+	if host.ID == p.OrgID {
+		return true, nil
+	}
+	if host.ID != db.DefaultOrgID {
+		return false, nil
+	}
+	o, err := s.store.OrgByID(c.Request().Context(), p.OrgID)
+	if db.ErrorCode(err) == db.ENOTFOUND {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return len(o.Hosts) == 0, nil
 }
 
 // ssoClient is what the sign-in needs of a provider: its discovery
@@ -90,6 +124,17 @@ func (s *Server) ssoStart(c echo.Context) error {
 	ctx := c.Request().Context()
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	// Only where its button is shown, and before any request to the
+	// provider (discovery) is made on a stranger's behalf.
+	if p, err := s.store.SSOProvider(ctx, id); db.ErrorCode(err) == db.ENOTFOUND {
+		return echo.NewHTTPError(http.StatusNotFound)
+	} else if err != nil {
+		return err
+	} else if ok, err := s.ssoOffered(c, p); err != nil {
+		return err
+	} else if !ok {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	cl, err := s.ssoClientOf(ctx, id)
@@ -246,7 +291,7 @@ func ssoTokenProblem(err error) string {
 }
 
 func (s *Server) ssoRefused(c echo.Context, status int, msg string) error {
-	buttons, err := s.ssoButtons(c.Request().Context())
+	buttons, err := s.ssoButtons(c)
 	if err != nil {
 		return err
 	}
