@@ -275,10 +275,8 @@ func (s *Server) requireReport(write bool) echo.MiddlewareFunc {
 func (s *Server) requireOrg(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u := staffUser(c)
-		o, err := s.store.OrgBySlug(c.Request().Context(), strings.TrimSpace(c.Param("org")))
-		if db.ErrorCode(err) == db.ENOTFOUND {
-			return echo.NewHTTPError(http.StatusNotFound)
-		} else if err != nil {
+		o, err := s.orgParam(c)
+		if err != nil {
 			return err
 		}
 		if u.Disabled || !u.Manages(o) {
@@ -338,10 +336,8 @@ func (s *Server) requireOrgMember(write bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			u := staffUser(c)
-			o, err := s.store.OrgBySlug(c.Request().Context(), strings.TrimSpace(c.Param("org")))
-			if db.ErrorCode(err) == db.ENOTFOUND {
-				return echo.NewHTTPError(http.StatusNotFound)
-			} else if err != nil {
+			o, err := s.orgParam(c)
+			if err != nil {
 				return err
 			}
 			role := u.OrgRole(o)
@@ -357,6 +353,16 @@ func (s *Server) requireOrgMember(write bool) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// orgParam loads the organisation named by :org, or the 404 of one that
+// does not exist; the rules decide whether the user may have it.
+func (s *Server) orgParam(c echo.Context) (*db.Organisation, error) {
+	o, err := s.store.OrgBySlug(c.Request().Context(), strings.TrimSpace(c.Param("org")))
+	if db.ErrorCode(err) == db.ENOTFOUND {
+		return nil, echo.NewHTTPError(http.StatusNotFound)
+	}
+	return o, err
 }
 
 // orgOf is the organisation of a request behind OrgAdmin, ProgramAdmin,

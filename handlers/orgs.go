@@ -152,10 +152,8 @@ func (s *Server) saveOrg(c echo.Context) error {
 // loaded here, not by the rule.
 func (s *Server) addOrgHost(c echo.Context) error {
 	ctx := c.Request().Context()
-	o, err := s.store.OrgBySlug(ctx, c.Param("org"))
-	if db.ErrorCode(err) == db.ENOTFOUND {
-		return echo.NewHTTPError(http.StatusNotFound)
-	} else if err != nil {
+	o, err := s.orgParam(c)
+	if err != nil {
 		return err
 	}
 	c.Set(orgKey, o)
@@ -169,10 +167,8 @@ func (s *Server) addOrgHost(c echo.Context) error {
 // one); the host then serves the default organisation.
 func (s *Server) removeOrgHost(c echo.Context) error {
 	ctx := c.Request().Context()
-	o, err := s.store.OrgBySlug(ctx, c.Param("org"))
-	if db.ErrorCode(err) == db.ENOTFOUND {
-		return echo.NewHTTPError(http.StatusNotFound)
-	} else if err != nil {
+	o, err := s.orgParam(c)
+	if err != nil {
 		return err
 	}
 	c.Set(orgKey, o)
@@ -343,10 +339,8 @@ func (s *Server) createChildOrg(c echo.Context) error {
 // with it.
 func (s *Server) moveProgram(c echo.Context) error {
 	ctx := c.Request().Context()
-	o, err := s.store.OrgBySlug(ctx, c.Param("org"))
-	if db.ErrorCode(err) == db.ENOTFOUND {
-		return echo.NewHTTPError(http.StatusNotFound)
-	} else if err != nil {
+	o, err := s.orgParam(c)
+	if err != nil {
 		return err
 	}
 	c.Set(orgKey, o)
