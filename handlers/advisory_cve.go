@@ -27,7 +27,9 @@ func cveStaffURL(o *db.Organisation, a *db.Advisory, cve string) string {
 }
 
 // cvePublicURL is a public advisory's CVE record.
-func cvePublicURL(a *db.Advisory, cve string) string { return "/advisories/" + a.Ident + "/cve/" + cve + ".json" }
+func cvePublicURL(a *db.Advisory, cve string) string {
+	return "/advisories/" + a.Ident + "/cve/" + cve + ".json"
+}
 
 // advisoryCVE is the download for the CNA, drafts included. It is never
 // cached: a draft's record is embargoed text.
