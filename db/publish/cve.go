@@ -224,6 +224,9 @@ func cvssOf(version, vector string, score float64) *cvssJSON {
 // range was understood, else unknown: a range the reader cannot parse is
 // not a claim about the versions outside it.
 func cveAffected(p db.AffectedProduct, vendor string) cveProduct {
+	if strings.TrimSpace(vendor) == "" {
+		vendor = "N/A" // the schema's word when no vendor applies
+	}
 	out := cveProduct{Vendor: vendor, Product: p.Product, DefaultStatus: "unaffected"}
 	if u, ok := cveCollections[p.Ecosystem]; ok && p.Package != "" {
 		out.CollectionURL, out.PackageName = u, p.Package

@@ -224,6 +224,15 @@ func TestCVE(t *testing.T) {
 			}
 		}
 	})
+	t.Run("NamelessOrganisation", func(t *testing.T) {
+		raw, err := publish.CVE(fixture(), "CVE-2026-1234", publish.Site{BaseURL: site.BaseURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aff := cnaOf(validCVE(t, raw))["affected"].([]any)[0].(map[string]any); aff["vendor"] != "N/A" {
+			t.Errorf("vendor %v", aff["vendor"])
+		}
+	})
 	t.Run("LongTextStaysInBounds", func(t *testing.T) {
 		b := fixture()
 		b.Details = strings.Repeat("x", 5000)
