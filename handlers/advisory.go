@@ -74,6 +74,9 @@ func (s *Server) advisoryModel(c echo.Context, a *db.Advisory) views.AdvisoryPag
 		if a.State.Public() {
 			m.PublicURL = s.orgURL(o, "/advisories/"+a.Ident)
 		}
+		for _, cve := range a.CVEs {
+			m.CVEExports = append(m.CVEExports, views.FormatLink{Name: cve, URL: cveStaffURL(o, a, cve)})
+		}
 	}
 	m.StaffPage = s.staffPage(c, title, "queue")
 	return m

@@ -69,7 +69,7 @@ func TestCSAFProvider(t *testing.T) {
 	ident := a.Ident
 	public := p.at(t, clientSite)
 	path := "/.well-known/csaf/white/" + moment.Format("2006") + "/" + strings.ToLower(ident) + ".json"
-	urls := []string{path, path + ".sha256", path + ".sha512", path + ".asc", "/advisories/" + ident + "/osv.json"}
+	urls := []string{path, path + ".sha256", path + ".sha512", path + ".asc", "/advisories/" + ident + "/osv.json", "/advisories/" + ident + "/cve/CVE-2026-1234.json"}
 	for _, u := range urls {
 		if pg := public.get(u); pg.Status != http.StatusNotFound {
 			t.Errorf("before the moment: %s is %d", u, pg.Status)
@@ -147,5 +147,10 @@ func TestCSAFProvider(t *testing.T) {
 	}
 	if osv := public.get("/advisories/" + ident + "/osv.json"); osv.Status != http.StatusOK || !strings.Contains(osv.Body, `"id": "x_`+ident+`"`) {
 		t.Errorf("OSV: %d %s", osv.Status, osv.Body)
+	}
+	if rec := public.get("/advisories/" + ident + "/cve/CVE-2026-1234.json"); rec.Status != http.StatusOK {
+		t.Errorf("CVE record: %d", rec.Status)
+	} else {
+		validCVERecord(t, rec.Body)
 	}
 }

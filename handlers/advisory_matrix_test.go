@@ -17,8 +17,12 @@ type advisoryFixtures struct {
 	fresh              *db.Advisory // the case's own, in review (made by path)
 }
 
+// matrixCVE is the CVE every matrix advisory names (another
+// organisation's too: its record must still be 404 under the client's URLs).
+const matrixCVE = "CVE-2026-1000"
+
 func advisoryIn() *db.AdvisoryInput {
-	return &db.AdvisoryInput{Title: "Matrix advisory", Summary: "A matrix advisory.",
+	return &db.AdvisoryInput{Title: "Matrix advisory", Summary: "A matrix advisory.", CVEs: []string{matrixCVE},
 		Products: []db.AffectedProduct{{Product: "Portal", Affected: "< 2.0", Fixed: "2.0", Ecosystem: "npm", Package: "portal"}}}
 }
 

@@ -153,6 +153,9 @@ func advisoryFormats(a *db.Advisory) []views.FormatLink {
 	if publish.HasOSV(a) {
 		out = append(out, views.FormatLink{Name: "OSV", URL: "/advisories/" + a.Ident + "/osv.json"})
 	}
+	for _, cve := range a.CVEs {
+		out = append(out, views.FormatLink{Name: "CVE JSON (" + cve + ")", URL: cvePublicURL(a, cve)})
+	}
 	return out
 }
 

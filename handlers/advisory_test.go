@@ -234,7 +234,8 @@ func TestAdvisoryAnonymousReporter(t *testing.T) {
 		t.Fatalf("approve: %d", pg.Status)
 	}
 	public := p.at(t, clientSite)
-	for _, path := range []string{"/advisories", "/advisories/" + ident, "/advisories.atom", "/acknowledgements", "/.well-known/security.txt"} {
+	for _, path := range []string{"/advisories", "/advisories/" + ident, "/advisories.atom", "/acknowledgements", "/.well-known/security.txt",
+		"/advisories/" + ident + "/cve/CVE-2026-1234.json"} {
 		pg := public.get(path)
 		if pg.Status != http.StatusOK {
 			t.Fatalf("%s: %d", path, pg.Status)

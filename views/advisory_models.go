@@ -35,6 +35,7 @@ type AdvisoryPage struct {
 	CanWrite   bool
 	CanApprove bool // a writer who is not the author
 	PublicURL  string
+	CVEExports []FormatLink // the CVE JSON record of each CVE, for the CNA
 }
 
 // PublicAdvisories is an organisation's public list.

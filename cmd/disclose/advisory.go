@@ -17,11 +17,13 @@ func runAdvisory(ctx context.Context, env *environment, args []string) error {
                         [--cve CVE-YYYY-N] [--cvss VECTOR] [--cwe CWE-N] [--publish-at RFC3339] --author EMAIL
   disclose advisory approve ID --by EMAIL
   disclose advisory list [--format json]
+  disclose advisory cve --id ID --cve CVE-YYYY-N
 Run "disclose advisory <subcommand> --help" for the flags.
 `, args, map[string]func([]string) error{
 		"add":     func(args []string) error { return runAdvisoryAdd(ctx, env, args) },
 		"approve": func(args []string) error { return runAdvisoryApprove(ctx, env, args) },
 		"list":    func(args []string) error { return runAdvisoryList(ctx, env, args) },
+		"cve":     func(args []string) error { return runAdvisoryCVE(ctx, env, args) },
 	})
 }
 

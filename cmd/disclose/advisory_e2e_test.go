@@ -72,7 +72,8 @@ func TestAdvisoryEndToEnd(t *testing.T) {
 	s := startServe(t, bin, "--data", data, "--addr", "127.0.0.1:0", "--key-passphrase-file", passFile)
 	client := newHostClient(t, &server{URL: strings.TrimSuffix(s.url, "/")}, "reports.client.example")
 	csafPath := "/.well-known/csaf/white/" + moment.Format("2006") + "/" + strings.ToLower(ident) + ".json"
-	public := []string{"/advisories/" + ident, "/advisories/" + ident + "/osv.json", csafPath, csafPath + ".sha256", csafPath + ".sha512", csafPath + ".asc"}
+	public := []string{"/advisories/" + ident, "/advisories/" + ident + "/osv.json", "/advisories/" + ident + "/cve/CVE-2026-1234.json",
+		csafPath, csafPath + ".sha256", csafPath + ".sha512", csafPath + ".asc"}
 	if time.Now().Before(moment) {
 		for _, u := range public {
 			if status, _ := client.get(u); status != http.StatusNotFound {
@@ -107,7 +108,7 @@ func TestAdvisoryEndToEnd(t *testing.T) {
 		t.Error("the hashes do not match the document")
 	}
 	page := bodies["/advisories/"+ident]
-	for _, name := range []string{"CSAF", "OSV"} {
+	for _, name := range []string{"CSAF", "OSV", "CVE JSON (CVE-2026-1234)"} {
 		if !strings.Contains(page, ">"+name+"</a>") {
 			t.Errorf("the page does not link %s", name)
 		}

@@ -72,4 +72,14 @@ func TestAdvisoryCommands(t *testing.T) {
 	if !strings.Contains(out, `"state": "scheduled"`) || !strings.Contains(out, `"id": "`+ident+`"`) {
 		t.Errorf("list: %s", out)
 	}
+	// The CVE record for the CNA, before publication too.
+	out = cmd("advisory", "cve", "--id", ident, "--cve", "CVE-2026-1234")
+	for _, want := range []string{`"cveId": "CVE-2026-1234"`, `"baseScore": 5.4`, `://reports.client.example/advisories/` + ident + `"`, `"value": "alice"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("advisory cve: no %s in\n%s", want, out)
+		}
+	}
+	if _, err := runCmd(t, "advisory", "cve", "--id", ident, "--cve", "CVE-2026-9999", "--data", data); err == nil || !strings.Contains(err.Error(), "names no CVE-2026-9999") {
+		t.Errorf("a CVE the advisory does not name: %v", err)
+	}
 }
