@@ -1,6 +1,7 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -312,23 +313,27 @@ func (db *DB) UserByAPIToken(ctx context.Context, token string) (*User, *APIToke
 	}
 	u.MustEnroll = require2FA.Valid && require2FA.String == "1" && !u.TOTPEnabled
 	var limit map[int64]bool
+	var parents map[int64]int64
 	if t.OrgID != 0 || (u.IsSiteAdmin() && t.Scope != ScopeAdmin) {
 		programs, err := db.Programs(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		orgs, err := orgParents(ctx, rtx)
-		if err != nil {
+		if parents, err = orgParents(ctx, rtx); err != nil {
 			return nil, nil, err
 		}
 		limit = map[int64]bool{}
 		for _, p := range programs {
-			if t.OrgID == 0 || p.OrgID == t.OrgID || orgs[p.OrgID] == t.OrgID {
+			if t.OrgID == 0 || p.OrgID == t.OrgID || parents[p.OrgID] == t.OrgID {
 				limit[p.ID] = true
 			}
 		}
 	}
-	return u.limitTo(t.Scope, t.OrgID != 0, limit), t, nil
+	e := u.limitTo(t.Scope, t.OrgID != 0, limit)
+	if e != u {
+		e.Orgs = u.orgsLimitTo(t.Scope, t.OrgID, parents)
+	}
+	return e, t, nil
 }
 
 // orgParents maps each organisation to its parent (0 for a top-level one).
@@ -354,7 +359,7 @@ func orgParents(ctx context.Context, q querier) (map[int64]int64, error) {
 // the programs u reaches (every program in programs, for a site admin) are
 // listed one by one, those outside an organisation limit are left out, and
 // each program's role is capped by the scope (read: viewer). Organisation
-// roles count only with the admin scope and no limit. programs is the
+// roles are orgsLimitTo's. programs is the
 // limit (or, for a site admin, every program); nil means none.
 func (u *User) limitTo(scope APIScope, limited bool, programs map[int64]bool) *User {
 	if u.IsSiteAdmin() && scope == ScopeAdmin && !limited {
@@ -394,6 +399,51 @@ func (u *User) limitTo(scope APIScope, limited bool, programs map[int64]bool) *U
 		e.Orgs = u.Orgs
 	}
 	return &e
+}
+
+// capRole is role as a token of scope may use it: read is a viewer, write
+// a triager at most.
+func capRole(role Role, scope APIScope) Role {
+	switch {
+	case scope == ScopeRead:
+		return RoleViewer
+	case scope == ScopeWrite && role == RoleAdmin:
+		return RoleTriager
+	}
+	return role
+}
+
+// orgsLimitTo are u's organisation roles as a token of scope limited to
+// the organisation limit (0: none) acts, for the rules that read an
+// organisation's own resources (incidents, advisories): each role capped by
+// the scope; with a limit, only memberships of the limit or of its
+// children count, and a role in the limit's parent counts for the limit
+// alone. A site admin's token has the admin role, capped, in every
+// organisation (in the limit only, with one). parents maps organisations to
+// their parents (needed with a limit and for a site admin).
+func (u *User) orgsLimitTo(scope APIScope, limit int64, parents map[int64]int64) []OrgRole {
+	var out []OrgRole
+	if u.IsSiteAdmin() {
+		for id := range parents {
+			if limit == 0 || id == limit {
+				out = append(out, OrgRole{OrgID: id, Role: capRole(RoleAdmin, scope)})
+			}
+		}
+		slices.SortFunc(out, func(a, b OrgRole) int { return cmp.Compare(a.OrgID, b.OrgID) })
+		return out
+	}
+	for _, m := range u.Orgs {
+		switch {
+		case limit == 0 || m.OrgID == limit || parents[m.OrgID] == limit:
+		case parents[limit] == m.OrgID:
+			m.OrgID, m.OrgName = limit, ""
+		default:
+			continue
+		}
+		m.Role = capRole(m.Role, scope)
+		out = append(out, m)
+	}
+	return out
 }
 
 // TouchAPIToken records a use of a token: at most once a minute per token

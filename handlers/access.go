@@ -107,11 +107,19 @@ const (
 	// changed by staff with a role in its organisation (incident_access.go).
 	IncidentReader
 	IncidentWriter
+	// APIIncidentReader: APIToken, and :inc is an incident of an
+	// organisation the token's rights have a role in (IncidentReader
+	// through the token); otherwise 404.
+	APIIncidentReader
+	// APIAdvisoryReader: APIToken, and :id is the identifier of an advisory
+	// of an organisation the token's rights have a role in (OrgReader
+	// through the token, drafts too); otherwise 404.
+	APIAdvisoryReader
 )
 
 var accessNames = [...]string{"(no rule)", "Public", "Scraper", "Reporter", "SignedIn", "Staff", "Writer", "ReportReader", "ReportWriter", "Admin",
 	"OrgsAdmin", "OrgAdmin", "ProgramAdmin", "WebhookAdmin", "APIToken", "APIWriter", "APIReportReader", "APIReportWriter", "APIAdmin",
-	"OrgReader", "OrgWriter", "IncidentReader", "IncidentWriter"}
+	"OrgReader", "OrgWriter", "IncidentReader", "IncidentWriter", "APIIncidentReader", "APIAdvisoryReader"}
 
 func (a Access) String() string {
 	if a < 0 || int(a) >= len(accessNames) {
@@ -153,7 +161,7 @@ func (s *Server) guard(a Access) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireProgramAdmin(false)}
 	case WebhookAdmin:
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireProgramAdmin(true)}
-	case APIToken, APIWriter, APIReportReader, APIReportWriter, APIAdmin:
+	case APIToken, APIWriter, APIReportReader, APIReportWriter, APIAdmin, APIIncidentReader, APIAdvisoryReader:
 		return s.apiGuard(a)
 	case OrgReader:
 		return []echo.MiddlewareFunc{s.requireSession(false), s.requireOrgMember(false)}

@@ -108,7 +108,7 @@ func (s *Server) apiLimiter() func(tokenID int64) (bool, string) {
 // tokens and nothing else.
 func (a Access) isAPI() bool {
 	switch a {
-	case APIToken, APIWriter, APIReportReader, APIReportWriter, APIAdmin:
+	case APIToken, APIWriter, APIReportReader, APIReportWriter, APIAdmin, APIIncidentReader, APIAdvisoryReader:
 		return true
 	}
 	return false
@@ -127,6 +127,10 @@ func (s *Server) apiGuard(a Access) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.requireToken, s.requireReport(true)}
 	case APIAdmin:
 		return []echo.MiddlewareFunc{s.requireToken, s.requireRole(isAdmin)}
+	case APIIncidentReader:
+		return []echo.MiddlewareFunc{s.requireToken, s.requireIncident(false)}
+	case APIAdvisoryReader:
+		return []echo.MiddlewareFunc{s.requireToken, s.requireAdvisory}
 	}
 	return nil
 }

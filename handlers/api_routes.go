@@ -20,6 +20,10 @@ func (s *Server) apiRoutes() []route {
 		{get, "/api/v1/reports/:ref/attachments/:id", APIReportReader, s.apiAttachment, nil}, // :id is an attachment of :ref
 		{get, "/api/v1/organisations", APIToken, s.apiOrgs, nil},
 		{get, "/api/v1/programs", APIToken, s.apiPrograms, nil},
+		{get, "/api/v1/incidents", APIToken, s.apiIncidents, nil}, // the organisations the token's rights have a role in
+		{get, "/api/v1/incidents/:inc", APIIncidentReader, s.apiIncident, nil},
+		{get, "/api/v1/advisories", APIToken, s.apiAdvisories, nil}, // the organisations the token's rights have a role in
+		{get, "/api/v1/advisories/:id", APIAdvisoryReader, s.apiAdvisory, nil},
 		{get, "/api/v1/audit", APIAdmin, s.apiAudit, nil},
 		{unknown, "/api/*", APIToken, notFound, nil},
 	}

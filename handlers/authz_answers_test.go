@@ -94,6 +94,14 @@ func (f *matrixFixture) params() map[string]param {
 		"/api/*":                               {value: nowhere},
 		"/api/v1/reports/:ref":                 {value: func(c *matrixCase) string { return c.report().r.Ref() }},
 		"/api/v1/reports/:ref/attachments/:id": {value: func(c *matrixCase) string { return itoa(c.report().att) }, others: reports(func(m mailed) int64 { return m.att })},
+		"/api/v1/incidents/:inc": {value: func(c *matrixCase) string { return c.incident().Ref() }, others: []other{
+			{"an incident of another organisation", func(c *matrixCase) string {
+				return notReached(f.otherIncidents(c.t)[1].Ref(), "INC-1000000001")(c)
+			}}}},
+		"/api/v1/advisories/:id": {value: f.freshAdvisory, others: []other{
+			{"an advisory of another organisation", func(c *matrixCase) string {
+				return notReached(f.advisories.foreign.Ident, "SIBLING-SA-1999-001")(c)
+			}}}},
 	}
 	for k, v := range f.incidentParams() {
 		m[k] = v

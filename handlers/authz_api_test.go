@@ -126,6 +126,30 @@ func (a *apiGrant) reaches(f *matrixFixture, programID int64) bool {
 	return user
 }
 
+// readsOrg says whether the grant has a role in an organisation ("client"
+// or "sibling", both children of the default one): a site admin's token or
+// a role in it or in its parent, within the organisation limit. Program
+// members have no organisation role.
+func (a *apiGrant) readsOrg(org string) bool {
+	if a.limit != "" && a.limit != org {
+		return false
+	}
+	return (a.role == db.RoleAdmin && a.org == "") || a.org == "parent" || (a.org == "child" && org == "client") || a.org == org
+}
+
+// notReached is a value of an "another organisation's" variant: the
+// sibling organisation's fixture for a subject that has no role there,
+// and a missing one for those that have (site admins, the parent's
+// members): both must answer 404.
+func notReached(sibling, missing string) func(c *matrixCase) string {
+	return func(c *matrixCase) string {
+		if c.s.api != nil && c.s.api.readsOrg("sibling") {
+			return missing
+		}
+		return sibling
+	}
+}
+
 func (a *apiGrant) writes() bool {
 	return a.scope != db.ScopeRead && (a.role == db.RoleAdmin || a.role == db.RoleTriager)
 }
@@ -166,13 +190,19 @@ func deriveAPI(rule handlers.Access, s *subject) outcome {
 			return forbidden
 		}
 		return ok
+	case handlers.APIIncidentReader, handlers.APIAdvisoryReader: // the fixtures are the client organisation's
+		if !a.readsOrg("client") {
+			return notFound
+		}
+		return ok
 	}
 	panic("deriveAPI: not an API rule")
 }
 
 func isAPIRule(a handlers.Access) bool {
 	switch a {
-	case handlers.APIToken, handlers.APIWriter, handlers.APIReportReader, handlers.APIReportWriter, handlers.APIAdmin:
+	case handlers.APIToken, handlers.APIWriter, handlers.APIReportReader, handlers.APIReportWriter, handlers.APIAdmin,
+		handlers.APIIncidentReader, handlers.APIAdvisoryReader:
 		return true
 	}
 	return false
