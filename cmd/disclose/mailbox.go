@@ -40,19 +40,7 @@ func runMailboxAdd(ctx context.Context, env *environment, args []string) error {
 		"With --subject-contains and/or --to, only the matching mail of a shared mailbox is taken; the rest stays untouched.\n"+
 		"The password is stored sealed with the local key and never shown.")
 	fs.StringVar(&org, "org", "", "slug of the organisation (required)")
-	fs.StringVar(&program, "program", "", "slug of its program new reports go to (required)")
-	fs.StringVar(&in.Addr, "imap-addr", "", "IMAP server, host:port (required)")
-	fs.StringVar(&in.TLS, "imap-tls", "tls", "tls (port 993), starttls (port 143) or none (loopback only)")
-	fs.StringVar(&in.User, "imap-user", "", "IMAP user name (required)")
-	fs.StringVar(&passwordFile, "imap-password-file", "", "file holding the IMAP password (required)")
-	fs.StringVar(&in.Name, "mailbox", "INBOX", "mailbox to read")
-	fs.StringVar(&in.Processed, "processed", "Processed", "mailbox taken messages are moved to (created if missing)")
-	fs.StringVar(&in.SubjectContains, "subject-contains", "", "take only mail whose subject contains this text, like \"Security Concern\"")
-	fs.StringVar(&in.To, "to", "", "take only mail whose To or Cc contains this address")
-	// These flags describe the new mailbox, never the environment's: the
-	// DISCLOSE_IMAP_* variables of serve must not fill them.
-	own := map[string]bool{}
-	fs.VisitAll(func(f *flag.Flag) { own[envName(f.Name)] = true })
+	own := mailboxFlags(fs, &in, &program, &passwordFile)
 	d, err := openTool(ctx, env.only(func(name string) bool { return !own[name] }), fs, &cfg, args)
 	if err != nil {
 		return err
@@ -144,4 +132,23 @@ func (e *environment) only(keep func(name string) bool) *environment {
 		return get(name)
 	}
 	return &c
+}
+
+// mailboxFlags declares the flags that describe a mailbox (mailbox add and
+// edit; edit changes only the ones given) and returns the names of their
+// environment variables, which must not fill them: the DISCLOSE_IMAP_*
+// variables of serve describe the environment's mailbox, not this one.
+func mailboxFlags(fs *flag.FlagSet, in *db.NewMailbox, program, passwordFile *string) (own map[string]bool) {
+	fs.StringVar(program, "program", "", "slug of its organisation's program new reports go to (required to add)")
+	fs.StringVar(&in.Addr, "imap-addr", "", "IMAP server, host:port (required to add)")
+	fs.StringVar(&in.TLS, "imap-tls", "tls", "tls (port 993), starttls (port 143) or none (loopback only)")
+	fs.StringVar(&in.User, "imap-user", "", "IMAP user name (required to add)")
+	fs.StringVar(passwordFile, "imap-password-file", "", "file holding the IMAP password (required to add; to edit, required when the server, TLS or user changes)")
+	fs.StringVar(&in.Name, "mailbox", "INBOX", "mailbox to read")
+	fs.StringVar(&in.Processed, "processed", "Processed", "mailbox taken messages are moved to (created if missing)")
+	fs.StringVar(&in.SubjectContains, "subject-contains", "", "take only mail whose subject contains this text, like \"Security Concern\" (\"\" for every mail)")
+	fs.StringVar(&in.To, "to", "", "take only mail whose To or Cc contains this address (\"\" for every mail)")
+	own = map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { own[envName(f.Name)] = true })
+	return own
 }

@@ -31,20 +31,11 @@ func runMailboxEdit(ctx context.Context, env *environment, args []string) error 
 	var id int64
 	var program, passwordFile string
 	var in db.NewMailbox
-	fs := newFlagSet(env, "mailbox edit", "Change an intake mailbox: only the flags given change. Without --imap-password-file the stored password is kept.\n"+
+	fs := newFlagSet(env, "mailbox edit", "Change an intake mailbox: only the flags given change. Without --imap-password-file the stored password is kept,\n"+
+		"as long as the server, TLS mode and user stay the same.\n"+
 		"serve and mailin restart its reading on the new settings at their next look (within 30 seconds).")
 	fs.Int64Var(&id, "id", 0, "id of the mailbox (disclose mailbox list; required)")
-	fs.StringVar(&program, "program", "", "slug of its organisation's program new reports go to")
-	fs.StringVar(&in.Addr, "imap-addr", "", "IMAP server, host:port")
-	fs.StringVar(&in.TLS, "imap-tls", "", "tls, starttls or none (loopback only)")
-	fs.StringVar(&in.User, "imap-user", "", "IMAP user name")
-	fs.StringVar(&passwordFile, "imap-password-file", "", "file holding the new IMAP password")
-	fs.StringVar(&in.Name, "mailbox", "", "mailbox to read")
-	fs.StringVar(&in.Processed, "processed", "", "mailbox taken messages are moved to")
-	fs.StringVar(&in.SubjectContains, "subject-contains", "", "take only mail whose subject contains this text (\"\" for every mail)")
-	fs.StringVar(&in.To, "to", "", "take only mail whose To or Cc contains this address (\"\" for every mail)")
-	own := map[string]bool{}
-	fs.VisitAll(func(f *flag.Flag) { own[envName(f.Name)] = true })
+	own := mailboxFlags(fs, &in, &program, &passwordFile)
 	d, err := openTool(ctx, env.only(func(name string) bool { return !own[name] }), fs, &cfg, args)
 	if err != nil {
 		return err
