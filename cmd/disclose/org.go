@@ -88,32 +88,53 @@ func runOrgList(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer d.Close()
-	orgs, err := d.Orgs(ctx)
+	dir, err := loadDirectory(ctx, d)
 	if err != nil {
 		return err
 	}
-	ps, err := d.Programs(ctx)
-	if err != nil {
-		return err
-	}
-	slugs := map[int64]string{}
 	progs := map[int64][]string{}
-	for _, o := range orgs {
-		slugs[o.ID] = o.Slug
-	}
-	for _, p := range ps {
+	for _, p := range dir.programs {
 		progs[p.OrgID] = append(progs[p.OrgID], p.Slug)
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SLUG\tNAME\tPARENT\tHOSTS\tPROGRAMS")
-	for _, o := range orgs {
+	for _, o := range dir.orgs {
 		slug, parent := o.Slug, "-"
 		if o.ParentID != 0 {
-			slug, parent = "  "+o.Slug, slugs[o.ParentID]
+			slug, parent = "  "+o.Slug, dir.orgSlug[o.ParentID]
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", slug, o.Name, parent, dash(strings.Join(o.Hosts, ",")), dash(strings.Join(progs[o.ID], ",")))
 	}
 	return tw.Flush()
+}
+
+// directory is what the listing commands (org list, user list) print names
+// from: every organisation and program, and their slugs by id.
+type directory struct {
+	orgs        []*db.Organisation
+	programs    []*db.Program
+	orgSlug     map[int64]string
+	programSlug map[int64]string
+}
+
+// loadDirectory reads the organisations and programs once for a listing.
+func loadDirectory(ctx context.Context, d *db.DB) (*directory, error) {
+	orgs, err := d.Orgs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := d.Programs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dir := &directory{orgs: orgs, programs: ps, orgSlug: map[int64]string{}, programSlug: map[int64]string{}}
+	for _, o := range orgs {
+		dir.orgSlug[o.ID] = o.Slug
+	}
+	for _, p := range ps {
+		dir.programSlug[p.ID] = p.Slug
+	}
+	return dir, nil
 }
 
 func dash(s string) string {

@@ -183,21 +183,9 @@ func runUserList(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	ps, err := d.Programs(ctx)
+	dir, err := loadDirectory(ctx, d)
 	if err != nil {
 		return err
-	}
-	slugs := map[int64]string{}
-	for _, p := range ps {
-		slugs[p.ID] = p.Slug
-	}
-	orgs, err := d.Orgs(ctx)
-	if err != nil {
-		return err
-	}
-	orgSlugs := map[int64]string{}
-	for _, o := range orgs {
-		orgSlugs[o.ID] = o.Slug
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tSTATUS\t2FA\tLAST LOGIN\tPROGRAMS\tORGANISATIONS")
@@ -218,14 +206,14 @@ func runUserList(ctx context.Context, env *environment, args []string) error {
 		}
 		var progs []string
 		for _, id := range u.ProgramIDs {
-			progs = append(progs, slugs[id])
+			progs = append(progs, dir.programSlug[id])
 		}
 		if u.Role == db.RoleAdmin {
 			progs = []string{"(all)"}
 		}
 		var member []string
 		for _, m := range u.Orgs {
-			member = append(member, orgSlugs[m.OrgID]+":"+string(m.Role))
+			member = append(member, dir.orgSlug[m.OrgID]+":"+string(m.Role))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, u.Name, u.Role, status, twofa, last, strings.Join(progs, ","), dash(strings.Join(member, ",")))
 	}
