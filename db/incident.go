@@ -127,6 +127,17 @@ type Incident struct {
 // digits, so references look alike and reveal no count.
 const incidentIDMin, incidentIDMax = 1_000_000_000, 10_000_000_000
 
+// randomTenDigits is a random id of incidentIDMin to incidentIDMax: the
+// id of an incident or an obligation, which URLs and forms show, so it
+// must not count how many other tenants have.
+func randomTenDigits() (int64, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return 0, err
+	}
+	return incidentIDMin + int64(binary.BigEndian.Uint64(b[:])%uint64(incidentIDMax-incidentIDMin)), nil
+}
+
 // Ref is how people name an incident: INC-<id>.
 func (i *Incident) Ref() string { return "INC-" + strconv.FormatInt(i.ID, 10) }
 
@@ -261,11 +272,9 @@ func (db *DB) CreateIncident(ctx context.Context, in *NewIncident, actor Actor) 
 		var id int64
 		var err error
 		for range 8 {
-			var b [8]byte
-			if _, rerr := rand.Read(b[:]); rerr != nil {
-				return nil, fmt.Errorf("db: incident id: %w", rerr)
+			if id, err = randomTenDigits(); err != nil {
+				return nil, fmt.Errorf("db: incident id: %w", err)
 			}
-			id = incidentIDMin + int64(binary.BigEndian.Uint64(b[:])%uint64(incidentIDMax-incidentIDMin))
 			err = tx.QueryRowContext(ctx, `INSERT INTO incidents (id, seq, org_id, title, severity, checklist, sealed, created_at, updated_at)
 				VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents), ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				id, in.OrgID, title, in.Severity, checklist, sealed, formatTime(tx.now), formatTime(tx.now)).Scan(&id)

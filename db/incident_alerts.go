@@ -15,6 +15,11 @@ const (
 	AlertOverdue  = "overdue"
 )
 
+// EventIncidentClock is the webhook event of a clock alert: a delivery
+// about an incident (Delivery.Ref INC-N, no report) with the obligation,
+// the point and the deadline, and nothing the incident says.
+const EventIncidentClock EventKind = "incident.clock"
+
 // ClockAlert is one point of one obligation's clock reached, and who is
 // told: the incident's owner and the admins of its organisation (and of
 // the parent). It carries no incident text: mail and webhooks are
@@ -126,6 +131,9 @@ func (db *DB) IncidentClockAlerts(ctx context.Context, compose func(a *ClockAler
 						return err
 					}
 				}
+				if err := tx.queueClockWebhooks(ctx, c.org, a); err != nil {
+					return err
+				}
 				if err := tx.audit(ctx, ActorSystem, "incident.clock_alert", a.Ref, a.Obligation+" "+point); err != nil {
 					return err
 				}
@@ -138,6 +146,19 @@ func (db *DB) IncidentClockAlerts(ctx context.Context, compose func(a *ClockAler
 		return 0, err
 	}
 	return n, nil
+}
+
+// queueClockWebhooks writes a delivery of a clock alert for every enabled
+// webhook of the programs of the incident's organisation, in the
+// transaction that records the point (so once per point, like the mail).
+func (tx *Tx) queueClockWebhooks(ctx context.Context, orgID int64, a *ClockAlert) error {
+	now := formatTime(tx.now)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, event, ref, obligation, point, due_at, next_attempt_at, created_at)
+		SELECT w.id, ?, ?, ?, ?, ?, ?, ? FROM programs p JOIN webhooks w ON w.program_id = p.id AND w.enabled = 1 WHERE p.org_id = ? ORDER BY w.id`,
+		string(EventIncidentClock), a.Ref, a.Obligation, a.Point, formatTime(a.DueAt), now, now, orgID); err != nil {
+		return fmt.Errorf("db: queue clock webhooks: %w", err)
+	}
+	return nil
 }
 
 // alertRecipients are the owner of an incident and the admins of its

@@ -143,9 +143,22 @@ func (tx *Tx) addObligations(ctx context.Context, incidentID, orgID int64, ref s
 			if p.DueAmount > 0 {
 				due = p.DueAmount
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO incident_obligations (incident_id, preset, stage, position, regime, title, recipient,
-				due_amount, due_unit, anchor, content, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				incidentID, p.Preset, p.Stage, p.Position, p.Regime, p.Title, p.Recipient, due, p.DueUnit, p.Anchor, p.Content, p.Source)
+			// The id is random, as an incident's (migration 0035): forms
+			// and URLs show it. seq, never shown, orders ties.
+			var res sql.Result
+			for range 8 {
+				id, rerr := randomTenDigits()
+				if rerr != nil {
+					return fmt.Errorf("db: obligation id: %w", rerr)
+				}
+				res, err = tx.ExecContext(ctx, `INSERT INTO incident_obligations (id, seq, incident_id, preset, stage, position, regime, title, recipient,
+					due_amount, due_unit, anchor, content, source) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM incident_obligations),
+					?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, preset, stage) DO NOTHING`,
+					id, incidentID, p.Preset, p.Stage, p.Position, p.Regime, p.Title, p.Recipient, due, p.DueUnit, p.Anchor, p.Content, p.Source)
+				if !isPrimaryKey(err) && !isUnique(err) {
+					break
+				}
+			}
 			if err != nil {
 				return fmt.Errorf("db: add obligation: %w", err)
 			}
@@ -195,7 +208,7 @@ func (db *DB) Obligations(ctx context.Context, incidentID int64) ([]*Obligation,
 }
 
 func (db *DB) obligations(ctx context.Context, q querier, incidentID int64) ([]*Obligation, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+obligationColumns+` FROM incident_obligations WHERE incident_id = ? ORDER BY position, id`, incidentID)
+	rows, err := q.QueryContext(ctx, `SELECT `+obligationColumns+` FROM incident_obligations WHERE incident_id = ? ORDER BY position, seq`, incidentID)
 	if err != nil {
 		return nil, fmt.Errorf("db: list obligations: %w", err)
 	}

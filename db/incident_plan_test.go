@@ -62,6 +62,21 @@ func incidentPlanWorkload(t *testing.T, d *db.DB, reportIDs []int64, actor db.Ac
 		return &db.OutMail{Kind: "incident_clock", MessageID: "<" + a.Point + to.Email + "@x>", Subject: a.Ref, Body: a.Obligation}
 	})
 	must(err)
+	// The queue's incident clocks: the filter in every order, alone and
+	// with other filters, and the column, for a scope and for every one.
+	for _, scope := range []db.IncidentScope{{All: true}, {Orgs: []int64{db.DefaultOrgID}}} {
+		for _, visible := range [][]int64{nil, {1}} {
+			for _, p := range []db.QueueParams{{Clock: "due"}, {Clock: "overdue", Sort: "oldest"}, {Clock: "due", Sort: "severity"},
+				{Clock: "due", Sort: "deadline"}, {Clock: "due", State: "all", Assignee: "none", Severity: "high"}, {Clock: "due", Search: "overflow"},
+				{Clock: "due", Deadline: "overdue", Source: "web"}, {}} {
+				qf, err := d.ParseQueueParams(ctx, p, 0)
+				must(err)
+				qf.Incidents, qf.Visible = scope, visible
+				_, err = d.Queue(ctx, qf)
+				must(err)
+			}
+		}
+	}
 	if err := d.SetLegalHold(ctx, reportIDs[0], false, actor, "no"); db.ErrorCode(err) != db.ECONFLICT {
 		t.Fatalf("release of a linked report: %v", err)
 	}

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/disclose/disclose/db"
@@ -31,8 +32,20 @@ func TestSealExistingIncidents(t *testing.T) {
 	key := newTeamKey(t)
 	key.Lock()
 	f.SetSealer(key, true)
+	// Plaintext incidents keep the database from being marked sealed
+	// (serve --seal), as plaintext reports do.
+	if err := f.MarkSealed(ctx); db.ErrorCode(err) != db.ECONFLICT || !strings.Contains(db.ErrorMessage(err), "2 incident texts") {
+		t.Fatalf("mark sealed with a plaintext incident and copy: %v", err)
+	}
 	if err := f.SealExisting(ctx, nil); err != nil {
 		t.Fatal(err)
+	}
+	// disclose seal's count of sealed rows has the incident and the copy.
+	if n, err := f.SealedRows(ctx); err != nil || n != 2 {
+		t.Fatalf("sealed rows after seal: %d, %v; want 2", n, err)
+	}
+	if p, err := f.PlainRows(ctx); err != nil || p.Total() != 0 {
+		t.Fatalf("plaintext rows after seal: %+v, %v", p, err)
 	}
 	if fileHas(t, f.DB, marker) {
 		t.Fatal("incident plaintext left in the database file or WAL after seal")
@@ -47,6 +60,9 @@ func TestSealExistingIncidents(t *testing.T) {
 		t.Fatal(err)
 	}
 	key.Lock()
+	if n, err := f.SealedRows(ctx); err != nil || n != 0 {
+		t.Fatalf("sealed rows after unseal: %d, %v", n, err)
+	}
 	got, _ := f.IncidentByID(ctx, i.ID)
 	obs, _ = f.Obligations(ctx, i.ID)
 	if got.Sealed || got.Title != marker+" title" || got.Checklist.Scope != marker+" scope" || obs[0].SentCopy != marker+" copy" {

@@ -37,6 +37,8 @@ type QueueFilter struct {
 	AssigneeID int64 // 0: anyone; AssigneeNone: unassigned
 	Source     Source
 	Deadline   DeadlineStatus // "", DeadlineDueSoon or DeadlineOverdue
+	Clock      string         // "", ClockDue or ClockOverdue: incident clocks (incident_queue.go)
+	Incidents  IncidentScope  // whose incident clocks the view shows; zero: none
 	Search     string         // free text, matched with FTS5
 	Sort       QueueSort
 	Page       int // 1-based
@@ -73,8 +75,9 @@ type QueueRow struct {
 	Source      Source
 	Assignee    string // name or email; "" when unassigned
 	CreatedAt   time.Time
-	Next        *Deadline // nil when no clock runs
-	sealed      bool      // Title is sealed (until openQueueTitles)
+	Next        *Deadline      // nil when no clock runs
+	Incident    *IncidentClock // nil unless linked to an incident of the scope with a deadline pending
+	sealed      bool           // Title is sealed (until openQueueTitles)
 }
 
 // Queue is one page of the queue with the counts per state of the visible
@@ -117,7 +120,7 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 		if err := db.walkSealedQueue(ctx, f, out); err != nil { // queue_sealed.go
 			return nil, err
 		}
-		return out, nil
+		return out, db.attachIncidentClocks(ctx, f, out.Rows)
 	}
 	var err error
 	if out.Sealed, err = db.matchSealed(ctx, &f); err != nil {
@@ -159,6 +162,9 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 		out.Rows, out.HasNext = out.Rows[:QueuePageSize], true
 	}
 	db.openQueueTitles(out.Rows)
+	if err := db.attachIncidentClocks(ctx, f, out.Rows); err != nil {
+		return nil, err
+	}
 	return out, tx.Commit()
 }
 
@@ -244,6 +250,9 @@ func chooseLead(f QueueFilter) queueLead {
 	switch {
 	case f.idsOnly:
 		return queueLead{lead: "ids"}
+	case f.Clock != "":
+		// The reports of incidents with a clock due: a few, by key.
+		return queueLead{lead: "clock"}
 	case f.Sort == SortDeadline:
 		// Only reports with a running clock have a deadline: the open
 		// backlog, which reports_due holds.
@@ -377,6 +386,10 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 	if f.Source != "" {
 		conds = append(conds, col(`r.source`, "source")+` = ?`)
 		args = append(args, string(f.Source))
+	}
+	if f.Clock != "" {
+		c, a := clockCond(f, now, lead.lead == "clock")
+		conds, args = append(conds, c), append(args, a...)
 	}
 	// A paused report is judged by the time it had left when it was paused.
 	switch f.Deadline {

@@ -16,6 +16,7 @@ type QueueParams struct {
 	Assignee string // anyone (default), me, none, or a user id
 	Source   string // web or email
 	Deadline string // due_soon or overdue
+	Clock    string // incident clocks: due (soon or overdue) or overdue
 	Search   string
 	Sort     string
 	Page     string
@@ -24,7 +25,7 @@ type QueueParams struct {
 // QueueParamsFrom reads the filter of a URL query, field by field.
 func QueueParamsFrom(q url.Values) QueueParams {
 	return QueueParams{State: q.Get("state"), Program: q.Get("program"), Severity: q.Get("severity"),
-		Assignee: q.Get("assignee"), Source: q.Get("source"), Deadline: q.Get("deadline"), Search: q.Get("q"),
+		Assignee: q.Get("assignee"), Source: q.Get("source"), Deadline: q.Get("deadline"), Clock: q.Get("clock"), Search: q.Get("q"),
 		Sort: q.Get("sort"), Page: q.Get("page")}
 }
 
@@ -32,7 +33,7 @@ func QueueParamsFrom(q url.Values) QueueParams {
 func (p QueueParams) Query() url.Values {
 	v := url.Values{}
 	for _, kv := range [][2]string{{"q", p.Search}, {"state", p.State}, {"program", p.Program}, {"severity", p.Severity},
-		{"assignee", p.Assignee}, {"source", p.Source}, {"deadline", p.Deadline}, {"sort", p.Sort}, {"page", p.Page}} {
+		{"assignee", p.Assignee}, {"source", p.Source}, {"deadline", p.Deadline}, {"clock", p.Clock}, {"sort", p.Sort}, {"page", p.Page}} {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}
@@ -108,6 +109,12 @@ func (db *DB) ParseQueueParams(ctx context.Context, p QueueParams, me int64) (Qu
 		f.Deadline = DeadlineStatus(p.Deadline)
 	default:
 		errs["deadline"] = "Choose due soon or overdue."
+	}
+	switch p.Clock {
+	case "", ClockDue, ClockOverdue:
+		f.Clock = p.Clock
+	default:
+		errs["clock"] = "Choose due soon or overdue."
 	}
 	f.Search = strings.TrimSpace(p.Search)
 	switch QueueSort(p.Sort) {

@@ -333,7 +333,8 @@ func (db *DB) SealedRows(ctx context.Context) (int64, error) {
 	var n int64
 	err := db.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM reports WHERE sealed = 1) + (SELECT COUNT(*) FROM reporters WHERE sealed = 1)
 		+ (SELECT COUNT(*) FROM messages WHERE sealed = 1) + (SELECT COUNT(*) FROM attachments WHERE sealed = 1)
-		+ (SELECT COUNT(*) FROM mail_raw WHERE sealed = 1) + (SELECT COUNT(*) FROM outbox WHERE sealed = 1)`).Scan(&n)
+		+ (SELECT COUNT(*) FROM mail_raw WHERE sealed = 1) + (SELECT COUNT(*) FROM outbox WHERE sealed = 1)
+		+ (SELECT COUNT(*) FROM incidents WHERE sealed = 1) + (SELECT COUNT(*) FROM incident_obligations WHERE sealed = 1)`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("db: count sealed rows: %w", err)
 	}

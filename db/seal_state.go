@@ -63,11 +63,12 @@ func (tx *Tx) sealGuard(ctx context.Context) error {
 // that does (disclose seal converts them).
 type PlainRows struct {
 	Reports, Reporters, Messages, Attachments, RawMail, Outbox, KeyCandidates int64
+	Incidents                                                                 int64 // incidents and copies of sent notifications
 }
 
 // Total is the number of plaintext rows.
 func (p PlainRows) Total() int64 {
-	return p.Reports + p.Reporters + p.Messages + p.Attachments + p.RawMail + p.Outbox + p.KeyCandidates
+	return p.Reports + p.Reporters + p.Messages + p.Attachments + p.RawMail + p.Outbox + p.KeyCandidates + p.Incidents
 }
 
 // String names the tables that hold plaintext rows, for an operator.
@@ -77,7 +78,7 @@ func (p PlainRows) String() string {
 		name string
 		n    int64
 	}{{"reports", p.Reports}, {"reporters", p.Reporters}, {"timeline entries", p.Messages}, {"attachments", p.Attachments},
-		{"raw mails", p.RawMail}, {"outgoing mails", p.Outbox}, {"mailed keys", p.KeyCandidates}} {
+		{"raw mails", p.RawMail}, {"outgoing mails", p.Outbox}, {"mailed keys", p.KeyCandidates}, {"incident texts", p.Incidents}} {
 		if c.n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.name))
 		}
@@ -99,8 +100,9 @@ func (db *DB) PlainRows(ctx context.Context) (PlainRows, error) {
 		(SELECT COUNT(*) FROM attachments WHERE sealed = 0),
 		(SELECT COUNT(*) FROM mail_raw WHERE sealed = 0) + (SELECT COUNT(*) FROM mail_raw WHERE note <> '' AND note_sealed = 0),
 		(SELECT COUNT(*) FROM outbox WHERE sealed = 0 AND report_id IS NOT NULL),
-		(SELECT COUNT(*) FROM pgp_key_candidates WHERE sealed = 0)`).Scan(
-		&p.Reports, &p.Reporters, &p.Messages, &p.Attachments, &p.RawMail, &p.Outbox, &p.KeyCandidates)
+		(SELECT COUNT(*) FROM pgp_key_candidates WHERE sealed = 0),
+		(SELECT COUNT(*) FROM incidents WHERE sealed = 0) + (SELECT COUNT(*) FROM incident_obligations WHERE sealed = 0 AND sent_copy <> '')`).Scan(
+		&p.Reports, &p.Reporters, &p.Messages, &p.Attachments, &p.RawMail, &p.Outbox, &p.KeyCandidates, &p.Incidents)
 	if err != nil {
 		return p, fmt.Errorf("db: count plaintext rows: %w", err)
 	}

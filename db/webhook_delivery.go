@@ -20,35 +20,41 @@ type Delivery struct {
 	Event     EventKind
 	FromState State
 	ToState   State
-	State     State  // the report's state now
-	Program   string // program name
-	Title     string // only when the webhook includes content and the report is not sealed
-	Severity  Severity
-	Status    string
-	Attempts  int
-	LastError string
-	CreatedAt time.Time
-	SentAt    time.Time
+	// Obligation (preset/stage), Point and DueAt: an incident clock alert
+	// (EventIncidentClock), whose Ref is the incident's.
+	Obligation string
+	Point      string
+	DueAt      time.Time
+	State      State  // the report's state now
+	Program    string // program name
+	Title      string // only when the webhook includes content and the report is not sealed
+	Severity   Severity
+	Status     string
+	Attempts   int
+	LastError  string
+	CreatedAt  time.Time
+	SentAt     time.Time
 }
 
 const deliveryColumns = `d.id, d.webhook_id, w.url, w.secret, w.format, COALESCE(d.report_id, 0), d.ref, d.event, d.from_state,
 	d.to_state, COALESCE(r.state, ''), COALESCE(p.name, ''),
 	CASE WHEN w.include_content = 1 AND r.sealed = 0 THEN r.title ELSE '' END,
 	CASE WHEN w.include_content = 1 AND r.sealed = 0 THEN r.severity ELSE '' END,
-	d.status, d.attempts, d.last_error, d.created_at, COALESCE(d.sent_at, '')`
+	d.status, d.attempts, d.last_error, d.created_at, COALESCE(d.sent_at, ''), d.obligation, d.point, COALESCE(d.due_at, '')`
 
 const deliveryFrom = ` FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
 	LEFT JOIN reports r ON r.id = d.report_id LEFT JOIN programs p ON p.id = r.program_id `
 
 func scanDelivery(row interface{ Scan(...any) error }) (*Delivery, error) {
 	d := &Delivery{}
-	var created, sent string
+	var created, sent, due string
 	err := row.Scan(&d.ID, &d.WebhookID, &d.URL, &d.Secret, &d.Format, &d.ReportID, &d.Ref, &d.Event, &d.FromState,
-		&d.ToState, &d.State, &d.Program, &d.Title, &d.Severity, &d.Status, &d.Attempts, &d.LastError, &created, &sent)
+		&d.ToState, &d.State, &d.Program, &d.Title, &d.Severity, &d.Status, &d.Attempts, &d.LastError, &created, &sent,
+		&d.Obligation, &d.Point, &due)
 	if err != nil {
 		return nil, err
 	}
-	d.CreatedAt, d.SentAt = parseTime(created), parseTime(sent)
+	d.CreatedAt, d.SentAt, d.DueAt = parseTime(created), parseTime(sent), parseTime(due)
 	return d, nil
 }
 

@@ -29,6 +29,7 @@ func (s *Server) triageQueue(c echo.Context) error {
 		// A program the user is not in reads as unknown, like a wrong slug.
 		m.Errors["program"], status = "Choose a program from the list.", http.StatusUnprocessableEntity
 	}
+	m.Incidents = f.Incidents.Any()
 	if m.Queue, err = s.store.Queue(ctx, f); err != nil {
 		return err
 	}
@@ -64,6 +65,7 @@ func visiblePrograms(u *db.User) []int64 {
 // caller answers as for an unknown program.
 func (s *Server) scopeQueue(u *db.User, f *db.QueueFilter) bool {
 	f.Visible = visiblePrograms(u)
+	f.Incidents = incidentScope(u) // incident_queue.go
 	if f.ProgramID != 0 && !canSeeProgram(u, f.ProgramID) {
 		f.ProgramID = 0
 		return false

@@ -199,10 +199,21 @@ func (w *Webhooks) post(ctx context.Context, d *db.Delivery) error {
 
 // webhookEvent is the generic JSON body.
 type webhookEvent struct {
-	ID        string        `json:"id"`
-	Event     string        `json:"event"`
-	CreatedAt time.Time     `json:"created_at"`
-	Report    webhookReport `json:"report"`
+	ID        string           `json:"id"`
+	Event     string           `json:"event"`
+	CreatedAt time.Time        `json:"created_at"`
+	Report    *webhookReport   `json:"report,omitempty"`
+	Incident  *webhookIncident `json:"incident,omitempty"` // incident.clock only
+}
+
+// webhookIncident is an incident clock alert: what its mail says, never
+// the incident's title or text.
+type webhookIncident struct {
+	Ref        string    `json:"ref"`
+	URL        string    `json:"url"`
+	Obligation string    `json:"obligation"` // preset/stage, e.g. cert-in/report
+	Point      string    `json:"point"`      // half-time, hour-left or overdue
+	DueAt      time.Time `json:"due_at"`
 }
 
 type webhookReport struct {
@@ -218,17 +229,36 @@ type webhookReport struct {
 
 // Payload is the JSON a delivery carries, in the webhook's format.
 func (w *Webhooks) Payload(d *db.Delivery) ([]byte, error) {
+	if d.Event == db.EventIncidentClock {
+		return w.incidentPayload(d)
+	}
 	link := w.Links.staffURL(d.Ref)
 	if d.Format == db.WebhookSlack {
 		return json.Marshal(map[string]string{"text": slackText(d, link)})
 	}
 	ev := webhookEvent{ID: strconv.FormatInt(d.ID, 10), Event: string(d.Event), CreatedAt: d.CreatedAt.UTC(),
-		Report: webhookReport{Ref: d.Ref, URL: link, State: string(d.State), FromState: string(d.FromState), ToState: string(d.ToState),
+		Report: &webhookReport{Ref: d.Ref, URL: link, State: string(d.State), FromState: string(d.FromState), ToState: string(d.ToState),
 			Title: d.Title, Severity: string(d.Severity)}}
 	if d.Title != "" {
 		ev.Report.Program = d.Program
 	}
 	return json.Marshal(ev)
+}
+
+// incidentPayload is the body of an incident clock alert.
+func (w *Webhooks) incidentPayload(d *db.Delivery) ([]byte, error) {
+	link := w.Links.absURL("/incidents/" + url.PathEscape(d.Ref))
+	if d.Format == db.WebhookSlack {
+		what := map[string]string{db.AlertHalfTime: "is at half time", db.AlertHourLeft: "has one hour left", db.AlertOverdue: "is overdue"}[d.Point]
+		if what == "" {
+			what = "reached " + d.Point
+		}
+		esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
+		return json.Marshal(map[string]string{"text": fmt.Sprintf("Notification clock %s of <%s|%s> %s: due %s", esc(d.Obligation), esc(link), esc(d.Ref),
+			what, d.DueAt.UTC().Format("2006-01-02 15:04 UTC"))})
+	}
+	return json.Marshal(webhookEvent{ID: strconv.FormatInt(d.ID, 10), Event: string(d.Event), CreatedAt: d.CreatedAt.UTC(),
+		Incident: &webhookIncident{Ref: d.Ref, URL: link, Obligation: d.Obligation, Point: d.Point, DueAt: d.DueAt.UTC()}})
 }
 
 // slackText is a Slack message: mrkdwn with the characters Slack reserves

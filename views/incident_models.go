@@ -110,7 +110,7 @@ func ClockState(o *db.Obligation, now time.Time, awareness bool) string {
 		return "not-required"
 	case !o.DueAt.IsZero() && now.After(o.DueAt):
 		return "overdue"
-	case !o.DueAt.IsZero() && o.DueAt.Sub(now) < 6*time.Hour:
+	case !o.DueAt.IsZero() && o.DueAt.Sub(now) < db.IncidentDueSoon:
 		return "soon"
 	case !o.DueAt.IsZero():
 		return "running"
@@ -169,10 +169,22 @@ func RowClock(r *db.IncidentRow, now time.Time) (state, text string) {
 		return "none", "no pending notification"
 	case now.After(r.NextDue):
 		return "overdue", "overdue by " + span(now.Sub(r.NextDue))
-	case r.NextDue.Sub(now) < 6*time.Hour:
+	case r.NextDue.Sub(now) < db.IncidentDueSoon:
 		return "soon", span(r.NextDue.Sub(now)) + " left"
 	}
 	return "running", span(r.NextDue.Sub(now)) + " left"
+}
+
+// QueueClock is the queue's incident clock of a report in words: "overdue",
+// "soon" (under db.IncidentDueSoon) or "running", as the incidents list says.
+func QueueClock(c *db.IncidentClock, now time.Time) (state, text string) {
+	switch {
+	case now.After(c.DueAt):
+		return "overdue", "overdue by " + span(now.Sub(c.DueAt))
+	case c.DueAt.Sub(now) < db.IncidentDueSoon:
+		return "soon", span(c.DueAt.Sub(now)) + " left"
+	}
+	return "running", span(c.DueAt.Sub(now)) + " left"
 }
 
 // LocalInput is t as a datetime-local input's value in loc.

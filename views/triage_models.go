@@ -24,6 +24,9 @@ type TriageQueue struct {
 	// SealedIndex is shown to admins while the search index of sealed
 	// reports is being built (nil otherwise).
 	SealedIndex *db.SealedIndexStatus
+	// Incidents: the user reaches some organisation's incidents, so the
+	// queue has their clocks' column and filter.
+	Incidents bool
 }
 
 // With returns the queue URL with one field changed (and the page reset),
