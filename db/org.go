@@ -427,6 +427,9 @@ func (db *DB) MoveProgram(ctx context.Context, programID int64, toSlug string, a
 		if _, err := tx.ExecContext(ctx, `UPDATE programs SET org_id = ? WHERE id = ?`, to.ID, programID); err != nil {
 			return fmt.Errorf("db: move program: %w", err)
 		}
+		if err := tx.refileProgramMail(ctx, programID); err != nil {
+			return err
+		}
 		res := &MoveResult{From: from, To: to}
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM program_members WHERE program_id = ?`, programID).Scan(&res.DirectMembers); err != nil {
 			return fmt.Errorf("db: count program members: %w", err)

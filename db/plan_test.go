@@ -322,6 +322,7 @@ func planWorkload(t *testing.T) string {
 	}
 	_, err = d.MailCounts(ctx)
 	must(err)
+	orgOutboxPlanWork(t, d) // outbox_org_test.go
 	_, err = d.KeptMail(ctx, 50)
 	must(err)
 	_, err = d.IntakeStatus(ctx)
