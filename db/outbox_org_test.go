@@ -249,4 +249,8 @@ func orgOutboxPlanWork(t *testing.T, d *db.DB) {
 	if _, err := d.MoveProgram(ctx, p.ID, "plan-org", db.ActorSystem); err != nil {
 		t.Fatal(err)
 	}
+	// The upgrade's filing of old audit rows (audit_scope_backfill.go).
+	if err := d.BackfillAuditOrgsForTest(ctx, 1, 100); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -71,5 +71,5 @@ CREATE TABLE audit_backfill (
 );
 INSERT INTO audit_backfill (next_id, end_id)
 	SELECT 1, COALESCE(MAX(a.id), 0) FROM audit a, migrations g
-	WHERE g.name = '0033_audit_orgs.sql' AND a.at < g.applied_at;
+	WHERE g.name = 'migrations/0033_audit_orgs.sql' AND a.at < g.applied_at;
 DELETE FROM audit_backfill WHERE end_id = 0;
