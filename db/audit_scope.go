@@ -41,7 +41,8 @@ var auditScopeSQL = map[string]string{
 // webhook, delivery, outgoing mail or mailbox, an incident (incident.*), an
 // organisation (org.* actions, or org=N / org=slug in the detail of the
 // actions that write it: org.member.*, mailbox.*, program.*), a program
-// (program.*), and
+// (program.*; a move, program.move or mailbox.move, under the organisation
+// it left too), and
 // for account events (user.*, login.*, session.*, setup.link, logout) every
 // organisation the account is a member of, so that an organisation's
 // admins see sign-ins and changes of their people. A membership change
@@ -119,7 +120,7 @@ func (tx *Tx) auditScope(ctx context.Context, e *AuditEntry) error {
 	if err != nil {
 		return err
 	}
-	if e.Action == "program.move" {
+	if e.Action == "program.move" || e.Action == "mailbox.move" {
 		// Both the organisation it left and the one it joined.
 		if m := auditMovedFrom.FindStringSubmatch(e.Detail); m != nil {
 			if err := one("orgslug", m[1]); err != nil {
