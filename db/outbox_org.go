@@ -23,7 +23,7 @@ func (tx *Tx) fileMail(ctx context.Context, id int64, m *OutMail) error {
 		q, arg = `SELECT p.org_id FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, m.ReportID
 	case m.OrgID != 0:
 		q, arg = `SELECT id FROM organisations WHERE id = ?`, m.OrgID
-	case m.UserID != 0 && (m.Kind == ResetMailKind || m.Kind == AccountLinkMailKind):
+	case m.Kind == ResetMailKind || (m.UserID != 0 && m.Kind == AccountLinkMailKind):
 		q, arg = `SELECT org_id FROM org_members WHERE user_id = ?`, m.UserID
 	default:
 		return nil
@@ -31,6 +31,12 @@ func (tx *Tx) fileMail(ctx context.Context, id int64, m *OutMail) error {
 	orgs, err := tx.orgIDs(ctx, q, arg)
 	if err != nil {
 		return fmt.Errorf("db: file mail %d: %w", id, err)
+	}
+	if len(orgs) == 0 && m.Kind == ResetMailKind {
+		// The reset of an unknown address is written (and undone) like a
+		// real one, so that its timing says nothing (RequestReset): it
+		// files under no organisation with the same statements.
+		orgs = []int64{0}
 	}
 	return tx.fileMailUnder(ctx, id, orgs)
 }
