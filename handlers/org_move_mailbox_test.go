@@ -69,4 +69,9 @@ func TestMoveProgramWithMailbox(t *testing.T) {
 	if pg.Status != http.StatusUnprocessableEntity || !strings.Contains(pg.Body, "#"+itoa(box.ID)+" shop@client.example") {
 		t.Errorf("moving a program whose mailbox is shared: %d", pg.Status)
 	}
+	// The refusal is said once, above the programs: not again in the
+	// mailbox form's "to" field, which it used to fill with the slug.
+	if n := strings.Count(pg.Body, "shares its mail account"); n != 1 || strings.Contains(pg.Body, `name="to" value="client"`) {
+		t.Errorf("the refusal is shown %d times, or fills the mailbox form's filter", n)
+	}
 }

@@ -674,7 +674,7 @@ func OrgView(m Org) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = fieldErr(m.Errors, "to").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = fieldErr(m.Errors, "move").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
