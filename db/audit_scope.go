@@ -27,7 +27,6 @@ var auditScopeSQL = map[string]string{
 	"report":   `SELECT p.org_id FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`,
 	"webhook":  `SELECT p.org_id FROM webhooks w JOIN programs p ON p.id = w.program_id WHERE w.id = ?`,
 	"delivery": `SELECT p.org_id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN programs p ON p.id = w.program_id WHERE d.id = ?`,
-	"outbox":   `SELECT p.org_id FROM outbox o JOIN reports r ON r.id = o.report_id JOIN programs p ON p.id = r.program_id WHERE o.id = ?`,
 	"mailbox":  `SELECT org_id FROM mailboxes WHERE id = ?`,
 	"org":      `SELECT id FROM organisations WHERE id = ?`,
 	"incident": `SELECT org_id FROM incidents WHERE id = ?`,
@@ -42,7 +41,8 @@ var auditScopeSQL = map[string]string{
 // webhook, delivery, outgoing mail or mailbox, an incident (incident.*), an
 // organisation (org.* actions, or org=N / org=slug in the detail of the
 // actions that write it: org.member.*, mailbox.*, program.*), a program
-// (program.*), and
+// (program.*; a move, program.move or mailbox.move, under the organisation
+// it left too), and
 // for account events (user.*, login.*, session.*, setup.link, logout) every
 // organisation the account is a member of, so that an organisation's
 // admins see sign-ins and changes of their people. A membership change
@@ -78,7 +78,17 @@ func (tx *Tx) auditScope(ctx context.Context, e *AuditEntry) error {
 	case auditObject.MatchString(e.Target):
 		m := auditObject.FindStringSubmatch(e.Target)
 		n, _ := strconv.ParseInt(m[2], 10, 64)
-		err = one(m[1], n)
+		if m[1] == "outbox" {
+			// A mail is filed under its organisations (outbox_orgs), a
+			// reset or invitation about no report too.
+			var more []int64
+			if more, err = tx.orgIDs(ctx, `SELECT org_id FROM outbox_orgs INDEXED BY outbox_orgs_outbox WHERE outbox_id = ?`, n); err != nil {
+				err = fmt.Errorf("db: scope audit %s: %w", e.Action, err)
+			}
+			orgs = append(orgs, more...)
+		} else {
+			err = one(m[1], n)
+		}
 	case auditMailbox.MatchString(e.Target) && !auditDetailID.MatchString(e.Detail):
 		n, _ := strconv.ParseInt(auditMailbox.FindStringSubmatch(e.Target)[1], 10, 64)
 		err = one("mailbox", n)
@@ -110,7 +120,7 @@ func (tx *Tx) auditScope(ctx context.Context, e *AuditEntry) error {
 	if err != nil {
 		return err
 	}
-	if e.Action == "program.move" {
+	if e.Action == "program.move" || e.Action == "mailbox.move" {
 		// Both the organisation it left and the one it joined.
 		if m := auditMovedFrom.FindStringSubmatch(e.Detail); m != nil {
 			if err := one("orgslug", m[1]); err != nil {

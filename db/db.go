@@ -167,6 +167,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err == nil {
 		err = db.ensureDefaultProgram(ctx)
 	}
+	if err == nil {
+		err = db.backfillAuditOrgs(ctx) // once, after migration 0036
+	}
 	db.plainWrites.Store(false)
 	if err != nil {
 		db.Close()

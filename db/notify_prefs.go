@@ -120,6 +120,9 @@ func (tx *Tx) QueueDigest(ctx context.Context, d *Digest, m *OutMail) error {
 		if err := tx.mentionReports(ctx, id, d.Items); err != nil {
 			return err
 		}
+		if err := tx.fileDigest(ctx, id); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM digest_items WHERE user_id = ?`, rc.UserID); err != nil {
 		return fmt.Errorf("db: clear digest: %w", err)

@@ -365,6 +365,9 @@ type MoveResult struct {
 	// PausedWebhooks are its webhooks the move turned off: they post to
 	// the old organisation's endpoints.
 	PausedWebhooks int
+	// Mailboxes are the intake mailboxes that feed the program alone and
+	// moved with it, with their stored credentials (MovedMailbox).
+	Mailboxes []*MovedMailbox
 }
 
 // MoveProgram gives a program (with its reports, webhooks and retention
@@ -372,10 +375,9 @@ type MoveResult struct {
 // reference prefix, unique across the portal, and every reference stay.
 // The old organisation's people no longer reach it, the new one's do. The
 // default program stays in the default organisation (the environment's
-// mailbox feeds it), and a program an intake mailbox of its organisation
-// feeds does not move until that mailbox is pointed elsewhere: the mailbox
-// (and its credentials) belongs to the old organisation, whose mail must
-// not land in another's program.
+// mailbox feeds it). The intake mailboxes that feed the program go with it
+// (moveMailboxes), unless one shares its mail account with a mailbox that
+// feeds another program: then nothing moves, and the error names it.
 func (db *DB) MoveProgram(ctx context.Context, programID int64, toSlug string, actor Actor) (*MoveResult, error) {
 	var out *MoveResult
 	err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
@@ -400,12 +402,9 @@ func (db *DB) MoveProgram(ctx context.Context, programID int64, toSlug string, a
 		if isDefault {
 			return Invalid(FieldErrors{"to": "The default program stays in the default organisation: the environment's mailbox feeds it."})
 		}
-		var boxes int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mailboxes WHERE program_id = ?`, programID).Scan(&boxes); err != nil {
-			return fmt.Errorf("db: count mailboxes: %w", err)
-		} else if boxes > 0 {
-			return Invalid(FieldErrors{"to": "Intake mail of its organisation feeds this program (" + count(boxes, "mailbox", "mailboxes") +
-				"): it cannot move while that mail would follow it into another organisation."})
+		boxes, err := tx.movableMailboxes(ctx, programID)
+		if err != nil {
+			return err
 		}
 		// Incidents and advisories belong to the old organisation: one that
 		// links a report of this program would keep listing, exporting
@@ -427,7 +426,13 @@ func (db *DB) MoveProgram(ctx context.Context, programID int64, toSlug string, a
 		if _, err := tx.ExecContext(ctx, `UPDATE programs SET org_id = ? WHERE id = ?`, to.ID, programID); err != nil {
 			return fmt.Errorf("db: move program: %w", err)
 		}
+		if err := tx.refileProgramMail(ctx, programID); err != nil {
+			return err
+		}
 		res := &MoveResult{From: from, To: to}
+		if res.Mailboxes, err = tx.moveMailboxes(ctx, boxes, from, to, slug, actor); err != nil {
+			return err
+		}
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM program_members WHERE program_id = ?`, programID).Scan(&res.DirectMembers); err != nil {
 			return fmt.Errorf("db: count program members: %w", err)
 		}
@@ -439,7 +444,7 @@ func (db *DB) MoveProgram(ctx context.Context, programID int64, toSlug string, a
 		}
 		n, _ := hooks.RowsAffected()
 		res.PausedWebhooks = int(n)
-		if err := tx.audit(ctx, actor, "program.move", slug, fmt.Sprintf("from=%s to=%s direct_members=%d paused_webhooks=%d", from.Slug, to.Slug, res.DirectMembers, res.PausedWebhooks)); err != nil {
+		if err := tx.audit(ctx, actor, "program.move", slug, fmt.Sprintf("from=%s to=%s direct_members=%d paused_webhooks=%d mailboxes=%d", from.Slug, to.Slug, res.DirectMembers, res.PausedWebhooks, len(res.Mailboxes))); err != nil {
 			return err
 		}
 		out = res

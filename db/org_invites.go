@@ -120,7 +120,7 @@ func (db *DB) InviteMember(ctx context.Context, orgID int64, in *NewUser, role R
 			return fmt.Errorf("db: store invitation: %w", err)
 		}
 		m := *link.Mail
-		m.To, m.Kind, m.UserID, m.ReportID = email, InviteMailKind, uid, 0
+		m.To, m.Kind, m.UserID, m.ReportID, m.OrgID = email, InviteMailKind, uid, 0, orgID
 		if _, err := tx.enqueueMail(ctx, &m); err != nil {
 			return err
 		}

@@ -25,6 +25,9 @@ type OutMail struct {
 	Encrypt bool
 	// Attachments are attachments.id of files sent with the mail.
 	Attachments []int64
+	// OrgID is the organisation a mail about no report belongs to (an
+	// invitation's), whose admins read it on their outbox (fileMail).
+	OrgID int64
 }
 
 // enqueueMail writes m to the outbox inside tx; the outbox worker sends it
@@ -74,6 +77,9 @@ func (tx *Tx) enqueueMail(ctx context.Context, m *OutMail) (int64, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_attachments (outbox_id, attachment_id) VALUES (?, ?)`, id, aid); err != nil {
 			return 0, fmt.Errorf("db: enqueue mail attachment: %w", err)
 		}
+	}
+	if err := tx.fileMail(ctx, id, m); err != nil {
+		return 0, err
 	}
 	return id, nil
 }

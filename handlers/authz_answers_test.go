@@ -52,6 +52,8 @@ func (f *matrixFixture) params() map[string]param {
 		"/orgs/:org/invites/:id": {value: func(c *matrixCase) string { id, _ := f.orgInvite(c.t, f.client); return itoa(id) },
 			others: []other{{"an invitation of another organisation", func(c *matrixCase) string { id, _ := f.orgInvite(c.t, f.siblingOrg); return itoa(id) }}}},
 		"/invites/:token": {value: func(c *matrixCase) string { _, tok := f.orgInvite(c.t, f.client); return tok }},
+		"/orgs/:org/outbox/:id": {value: func(c *matrixCase) string { return itoa(f.orgMail(c.t, f.client)) },
+			others: []other{{"a mail of another organisation", func(c *matrixCase) string { return itoa(f.orgMail(c.t, f.siblingOrg)) }}}},
 		"/orgs/:org/programs/:id": {value: func(c *matrixCase) string { return itoa(f.orgProgram(c.t, f.client)) },
 			others: []other{{"a program of another organisation", func(c *matrixCase) string { return itoa(f.orgProgram(c.t, f.siblingOrg)) }}}},
 		"/status/attachments/:id": {value: id(f.reportedAtt), others: []other{
@@ -171,6 +173,7 @@ var answers = map[string]answer{
 	"POST /orgs/:org/programs":                            {422, ""}, // no name
 	"POST /orgs/:org/members":                             {303, "/orgs/client?invited=1"},
 	"POST /orgs/:org/invites/:id/cancel":                  {303, "/orgs/client?saved=1"},
+	"POST /orgs/:org/outbox/:id/retry":                    {409, ""}, // the mail is not failed
 	"POST /orgs/:org/children":                            {422, ""}, // the client is a child: no clients of its own
 	"POST /orgs/:org/programs/:id/move":                   {303, "/orgs/sibling?saved=1"},
 	"POST /invites/:token":                                {422, ""}, // no password

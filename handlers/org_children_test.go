@@ -118,13 +118,22 @@ func TestSiteAdminMovesProgram(t *testing.T) {
 	if err != nil || len(audit.Entries) != 1 || !strings.Contains(audit.Entries[0].Detail, "from=client to=other") {
 		t.Errorf("program.move audit: %+v %v", audit.Entries, err)
 	}
-	// A program an organisation's mailbox feeds stays.
-	if _, err := p.DB.CreateMailbox(ctx, &db.NewMailbox{Mailbox: db.Mailbox{OrgID: other.ID, ProgramID: p.prog.ID, Addr: "imap.other.example:993", TLS: "tls",
-		User: "u", Name: "INBOX", Processed: "Processed"}, Password: "pw"}, db.ActorSystem); err != nil {
+	// A program whose mailbox shares its account with another program's
+	// stays (org_move_mailbox_test.go: one of its own goes with it).
+	p2 := db.NewProgramDefaults()
+	p2.Name, p2.Slug, p2.Prefix, p2.OrgID = "Other web", "other-web", "OWEB", other.ID
+	web, err := p.DB.SaveProgram(ctx, p2, nil, db.ActorSystem)
+	if err != nil {
 		t.Fatal(err)
 	}
+	for i, prog := range []int64{web.ID, p.prog.ID} {
+		if _, err := p.DB.CreateMailbox(ctx, &db.NewMailbox{Mailbox: db.Mailbox{OrgID: other.ID, ProgramID: prog, Addr: "imap.other.example:993", TLS: "tls",
+			User: "u", Name: []string{"INBOX", "Shop"}[i], Processed: "Processed"}, Password: "pw"}, db.ActorSystem); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if pg := root.post("/orgs/other/programs/"+itoa(p.prog.ID)+"/move", url.Values{"to": {"client"}}); pg.Status != http.StatusUnprocessableEntity ||
-		!strings.Contains(pg.Body, "cannot move") {
-		t.Errorf("moving a program a mailbox feeds: %d", pg.Status)
+		!strings.Contains(pg.Body, "shares its mail account") {
+		t.Errorf("moving a program a shared mailbox feeds: %d", pg.Status)
 	}
 }

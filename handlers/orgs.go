@@ -355,8 +355,12 @@ func (s *Server) moveProgram(c echo.Context) error {
 		return err
 	}
 	res, err := s.store.MoveProgram(ctx, p.ID, c.Request().PostFormValue("to"), actor(c))
-	if err != nil {
-		return s.orgFormError(c, err, "to")
+	if fields := db.ErrorFields(err); fields != nil {
+		// "move", not "to": the mailbox form's filter field is "to", and
+		// the refusal belongs above the programs, not in that field.
+		return s.orgFormError(c, db.Invalid(db.FieldErrors{"move": fields["to"]}))
+	} else if err != nil {
+		return err
 	}
 	s.log.Info("program moved", "program_id", p.ID, "from", res.From.ID, "to", res.To.ID, "by", staffUser(c).ID)
 	return c.Redirect(http.StatusSeeOther, "/orgs/"+url.PathEscape(res.To.Slug)+"?saved=1")

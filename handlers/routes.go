@@ -38,7 +38,7 @@ const (
 // table is every route of the portal, one area after the other.
 func (s *Server) table() []route {
 	var t []route
-	for _, area := range [][]route{s.publicRoutes(), s.reporterRoutes(), s.accountRoutes(), s.triageRoutes(), s.adminRoutes(), s.orgRoutes(), s.orgManageRoutes(), s.tokenRoutes(), s.apiRoutes(), s.ssoRoutes(), s.passkeyRoutes(), s.advisoryRoutes(), s.cveRoutes(), s.incidentRoutes(), s.orgMetricsRoutes()} {
+	for _, area := range [][]route{s.publicRoutes(), s.reporterRoutes(), s.accountRoutes(), s.triageRoutes(), s.adminRoutes(), s.orgRoutes(), s.orgManageRoutes(), s.tokenRoutes(), s.apiRoutes(), s.ssoRoutes(), s.passkeyRoutes(), s.advisoryRoutes(), s.cveRoutes(), s.incidentRoutes(), s.orgMetricsRoutes(), s.orgOutboxRoutes()} {
 		t = append(t, area...)
 	}
 	return t

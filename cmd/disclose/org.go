@@ -177,6 +177,9 @@ func runProgramMove(ctx context.Context, env *environment, args []string) error 
 		return fieldError(err, map[string]string{"to": "org"})
 	}
 	fmt.Fprintf(env.stdout, "Moved program %s (%s-n) from %s to %s.\n", p.Slug, p.Prefix, res.From.Slug, res.To.Slug)
+	for _, m := range res.Mailboxes {
+		fmt.Fprintf(env.stdout, "Mailbox %s feeds it and moved with it: it and its stored password now belong to %s.\n", m, res.To.Slug)
+	}
 	if res.PausedWebhooks > 0 {
 		fmt.Fprintf(env.stdout, "%d webhook(s) of the program were turned off: they post to the old organisation's endpoints.\n", res.PausedWebhooks)
 	}

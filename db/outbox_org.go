@@ -1,0 +1,187 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// fileMail files outbox row id under the organisations whose admins may
+// read it (outbox_orgs, migration 0036), each with its parent: mail about
+// a report under the report's organisation; a mail that names its
+// organisation (m.OrgID: an invitation) under that one; a password reset
+// or account link under every organisation the account is a member of.
+// A digest is filed by fileDigest once its reports are named. Anything
+// else stays the site admin's alone.
+func (tx *Tx) fileMail(ctx context.Context, id int64, m *OutMail) error {
+	var q string
+	var arg any
+	switch {
+	case m.ReportID != 0:
+		q, arg = `SELECT p.org_id FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, m.ReportID
+	case m.OrgID != 0:
+		q, arg = `SELECT id FROM organisations WHERE id = ?`, m.OrgID
+	case m.Kind == ResetMailKind || (m.UserID != 0 && m.Kind == AccountLinkMailKind):
+		q, arg = `SELECT org_id FROM org_members WHERE user_id = ?`, m.UserID
+	default:
+		return nil
+	}
+	orgs, err := tx.orgIDs(ctx, q, arg)
+	if err != nil {
+		return fmt.Errorf("db: file mail %d: %w", id, err)
+	}
+	if len(orgs) == 0 && m.Kind == ResetMailKind {
+		// The reset of an unknown address is written (and undone) like a
+		// real one, so that its timing says nothing (RequestReset): it
+		// files under no organisation with the same statements.
+		orgs = []int64{0}
+	}
+	return tx.fileMailUnder(ctx, id, orgs)
+}
+
+// fileDigest files digest id under each organisation that holds every
+// report the digest names (outbox_mentions), itself or as the parent of
+// the report's organisation: no admin reads another tenant's titles in it.
+func (tx *Tx) fileDigest(ctx context.Context, id int64) error {
+	orgs, err := tx.orgIDs(ctx, `SELECT c.id FROM organisations c
+		WHERE EXISTS (SELECT 1 FROM outbox_mentions m WHERE m.outbox_id = ?1)
+		AND NOT EXISTS (SELECT 1 FROM outbox_mentions m JOIN reports r ON r.id = m.report_id JOIN programs p ON p.id = r.program_id
+			JOIN organisations g ON g.id = p.org_id WHERE m.outbox_id = ?1 AND g.id <> c.id AND COALESCE(g.parent_id, 0) <> c.id)`, id)
+	if err != nil {
+		return fmt.Errorf("db: file digest %d: %w", id, err)
+	}
+	return tx.fileMailUnder(ctx, id, orgs)
+}
+
+// fileMailUnder files mail id under orgs and each one's parent.
+func (tx *Tx) fileMailUnder(ctx context.Context, id int64, orgs []int64) error {
+	for _, org := range orgs {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO outbox_orgs (org_id, outbox_id, status)
+			SELECT g.id, o.id, o.status FROM outbox o JOIN organisations g ON g.id = ?2 OR g.id = (SELECT parent_id FROM organisations WHERE id = ?2)
+			WHERE o.id = ?1`, id, org); err != nil {
+			return fmt.Errorf("db: file mail %d under organisation %d: %w", id, org, err)
+		}
+	}
+	return nil
+}
+
+// refileProgramMail files the mail about a program's reports (and the
+// digests naming them) again after the program moved organisation: the
+// old organisation's admins no longer read it, the new one's do.
+func (tx *Tx) refileProgramMail(ctx context.Context, programID int64) error {
+	ids, err := tx.orgIDs(ctx, `SELECT o.id FROM reports r JOIN outbox o ON o.report_id = r.id WHERE r.program_id = ?`, programID)
+	if err != nil {
+		return fmt.Errorf("db: refile mail of program %d: %w", programID, err)
+	}
+	digests, err := tx.orgIDs(ctx, `SELECT DISTINCT m.outbox_id FROM reports r JOIN outbox_mentions m ON m.report_id = r.id WHERE r.program_id = ?`, programID)
+	if err != nil {
+		return fmt.Errorf("db: refile mail of program %d: %w", programID, err)
+	}
+	for _, id := range append(ids, digests...) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_orgs WHERE outbox_id = ?`, id); err != nil {
+			return fmt.Errorf("db: refile mail %d: %w", id, err)
+		}
+	}
+	for _, id := range ids {
+		var report int64
+		if err := tx.QueryRowContext(ctx, `SELECT report_id FROM outbox WHERE id = ?`, id).Scan(&report); err != nil {
+			return fmt.Errorf("db: refile mail %d: %w", id, err)
+		}
+		if err := tx.fileMail(ctx, id, &OutMail{ReportID: report}); err != nil {
+			return err
+		}
+	}
+	for _, id := range digests {
+		if err := tx.fileDigest(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// orgIDs runs q, which selects one integer column.
+func (tx *Tx) orgIDs(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// orgMailFrom reads an organisation's filed mail: outbox_orgs leads (CROSS
+// JOIN keeps it first), so a page costs the organisation's rows it reads.
+const orgMailFrom = ` FROM outbox_orgs x CROSS JOIN outbox o LEFT JOIN reports r ON r.id = o.report_id LEFT JOIN programs p ON p.id = r.program_id
+	LEFT JOIN reporters rp ON rp.id = r.reporter_id WHERE o.id = x.outbox_id AND x.org_id = ?`
+
+// OrgMails lists the mail filed under organisation org (its children's
+// too), newest first, optionally one status only: its admins' outbox.
+func (db *DB) OrgMails(ctx context.Context, org int64, status string, limit int) ([]*Mail, error) {
+	q := `SELECT ` + mailColumns + orgMailFrom
+	args := []any{org}
+	if status != "" {
+		q += ` AND x.status = ?`
+		args = append(args, status)
+	}
+	return db.mails(ctx, q+` ORDER BY x.outbox_id DESC LIMIT ?`, append(args, limit)...)
+}
+
+// OrgMailByID returns mail id if it is filed under organisation org, and
+// otherwise the ENOTFOUND of a mail that does not exist.
+func (db *DB) OrgMailByID(ctx context.Context, org, id int64) (*Mail, error) {
+	m, err := scanMail(db.read.QueryRowContext(ctx, `SELECT `+mailColumns+orgMailFrom+` AND x.outbox_id = ?`, org, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(ENOTFOUND, "Mail not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("db: read mail %d: %w", id, err)
+	}
+	db.openMail(m)
+	return m, nil
+}
+
+// OrgMailCounts counts organisation org's filed mail by status (kept by
+// triggers, migration 0036).
+func (db *DB) OrgMailCounts(ctx context.Context, org int64) (map[string]int, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT key, n FROM row_counts WHERE tbl = ? AND n > 0`, "outbox.org:"+strconv.FormatInt(org, 10))
+	if err != nil {
+		return nil, fmt.Errorf("db: count mail of organisation %d: %w", org, err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("db: count mail of organisation %d: %w", org, err)
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+// RetryOrgMail is RetryMail by an organisation's admin: only a mail filed
+// under org; any other is the ENOTFOUND of one that does not exist.
+func (db *DB) RetryOrgMail(ctx context.Context, org, id int64, actor Actor) error {
+	return db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_orgs WHERE org_id = ? AND outbox_id = ?`, org, id).Scan(&n); err != nil {
+			return fmt.Errorf("db: find mail %d: %w", id, err)
+		} else if n == 0 {
+			return Errorf(ENOTFOUND, "Mail not found.")
+		}
+		if err := tx.retry(ctx, mailQueue, id); err != nil {
+			return err
+		}
+		return tx.audit(ctx, actor, "mail.retry", fmt.Sprintf("outbox:%d", id), "")
+	})
+}
