@@ -88,6 +88,7 @@ type serveConfig struct {
 	LogFormat        string
 	Languages        string
 	MaxBody          int64
+	CacheMB          int64
 	MaxFiles         int
 	MaxFileSize      int64
 	SubmitRate       float64
@@ -126,6 +127,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.SubmitBurst, "submit-burst", 5, "submissions a client may send at once before the rate applies")
 	fs.Float64Var(&c.StatusRate, "status-rate", 20, "receipt-code lookups per minute per client (0: no limit)")
 	fs.IntVar(&c.StatusBurst, "status-burst", 10, "receipt-code lookups a client may make at once")
+	fs.Int64Var(&c.CacheMB, "cache-mb", db.DefaultWriterCacheMiB, "SQLite page cache of the write connection in MiB (a large database commits faster with more)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests in flight finish on SIGTERM")
 	c.mail.flags(fs)
 	fs.StringVar(&c.KeyPassphrase, "key-passphrase", "", "passphrase that unlocks the team key at start (use DISCLOSE_KEY_PASSPHRASE_FILE; without it the key stays locked)")
@@ -208,6 +210,8 @@ func (c *serveConfig) validate() error {
 		return errors.New("DISCLOSE_SUBMIT_RATE / DISCLOSE_STATUS_RATE: must be 0 (no limit) or more")
 	case c.SubmitBurst < 1 || c.StatusBurst < 1:
 		return errors.New("DISCLOSE_SUBMIT_BURST / DISCLOSE_STATUS_BURST: must be 1 or more")
+	case c.CacheMB < 2 || c.CacheMB > 65536:
+		return errors.New("DISCLOSE_CACHE_MB (--cache-mb): must be 2 to 65536 (MiB)")
 	case c.ShutdownTimeout <= 0:
 		return errors.New("DISCLOSE_SHUTDOWN_TIMEOUT (--shutdown-timeout): must be positive, like 15s")
 	}

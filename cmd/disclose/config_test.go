@@ -30,6 +30,7 @@ func TestConfigErrors(t *testing.T) {
 		"ErrLogLevel":    {nil, map[string]string{"DISCLOSE_LOG_LEVEL": "loud"}, "DISCLOSE_LOG_LEVEL"},
 		"ErrEnvNotInt":   {nil, map[string]string{"DISCLOSE_MAX_FILES": "many"}, "DISCLOSE_MAX_FILES: invalid value"},
 		"ErrRate":        {[]string{"--submit-rate", "-1"}, nil, "DISCLOSE_SUBMIT_RATE"},
+		"ErrCacheMB":     {nil, map[string]string{"DISCLOSE_CACHE_MB": "1"}, "DISCLOSE_CACHE_MB (--cache-mb)"},
 		"ErrUnknownFlag": {[]string{"--colour", "blue"}, nil, "flag provided but not defined"},
 		"ErrMetricsLoopbackBehindLocalProxy": {[]string{"--metrics-loopback", "--trusted-proxies", "127.0.0.1"}, nil,
 			"DISCLOSE_METRICS_LOOPBACK (--metrics-loopback)"},

@@ -43,6 +43,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	defer lock.Close()
 	problems := db.NewProblems(log)
 
+	db.WriterCacheMiB.Store(cfg.CacheMB)
 	d, err := db.Open(ctx, cfg.dbPath())
 	if err != nil {
 		return openError(cfg.Data, err)
