@@ -54,3 +54,20 @@ func TestAPITokenFailuresLimited(t *testing.T) {
 		t.Fatalf("the log holds the token, or not the limit:\n%s", logs)
 	}
 }
+
+// TestMetricsTokenFailuresLimited: guesses at the /metrics bearer token
+// spend the same budget of refused tokens (before, without limit).
+func TestMetricsTokenFailuresLimited(t *testing.T) {
+	p := newPortal(t, configure(func(c *handlers.Config) {
+		c.MetricsToken = "s3cret-metrics-token"
+		c.APIFailRate = handlers.RateLimit{PerMinute: 1, Burst: 3}
+	}))
+	for i := range 3 {
+		if got, _ := scrape(t, p, map[string]string{"Authorization": "Bearer guess" + string(rune('a'+i))}); got != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, got)
+		}
+	}
+	if got, _ := scrape(t, p, map[string]string{"Authorization": "Bearer s3cret-metrics-token"}); got != http.StatusTooManyRequests {
+		t.Fatalf("the right token past the budget: %d, want 429", got)
+	}
+}
