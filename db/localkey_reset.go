@@ -22,6 +22,10 @@ type ForgottenSecrets struct {
 	// page, and are switched off: an admin enters the URL again, switches
 	// each on and gives its receiver the new secret.
 	Webhooks []ResetWebhook
+	// SSOProviders lost their client secret and Mailboxes their IMAP
+	// password: an admin enters each again.
+	SSOProviders []ResetSSO
+	Mailboxes    []ResetMailbox
 }
 
 // ResetWebhook names a webhook whose secret was replaced.
@@ -159,12 +163,16 @@ func (db *DB) forgetSealed(ctx context.Context, actor Actor) (*ForgottenSecrets,
 				return err
 			}
 		}
+		if err := tx.forgetSealedLogins(ctx, actor, out); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
 			localKeyCheckSetting, db.localKey.checkValue()); err != nil {
 			return fmt.Errorf("db: store local key check: %w", err)
 		}
-		if err := tx.audit(ctx, actor, "secrets.reset", "", fmt.Sprintf("local key lost: a new key; two-factor off for %s, %s replaced",
-			count(len(out.TOTPUsers), "account", "accounts"), count(len(out.Webhooks), "webhook secret", "webhook secrets"))); err != nil {
+		if err := tx.audit(ctx, actor, "secrets.reset", "", fmt.Sprintf("local key lost: a new key; two-factor off for %s, %s replaced, %s and %s dropped",
+			count(len(out.TOTPUsers), "account", "accounts"), count(len(out.Webhooks), "webhook secret", "webhook secrets"),
+			count(len(out.SSOProviders), "sso client secret", "sso client secrets"), count(len(out.Mailboxes), "mailbox password", "mailbox passwords"))); err != nil {
 			return err
 		}
 		return nil

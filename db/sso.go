@@ -283,5 +283,8 @@ func (db *DB) SSOClientSecret(ctx context.Context, id int64) (string, error) {
 	} else if err != nil {
 		return "", fmt.Errorf("db: read sso client secret: %w", err)
 	}
+	if sealed == "" {
+		return "", ErrSSOSecretLost
+	}
 	return db.openSecret(secretSSOClient, sealed)
 }

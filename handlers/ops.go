@@ -6,7 +6,9 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/disclose/disclose/db"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -38,7 +40,17 @@ func (s *Server) metrics(c echo.Context) error {
 // client that did not come through a proxy.
 func (s *Server) requireScraper(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		// Guesses at the token spend the client's budget of refused
+		// tokens, as the API's do (api_failures.go).
+		client := db.ClientNetwork(c.RealIP())
+		if blocked, retry := s.apiFails.blocked(client, time.Now()); blocked {
+			s.log.Warn("rate limit hit", "limit", "metrics_token_failures", "route", c.Path(), "client", client)
+			s.cfg.Metrics.SecurityEvent("rate_limit")
+			c.Response().Header().Set("Retry-After", retry)
+			return echo.NewHTTPError(http.StatusTooManyRequests)
+		}
 		if !s.metricsAllowed(c.Request()) {
+			s.apiFails.fail(client, time.Now())
 			s.cfg.Metrics.SecurityEvent("metrics_denied")
 			s.log.Warn("metrics access refused", "route", c.Path(), "client", c.RealIP())
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/disclose/disclose/db"
@@ -92,7 +93,12 @@ func (s *Server) beginPasskey(c echo.Context, userID int64, purpose string, opti
 		return err
 	}
 	token, err := s.store.BeginPasskey(c.Request().Context(), userID, purpose, string(raw))
-	if err != nil {
+	if errors.Is(err, db.ErrPasskeyBusy) {
+		s.log.Warn("passkey sign-ins refused: too many under way", "client", c.RealIP())
+		s.cfg.Metrics.SecurityEvent("passkey_busy")
+		c.Response().Header().Set("Retry-After", "60")
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": db.ErrorMessage(err)})
+	} else if err != nil {
 		return err
 	}
 	http.SetCookie(c.Response(), &http.Cookie{Name: s.passkeyCookieName(), Value: token, Path: "/", MaxAge: int(db.PasskeyChallengeLifetime.Seconds()),

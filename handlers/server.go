@@ -67,6 +67,10 @@ type Config struct {
 	ResetRate  RateLimit // "forgot your password?" (serve: DefaultResetRate)
 	APIRate    RateLimit // per API token (serve: DefaultAPIRate)
 	SSORate    RateLimit // single sign-on (serve: DefaultSSORate)
+
+	// APIFailRate bounds refused API tokens per client network (0:
+	// DefaultAPIFailRate, PerMinute < 0: off).
+	APIFailRate RateLimit
 	// ResetMail composes the mail with a password reset link (serve: the
 	// mail gateway's mailin.Notifier); nil sends none.
 	ResetMail ResetMailer
@@ -118,6 +122,7 @@ type Server struct {
 	rules []RouteRule
 	// apiLimit is the per-token budget of the API (api_access.go).
 	apiLimit func(tokenID int64) (bool, string)
+	apiFails *failLimiter // refused tokens per client network (api_failures.go)
 }
 
 // New builds the server and its route table on the database store.
@@ -142,7 +147,8 @@ func New(ctx context.Context, cfg Config, store *db.DB, log *slog.Logger) (*Serv
 	if cfg.BodyRateWindow <= 0 {
 		cfg.BodyRateWindow = defaultBodyRateWindow
 	}
-	s := &Server{cfg: cfg, store: store, log: log, bodies: newBodyBudget(cfg.BodyBudget, cfg.MaxBody)}
+	s := &Server{cfg: cfg, store: store, log: log, bodies: newBodyBudget(cfg.BodyBudget, cfg.MaxBody),
+		apiFails: newFailLimiter(cfg.APIFailRate)}
 	s.echo = s.routes()
 	return s, nil
 }

@@ -140,6 +140,9 @@ func (s *Server) ssoStart(c echo.Context) error {
 	cl, err := s.ssoClientOf(ctx, id)
 	if db.ErrorCode(err) == db.ENOTFOUND {
 		return echo.NewHTTPError(http.StatusNotFound)
+	} else if errors.Is(err, db.ErrSSOSecretLost) {
+		s.log.Warn("sso provider has no client secret (secrets reset): disclose sso secret", "provider", id)
+		return s.ssoRefused(c, http.StatusServiceUnavailable, db.ErrorMessage(err))
 	} else if err != nil {
 		s.log.Warn("sso provider unreachable", "provider", id, "err", err)
 		return s.ssoRefused(c, http.StatusBadGateway, "The identity provider cannot be reached. Try again later, or sign in with your password.")
@@ -191,6 +194,8 @@ func (s *Server) ssoCallback(c echo.Context) error {
 	cl, err := s.ssoClientOf(ctx, pending.ProviderID)
 	if db.ErrorCode(err) == db.ENOTFOUND {
 		return s.ssoRefused(c, http.StatusUnauthorized, db.ErrorMessage(db.ErrSSOState))
+	} else if errors.Is(err, db.ErrSSOSecretLost) {
+		return s.ssoRefused(c, http.StatusServiceUnavailable, db.ErrorMessage(err))
 	} else if err != nil {
 		s.log.Warn("sso provider unreachable", "provider", pending.ProviderID, "err", err)
 		return s.ssoRefused(c, http.StatusBadGateway, "The identity provider cannot be reached. Try again later, or sign in with your password.")

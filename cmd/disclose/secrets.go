@@ -32,7 +32,8 @@ func runSecretsReset(ctx context.Context, env *environment, args []string) error
 	var cfg serveConfig
 	fs := newFlagSet(env, "secrets reset", "The local key file ("+db.LocalKeyFile+") is lost for good: make a new one and drop the secrets only the old one\n"+
 		"could open. Two-factor sign-in is turned off for every account (each sets it up again); every webhook\n"+
-		"gets a new secret and is switched off until an admin enters its URL again. Recorded in the audit log.\n"+
+		"gets a new secret and is switched off until an admin enters its URL again; each sign-in provider's client secret\n"+
+		"and each intake mailbox's IMAP password is dropped, to be entered again. Recorded in the audit log.\n"+
 		"Refused while a key file that opens the database is in place. Stop the portal first.")
 	cfg.coreFlags(fs)
 	if err := parseFlags(fs, args, env.getenv); err != nil {
@@ -70,6 +71,18 @@ func printForgotten(w io.Writer, out *db.ForgottenSecrets) {
 		"and give the receiver the new secret shown there:\n", len(out.Webhooks))
 	for _, h := range out.Webhooks {
 		fmt.Fprintf(w, "  webhook %d of program %s: /admin/programs/%d/webhooks\n", h.ID, h.Program, h.ProgramID)
+	}
+	if len(out.SSOProviders) > 0 {
+		fmt.Fprintf(w, "%d sign-in providers lost their client secret; their sign-in is off until it is entered again:\n", len(out.SSOProviders))
+		for _, p := range out.SSOProviders {
+			fmt.Fprintf(w, "  sign-in provider %d (%s): disclose sso secret %d --client-secret-file F\n", p.ID, p.Name, p.ID)
+		}
+	}
+	if len(out.Mailboxes) > 0 {
+		fmt.Fprintf(w, "%d intake mailboxes lost their IMAP password; they are not read until it is entered again:\n", len(out.Mailboxes))
+		for _, m := range out.Mailboxes {
+			fmt.Fprintf(w, "  mailbox %d of %s (user %s): disclose mailbox edit --id %d --imap-password-file F\n", m.ID, m.Org, m.User, m.ID)
+		}
 	}
 }
 

@@ -17,11 +17,13 @@ func runSSO(ctx context.Context, env *environment, args []string) error {
                    --roles existing|groups:CLAIM=admin:G1,triager:G2,viewer:G3 [--require-2fa]
   disclose sso list
   disclose sso remove ID
+  disclose sso secret ID --client-secret-file F
 Run "disclose sso <subcommand> --help" for the flags.
 `, args, map[string]func([]string) error{
 		"add":    func(args []string) error { return runSSOAdd(ctx, env, args) },
 		"list":   func(args []string) error { return runSSOList(ctx, env, args) },
 		"remove": func(args []string) error { return runSSORemove(ctx, env, args) },
+		"secret": func(args []string) error { return runSSOSecret(ctx, env, args) },
 	})
 }
 
@@ -120,5 +122,39 @@ func runSSORemove(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "Removed sign-in provider %d.\n", id)
+	return nil
+}
+
+// runSSOSecret enters a provider's client secret again: after secrets
+// reset dropped it with the lost local key, or when the provider issued a
+// new one.
+func runSSOSecret(ctx context.Context, env *environment, args []string) error {
+	var cfg toolConfig
+	var secretFile string
+	fs := newFlagSet(env, "sso secret", "Enter a sign-in provider's client secret again (ID from sso list): after disclose secrets reset, or when the provider issued a new one.")
+	fs.StringVar(&secretFile, "client-secret-file", "", "file holding the client secret (required; stored encrypted, never shown)")
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return fmt.Errorf("give the provider's ID first: disclose sso secret ID --client-secret-file F (disclose sso list shows them)")
+	}
+	id, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a provider ID", args[0])
+	}
+	d, err := openTool(ctx, env, fs, &cfg, args[1:])
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if secretFile == "" {
+		return fmt.Errorf("--client-secret-file: give the file holding the client secret")
+	}
+	buf, err := os.ReadFile(secretFile)
+	if err != nil {
+		return fmt.Errorf("--client-secret-file: %w", err)
+	}
+	if err := d.SetSSOClientSecret(ctx, id, strings.TrimSpace(string(buf)), cliActor); err != nil {
+		return fieldError(err, map[string]string{"client_secret": "client-secret-file"})
+	}
+	fmt.Fprintf(env.stdout, "Entered the client secret of sign-in provider %d.\n", id)
 	return nil
 }
