@@ -50,9 +50,6 @@ type QueueFilter struct {
 	sealedIDs []int64
 	sealedOn  bool
 	idsOnly   bool
-	// scopeLeads: the search is checked per report of the scope, which
-	// leads (queue_scope.go).
-	scopeLeads bool
 }
 
 // StateGroups are the words the queue accepts besides a single state.
@@ -130,9 +127,6 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	defer tx.Rollback()
 	now := db.Now().UTC()
 	if out.Counts, err = stateCounts(ctx, tx, f); err != nil {
-		return nil, err
-	}
-	if f.scopeLeads, err = scopeLeads(ctx, tx, f); err != nil {
 		return nil, err
 	}
 	from, where, args, order := queueQuery(f, now)
@@ -278,7 +272,7 @@ func chooseLead(f QueueFilter) queueLead {
 // ftsLeads says whether the on-disk search index leads f's query: a
 // search that is not only of given ids nor merged with sealed matches.
 func ftsLeads(f QueueFilter) bool {
-	return ftsQuery(f.Search) != "" && !f.sealedOn && !f.idsOnly && !f.scopeLeads
+	return ftsQuery(f.Search) != "" && !f.sealedOn && !f.idsOnly
 }
 
 // queueQuery builds the FROM (reports r, without programs), WHERE and ORDER BY of a queue filter. Every
@@ -294,6 +288,7 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 	if f.idsOnly {
 		search = ""
 	}
+	search = scopedMatch(search, f) // queue_scope.go
 	ftsLeads := ftsLeads(f)
 	var lead queueLead
 	if !ftsLeads {
@@ -332,9 +327,6 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 	case f.idsOnly:
 		conds = append(conds, `r.id IN (SELECT value FROM json_each(?))`)
 		args = append(args, jsonIDs(f.sealedIDs))
-	case search != "" && f.scopeLeads:
-		conds = append(conds, scopeProbe)
-		args = append(args, search)
 	case search != "" && f.sealedOn:
 		// Sealed matches come from the in-memory index (fts_memory.go).
 		conds = append(conds, `(r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?) OR r.id IN (SELECT value FROM json_each(?)))`)
