@@ -272,6 +272,13 @@ func planWorkload(t *testing.T) string {
 		}
 	}
 	db.SetSearchLeadForTest("")
+	// Relevance of a common word: ranked title first (queue_rank.go).
+	old := db.SetCommonWordForTest(1)
+	for _, visible := range [][]int64{nil, {f.P1.ID}} {
+		_, err := d.Queue(ctx, db.QueueFilter{Search: "overflow", Visible: visible, Sort: db.SortRelevance})
+		must(err)
+	}
+	db.SetCommonWordForTest(old)
 	// The report page and its parts.
 	for _, id := range []int64{r.ID, dup.ID} {
 		rep, err := d.ReportByID(ctx, id)

@@ -50,6 +50,9 @@ type QueueFilter struct {
 	sealedIDs []int64
 	sealedOn  bool
 	idsOnly   bool
+	// titleFirst: a relevance search of a common word, ranked title first
+	// (queue_rank.go).
+	titleFirst bool
 }
 
 // StateGroups are the words the queue accepts besides a single state.
@@ -84,6 +87,10 @@ type Queue struct {
 	// Sealed says which sealed reports a search looked at: all of them
 	// unless the in-memory index is still being built or the key is locked.
 	Sealed SealedCoverage
+	// TitleFirst says that a search by relevance had a common word: its
+	// newest 1,000 matches are shown with those with every word in the
+	// title first, newest first (queue_rank.go), not ranked by bm25.
+	TitleFirst bool
 }
 
 // Total adds the counts of the given states (all states when none).
@@ -128,6 +135,12 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	now := db.Now().UTC()
 	if out.Counts, err = stateCounts(ctx, tx, f); err != nil {
 		return nil, err
+	}
+	if f.Sort == SortRelevance && ftsLeads(f) {
+		if f.titleFirst, err = rankTitleFirst(ctx, tx, f.Search); err != nil {
+			return nil, err
+		}
+		out.TitleFirst = f.titleFirst
 	}
 	from, where, args, order := queueQuery(f, now)
 	if where == "" {
@@ -308,7 +321,11 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 		// searchWindow matches: bm25 or a sort of every match of a common
 		// word costs seconds at a million reports.
 		if f.Sort == SortRelevance || f.Sort == SortSeverity || f.Sort == SortDeadline {
-			from = `FROM (SELECT rowid, rank FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rowid DESC LIMIT ` +
+			rank := `, rank` // bm25: only where it orders (queue_rank.go)
+			if f.Sort != SortRelevance || f.titleFirst {
+				rank = ``
+			}
+			from = `FROM (SELECT rowid` + rank + ` FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rowid DESC LIMIT ` +
 				fmt.Sprint(searchWindow) + `) f CROSS JOIN reports r ON r.id = f.rowid`
 		} else {
 			from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid`
@@ -410,7 +427,10 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 		}
 		order = `r.due_at, r.id`
 	case SortRelevance:
-		if ftsLeads {
+		if ftsLeads && f.titleFirst {
+			order = titleFirstOrder
+			args = append(args, titleMatch(search))
+		} else if ftsLeads {
 			order = `f.rank, f.rowid` // ties oldest first, as the in-memory index ranks them
 		} else {
 			order = newest

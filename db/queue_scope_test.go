@@ -147,3 +147,46 @@ func TestScopedSearchWindow(t *testing.T) {
 		t.Fatalf("search index integrity after the moves: %s (%v)", check, err)
 	}
 }
+
+// TestRelevanceTitleFirst: a relevance search with a common word is ranked
+// title first and says so: of its newest matches, those with every word in
+// the title come first, newest first, then the others newest first; a rare
+// word keeps bm25.
+func TestRelevanceTitleFirst(t *testing.T) {
+	ctx := context.Background()
+	d := MustOpenDB(t)
+	ps, err := d.Programs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refsOf []string
+	for _, r := range []struct{ title, desc string }{
+		{"Gadget crash on login", "nothing else"},     // 0: title
+		{"Open redirect", "a gadget in the redirect"}, // 1: body
+		{"Login form leaks gadget tokens", "nothing"}, // 2: title
+		{"Stored XSS", "gadget gadget gadget gadget"}, // 3: body
+		{"Unrelated", "no match here"},                // 4
+	} {
+		in := validReport(ps[0].ID)
+		in.Title, in.Description, in.Attachments = r.title, r.desc, nil
+		rc, err := d.CreateReport(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refsOf = append(refsOf, rc.Ref)
+	}
+	old := db.SetCommonWordForTest(3)
+	defer db.SetCommonWordForTest(old)
+	q, err := d.Queue(ctx, db.QueueFilter{Search: "gadget", Sort: db.SortRelevance, Visible: []int64{ps[0].ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{refsOf[2], refsOf[0], refsOf[3], refsOf[1]}
+	if !q.TitleFirst || !slices.Equal(refs(q), want) {
+		t.Fatalf("common word by relevance: %v (title first %v), want %v title first", refs(q), q.TitleFirst, want)
+	}
+	db.SetCommonWordForTest(100)
+	if q, err = d.Queue(ctx, db.QueueFilter{Search: "gadget", Sort: db.SortRelevance}); err != nil || q.TitleFirst || len(q.Rows) != 4 {
+		t.Fatalf("rare word by relevance: %v (title first %v, %v)", refs(q), q.TitleFirst, err)
+	}
+}
