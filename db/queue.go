@@ -51,8 +51,9 @@ type QueueFilter struct {
 	sealedOn  bool
 	idsOnly   bool
 	// titleFirst: a relevance search of a common word, ranked title first
-	// (queue_rank.go).
+	// (queue_rank.go) within its window, which starts at report windowFrom.
 	titleFirst bool
+	windowFrom int64
 }
 
 // StateGroups are the words the queue accepts besides a single state.
@@ -139,6 +140,11 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	if f.Sort == SortRelevance && ftsLeads(f) {
 		if f.titleFirst, err = rankTitleFirst(ctx, tx, f.Search); err != nil {
 			return nil, err
+		}
+		if f.titleFirst {
+			if f.windowFrom, err = windowStart(ctx, tx, scopedMatch(ftsQuery(f.Search), f)); err != nil {
+				return nil, err
+			}
 		}
 		out.TitleFirst = f.titleFirst
 	}
@@ -429,7 +435,7 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 	case SortRelevance:
 		if ftsLeads && f.titleFirst {
 			order = titleFirstOrder
-			args = append(args, titleMatch(search))
+			args = append(args, titleMatch(search), f.windowFrom)
 		} else if ftsLeads {
 			order = `f.rank, f.rowid` // ties oldest first, as the in-memory index ranks them
 		} else {

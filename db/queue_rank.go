@@ -47,11 +47,24 @@ func rankTitleFirst(ctx context.Context, tx *sql.Tx, q string) (bool, error) {
 }
 
 // titleFirstOrder is the order of a search ranked title first: the window's
-// matches that are among the newest searchWindow matches in the title
-// (which reach back at least as far as the window: they are fewer) first,
-// then newest first. Its placeholder is the title-only query (titleMatch).
-var titleFirstOrder = `(f.rowid IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rowid DESC LIMIT ` +
-	fmt.Sprint(searchWindow) + `)) DESC, f.rowid DESC`
+// matches that match in the title (titleMatch) first, then newest first.
+// Its placeholders are the title-only query and the window's oldest id
+// (windowStart), which bounds the title query to the window: a word common
+// in the text may be rare in titles, and its newest title matches reach far
+// back.
+const titleFirstOrder = `(f.rowid IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ? AND rowid >= ?)) DESC, f.rowid DESC`
+
+// windowStart is the oldest id of the search's window (its newest
+// searchWindow matches), 0 when it has none.
+func windowStart(ctx context.Context, tx *sql.Tx, match string) (int64, error) {
+	var start int64
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MIN(rowid), 0) FROM (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rowid DESC LIMIT `+
+		fmt.Sprint(searchWindow)+`)`, match).Scan(&start)
+	if err != nil {
+		return 0, fmt.Errorf("db: search window: %w", err)
+	}
+	return start, nil
+}
 
 // titleMatch restricts match (scopedMatch's) to the title: its words in the
 // title, its scope kept.
