@@ -364,6 +364,11 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
 		return err
 	}
+	if step := migrationSteps[name]; step != nil { // fts_scope_migrate.go
+		if err := step(ctx, tx); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, formatTime(db.Now())); err != nil {
 		return err
 	}

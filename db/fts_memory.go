@@ -83,9 +83,15 @@ const memDSN = "file::memory:?mode=memory&cache=private&_foreign_keys=off"
 
 // memSchema is the index. Contentless with deletes (an edit or a purge
 // replaces or removes a report's row), and the program kept beside it for
-// duplicate suggestions, which stay within one program.
+// duplicate suggestions, which stay within one program. Like the on-disk
+// index (migration 0034) it holds the program's token in scope, so that a
+// search within a few programs intersects lists (queue_scope.go); relevance
+// (memRank) weighs the text only.
 const memSchema = `CREATE VIRTUAL TABLE sealed_fts USING fts5 (title, asset, description, steps, impact,
-	program_id UNINDEXED, content = '', contentless_delete = 1, contentless_unindexed = 1, tokenize = 'porter unicode61')`
+	program_id UNINDEXED, scope, content = '', contentless_delete = 1, contentless_unindexed = 1, tokenize = 'porter unicode61')`
+
+// memRank is the in-memory index's relevance: bm25 of the text columns.
+const memRank = `INSERT INTO sealed_fts (sealed_fts, rank) VALUES ('rank', 'bm25(1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0)')`
 
 func openMemFTS(ctx context.Context) (*sql.DB, error) {
 	conn, err := sql.Open("sqlite3", memDSN)
@@ -98,7 +104,7 @@ func openMemFTS(ctx context.Context) (*sql.DB, error) {
 	conn.SetMaxIdleConns(1)
 	conn.SetConnMaxLifetime(0)
 	conn.SetConnMaxIdleTime(0)
-	for _, q := range []string{`PRAGMA temp_store = MEMORY`, memSchema} {
+	for _, q := range []string{`PRAGMA temp_store = MEMORY`, memSchema, memRank} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("db: in-memory search index: %w", err)

@@ -242,8 +242,8 @@ func (db *DB) indexSealedRows(ctx context.Context, gen uint64, rows []*sealedRow
 		return fmt.Errorf("db: index sealed reports: %w", err)
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO sealed_fts (rowid, title, asset, description, steps, impact, program_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	ins, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO sealed_fts (rowid, title, asset, description, steps, impact, program_id, scope)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'p' || ?7)`)
 	if err != nil {
 		return fmt.Errorf("db: index sealed reports: %w", err)
 	}

@@ -105,7 +105,8 @@ func (db *DB) similarSealed(ctx context.Context, programID, exceptID int64, titl
 	_, err := db.sealedSearch(ctx, func(conn *sql.DB) error {
 		var err error
 		ids, err = queryIDs(ctx, conn, `SELECT rowid FROM sealed_fts WHERE sealed_fts MATCH ? AND program_id = ? AND rowid <> ?
-			ORDER BY bm25(sealed_fts, 3.0, 1.0, 1.0, 1.0, 1.0) LIMIT ?`, strings.Join(quoted, " OR "), programID, exceptID, limit)
+			ORDER BY bm25(sealed_fts, 3.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0) LIMIT ?`,
+			textColumns+` : (`+strings.Join(quoted, " OR ")+`) AND `+scopeTerms([]int64{programID}), programID, exceptID, limit)
 		return err
 	})
 	if err != nil {

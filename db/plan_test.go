@@ -259,12 +259,12 @@ func planWorkload(t *testing.T) string {
 		_, err = d.Metrics(ctx, progs, f.now.AddDate(0, -12, 0), f.now)
 		must(err)
 	}
-	// A search within a scope, led by the scope's reports and by the search
-	// index (queue_scope.go chooses by estimates; both are explained).
-	for _, lead := range []string{"scope", "index"} {
+	// A search within a scope, the scope in the full-text query and not
+	// (queue_scope.go: more than scopeTermsMax programs), in every order.
+	for _, lead := range []string{"", "index"} {
 		db.SetSearchLeadForTest(lead)
 		for _, visible := range [][]int64{{f.P1.ID}, {f.P1.ID, f.P2.ID}} {
-			for _, sort := range []db.QueueSort{db.SortNewest, db.SortOldest} {
+			for _, sort := range []db.QueueSort{db.SortNewest, db.SortOldest, db.SortRelevance, db.SortSeverity, db.SortDeadline} {
 				_, err := d.Queue(ctx, db.QueueFilter{Search: "overflow", Visible: visible, Sort: sort})
 				must(err)
 				_, err = d.Queue(ctx, db.QueueFilter{Search: "overflow", Visible: visible, Sort: sort, States: db.StateGroups["open"]})
@@ -273,6 +273,13 @@ func planWorkload(t *testing.T) string {
 		}
 	}
 	db.SetSearchLeadForTest("")
+	// Relevance of a common word: ranked title first (queue_rank.go).
+	old := db.SetCommonWordForTest(1)
+	for _, visible := range [][]int64{nil, {f.P1.ID}} {
+		_, err := d.Queue(ctx, db.QueueFilter{Search: "overflow", Visible: visible, Sort: db.SortRelevance})
+		must(err)
+	}
+	db.SetCommonWordForTest(old)
 	// The report page and its parts.
 	for _, id := range []int64{r.ID, dup.ID} {
 		rep, err := d.ReportByID(ctx, id)

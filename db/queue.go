@@ -52,9 +52,10 @@ type QueueFilter struct {
 	sealedIDs []int64
 	sealedOn  bool
 	idsOnly   bool
-	// scopeLeads: the search is checked per report of the scope, which
-	// leads (queue_scope.go).
-	scopeLeads bool
+	// titleFirst: a relevance search of a common word, ranked title first
+	// (queue_rank.go) within its window, which starts at report windowFrom.
+	titleFirst bool
+	windowFrom int64
 }
 
 // StateGroups are the words the queue accepts besides a single state.
@@ -90,6 +91,10 @@ type Queue struct {
 	// Sealed says which sealed reports a search looked at: all of them
 	// unless the in-memory index is still being built or the key is locked.
 	Sealed SealedCoverage
+	// TitleFirst says that a search by relevance had a common word: its
+	// newest 1,000 matches are shown with those with every word in the
+	// title first, newest first (queue_rank.go), not ranked by bm25.
+	TitleFirst bool
 }
 
 // Total adds the counts of the given states (all states when none).
@@ -135,8 +140,16 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	if out.Counts, err = stateCounts(ctx, tx, f); err != nil {
 		return nil, err
 	}
-	if f.scopeLeads, err = scopeLeads(ctx, tx, f); err != nil {
-		return nil, err
+	if f.Sort == SortRelevance && ftsLeads(f) {
+		if f.titleFirst, err = rankTitleFirst(ctx, tx, f.Search); err != nil {
+			return nil, err
+		}
+		if f.titleFirst {
+			if f.windowFrom, err = windowStart(ctx, tx, scopedMatch(ftsQuery(f.Search), f)); err != nil {
+				return nil, err
+			}
+		}
+		out.TitleFirst = f.titleFirst
 	}
 	from, where, args, order := queueQuery(f, now)
 	if where == "" {
@@ -257,6 +270,11 @@ func chooseLead(f QueueFilter) queueLead {
 		// Only reports with a running clock have a deadline: the open
 		// backlog, which reports_due holds.
 		return queueLead{index: "reports_due", lead: "deadline"}
+	case f.AssigneeID == AssigneeNone && (f.ProgramID != 0 || len(f.Visible) == 1):
+		// Unassigned is a large part of every program: within one program
+		// its reports lead (a client's 'unassigned', page 3, walked the
+		// portal's unassigned reports: 102 ms at 100,000 over 200 programs).
+		return queueLead{index: "reports_program_id", lead: "program"}
 	case f.AssigneeID != 0:
 		return queueLead{index: "reports_assignee_id", lead: "assignee"}
 	case f.Severity != "" || f.Unrated:
@@ -287,7 +305,7 @@ func chooseLead(f QueueFilter) queueLead {
 // ftsLeads says whether the on-disk search index leads f's query: a
 // search that is not only of given ids nor merged with sealed matches.
 func ftsLeads(f QueueFilter) bool {
-	return ftsQuery(f.Search) != "" && !f.sealedOn && !f.idsOnly && !f.scopeLeads
+	return ftsQuery(f.Search) != "" && !f.sealedOn && !f.idsOnly
 }
 
 // queueQuery builds the FROM (reports r, without programs), WHERE and ORDER BY of a queue filter. Every
@@ -303,6 +321,7 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 	if f.idsOnly {
 		search = ""
 	}
+	search = scopedMatch(search, f) // queue_scope.go
 	ftsLeads := ftsLeads(f)
 	var lead queueLead
 	if !ftsLeads {
@@ -322,7 +341,11 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 		// searchWindow matches: bm25 or a sort of every match of a common
 		// word costs seconds at a million reports.
 		if f.Sort == SortRelevance || f.Sort == SortSeverity || f.Sort == SortDeadline {
-			from = `FROM (SELECT rowid, rank FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rowid DESC LIMIT ` +
+			rank := `, rank` // bm25: only where it orders (queue_rank.go)
+			if f.Sort != SortRelevance || f.titleFirst {
+				rank = ``
+			}
+			from = `FROM (SELECT rowid` + rank + ` FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rowid DESC LIMIT ` +
 				fmt.Sprint(searchWindow) + `) f CROSS JOIN reports r ON r.id = f.rowid`
 		} else {
 			from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid`
@@ -341,9 +364,6 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 	case f.idsOnly:
 		conds = append(conds, `r.id IN (SELECT value FROM json_each(?))`)
 		args = append(args, jsonIDs(f.sealedIDs))
-	case search != "" && f.scopeLeads:
-		conds = append(conds, scopeProbe)
-		args = append(args, search)
 	case search != "" && f.sealedOn:
 		// Sealed matches come from the in-memory index (fts_memory.go).
 		conds = append(conds, `(r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?) OR r.id IN (SELECT value FROM json_each(?)))`)
@@ -431,7 +451,10 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 		}
 		order = `r.due_at, r.id`
 	case SortRelevance:
-		if ftsLeads {
+		if ftsLeads && f.titleFirst {
+			order = titleFirstOrder
+			args = append(args, titleMatch(search), f.windowFrom)
+		} else if ftsLeads {
 			order = `f.rank, f.rowid` // ties oldest first, as the in-memory index ranks them
 		} else {
 			order = newest

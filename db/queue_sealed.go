@@ -28,7 +28,7 @@ func (db *DB) walkSealedQueue(ctx context.Context, f QueueFilter, out *Queue) er
 	if out.Counts, err = stateCounts(ctx, tx, f); err != nil {
 		return err
 	}
-	match := ftsQuery(f.Search)
+	match := scopedMatch(ftsQuery(f.Search), f) // queue_scope.go
 	if match == "" {
 		return tx.Commit() // a search of only punctuation matches nothing
 	}

@@ -176,7 +176,8 @@ func (db *DB) SearchReports(ctx context.Context, q string, limit int) ([]int64, 
 	return ids, rows.Err()
 }
 
-// ftsQuery turns free text into an FTS5 query of quoted words, all required.
+// ftsQuery turns free text into an FTS5 query of quoted words, all required,
+// in the text columns only (not the scope of migration 0034).
 func ftsQuery(q string) string {
 	var terms []string
 	for _, w := range strings.Fields(q) {
@@ -185,7 +186,10 @@ func ftsQuery(q string) string {
 			terms = append(terms, `"`+w+`"`)
 		}
 	}
-	return strings.Join(terms, " AND ")
+	if len(terms) == 0 {
+		return ""
+	}
+	return textColumns + ` : (` + strings.Join(terms, " AND ") + `)`
 }
 
 // openReport replaces the sealed fields of r by their plaintext, or by

@@ -89,7 +89,7 @@ func similarityQuery(ctx context.Context, tx *sql.Tx, title, body string) (q str
 	var args []any
 	for i, w := range words {
 		parts = append(parts, fmt.Sprintf(`SELECT %d, COUNT(*) FROM (SELECT 1 FROM reports_fts WHERE reports_fts MATCH ? LIMIT %d)`, i, similarCommon))
-		args = append(args, `"`+w+`"`)
+		args = append(args, textColumns+` : "`+w+`"`)
 	}
 	rows, err := tx.QueryContext(ctx, strings.Join(parts, ` UNION ALL `), args...)
 	if err != nil {
@@ -190,8 +190,8 @@ func (db *DB) similarOnDisk(ctx context.Context, r *Report, limit int) ([]*Simil
 	// Title words weigh three times as much as words elsewhere.
 	rows, err := tx.QueryContext(ctx, `SELECT r.id, p.prefix, r.number, r.title, r.state
 		FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid JOIN programs p ON p.id = r.program_id
-		WHERE reports_fts MATCH ? AND f.rowid > ? AND r.program_id = ? AND r.id <> ? ORDER BY bm25(reports_fts, 3.0, 1.0, 1.0, 1.0, 1.0) LIMIT ?`,
-		q, minID, r.ProgramID, r.ID, limit)
+		WHERE reports_fts MATCH ? AND f.rowid > ? AND r.program_id = ? AND r.id <> ? ORDER BY bm25(reports_fts, 3.0, 1.0, 1.0, 1.0, 1.0, 0.0) LIMIT ?`,
+		textColumns+` : (`+q+`) AND `+scopeTerms([]int64{r.ProgramID}), minID, r.ProgramID, r.ID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("db: find similar reports: %w", err)
 	}

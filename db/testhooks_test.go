@@ -22,6 +22,10 @@ func (db *DB) QueryRowForTest(ctx context.Context, query string, args ...any) *s
 	return db.read.QueryRowContext(ctx, query, args...)
 }
 
-// SetSearchLeadForTest makes a scoped search led by "scope" or by the search
-// "index" whatever the estimates say; "" restores the estimate.
+// SetSearchLeadForTest with "index" leaves a search's scope out of its
+// full-text query (the SQL's filter alone); "" puts it back.
 func SetSearchLeadForTest(lead string) { searchLeadForTest = lead }
+
+// SetCommonWordForTest sets how many reports make a word common (relevance
+// ranked title first) and returns the old value.
+func SetCommonWordForTest(n int) int { old := commonWord; commonWord = n; return old }

@@ -344,8 +344,8 @@ func (tx *Tx) indexNewReports(ctx context.Context) error {
 // planner guessed it large and scanned every report at every commit
 // (disclose seal of 100,000 demo reports: 17 reports a second instead of
 // about 170).
-const indexPending = `INSERT INTO reports_fts (rowid, title, asset, description, steps, impact)
-	SELECT r.id, r.title, r.asset, r.description, r.steps, r.impact
+const indexPending = `INSERT INTO reports_fts (rowid, title, asset, description, steps, impact, scope)
+	SELECT r.id, r.title, r.asset, r.description, r.steps, r.impact, r.scope
 	FROM reports_fts_pending p CROSS JOIN reports r ON r.id = p.id WHERE r.sealed = 0 ORDER BY p.id`
 
 // keepAudience says that the running job changes nobody's membership,
