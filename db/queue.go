@@ -442,6 +442,15 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 		// Every report with a running clock: the whole of reports_due.
 		conds = append(conds, `r.due_at > ?`)
 		args = append(args, int64(-1)<<62)
+		if len(f.States) > 0 && !slices.ContainsFunc(f.States, inOpenTab) {
+			// Closed reports have no clock (report_deadlines): the
+			// closed tab by deadline walked all of reports_due, the
+			// open backlog, to find none (1 s at a million).
+			// An empty range of the index (a constant false leaves
+			// SQLite no plan with INDEXED BY).
+			conds = append(conds, `r.due_at < ?`)
+			args = append(args, int64(-1)<<62)
+		}
 	}
 	if len(conds) > 0 {
 		where = ` WHERE ` + strings.Join(conds, ` AND `)
