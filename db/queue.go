@@ -153,6 +153,9 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 		}
 		out.TitleFirst = f.titleFirst
 	}
+	if clockless(f) {
+		return out, tx.Commit()
+	}
 	if !ftsLeads(f) {
 		lead, err := sortLead(ctx, tx, f, out.Counts) // queue_sort.go
 		if err != nil {
@@ -234,10 +237,10 @@ type queueLead struct {
 	// tab, 0 for the closed one (every state is in one or the other).
 	open  bool
 	value int
-	// merge reads both values of the open column, each range in order,
-	// merged (pageIDs): every state of one program by severity.
-	merge bool
-	lead  string // the filter that leads: "assignee", "severity", ...
+	// states: each state's range of the index, read in order and merged
+	// (pageIDs): one program by severity.
+	states []State
+	lead   string // the filter that leads: "assignee", "severity", ...
 }
 
 // openExpr is the expression of reports_open_id and reports_open_rank

@@ -54,6 +54,8 @@ func TestScaleSortTimes(t *testing.T) {
 		{"all, unrated, by severity", db.QueueFilter{Unrated: true, Sort: db.SortSeverity}},
 		{"open by deadline", db.QueueFilter{States: open, Sort: db.SortDeadline}},
 		{"closed by deadline", db.QueueFilter{States: closed, Sort: db.SortDeadline}},
+		{"closed, overdue", db.QueueFilter{States: closed, Deadline: db.DeadlineOverdue}},
+		{"spam, due soon, by severity", db.QueueFilter{States: one(db.StateSpam), Deadline: db.DeadlineDueSoon, Sort: db.SortSeverity}},
 		{"open, assignee 3, by deadline", db.QueueFilter{States: open, AssigneeID: 3, Sort: db.SortDeadline}},
 		{"open, critical, by deadline", db.QueueFilter{States: open, Severity: db.SeverityCritical, Sort: db.SortDeadline}},
 		{"triaged, newest", db.QueueFilter{States: one(db.StateTriaged)}},
