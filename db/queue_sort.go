@@ -28,9 +28,12 @@ import (
 // f's programs (stateCounts).
 func sortLead(ctx context.Context, tx *sql.Tx, f QueueFilter, scoped map[State]int64) (queueLead, error) {
 	lead := chooseLead(f)
-	if f.Sort != SortSeverity || f.Severity != "" || f.Unrated || f.idsOnly || f.Clock != "" || ftsLeads(f) {
+	if f.Sort != SortSeverity || f.Severity != "" || f.Unrated || f.idsOnly || f.Clock != "" || f.Search != "" {
 		// A severity filter ranks every match the same: the order is
-		// the lead's own (queueQuery).
+		// the lead's own (queueQuery). A search merged with sealed
+		// matches keeps its filter's lead: a ranked walk checks each
+		// report against the search, and a rare word would be looked
+		// for through the whole range.
 		return lead, nil
 	}
 	global, err := globalCounts(ctx, tx)
