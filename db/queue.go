@@ -56,6 +56,8 @@ type QueueFilter struct {
 	// (queue_rank.go) within its window, which starts at report windowFrom.
 	titleFirst bool
 	windowFrom int64
+	// lead, when set, is the index the page walks (sortLead); else chooseLead's.
+	lead *queueLead
 }
 
 // StateGroups are the words the queue accepts besides a single state.
@@ -151,6 +153,16 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 		}
 		out.TitleFirst = f.titleFirst
 	}
+	if clockless(f) {
+		return out, tx.Commit()
+	}
+	if !ftsLeads(f) {
+		lead, err := sortLead(ctx, tx, f, out.Counts) // queue_sort.go
+		if err != nil {
+			return nil, err
+		}
+		f.lead = &lead
+	}
 	from, where, args, order := queueQuery(f, now)
 	if where == "" {
 		return out, tx.Commit() // a search of only punctuation matches nothing
@@ -161,8 +173,10 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 		// The page's ids first, from the lead index alone where the
 		// filter allows: a later page skips index entries, not rows
 		// with their report text.
+		var page string
+		page, args = pageIDs(*f.lead, from, where, order, args)
 		q = `SELECT ` + queueColumns + ` FROM reports r JOIN programs p ON p.id = r.program_id LEFT JOIN users u ON u.id = r.assignee_id
-			WHERE r.id IN (SELECT r.id ` + from + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order
+			WHERE r.id IN (` + page + `) ORDER BY ` + order
 	}
 	rows, err := tx.QueryContext(ctx, q, append(args, QueuePageSize+1, (f.Page-1)*QueuePageSize)...)
 	if err != nil {
@@ -223,7 +237,10 @@ type queueLead struct {
 	// tab, 0 for the closed one (every state is in one or the other).
 	open  bool
 	value int
-	lead  string // the filter that leads: "assignee", "severity", ...
+	// states: each state's range of the index, read in order and merged
+	// (pageIDs): one program by severity.
+	states []State
+	lead   string // the filter that leads: "assignee", "severity", ...
 }
 
 // openExpr is the expression of reports_open_id and reports_open_rank
@@ -324,7 +341,11 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 	search = scopedMatch(search, f) // queue_scope.go
 	ftsLeads := ftsLeads(f)
 	var lead queueLead
-	if !ftsLeads {
+	switch {
+	case ftsLeads:
+	case f.lead != nil:
+		lead = *f.lead
+	default:
 		lead = chooseLead(f)
 	}
 	// col keeps SQLite from using an index of c unless c's filter leads.
@@ -424,6 +445,15 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 		// Every report with a running clock: the whole of reports_due.
 		conds = append(conds, `r.due_at > ?`)
 		args = append(args, int64(-1)<<62)
+		if len(f.States) > 0 && !slices.ContainsFunc(f.States, inOpenTab) {
+			// Closed reports have no clock (report_deadlines): the
+			// closed tab by deadline walked all of reports_due, the
+			// open backlog, to find none (1 s at a million).
+			// An empty range of the index (a constant false leaves
+			// SQLite no plan with INDEXED BY).
+			conds = append(conds, `r.due_at < ?`)
+			args = append(args, int64(-1)<<62)
+		}
 	}
 	if len(conds) > 0 {
 		where = ` WHERE ` + strings.Join(conds, ` AND `)
@@ -443,6 +473,11 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 		}
 	case SortSeverity:
 		order = severityRank + ` DESC, r.id DESC`
+		if f.Severity != "" || f.Unrated {
+			// One severity: its rank is the same for every match, and
+			// the lead's own order (id) needs no sort of them all.
+			order = newest
+		}
 	case SortDeadline:
 		// Only reports with a running clock have a next deadline to sort by.
 		if lead.lead != "deadline" {

@@ -1,0 +1,52 @@
+package db
+
+import (
+	"context"
+	"fmt"
+)
+
+// QueueSortForTest is how the queue would read f's first ids (not a
+// search): the index it walks, and, when its plan sorts the matches in a
+// temporary B-tree before the page is known, how many rows that sort holds
+// (0 when the index gives the page's order).
+func (db *DB) QueueSortForTest(ctx context.Context, f QueueFilter) (index string, sorted int64, err error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	defer tx.Rollback()
+	counts, err := stateCounts(ctx, tx, f)
+	if err != nil {
+		return "", 0, err
+	}
+	lead, err := sortLead(ctx, tx, f, counts)
+	if err != nil {
+		return "", 0, err
+	}
+	f.lead = &lead
+	from, where, args, order := queueQuery(f, db.Now().UTC())
+	page, pargs := pageIDs(lead, from, where, order, args)
+	rows, err := tx.QueryContext(ctx, `EXPLAIN QUERY PLAN `+page, append(pargs, QueuePageSize+1, (max(f.Page, 1)-1)*QueuePageSize)...)
+	if err != nil {
+		return "", 0, err
+	}
+	sorts := false
+	for rows.Next() {
+		var id, parent, unused int64
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			rows.Close()
+			return "", 0, err
+		}
+		sorts = sorts || detail == "USE TEMP B-TREE FOR ORDER BY"
+	}
+	rows.Close()
+	if !sorts {
+		return lead.index, 0, nil
+	}
+	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT r.id `+from+where+`)`, args...).Scan(&sorted)
+	if err != nil {
+		return "", 0, fmt.Errorf("count %s: %w", where, err)
+	}
+	return lead.index, sorted, nil
+}
