@@ -84,14 +84,15 @@ func orgMailIDs(t *testing.T, d *db.DB, org int64, status string) map[int64]bool
 
 // TestOrgOutbox: each mail is filed under the organisation it is about
 // (and its parent): an organisation's admins read their reports' mail and
-// their people's invitations and resets, never another organisation's; a
+// their own invitations, never another organisation's nor a person's
+// account links (TestOrgOutboxAccountMailIsThePersons); a
 // failed mail of theirs they send again (audited under the organisation);
 // a moved program's mail follows it.
 func TestOrgOutbox(t *testing.T) {
 	f := newOrgOutboxFixture(t)
 	d, ctx := f.DB, context.Background()
-	want := map[*db.Organisation][]int64{f.Client: {f.clientAck, f.invite, f.link}, f.Sibling: {f.siblingAck},
-		f.Agency: {f.clientAck, f.invite, f.link, f.siblingAck}}
+	want := map[*db.Organisation][]int64{f.Client: {f.clientAck, f.invite}, f.Sibling: {f.siblingAck},
+		f.Agency: {f.clientAck, f.invite, f.siblingAck}}
 	for o, ids := range want {
 		got := orgMailIDs(t, d, o.ID, "")
 		if len(got) != len(ids) {
@@ -110,8 +111,8 @@ func TestOrgOutbox(t *testing.T) {
 	if _, err := d.OrgMailByID(ctx, f.Sibling.ID, f.clientAck); db.ErrorCode(err) != db.ENOTFOUND {
 		t.Errorf("the sibling reads the client's mail: %v", err)
 	}
-	if m, err := d.OrgMailByID(ctx, f.Agency.ID, f.link); err != nil || m.To != "old@client.example" {
-		t.Errorf("the parent reads its client's reset mail: %v", err)
+	if m, err := d.OrgMailByID(ctx, f.Agency.ID, f.invite); err != nil || m.To != "new@client.example" {
+		t.Errorf("the parent reads its client's invitation: %v", err)
 	}
 
 	// A failed mail: counted as failed, retried only by its organisation.
@@ -121,7 +122,7 @@ func TestOrgOutbox(t *testing.T) {
 	if got := orgMailIDs(t, d, f.Client.ID, db.OutboxFailed); len(got) != 1 || !got[f.invite] {
 		t.Errorf("the client's failed mail: %v", got)
 	}
-	if counts, _ := d.OrgMailCounts(ctx, f.Client.ID); counts[db.OutboxFailed] != 1 || counts[db.OutboxPending] != 2 {
+	if counts, _ := d.OrgMailCounts(ctx, f.Client.ID); counts[db.OutboxFailed] != 1 || counts[db.OutboxPending] != 1 {
 		t.Errorf("the client's counts after a failure: %v", counts)
 	}
 	if err := d.RetryOrgMail(ctx, f.Sibling.ID, f.invite, db.ActorSystem); db.ErrorCode(err) != db.ENOTFOUND {
@@ -152,7 +153,7 @@ func TestOrgOutbox(t *testing.T) {
 	if orgMailIDs(t, d, f.Client.ID, "")[f.clientAck] || !orgMailIDs(t, d, f.Sibling.ID, "")[f.clientAck] {
 		t.Error("the mail of a moved program's report stayed with the organisation it left")
 	}
-	if counts, _ := d.OrgMailCounts(ctx, f.Client.ID); counts[db.OutboxPending] != 2 || counts[db.OutboxFailed] != 0 {
+	if counts, _ := d.OrgMailCounts(ctx, f.Client.ID); counts[db.OutboxPending] != 1 || counts[db.OutboxFailed] != 0 {
 		t.Errorf("the client's counts after the move: %v", counts)
 	}
 }
