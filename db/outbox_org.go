@@ -61,40 +61,6 @@ func (tx *Tx) fileMailUnder(ctx context.Context, id int64, orgs []int64) error {
 	return nil
 }
 
-// refileProgramMail files the mail about a program's reports (and the
-// digests naming them) again after the program moved organisation: the
-// old organisation's admins no longer read it, the new one's do.
-func (tx *Tx) refileProgramMail(ctx context.Context, programID int64) error {
-	ids, err := tx.orgIDs(ctx, `SELECT o.id FROM reports r JOIN outbox o ON o.report_id = r.id WHERE r.program_id = ?`, programID)
-	if err != nil {
-		return fmt.Errorf("db: refile mail of program %d: %w", programID, err)
-	}
-	digests, err := tx.orgIDs(ctx, `SELECT DISTINCT m.outbox_id FROM reports r JOIN outbox_mentions m ON m.report_id = r.id WHERE r.program_id = ?`, programID)
-	if err != nil {
-		return fmt.Errorf("db: refile mail of program %d: %w", programID, err)
-	}
-	for _, id := range append(ids, digests...) {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_orgs WHERE outbox_id = ?`, id); err != nil {
-			return fmt.Errorf("db: refile mail %d: %w", id, err)
-		}
-	}
-	for _, id := range ids {
-		var report int64
-		if err := tx.QueryRowContext(ctx, `SELECT report_id FROM outbox WHERE id = ?`, id).Scan(&report); err != nil {
-			return fmt.Errorf("db: refile mail %d: %w", id, err)
-		}
-		if err := tx.fileMail(ctx, id, &OutMail{ReportID: report}); err != nil {
-			return err
-		}
-	}
-	for _, id := range digests {
-		if err := tx.fileDigest(ctx, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // orgIDs runs q, which selects one integer column.
 func (tx *Tx) orgIDs(ctx context.Context, q string, args ...any) ([]int64, error) {
 	rows, err := tx.QueryContext(ctx, q, args...)

@@ -79,3 +79,30 @@ func TestOrgOutboxAccountMailIsThePersons(t *testing.T) {
 			audited(f.Client, client.Name), audited(f.Agency, client.Name), audited(f.Sibling, client.Name))
 	}
 }
+
+// TestOrgOutboxMoveKeepsHistory: when the client's program moves to the
+// sibling, the mail already sent about its reports (to its reporters and
+// to the client's staff) stays on the client's outbox, where it happened:
+// the sibling does not read the client's staff addresses or what they were
+// told. Mail written after the move is the sibling's.
+func TestOrgOutboxMoveKeepsHistory(t *testing.T) {
+	f := newOrgOutboxFixture(t)
+	d, ctx := f.DB, context.Background()
+	if _, err := d.MoveProgram(ctx, f.PClient.ID, f.Sibling.Slug, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	if !orgMailIDs(t, d, f.Client.ID, "")[f.clientAck] || orgMailIDs(t, d, f.Sibling.ID, "")[f.clientAck] {
+		t.Error("the mail sent about the moved program's report left the client's outbox for the sibling's")
+	}
+	if counts, _ := d.OrgMailCounts(ctx, f.Sibling.ID); counts[db.OutboxPending] != 1 {
+		t.Errorf("the sibling's counts after the move: %v", counts)
+	}
+	if _, err := d.CreateReport(ctx, &db.NewReport{ProgramID: f.PClient.ID, Source: db.SourceWeb, Title: "t", Description: "d",
+		Reporter: db.Reporter{Email: "r3@example.net"}}); err != nil {
+		t.Fatal(err)
+	}
+	ack := f.mailTo(t, "r3@example.net")
+	if orgMailIDs(t, d, f.Client.ID, "")[ack] || !orgMailIDs(t, d, f.Sibling.ID, "")[ack] {
+		t.Error("mail about a report made after the move is not the sibling's alone")
+	}
+}
