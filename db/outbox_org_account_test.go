@@ -78,6 +78,18 @@ func TestOrgOutboxAccountMailIsThePersons(t *testing.T) {
 		t.Errorf("the client's retry is audited under client %v, agency %v, sibling %v (want true, true, false)",
 			audited(f.Client, client.Name), audited(f.Agency, client.Name), audited(f.Sibling, client.Name))
 	}
+	// The shared person's failed link: not the client's to send again, and
+	// nothing the client does with it reaches the sibling's audit page.
+	if err := d.MailFailed(ctx, link, "550 no such user"); err != nil {
+		t.Fatal(err)
+	}
+	other := db.Actor{Name: "boss2@client.example", ClientAddr: "198.51.100.9"}
+	if err := d.RetryOrgMail(ctx, f.Client.ID, link, other); db.ErrorCode(err) != db.ENOTFOUND {
+		t.Errorf("the client sent the person's account link again: %v", err)
+	}
+	if audited(f.Sibling, other.Name) {
+		t.Errorf("the sibling's audit page shows the client's admin %s (%s) retrying the person's mail", other.Name, other.ClientAddr)
+	}
 }
 
 // TestOrgOutboxMoveKeepsHistory: when the client's program moves to the
