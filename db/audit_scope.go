@@ -38,7 +38,8 @@ var auditScopeSQL = map[string]string{
 // each one's parent, for the organisation's own audit page (auditOrgs). The
 // organisation is found from what the row names, so that every writer is
 // covered without naming it: a report (its reference or report:N), a
-// webhook, delivery, outgoing mail or mailbox, an incident (incident.*), an
+// webhook, delivery or mailbox, outgoing mail (under the organisation that
+// acted on it: org=N), an incident (incident.*), an
 // organisation (org.* actions, or org=N / org=slug in the detail of the
 // actions that write it: org.member.*, mailbox.*, program.*), a program
 // (program.*; a move, program.move or mailbox.move, under the organisation
@@ -79,13 +80,15 @@ func (tx *Tx) auditScope(ctx context.Context, e *AuditEntry) error {
 		m := auditObject.FindStringSubmatch(e.Target)
 		n, _ := strconv.ParseInt(m[2], 10, 64)
 		if m[1] == "outbox" {
-			// A mail is filed under its organisations (outbox_orgs), a
-			// reset or invitation about no report too.
-			var more []int64
-			if more, err = tx.orgIDs(ctx, `SELECT org_id FROM outbox_orgs INDEXED BY outbox_orgs_outbox WHERE outbox_id = ?`, n); err != nil {
-				err = fmt.Errorf("db: scope audit %s: %w", e.Action, err)
+			// An action on a mail is filed under the organisation that
+			// acted (RetryOrgMail writes org=N), never under every
+			// organisation the mail is filed under: another tenant must
+			// not read who acted and from where. The site admin's are
+			// the instance's.
+			if d := auditDetailID.FindStringSubmatch(e.Detail); d != nil && strings.HasPrefix(e.Action, "mail.") {
+				o, _ := strconv.ParseInt(d[1], 10, 64)
+				err = one("org", o)
 			}
-			orgs = append(orgs, more...)
 		} else {
 			err = one(m[1], n)
 		}

@@ -126,7 +126,7 @@ func (db *DB) IncidentClockAlerts(ctx context.Context, compose func(a *ClockAler
 					if m == nil {
 						continue
 					}
-					m.UserID, m.To, m.AutoSubmitted = to.UserID, to.Email, true
+					m.UserID, m.To, m.AutoSubmitted, m.OrgID = to.UserID, to.Email, true, c.org
 					if _, err := tx.enqueueMail(ctx, m); err != nil {
 						return err
 					}

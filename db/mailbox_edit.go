@@ -24,7 +24,7 @@ func (db *DB) MailboxOf(ctx context.Context, org, id int64) (*Mailbox, error) {
 // UpdateMailbox changes mailbox in.ID of organisation in.OrgID: its server,
 // user, folders, filter and program (one of the organisation's). An empty
 // in.Password keeps the stored one, which is never shown back, but only
-// while the server, TLS mode and user stay the same. The intake
+// while the server, TLS mode, user and both folders stay the same. The intake
 // workers pick the change up at their next look at the configuration
 // (mailin.Supervisor).
 func (db *DB) UpdateMailbox(ctx context.Context, in *NewMailbox, actor Actor) (*Mailbox, error) {
@@ -58,16 +58,20 @@ func (db *DB) UpdateMailbox(ctx context.Context, in *NewMailbox, actor Actor) (*
 			// The stored password goes only to the server and user it was
 			// given for: whoever changes where the mailbox connects (an
 			// admin who never saw it) types it again, or the portal would
-			// send it to a server of their choosing.
-			var addr, tls, user string
-			err := tx.QueryRowContext(ctx, `SELECT imap_addr, imap_tls, imap_user FROM mailboxes WHERE id = ? AND org_id = ?`, in.ID, in.OrgID).Scan(&addr, &tls, &user)
+			// send it to a server of their choosing. The folders too: the
+			// password opens the whole account, and an admin who never
+			// knew it (a program's mailbox moved to their organisation)
+			// must not turn it on the account's other folders.
+			var addr, tls, user, name, processed string
+			err := tx.QueryRowContext(ctx, `SELECT imap_addr, imap_tls, imap_user, mailbox, processed FROM mailboxes WHERE id = ? AND org_id = ?`,
+				in.ID, in.OrgID).Scan(&addr, &tls, &user, &name, &processed)
 			if errors.Is(err, sql.ErrNoRows) {
 				return Errorf(ENOTFOUND, "Mailbox not found.")
 			} else if err != nil {
 				return fmt.Errorf("db: read mailbox %d: %w", in.ID, err)
 			}
-			if !strings.EqualFold(addr, in.Addr) || tls != in.TLS || user != in.User {
-				return Invalid(FieldErrors{"imap_password": "The server, connection security or user changed: type the password again."})
+			if !strings.EqualFold(addr, in.Addr) || tls != in.TLS || user != in.User || name != in.Name || processed != in.Processed {
+				return Invalid(FieldErrors{"imap_password": "The server, connection security, user or a folder changed: type the password again."})
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE mailboxes SET program_id = ?, imap_addr = ?, imap_tls = ?, imap_user = ?,

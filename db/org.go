@@ -426,9 +426,6 @@ func (db *DB) MoveProgram(ctx context.Context, programID int64, toSlug string, a
 		if _, err := tx.ExecContext(ctx, `UPDATE programs SET org_id = ? WHERE id = ?`, to.ID, programID); err != nil {
 			return fmt.Errorf("db: move program: %w", err)
 		}
-		if err := tx.refileProgramMail(ctx, programID); err != nil {
-			return err
-		}
 		res := &MoveResult{From: from, To: to}
 		if res.Mailboxes, err = tx.moveMailboxes(ctx, boxes, from, to, slug, actor); err != nil {
 			return err

@@ -2,9 +2,10 @@ package db
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
 )
 
 // MovedMailbox is an intake mailbox that moved with its program.
@@ -45,20 +46,51 @@ func (tx *Tx) movableMailboxes(ctx context.Context, programID int64) ([]*MovedMa
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("db: mailboxes of program %d: %w", programID, err)
 	}
-	for _, m := range out {
-		var other int64
-		var folder string
-		err := tx.QueryRowContext(ctx, `SELECT id, mailbox FROM mailboxes WHERE imap_addr = ? COLLATE NOCASE AND imap_user = ? AND program_id <> ?
-			ORDER BY id LIMIT 1`, m.Addr, m.User, programID).Scan(&other, &folder)
-		if err == nil {
-			return nil, Invalid(FieldErrors{"to": fmt.Sprintf("The mailbox %s feeds this program and shares its mail account with mailbox #%d (%s), "+
-				"which feeds another program: the account cannot belong to two organisations. Point mailbox %s or #%d at one program's "+
-				"organisation, or remove one, then move the program.", m, other, folder, m, other)})
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("db: find a mailbox sharing #%d: %w", m.ID, err)
+	if len(out) == 0 {
+		return out, nil
+	}
+	// The other programs' mailboxes, compared on imapAccount: SQL's text
+	// equality would let "Security@Host" or "host.:imaps" pass for another
+	// account. Mailboxes are configuration, a few per organisation.
+	others, err := tx.QueryContext(ctx, `SELECT id, imap_addr, imap_user, mailbox FROM mailboxes WHERE program_id <> ? ORDER BY id`, programID)
+	if err != nil {
+		return nil, fmt.Errorf("db: find a mailbox sharing an account: %w", err)
+	}
+	defer others.Close()
+	for others.Next() {
+		var o MovedMailbox
+		if err := others.Scan(&o.ID, &o.Addr, &o.User, &o.Name); err != nil {
+			return nil, fmt.Errorf("db: find a mailbox sharing an account: %w", err)
+		}
+		for _, m := range out {
+			if imapAccount(m.Addr, m.User) == imapAccount(o.Addr, o.User) {
+				return nil, Invalid(FieldErrors{"to": fmt.Sprintf("The mailbox %s feeds this program and shares its mail account with mailbox #%d (%s), "+
+					"which feeds another program: the account cannot belong to two organisations. Point mailbox %s or #%d at one program's "+
+					"organisation, or remove one, then move the program.", m, o.ID, o.Name, m, o.ID)})
+			}
 		}
 	}
+	if err := others.Err(); err != nil {
+		return nil, fmt.Errorf("db: find a mailbox sharing an account: %w", err)
+	}
 	return out, nil
+}
+
+// imapAccount is the key of the mail account a mailbox reads, as an IMAP
+// server sees it: the user lower-cased (servers take logins without
+// regard to case), the host lower-cased without a trailing dot, the port
+// as a number ("imaps" is 993). Two mailboxes with one key share the
+// account and its password.
+func imapAccount(addr, user string) string {
+	host, port, err := net.SplitHostPort(strings.TrimSpace(addr))
+	if err != nil {
+		host, port = strings.TrimSpace(addr), ""
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if n, err := net.LookupPort("tcp", strings.ToLower(port)); err == nil {
+		port = strconv.Itoa(n)
+	}
+	return strings.ToLower(strings.TrimSpace(user)) + "\x00" + net.JoinHostPort(host, port)
 }
 
 // moveMailboxes gives boxes (movableMailboxes) to organisation to: the

@@ -11,10 +11,12 @@ import (
 // fileMail files outbox row id under the organisations whose admins may
 // read it (outbox_orgs, migration 0036), each with its parent: mail about
 // a report under the report's organisation; a mail that names its
-// organisation (m.OrgID: an invitation) under that one; a password reset
-// or account link under every organisation the account is a member of.
-// A digest is filed by fileDigest once its reports are named. Anything
-// else stays the site admin's alone.
+// organisation (m.OrgID: an invitation, sent by that organisation's admin)
+// under that one. A password reset or a site admin's account link is the
+// person's, not every tenant's they belong to: filed under none, so that
+// no tenant reads (or retries) another's account mail. A digest is filed
+// by fileDigest once its reports are named. Anything else stays the site
+// admin's alone.
 func (tx *Tx) fileMail(ctx context.Context, id int64, m *OutMail) error {
 	var q string
 	var arg any
@@ -23,20 +25,12 @@ func (tx *Tx) fileMail(ctx context.Context, id int64, m *OutMail) error {
 		q, arg = `SELECT p.org_id FROM reports r JOIN programs p ON p.id = r.program_id WHERE r.id = ?`, m.ReportID
 	case m.OrgID != 0:
 		q, arg = `SELECT id FROM organisations WHERE id = ?`, m.OrgID
-	case m.Kind == ResetMailKind || (m.UserID != 0 && m.Kind == AccountLinkMailKind):
-		q, arg = `SELECT org_id FROM org_members WHERE user_id = ?`, m.UserID
 	default:
 		return nil
 	}
 	orgs, err := tx.orgIDs(ctx, q, arg)
 	if err != nil {
 		return fmt.Errorf("db: file mail %d: %w", id, err)
-	}
-	if len(orgs) == 0 && m.Kind == ResetMailKind {
-		// The reset of an unknown address is written (and undone) like a
-		// real one, so that its timing says nothing (RequestReset): it
-		// files under no organisation with the same statements.
-		orgs = []int64{0}
 	}
 	return tx.fileMailUnder(ctx, id, orgs)
 }
@@ -62,40 +56,6 @@ func (tx *Tx) fileMailUnder(ctx context.Context, id int64, orgs []int64) error {
 			SELECT g.id, o.id, o.status FROM outbox o JOIN organisations g ON g.id = ?2 OR g.id = (SELECT parent_id FROM organisations WHERE id = ?2)
 			WHERE o.id = ?1`, id, org); err != nil {
 			return fmt.Errorf("db: file mail %d under organisation %d: %w", id, org, err)
-		}
-	}
-	return nil
-}
-
-// refileProgramMail files the mail about a program's reports (and the
-// digests naming them) again after the program moved organisation: the
-// old organisation's admins no longer read it, the new one's do.
-func (tx *Tx) refileProgramMail(ctx context.Context, programID int64) error {
-	ids, err := tx.orgIDs(ctx, `SELECT o.id FROM reports r JOIN outbox o ON o.report_id = r.id WHERE r.program_id = ?`, programID)
-	if err != nil {
-		return fmt.Errorf("db: refile mail of program %d: %w", programID, err)
-	}
-	digests, err := tx.orgIDs(ctx, `SELECT DISTINCT m.outbox_id FROM reports r JOIN outbox_mentions m ON m.report_id = r.id WHERE r.program_id = ?`, programID)
-	if err != nil {
-		return fmt.Errorf("db: refile mail of program %d: %w", programID, err)
-	}
-	for _, id := range append(ids, digests...) {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_orgs WHERE outbox_id = ?`, id); err != nil {
-			return fmt.Errorf("db: refile mail %d: %w", id, err)
-		}
-	}
-	for _, id := range ids {
-		var report int64
-		if err := tx.QueryRowContext(ctx, `SELECT report_id FROM outbox WHERE id = ?`, id).Scan(&report); err != nil {
-			return fmt.Errorf("db: refile mail %d: %w", id, err)
-		}
-		if err := tx.fileMail(ctx, id, &OutMail{ReportID: report}); err != nil {
-			return err
-		}
-	}
-	for _, id := range digests {
-		if err := tx.fileDigest(ctx, id); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -182,6 +142,8 @@ func (db *DB) RetryOrgMail(ctx context.Context, org, id int64, actor Actor) erro
 		if err := tx.retry(ctx, mailQueue, id); err != nil {
 			return err
 		}
-		return tx.audit(ctx, actor, "mail.retry", fmt.Sprintf("outbox:%d", id), "")
+		// Filed under the organisation that acted (org=, auditScope), not
+		// under every organisation the mail is filed under.
+		return tx.audit(ctx, actor, "mail.retry", fmt.Sprintf("outbox:%d", id), fmt.Sprintf("org=%d", org))
 	})
 }

@@ -79,7 +79,7 @@ func (tx *Tx) forgetSealedLogins(ctx context.Context, actor Actor, out *Forgotte
 		return fmt.Errorf("db: drop mailbox passwords: %w", err)
 	}
 	for _, m := range out.Mailboxes {
-		if err := tx.audit(ctx, actor, "mailbox.password_reset", fmt.Sprintf("mailbox:%d", m.ID), "local key lost: IMAP password to be entered again"); err != nil {
+		if err := tx.audit(ctx, actor, "mailbox.password_reset", fmt.Sprintf("mailbox %d", m.ID), "local key lost: IMAP password to be entered again"); err != nil {
 			return err
 		}
 	}

@@ -67,7 +67,7 @@ func TestSecretsResetSSOAndMailboxes(t *testing.T) {
 	for _, e := range page.Entries {
 		seen[e.Action+" "+e.Target] = true
 	}
-	for _, want := range []string{"sso.secret_reset sso:1", "mailbox.password_reset mailbox:1"} {
+	for _, want := range []string{"sso.secret_reset sso:1", "mailbox.password_reset mailbox 1"} {
 		if !seen[want] {
 			t.Errorf("no audit row %q", want)
 		}
