@@ -37,10 +37,8 @@ END;
 -- The mail already in the outbox, by the same rules. Mail about a report:
 INSERT OR IGNORE INTO outbox_orgs (org_id, outbox_id, status)
 	SELECT p.org_id, o.id, o.status FROM outbox o JOIN reports r ON r.id = o.report_id JOIN programs p ON p.id = r.program_id;
--- Password resets and account links: the account's organisations.
-INSERT OR IGNORE INTO outbox_orgs (org_id, outbox_id, status)
-	SELECT m.org_id, o.id, o.status FROM outbox o JOIN org_members m ON m.user_id = o.user_id
-	WHERE o.report_id IS NULL AND o.kind IN ('password_reset', 'account_link');
+-- Password resets and account links are the person's: no tenant's outbox
+-- lists them (the site admin's does).
 -- Invitations: the organisation whose pending invitation this mail carries
 -- (the invitation and its mail are written at the same instant). The mail
 -- of an invitation answered or sent again since stays the site admin's.
