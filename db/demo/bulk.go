@@ -69,7 +69,7 @@ func startBulk(ctx context.Context, d *db.DB) (*bulkSchema, error) {
 				return fmt.Errorf("demo: drop index %s: %w", s.indexes[i], err)
 			}
 		}
-		return nil
+		return setFTS(ctx, tx, ftsBulk)
 	})
 	if err != nil {
 		return nil, err
@@ -81,10 +81,21 @@ func startBulk(ctx context.Context, d *db.DB) (*bulkSchema, error) {
 // transaction of its own: one transaction for all of them held gigabytes
 // in the write-ahead log until its commit. An index already there (a
 // retry after a failure) is skipped.
-func finishBulk(ctx context.Context, d *db.DB, s *bulkSchema) error {
+func finishBulk(ctx context.Context, d *db.DB, s *bulkSchema, stage func(string)) error {
 	if s == nil {
 		return nil
 	}
+	stage("merging the search index into one segment")
+	err := d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reports_fts (reports_fts) VALUES ('optimize')`); err != nil {
+			return fmt.Errorf("demo: merge the search index: %w", err)
+		}
+		return setFTS(ctx, tx, ftsDefault)
+	})
+	if err != nil {
+		return err
+	}
+	stage("building the indexes of reports")
 	for i := 0; i < len(s.indexes); i += 2 {
 		err := d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
 			var n int
@@ -103,18 +114,50 @@ func finishBulk(ctx context.Context, d *db.DB, s *bulkSchema) error {
 	return nil
 }
 
+// ftsSetting is an option of the search index (FTS5's configuration
+// options, kept in reports_fts_config).
+type ftsSetting struct {
+	name  string
+	value int
+}
+
+// ftsBulk are the search index's options while a bulk load runs. Each
+// batch's commit adds its reports to the index as new segments (one per
+// MiB of terms by default); by default FTS5 then merges segments a few
+// at a time as they pile up (automerge 4, and all of a level at 16), so
+// that at a million reports every entry was read and written again five
+// or six times. During the load nobody searches: the segments stay as
+// they are (one per batch, with a 64 MiB hash) and one 'optimize' at the
+// end merges them all in one pass.
+var ftsBulk = []ftsSetting{{"automerge", 0}, {"crisismerge", 1999}, {"hashsize", 64 << 20}}
+
+// ftsDefault are FTS5's defaults for those options, put back at the end.
+var ftsDefault = []ftsSetting{{"automerge", 4}, {"crisismerge", 16}, {"hashsize", 1 << 20}}
+
+func setFTS(ctx context.Context, tx *db.Tx, settings []ftsSetting) error {
+	for _, c := range settings {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reports_fts (reports_fts, rank) VALUES (?, ?)`, c.name, c.value); err != nil {
+			return fmt.Errorf("demo: search index option %s: %w", c.name, err)
+		}
+	}
+	return nil
+}
+
 // bulkCacheKiB is the writer's page cache while the generator runs (SQLite's
 // default is 2 MiB): the indexes' pages a batch touches, and the sort of
 // each index built at the end, then stay in memory.
 const bulkCacheKiB = 128 << 10
 
-// bigCache gives the writer connection a larger page cache and returns a
-// func that puts the old size back.
+// bigCache gives the writer connection a larger page cache, unless it has
+// one already, and returns a func that puts the old size back.
 func bigCache(ctx context.Context, d *db.DB) (restore func(), err error) {
 	var old int64
 	err = d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&old); err != nil {
 			return fmt.Errorf("demo: read cache size: %w", err)
+		}
+		if -old >= bulkCacheKiB { // already larger (db.StartBulkLoad)
+			return nil
 		}
 		_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -bulkCacheKiB))
 		return err

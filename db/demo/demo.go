@@ -90,9 +90,13 @@ func Generate(ctx context.Context, d *db.DB, opt Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	stage := func(string) {}
+	if opt.Stage != nil {
+		stage = opt.Stage
+	}
 	defer func() {
 		if bulk != nil { // a failure below: the schema goes back as it was
-			_ = finishBulk(context.WithoutCancel(ctx), d, bulk)
+			_ = finishBulk(context.WithoutCancel(ctx), d, bulk, func(string) {})
 		}
 	}()
 	for done := 0; done < opt.Reports; {
@@ -107,13 +111,11 @@ func Generate(ctx context.Context, d *db.DB, opt Options) (*Result, error) {
 			opt.Progress(done, opt.Reports)
 		}
 	}
-	if opt.Stage != nil && bulk != nil {
-		opt.Stage("building the indexes of reports")
-	}
-	if err := finishBulk(ctx, d, bulk); err != nil {
+	if err := finishBulk(ctx, d, bulk, stage); err != nil {
 		return nil, err
 	}
 	bulk = nil
+	stage("statistics for the query planner (ANALYZE)")
 	err = d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if err := tx.Audit(ctx, db.ActorSystem, "demo.generate", "", fmt.Sprintf("reports=%d", opt.Reports)); err != nil {
 			return err
