@@ -53,15 +53,29 @@ func (b *rowBatch) flush(ctx context.Context, tx *db.Tx) error {
 }
 
 // pending are a batch's rows not yet inserted, in the order their foreign
-// keys need: timeline entries, raw mail (which names its entry), its bytes,
-// mail. A report's own row goes in at once (its reporter before it).
+// keys need: reporters, reports, timeline entries, raw mail (which names
+// its entry), its bytes, mail; then the audit rows, in their order (an
+// audit row's scope is read from the report it names, so it follows the
+// report's row).
 type pending struct {
-	msgs, raw, rawChunks, outbox *rowBatch
-	nextMsg, nextRaw             int64 // the ids the next rows get
+	reporters, reports, msgs, raw, rawChunks, outbox *rowBatch
+	audits                                           []auditRow
+	nextReporter, nextReport, nextMsg, nextRaw       int64 // the ids the next rows get
+}
+
+// auditRow is an audit row to append (Tx.Audit) once its report is in.
+type auditRow struct {
+	actor                  db.Actor
+	action, target, detail string
 }
 
 func newPending(ctx context.Context, tx *db.Tx) (*pending, error) {
 	p := &pending{
+		reporters: newRowBatch(`INSERT INTO reporters (id, name, email, credit, created_at) VALUES `, `(?, ?, ?, ?, ?)`),
+		reports: newRowBatch(`INSERT INTO reports (id, program_id, number, reporter_id, source, state, prev_state, title, asset, cwe,
+			description, steps, impact, cvss_vector, cvss_score, severity, cve_id, assignee_id, duplicate_of, close_reason, disclosure_at, disclosure_tz,
+			credit, version, created_at, updated_at, first_response_at, triaged_at, resolved_at, closed_at, paused_at) VALUES `,
+			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		msgs: newRowBatch(`INSERT INTO messages (id, report_id, kind, public, author_id, source, body, event, from_state, to_state, message_id, created_at) VALUES `,
 			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		raw: newRowBatch(`INSERT INTO mail_raw (id, kind, dedupe_key, sha256, size, message_id, from_addr, subject, report_id, entry_id, mailbox, uid_validity, uid, created_at) VALUES `,
@@ -72,6 +86,12 @@ func newPending(ctx context.Context, tx *db.Tx) (*pending, error) {
 	}
 	// Ids as SQLite would give them (the largest plus one): the writer is
 	// the only one, and the rows of this transaction are counted here.
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM reporters`).Scan(&p.nextReporter); err != nil {
+		return nil, fmt.Errorf("demo: next reporter id: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM reports`).Scan(&p.nextReport); err != nil {
+		return nil, fmt.Errorf("demo: next report id: %w", err)
+	}
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM messages`).Scan(&p.nextMsg); err != nil {
 		return nil, fmt.Errorf("demo: next entry id: %w", err)
 	}
@@ -79,6 +99,27 @@ func newPending(ctx context.Context, tx *db.Tx) (*pending, error) {
 		return nil, fmt.Errorf("demo: next raw mail id: %w", err)
 	}
 	return p, nil
+}
+
+// reporter queues a reporter and returns its id.
+func (p *pending) reporter(args ...any) int64 {
+	id := p.nextReporter
+	p.nextReporter++
+	p.reporters.add(append([]any{id}, args...)...)
+	return id
+}
+
+// report queues a report and returns its id.
+func (p *pending) report(args ...any) int64 {
+	id := p.nextReport
+	p.nextReport++
+	p.reports.add(append([]any{id}, args...)...)
+	return id
+}
+
+// audit queues an audit row.
+func (p *pending) audit(actor db.Actor, action, target, detail string) {
+	p.audits = append(p.audits, auditRow{actor, action, target, detail})
 }
 
 // message queues a timeline entry and returns its id.
@@ -99,7 +140,7 @@ func (p *pending) rawMail(data []byte, args ...any) {
 
 // maybeFlush inserts what is pending once a table has a statement's worth.
 func (p *pending) maybeFlush(ctx context.Context, tx *db.Tx) error {
-	if p.msgs.full() || p.raw.full() || p.outbox.full() {
+	if p.reports.full() || p.msgs.full() || p.raw.full() || p.outbox.full() {
 		return p.flush(ctx, tx)
 	}
 	return nil
@@ -107,10 +148,16 @@ func (p *pending) maybeFlush(ctx context.Context, tx *db.Tx) error {
 
 // flush inserts everything pending, parents first.
 func (p *pending) flush(ctx context.Context, tx *db.Tx) error {
-	for _, b := range []*rowBatch{p.msgs, p.raw, p.rawChunks, p.outbox} {
+	for _, b := range []*rowBatch{p.reporters, p.reports, p.msgs, p.raw, p.rawChunks, p.outbox} {
 		if err := b.flush(ctx, tx); err != nil {
 			return err
 		}
 	}
+	for _, a := range p.audits {
+		if err := tx.Audit(ctx, a.actor, a.action, a.target, a.detail); err != nil {
+			return err
+		}
+	}
+	p.audits = p.audits[:0]
 	return nil
 }

@@ -14,7 +14,6 @@ package demo
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -215,10 +214,9 @@ type demoMsg struct {
 	attachment bool
 }
 
-// stmts are the batch's prepared inserts and its pending rows.
+// stmts are the batch's pending rows.
 type stmts struct {
-	reporter, report *sql.Stmt
-	rows             *pending
+	rows *pending
 }
 
 func writeBatch(ctx context.Context, d *db.DB, g *demoGen, offset, n int) ([]string, error) {
@@ -236,22 +234,6 @@ func writeBatch(ctx context.Context, d *db.DB, g *demoGen, offset, n int) ([]str
 func (g *demoGen) writeBatch(ctx context.Context, tx *db.Tx, offset, n int, out *[]string) error {
 	{
 		var st stmts
-		for _, s := range []struct {
-			to  **sql.Stmt
-			sql string
-		}{
-			{&st.reporter, `INSERT INTO reporters (name, email, credit, created_at) VALUES (?, ?, ?, ?)`},
-			{&st.report, `INSERT INTO reports (program_id, number, reporter_id, source, state, prev_state, title, asset, cwe,
-			description, steps, impact, cvss_vector, cvss_score, severity, cve_id, assignee_id, duplicate_of, close_reason, disclosure_at, disclosure_tz,
-			credit, version, created_at, updated_at, first_response_at, triaged_at, resolved_at, closed_at, paused_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		} {
-			var err error
-			if *s.to, err = tx.PrepareContext(ctx, s.sql); err != nil {
-				return fmt.Errorf("demo: prepare: %w", err)
-			}
-			defer (*s.to).Close()
-		}
 		var err error
 		if st.rows, err = newPending(ctx, tx); err != nil {
 			return err
