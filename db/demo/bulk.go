@@ -69,7 +69,7 @@ func startBulk(ctx context.Context, d *db.DB) (*bulkSchema, error) {
 				return fmt.Errorf("demo: drop index %s: %w", s.indexes[i], err)
 			}
 		}
-		return setFTS(ctx, tx, ftsBulk)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -85,16 +85,6 @@ func finishBulk(ctx context.Context, d *db.DB, s *bulkSchema, stage func(string)
 	if s == nil {
 		return nil
 	}
-	stage("merging the search index into one segment")
-	err := d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO reports_fts (reports_fts) VALUES ('optimize')`); err != nil {
-			return fmt.Errorf("demo: merge the search index: %w", err)
-		}
-		return setFTS(ctx, tx, ftsDefault)
-	})
-	if err != nil {
-		return err
-	}
 	stage("building the indexes of reports")
 	for i := 0; i < len(s.indexes); i += 2 {
 		err := d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
@@ -109,35 +99,6 @@ func finishBulk(ctx context.Context, d *db.DB, s *bulkSchema, stage func(string)
 		})
 		if err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// ftsSetting is an option of the search index (FTS5's configuration
-// options, kept in reports_fts_config).
-type ftsSetting struct {
-	name  string
-	value int
-}
-
-// ftsBulk are the search index's options while a bulk load runs. Each
-// batch's commit adds its reports to the index as new segments (one per
-// MiB of terms by default); by default FTS5 then merges segments a few
-// at a time as they pile up (automerge 4, and all of a level at 16), so
-// that at a million reports every entry was read and written again five
-// or six times. During the load nobody searches: the segments stay as
-// they are (one per batch, with a 64 MiB hash) and one 'optimize' at the
-// end merges them all in one pass.
-var ftsBulk = []ftsSetting{{"automerge", 0}, {"crisismerge", 1999}, {"hashsize", 64 << 20}}
-
-// ftsDefault are FTS5's defaults for those options, put back at the end.
-var ftsDefault = []ftsSetting{{"automerge", 4}, {"crisismerge", 16}, {"hashsize", 1 << 20}}
-
-func setFTS(ctx context.Context, tx *db.Tx, settings []ftsSetting) error {
-	for _, c := range settings {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO reports_fts (reports_fts, rank) VALUES (?, ?)`, c.name, c.value); err != nil {
-			return fmt.Errorf("demo: search index option %s: %w", c.name, err)
 		}
 	}
 	return nil
