@@ -54,19 +54,13 @@ func (b *rowBatch) flush(ctx context.Context, tx *db.Tx) error {
 
 // pending are a batch's rows not yet inserted, in the order their foreign
 // keys need: reporters, reports, timeline entries, raw mail (which names
-// its entry), its bytes, mail; then the audit rows, in their order (an
+// its entry), its bytes, mail; then the audit rows, in their order (Tx.AuditRows; an
 // audit row's scope is read from the report it names, so it follows the
 // report's row).
 type pending struct {
 	reporters, reports, msgs, raw, rawChunks, outbox *rowBatch
-	audits                                           []auditRow
+	audits                                           []db.AuditRow
 	nextReporter, nextReport, nextMsg, nextRaw       int64 // the ids the next rows get
-}
-
-// auditRow is an audit row to append (Tx.Audit) once its report is in.
-type auditRow struct {
-	actor                  db.Actor
-	action, target, detail string
 }
 
 func newPending(ctx context.Context, tx *db.Tx) (*pending, error) {
@@ -119,7 +113,7 @@ func (p *pending) report(args ...any) int64 {
 
 // audit queues an audit row.
 func (p *pending) audit(actor db.Actor, action, target, detail string) {
-	p.audits = append(p.audits, auditRow{actor, action, target, detail})
+	p.audits = append(p.audits, db.AuditRow{Actor: actor, Action: action, Target: target, Detail: detail})
 }
 
 // message queues a timeline entry and returns its id.
@@ -153,10 +147,8 @@ func (p *pending) flush(ctx context.Context, tx *db.Tx) error {
 			return err
 		}
 	}
-	for _, a := range p.audits {
-		if err := tx.Audit(ctx, a.actor, a.action, a.target, a.detail); err != nil {
-			return err
-		}
+	if err := tx.AuditRows(ctx, p.audits); err != nil {
+		return err
 	}
 	p.audits = p.audits[:0]
 	return nil
