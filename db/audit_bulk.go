@@ -83,28 +83,9 @@ func (tx *Tx) AuditRows(ctx context.Context, rows []AuditRow) error {
 
 	at := formatTime(tx.now)
 	head := *tx.auditHead
-	var auditArgs, orgArgs []any
-	var q strings.Builder
-	flush := func(table, insert, row string, args []any, width int) error {
-		if len(args) == 0 {
-			return nil
-		}
-		q.Reset()
-		q.WriteString(insert)
-		for i := 0; i < len(args)/width; i++ {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(row)
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("db: append audit rows to %s: %w", table, err)
-		}
-		return nil
-	}
-	const auditInsert = `INSERT INTO audit (id, at, actor_id, actor, client_addr, action, target, detail, prev_hash, hash) VALUES `
-	const orgInsert = `INSERT OR IGNORE INTO audit_orgs (org_id, audit_id) VALUES `
-	for i, r := range rows {
+	auditArgs := make([]any, 0, 10*len(rows))
+	var orgArgs []any
+	for _, r := range rows {
 		e := AuditEntry{ID: head.id + 1, PrevHash: head.hash, At: at, ActorID: r.Actor.UserID, Actor: r.Actor.Name,
 			ClientAddr: r.Actor.ClientAddr, Action: r.Action, Target: r.Target, Detail: r.Detail}
 		e.Hash = auditHash(&e)
@@ -127,23 +108,47 @@ func (tx *Tx) AuditRows(ctx context.Context, rows []AuditRow) error {
 				orgArgs = append(orgArgs, id, e.ID)
 			}
 		}
-		if len(auditArgs) >= 10*auditRowsPerStatement || i == len(rows)-1 {
-			if err := flush("audit", auditInsert, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, auditArgs, 10); err != nil {
+	}
+	if err := tx.insertRows(ctx, `INSERT INTO audit (id, at, actor_id, actor, client_addr, action, target, detail, prev_hash, hash) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, 10, auditArgs); err != nil {
+		return fmt.Errorf("db: append audit rows: %w", err)
+	}
+	tx.auditHead = &head
+	// audit_orgs names audit rows: they are in.
+	if err := tx.insertRows(ctx, `INSERT OR IGNORE INTO audit_orgs (org_id, audit_id) VALUES `, `(?, ?)`, 2, orgArgs); err != nil {
+		return fmt.Errorf("db: scope audit rows: %w", err)
+	}
+	return nil
+}
+
+// insertRows runs insert (INSERT ... VALUES) for the rows of args, width
+// values each, in order: auditRowsPerStatement rows per statement, and one
+// at a time what is left over, each statement prepared once.
+func (tx *Tx) insertRows(ctx context.Context, insert, row string, width int, args []any) error {
+	var full, one *sql.Stmt
+	defer func() {
+		for _, s := range []*sql.Stmt{full, one} {
+			if s != nil {
+				s.Close()
+			}
+		}
+	}()
+	for len(args) > 0 {
+		stmt, n := &one, 1
+		if len(args) >= auditRowsPerStatement*width {
+			stmt, n = &full, auditRowsPerStatement
+		}
+		if *stmt == nil {
+			q := insert + row + strings.Repeat(", "+row, n-1)
+			var err error
+			if *stmt, err = tx.PrepareContext(ctx, q); err != nil {
 				return err
 			}
-			tx.auditHead = &auditHead{id: head.id, hash: head.hash}
-			auditArgs = auditArgs[:0]
 		}
-		if len(orgArgs) >= 2*4*auditRowsPerStatement || i == len(rows)-1 {
-			// audit_orgs names audit rows: only those already written.
-			if len(auditArgs) > 0 {
-				continue
-			}
-			if err := flush("audit_orgs", orgInsert, `(?, ?)`, orgArgs, 2); err != nil {
-				return err
-			}
-			orgArgs = orgArgs[:0]
+		if _, err := (*stmt).ExecContext(ctx, args[:n*width]...); err != nil {
+			return err
 		}
+		args = args[n*width:]
 	}
 	return nil
 }

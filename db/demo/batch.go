@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -14,11 +15,18 @@ import (
 // about five timeline entries and two or three mails. Rows keep their
 // order, so the ids SQLite gives them are those one statement per row
 // would have given.
+//
+// The statement of batchRows rows, and that of one row for what is left
+// over, are prepared once per transaction and run again: SQLite parsed a
+// 100-row statement anew at every Exec, which cost about as much as
+// running it (each row of VALUES is parsed like a statement of its own).
 type rowBatch struct {
 	head string // INSERT INTO t (cols) VALUES
 	row  string // (?, ?, ...)
 	args []any
 	n    int
+	full *sql.Stmt // the statement of batchRows rows, once prepared
+	one  *sql.Stmt // the statement of one row, once prepared
 }
 
 // batchRows is how many rows one statement inserts at most.
@@ -31,32 +39,62 @@ func (b *rowBatch) add(args ...any) {
 	b.n++
 }
 
-func (b *rowBatch) full() bool { return b.n >= batchRows }
-
 func (b *rowBatch) flush(ctx context.Context, tx *db.Tx) error {
 	if b.n == 0 {
 		return nil
 	}
-	var q strings.Builder
-	q.WriteString(b.head)
-	for i := range b.n {
-		if i > 0 {
-			q.WriteString(", ")
+	width := len(b.args) / b.n
+	args := b.args
+	for len(args) > 0 {
+		stmt, n := &b.one, 1
+		if len(args) >= batchRows*width {
+			stmt, n = &b.full, batchRows
 		}
-		q.WriteString(b.row)
-	}
-	if _, err := tx.ExecContext(ctx, q.String(), b.args...); err != nil {
-		return fmt.Errorf("demo: insert into %s: %w", strings.Fields(b.head)[2], err)
+		if *stmt == nil {
+			var err error
+			if *stmt, err = tx.PrepareContext(ctx, b.statement(n)); err != nil {
+				return fmt.Errorf("demo: prepare insert into %s: %w", b.table(), err)
+			}
+		}
+		if _, err := (*stmt).ExecContext(ctx, args[:n*width]...); err != nil {
+			return fmt.Errorf("demo: insert into %s: %w", b.table(), err)
+		}
+		args = args[n*width:]
 	}
 	b.args, b.n = b.args[:0], 0
 	return nil
 }
 
+// statement is the INSERT of n rows.
+func (b *rowBatch) statement(n int) string {
+	var q strings.Builder
+	q.WriteString(b.head)
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(b.row)
+	}
+	return q.String()
+}
+
+func (b *rowBatch) table() string { return strings.Fields(b.head)[2] }
+
+// close closes the prepared statements (the transaction ends).
+func (b *rowBatch) close() {
+	for _, s := range []**sql.Stmt{&b.full, &b.one} {
+		if *s != nil {
+			(*s).Close()
+			*s = nil
+		}
+	}
+}
+
 // pending are a batch's rows not yet inserted, in the order their foreign
 // keys need: reporters, reports, timeline entries, raw mail (which names
-// its entry), its bytes, mail; then the audit rows, in their order (Tx.AuditRows; an
-// audit row's scope is read from the report it names, so it follows the
-// report's row).
+// its entry), its bytes, mail; then the audit rows, in their order, at the
+// batch's end (an audit row's scope is read from the report it names, so
+// it follows the report's row).
 type pending struct {
 	reporters, reports, msgs, raw, rawChunks, outbox *rowBatch
 	audits                                           []db.AuditRow
@@ -132,24 +170,49 @@ func (p *pending) rawMail(data []byte, args ...any) {
 	p.rawChunks.add(id, data)
 }
 
-// maybeFlush inserts what is pending once a table has a statement's worth.
+// maybeFlush inserts what is pending once there are batchRows reports:
+// their timeline entries and mail then fill several statements of
+// batchRows rows, and one row at a time goes only what is left over.
 func (p *pending) maybeFlush(ctx context.Context, tx *db.Tx) error {
-	if p.reports.full() || p.msgs.full() || p.raw.full() || p.outbox.full() {
+	if p.reports.n >= batchRows {
 		return p.flush(ctx, tx)
 	}
 	return nil
 }
 
-// flush inserts everything pending, parents first.
+// flush inserts the rows pending, parents first; the audit rows wait for
+// finish.
 func (p *pending) flush(ctx context.Context, tx *db.Tx) error {
-	for _, b := range []*rowBatch{p.reporters, p.reports, p.msgs, p.raw, p.rawChunks, p.outbox} {
+	for _, b := range p.tables() {
 		if err := b.flush(ctx, tx); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// finish inserts everything pending, the batch's audit rows last, all in
+// one call (Tx.AuditRows, which prepares its statement once per call):
+// their reports are in by then, and no other table's rows refer to them,
+// so their ids and contents are those of rows written as they came.
+func (p *pending) finish(ctx context.Context, tx *db.Tx) error {
+	if err := p.flush(ctx, tx); err != nil {
+		return err
 	}
 	if err := tx.AuditRows(ctx, p.audits); err != nil {
 		return err
 	}
 	p.audits = p.audits[:0]
 	return nil
+}
+
+func (p *pending) tables() []*rowBatch {
+	return []*rowBatch{p.reporters, p.reports, p.msgs, p.raw, p.rawChunks, p.outbox}
+}
+
+// close closes the prepared statements.
+func (p *pending) close() {
+	for _, b := range p.tables() {
+		b.close()
+	}
 }

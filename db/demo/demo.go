@@ -238,6 +238,7 @@ func (g *demoGen) writeBatch(ctx context.Context, tx *db.Tx, offset, n int, out 
 		if st.rows, err = newPending(ctx, tx); err != nil {
 			return err
 		}
+		defer st.rows.close()
 		// go-sqlite3 watches a cancellable context with a goroutine per
 		// statement; the batch checks for cancellation once per report instead.
 		sctx := context.WithoutCancel(ctx)
@@ -257,7 +258,7 @@ func (g *demoGen) writeBatch(ctx context.Context, tx *db.Tx, offset, n int, out 
 				return err
 			}
 		}
-		if err := st.rows.flush(sctx, tx); err != nil {
+		if err := st.rows.finish(sctx, tx); err != nil {
 			return err
 		}
 		for _, p := range g.programs {
