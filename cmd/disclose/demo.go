@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/disclose/disclose/db"
@@ -53,9 +55,20 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	return generateDemo(ctx, env, d, n, seed, nil)
 }
 
+// demoGCPercent is the garbage collector's target while demo runs (Go's
+// default is 100): the generator makes many short-lived values per row
+// (its statements' arguments, formatted times) over a live heap of a few
+// tens of megabytes, and collecting four times less often took 9% off the
+// CPU time of 100,000 reports for about 20 MB more memory. GOGC, when
+// set, wins.
+const demoGCPercent = 400
+
 // generateDemo runs the generator with progress on standard output, then
 // finish (when set) with the same way of telling its stages.
 func generateDemo(ctx context.Context, env *environment, d *db.DB, n int, seed uint64, finish func(stage func(string)) error) error {
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(demoGCPercent))
+	}
 	start := time.Now()
 	lastTenth := 0
 	stage := func(what string) {
