@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math/bits"
 	"strings"
 
 	"github.com/disclose/disclose/db"
@@ -17,17 +16,17 @@ import (
 // order, so the ids SQLite gives them are those one statement per row
 // would have given.
 //
-// The statement of batchRows rows, and those of 64, 32, ... 1 rows for
-// what is left over, are prepared once per transaction and run again:
-// SQLite parsed a 100-row statement anew at every Exec, which cost about
-// as much as running it (each row of VALUES is parsed like a statement of
-// its own).
+// The statement of batchRows rows, and that of one row for what is left
+// over, are prepared once per transaction and run again: SQLite parsed a
+// 100-row statement anew at every Exec, which cost about as much as
+// running it (each row of VALUES is parsed like a statement of its own).
 type rowBatch struct {
-	head  string // INSERT INTO t (cols) VALUES
-	row   string // (?, ?, ...)
-	args  []any
-	n     int
-	stmts map[int]*sql.Stmt // by number of rows, once prepared
+	head string // INSERT INTO t (cols) VALUES
+	row  string // (?, ?, ...)
+	args []any
+	n    int
+	full *sql.Stmt // the statement of batchRows rows, once prepared
+	one  *sql.Stmt // the statement of one row, once prepared
 }
 
 // batchRows is how many rows one statement inserts at most.
@@ -47,22 +46,17 @@ func (b *rowBatch) flush(ctx context.Context, tx *db.Tx) error {
 	width := len(b.args) / b.n
 	args := b.args
 	for len(args) > 0 {
-		n := batchRows
-		if rows := len(args) / width; rows < batchRows {
-			n = 1 << (bits.Len(uint(rows)) - 1) // the largest power of two that fits
+		stmt, n := &b.one, 1
+		if len(args) >= batchRows*width {
+			stmt, n = &b.full, batchRows
 		}
-		stmt := b.stmts[n]
-		if stmt == nil {
+		if *stmt == nil {
 			var err error
-			if stmt, err = tx.PrepareContext(ctx, b.statement(n)); err != nil {
+			if *stmt, err = tx.PrepareContext(ctx, b.statement(n)); err != nil {
 				return fmt.Errorf("demo: prepare insert into %s: %w", b.table(), err)
 			}
-			if b.stmts == nil {
-				b.stmts = map[int]*sql.Stmt{}
-			}
-			b.stmts[n] = stmt
 		}
-		if _, err := stmt.ExecContext(ctx, args[:n*width]...); err != nil {
+		if _, err := (*stmt).ExecContext(ctx, args[:n*width]...); err != nil {
 			return fmt.Errorf("demo: insert into %s: %w", b.table(), err)
 		}
 		args = args[n*width:]
@@ -88,10 +82,12 @@ func (b *rowBatch) table() string { return strings.Fields(b.head)[2] }
 
 // close closes the prepared statements (the transaction ends).
 func (b *rowBatch) close() {
-	for _, s := range b.stmts {
-		s.Close()
+	for _, s := range []**sql.Stmt{&b.full, &b.one} {
+		if *s != nil {
+			(*s).Close()
+			*s = nil
+		}
 	}
-	b.stmts = nil
 }
 
 // pending are a batch's rows not yet inserted, in the order their foreign
@@ -176,7 +172,7 @@ func (p *pending) rawMail(data []byte, args ...any) {
 
 // maybeFlush inserts what is pending once there are batchRows reports:
 // their timeline entries and mail then fill several statements of
-// batchRows rows, and what is left over goes in a few smaller ones.
+// batchRows rows, and one row at a time goes only what is left over.
 func (p *pending) maybeFlush(ctx context.Context, tx *db.Tx) error {
 	if p.reports.n >= batchRows {
 		return p.flush(ctx, tx)
