@@ -2,8 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -51,16 +49,54 @@ var auditScopeSQL = map[string]string{
 // organisation of the same person does not learn of it. A row that names none
 // of these is the instance's and stays the site admin's.
 func (tx *Tx) auditScope(ctx context.Context, e *AuditEntry) error {
-	var orgs []int64
-	one := func(kind string, arg any) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, auditScopeSQL[kind], arg).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		} else if err != nil {
+	orgs, err := auditOrgsOf(e, func(query string, arg any, all bool) ([]int64, error) {
+		return tx.scopeLookup(ctx, query, arg, all)
+	})
+	if err != nil {
+		return err
+	}
+	for _, org := range orgs {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO audit_orgs (org_id, audit_id)
+			SELECT id, ? FROM organisations WHERE id = ? UNION SELECT parent_id, ? FROM organisations WHERE id = ? AND parent_id IS NOT NULL`,
+			e.ID, org, e.ID, org); err != nil {
 			return fmt.Errorf("db: scope audit %s: %w", e.Action, err)
 		}
-		orgs = append(orgs, id)
+	}
+	return nil
+}
+
+// scopeLookup runs one of auditOrgsOf's queries: its first row's id, or
+// every row's when all is set.
+func (tx *Tx) scopeLookup(ctx context.Context, query string, arg any, all bool) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		if ids = append(ids, id); !all {
+			break
+		}
+	}
+	return ids, rows.Err()
+}
+
+// auditOrgsOf is the organisations audit row e names (auditScope), with
+// lookup running each query on what the row names: the first row's id, or
+// every row's when all is set.
+func auditOrgsOf(e *AuditEntry, lookup func(query string, arg any, all bool) ([]int64, error)) ([]int64, error) {
+	var orgs []int64
+	one := func(kind string, arg any) error {
+		ids, err := lookup(auditScopeSQL[kind], arg, false)
+		if err != nil {
+			return fmt.Errorf("db: scope audit %s: %w", e.Action, err)
+		}
+		orgs = append(orgs, ids...)
 		return nil
 	}
 	var err error
@@ -105,7 +141,7 @@ func (tx *Tx) auditScope(ctx context.Context, e *AuditEntry) error {
 		}
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// org= in the detail counts only for the actions that write it there
 	// themselves: other details carry text people typed (a token's name, a
@@ -121,41 +157,24 @@ func (tx *Tx) auditScope(ctx context.Context, e *AuditEntry) error {
 		err = one("orgslug", m[1])
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if e.Action == "program.move" || e.Action == "mailbox.move" {
 		// Both the organisation it left and the one it joined.
 		if m := auditMovedFrom.FindStringSubmatch(e.Detail); m != nil {
 			if err := one("orgslug", m[1]); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if strings.Contains(e.Target, "@") && accountAction(e.Action) {
-		rows, err := tx.QueryContext(ctx, `SELECT m.org_id FROM users u JOIN org_members m ON m.user_id = u.id WHERE u.email = ? COLLATE NOCASE`, e.Target)
+		ids, err := lookup(`SELECT m.org_id FROM users u JOIN org_members m ON m.user_id = u.id WHERE u.email = ? COLLATE NOCASE`, e.Target, true)
 		if err != nil {
-			return fmt.Errorf("db: scope audit %s: %w", e.Action, err)
+			return nil, fmt.Errorf("db: scope audit %s: %w", e.Action, err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return fmt.Errorf("db: scope audit %s: %w", e.Action, err)
-			}
-			orgs = append(orgs, id)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("db: scope audit %s: %w", e.Action, err)
-		}
+		orgs = append(orgs, ids...)
 	}
-	for _, org := range orgs {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO audit_orgs (org_id, audit_id)
-			SELECT id, ? FROM organisations WHERE id = ? UNION SELECT parent_id, ? FROM organisations WHERE id = ? AND parent_id IS NOT NULL`,
-			e.ID, org, e.ID, org); err != nil {
-			return fmt.Errorf("db: scope audit %s: %w", e.Action, err)
-		}
-	}
-	return nil
+	return orgs, nil
 }
 
 // accountAction says whether action is about the account its target names.

@@ -81,10 +81,11 @@ func startBulk(ctx context.Context, d *db.DB) (*bulkSchema, error) {
 // transaction of its own: one transaction for all of them held gigabytes
 // in the write-ahead log until its commit. An index already there (a
 // retry after a failure) is skipped.
-func finishBulk(ctx context.Context, d *db.DB, s *bulkSchema) error {
+func finishBulk(ctx context.Context, d *db.DB, s *bulkSchema, stage func(string)) error {
 	if s == nil {
 		return nil
 	}
+	stage("building the indexes of reports")
 	for i := 0; i < len(s.indexes); i += 2 {
 		err := d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
 			var n int
@@ -108,13 +109,16 @@ func finishBulk(ctx context.Context, d *db.DB, s *bulkSchema) error {
 // each index built at the end, then stay in memory.
 const bulkCacheKiB = 128 << 10
 
-// bigCache gives the writer connection a larger page cache and returns a
-// func that puts the old size back.
+// bigCache gives the writer connection a larger page cache, unless it has
+// one already, and returns a func that puts the old size back.
 func bigCache(ctx context.Context, d *db.DB) (restore func(), err error) {
 	var old int64
 	err = d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&old); err != nil {
 			return fmt.Errorf("demo: read cache size: %w", err)
+		}
+		if -old >= bulkCacheKiB { // already larger (db.StartBulkLoad)
+			return nil
 		}
 		_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -bulkCacheKiB))
 		return err

@@ -14,7 +14,6 @@ package demo
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -90,9 +89,13 @@ func Generate(ctx context.Context, d *db.DB, opt Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	stage := func(string) {}
+	if opt.Stage != nil {
+		stage = opt.Stage
+	}
 	defer func() {
 		if bulk != nil { // a failure below: the schema goes back as it was
-			_ = finishBulk(context.WithoutCancel(ctx), d, bulk)
+			_ = finishBulk(context.WithoutCancel(ctx), d, bulk, func(string) {})
 		}
 	}()
 	for done := 0; done < opt.Reports; {
@@ -107,13 +110,11 @@ func Generate(ctx context.Context, d *db.DB, opt Options) (*Result, error) {
 			opt.Progress(done, opt.Reports)
 		}
 	}
-	if opt.Stage != nil && bulk != nil {
-		opt.Stage("building the indexes of reports")
-	}
-	if err := finishBulk(ctx, d, bulk); err != nil {
+	if err := finishBulk(ctx, d, bulk, stage); err != nil {
 		return nil, err
 	}
 	bulk = nil
+	stage("statistics for the query planner (ANALYZE)")
 	err = d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if err := tx.Audit(ctx, db.ActorSystem, "demo.generate", "", fmt.Sprintf("reports=%d", opt.Reports)); err != nil {
 			return err
@@ -213,10 +214,9 @@ type demoMsg struct {
 	attachment bool
 }
 
-// stmts are the batch's prepared inserts and its pending rows.
+// stmts are the batch's pending rows.
 type stmts struct {
-	reporter, report *sql.Stmt
-	rows             *pending
+	rows *pending
 }
 
 func writeBatch(ctx context.Context, d *db.DB, g *demoGen, offset, n int) ([]string, error) {
@@ -234,26 +234,11 @@ func writeBatch(ctx context.Context, d *db.DB, g *demoGen, offset, n int) ([]str
 func (g *demoGen) writeBatch(ctx context.Context, tx *db.Tx, offset, n int, out *[]string) error {
 	{
 		var st stmts
-		for _, s := range []struct {
-			to  **sql.Stmt
-			sql string
-		}{
-			{&st.reporter, `INSERT INTO reporters (name, email, credit, created_at) VALUES (?, ?, ?, ?)`},
-			{&st.report, `INSERT INTO reports (program_id, number, reporter_id, source, state, prev_state, title, asset, cwe,
-			description, steps, impact, cvss_vector, cvss_score, severity, cve_id, assignee_id, duplicate_of, close_reason, disclosure_at, disclosure_tz,
-			credit, version, created_at, updated_at, first_response_at, triaged_at, resolved_at, closed_at, paused_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		} {
-			var err error
-			if *s.to, err = tx.PrepareContext(ctx, s.sql); err != nil {
-				return fmt.Errorf("demo: prepare: %w", err)
-			}
-			defer (*s.to).Close()
-		}
 		var err error
 		if st.rows, err = newPending(ctx, tx); err != nil {
 			return err
 		}
+		defer st.rows.close()
 		// go-sqlite3 watches a cancellable context with a goroutine per
 		// statement; the batch checks for cancellation once per report instead.
 		sctx := context.WithoutCancel(ctx)
@@ -273,7 +258,7 @@ func (g *demoGen) writeBatch(ctx context.Context, tx *db.Tx, offset, n int, out 
 				return err
 			}
 		}
-		if err := st.rows.flush(sctx, tx); err != nil {
+		if err := st.rows.finish(sctx, tx); err != nil {
 			return err
 		}
 		for _, p := range g.programs {

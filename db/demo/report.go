@@ -56,12 +56,7 @@ func (g *demoGen) report(ctx context.Context, tx *db.Tx, st *stmts, i int) (stri
 		name := demoNames[rng.IntN(len(demoNames))]
 		credit := []db.Credit{db.CreditName, db.CreditHandle, db.CreditAnonymous}[rng.IntN(3)]
 		reporterEmail = fmt.Sprintf("%s%d@researcher.example", name, rng.IntN(1000))
-		res, err := st.reporter.ExecContext(ctx, fmt.Sprintf("%s%d", name, rng.IntN(1000)), reporterEmail, string(credit), db.FormatTime(created))
-		if err != nil {
-			return "", false, fmt.Errorf("db: demo reporter: %w", err)
-		}
-		id, _ := res.LastInsertId()
-		reporterID = id
+		reporterID = st.rows.reporter(fmt.Sprintf("%s%d", name, rng.IntN(1000)), reporterEmail, string(credit), db.FormatTime(created))
 	}
 
 	// Milestones in order, none after now.
@@ -192,14 +187,10 @@ func (g *demoGen) report(ctx context.Context, tx *db.Tx, st *stmts, i int) (stri
 	sortDemoMsgs(msgs)
 	updated := msgs[len(msgs)-1].at
 
-	res, err := st.report.ExecContext(ctx, p.id, p.next, reporterID, string(source), string(state), string(prev), title, asset, k.cwe,
+	id := st.rows.report(p.id, p.next, reporterID, string(source), string(state), string(prev), title, asset, k.cwe,
 		description, steps, impact, vector, score, severity, cve, assignee, dupOf, closeReason, nullTime(disclosure), tzIf(disclosure),
 		credit, 1+len(msgs)-1, db.FormatTime(created), db.FormatTime(updated), nullTime(firstResp), nullTime(triaged), nullTime(resolved),
 		nullTime(closed), nullTime(paused))
-	if err != nil {
-		return "", false, fmt.Errorf("demo: insert report: %w", err)
-	}
-	id, _ := res.LastInsertId()
 	ref := fmt.Sprintf("%s-%d", p.prefix, p.next)
 	p.next++
 	if p.recent = append(p.recent, id); len(p.recent) > 200 {

@@ -35,9 +35,7 @@ func staffActor(id int64) db.Actor {
 func (w *rowWriter) around(ctx context.Context, j int, m demoMsg, entryID int64, msgID any, source db.Source) error {
 	switch {
 	case j == 0:
-		if err := w.tx.Audit(ctx, db.ActorReporter, "report.submit", w.ref, "source="+string(source)); err != nil {
-			return err
-		}
+		w.st.rows.audit(db.ActorReporter, "report.submit", w.ref, "source="+string(source))
 		if source == db.SourceEmail {
 			if err := w.rawMail(ctx, entryID, msgID.(string), m.at); err != nil {
 				return err
@@ -56,7 +54,7 @@ func (w *rowWriter) around(ctx context.Context, j int, m demoMsg, entryID int64,
 		// reporter add rows, not realism.
 		return w.mail(ctx, j, "reply", w.to, 0, "Re: ["+w.ref+"] "+w.title, m.at)
 	case m.kind == db.KindEvent && m.event == "state":
-		return w.tx.Audit(ctx, staffActor(m.author), "report.state", w.ref, string(m.from)+" -> "+string(m.to))
+		w.st.rows.audit(staffActor(m.author), "report.state", w.ref, string(m.from)+" -> "+string(m.to))
 	}
 	return nil
 }
