@@ -26,6 +26,13 @@ type ForgottenSecrets struct {
 	// password: an admin enters each again.
 	SSOProviders []ResetSSO
 	Mailboxes    []ResetMailbox
+	// APITokens were revoked (their keyed hashes would match nothing under
+	// the new key): each owner issues a new token.
+	APITokens []ResetAPIToken
+	// AddressHashes reporters' address hashes were emptied, to be made
+	// again under the new key; Tombstones purged mails' tombstones no
+	// longer match (the same mail fetched again is taken in again).
+	AddressHashes, Tombstones int64
 }
 
 // ResetWebhook names a webhook whose secret was replaced.
@@ -166,13 +173,20 @@ func (db *DB) forgetSealed(ctx context.Context, actor Actor) (*ForgottenSecrets,
 		if err := tx.forgetSealedLogins(ctx, actor, out); err != nil {
 			return err
 		}
+		if err := tx.forgetAPITokens(ctx, actor, out); err != nil { // localkey_reset_hashes.go
+			return err
+		}
+		if err := tx.forgetKeyedHashes(ctx, out); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
 			localKeyCheckSetting, db.localKey.checkValue()); err != nil {
 			return fmt.Errorf("db: store local key check: %w", err)
 		}
-		if err := tx.audit(ctx, actor, "secrets.reset", "", fmt.Sprintf("local key lost: a new key; two-factor off for %s, %s replaced, %s and %s dropped",
+		if err := tx.audit(ctx, actor, "secrets.reset", "", fmt.Sprintf("local key lost: a new key; two-factor off for %s, %s replaced, %s and %s dropped, %s revoked",
 			count(len(out.TOTPUsers), "account", "accounts"), count(len(out.Webhooks), "webhook secret", "webhook secrets"),
-			count(len(out.SSOProviders), "sso client secret", "sso client secrets"), count(len(out.Mailboxes), "mailbox password", "mailbox passwords"))); err != nil {
+			count(len(out.SSOProviders), "sso client secret", "sso client secrets"), count(len(out.Mailboxes), "mailbox password", "mailbox passwords"),
+			count(len(out.APITokens), "api token", "api tokens"))); err != nil {
 			return err
 		}
 		return nil

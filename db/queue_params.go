@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -21,6 +22,16 @@ type QueueParams struct {
 	Sort     string
 	Page     string
 }
+
+// MaxSearchBytes and MaxSearchWords bound a queue search (the pages', the
+// CLI's and the API's q): every word costs a full-text lookup, and a
+// relevance search counts each word's matches (queue_rank.go). Real
+// searches are a few words; past these a search is refused with a field
+// error, the form keeping what was typed.
+const (
+	MaxSearchBytes = 500
+	MaxSearchWords = 32
+)
 
 // QueueParamsFrom reads the filter of a URL query, field by field.
 func QueueParamsFrom(q url.Values) QueueParams {
@@ -116,7 +127,14 @@ func (db *DB) ParseQueueParams(ctx context.Context, p QueueParams, me int64) (Qu
 	default:
 		errs["clock"] = "Choose due soon or overdue."
 	}
-	f.Search = strings.TrimSpace(p.Search)
+	switch search := strings.TrimSpace(p.Search); {
+	case len(search) > MaxSearchBytes:
+		errs["q"] = fmt.Sprintf("Search for at most %d characters.", MaxSearchBytes)
+	case len(strings.Fields(search)) > MaxSearchWords:
+		errs["q"] = fmt.Sprintf("Search for at most %d words.", MaxSearchWords)
+	default:
+		f.Search = search
+	}
 	switch QueueSort(p.Sort) {
 	case "":
 		// Newest first, searches too: bm25 ranks every match, which costs

@@ -22,16 +22,15 @@ import (
 var commonWord = 20_000
 
 // rankTitleFirst says whether a relevance search of q has a word in at
-// least commonWord reports (ranked title first). One statement counts every
-// word, each count stopping at commonWord.
+// least commonWord reports (ranked title first). One statement counts its
+// distinct words, at most MaxSearchWords of them (SQLite refuses a
+// compound SELECT of more than 500 arms: a longer search was an internal
+// error), each count stopping at commonWord.
 func rankTitleFirst(ctx context.Context, tx *sql.Tx, q string) (bool, error) {
 	var parts []string
 	var args []any
-	for _, w := range strings.Fields(q) {
-		w = strings.ReplaceAll(w, `"`, ``)
-		if w == "" {
-			continue
-		}
+	words := searchWords(q)
+	for _, w := range words[:min(len(words), MaxSearchWords)] {
 		parts = append(parts, fmt.Sprintf(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM reports_fts WHERE reports_fts MATCH ? LIMIT %d)`, commonWord))
 		args = append(args, textColumns+` : "`+w+`"`)
 	}

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Source is how a report reached the portal.
@@ -179,17 +181,39 @@ func (db *DB) SearchReports(ctx context.Context, q string, limit int) ([]int64, 
 // ftsQuery turns free text into an FTS5 query of quoted words, all required,
 // in the text columns only (not the scope of migration 0034).
 func ftsQuery(q string) string {
-	var terms []string
-	for _, w := range strings.Fields(q) {
-		w = strings.ReplaceAll(w, `"`, ``)
-		if w != "" {
-			terms = append(terms, `"`+w+`"`)
-		}
-	}
-	if len(terms) == 0 {
+	words := searchWords(q)
+	if len(words) == 0 {
 		return ""
 	}
+	terms := make([]string, len(words))
+	for i, w := range words {
+		terms[i] = `"` + w + `"`
+	}
 	return textColumns + ` : (` + strings.Join(terms, " AND ") + `)`
+}
+
+// searchWords are the distinct words of free text as FTS5 may read them
+// inside quotes: without '"', and with control characters (NUL among
+// them) taken as spaces. FTS5 stops reading a query at a NUL, so one in a
+// quoted word left the quote open: "unterminated string", an internal
+// error, from any search box (review6 F5).
+func searchWords(q string) []string {
+	q = strings.Map(func(r rune) rune {
+		switch {
+		case r == '"':
+			return -1
+		case unicode.IsControl(r):
+			return ' '
+		}
+		return r
+	}, q)
+	var words []string
+	for _, w := range strings.Fields(q) {
+		if !slices.Contains(words, w) {
+			words = append(words, w)
+		}
+	}
+	return words
 }
 
 // openReport replaces the sealed fields of r by their plaintext, or by

@@ -57,18 +57,19 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			return errBearerRequired
 		}
 		ctx := c.Request().Context()
-		client := db.ClientNetwork(c.RealIP())
-		if blocked, retry := s.apiFails.blocked(client, time.Now()); blocked {
-			s.log.Warn("rate limit hit", "limit", "api_token_failures", "route", c.Path(), "client", client)
-			s.cfg.Metrics.SecurityEvent("rate_limit")
-			c.Response().Header().Set("Retry-After", retry)
-			return echo.NewHTTPError(http.StatusTooManyRequests)
-		}
 		u, t, err := s.store.UserByAPIToken(ctx, strings.TrimSpace(raw))
 		if db.ErrorCode(err) == db.EUNAUTHORIZED {
-			s.apiFails.fail(client, time.Now())
+			// Only a refusal spends the network's budget, and only a
+			// refusal is slowed: a valid token always passes.
+			client := db.ClientNetwork(c.RealIP())
 			s.cfg.Metrics.SecurityEvent("api_token_refused")
 			s.log.Warn("api token refused", "route", c.Path(), "client", c.RealIP())
+			if ok, retry := s.apiFails.refuse(client, time.Now()); !ok {
+				s.log.Warn("rate limit hit", "limit", "api_token_failures", "route", c.Path(), "client", client)
+				s.cfg.Metrics.SecurityEvent("rate_limit")
+				c.Response().Header().Set("Retry-After", retry)
+				return echo.NewHTTPError(http.StatusTooManyRequests)
+			}
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="disclose", error="invalid_token"`)
 			return err
 		} else if err != nil {

@@ -19,10 +19,14 @@ var DefaultAPIFailRate = RateLimit{PerMinute: 10, Burst: 20}
 // and if all are still spending, the oldest half goes.
 const maxFailClients = 100_000
 
-// failLimiter budgets failures per client network: a failure spends from
-// the client's budget, and a client with none left is refused before its
-// next attempt is even looked at (so it cannot learn that a guess was
-// right). Successes cost nothing.
+// failLimiter budgets failures per client network: each refusal spends
+// from the client's budget, and a refusal with none left is answered 429
+// (Retry-After) instead of 401, so a network that keeps guessing is told
+// to slow down. Only refusals are counted and only refusals are slowed: a
+// credential that verifies always passes, whatever its network spent, so
+// a stranger sharing that network (a NAT, a CI egress pool, a VPN exit)
+// cannot lock its valid users out. Hiding a right guess would protect
+// nothing: an API token is 256 random bits.
 type failLimiter struct {
 	rate  rate.Limit
 	burst int
@@ -49,27 +53,16 @@ func newFailLimiter(rl RateLimit) *failLimiter {
 		retry: strconv.Itoa(int(60/rl.PerMinute) + 1), clients: map[string]*failClient{}}
 }
 
-// blocked says whether client has no failure left to spend now, and when
-// to try again.
-func (f *failLimiter) blocked(client string, now time.Time) (bool, string) {
+// refuse spends one failure of client and says whether one was left to
+// spend; when not, the refusal is to be a 429 with Retry-After retry.
+func (f *failLimiter) refuse(client string, now time.Time) (ok bool, retry string) {
 	if f == nil {
-		return false, ""
+		return true, ""
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, ok := f.clients[client]
-	return ok && c.lim.TokensAt(now) < 1, f.retry
-}
-
-// fail spends one failure of client.
-func (f *failLimiter) fail(client string, now time.Time) {
-	if f == nil {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c, ok := f.clients[client]
-	if !ok {
+	c, found := f.clients[client]
+	if !found {
 		if len(f.clients) >= maxFailClients {
 			f.sweepLocked(now)
 		}
@@ -77,7 +70,7 @@ func (f *failLimiter) fail(client string, now time.Time) {
 		f.clients[client] = c
 	}
 	c.seen = now
-	c.lim.AllowN(now, 1)
+	return c.lim.AllowN(now, 1), f.retry
 }
 
 // sweepLocked forgets the clients whose budget is full again, and when

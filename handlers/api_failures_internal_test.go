@@ -14,12 +14,12 @@ func TestFailLimiterBounded(t *testing.T) {
 	now := time.Now()
 	for i := range 3 * maxFailClients {
 		now = now.Add(time.Microsecond)
-		f.fail("net:"+strconv.Itoa(i), now)
+		f.refuse("net:"+strconv.Itoa(i), now)
 		if len(f.clients) > maxFailClients {
 			t.Fatalf("%d clients remembered after %d, want at most %d", len(f.clients), i+1, maxFailClients)
 		}
 	}
-	if blocked, _ := f.blocked("net:"+strconv.Itoa(3*maxFailClients-1), now); !blocked {
+	if ok, _ := f.refuse("net:"+strconv.Itoa(3*maxFailClients-1), now); ok {
 		t.Fatal("the newest client past its budget is not blocked")
 	}
 }

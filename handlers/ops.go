@@ -40,19 +40,20 @@ func (s *Server) metrics(c echo.Context) error {
 // client that did not come through a proxy.
 func (s *Server) requireScraper(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		// Guesses at the token spend the client's budget of refused
-		// tokens, as the API's do (api_failures.go).
-		client := db.ClientNetwork(c.RealIP())
-		if blocked, retry := s.apiFails.blocked(client, time.Now()); blocked {
-			s.log.Warn("rate limit hit", "limit", "metrics_token_failures", "route", c.Path(), "client", client)
-			s.cfg.Metrics.SecurityEvent("rate_limit")
-			c.Response().Header().Set("Retry-After", retry)
-			return echo.NewHTTPError(http.StatusTooManyRequests)
-		}
 		if !s.metricsAllowed(c.Request()) {
-			s.apiFails.fail(client, time.Now())
+			// Guesses at the token spend the client's budget of refused
+			// scrapes, kept apart from the API's (api_failures.go) so
+			// that neither locks the other out; the right token always
+			// passes.
+			client := db.ClientNetwork(c.RealIP())
 			s.cfg.Metrics.SecurityEvent("metrics_denied")
 			s.log.Warn("metrics access refused", "route", c.Path(), "client", c.RealIP())
+			if ok, retry := s.scrapeFails.refuse(client, time.Now()); !ok {
+				s.log.Warn("rate limit hit", "limit", "metrics_token_failures", "route", c.Path(), "client", client)
+				s.cfg.Metrics.SecurityEvent("rate_limit")
+				c.Response().Header().Set("Retry-After", retry)
+				return echo.NewHTTPError(http.StatusTooManyRequests)
+			}
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
 			return echo.NewHTTPError(http.StatusUnauthorized)
 		}

@@ -123,6 +123,8 @@ type Server struct {
 	// apiLimit is the per-token budget of the API (api_access.go).
 	apiLimit func(tokenID int64) (bool, string)
 	apiFails *failLimiter // refused tokens per client network (api_failures.go)
+	// scrapeFails are refused /metrics tokens per client network (ops.go).
+	scrapeFails *failLimiter
 }
 
 // New builds the server and its route table on the database store.
@@ -148,7 +150,7 @@ func New(ctx context.Context, cfg Config, store *db.DB, log *slog.Logger) (*Serv
 		cfg.BodyRateWindow = defaultBodyRateWindow
 	}
 	s := &Server{cfg: cfg, store: store, log: log, bodies: newBodyBudget(cfg.BodyBudget, cfg.MaxBody),
-		apiFails: newFailLimiter(cfg.APIFailRate)}
+		apiFails: newFailLimiter(cfg.APIFailRate), scrapeFails: newFailLimiter(cfg.APIFailRate)}
 	s.echo = s.routes()
 	return s, nil
 }

@@ -194,6 +194,24 @@ func TestTriageQueuePage(t *testing.T) {
 			t.Fatalf("status %d; want 422 with the error next to the field", p.Status)
 		}
 	})
+	t.Run("ErrSearchTooLong", func(t *testing.T) {
+		// review6 F5: before, any length went to the database, and a
+		// relevance search of 600 words was a 500.
+		typed := strings.TrimSpace(strings.Repeat("xss ", 600))
+		p := b.get("/triage?sort=relevance&q=" + url.QueryEscape(typed))
+		doc := parse(t, p)
+		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(doc.Find(`#e-q`).Text(), "at most") ||
+			doc.Find(`#f-q`).AttrOr("value", "") != typed || doc.Find(`#f-q`).AttrOr("aria-invalid", "") != "true" {
+			t.Fatalf("status %d error %q; want 422 with the limit next to the search, the words kept", p.Status, doc.Find(`#e-q`).Text())
+		}
+	})
+	t.Run("SearchControlCharacters", func(t *testing.T) {
+		// review6 F5: before, a NUL reached FTS5 ("unterminated string"): 500.
+		doc := parse(t, b.get("/triage?sort=relevance&q=xss%00"))
+		if rows := doc.Find(`[data-testid=queue] tbody tr`); rows.Length() != 1 || rows.AttrOr("data-ref", "") != a.Ref() {
+			t.Fatalf("rows=%d, want only %s", rows.Length(), a.Ref())
+		}
+	})
 	t.Run("Export", func(t *testing.T) {
 		p := b.get("/triage/export.json?q=xss")
 		if p.Status != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Disposition"), "attachment;") ||

@@ -2,6 +2,7 @@ package views
 
 import (
 	"bytes"
+	"container/list"
 	"context"
 	"html"
 	"io"
@@ -16,12 +17,16 @@ import (
 	"github.com/yuin/goldmark/renderer"
 	gtext "github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
+	"golang.org/x/sync/singleflight"
 )
 
 var (
 	md        = goldmark.New(goldmark.WithExtensions(extension.Linkify, boundedTables{}, extension.Strikethrough, extension.TaskList))
 	sanitizer = bluemonday.UGCPolicy()
 	mdCache   = renderCache{max: maxMarkdownCache}
+	// mdFlight makes concurrent first views of one source wait for one
+	// render instead of each rendering it.
+	mdFlight singleflight.Group
 )
 
 // maxTableCells bounds the table cells one document may make. A GFM
@@ -32,10 +37,13 @@ var (
 const maxTableCells = 50_000
 
 // maxMarkdownSource is the longest text rendered as markdown; a longer one
-// is shown as the plain text it is. goldmark's time grows faster than the
-// input on some texts (deep blockquotes, runs of "[a]("): 64 KiB of them
-// took up to 3.7 s, the 200 KB a program policy may hold took 70 s.
-const maxMarkdownSource = 64 << 10
+// is shown as the plain text it is. goldmark's time grows about with the
+// cube of the input on some texts (deep blockquotes, "> > " lines, nested
+// lists, runs of "[a]("): measured on the shared 2-core machine, the worst
+// 8 KiB took 40-100 ms, 16 KiB 0.2-0.25 s, 32 KiB 1 s, 64 KiB 3-4 s, the
+// 200 KB a program policy may hold 70 s. At 16 KiB the worst a tenant's
+// admin can save costs a fifth of a second, once per source.
+const maxMarkdownSource = 16 << 10
 
 // maxMarkdownCache bounds the bytes of sources and HTML the render cache
 // keeps: each policy or advisory text as edited would stay otherwise.
@@ -81,41 +89,60 @@ func (b boundedTableTransformer) Transform(node *gast.Paragraph, reader gtext.Re
 }
 
 // RenderMarkdown turns operator-written markdown into HTML that bluemonday
-// has sanitised, so even a policy with raw HTML cannot run script.
+// has sanitised, so even a policy with raw HTML cannot run script. Each
+// source is rendered once: concurrent first views share one render
+// (mdFlight), later views are served from mdCache.
 func RenderMarkdown(src string) string {
 	if v, ok := mdCache.get(src); ok {
 		return v
 	}
-	var buf bytes.Buffer
-	if len(src) > maxMarkdownSource {
-		out := "<pre>" + html.EscapeString(src) + "</pre>"
+	v, _, _ := mdFlight.Do(src, func() (any, error) {
+		if v, ok := mdCache.get(src); ok {
+			return v, nil
+		}
+		out := renderMarkdown(src)
 		mdCache.put(src, out)
-		return out
+		return out, nil
+	})
+	return v.(string)
+}
+
+// renderMarkdown renders src without the cache.
+func renderMarkdown(src string) string {
+	if len(src) > maxMarkdownSource {
+		return "<pre>" + html.EscapeString(src) + "</pre>"
 	}
+	var buf bytes.Buffer
 	if err := md.Convert([]byte(src), &buf); err != nil {
 		return sanitizer.Sanitize(src)
 	}
-	out := sanitizer.Sanitize(buf.String())
-	mdCache.put(src, out)
-	return out
+	return sanitizer.Sanitize(buf.String())
 }
 
 // renderCache keeps rendered markdown by source, at most max bytes of
-// sources and HTML: when full it starts again empty (what is shown again
-// is rendered again, once).
+// sources and HTML. When full it drops the least recently used renders
+// (not all of them: one tenant's stream of new sources must not make
+// every other tenant's policies render again).
 type renderCache struct {
 	max int
 
 	mu    sync.Mutex
 	size  int
-	items map[string]string
+	items map[string]*list.Element
+	order list.List // of *cached, most recently used first
 }
+
+type cached struct{ src, out string }
 
 func (c *renderCache) get(src string) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := c.items[src]
-	return v, ok
+	e, ok := c.items[src]
+	if !ok {
+		return "", false
+	}
+	c.order.MoveToFront(e)
+	return e.Value.(*cached).out, true
 }
 
 func (c *renderCache) put(src, out string) {
@@ -125,13 +152,22 @@ func (c *renderCache) put(src, out string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.items == nil || c.size+n > c.max {
-		c.items, c.size = map[string]string{}, 0
+	if c.items == nil {
+		c.items = map[string]*list.Element{}
 	}
-	if _, ok := c.items[src]; !ok {
-		c.items[src] = out
-		c.size += n
+	if e, ok := c.items[src]; ok {
+		c.order.MoveToFront(e)
+		return
 	}
+	for c.size+n > c.max {
+		last := c.order.Back()
+		old := last.Value.(*cached)
+		c.order.Remove(last)
+		delete(c.items, old.src)
+		c.size -= len(old.src) + len(old.out)
+	}
+	c.items[src] = c.order.PushFront(&cached{src, out})
+	c.size += n
 }
 
 // Markdown is a component of rendered, sanitised markdown.

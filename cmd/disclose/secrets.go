@@ -84,6 +84,19 @@ func printForgotten(w io.Writer, out *db.ForgottenSecrets) {
 			fmt.Fprintf(w, "  mailbox %d of %s (user %s): disclose mailbox edit --id %d --imap-password-file F\n", m.ID, m.Org, m.User, m.ID)
 		}
 	}
+	if len(out.APITokens) > 0 {
+		fmt.Fprintf(w, "%d API tokens were revoked (kept as hashes under the lost key, none would match again); each owner issues a new one\n"+
+			"on their account page and gives it to the scripts that used the old:\n", len(out.APITokens))
+		for _, t := range out.APITokens {
+			fmt.Fprintf(w, "  %s: API token %d (%s)\n", t.Owner, t.ID, t.Name)
+		}
+	}
+	fmt.Fprintf(w, "%d reporters' address hashes were emptied: they are made again under the new key (sealed addresses after the\n"+
+		"next unlock of the team key)\n", out.AddressHashes)
+	if out.Tombstones > 0 {
+		fmt.Fprintf(w, "%d tombstones of purged mail no longer match: a purged mail still on the IMAP server and fetched again\n"+
+			"is taken in again as new\n", out.Tombstones)
+	}
 }
 
 // restoreForgetting restores a backup whose local key file is lost for
