@@ -1,0 +1,75 @@
+package db_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/disclose/disclose/db"
+)
+
+// TestIncidentClockWebhooksOptIn: a clock alert goes only to the enabled
+// webhooks of the organisation's programs that were opted in to incident
+// clocks, once per point; a program webhook set up for report events (the
+// program team's channel) gets nothing, nor does a disabled one or one of
+// another organisation. Existing and new webhooks start opted out.
+func TestIncidentClockWebhooksOptIn(t *testing.T) {
+	ctx := context.Background()
+	f := newIncidentFixture(t)
+	hook := func(programID int64, enabled, clocks bool) *db.Webhook {
+		h, err := f.CreateWebhook(ctx, &db.NewWebhook{ProgramID: programID, URL: "https://hooks.example.org/" + strings.Repeat("x", int(programID)),
+			Format: db.WebhookGeneric, Enabled: enabled}, db.ActorSystem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.IncidentClocks {
+			t.Fatalf("a new webhook is opted in to incident clocks")
+		}
+		if clocks {
+			if err := f.UpdateWebhook(ctx, h.ID, &db.NewWebhook{ProgramID: programID, URL: h.URL, Format: h.Format, Enabled: enabled,
+				IncidentClocks: true}, staffActor); err != nil {
+				t.Fatal(err)
+			}
+			if h, err = f.WebhookByID(ctx, h.ID); err != nil || !h.IncidentClocks {
+				t.Fatalf("opted-in webhook reads back %+v, %v", h, err)
+			}
+		}
+		return h
+	}
+	team := hook(f.shop.ID, true, false)
+	optedIn := hook(f.shop.ID, true, true)
+	disabled := hook(f.shop.ID, false, true)
+	foreign := hook(f.otherPrg.ID, true, true)
+	i := f.open(t, &db.NewIncident{Presets: []string{"cert-in"}, AwareAt: f.clk.t, AwareSource: "a call"})
+	compose := func(*db.ClockAlert, db.AlertRecipient) *db.OutMail { return nil }
+	var points []string
+	for _, at := range []time.Duration{2 * time.Hour, 3 * time.Hour, 4 * time.Hour, 5 * time.Hour, 7 * time.Hour, 8 * time.Hour} {
+		f.clk.t = i.AwareAt.Add(at)
+		if _, err := f.IncidentClockAlerts(ctx, compose); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := func(h *db.Webhook) []*db.Delivery {
+		ds, err := f.Deliveries(ctx, h.ID, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	for _, d := range got(optedIn) {
+		if d.Event != db.EventIncidentClock || d.Ref != i.Ref() {
+			t.Errorf("opted-in webhook got %s %s", d.Event, d.Ref)
+		}
+		points = append(points, d.Point)
+	}
+	if strings.Join(points, " ") != "overdue hour-left half-time" {
+		t.Errorf("opted-in webhook got points %q, want one delivery each of half-time, hour-left, overdue", points)
+	}
+	for name, h := range map[string]*db.Webhook{"the program team's webhook (not opted in)": team, "a disabled webhook": disabled,
+		"another organisation's webhook": foreign} {
+		if ds := got(h); len(ds) != 0 {
+			t.Errorf("%s got %d deliveries (%s %s)", name, len(ds), ds[0].Event, ds[0].Point)
+		}
+	}
+}
