@@ -73,3 +73,28 @@ func TestIncidentClockWebhooksOptIn(t *testing.T) {
 		}
 	}
 }
+
+// TestMovedProgramWebhookLosesIncidentClocks: a program that moves to
+// another organisation takes its webhooks along, paused; the incident
+// clocks switch an admin of the old organisation turned on is off, so the
+// new organisation's incidents reach that endpoint only when one of its
+// own admins chooses so.
+func TestMovedProgramWebhookLosesIncidentClocks(t *testing.T) {
+	ctx := context.Background()
+	f := newIncidentFixture(t)
+	h, err := f.CreateWebhook(ctx, &db.NewWebhook{ProgramID: f.shop.ID, URL: "https://hooks.client.example/x", Format: db.WebhookGeneric, Enabled: true,
+		IncidentClocks: true}, staffActor)
+	if err != nil || !h.IncidentClocks {
+		t.Fatalf("opted-in webhook: %+v, %v", h, err)
+	}
+	if _, err := f.MoveProgram(ctx, f.shop.ID, f.other.Slug, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.WebhookByID(ctx, h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Enabled || got.IncidentClocks {
+		t.Fatalf("after the move the webhook has enabled=%t incident clocks=%t, want both off", got.Enabled, got.IncidentClocks)
+	}
+}
