@@ -87,6 +87,14 @@ func TestMovedProgramWebhookLosesIncidentClocks(t *testing.T) {
 	if err != nil || !h.IncidentClocks {
 		t.Fatalf("opted-in webhook: %+v, %v", h, err)
 	}
+	i := f.open(t, &db.NewIncident{Presets: []string{"cert-in"}, AwareAt: f.clk.t, AwareSource: "a call"})
+	f.clk.t = i.AwareAt.Add(7 * time.Hour)
+	if _, err := f.IncidentClockAlerts(ctx, func(*db.ClockAlert, db.AlertRecipient) *db.OutMail { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := f.Deliveries(ctx, h.ID, 20); len(ds) != 1 {
+		t.Fatalf("%d clock alerts queued before the move, want 1", len(ds))
+	}
 	if _, err := f.MoveProgram(ctx, f.shop.ID, f.other.Slug, db.ActorSystem); err != nil {
 		t.Fatal(err)
 	}
@@ -96,5 +104,61 @@ func TestMovedProgramWebhookLosesIncidentClocks(t *testing.T) {
 	}
 	if got.Enabled || got.IncidentClocks {
 		t.Fatalf("after the move the webhook has enabled=%t incident clocks=%t, want both off", got.Enabled, got.IncidentClocks)
+	}
+	if ds, _ := f.Deliveries(ctx, h.ID, 20); len(ds) != 0 {
+		t.Errorf("the old organisation's clock alert is still queued for the moved webhook (%s)", ds[0].Status)
+	}
+}
+
+// TestWebhookClocksOffDropsQueued: switching incident clocks off drops the
+// clock alerts still queued for the webhook; what was sent stays listed.
+func TestWebhookClocksOffDropsQueued(t *testing.T) {
+	ctx := context.Background()
+	f := newIncidentFixture(t)
+	in := &db.NewWebhook{ProgramID: f.shop.ID, URL: "https://hooks.client.example/x", Format: db.WebhookGeneric, Enabled: true, IncidentClocks: true}
+	h, err := f.CreateWebhook(ctx, in, staffActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := f.open(t, &db.NewIncident{Presets: []string{"cert-in"}, AwareAt: f.clk.t, AwareSource: "a call"})
+	compose := func(*db.ClockAlert, db.AlertRecipient) *db.OutMail { return nil }
+	f.clk.t = i.AwareAt.Add(3 * time.Hour)
+	if _, err := f.IncidentClockAlerts(ctx, compose); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := f.Deliveries(ctx, h.ID, 20)
+	if len(ds) != 1 {
+		t.Fatalf("%d deliveries, want the half-time one", len(ds))
+	}
+	if err := f.DeliverySent(ctx, ds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.t = i.AwareAt.Add(5 * time.Hour)
+	if _, err := f.IncidentClockAlerts(ctx, compose); err != nil {
+		t.Fatal(err)
+	}
+	in.IncidentClocks = false
+	if err := f.UpdateWebhook(ctx, h.ID, in, staffActor); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ = f.Deliveries(ctx, h.ID, 20)
+	if len(ds) != 1 || ds[0].Point != db.AlertHalfTime || ds[0].Status != db.OutboxSent {
+		t.Fatalf("after switching off: %d deliveries, want only the sent half-time one", len(ds))
+	}
+}
+
+// webhookClocksPlanWork runs the webhook statements of incident clocks
+// for TestQueryPlans: a webhook opted in and switched off again.
+func webhookClocksPlanWork(t *testing.T, d *db.DB, programID int64) {
+	t.Helper()
+	ctx := context.Background()
+	in := &db.NewWebhook{ProgramID: programID, URL: "https://hooks.example.org/plan", Format: db.WebhookGeneric, Enabled: true, IncidentClocks: true}
+	h, err := d.CreateWebhook(ctx, in, db.ActorSystem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.IncidentClocks = false
+	if err := d.UpdateWebhook(ctx, h.ID, in, db.ActorSystem); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -183,6 +183,11 @@ func (db *DB) UpdateWebhook(ctx context.Context, id int64, in *NewWebhook, actor
 		if n, _ := res.RowsAffected(); n == 0 {
 			return Errorf(ENOTFOUND, "Webhook not found.")
 		}
+		if !in.IncidentClocks {
+			if err := tx.dropPendingClocks(ctx, `webhook_id = ?`, id); err != nil {
+				return err
+			}
+		}
 		return tx.audit(ctx, actor, "webhook.update", fmt.Sprintf("webhook:%d", id), fmt.Sprintf("format=%s enabled=%t content=%t clocks=%t", in.Format, in.Enabled, in.IncludeContent, in.IncidentClocks))
 	})
 }
@@ -199,4 +204,17 @@ func (db *DB) DeleteWebhook(ctx context.Context, id int64, actor Actor) error {
 		}
 		return tx.audit(ctx, actor, "webhook.delete", fmt.Sprintf("webhook:%d", id), "")
 	})
+}
+
+// dropPendingClocks deletes the incident clock alerts still waiting for the
+// webhooks where (a fixed condition of the caller's on webhook_deliveries,
+// never user input) holds: a webhook switched off, or moved to another
+// organisation, sends none of those queued before.
+func (tx *Tx) dropPendingClocks(ctx context.Context, where string, args ...any) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE status = 'pending' AND event = ? AND `+where,
+		append([]any{string(EventIncidentClock)}, args...)...)
+	if err != nil {
+		return fmt.Errorf("db: drop queued clock alerts: %w", err)
+	}
+	return nil
 }

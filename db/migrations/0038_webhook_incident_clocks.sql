@@ -8,3 +8,7 @@
 -- Every existing webhook stays off: they were set up for report events,
 -- and their receivers may read report.ref, which a clock alert lacks.
 ALTER TABLE webhooks ADD COLUMN incident_clocks INTEGER NOT NULL DEFAULT 0 CHECK (incident_clocks IN (0, 1));
+
+-- Clock alerts queued before the upgrade and not yet sent went to webhooks
+-- nobody opted in: they are dropped (the alert mails were sent as ever).
+DELETE FROM webhook_deliveries WHERE status = 'pending' AND event = 'incident.clock';
