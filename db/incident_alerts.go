@@ -149,12 +149,16 @@ func (db *DB) IncidentClockAlerts(ctx context.Context, compose func(a *ClockAler
 }
 
 // queueClockWebhooks writes a delivery of a clock alert for every enabled
-// webhook of the programs of the incident's organisation, in the
-// transaction that records the point (so once per point, like the mail).
+// webhook of the programs of the incident's organisation that an admin of
+// it opted in (incident_clocks): a program's webhook may post where
+// program-only members read, who must not learn of the organisation's
+// incidents. In the transaction that records the point (so once per point,
+// like the mail).
 func (tx *Tx) queueClockWebhooks(ctx context.Context, orgID int64, a *ClockAlert) error {
 	now := formatTime(tx.now)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, event, ref, obligation, point, due_at, next_attempt_at, created_at)
-		SELECT w.id, ?, ?, ?, ?, ?, ?, ? FROM programs p JOIN webhooks w ON w.program_id = p.id AND w.enabled = 1 WHERE p.org_id = ? ORDER BY w.id`,
+		SELECT w.id, ?, ?, ?, ?, ?, ?, ? FROM programs p JOIN webhooks w ON w.program_id = p.id AND w.enabled = 1 AND w.incident_clocks = 1
+		WHERE p.org_id = ? ORDER BY w.id`,
 		string(EventIncidentClock), a.Ref, a.Obligation, a.Point, formatTime(a.DueAt), now, now, orgID); err != nil {
 		return fmt.Errorf("db: queue clock webhooks: %w", err)
 	}

@@ -441,6 +441,14 @@ func (db *DB) MoveProgram(ctx context.Context, programID int64, toSlug string, a
 		}
 		n, _ := hooks.RowsAffected()
 		res.PausedWebhooks = int(n)
+		// Incident clocks were the old organisation's admins' choice about
+		// its incidents: the new one's admins choose again.
+		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET incident_clocks = 0 WHERE program_id = ? AND incident_clocks = 1`, programID); err != nil {
+			return fmt.Errorf("db: reset webhook incident clocks: %w", err)
+		}
+		if err := tx.dropPendingClocks(ctx, `webhook_id IN (SELECT id FROM webhooks WHERE program_id = ?)`, programID); err != nil {
+			return err
+		}
 		if err := tx.audit(ctx, actor, "program.move", slug, fmt.Sprintf("from=%s to=%s direct_members=%d paused_webhooks=%d mailboxes=%d", from.Slug, to.Slug, res.DirectMembers, res.PausedWebhooks, len(res.Mailboxes))); err != nil {
 			return err
 		}

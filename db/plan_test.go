@@ -341,6 +341,7 @@ func planWorkload(t *testing.T) string {
 	must(err)
 	_, err = d.Webhooks(ctx, f.P1.ID)
 	must(err)
+	webhookClocksPlanWork(t, d, f.P1.ID) // incident_clock_hooks_test.go
 	incidentPlanWorkload(t, d, []int64{receipts[4].ReportID, receipts[5].ReportID}, f.Actor)
 
 	planAPITokens(t, d, f.Triager, admin)

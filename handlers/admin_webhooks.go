@@ -58,11 +58,16 @@ func (s *Server) adminWebhooks(c echo.Context) error {
 }
 
 // webhookForm reads the webhook fields one by one; a URL naming an address
-// outside the operator's webhook reach gets a field error.
+// outside the operator's webhook reach gets a field error. Incident clocks
+// are the organisation's: only an admin of the program's organisation may
+// turn them on (the route's rule already asks that; checked here again so
+// that a looser rule on a future route cannot open them).
 func (s *Server) webhookForm(c echo.Context, programID int64) *db.NewWebhook {
 	r := c.Request()
+	o := orgOf(c)
 	return &db.NewWebhook{ProgramID: programID, URL: r.PostFormValue("url"), Format: db.WebhookFormat(r.PostFormValue("format")),
-		IncludeContent: r.PostFormValue("content") == "on", Enabled: r.PostFormValue("enabled") == "on", Reach: s.cfg.WebhookReach}
+		IncludeContent: r.PostFormValue("content") == "on", Enabled: r.PostFormValue("enabled") == "on",
+		IncidentClocks: r.PostFormValue("clocks") == "on" && o != nil && o.ID != 0 && staffUser(c).Manages(o), Reach: s.cfg.WebhookReach}
 }
 
 // createWebhook adds a webhook and shows its secret once on the page that
@@ -82,7 +87,7 @@ func (s *Server) createWebhook(c echo.Context) error {
 		}
 		m.Errors = fields
 		m.Values = map[string]string{"url": in.URL, "format": string(in.Format)}
-		m.ValueContent, m.ValueEnabled = in.IncludeContent, in.Enabled
+		m.ValueContent, m.ValueEnabled, m.ValueClocks = in.IncludeContent, in.Enabled, in.IncidentClocks
 		return s.render(c, errorStatus(err), views.AdminWebhooksView(*m))
 	} else if err != nil {
 		return err

@@ -13,10 +13,10 @@ import (
 )
 
 // TestIncidentClockWebhooks: a clock alert reaches the webhooks of the
-// incident's organisation, signed, content-free (reference, obligation,
+// incident's organisation opted in to incident clocks, signed, content-free (reference, obligation,
 // point, deadline; no title), once per point: again after the database is
 // opened afresh nothing is queued twice; another organisation's webhooks
-// get nothing.
+// get nothing, nor does a webhook of the organisation not opted in.
 func TestIncidentClockWebhooks(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "disclose.db")
@@ -27,12 +27,12 @@ func TestIncidentClockWebhooks(t *testing.T) {
 	clock := &testClock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
 	d.Now = clock.Now
 	admin := db.Actor{Name: "admin@example.org"}
-	hook := func(programID int64, format db.WebhookFormat) *hookReceiver {
+	hook := func(programID int64, format db.WebhookFormat, clocks bool) *hookReceiver {
 		rcv := &hookReceiver{}
 		srv := httptest.NewServer(rcv)
 		t.Cleanup(srv.Close)
 		h, err := d.CreateWebhook(ctx, &db.NewWebhook{ProgramID: programID, URL: srv.URL + "/hook", Format: format, Enabled: true,
-			Reach: db.WebhookReachLoopback}, admin)
+			IncidentClocks: clocks, Reach: db.WebhookReachLoopback}, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +43,7 @@ func TestIncidentClockWebhooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	own, slack := hook(p.ID, db.WebhookGeneric), hook(p.ID, db.WebhookSlack)
+	own, slack, team := hook(p.ID, db.WebhookGeneric, true), hook(p.ID, db.WebhookSlack, true), hook(p.ID, db.WebhookGeneric, false)
 	other, err := d.CreateOrg(ctx, &db.NewOrg{Slug: "other", Name: "Other"}, db.ActorSystem)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestIncidentClockWebhooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign := hook(prog.ID, db.WebhookGeneric)
+	foreign := hook(prog.ID, db.WebhookGeneric, true)
 	inc, err := d.CreateIncident(ctx, &db.NewIncident{OrgID: db.DefaultOrgID, Title: "Customer table dumped", Severity: "high",
 		AwareAt: clock.t.Add(-7 * time.Hour), AwareSource: "a call", Presets: []string{"cert-in"}}, admin)
 	if err != nil {
@@ -75,7 +75,7 @@ func TestIncidentClockWebhooks(t *testing.T) {
 		t.Fatalf("alerts after a restart: %d, %v", n, err)
 	}
 	if n, err := newHookWorker(d).SendDue(ctx); err != nil || n != 2 {
-		t.Fatalf("sent %d, %v; want 2 (the organisation's two webhooks)", n, err)
+		t.Fatalf("sent %d, %v; want 2 (the organisation's two opted-in webhooks)", n, err)
 	}
 	bodies, headers, verified := own.seen()
 	if len(bodies) != 1 || verified[0] != nil {
@@ -114,5 +114,8 @@ func TestIncidentClockWebhooks(t *testing.T) {
 	}
 	if fb, _, _ := foreign.seen(); len(fb) != 0 {
 		t.Errorf("another organisation's webhook got %q", fb)
+	}
+	if tb, _, _ := team.seen(); len(tb) != 0 {
+		t.Errorf("a webhook not opted in to incident clocks got %q", tb)
 	}
 }

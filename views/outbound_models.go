@@ -36,6 +36,7 @@ type AdminWebhooks struct {
 	Values       map[string]string // the new-webhook form as typed
 	ValueContent bool
 	ValueEnabled bool
+	ValueClocks  bool
 	Errors       db.FieldErrors // of the new-webhook form
 	EditID       int64          // the webhook whose edit failed
 	EditErrors   db.FieldErrors
