@@ -39,7 +39,15 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	if fresh {
 		// A new database is made under another name (the bulk load's
 		// settings leave a damaged file if it fails or is killed) and
-		// takes its real name only once complete.
+		// takes its real name only once complete. The data directory's
+		// lock is held all the while: a second demo (or a serve) would
+		// remove or open the half-made file, and the first would then
+		// publish the second's.
+		lock, err := prepareDataDir(cfg.Data)
+		if err != nil {
+			return err
+		}
+		defer lock.Close()
 		return demoIntoNew(ctx, env, path, n, seed)
 	}
 	d, err := db.Open(ctx, path)

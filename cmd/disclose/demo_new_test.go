@@ -90,3 +90,30 @@ func TestDemoIntoExistingDatabase(t *testing.T) {
 		t.Fatalf("%d reports exported, want 400 (two demos)", len(reports))
 	}
 }
+
+// TestDemoHoldsTheDataDirectory: a demo making a new database holds the
+// data directory's lock, so a second demo (or serve) started meanwhile is
+// refused instead of removing the first's half-made file, which the first
+// would then have published as the database.
+func TestDemoHoldsTheDataDirectory(t *testing.T) {
+	data := t.TempDir()
+	lock, err := prepareDataDir(data) // the first demo, still running
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	partial := filepath.Join(data, "disclose.db"+partialSuffix)
+	if err := os.WriteFile(partial, []byte("the first demo's half-made database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runStdout(t, "demo", "--data", data, "--reports", "100")
+	if err == nil || !strings.Contains(err.Error(), "is running on") {
+		t.Fatalf("a second demo while one runs: %v, want a refusal", err)
+	}
+	if b, err := os.ReadFile(partial); err != nil || string(b) != "the first demo's half-made database" {
+		t.Fatalf("the running demo's file was touched: %q, %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "disclose.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a database was published while the first demo runs (%v)", err)
+	}
+}
