@@ -58,17 +58,27 @@ func auditHash(e *AuditEntry) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// loadAuditHead reads the chain's last row once per transaction: every row
+// appended after it (Audit, AuditRows) links to the one before.
+func (tx *Tx) loadAuditHead(ctx context.Context) error {
+	if tx.auditHead != nil {
+		return nil
+	}
+	head := &auditHead{hash: strings.Repeat("0", 64)}
+	err := tx.QueryRowContext(ctx, `SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1`).Scan(&head.id, &head.hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("db: read audit head: %w", err)
+	}
+	tx.auditHead = head
+	return nil
+}
+
 // audit appends one row to the audit log inside tx.
 func (tx *Tx) audit(ctx context.Context, actor Actor, action, target, detail string) error {
 	e := AuditEntry{At: formatTime(tx.now), ActorID: actor.UserID, Actor: actor.Name,
 		ClientAddr: actor.ClientAddr, Action: action, Target: target, Detail: detail}
-	if tx.auditHead == nil {
-		head := &auditHead{hash: strings.Repeat("0", 64)}
-		err := tx.QueryRowContext(ctx, `SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1`).Scan(&head.id, &head.hash)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("db: read audit head: %w", err)
-		}
-		tx.auditHead = head
+	if err := tx.loadAuditHead(ctx); err != nil {
+		return err
 	}
 	e.ID, e.PrevHash = tx.auditHead.id+1, tx.auditHead.hash
 	e.Hash = auditHash(&e)

@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -29,13 +28,8 @@ func (tx *Tx) AuditRows(ctx context.Context, rows []AuditRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if tx.auditHead == nil {
-		head := &auditHead{hash: strings.Repeat("0", 64)}
-		err := tx.QueryRowContext(ctx, `SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1`).Scan(&head.id, &head.hash)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("db: read audit head: %w", err)
-		}
-		tx.auditHead = head
+	if err := tx.loadAuditHead(ctx); err != nil {
+		return err
 	}
 	type memoKey struct {
 		query string
