@@ -106,12 +106,9 @@ func runSSOList(ctx context.Context, env *environment, args []string) error {
 func runSSORemove(ctx context.Context, env *environment, args []string) error {
 	var cfg toolConfig
 	fs := newFlagSet(env, "sso remove", "Remove a sign-in provider (ID from sso list). Accounts stay, with their passwords and second factors.")
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("give the provider's ID first: disclose sso remove ID (disclose sso list shows them)")
-	}
-	id, err := strconv.ParseInt(args[0], 10, 64)
+	id, err := ssoProviderArg(args, "disclose sso remove ID")
 	if err != nil {
-		return fmt.Errorf("%q is not a provider ID", args[0])
+		return err
 	}
 	d, err := openTool(ctx, env, fs, &cfg, args[1:])
 	if err != nil {
@@ -125,6 +122,19 @@ func runSSORemove(ctx context.Context, env *environment, args []string) error {
 	return nil
 }
 
+// ssoProviderArg reads the provider ID that sso remove and sso secret take
+// before their flags.
+func ssoProviderArg(args []string, usage string) (int64, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return 0, fmt.Errorf("give the provider's ID first: %s (disclose sso list shows them)", usage)
+	}
+	id, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a provider ID", args[0])
+	}
+	return id, nil
+}
+
 // runSSOSecret enters a provider's client secret again: after secrets
 // reset dropped it with the lost local key, or when the provider issued a
 // new one.
@@ -133,12 +143,9 @@ func runSSOSecret(ctx context.Context, env *environment, args []string) error {
 	var secretFile string
 	fs := newFlagSet(env, "sso secret", "Enter a sign-in provider's client secret again (ID from sso list): after disclose secrets reset, or when the provider issued a new one.")
 	fs.StringVar(&secretFile, "client-secret-file", "", "file holding the client secret (required; stored encrypted, never shown)")
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("give the provider's ID first: disclose sso secret ID --client-secret-file F (disclose sso list shows them)")
-	}
-	id, err := strconv.ParseInt(args[0], 10, 64)
+	id, err := ssoProviderArg(args, "disclose sso secret ID --client-secret-file F")
 	if err != nil {
-		return fmt.Errorf("%q is not a provider ID", args[0])
+		return err
 	}
 	d, err := openTool(ctx, env, fs, &cfg, args[1:])
 	if err != nil {
