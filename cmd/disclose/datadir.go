@@ -52,7 +52,7 @@ func prepareDataDir(dir string) (*os.File, error) {
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		lock.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, &envError{fmt.Errorf("DISCLOSE_DATA (--data): another disclose serve (or a demo making its database) is running on %s", dir)}
+			return nil, &envError{fmt.Errorf("DISCLOSE_DATA (--data): another disclose serve is running on %s (or a demo making its database)", dir)}
 		}
 		return nil, &envError{fmt.Errorf("DISCLOSE_DATA (--data): lock %s: %w", dir, err)}
 	}
