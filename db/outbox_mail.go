@@ -284,19 +284,9 @@ func (db *DB) mails(ctx context.Context, q string, args ...any) ([]*Mail, error)
 
 // MailCounts counts the outbox by status.
 func (db *DB) MailCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT key, n FROM row_counts WHERE tbl = 'outbox' AND n > 0`)
-	if err != nil {
+	out := map[string]int{}
+	if err := groupCount(ctx, db.read, `SELECT key, n FROM row_counts WHERE tbl = 'outbox' AND n > 0`, func(k string, n int) { out[k] = n }); err != nil {
 		return nil, fmt.Errorf("db: count mail: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, fmt.Errorf("db: count mail: %w", err)
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }

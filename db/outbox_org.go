@@ -112,21 +112,13 @@ func (db *DB) OrgMailByID(ctx context.Context, org, id int64) (*Mail, error) {
 // OrgMailCounts counts organisation org's filed mail by status (kept by
 // triggers, migration 0036).
 func (db *DB) OrgMailCounts(ctx context.Context, org int64) (map[string]int, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT key, n FROM row_counts WHERE tbl = ? AND n > 0`, "outbox.org:"+strconv.FormatInt(org, 10))
+	out := map[string]int{}
+	err := groupCount(ctx, db.read, `SELECT key, n FROM row_counts WHERE tbl = ? AND n > 0`, func(k string, n int) { out[k] = n },
+		"outbox.org:"+strconv.FormatInt(org, 10))
 	if err != nil {
 		return nil, fmt.Errorf("db: count mail of organisation %d: %w", org, err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, fmt.Errorf("db: count mail of organisation %d: %w", org, err)
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RetryOrgMail is RetryMail by an organisation's admin: only a mail filed
