@@ -14,13 +14,12 @@ import (
 )
 
 // What finishing a passkey sign-in with the worst form a stranger can
-// send may allocate, client and portal together. The form is read whole
-// (net/http's ParseForm stops at 10 MB) before the credential field, over
-// 64 KiB, is refused unread. Measured (shared 2-core machine): 33 MiB for
-// the 10 MB form (its bytes, read and unescaped), 0.4 MiB for a credential
-// of 50 KB that go-webauthn parses and refuses. The body budget
-// (bodybudget.go) bounds how many such forms are read at once.
-const passkeyFinishAllocs = 64 << 20
+// send may allocate, client and portal together. A form over 64 KiB is
+// refused before it is read (bodybudget_forms.go); under it, a credential
+// field over 64 KiB would be refused unread. Measured (shared 2-core
+// machine): 0.1 MiB for the 10 MB form (33 MiB when it was read whole),
+// 0.4 MiB for a credential of 50 KB that go-webauthn parses and refuses.
+const passkeyFinishAllocs = 4 << 20
 
 // TestPasskeyCost sends passkey sign-ins a stranger can write: the largest
 // form, a credential just under the field's bound whose clientDataJSON and
