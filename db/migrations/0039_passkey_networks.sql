@@ -13,9 +13,10 @@ CREATE INDEX passkey_challenges_site ON passkey_challenges (site, expires_at) WH
 -- passkey_sites: how many sign-ins without password each site has under
 -- way, kept by the triggers below, so that the busiest site is found by an
 -- index when the portal's bound is reached, not by counting every
--- ceremony at each start of a flood. since is when the site's first
--- ceremony still under way began: of sites holding as many, the one
--- waiting longest loses first.
+-- ceremony at each start of a flood. since is the expiry of the ceremony
+-- that took the site from none under way to one: of sites holding as
+-- many, the one that has held ceremonies longest without a break loses
+-- first.
 CREATE TABLE passkey_sites (
 	site    TEXT PRIMARY KEY,
 	signins INTEGER NOT NULL CHECK (signins > 0),
