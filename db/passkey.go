@@ -157,47 +157,40 @@ func (db *DB) DeletePasskey(ctx context.Context, userID, id int64, actor Actor) 
 	})
 }
 
-// MaxPasskeySignIns bounds the sign-ins without password under way (a
-// ceremony row each, kept PasskeyChallengeLifetime): strangers starting
-// them from ever new networks, each within its rate limit, would grow the
-// table without end. Past it a new one is refused (ErrPasskeyBusy) until
-// some end or expire; password sign-in and staff's own ceremonies go on.
-var MaxPasskeySignIns = 10_000 // a variable: tests lower it
-
-// ErrPasskeyBusy refuses a sign-in ceremony while MaxPasskeySignIns are
-// under way.
-var ErrPasskeyBusy = Errorf(ECONFLICT, "Too many passkey sign-ins are under way. Try again in a few minutes, or sign in with your password.")
-
 // BeginPasskey keeps the session data of a ceremony under the hash of a
 // new token (for the browser's cookie), returned. userID 0: a sign-in
-// without password. Ceremonies past their lifetime go whenever one starts.
-func (db *DB) BeginPasskey(ctx context.Context, userID int64, purpose, session string) (string, error) {
+// without password (or the passkey step after one), begun by a stranger
+// from clientAddr and bounded per network (passkey_limit.go); crowded
+// says the portal's bound was reached and the oldest ceremony of the
+// network holding most was ended to make room. Ceremonies past their
+// lifetime go whenever one starts.
+func (db *DB) BeginPasskey(ctx context.Context, userID int64, purpose, session, clientAddr string) (token string, crowded bool, err error) {
 	token, hash, err := newToken()
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	err = db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM passkey_challenges WHERE expires_at <= ?`, formatTime(tx.now)); err != nil {
 			return fmt.Errorf("db: purge passkey challenges: %w", err)
 		}
+		user, network, site := sql.NullInt64{Int64: userID, Valid: userID != 0}, "", ""
 		if userID == 0 {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM passkey_challenges WHERE expires_at > ? AND user_id IS NULL`,
-				formatTime(tx.now)).Scan(&n); err != nil {
-				return fmt.Errorf("db: count passkey challenges: %w", err)
-			}
-			if n >= MaxPasskeySignIns {
-				return ErrPasskeyBusy
+			network, site = PairNetwork(clientAddr), PasskeySite(clientAddr)
+			var err error
+			if crowded, err = tx.makeRoomForSignIn(ctx, network, site); err != nil {
+				return err
 			}
 		}
-		user := sql.NullInt64{Int64: userID, Valid: userID != 0}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO passkey_challenges (token_hash, user_id, purpose, session, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			hash, user, purpose, session, formatTime(tx.now.Add(PasskeyChallengeLifetime))); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO passkey_challenges (token_hash, user_id, purpose, session, expires_at, network, site)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, hash, user, purpose, session, formatTime(tx.now.Add(PasskeyChallengeLifetime)), network, site); err != nil {
 			return fmt.Errorf("db: insert passkey challenge: %w", err)
 		}
 		return nil
 	})
-	return token, err
+	if err != nil {
+		return "", false, err
+	}
+	return token, crowded, nil
 }
 
 // TakePasskey ends the ceremony of token, used or not, and returns its

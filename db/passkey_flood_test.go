@@ -2,35 +2,116 @@ package db_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/disclose/disclose/db"
 )
 
-// TestPasskeySignInsBounded: strangers starting passkey sign-ins from ever
-// new networks (each within its rate limit) cannot grow the ceremonies
-// kept past MaxPasskeySignIns: the next is refused (ErrPasskeyBusy) while
-// a staff member's own ceremony still starts, and sign-ins start again
-// once those under way expire. Before, every start added a row for five
-// minutes, without bound.
-func TestPasskeySignInsBounded(t *testing.T) {
+// passkeySession is session data of the size go-webauthn keeps for a
+// sign-in without password.
+var passkeySession = `{"challenge":"` + strings.Repeat("x", 43) + `","rpId":"security.example.org","user_id":null,` +
+	`"expires":"0001-01-01T00:00:00Z","userVerification":"required"}`
+
+// TestPasskeySignInsPerNetwork floods the sign-ins without password from
+// one IPv6 /64, from every /64 of one /48, and from many /48s: each flood
+// keeps only its bound of ceremonies (measured: rows and bytes), and a
+// ceremony of another network, begun before the flood or during it, still
+// starts and finishes. Before, the floods filled one count for the whole
+// portal and every other network's sign-in was refused (ErrPasskeyBusy).
+func TestPasskeySignInsPerNetwork(t *testing.T) {
 	ctx := context.Background()
 	f := newTriageFixture(t)
-	defer func(n int) { db.MaxPasskeySignIns = n }(db.MaxPasskeySignIns)
-	db.MaxPasskeySignIns = 3
-	for i := range 3 {
-		if _, err := f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, `{}`); err != nil {
-			t.Fatalf("sign-in %d: %v", i, err)
+	defer func(g, n, s int) {
+		db.MaxPasskeySignIns, db.MaxPasskeySignInsPerNetwork, db.MaxPasskeySignInsPerSite = g, n, s
+	}(db.MaxPasskeySignIns, db.MaxPasskeySignInsPerNetwork, db.MaxPasskeySignInsPerSite)
+	db.MaxPasskeySignIns, db.MaxPasskeySignInsPerNetwork, db.MaxPasskeySignInsPerSite = 500, 10, 100
+
+	start := func(what, addr string) string {
+		t.Helper()
+		tok, _, err := f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, passkeySession, addr)
+		if err != nil {
+			t.Fatalf("%s: the sign-in from %s did not start: %v", what, addr, err)
+		}
+		return tok
+	}
+	finish := func(what, tok string) {
+		t.Helper()
+		if _, session, err := f.DB.TakePasskey(ctx, tok, db.PasskeyLogin); err != nil || session != passkeySession {
+			t.Fatalf("%s: the sign-in did not finish: %v", what, err)
 		}
 	}
-	if _, err := f.DB.BeginPasskey(ctx, 0, db.PasskeySecondFactor, `{}`); err != db.ErrPasskeyBusy {
-		t.Fatalf("a sign-in past the bound: %v, want ErrPasskeyBusy", err)
+	flood := func(n int, addr func(i int) string) {
+		for i := range n {
+			f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, passkeySession, addr(i))
+		}
 	}
-	if _, err := f.DB.BeginPasskey(ctx, f.Triager.ID, db.PasskeyRegister, `{}`); err != nil {
-		t.Fatalf("a staff member's own ceremony: %v", err)
+	kept := func(what string, bound int) {
+		t.Helper()
+		rows, _, bytes, err := f.DB.PasskeySignInsForTest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%-32s %5d ceremonies kept, %7d bytes of columns (bound %d)", what, rows, bytes, bound)
+		if rows > bound {
+			t.Errorf("%s: %d ceremonies kept, want at most %d", what, rows, bound)
+		}
 	}
-	f.advance(db.PasskeyChallengeLifetime)
-	if _, err := f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, `{}`); err != nil {
-		t.Fatalf("a sign-in once the others expired: %v", err)
+	for _, tc := range []struct {
+		name  string
+		addr  func(i int) string
+		bound int // what the flood keeps, besides the other networks' two
+	}{
+		{"one /64, 2000 starts", func(i int) string { return fmt.Sprintf("2001:db8:1:1::%x", i+1) }, db.MaxPasskeySignInsPerNetwork},
+		{"2000 /64s of one /48", func(i int) string { return fmt.Sprintf("2001:db8:2:%x::1", i) }, db.MaxPasskeySignInsPerSite},
+		{"one IPv4 /24, 2000 starts", func(i int) string { return fmt.Sprintf("203.0.113.%d", i%256) }, db.MaxPasskeySignInsPerNetwork},
+		{"40 /48s, 50 /64s each", func(i int) string { return fmt.Sprintf("2001:db8:%x:%x::1", 0x100+i%40, i/40) }, db.MaxPasskeySignIns},
+	} {
+		before := start(tc.name+", before", "198.51.100.7")
+		flood(1000, tc.addr)
+		during := start(tc.name+", during", "2001:db8:ffff:1::1")
+		flood(1000, tc.addr)
+		kept(tc.name, tc.bound+2)
+		finish(tc.name+", begun before", before)
+		finish(tc.name+", begun during", during)
+		finish(tc.name+", begun after", start(tc.name+", after", "198.51.100.8"))
+		f.advance(db.PasskeyChallengeLifetime)
+	}
+}
+
+// TestPasskeySignInsManySites is where the bound stops protecting others:
+// only a flood from at least MaxPasskeySignIns sites (IPv6 /48s, IPv4
+// /24s), each keeping no more ceremonies than the victim's, ends another
+// site's ceremony, oldest first.
+func TestPasskeySignInsManySites(t *testing.T) {
+	ctx := context.Background()
+	f := newTriageFixture(t)
+	defer func(g int) { db.MaxPasskeySignIns = g }(db.MaxPasskeySignIns)
+	db.MaxPasskeySignIns = 50
+	victim, _, err := f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, passkeySession, "198.51.100.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := func(i int) string { return fmt.Sprintf("2001:db8:%x::1", i) }
+	for i := range 49 { // the portal's bound, the victim's included, with one ceremony per site
+		if _, crowded, err := f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, passkeySession, site(i)); err != nil || crowded {
+			t.Fatalf("site %d: crowded %v, %v", i, crowded, err)
+		}
+	}
+	for i := range 49 { // a second ceremony of each: the site holding more loses its oldest
+		if _, crowded, err := f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, passkeySession, site(i)); err != nil || !crowded {
+			t.Fatalf("site %d again: crowded %v, %v", i, crowded, err)
+		}
+	}
+	rows, sites, _, err := f.DB.PasskeySignInsForTest(ctx)
+	if err != nil || rows != 50 || sites["198.51.100.0/24"] != 1 {
+		t.Fatalf("kept %d, the victim's site %d, %v; want 50 and the victim's ceremony", rows, sites["198.51.100.0/24"], err)
+	}
+	if _, crowded, err := f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, passkeySession, site(49)); err != nil || !crowded {
+		t.Fatalf("site 49: crowded %v, %v", crowded, err)
+	}
+	if _, _, err := f.DB.TakePasskey(ctx, victim, db.PasskeyLogin); err != db.ErrPasskeyCeremony {
+		t.Fatalf("the oldest ceremony, of a site among %d holding one each: %v, want it ended", db.MaxPasskeySignIns, err)
 	}
 }

@@ -71,7 +71,7 @@ func TestPasskeys(t *testing.T) {
 func TestPasskeyCeremony(t *testing.T) {
 	ctx := context.Background()
 	f := newTriageFixture(t)
-	tok, err := f.DB.BeginPasskey(ctx, f.Triager.ID, db.PasskeyRegister, `{"challenge":"c"}`)
+	tok, _, err := f.DB.BeginPasskey(ctx, f.Triager.ID, db.PasskeyRegister, `{"challenge":"c"}`, "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,14 +81,14 @@ func TestPasskeyCeremony(t *testing.T) {
 	if _, _, err := f.DB.TakePasskey(ctx, tok, db.PasskeyRegister); err != db.ErrPasskeyCeremony {
 		t.Fatalf("after a try with another purpose (spent): %v", err)
 	}
-	tok, _ = f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, `{"challenge":"d"}`)
+	tok, _, _ = f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, `{"challenge":"d"}`, "192.0.2.1")
 	if user, session, err := f.DB.TakePasskey(ctx, tok, db.PasskeyLogin); err != nil || user != 0 || session != `{"challenge":"d"}` {
 		t.Fatalf("take: %d %q %v", user, session, err)
 	}
 	if _, _, err := f.DB.TakePasskey(ctx, tok, db.PasskeyLogin); err != db.ErrPasskeyCeremony {
 		t.Fatalf("second use: %v", err)
 	}
-	tok, _ = f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, `{}`)
+	tok, _, _ = f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, `{}`, "192.0.2.1")
 	f.advance(db.PasskeyChallengeLifetime)
 	if _, _, err := f.DB.TakePasskey(ctx, tok, db.PasskeyLogin); err != db.ErrPasskeyCeremony {
 		t.Fatalf("expired: %v", err)
@@ -116,8 +116,17 @@ func passkeyPlanWorkload(t *testing.T, d *db.DB) {
 	must(d.RenamePasskey(ctx, u.ID, keys[0].ID, "Key 2", a))
 	_, err = d.PasskeyByCredentialID(ctx, []byte("plan-cred"))
 	must(err)
-	tok, err := d.BeginPasskey(ctx, 0, db.PasskeyLogin, `{}`)
+	tok, _, err := d.BeginPasskey(ctx, 0, db.PasskeyLogin, `{}`, "192.0.2.1")
 	must(err)
+	// The bounds per network, per site and for the portal, each reached.
+	defer func(g, n, s int) {
+		db.MaxPasskeySignIns, db.MaxPasskeySignInsPerNetwork, db.MaxPasskeySignInsPerSite = g, n, s
+	}(db.MaxPasskeySignIns, db.MaxPasskeySignInsPerNetwork, db.MaxPasskeySignInsPerSite)
+	db.MaxPasskeySignIns, db.MaxPasskeySignInsPerNetwork, db.MaxPasskeySignInsPerSite = 5, 2, 3
+	for _, addr := range []string{"2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8:0:1::1", "2001:db8:0:2::1", "2001:db8:1::1", "198.51.100.1"} {
+		_, _, err := d.BeginPasskey(ctx, 0, db.PasskeySecondFactor, `{}`, addr)
+		must(err)
+	}
 	_, _, err = d.TakePasskey(ctx, tok, db.PasskeyLogin)
 	must(err)
 	res, err := d.Login(ctx, "keys@example.org", "correct horse battery staple", "192.0.2.1")

@@ -35,9 +35,11 @@ type apiQueue struct {
 }
 
 // apiQueueParams are the query parameters of GET /api/v1/reports: the
-// queue page's filter words (db.QueueParams) and the cursor.
+// queue page's filter words (db.QueueParams) and the cursor. clock is
+// scoped as on the page (scopeQueue): only incidents the token's rights
+// reach under IncidentReader count.
 var apiQueueParams = map[string]bool{"state": true, "program": true, "severity": true, "assignee": true, "source": true,
-	"deadline": true, "q": true, "sort": true, "cursor": true}
+	"deadline": true, "clock": true, "q": true, "sort": true, "cursor": true}
 
 // apiCursor is the opaque cursor of the queue: the page it continues at,
 // bound to the filter it was made for, so a cursor cannot be replayed

@@ -96,7 +96,8 @@ func csrfReason(cookie, sent string) string {
 // parseForm reads the form of c's request and runs check on its fields. A
 // multipart form is read as a stream (readMultipart): its files go to
 // spools, and check runs before any file is kept. Any other form is read
-// whole (net/http's ParseForm, at most 10 MB).
+// whole (net/http's ParseForm), up to its route's form limit for strangers' forms
+// (bodybudget_forms.go) and MaxBody otherwise.
 func (s *Server) parseForm(c echo.Context, check func(url.Values) error) error {
 	r := c.Request()
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {

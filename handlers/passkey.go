@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"github.com/disclose/disclose/db"
@@ -92,14 +91,13 @@ func (s *Server) beginPasskey(c echo.Context, userID int64, purpose string, opti
 	if err != nil {
 		return err
 	}
-	token, err := s.store.BeginPasskey(c.Request().Context(), userID, purpose, string(raw))
-	if errors.Is(err, db.ErrPasskeyBusy) {
-		s.log.Warn("passkey sign-ins refused: too many under way", "client", c.RealIP())
-		s.cfg.Metrics.SecurityEvent("passkey_busy")
-		c.Response().Header().Set("Retry-After", "60")
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": db.ErrorMessage(err)})
-	} else if err != nil {
+	token, crowded, err := s.store.BeginPasskey(c.Request().Context(), userID, purpose, string(raw), clientAddr(c))
+	if err != nil {
 		return err
+	}
+	if crowded {
+		s.log.Warn("passkey sign-ins at the portal's bound: the oldest of the busiest network ended", "client", clientAddr(c))
+		s.cfg.Metrics.SecurityEvent("passkey_crowded")
 	}
 	http.SetCookie(c.Response(), &http.Cookie{Name: s.passkeyCookieName(), Value: token, Path: "/", MaxAge: int(db.PasskeyChallengeLifetime.Seconds()),
 		HttpOnly: true, Secure: s.https(), SameSite: http.SameSiteStrictMode})

@@ -209,7 +209,7 @@ func (s *Server) routes() *echo.Echo {
 	e.IPExtractor = s.ipExtractor()
 	e.HTTPErrorHandler = s.errorHandler
 
-	e.Use(s.recoverPanics, middleware.RequestID(), s.cfg.Metrics.observe, s.logRequests, s.securityHeaders, s.bodyLimit, s.csrf)
+	e.Use(s.recoverPanics, middleware.RequestID(), s.cfg.Metrics.observe, s.logRequests, s.securityHeaders, s.bodyLimit, s.formLimits(), s.csrf)
 	s.mount(e, s.table())
 	return e
 }

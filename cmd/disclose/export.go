@@ -22,6 +22,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	fs.StringVar(&p.Program, "program", "", "only this program (its slug)")
 	fs.StringVar(&p.Severity, "severity", "", "critical, high, medium, low, none or unrated")
 	fs.StringVar(&p.Source, "source", "", "web or email")
+	fs.StringVar(&p.Clock, "clock", "", "due or overdue: reports of an incident whose notification clock is due soon or overdue")
 	fs.StringVar(&p.Search, "search", "", "full-text search")
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
@@ -42,7 +43,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	}
 	f, err := d.ParseQueueParams(ctx, p, 0)
 	if fields := db.ErrorFields(err); fields != nil {
-		for _, field := range []string{"state", "program", "severity", "source"} {
+		for _, field := range []string{"state", "program", "severity", "source", "clock"} {
 			if msg, ok := fields[field]; ok {
 				return fmt.Errorf("--%s: %s", field, msg)
 			}
@@ -51,6 +52,9 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	} else if err != nil {
 		return err
 	}
+	// The operator's export reaches every organisation's incidents, as a
+	// site admin's queue does.
+	f.Incidents = db.IncidentScope{All: true}
 	if f.Sort == db.SortRelevance {
 		f.Sort = db.SortOldest
 	}

@@ -1,0 +1,101 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"net"
+)
+
+// Sign-ins without password (and the passkey step after a password) are
+// started by strangers: each keeps a ceremony row for
+// PasskeyChallengeLifetime. They are bounded three ways, and a new one
+// always starts: past a bound the oldest ceremony of the crowded group is
+// ended (its browser is told to try again), never a new one refused, so
+// no stranger can switch passkey sign-in off for others.
+//
+//   - per network (PairNetwork: IPv4 /24, IPv6 /64): MaxPasskeySignInsPerNetwork;
+//   - per site (PasskeySite: IPv6 /48, IPv4 /24): MaxPasskeySignInsPerSite,
+//     since whoever holds one /64 usually holds its /48 (65,536 of them);
+//   - for the portal: MaxPasskeySignIns. When it is reached, the oldest
+//     ceremony of the site holding the most (the new one counted) goes.
+//     A site with one ceremony under way loses it only when every other
+//     site holds at most one: a flood must come from MaxPasskeySignIns
+//     sites at once (10,000 IPv6 /48s or IPv4 /24s) to end others', and
+//     then the site that has waited longest goes first.
+var (
+	MaxPasskeySignIns           = 10_000 // variables: tests lower them
+	MaxPasskeySignInsPerNetwork = 10
+	MaxPasskeySignInsPerSite    = 100
+)
+
+// PasskeySite is the widest block of addresses one holder is assumed to
+// get whole: the /48 of an IPv6 address (a site's usual assignment), and
+// for IPv4 its /24 (PairNetwork): wider IPv4 blocks are shared by
+// strangers (carriers, clouds).
+func PasskeySite(addr string) string {
+	ip := net.ParseIP(addr)
+	if ip == nil || ip.To4() != nil {
+		return PairNetwork(addr)
+	}
+	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(48, 128)), Mask: net.CIDRMask(48, 128)}).String()
+}
+
+// makeRoomForSignIn ends the oldest ceremonies without password that keep
+// a new one of network and site from fitting the bounds. crowded says the
+// portal's bound was reached, so another site's ceremony may have gone.
+func (tx *Tx) makeRoomForSignIn(ctx context.Context, network, site string) (crowded bool, err error) {
+	if err := tx.evictSignIns(ctx, "network", network, MaxPasskeySignInsPerNetwork); err != nil {
+		return false, err
+	}
+	if err := tx.evictSignIns(ctx, "site", site, MaxPasskeySignInsPerSite); err != nil {
+		return false, err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM passkey_challenges WHERE user_id IS NULL`).Scan(&n); err != nil {
+		return false, fmt.Errorf("db: count passkey sign-ins: %w", err)
+	}
+	for ; n >= max(MaxPasskeySignIns, 1); n-- {
+		if err := tx.evictBusiestSite(ctx, site); err != nil {
+			return false, err
+		}
+		crowded = true
+	}
+	return crowded, nil
+}
+
+// evictBusiestSite ends the oldest ceremony of the site holding the most
+// (passkey_sites, kept by triggers), the new one of site counted: the new
+// one's own site when it is among the busiest, else the busiest that has
+// held ceremonies longest.
+func (tx *Tx) evictBusiestSite(ctx context.Context, site string) error {
+	var own, most int
+	var busiest string
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT signins FROM passkey_sites WHERE site = ?), 0),
+		site, signins FROM passkey_sites ORDER BY signins DESC, since LIMIT 1`, site).Scan(&own, &busiest, &most); err != nil {
+		return fmt.Errorf("db: find the busiest site: %w", err)
+	}
+	if own > 0 && own+1 >= most {
+		busiest = site
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM passkey_challenges WHERE token_hash =
+		(SELECT token_hash FROM passkey_challenges WHERE user_id IS NULL AND site = ? ORDER BY expires_at LIMIT 1)`, busiest); err != nil {
+		return fmt.Errorf("db: end a passkey sign-in: %w", err)
+	}
+	return nil
+}
+
+// evictSignIns ends the oldest ceremonies without password of one network
+// or site (column) until a new one fits under limit.
+func (tx *Tx) evictSignIns(ctx context.Context, column, key string, limit int) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM passkey_challenges WHERE user_id IS NULL AND `+column+` = ?`, key).Scan(&n); err != nil {
+		return fmt.Errorf("db: count passkey sign-ins of a %s: %w", column, err)
+	}
+	if over := n - max(limit, 1) + 1; over > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM passkey_challenges WHERE token_hash IN
+			(SELECT token_hash FROM passkey_challenges WHERE user_id IS NULL AND `+column+` = ? ORDER BY expires_at LIMIT ?)`, key, over); err != nil {
+			return fmt.Errorf("db: end passkey sign-ins of a %s: %w", column, err)
+		}
+	}
+	return nil
+}

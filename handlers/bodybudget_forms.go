@@ -1,0 +1,122 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"sync"
+
+	"github.com/disclose/disclose/db"
+	"github.com/disclose/disclose/views"
+	"github.com/labstack/echo/v4"
+)
+
+// A URL-encoded form is read whole into memory by net/http's ParseForm
+// (the csrf check reads it before any handler), at about three times its
+// size: its bytes, their string, the unescaped values. bodyLimit alone let
+// a stranger's sign-in form be MaxBody (60 MB in serve: ~200 MB of heap
+// per request, within the shared body budget). The forms strangers send
+// (routes of the Public and Reporter rules) therefore each have a limit
+// that fits their largest legitimate content; a multipart form (the report
+// and reply forms with attachments) keeps its own limits (readMultipart).
+const (
+	// publicFormBytes is the limit of the small forms: sign-in, code,
+	// receipt code, reset request, set-up and invitation passwords, the
+	// passkey sign-in (a real assertion is a few KB).
+	publicFormBytes = 64 << 10
+	// encodedRuneBytes is the widest URL encoding of one character: four
+	// UTF-8 bytes, each %XX.
+	encodedRuneBytes = 12
+	// reportSmallFields holds the report form's short fields in that
+	// encoding (title, asset, name: at most 200 characters each; the
+	// email address, weakness, CVSS vector, program, key, token, names).
+	reportSmallFields = 16 << 10
+	// reportKeyField holds an ASCII-armored public key of 48 KiB or more
+	// (one with many signatures); a usual one is a few KB.
+	reportKeyField = 160 << 10
+)
+
+// MaxReportForm is the largest URL-encoded report form accepted under l:
+// its three long text fields at l.MaxTextRunes in the widest encoding,
+// the short fields and a public key.
+func MaxReportForm(l db.Limits) int64 {
+	return 3*int64(l.MaxTextRunes)*encodedRuneBytes + reportSmallFields + reportKeyField
+}
+
+// maxReplyForm is the largest URL-encoded reply of a reporter (status
+// page): one text field and the short ones.
+func maxReplyForm(l db.Limits) int64 {
+	return int64(l.MaxTextRunes)*encodedRuneBytes + reportSmallFields
+}
+
+// strangerForms maps "METHOD path" of each route a stranger may send a
+// form to (Public and Reporter rules) to its form's limit.
+func (s *Server) strangerForms() map[string]int64 {
+	out := map[string]int64{}
+	for _, r := range s.rules {
+		if (r.Access != Public && r.Access != Reporter) || r.Method == http.MethodGet || r.Method == http.MethodHead {
+			continue
+		}
+		limit := int64(publicFormBytes)
+		switch r.Method + " " + r.Path {
+		case "POST /report":
+			limit = MaxReportForm(s.cfg.Limits)
+		case "POST /status/reply":
+			limit = maxReplyForm(s.cfg.Limits)
+		}
+		out[r.Method+" "+r.Path] = min(limit, s.cfg.MaxBody)
+	}
+	return out
+}
+
+// formLimits holds a stranger's URL-encoded form to its route's limit
+// (strangerForms): over a declared length it is refused unread, and a
+// body without one is cut at the limit. Either way the answer is
+// formTooLarge. It runs after bodyLimit and before csrf, which reads the
+// form.
+func (s *Server) formLimits() echo.MiddlewareFunc {
+	var once sync.Once
+	var limits map[string]int64
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			once.Do(func() { limits = s.strangerForms() }) // s.rules is complete once requests come
+			r := c.Request()
+			limit := limits[r.Method+" "+c.Path()]
+			if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); limit == 0 || ct != "application/x-www-form-urlencoded" {
+				return next(c)
+			}
+			if r.ContentLength > limit {
+				return s.formTooLarge(c, limit)
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+			err := next(c)
+			var he *echo.HTTPError
+			if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge && !c.Response().Committed {
+				return s.formTooLarge(c, limit)
+			}
+			return err
+		}
+	}
+}
+
+// formTooLarge answers a form over its limit. The form was not read (or
+// not whole), so the page cannot show what was typed again: it says so,
+// and that the browser's back button usually still holds it.
+func (s *Server) formTooLarge(c echo.Context, limit int64) error {
+	s.log.Warn("form refused: over its limit", "route", c.Path(), "client", c.RealIP(), "limit", limit)
+	c.Response().Header().Set("Connection", "close") // the rest of the body is not read
+	msg := fmt.Sprintf("This form is larger than this page accepts (%s), so it was not received: nothing of it was kept, "+
+		"and this page cannot show what you typed. Go back (your browser usually still holds it), shorten the longest text "+
+		"(long material goes in an attachment of the report form) and send it again.", formSize(limit))
+	return s.render(c, http.StatusRequestEntityTooLarge, views.ErrorView(views.ErrorPage{Page: s.page(c, "Form too large"),
+		Status: http.StatusRequestEntityTooLarge, Message: msg}))
+}
+
+// formSize is a limit as people read it.
+func formSize(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KB", n>>10)
+}
