@@ -240,7 +240,8 @@ func planWorkload(t *testing.T) string {
 	for _, me := range []struct {
 		id      int64
 		visible []int64
-	}{{admin.ID, nil}, {f.Triager.ID, []int64{f.P1.ID}}} {
+	}{{admin.ID, nil}, {f.Triager.ID, []int64{f.P1.ID}}, {f.Triager.ID, []int64{f.P1.ID, f.P2.ID}}} {
+		// Two programs: a parent's views, each program's range merged (queue_merge.go).
 		for _, p := range queueVariants(f.P1.Slug, me.id) {
 			qf, err := d.ParseQueueParams(ctx, p, me.id)
 			if err != nil {

@@ -161,6 +161,9 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 		if err != nil {
 			return nil, err
 		}
+		if lead.lead == "empty" {
+			return out, tx.Commit() // none of the user's programs has a report in these states (queue_merge.go)
+		}
 		f.lead = &lead
 	}
 	from, where, args, order := queueQuery(f, now)
@@ -237,10 +240,10 @@ type queueLead struct {
 	// tab, 0 for the closed one (every state is in one or the other).
 	open  bool
 	value int
-	// states: each state's range of the index, read in order and merged
-	// (pageIDs): one program by severity.
-	states []State
-	lead   string // the filter that leads: "assignee", "severity", ...
+	// arms: ranges of the index read in order and merged (pageIDs): one
+	// program's states by severity, or a few programs' own (queue_merge.go).
+	arms []queueArm
+	lead string // the filter that leads: "assignee", "severity", ...
 }
 
 // openExpr is the expression of reports_open_id and reports_open_rank
