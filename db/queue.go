@@ -56,6 +56,10 @@ type QueueFilter struct {
 	// (queue_rank.go) within its window, which starts at report windowFrom.
 	titleFirst bool
 	windowFrom int64
+	// wholeScope: the search's scope is in its full-text query and holds
+	// at most searchWindow reports, so its window is every match
+	// (queue_rank.go, wholeScope).
+	wholeScope bool
 	// lead, when set, is the index the page walks (sortLead); else chooseLead's.
 	lead *queueLead
 }
@@ -142,11 +146,12 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	if out.Counts, err = stateCounts(ctx, tx, f); err != nil {
 		return nil, err
 	}
+	f.wholeScope = wholeScope(f, out.Total())
 	if f.Sort == SortRelevance && ftsLeads(f) {
 		if f.titleFirst, err = rankTitleFirst(ctx, tx, f.Search); err != nil {
 			return nil, err
 		}
-		if f.titleFirst {
+		if f.titleFirst && !f.wholeScope { // a whole scope's window starts at its first match: 0 says the same
 			if f.windowFrom, err = windowStart(ctx, tx, scopedMatch(ftsQuery(f.Search), f)); err != nil {
 				return nil, err
 			}
@@ -369,8 +374,11 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 			if f.Sort != SortRelevance || f.titleFirst {
 				rank = ``
 			}
-			from = `FROM (SELECT rowid` + rank + ` FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rowid DESC LIMIT ` +
-				fmt.Sprint(searchWindow) + `) f CROSS JOIN reports r ON r.id = f.rowid`
+			window := ` ORDER BY rowid DESC LIMIT ` + fmt.Sprint(searchWindow)
+			if f.wholeScope {
+				window = `` // every match, read in the index's own order (queue_rank.go)
+			}
+			from = `FROM (SELECT rowid` + rank + ` FROM reports_fts WHERE reports_fts MATCH ?` + window + `) f CROSS JOIN reports r ON r.id = f.rowid`
 		} else {
 			from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid`
 			conds = append(conds, `reports_fts MATCH ?`)

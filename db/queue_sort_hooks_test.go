@@ -93,3 +93,7 @@ func (db *DB) QueuePlanForTest(ctx context.Context, f QueueFilter) ([]string, er
 	}
 	return plan, rows.Err()
 }
+
+// SetWholeScopeOffForTest with true reads every search window newest first
+// with its limit (queue_rank.go, wholeScope); false puts it back.
+func SetWholeScopeOffForTest(off bool) { wholeScopeOffForTest = off }
