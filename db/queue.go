@@ -401,7 +401,8 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 		conds = append(conds, `(r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?) OR r.id IN (SELECT value FROM json_each(?)))`)
 		args = append(args, search, jsonIDs(f.sealedIDs))
 	}
-	if f.Visible != nil {
+	if f.Visible != nil && lead.lead != "programs" {
+		// (Merged programs' arms each read one of f.Visible: queue_merge.go.)
 		c := `+r.program_id IN (`
 		if lead.lead == "program" && f.ProgramID == 0 {
 			c = `r.program_id IN (`
@@ -415,7 +416,8 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 		conds = append(conds, col(`r.program_id`, "program")+` = ?`)
 		args = append(args, f.ProgramID)
 	}
-	if len(f.States) > 0 && !(lead.open && len(f.States) > 1) {
+	if len(f.States) > 0 && !(lead.open && len(f.States) > 1) && !(len(lead.arms) > 0 && lead.arms[0].state != "") {
+		// (Arms by state each read one of f.States: rankWalk, queue_merge.go.)
 		conds = append(conds, col(`r.state`, "state")+` IN (`+placeholders(len(f.States))+`)`)
 		for _, s := range f.States {
 			args = append(args, string(s))

@@ -129,3 +129,60 @@ func TestQueueMergeBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueArmsMatchReference: the pages read by arms (one program's
+// states by severity, a few programs merged, newest or by severity) are
+// the rows a plain sort of every matching report gives, page by page.
+func TestQueueArmsMatchReference(t *testing.T) {
+	ctx := context.Background()
+	d, ps := manyPrograms(t, 3000)
+	const rank = `(CASE severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' THEN 2 WHEN 'none' THEN 1 ELSE 0 END)`
+	compared := 0
+	for _, visible := range [][]int64{ps[2:3], ps[3:7]} {
+		for _, st := range []string{"open", "closed", "all", "triaged"} {
+			for _, sort := range []string{"newest", "oldest", "severity"} {
+				for page := 1; page <= 3; page++ {
+					f, err := d.ParseQueueParams(ctx, db.QueueParams{State: st, Sort: sort, Page: fmt.Sprint(page)}, 1)
+					if err != nil {
+						t.Fatal(err)
+					}
+					f.Visible = visible
+					q, err := d.Queue(ctx, f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var got []string
+					for _, r := range q.Rows {
+						got = append(got, fmt.Sprint(r.ID))
+					}
+					cond, args := `program_id IN (`+strings.Repeat("?, ", len(visible)-1)+`?)`, []any{}
+					for _, id := range visible {
+						args = append(args, id)
+					}
+					if len(f.States) > 0 {
+						cond += ` AND state IN (` + strings.Repeat("?, ", len(f.States)-1) + `?)`
+						for _, s := range f.States {
+							args = append(args, string(s))
+						}
+					}
+					order := map[string]string{"newest": `id DESC`, "oldest": `id ASC`, "severity": rank + ` DESC, id DESC`}[sort]
+					var want string
+					err = d.QueryRowForTest(ctx, `SELECT COALESCE(group_concat(id), '') FROM (SELECT id FROM reports NOT INDEXED WHERE `+cond+
+						` ORDER BY `+order+` LIMIT ? OFFSET ?)`, append(args, db.QueuePageSize, (page-1)*db.QueuePageSize)...).Scan(&want)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if strings.Join(got, ",") != want {
+						t.Fatalf("programs %v, %s by %s, page %d:\n got %v\nwant %s", visible, st, sort, page, got, want)
+					}
+					if want != "" {
+						compared++
+					}
+				}
+			}
+		}
+	}
+	if compared < 50 {
+		t.Fatalf("only %d non-empty pages compared", compared)
+	}
+}
