@@ -75,8 +75,8 @@ func TestWholeScopeSearchWalksOnce(t *testing.T) {
 			seen = append(seen, q)
 		}
 	})
+	defer restore()
 	d, ps := manyPrograms(t, 3000)
-	restore()
 	old := db.SetCommonWordForTest(100)
 	defer db.SetCommonWordForTest(old)
 	for _, sort := range []db.QueueSort{db.SortRelevance, db.SortSeverity} {
@@ -92,6 +92,9 @@ func TestWholeScopeSearchWalksOnce(t *testing.T) {
 		}
 		if sort == db.SortRelevance && !q.TitleFirst {
 			t.Fatalf("\"the\" is not ranked title first")
+		}
+		if len(seen) == 0 {
+			t.Fatalf("%s: no search statement recorded", sort)
 		}
 		for _, s := range seen {
 			if strings.Contains(s, "ORDER BY rowid DESC") {
