@@ -253,8 +253,20 @@ func timeScopedQueues(t *testing.T, d *db.DB, path string, users []scaleUser, n 
 			for _, c := range filters {
 				f := c.f
 				f.Visible = who.visible
-				p50, p99 := timeQueue(t, d, f, n)
-				line := fmt.Sprintf("%s, %s, %s: p50 %v, p99 %v", stats, who.name, c.name, p50, p99)
+				p50, p99, cpu := timeQueueCPU(t, d, f, n)
+				line := fmt.Sprintf("%s, %s, %s: p50 %v, p99 %v (CPU p50 %v)", stats, who.name, c.name, p50, p99, cpu)
+				if len(who.visible) > 1 || (f.Search != "" && f.Sort != db.SortNewest && f.Sort != "") {
+					// The same view as read before the merge of a few
+					// programs' ranges and the whole-scope window
+					// (queue_merge.go, queue_rank.go), for the same
+					// run's ratio.
+					db.SetMergeOffForTest(true)
+					db.SetWholeScopeOffForTest(true)
+					o50, o99, ocpu := timeQueueCPU(t, d, f, max(n/2, 20))
+					db.SetMergeOffForTest(false)
+					db.SetWholeScopeOffForTest(false)
+					line += fmt.Sprintf(" (single walk, newest window: p50 %v, p99 %v, CPU p50 %v)", o50, o99, ocpu)
+				}
 				if f.Search != "" && who.visible != nil && stats == "with statistics" {
 					// The same search with the scope left to the SQL
 					// (before migration 0034), for the same run's ratio.
@@ -275,6 +287,13 @@ func timeScopedQueues(t *testing.T, d *db.DB, path string, users []scaleUser, n 
 // timeQueue runs the queue n times and returns the p50 and p99.
 func timeQueue(t *testing.T, d *db.DB, f db.QueueFilter, n int) (p50, p99 time.Duration) {
 	t.Helper()
+	p50, p99, _ = timeQueueCPU(t, d, f, n)
+	return p50, p99
+}
+
+// timeQueueCPU is timeQueue and the p50 of the runs' thread CPU time.
+func timeQueueCPU(t *testing.T, d *db.DB, f db.QueueFilter, n int) (p50, p99, cpu50 time.Duration) {
+	t.Helper()
 	var r queueTimes
 	for i := 0; i < n; i++ {
 		r.run(t, d, f)
@@ -283,7 +302,9 @@ func timeQueue(t *testing.T, d *db.DB, f db.QueueFilter, n int) (p50, p99 time.D
 	if p99 > 25*time.Millisecond {
 		t.Log(r.slowRuns())
 	}
-	return p50, p99
+	cpu := slices.Clone(r.cpu)
+	slices.Sort(cpu)
+	return p50, p99, cpu[len(cpu)/2].Round(10 * time.Microsecond)
 }
 
 // queueTimes are the wall-clock times of a view's runs and, for each, the

@@ -27,6 +27,10 @@ import (
 // portal, whose own indexes fill a page quickly.
 const mergeArmsMax = 128
 
+// mergeRatio is how many of a range's reports per report of the user's
+// make a view in id order read their programs merged (mergeLead).
+var mergeRatio int64 = 32
+
 // queueArm is one ordered range a merged page reads: a program's reports
 // (in id order), or one state of it (in severity order) when state is set.
 type queueArm struct {
@@ -79,6 +83,34 @@ func mergeLead(ctx context.Context, tx *sql.Tx, f QueueFilter, lead queueLead) (
 	}
 	if len(arms) > mergeArmsMax {
 		return lead, nil
+	}
+	if !ranked && lead.lead != "assignee" {
+		// In id order a tab's, a state's or every report's own index
+		// reads about 51 × page × (its reports / the user's) entries,
+		// and each arm costs about as much as reading 100 to prepare and
+		// start (a parent's 10 programs of 200, the open tab: 0.49 ms
+		// walked, 0.84 ms merged): merge only where the user's programs
+		// are a small part of the range.
+		global, err := globalCounts(ctx, tx)
+		if err != nil {
+			return lead, err
+		}
+		var all, mine int64
+		for s, n := range global {
+			if len(states) == 0 || slices.Contains(states, s) {
+				all += n
+			}
+		}
+		for _, p := range f.Visible {
+			for s, n := range counts[p] {
+				if len(states) == 0 || slices.Contains(states, s) {
+					mine += n
+				}
+			}
+		}
+		if mine > 0 && all/mine < mergeRatio {
+			return lead, nil
+		}
 	}
 	if len(arms) == 0 {
 		// Nothing of theirs in these states: an empty page, at once.

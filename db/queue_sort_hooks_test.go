@@ -97,3 +97,6 @@ func (db *DB) QueuePlanForTest(ctx context.Context, f QueueFilter) ([]string, er
 // SetWholeScopeOffForTest with true reads every search window newest first
 // with its limit (queue_rank.go, wholeScope); false puts it back.
 func SetWholeScopeOffForTest(off bool) { wholeScopeOffForTest = off }
+
+// SetMergeRatioForTest sets mergeRatio and returns the old value.
+func SetMergeRatioForTest(n int64) int64 { old := mergeRatio; mergeRatio = n; return old }
