@@ -41,7 +41,8 @@ type queueArm struct {
 // mergeLead is lead, or for a user of a few programs whose view lead is a
 // broad one (a tab, a state, every report, the unassigned) the merge of
 // their programs' own ranges (the doc above).
-func mergeLead(ctx context.Context, tx *sql.Tx, f QueueFilter, lead queueLead) (queueLead, error) {
+// scoped are the counts per state of the user's programs (stateCounts).
+func mergeLead(ctx context.Context, tx *sql.Tx, f QueueFilter, lead queueLead, scoped map[State]int64) (queueLead, error) {
 	broad := lead.lead == "group" || lead.lead == "state" || lead.lead == "all" ||
 		(lead.lead == "assignee" && f.AssigneeID == AssigneeNone)
 	if !broad || mergeOffForTest || f.ProgramID != 0 || len(f.Visible) < 2 || len(f.Visible) > mergeArmsMax ||
@@ -52,11 +53,33 @@ func mergeLead(ctx context.Context, tx *sql.Tx, f QueueFilter, lead queueLead) (
 	if f.Deadline != "" && len(states) == 0 {
 		states = StateGroups["open"] // only open reports have a clock (chooseLead)
 	}
+	ranked := f.Sort == SortSeverity && f.Severity == "" && !f.Unrated
+	if !ranked && lead.lead != "assignee" {
+		// In id order a tab's, a state's or every report's own index
+		// reads about 51 × page × (its reports / the user's) entries,
+		// and each arm costs about as much as reading 100 to prepare and
+		// start (a parent's 10 programs of 200, the open tab: 0.49 ms
+		// walked, 0.84 ms merged): merge only where the user's programs
+		// are a small part of the range.
+		global, err := globalCounts(ctx, tx)
+		if err != nil {
+			return lead, err
+		}
+		var all, mine int64
+		for s, n := range global {
+			if len(states) == 0 || slices.Contains(states, s) {
+				all += n
+				mine += scoped[s]
+			}
+		}
+		if mine > 0 && all/mine < mergeRatio {
+			return lead, nil
+		}
+	}
 	counts, err := programStateCounts(ctx, tx, f.Visible)
 	if err != nil {
 		return lead, err
 	}
-	ranked := f.Sort == SortSeverity && f.Severity == "" && !f.Unrated
 	var arms []queueArm
 	for _, p := range f.Visible {
 		if ranked {
@@ -83,34 +106,6 @@ func mergeLead(ctx context.Context, tx *sql.Tx, f QueueFilter, lead queueLead) (
 	}
 	if len(arms) > mergeArmsMax {
 		return lead, nil
-	}
-	if !ranked && lead.lead != "assignee" {
-		// In id order a tab's, a state's or every report's own index
-		// reads about 51 × page × (its reports / the user's) entries,
-		// and each arm costs about as much as reading 100 to prepare and
-		// start (a parent's 10 programs of 200, the open tab: 0.49 ms
-		// walked, 0.84 ms merged): merge only where the user's programs
-		// are a small part of the range.
-		global, err := globalCounts(ctx, tx)
-		if err != nil {
-			return lead, err
-		}
-		var all, mine int64
-		for s, n := range global {
-			if len(states) == 0 || slices.Contains(states, s) {
-				all += n
-			}
-		}
-		for _, p := range f.Visible {
-			for s, n := range counts[p] {
-				if len(states) == 0 || slices.Contains(states, s) {
-					mine += n
-				}
-			}
-		}
-		if mine > 0 && all/mine < mergeRatio {
-			return lead, nil
-		}
 	}
 	if len(arms) == 0 {
 		// Nothing of theirs in these states: an empty page, at once.

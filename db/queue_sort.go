@@ -30,7 +30,7 @@ func sortLead(ctx context.Context, tx *sql.Tx, f QueueFilter, scoped map[State]i
 	if err != nil {
 		return lead, err
 	}
-	return mergeLead(ctx, tx, f, lead) // queue_merge.go
+	return mergeLead(ctx, tx, f, lead, scoped) // queue_merge.go
 }
 
 // viewLead is sortLead's choice among the single-index walks.
