@@ -61,15 +61,22 @@ func mergeLead(ctx context.Context, tx *sql.Tx, f QueueFilter, lead queueLead, s
 		// start (a parent's 10 programs of 200, the open tab: 0.49 ms
 		// walked, 0.84 ms merged): merge only where the user's programs
 		// are a small part of the range.
-		global, err := globalCounts(ctx, tx)
-		if err != nil {
-			return lead, err
+		// One sum, not globalCounts' sum per state (330 µs at 200
+		// programs, a third of the page).
+		q, args := `SELECT COALESCE(SUM(n), 0) FROM report_state_counts`, []any{}
+		if len(states) > 0 {
+			q += ` WHERE state IN (` + placeholders(len(states)) + `)`
+			for _, s := range states {
+				args = append(args, string(s))
+			}
 		}
 		var all, mine int64
-		for s, n := range global {
+		if err := tx.QueryRowContext(ctx, q, args...).Scan(&all); err != nil {
+			return lead, fmt.Errorf("db: count the reports of a view: %w", err)
+		}
+		for s, n := range scoped {
 			if len(states) == 0 || slices.Contains(states, s) {
-				all += n
-				mine += scoped[s]
+				mine += n
 			}
 		}
 		if mine > 0 && all/mine < mergeRatio {
