@@ -242,7 +242,8 @@ func planWorkload(t *testing.T) string {
 	for _, me := range []struct {
 		id      int64
 		visible []int64
-	}{{admin.ID, nil}, {f.Triager.ID, []int64{f.P1.ID}}} {
+	}{{admin.ID, nil}, {f.Triager.ID, []int64{f.P1.ID}}, {f.Triager.ID, []int64{f.P1.ID, f.P2.ID}}} {
+		// Two programs: a parent's views, each program's range merged (queue_merge.go).
 		for _, p := range queueVariants(f.P1.Slug, me.id) {
 			qf, err := d.ParseQueueParams(ctx, p, me.id)
 			if err != nil {
@@ -261,6 +262,20 @@ func planWorkload(t *testing.T) string {
 		_, err = d.Metrics(ctx, progs, f.now.AddDate(0, -12, 0), f.now)
 		must(err)
 	}
+	// Two programs' views in id order merged too (queue_merge.go merges
+	// them only where the programs are a small part of the reports).
+	oldRatio := db.SetMergeRatioForTest(1)
+	for _, p := range queueVariants(f.P1.Slug, f.Triager.ID) {
+		qf, err := d.ParseQueueParams(ctx, p, f.Triager.ID)
+		if err != nil {
+			t.Fatalf("%+v: %v", p, err)
+		}
+		qf.Visible = []int64{f.P1.ID, f.P2.ID}
+		if _, err := d.Queue(ctx, qf); err != nil {
+			t.Fatalf("%+v: %v", p, err)
+		}
+	}
+	db.SetMergeRatioForTest(oldRatio)
 	// A search within a scope, the scope in the full-text query and not
 	// (queue_scope.go: more than scopeTermsMax programs), in every order.
 	for _, lead := range []string{"", "index"} {

@@ -56,6 +56,10 @@ type QueueFilter struct {
 	// (queue_rank.go) within its window, which starts at report windowFrom.
 	titleFirst bool
 	windowFrom int64
+	// wholeScope: the search's scope is in its full-text query and holds
+	// at most searchWindow reports, so its window is every match
+	// (queue_rank.go, wholeScope).
+	wholeScope bool
 	// lead, when set, is the index the page walks (sortLead); else chooseLead's.
 	lead *queueLead
 }
@@ -142,11 +146,12 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 	if out.Counts, err = stateCounts(ctx, tx, f); err != nil {
 		return nil, err
 	}
+	f.wholeScope = wholeScope(f, out.Total())
 	if f.Sort == SortRelevance && ftsLeads(f) {
 		if f.titleFirst, err = rankTitleFirst(ctx, tx, f.Search); err != nil {
 			return nil, err
 		}
-		if f.titleFirst {
+		if f.titleFirst && !f.wholeScope { // a whole scope's window starts at its first match: 0 says the same
 			if f.windowFrom, err = windowStart(ctx, tx, scopedMatch(ftsQuery(f.Search), f)); err != nil {
 				return nil, err
 			}
@@ -160,6 +165,9 @@ func (db *DB) Queue(ctx context.Context, f QueueFilter) (*Queue, error) {
 		lead, err := sortLead(ctx, tx, f, out.Counts) // queue_sort.go
 		if err != nil {
 			return nil, err
+		}
+		if lead.lead == "empty" {
+			return out, tx.Commit() // none of the user's programs has a report in these states (queue_merge.go)
 		}
 		f.lead = &lead
 	}
@@ -237,10 +245,10 @@ type queueLead struct {
 	// tab, 0 for the closed one (every state is in one or the other).
 	open  bool
 	value int
-	// states: each state's range of the index, read in order and merged
-	// (pageIDs): one program by severity.
-	states []State
-	lead   string // the filter that leads: "assignee", "severity", ...
+	// arms: ranges of the index read in order and merged (pageIDs): one
+	// program's states by severity, or a few programs' own (queue_merge.go).
+	arms []queueArm
+	lead string // the filter that leads: "assignee", "severity", ...
 }
 
 // openExpr is the expression of reports_open_id and reports_open_rank
@@ -366,8 +374,11 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 			if f.Sort != SortRelevance || f.titleFirst {
 				rank = ``
 			}
-			from = `FROM (SELECT rowid` + rank + ` FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rowid DESC LIMIT ` +
-				fmt.Sprint(searchWindow) + `) f CROSS JOIN reports r ON r.id = f.rowid`
+			window := ` ORDER BY rowid DESC LIMIT ` + fmt.Sprint(searchWindow)
+			if f.wholeScope {
+				window = `` // every match, read in the index's own order (queue_rank.go)
+			}
+			from = `FROM (SELECT rowid` + rank + ` FROM reports_fts WHERE reports_fts MATCH ?` + window + `) f CROSS JOIN reports r ON r.id = f.rowid`
 		} else {
 			from = `FROM reports_fts f CROSS JOIN reports r ON r.id = f.rowid`
 			conds = append(conds, `reports_fts MATCH ?`)
@@ -390,7 +401,8 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 		conds = append(conds, `(r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?) OR r.id IN (SELECT value FROM json_each(?)))`)
 		args = append(args, search, jsonIDs(f.sealedIDs))
 	}
-	if f.Visible != nil {
+	if f.Visible != nil && lead.lead != "programs" {
+		// (Merged programs' arms each read one of f.Visible: queue_merge.go.)
 		c := `+r.program_id IN (`
 		if lead.lead == "program" && f.ProgramID == 0 {
 			c = `r.program_id IN (`
@@ -404,7 +416,8 @@ func queueQuery(f QueueFilter, now time.Time) (from, where string, args []any, o
 		conds = append(conds, col(`r.program_id`, "program")+` = ?`)
 		args = append(args, f.ProgramID)
 	}
-	if len(f.States) > 0 && !(lead.open && len(f.States) > 1) {
+	if len(f.States) > 0 && !(lead.open && len(f.States) > 1) && !(len(lead.arms) > 0 && lead.arms[0].state != "") {
+		// (Arms by state each read one of f.States: rankWalk, queue_merge.go.)
 		conds = append(conds, col(`r.state`, "state")+` IN (`+placeholders(len(f.States))+`)`)
 		for _, s := range f.States {
 			args = append(args, string(s))

@@ -70,3 +70,21 @@ func windowStart(ctx context.Context, tx *sql.Tx, match string) (int64, error) {
 func titleMatch(match string) string {
 	return strings.Replace(match, textColumns+` : (`, `{title} : (`, 1)
 }
+
+// wholeScope says that f's search window (its newest searchWindow matches)
+// is every match: its programs are in the full-text query (scopedMatch)
+// and hold at most searchWindow reports (scoped, the kept counts of every
+// state), and the index holds no report outside them. A client's program
+// of 500 reports searched for a word in nearly every report walked the
+// word's whole list newest first three times (the window's start, the
+// window, its title matches): 14 ms p50 at 100,000 reports over 200
+// programs. Read in the index's own order (oldest first, 2.5 times
+// cheaper in FTS5 than newest first) and with no start to find, the same
+// matches cost one such walk and the title's.
+func wholeScope(f QueueFilter, scoped int64) bool {
+	match := ftsQuery(f.Search)
+	return ftsLeads(f) && scoped <= searchWindow && scopedMatch(match, f) != match && !wholeScopeOffForTest
+}
+
+// wholeScopeOffForTest turns wholeScope off (tests compare both).
+var wholeScopeOffForTest bool

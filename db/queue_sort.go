@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 )
 
 // A sort by severity reads a severity-ranked index in the page's order and
@@ -27,6 +26,15 @@ import (
 // are cheaper sorted (the doc above). scoped are the counts per state of
 // f's programs (stateCounts).
 func sortLead(ctx context.Context, tx *sql.Tx, f QueueFilter, scoped map[State]int64) (queueLead, error) {
+	lead, err := viewLead(ctx, tx, f, scoped)
+	if err != nil {
+		return lead, err
+	}
+	return mergeLead(ctx, tx, f, lead, scoped) // queue_merge.go
+}
+
+// viewLead is sortLead's choice among the single-index walks.
+func viewLead(ctx context.Context, tx *sql.Tx, f QueueFilter, scoped map[State]int64) (queueLead, error) {
 	lead := chooseLead(f)
 	if f.Sort != SortSeverity || f.Severity != "" || f.Unrated || f.idsOnly || f.Clock != "" || f.Search != "" {
 		// A severity filter ranks every match the same: the order is
@@ -60,7 +68,7 @@ func sortLead(ctx context.Context, tx *sql.Tx, f QueueFilter, scoped map[State]i
 	per := float64(QueuePageSize+1) * float64(page)
 	matches := max(c*rng/max(total, 1), 1)
 	best, cost := walk, per*float64(rng)/float64(matches)
-	if len(walk.states) > 1 {
+	if len(walk.arms) > 1 {
 		// One program's ranges merged: a state the filter never goes
 		// with (no one is assigned a new report) is read to its end,
 		// so count the whole of them. The same ranked index of every
@@ -71,7 +79,7 @@ func sortLead(ctx context.Context, tx *sql.Tx, f QueueFilter, scoped map[State]i
 		cost = float64(rng)
 		g := f
 		g.ProgramID, g.Visible = 0, nil
-		if all, n := rankWalk(g, global, global); len(all.states) == 0 {
+		if all, n := rankWalk(g, global, global); len(all.arms) == 0 {
 			if w := per * float64(n) / float64(matches); w < cost {
 				best, cost = all, w
 			}
@@ -108,7 +116,11 @@ func rankWalk(f QueueFilter, scoped, global map[State]int64) (queueLead, int64) 
 		if len(states) == 0 {
 			states = slices.Concat(StateGroups["open"], StateGroups["closed"])
 		}
-		return queueLead{index: "reports_program_rank", states: states, lead: "program"}, count(scoped)
+		arms := make([]queueArm, len(states))
+		for i, s := range states {
+			arms[i] = queueArm{state: s}
+		}
+		return queueLead{index: "reports_program_rank", arms: arms, lead: "program"}, count(scoped)
 	case len(states) == 1:
 		return queueLead{index: "reports_state_rank", lead: "state"}, count(global)
 	case group:
@@ -160,23 +172,4 @@ func leadCount(ctx context.Context, tx *sql.Tx, f QueueFilter, lead queueLead, l
 		return 0, fmt.Errorf("db: count the queue's lead: %w", err)
 	}
 	return n, nil
-}
-
-// pageIDs is the statement of a page's report ids, in order, from the FROM,
-// WHERE and ORDER BY of queueQuery; its placeholders are args and then the
-// LIMIT and OFFSET. With a lead of states (one program by severity) each
-// state's range of reports_program_rank is read in order and the ranges
-// merged (SQLite's MERGE of a compound SELECT), so that a page stops after
-// its rows.
-func pageIDs(lead queueLead, from, where, order string, args []any) (string, []any) {
-	if len(lead.states) == 0 {
-		return `SELECT r.id ` + from + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`, args
-	}
-	arms := make([]string, len(lead.states))
-	var all []any
-	for i, s := range lead.states {
-		arms[i] = `SELECT r.id AS id, ` + severityRank + ` AS k ` + from + where + ` AND r.state = ?`
-		all = append(append(all, args...), string(s))
-	}
-	return `SELECT id FROM (` + strings.Join(arms, ` UNION ALL `) + ` ORDER BY k DESC, id DESC LIMIT ? OFFSET ?)`, all
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"os"
-	"slices"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ func TestScaleSortTimes(t *testing.T) {
 		t.Skip("set DISCLOSE_SCALE_DB to a copy of a large database")
 	}
 	ctx := context.Background()
+	keepScaleStats(ctx, t, path) // org_scale_test.go
 	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -96,15 +96,14 @@ func TestScaleSortTimes(t *testing.T) {
 // the p50 and p99 (the slowest run when there were fewer than 100).
 func timeQueueFor(t *testing.T, d *db.DB, f db.QueueFilter, n int, budget time.Duration) (p50, p99 time.Duration, runs int) {
 	t.Helper()
-	var took []time.Duration
+	var r queueTimes
 	begin := time.Now()
 	for i := 0; i < n && (i < 3 || time.Since(begin) < budget); i++ {
-		start := time.Now()
-		if _, err := d.Queue(context.Background(), f); err != nil {
-			t.Fatal(err)
-		}
-		took = append(took, time.Since(start))
+		r.run(t, d, f)
 	}
-	slices.Sort(took)
-	return took[len(took)/2].Round(10 * time.Microsecond), took[len(took)*99/100].Round(10 * time.Microsecond), len(took)
+	p50, p99 = r.percentiles()
+	if p99 > 25*time.Millisecond {
+		t.Log(r.slowRuns())
+	}
+	return p50, p99, len(r.wall)
 }
