@@ -126,6 +126,13 @@ func (db *DB) catchUpCheckpoint() {
 	if !db.walLong.CompareAndSwap(true, false) {
 		return
 	}
+	// Never wait for a background checkpoint under way: try again
+	// after the next batch.
+	if !db.ckptMu.TryLock() {
+		db.walLong.Store(true)
+		return
+	}
+	defer db.ckptMu.Unlock()
 	if _, err := db.write.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 		slog.Warn("db: checkpoint of the write-ahead log failed", "error", err)
 	}

@@ -13,8 +13,8 @@
 // committed. A public method that writes is Update around small *Tx
 // helpers. Outside Update are only what comes before the writer starts or
 // cannot run in a transaction: the migrations, the search index's
-// secure-delete option and PRAGMA optimize (Open, Close), WAL checkpoints (Checkpoint, clearWAL, after
-// sealing older secrets), the VACUUM that ends a seal conversion, and
+// secure-delete option and PRAGMA optimize (Open, Close), WAL checkpoints (the checkpointer of
+// checkpoint.go, Checkpoint, clearWAL, after sealing older secrets), the VACUUM that ends a seal conversion, and
 // backups (VACUUM INTO on a connection of their own). Reads use a pool of
 // read-only connections.
 //
@@ -132,7 +132,9 @@ type DB struct {
 
 	// The checkpointer (checkpoint.go): its connection, the writer's
 	// nudge, its end; walLong asks the writer to catch a checkpoint up;
-	// bulkLoading (BulkLoad) holds checkpoints off, ckptMu while one runs.
+	// bulkLoading (BulkLoad) holds checkpoints off; ckptMu is held by
+	// whoever checkpoints (the checkpointer, Checkpoint, clearWAL), as
+	// two at once leave one of them busy.
 	ckpt        *sql.DB
 	ckptMu      sync.Mutex
 	walKick     chan struct{}
