@@ -14,8 +14,9 @@ import (
 // reports write about 5 GB; through the write-ahead log every page was
 // written twice, and pages the 128 MiB cache could not hold (the search
 // index's segments, read again by each merge) came back from the OS, a
-// third of the time. Readers are closed while it lasts (a connection in
-// WAL mode keeps the file open in that mode) and any read fails.
+// third of the time. Readers and the checkpointer are closed while it lasts
+// (a connection in WAL mode keeps the file open in that mode) and any read
+// fails.
 //
 // The rollback journal is kept in memory, not turned off: a failed
 // statement or job still rolls back (pages a transaction appends to the
@@ -35,6 +36,7 @@ type BulkLoad struct {
 // its last.
 func (db *DB) StartBulkLoad(ctx context.Context, cacheKiB int) (*BulkLoad, error) {
 	b := &BulkLoad{db: db}
+	db.holdCheckpoints()
 	if err := db.write.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&b.oldCache); err != nil {
 		return nil, fmt.Errorf("db: bulk load: read cache size: %w", err)
 	}
@@ -53,6 +55,7 @@ func (db *DB) StartBulkLoad(ctx context.Context, cacheKiB int) (*BulkLoad, error
 	} {
 		if err := b.pragma(ctx, p); err != nil {
 			db.read.SetMaxIdleConns(8)
+			db.resumeCheckpoints()
 			return nil, err
 		}
 	}
@@ -62,6 +65,7 @@ func (db *DB) StartBulkLoad(ctx context.Context, cacheKiB int) (*BulkLoad, error
 // Finish puts the portal's settings back.
 func (b *BulkLoad) Finish(ctx context.Context) error {
 	defer b.db.read.SetMaxIdleConns(8)
+	defer b.db.resumeCheckpoints()
 	for _, p := range []string{
 		`PRAGMA locking_mode = NORMAL`,
 		// The exclusive lock goes at the next access of the file; WAL

@@ -13,8 +13,8 @@
 // committed. A public method that writes is Update around small *Tx
 // helpers. Outside Update are only what comes before the writer starts or
 // cannot run in a transaction: the migrations, the search index's
-// secure-delete option and PRAGMA optimize (Open, Close), WAL checkpoints (Checkpoint, clearWAL, after
-// sealing older secrets), the VACUUM that ends a seal conversion, and
+// secure-delete option and PRAGMA optimize (Open, Close), WAL checkpoints (the checkpointer of
+// checkpoint.go, Checkpoint, clearWAL, after sealing older secrets), the VACUUM that ends a seal conversion, and
 // backups (VACUUM INTO on a connection of their own). Reads use a pool of
 // read-only connections.
 //
@@ -51,6 +51,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,7 +71,10 @@ func init() {
 }
 
 func writerConnect(c *sqlite3.SQLiteConn) error {
-	_, err := c.Exec(fmt.Sprintf(`PRAGMA temp_store = MEMORY; PRAGMA cache_size = %d`, -1024*WriterCacheMiB.Load()), nil)
+	// The log is checkpointed beside the writer, not in its commits
+	// (checkpoint.go).
+	_, err := c.Exec(fmt.Sprintf(`PRAGMA temp_store = MEMORY; PRAGMA cache_size = %d; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = %d`,
+		-1024*WriterCacheMiB.Load(), walSizeLimit), nil)
 	return err
 }
 
@@ -126,6 +130,18 @@ type DB struct {
 	// eventsRecorded is signalled after a commit that recorded events.
 	eventsRecorded chan struct{}
 
+	// The checkpointer (checkpoint.go): its connection, the writer's
+	// nudge, its end; walLong asks the writer to catch a checkpoint up;
+	// bulkLoading (BulkLoad) holds checkpoints off; ckptMu is held by
+	// whoever checkpoints (the checkpointer, Checkpoint, clearWAL), as
+	// two at once leave one of them busy.
+	ckpt        *sql.DB
+	ckptMu      sync.Mutex
+	walKick     chan struct{}
+	ckptDone    chan struct{}
+	walLong     atomic.Bool
+	bulkLoading atomic.Bool
+
 	programsCache atomic.Pointer[programsCache] // see Programs
 	programsGen   atomic.Uint64
 }
@@ -178,6 +194,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.read.SetMaxOpenConns(8)
 	db.read.SetMaxIdleConns(8)
 	db.startWriter()
+	if err := db.startCheckpointer(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	// The local key's check, sealing older secrets with it, the default
 	// program: no report data to seal.
 	db.plainWrites.Store(true)
@@ -251,9 +271,11 @@ func (db *DB) Close() error {
 			db.stopSealedIndex()
 		}
 	}
-	var err error
+	err := db.stopCheckpointer()
 	if db.read != nil {
-		err = db.read.Close()
+		if rerr := db.read.Close(); rerr != nil {
+			err = rerr
+		}
 	}
 	if db.write != nil {
 		// As SQLite recommends at close; a failure only costs statistics.

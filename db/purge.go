@@ -140,6 +140,8 @@ const clearWALWait = 250
 // in it until later writes happen to cover them. It reports whether the log
 // was emptied; a reader in the way leaves it for the next checkpoint.
 func (db *DB) clearWAL(ctx context.Context) (bool, error) {
+	db.ckptMu.Lock() // not beside the checkpointer's own (checkpoint.go)
+	defer db.ckptMu.Unlock()
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return false, fmt.Errorf("db: clear wal: %w", err)

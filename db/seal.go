@@ -344,6 +344,8 @@ func (db *DB) SealedRows(ctx context.Context) (int64, error) {
 // Checkpoint copies the WAL into the database file and truncates it, so
 // that pages rewritten by sealing are no longer kept in the WAL.
 func (db *DB) Checkpoint(ctx context.Context) error {
+	db.ckptMu.Lock() // not beside the checkpointer's own (checkpoint.go)
+	defer db.ckptMu.Unlock()
 	var busy, logPages, done int
 	if err := db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &done); err != nil {
 		return fmt.Errorf("db: checkpoint: %w", err)

@@ -116,6 +116,7 @@ func (db *DB) writer() {
 			}
 		}
 		db.runBatch(batch)
+		db.catchUpCheckpoint()
 	}
 }
 
@@ -195,6 +196,7 @@ func (db *DB) runBatch(batch []writeJob) {
 		finish(fmt.Errorf("db: commit: %w", err))
 		return
 	}
+	db.walWritten()
 	if tx.recorded {
 		db.nudgeEvents()
 	}
@@ -227,6 +229,7 @@ func (db *DB) runAlone(j writeJob) {
 		j.done <- fmt.Errorf("db: commit: %w", err)
 		return
 	}
+	db.walWritten()
 	if tx.recorded {
 		db.nudgeEvents()
 	}

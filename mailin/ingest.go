@@ -2,11 +2,8 @@ package mailin
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/base32"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/disclose/disclose/db"
@@ -201,11 +198,10 @@ func (in *Intake) doneReading(ctx context.Context, uidValidity uint32) {
 }
 
 // NewMessageID makes a Message-ID that cannot be guessed, so that threading
-// by In-Reply-To cannot be forged by someone who never saw the mail.
+// by In-Reply-To cannot be forged by someone who never saw the mail
+// (db.NewMessageID: 128 random bits after the time).
 func NewMessageID(domain string) string {
-	b := make([]byte, 20)
-	rand.Read(b)
-	return "<" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)) + "@" + domain + ">"
+	return db.NewMessageID(time.Now(), domain)
 }
 
 func tlsConfigFor(host string) *tls.Config {

@@ -2,12 +2,11 @@ package mailin
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"fmt"
 	"net/mail"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/disclose/disclose/db"
 	"github.com/disclose/disclose/views/wording"
@@ -53,15 +52,10 @@ type Notifier struct {
 	Team string
 }
 
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-// newMessageID makes a Message-ID under our domain with 128 random bits.
+// newMessageID makes a Message-ID under our domain with 128 random bits,
+// in creation order (db.NewMessageID).
 func (n *Notifier) newMessageID() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("mailin: message id randomness: %w", err)
-	}
-	return "<" + strings.ToLower(idEncoding.EncodeToString(b)) + "@" + n.Domain + ">", nil
+	return db.NewMessageID(time.Now(), n.Domain), nil
 }
 
 // Notify composes the mails ev causes.

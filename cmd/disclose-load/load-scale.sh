@@ -62,7 +62,7 @@ if curl -s $URL/ >/dev/null 2>&1; then echo "something already listens on $URL";
 echo "== submissions, a database of 100 demo reports (same programs and staff)"
 $BIN demo --data "$EMPTY" --reports 100 >/dev/null
 serve "$EMPTY"
-.bin/disclose-load -url $URL -duration 10s -bare 0
+.bin/disclose-load -url $URL -duration 10s -bare 0 -server-pid "$PID"
 stop
 
 echo "== submissions at $N reports, then the baselines"

@@ -33,6 +33,7 @@ import (
 func main() {
 	base := flag.String("url", "http://127.0.0.1:8080", "base URL of a running portal (loopback only)")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send submissions")
+	warmup := flag.Duration("warmup", 3*time.Second, "send submissions this long first, not counted: the server's start-up work (reminders, outbox) and its first reads of the file are not in the numbers")
 	workers := flag.Int("concurrency", 32, "submissions in flight at once")
 	bare := flag.Duration("bare", 5*time.Second, "how long to measure the bare SQLite insert rate (0: skip)")
 	pid := flag.Int("server-pid", 0, "the server's process id: print its CPU time per accepted submission (Linux), the number a shared machine does not distort")
@@ -50,7 +51,7 @@ func main() {
 		fmt.Printf("mail ingest (database part, batches of 64): %s %.0f mails/s, empty database %.0f mails/s, ratio %.2f\n", *ingestDir, full, empty, full/empty)
 		return
 	}
-	if err := run(*base, *duration, *workers, *bare, *wrk, *pid, *echoFor); err != nil {
+	if err := run(*base, *duration, *warmup, *workers, *bare, *wrk, *pid, *echoFor); err != nil {
 		fmt.Fprintln(os.Stderr, "disclose-load:", err)
 		os.Exit(1)
 	}
@@ -58,7 +59,7 @@ func main() {
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func run(base string, duration time.Duration, workers int, bare time.Duration, wrk bool, pid int, echoFor time.Duration) error {
+func run(base string, duration, warmup time.Duration, workers int, bare time.Duration, wrk bool, pid int, echoFor time.Duration) error {
 	u, err := url.Parse(base)
 	if err != nil {
 		return err
@@ -102,19 +103,62 @@ func run(base string, duration time.Duration, workers int, bare time.Duration, w
 		return nil
 	}
 
+	if warmup > 0 {
+		// Not counted: the server's start-up work (reminders due, the
+		// outbox, statistics) and its first reads of the file end first.
+		fmt.Printf("warm-up: %s, not counted\n", warmup)
+		drive(client, base, cookie, encoded, workers, warmup)
+	}
 	fmt.Printf("load: %d workers for %s against %s\n", workers, duration, base)
-	var accepted, refused atomic.Int64
-	var mu sync.Mutex
-	var latencies []time.Duration
 	var cpu0 time.Duration
 	if pid != 0 {
 		if cpu0, err = processCPU(pid); err != nil {
 			return err
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), duration)
-	defer cancel()
 	start := time.Now()
+	accepted, refused, latencies := drive(client, base, cookie, encoded, workers, duration)
+	elapsed := time.Since(start)
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	rate := float64(accepted) / elapsed.Seconds()
+	fmt.Printf("accepted: %d in %.1fs = %.0f submissions/s (refused or failed: %d)\n", accepted, elapsed.Seconds(), rate, refused)
+	if n := len(latencies); n > 0 {
+		fmt.Printf("latency: p50 %s  p99 %s\n", latencies[n/2].Round(time.Microsecond), latencies[n*99/100].Round(time.Microsecond))
+	}
+	if pid != 0 && accepted > 0 {
+		cpu, err := processCPU(pid)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("server CPU time per accepted submission: %d µs\n", ((cpu - cpu0) / time.Duration(accepted)).Microseconds())
+	}
+	if bare > 0 {
+		bareRate, err := bareInserts(bare)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("bare SQLite single-row inserts (one transaction each, same pragmas): %.0f rows/s\n", bareRate)
+		fmt.Printf("ratio bare/accepted: %.2fx\n", bareRate/rate)
+	}
+	if echoFor > 0 {
+		echoRate, err := echoBaseline(workers, echoFor)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("echo + one INSERT per form, same client and workers: %.0f requests/s\n", echoRate)
+		fmt.Printf("accepted / echo baseline: %.2f\n", rate/echoRate)
+	}
+	return nil
+}
+
+// drive sends submissions from workers goroutines for d and returns how
+// many were accepted and refused, and the accepted ones' latencies.
+func drive(client *http.Client, base, cookie, encoded string, workers int, d time.Duration) (int64, int64, []time.Duration) {
+	var accepted, refused atomic.Int64
+	var mu sync.Mutex
+	var latencies []time.Duration
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -141,37 +185,7 @@ func run(base string, duration time.Duration, workers int, bare time.Duration, w
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
-	rate := float64(accepted.Load()) / elapsed.Seconds()
-	fmt.Printf("accepted: %d in %.1fs = %.0f submissions/s (refused or failed: %d)\n", accepted.Load(), elapsed.Seconds(), rate, refused.Load())
-	if n := len(latencies); n > 0 {
-		fmt.Printf("latency: p50 %s  p99 %s\n", latencies[n/2].Round(time.Microsecond), latencies[n*99/100].Round(time.Microsecond))
-	}
-	if pid != 0 && accepted.Load() > 0 {
-		cpu, err := processCPU(pid)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("server CPU time per accepted submission: %d µs\n", ((cpu - cpu0) / time.Duration(accepted.Load())).Microseconds())
-	}
-	if bare > 0 {
-		bareRate, err := bareInserts(bare)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("bare SQLite single-row inserts (one transaction each, same pragmas): %.0f rows/s\n", bareRate)
-		fmt.Printf("ratio bare/accepted: %.2fx\n", bareRate/rate)
-	}
-	if echoFor > 0 {
-		echoRate, err := echoBaseline(workers, echoFor)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("echo + one INSERT per form, same client and workers: %.0f requests/s\n", echoRate)
-		fmt.Printf("accepted / echo baseline: %.2f\n", rate/echoRate)
-	}
-	return nil
+	return accepted.Load(), refused.Load(), latencies
 }
 
 var fields = url.Values{

@@ -1,0 +1,171 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// The write-ahead log is copied into the database file (checkpointed) by a
+// goroutine of its own, on a connection of its own, not by the writer.
+//
+// SQLite's default is an automatic checkpoint inside the COMMIT that takes
+// the log past 1,000 pages: every few batches one caller's commit also
+// synced the log, wrote back every page the log held and synced the file,
+// and no other write ran meanwhile. At a million reports those pages lie
+// all over a 4.6 GB file. The writer connection now has
+// wal_autocheckpoint off (writerConnect); after each commit it nudges the
+// checkpointer, which waits checkpointEvery, so that the pages of many
+// commits are written back together (a page rewritten by each of them is
+// written once), and runs a PASSIVE checkpoint, which never blocks the
+// writer or a reader.
+//
+// Nothing acknowledged depends on it: a commit is in the log when Update
+// returns, as before, and a checkpoint only copies committed pages;
+// SQLite's checkpoint is safe to interrupt at any point (a crash replays
+// the log at the next open).
+//
+// The log restarts from its beginning only once a checkpoint copied all
+// of it and a write transaction then begins. Under steady writes a
+// checkpoint running beside the writer never quite catches up (the writer
+// appends while it copies), so the log would grow without end. When a
+// checkpoint leaves the log over walRestartPages, the writer itself runs a
+// PASSIVE checkpoint between two batches (catchUpCheckpoint): it copies
+// only what the last background checkpoint had not, and the next batch
+// starts the log again from its beginning. A reader that holds an old
+// snapshot (a long backup, Litestream) keeps the log from restarting,
+// as it always did; journal_size_limit gives the file back once it
+// restarts.
+const checkpointEvery = 250 * time.Millisecond
+
+// walRestartPages is the log's size, in pages, above which the writer
+// catches a checkpoint up itself (about 32 MiB with 4 KiB pages).
+const walRestartPages = 8192
+
+// walSizeLimit is journal_size_limit of the writer (bytes): a log that grew
+// past it is cut back to it when it restarts.
+const walSizeLimit = 64 << 20
+
+// startCheckpointer opens the checkpointer's connection and starts it;
+// Close stops it.
+func (db *DB) startCheckpointer() error {
+	conn, err := sql.Open("sqlite3", dsn(db.Path, false))
+	if err != nil {
+		return fmt.Errorf("db: open %s for checkpoints: %w", db.Path, err)
+	}
+	conn.SetMaxOpenConns(1)
+	conn.SetConnMaxIdleTime(0)
+	db.ckpt = conn
+	db.walKick = make(chan struct{}, 1)
+	db.ckptDone = make(chan struct{})
+	go db.checkpointer()
+	return nil
+}
+
+// walWritten is the writer's nudge after a commit: a checkpoint is due
+// within checkpointEvery. It never waits.
+func (db *DB) walWritten() {
+	if db.walKick == nil || db.bulkLoading.Load() {
+		return
+	}
+	select {
+	case db.walKick <- struct{}{}:
+	default:
+	}
+}
+
+// checkpointer runs a PASSIVE checkpoint at most every checkpointEvery
+// while commits come, and none while there are none.
+func (db *DB) checkpointer() {
+	defer close(db.ckptDone)
+	var lastErr string
+	for {
+		select {
+		case <-db.walKick:
+		case <-db.stopped:
+			return
+		}
+		t := time.NewTimer(checkpointEvery)
+		select {
+		case <-t.C:
+		case <-db.stopped:
+			t.Stop()
+			return
+		}
+		var busy, logPages, copied int
+		db.ckptMu.Lock()
+		if db.bulkLoading.Load() {
+			db.ckptMu.Unlock()
+			continue
+		}
+		err := db.ckpt.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logPages, &copied)
+		db.ckptMu.Unlock()
+		if err != nil {
+			// The next commit's nudge tries again; say so once per
+			// kind of failure, not four times a second.
+			if err.Error() != lastErr {
+				slog.Warn("db: checkpoint of the write-ahead log failed; retrying after the next write", "error", err)
+			}
+			lastErr = err.Error()
+			continue
+		}
+		lastErr = ""
+		if logPages > walRestartPages {
+			db.walLong.Store(true)
+		}
+	}
+}
+
+// catchUpCheckpoint runs on the writer between batches when the last
+// background checkpoint found the log over walRestartPages: a PASSIVE
+// checkpoint on the writer's own connection, while no write can append,
+// copies the rest of the log, so that the next batch restarts it.
+func (db *DB) catchUpCheckpoint() {
+	if !db.walLong.CompareAndSwap(true, false) {
+		return
+	}
+	// Never wait for a background checkpoint under way: try again
+	// after the next batch.
+	if !db.ckptMu.TryLock() {
+		db.walLong.Store(true)
+		return
+	}
+	defer db.ckptMu.Unlock()
+	if _, err := db.write.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		slog.Warn("db: checkpoint of the write-ahead log failed", "error", err)
+	}
+}
+
+// holdCheckpoints stops checkpoints and closes the checkpointer's
+// connection for a bulk load, which leaves WAL mode (BulkLoad): an open
+// connection in WAL mode keeps the file in it. A checkpoint under way ends
+// first.
+func (db *DB) holdCheckpoints() {
+	db.bulkLoading.Store(true)
+	if db.ckpt == nil {
+		return
+	}
+	db.ckptMu.Lock()
+	db.ckpt.SetMaxIdleConns(0)
+	db.ckptMu.Unlock()
+}
+
+// resumeCheckpoints ends holdCheckpoints.
+func (db *DB) resumeCheckpoints() {
+	if db.ckpt != nil {
+		db.ckpt.SetMaxIdleConns(1)
+	}
+	db.bulkLoading.Store(false)
+}
+
+// stopCheckpointer waits for the checkpointer to end (db.stopped is
+// closed) and closes its connection.
+func (db *DB) stopCheckpointer() error {
+	if db.ckpt == nil {
+		return nil
+	}
+	<-db.ckptDone
+	return db.ckpt.Close()
+}
