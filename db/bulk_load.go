@@ -38,6 +38,7 @@ func (db *DB) StartBulkLoad(ctx context.Context, cacheKiB int) (*BulkLoad, error
 	b := &BulkLoad{db: db}
 	db.holdCheckpoints()
 	if err := db.write.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&b.oldCache); err != nil {
+		db.resumeCheckpoints()
 		return nil, fmt.Errorf("db: bulk load: read cache size: %w", err)
 	}
 	// Idle readers hold the file open in WAL mode, which keeps the writer

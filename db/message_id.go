@@ -13,8 +13,8 @@ import (
 var messageIDTime = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
 
 // NewMessageID makes the Message-ID of a mail the portal sends:
-// "<" + the time in milliseconds (10 characters, in creation order) + 26
-// base32 characters of 128 random bits + "@" + domain + ">".
+// "<" + the time in milliseconds (10 characters, in creation order) + 32
+// base32 characters of 160 random bits + "@" + domain + ">".
 //
 // The outbox keeps Message-IDs in a unique index (threading looks replies
 // up by them). With random IDs every queued mail wrote to a random leaf
@@ -36,7 +36,7 @@ func NewMessageID(now time.Time, domain string) string {
 		t[i] = byte(v >> (56 - 8*i))
 	}
 	stamp := messageIDTime.EncodeToString(t[:])[:10]
-	random := make([]byte, 16)
+	random := make([]byte, 20) // 160 bits, as the threat model promises
 	rand.Read(random) // never fails (crypto/rand, Go 1.24 and later)
 	return "<" + stamp + strings.ToLower(receiptEncoding.EncodeToString(random)) + "@" + domain + ">"
 }

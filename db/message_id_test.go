@@ -7,7 +7,7 @@ import (
 )
 
 // TestNewMessageIDSortsByTime: IDs made later sort later (the outbox's
-// unique index takes them at its end), and each keeps 128 random bits.
+// unique index takes them at its end), and each keeps 160 random bits.
 func TestNewMessageIDSortsByTime(t *testing.T) {
 	start := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
 	var prev string
@@ -15,7 +15,7 @@ func TestNewMessageIDSortsByTime(t *testing.T) {
 	for i := range 2000 {
 		now := start.Add(time.Duration(i*i) * 997 * time.Microsecond)
 		id := NewMessageID(now, "security.example.org")
-		if !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, "@security.example.org>") || len(id) != len("<")+10+26+len("@security.example.org>") {
+		if !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, "@security.example.org>") || len(id) != len("<")+10+32+len("@security.example.org>") {
 			t.Fatalf("malformed id %q", id)
 		}
 		if seen[id] {

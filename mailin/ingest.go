@@ -199,7 +199,7 @@ func (in *Intake) doneReading(ctx context.Context, uidValidity uint32) {
 
 // NewMessageID makes a Message-ID that cannot be guessed, so that threading
 // by In-Reply-To cannot be forged by someone who never saw the mail
-// (db.NewMessageID: 128 random bits after the time).
+// (db.NewMessageID: 160 random bits after the time).
 func NewMessageID(domain string) string {
 	return db.NewMessageID(time.Now(), domain)
 }

@@ -52,7 +52,7 @@ type Notifier struct {
 	Team string
 }
 
-// newMessageID makes a Message-ID under our domain with 128 random bits,
+// newMessageID makes a Message-ID under our domain with 160 random bits,
 // in creation order (db.NewMessageID).
 func (n *Notifier) newMessageID() (string, error) {
 	return db.NewMessageID(time.Now(), n.Domain), nil
