@@ -173,16 +173,16 @@ func (db *DB) BeginPasskey(ctx context.Context, userID int64, purpose, session, 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM passkey_challenges WHERE expires_at <= ?`, formatTime(tx.now)); err != nil {
 			return fmt.Errorf("db: purge passkey challenges: %w", err)
 		}
-		user, network, site := sql.NullInt64{Int64: userID, Valid: userID != 0}, "", ""
+		user, network, site, client := sql.NullInt64{Int64: userID, Valid: userID != 0}, "", "", ""
 		if userID == 0 {
-			network, site = PairNetwork(clientAddr), PasskeySite(clientAddr)
+			network, site, client = PairNetwork(clientAddr), PasskeySite(clientAddr), ClientNetwork(clientAddr)
 			var err error
-			if crowded, err = tx.makeRoomForSignIn(ctx, network, site); err != nil {
+			if crowded, err = tx.makeRoomForSignIn(ctx, network, site, client); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO passkey_challenges (token_hash, user_id, purpose, session, expires_at, network, site)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, hash, user, purpose, session, formatTime(tx.now.Add(PasskeyChallengeLifetime)), network, site); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO passkey_challenges (token_hash, user_id, purpose, session, expires_at, network, site, client)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, hash, user, purpose, session, formatTime(tx.now.Add(PasskeyChallengeLifetime)), network, site, client); err != nil {
 			return fmt.Errorf("db: insert passkey challenge: %w", err)
 		}
 		return nil

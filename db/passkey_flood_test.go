@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/disclose/disclose/db"
 )
@@ -113,5 +114,54 @@ func TestPasskeySignInsManySites(t *testing.T) {
 	}
 	if _, _, err := f.DB.TakePasskey(ctx, victim, db.PasskeyLogin); err != db.ErrPasskeyCeremony {
 		t.Fatalf("the oldest ceremony, of a site among %d holding one each: %v, want it ended", db.MaxPasskeySignIns, err)
+	}
+}
+
+// TestPasskeySignInNeighbours: a colleague's ceremony survives a neighbour's
+// flood from one other address of the same IPv4 /24, or from other /64s of
+// the same IPv6 /48: a full network or site ends the oldest ceremony of its
+// busiest client, the neighbour's own. (Before, the oldest of the whole /24
+// or /48 went: the colleague's.) A lone ceremony still goes once every
+// client of the network holds one.
+func TestPasskeySignInNeighbours(t *testing.T) {
+	ctx := context.Background()
+	f := newTriageFixture(t)
+	for _, tc := range []struct {
+		name, victim string
+		neighbour    func(i int) string
+		n            int
+	}{
+		{"IPv4 /24", "192.0.2.10", func(int) string { return "192.0.2.99" }, 3 * db.MaxPasskeySignInsPerNetwork},
+		{"IPv6 /48", "2001:db8:77:1::10", func(i int) string { return fmt.Sprintf("2001:db8:77:%x::1", 0x100+i/10) }, 3 * db.MaxPasskeySignInsPerSite},
+	} {
+		f.now = f.now.Add(time.Second)
+		tok, _, err := f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, passkeySession, tc.victim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range tc.n {
+			f.now = f.now.Add(100 * time.Millisecond) // all within the victim's lifetime
+			if _, _, err := f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, passkeySession, tc.neighbour(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := f.DB.TakePasskey(ctx, tok, db.PasskeyLogin); err != nil {
+			t.Errorf("%s: the colleague's one ceremony was ended by a neighbour's %d: %v", tc.name, tc.n, err)
+		}
+	}
+	// Every address of a /24 holding one: the oldest goes, as before.
+	f.now = f.now.Add(time.Minute)
+	first, _, err := f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, passkeySession, "203.0.113.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range db.MaxPasskeySignInsPerNetwork {
+		f.now = f.now.Add(time.Second)
+		if _, _, err := f.DB.BeginPasskey(ctx, 0, db.PasskeyLogin, passkeySession, fmt.Sprintf("203.0.113.%d", 2+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := f.DB.TakePasskey(ctx, first, db.PasskeyLogin); err == nil {
+		t.Errorf("a /24 whose %d addresses each began one kept all %d", db.MaxPasskeySignInsPerNetwork+1, db.MaxPasskeySignInsPerNetwork+1)
 	}
 }

@@ -11,7 +11,10 @@ import (
 // PasskeyChallengeLifetime. They are bounded three ways, and a new one
 // always starts: past a bound the oldest ceremony of the crowded group is
 // ended (its browser is told to try again), never a new one refused, so
-// no stranger can switch passkey sign-in off for others.
+// no stranger can switch passkey sign-in off for others. Inside a full
+// network or site the busiest client (ClientNetwork: one IPv4 address, one
+// IPv6 /64) loses its oldest first, so a neighbour on the same /24 or /48
+// ends its own ceremonies, not a colleague's.
 //
 //   - per network (PairNetwork: IPv4 /24, IPv6 /64): MaxPasskeySignInsPerNetwork;
 //   - per site (PasskeySite: IPv6 /48, IPv4 /24): MaxPasskeySignInsPerSite,
@@ -41,13 +44,14 @@ func PasskeySite(addr string) string {
 }
 
 // makeRoomForSignIn ends the oldest ceremonies without password that keep
-// a new one of network and site from fitting the bounds. crowded says the
-// portal's bound was reached, so another site's ceremony may have gone.
-func (tx *Tx) makeRoomForSignIn(ctx context.Context, network, site string) (crowded bool, err error) {
-	if err := tx.evictSignIns(ctx, "network", network, MaxPasskeySignInsPerNetwork); err != nil {
+// a new one of client (ClientNetwork), network and site from fitting the
+// bounds. crowded says the portal's bound was reached, so another site's
+// ceremony may have gone.
+func (tx *Tx) makeRoomForSignIn(ctx context.Context, network, site, client string) (crowded bool, err error) {
+	if err := tx.evictSignIns(ctx, "network", network, client, MaxPasskeySignInsPerNetwork); err != nil {
 		return false, err
 	}
-	if err := tx.evictSignIns(ctx, "site", site, MaxPasskeySignInsPerSite); err != nil {
+	if err := tx.evictSignIns(ctx, "site", site, client, MaxPasskeySignInsPerSite); err != nil {
 		return false, err
 	}
 	var n int
@@ -84,17 +88,34 @@ func (tx *Tx) evictBusiestSite(ctx context.Context, site string) error {
 	return nil
 }
 
-// evictSignIns ends the oldest ceremonies without password of one network
-// or site (column) until a new one fits under limit.
-func (tx *Tx) evictSignIns(ctx context.Context, column, key string, limit int) error {
+// evictSignIns ends ceremonies without password of one network or site
+// (column) until a new one of client fits under limit: each time the
+// oldest of the busiest client inside it (an IPv4 address, an IPv6 /64),
+// the new one counted, so that a neighbour's flood ends the neighbour's
+// own ceremonies, not the one a colleague on the same /24 or /48 has
+// under way. A lone ceremony goes only when every client of its network
+// holds at most one as well. A group holds at most limit rows, so the
+// counts read a bounded number of rows.
+func (tx *Tx) evictSignIns(ctx context.Context, column, key, client string, limit int) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM passkey_challenges WHERE user_id IS NULL AND `+column+` = ?`, key).Scan(&n); err != nil {
 		return fmt.Errorf("db: count passkey sign-ins of a %s: %w", column, err)
 	}
-	if over := n - max(limit, 1) + 1; over > 0 {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM passkey_challenges WHERE token_hash IN
-			(SELECT token_hash FROM passkey_challenges WHERE user_id IS NULL AND `+column+` = ? ORDER BY expires_at LIMIT ?)`, key, over); err != nil {
-			return fmt.Errorf("db: end passkey sign-ins of a %s: %w", column, err)
+	for over := n - max(limit, 1) + 1; over > 0; over-- {
+		var own, most int
+		var busiest string
+		if err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT COUNT(*) FROM passkey_challenges WHERE user_id IS NULL AND `+column+` = ?1 AND client = ?2),
+			client, COUNT(*) FROM passkey_challenges WHERE user_id IS NULL AND `+column+` = ?1
+			GROUP BY client ORDER BY COUNT(*) DESC, MIN(expires_at) LIMIT 1`, key, client).Scan(&own, &busiest, &most); err != nil {
+			return fmt.Errorf("db: find the busiest client of a %s: %w", column, err)
+		}
+		if own > 0 && own+1 >= most {
+			busiest = client
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM passkey_challenges WHERE token_hash =
+			(SELECT token_hash FROM passkey_challenges WHERE user_id IS NULL AND `+column+` = ? AND client = ? ORDER BY expires_at LIMIT 1)`, key, busiest); err != nil {
+			return fmt.Errorf("db: end a passkey sign-in of a %s: %w", column, err)
 		}
 	}
 	return nil

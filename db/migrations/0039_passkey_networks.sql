@@ -3,10 +3,14 @@
 --
 -- network is the client's network as the login limits count it (IPv4 /24,
 -- IPv6 /64, db.PairNetwork); site is the wider block one holder gets whole
--- (IPv6 /48; IPv4 the /24 again). Both are '' for the ceremonies of a
--- signed-in account (user_id set), which these bounds do not count.
+-- (IPv6 /48; IPv4 the /24 again); client is the one address or /64 that
+-- began it (db.ClientNetwork): when a network or site is full, the busiest
+-- client inside it loses its oldest, so a neighbour cannot end a colleague's.
+-- All three are '' for the ceremonies of a signed-in account (user_id set),
+-- which these bounds do not count.
 ALTER TABLE passkey_challenges ADD COLUMN network TEXT NOT NULL DEFAULT '';
 ALTER TABLE passkey_challenges ADD COLUMN site TEXT NOT NULL DEFAULT '';
+ALTER TABLE passkey_challenges ADD COLUMN client TEXT NOT NULL DEFAULT '';
 CREATE INDEX passkey_challenges_network ON passkey_challenges (network, expires_at) WHERE user_id IS NULL;
 CREATE INDEX passkey_challenges_site ON passkey_challenges (site, expires_at) WHERE user_id IS NULL;
 
