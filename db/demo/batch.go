@@ -220,7 +220,16 @@ func (p *genBatch) write(ctx context.Context, tx *db.Tx) error {
 	return nil
 }
 
-// insertMail inserts the batch's outbox rows.
+// insertMail inserts the batch's outbox rows and files them under their
+// reports' organisations (outbox_orgs), as the portal files the mail it
+// writes: an organisation's admins see the demo's mail on their outbox.
 func insertMail(ctx context.Context, tx *db.Tx, rows *rowBatch) error {
-	return rows.insert(ctx, tx)
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM outbox`).Scan(&last); err != nil {
+		return fmt.Errorf("demo: last mail id: %w", err)
+	}
+	if err := rows.insert(ctx, tx); err != nil {
+		return err
+	}
+	return tx.FileReportMail(ctx, last)
 }
