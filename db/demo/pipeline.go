@@ -73,6 +73,9 @@ func (g *demoGen) pipeline(ctx context.Context, d *db.DB, opt Options, res *Resu
 		if !ok {
 			break
 		}
+		if err := ctx.Err(); err != nil { // Update might still take a job of a done ctx
+			return stop(err)
+		}
 		t = time.Now()
 		if err := writeBatch(ctx, d, b); err != nil {
 			return stop(err)
