@@ -15,6 +15,11 @@ import (
 // (row_counts 'outbox.org:N', which the insert trigger of outbox_orgs keeps
 // one row at a time) are added by one more, with that trigger off inside
 // the transaction: a million demo reports send about 2.5 million mails.
+// The new mail leads (CROSS JOIN): with a working portal's statistics
+// SQLite began with the programs and read all their reports. The count
+// reads the new rows through outbox_orgs_outbox: without
+// statistics SQLite read all of outbox_orgs_status instead, to group
+// without a sort.
 func (tx *Tx) FileReportMail(ctx context.Context, after int64) error {
 	var filed int
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_orgs WHERE outbox_id > ?)`, after).Scan(&filed); err != nil {
@@ -31,11 +36,11 @@ func (tx *Tx) FileReportMail(ctx context.Context, after int64) error {
 	for _, q := range []struct{ what, sql string }{
 		{"drop the counting trigger", `DROP TRIGGER ` + trigger},
 		{"file", `INSERT INTO outbox_orgs (org_id, outbox_id, status)
-			SELECT g.id, o.id, o.status FROM outbox o JOIN reports r ON r.id = o.report_id JOIN programs p ON p.id = r.program_id
-			JOIN organisations g ON g.id = p.org_id OR g.id = (SELECT parent_id FROM organisations WHERE id = p.org_id)
+			SELECT g.id, o.id, o.status FROM outbox o CROSS JOIN reports r ON r.id = o.report_id CROSS JOIN programs p ON p.id = r.program_id
+			CROSS JOIN organisations g ON g.id IN (p.org_id, (SELECT parent_id FROM organisations WHERE id = p.org_id))
 			WHERE o.id > ?1`},
 		{"count", `INSERT INTO row_counts (tbl, key, n)
-			SELECT 'outbox.org:' || org_id, status, COUNT(*) FROM outbox_orgs WHERE outbox_id > ?1 GROUP BY org_id, status
+			SELECT 'outbox.org:' || org_id, status, COUNT(*) FROM outbox_orgs INDEXED BY outbox_orgs_outbox WHERE outbox_id > ?1 GROUP BY org_id, status
 			ON CONFLICT (tbl, key) DO UPDATE SET n = n + excluded.n`},
 		{"create the counting trigger", create},
 	} {
