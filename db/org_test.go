@@ -204,7 +204,8 @@ func TestOrgMigration(t *testing.T) {
 	}
 	// Back to the schema before 0023.
 	if err := d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
-		for _, q := range []string{`DROP TABLE audit_orgs`, `DELETE FROM migrations WHERE name LIKE '%0033_%'`, `DROP TABLE mailboxes`, `DROP VIEW program_access`, `DROP TRIGGER programs_org_default`, `DROP TRIGGER programs_org_required`,
+		// The demo's mail is filed under organisations (outbox_orgs, 0036): unfiled, as before 0036.
+		for _, q := range []string{`DELETE FROM outbox_orgs`, `DROP TABLE audit_orgs`, `DELETE FROM migrations WHERE name LIKE '%0033_%'`, `DROP TABLE mailboxes`, `DROP VIEW program_access`, `DROP TRIGGER programs_org_default`, `DROP TRIGGER programs_org_required`,
 			`DROP INDEX programs_org`, `ALTER TABLE programs DROP COLUMN org_id`, `DROP TABLE org_members`, `DROP TABLE org_hosts`,
 			`DROP TABLE organisations`, `DELETE FROM migrations WHERE name LIKE '%0023_%'`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {

@@ -5,28 +5,22 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/disclose/disclose/db"
 )
 
-// rowBatch collects rows of one table and inserts them many per statement:
-// a statement costs the writer its own work (binding, starting the
-// program, the driver's calls) besides the rows', and a demo report has
+// rowBatch collects rows of one table, for the writer to insert many per
+// statement: a statement costs the writer its own work (binding, starting
+// the program, the driver's calls) besides the rows', and a demo report has
 // about five timeline entries and two or three mails. Rows keep their
 // order, so the ids SQLite gives them are those one statement per row
 // would have given.
-//
-// The statement of batchRows rows, and that of one row for what is left
-// over, are prepared once per transaction and run again: SQLite parsed a
-// 100-row statement anew at every Exec, which cost about as much as
-// running it (each row of VALUES is parsed like a statement of its own).
 type rowBatch struct {
 	head string // INSERT INTO t (cols) VALUES
 	row  string // (?, ?, ...)
 	args []any
 	n    int
-	full *sql.Stmt // the statement of batchRows rows, once prepared
-	one  *sql.Stmt // the statement of one row, once prepared
 }
 
 // batchRows is how many rows one statement inserts at most.
@@ -39,16 +33,29 @@ func (b *rowBatch) add(args ...any) {
 	b.n++
 }
 
-func (b *rowBatch) flush(ctx context.Context, tx *db.Tx) error {
+// insert inserts the rows, batchRows per statement and one at a time what
+// is left over. The two statements are prepared once per call, which is
+// once per table and transaction: SQLite parsed a 100-row statement anew at
+// every Exec, which cost about as much as running it (each row of VALUES is
+// parsed like a statement of its own).
+func (b *rowBatch) insert(ctx context.Context, tx *db.Tx) error {
 	if b.n == 0 {
 		return nil
 	}
+	var full, one *sql.Stmt
+	defer func() {
+		for _, s := range []*sql.Stmt{full, one} {
+			if s != nil {
+				s.Close()
+			}
+		}
+	}()
 	width := len(b.args) / b.n
 	args := b.args
 	for len(args) > 0 {
-		stmt, n := &b.one, 1
+		stmt, n := &one, 1
 		if len(args) >= batchRows*width {
-			stmt, n = &b.full, batchRows
+			stmt, n = &full, batchRows
 		}
 		if *stmt == nil {
 			var err error
@@ -61,7 +68,6 @@ func (b *rowBatch) flush(ctx context.Context, tx *db.Tx) error {
 		}
 		args = args[n*width:]
 	}
-	b.args, b.n = b.args[:0], 0
 	return nil
 }
 
@@ -80,29 +86,52 @@ func (b *rowBatch) statement(n int) string {
 
 func (b *rowBatch) table() string { return strings.Fields(b.head)[2] }
 
-// close closes the prepared statements (the transaction ends).
-func (b *rowBatch) close() {
-	for _, s := range []**sql.Stmt{&b.full, &b.one} {
-		if *s != nil {
-			(*s).Close()
-			*s = nil
+// nextIDs are the ids the next rows of each table get (the largest plus
+// one, as SQLite gives them): the generator numbers its rows itself, so
+// that it makes a batch without the database while the writer stores the
+// one before.
+type nextIDs struct{ reporter, report, msg, raw int64 }
+
+// readNextIDs reads the ids the next rows get.
+func readNextIDs(ctx context.Context, tx *db.Tx) (nextIDs, error) {
+	var n nextIDs
+	for _, c := range []struct {
+		table string
+		id    *int64
+	}{{"reporters", &n.reporter}, {"reports", &n.report}, {"messages", &n.msg}, {"mail_raw", &n.raw}} {
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM `+c.table).Scan(c.id); err != nil {
+			return n, fmt.Errorf("demo: next id of %s: %w", c.table, err)
 		}
 	}
+	return n, nil
 }
 
-// pending are a batch's rows not yet inserted, in the order their foreign
-// keys need: reporters, reports, timeline entries, raw mail (which names
-// its entry), its bytes, mail; then the audit rows, in their order, at the
-// batch's end (an audit row's scope is read from the report it names, so
-// it follows the report's row).
-type pending struct {
+// attachment is an attachment of a timeline entry, stored by the writer
+// after the batch's rows (Tx.AddAttachment).
+type attachment struct {
+	entry int64
+	at    time.Time
+	data  []byte
+}
+
+// genBatch is one batch of rows as the generator made them, for the
+// writer: the rows of each table in order, then the attachments (which
+// name their entries), then the audit rows (an audit row's scope is read
+// from the report it names), then the programs' numbering.
+type genBatch struct {
+	first                                            nextIDs // the ids of the batch's first rows
 	reporters, reports, msgs, raw, rawChunks, outbox *rowBatch
+	attachments                                      []attachment
 	audits                                           []db.AuditRow
-	nextReporter, nextReport, nextMsg, nextRaw       int64 // the ids the next rows get
+	numbers                                          [][2]int64 // program id, next number
+	longRefs                                         []string
+	next                                             nextIDs // the ids the next rows get
 }
 
-func newPending(ctx context.Context, tx *db.Tx) (*pending, error) {
-	p := &pending{
+func newGenBatch(first nextIDs) *genBatch {
+	return &genBatch{
+		first:     first,
+		next:      first,
 		reporters: newRowBatch(`INSERT INTO reporters (id, name, email, credit, created_at) VALUES `, `(?, ?, ?, ?, ?)`),
 		reports: newRowBatch(`INSERT INTO reports (id, program_id, number, reporter_id, source, state, prev_state, title, asset, cwe,
 			description, steps, impact, cvss_vector, cvss_score, severity, cve_id, assignee_id, duplicate_of, close_reason, disclosure_at, disclosure_tz,
@@ -116,103 +145,91 @@ func newPending(ctx context.Context, tx *db.Tx) (*pending, error) {
 		outbox: newRowBatch(`INSERT INTO outbox (report_id, user_id, kind, message_id, to_addr, subject, body, auto_submitted, status, attempts,
 			next_attempt_at, created_at, queued_at, sent_at) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 	}
-	// Ids as SQLite would give them (the largest plus one): the writer is
-	// the only one, and the rows of this transaction are counted here.
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM reporters`).Scan(&p.nextReporter); err != nil {
-		return nil, fmt.Errorf("demo: next reporter id: %w", err)
-	}
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM reports`).Scan(&p.nextReport); err != nil {
-		return nil, fmt.Errorf("demo: next report id: %w", err)
-	}
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM messages`).Scan(&p.nextMsg); err != nil {
-		return nil, fmt.Errorf("demo: next entry id: %w", err)
-	}
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM mail_raw`).Scan(&p.nextRaw); err != nil {
-		return nil, fmt.Errorf("demo: next raw mail id: %w", err)
-	}
-	return p, nil
 }
 
 // reporter queues a reporter and returns its id.
-func (p *pending) reporter(args ...any) int64 {
-	id := p.nextReporter
-	p.nextReporter++
+func (p *genBatch) reporter(args ...any) int64 {
+	id := p.next.reporter
+	p.next.reporter++
 	p.reporters.add(append([]any{id}, args...)...)
 	return id
 }
 
 // report queues a report and returns its id.
-func (p *pending) report(args ...any) int64 {
-	id := p.nextReport
-	p.nextReport++
+func (p *genBatch) report(args ...any) int64 {
+	id := p.next.report
+	p.next.report++
 	p.reports.add(append([]any{id}, args...)...)
 	return id
 }
 
 // audit queues an audit row.
-func (p *pending) audit(actor db.Actor, action, target, detail string) {
+func (p *genBatch) audit(actor db.Actor, action, target, detail string) {
 	p.audits = append(p.audits, db.AuditRow{Actor: actor, Action: action, Target: target, Detail: detail})
 }
 
 // message queues a timeline entry and returns its id.
-func (p *pending) message(args ...any) int64 {
-	id := p.nextMsg
-	p.nextMsg++
+func (p *genBatch) message(args ...any) int64 {
+	id := p.next.msg
+	p.next.msg++
 	p.msgs.add(append([]any{id}, args...)...)
 	return id
 }
 
 // rawMail queues a raw mail with its bytes.
-func (p *pending) rawMail(data []byte, args ...any) {
-	id := p.nextRaw
-	p.nextRaw++
+func (p *genBatch) rawMail(data []byte, args ...any) {
+	id := p.next.raw
+	p.next.raw++
 	p.raw.add(append([]any{id}, args...)...)
 	p.rawChunks.add(id, data)
 }
 
-// maybeFlush inserts what is pending once there are batchRows reports:
-// their timeline entries and mail then fill several statements of
-// batchRows rows, and one row at a time goes only what is left over.
-func (p *pending) maybeFlush(ctx context.Context, tx *db.Tx) error {
-	if p.reports.n >= batchRows {
-		return p.flush(ctx, tx)
+// write stores the batch in tx. The ids the generator gave its rows must
+// be the next ones: a database another writer added to meanwhile is
+// refused, not given rows whose ids collide.
+func (p *genBatch) write(ctx context.Context, tx *db.Tx) error {
+	now, err := readNextIDs(ctx, tx)
+	if err != nil {
+		return err
 	}
-	return nil
-}
-
-// flush inserts the rows pending, parents first; the audit rows wait for
-// finish.
-func (p *pending) flush(ctx context.Context, tx *db.Tx) error {
-	for _, b := range p.tables() {
-		if err := b.flush(ctx, tx); err != nil {
+	if now != p.first {
+		return fmt.Errorf("demo: the database changed while demo ran (another writer added reports, timeline entries or mail); run demo again")
+	}
+	for _, b := range []*rowBatch{p.reporters, p.reports, p.msgs, p.raw, p.rawChunks} {
+		if err := b.insert(ctx, tx); err != nil {
 			return err
+		}
+	}
+	if err := insertMail(ctx, tx, p.outbox); err != nil {
+		return err
+	}
+	for _, a := range p.attachments {
+		if err := tx.AddAttachment(ctx, a.entry, &db.NewAttachment{Filename: "request.http", ContentType: "text/plain", Data: a.data}, a.at); err != nil {
+			return err
+		}
+	}
+	// One call: Tx.AuditRows prepares its statement once per call.
+	if err := tx.AuditRows(ctx, p.audits); err != nil {
+		return err
+	}
+	for _, n := range p.numbers {
+		if _, err := tx.ExecContext(ctx, `UPDATE programs SET next_number = ? WHERE id = ?`, n[1], n[0]); err != nil {
+			return fmt.Errorf("demo: update numbering: %w", err)
 		}
 	}
 	return nil
 }
 
-// finish inserts everything pending, the batch's audit rows last, all in
-// one call (Tx.AuditRows, which prepares its statement once per call):
-// their reports are in by then, and no other table's rows refer to them,
-// so their ids and contents are those of rows written as they came.
-func (p *pending) finish(ctx context.Context, tx *db.Tx) error {
-	if err := p.flush(ctx, tx); err != nil {
+// insertMail inserts the batch's outbox rows and files them under their
+// reports' organisations (outbox_orgs), as the portal files the mail it
+// writes: an organisation's admins see the demo's mail on their outbox.
+func insertMail(ctx context.Context, tx *db.Tx, rows *rowBatch) error {
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM outbox`).Scan(&last); err != nil {
+		return fmt.Errorf("demo: last mail id: %w", err)
+	}
+	if err := rows.insert(ctx, tx); err != nil {
 		return err
 	}
-	if err := tx.AuditRows(ctx, p.audits); err != nil {
-		return err
-	}
-	p.audits = p.audits[:0]
-	return nil
-}
-
-func (p *pending) tables() []*rowBatch {
-	return []*rowBatch{p.reporters, p.reports, p.msgs, p.raw, p.rawChunks, p.outbox}
-}
-
-// close closes the prepared statements.
-func (p *pending) close() {
-	for _, b := range p.tables() {
-		b.close()
-	}
+	return tx.FileReportMail(ctx, last)
 }

@@ -145,7 +145,7 @@ func fingerprint(t *testing.T, opt demo.Options, bulkLoad bool) string {
 			// Open writes a row at the real time; the chain is verified above.
 			q = `SELECT id, actor_id, actor, client_addr, action, target, detail FROM audit ORDER BY id`
 		case "reports", "messages", "outbox", "mail_raw", "mail_raw_chunks", "reporters", "attachments", "attachment_data",
-			"row_counts", "report_state_counts", "users", "program_members":
+			"row_counts", "report_state_counts", "users", "program_members", "outbox_orgs":
 		case "programs":
 			q = `SELECT id, slug, name, prefix, next_number FROM programs ORDER BY id`
 		default: // what Open writes, at the real time

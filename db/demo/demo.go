@@ -43,6 +43,10 @@ type Result struct {
 	Reports int
 	// LongRefs are references of reports with a 200-entry timeline.
 	LongRefs []string
+	// GenerateCPU is the CPU time the generator's thread used (0 where
+	// the system does not say); WriteTime is the time the writer spent
+	// storing batches, WaitTime the time it waited for the generator.
+	GenerateCPU, WriteTime, WaitTime time.Duration
 }
 
 // batch is how many reports share one transaction: large enough that
@@ -98,17 +102,8 @@ func Generate(ctx context.Context, d *db.DB, opt Options) (*Result, error) {
 			_ = finishBulk(context.WithoutCancel(ctx), d, bulk, func(string) {})
 		}
 	}()
-	for done := 0; done < opt.Reports; {
-		n := min(batch, opt.Reports-done)
-		refs, err := writeBatch(ctx, d, g, done, n)
-		if err != nil {
-			return nil, err
-		}
-		res.LongRefs = append(res.LongRefs, refs...)
-		done += n
-		if opt.Progress != nil {
-			opt.Progress(done, opt.Reports)
-		}
+	if err := g.pipeline(ctx, d, opt, res); err != nil {
+		return nil, err
 	}
 	if err := finishBulk(ctx, d, bulk, stage); err != nil {
 		return nil, err
@@ -214,61 +209,27 @@ type demoMsg struct {
 	attachment bool
 }
 
-// stmts are the batch's pending rows.
-type stmts struct {
-	rows *pending
+// batch makes the rows of reports offset to offset+n-1, numbered from
+// first on.
+func (g *demoGen) batch(first nextIDs, offset, n int) *genBatch {
+	b := newGenBatch(first)
+	for i := offset; i < offset+n; i++ {
+		if ref, long := g.report(b, i); long {
+			b.longRefs = append(b.longRefs, ref)
+		}
+	}
+	for _, p := range g.programs {
+		b.numbers = append(b.numbers, [2]int64{p.id, p.next})
+	}
+	return b
 }
 
-func writeBatch(ctx context.Context, d *db.DB, g *demoGen, offset, n int) ([]string, error) {
-	var out []string
-	err := d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
+// writeBatch stores a batch in one transaction.
+func writeBatch(ctx context.Context, d *db.DB, b *genBatch) error {
+	return d.Update(ctx, func(ctx context.Context, tx *db.Tx) error {
 		// The metrics' counters are filled once per batch, not per row.
-		return tx.BulkInsertReports(ctx, func() error { return g.writeBatch(ctx, tx, offset, n, &out) })
+		return tx.BulkInsertReports(ctx, func() error { return b.write(ctx, tx) })
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (g *demoGen) writeBatch(ctx context.Context, tx *db.Tx, offset, n int, out *[]string) error {
-	{
-		var st stmts
-		var err error
-		if st.rows, err = newPending(ctx, tx); err != nil {
-			return err
-		}
-		defer st.rows.close()
-		// go-sqlite3 watches a cancellable context with a goroutine per
-		// statement; the batch checks for cancellation once per report instead.
-		sctx := context.WithoutCancel(ctx)
-		var longRefs []string
-		for i := offset; i < offset+n; i++ {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			ref, long, err := g.report(sctx, tx, &st, i)
-			if err != nil {
-				return err
-			}
-			if long {
-				longRefs = append(longRefs, ref)
-			}
-			if err := st.rows.maybeFlush(sctx, tx); err != nil {
-				return err
-			}
-		}
-		if err := st.rows.finish(sctx, tx); err != nil {
-			return err
-		}
-		for _, p := range g.programs {
-			if _, err := tx.ExecContext(ctx, `UPDATE programs SET next_number = ? WHERE id = ?`, p.next, p.id); err != nil {
-				return fmt.Errorf("demo: update numbering: %w", err)
-			}
-		}
-		*out = longRefs
-		return nil
-	}
 }
 
 // between returns a time between a and b (b when b is not after a).

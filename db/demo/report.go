@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -33,7 +32,7 @@ func (g *demoGen) demoState(age time.Duration) db.State {
 
 // report writes one demo report with its timeline; it returns its reference
 // and whether it got a long timeline.
-func (g *demoGen) report(ctx context.Context, tx *db.Tx, st *stmts, i int) (string, bool, error) {
+func (g *demoGen) report(b *genBatch, i int) (string, bool) {
 	rng := g.rng
 	p := g.programs[rng.IntN(len(g.programs))]
 	step := g.now.Sub(g.start) / time.Duration(g.total)
@@ -56,7 +55,7 @@ func (g *demoGen) report(ctx context.Context, tx *db.Tx, st *stmts, i int) (stri
 		name := demoNames[rng.IntN(len(demoNames))]
 		credit := []db.Credit{db.CreditName, db.CreditHandle, db.CreditAnonymous}[rng.IntN(3)]
 		reporterEmail = fmt.Sprintf("%s%d@researcher.example", name, rng.IntN(1000))
-		reporterID = st.rows.reporter(fmt.Sprintf("%s%d", name, rng.IntN(1000)), reporterEmail, string(credit), db.FormatTime(created))
+		reporterID = b.reporter(fmt.Sprintf("%s%d", name, rng.IntN(1000)), reporterEmail, string(credit), db.FormatTime(created))
 	}
 
 	// Milestones in order, none after now.
@@ -187,7 +186,7 @@ func (g *demoGen) report(ctx context.Context, tx *db.Tx, st *stmts, i int) (stri
 	sortDemoMsgs(msgs)
 	updated := msgs[len(msgs)-1].at
 
-	id := st.rows.report(p.id, p.next, reporterID, string(source), string(state), string(prev), title, asset, k.cwe,
+	id := b.report(p.id, p.next, reporterID, string(source), string(state), string(prev), title, asset, k.cwe,
 		description, steps, impact, vector, score, severity, cve, assignee, dupOf, closeReason, nullTime(disclosure), tzIf(disclosure),
 		credit, 1+len(msgs)-1, db.FormatTime(created), db.FormatTime(updated), nullTime(firstResp), nullTime(triaged), nullTime(resolved),
 		nullTime(closed), nullTime(paused))
@@ -196,7 +195,7 @@ func (g *demoGen) report(ctx context.Context, tx *db.Tx, st *stmts, i int) (stri
 	if p.recent = append(p.recent, id); len(p.recent) > 200 {
 		p.recent = p.recent[1:]
 	}
-	w := rowWriter{g: g, tx: tx, st: st, reportID: id, ref: ref, to: reporterEmail, triagers: p.triagers, title: title, created: created}
+	w := rowWriter{g: g, b: b, reportID: id, ref: ref, to: reporterEmail, triagers: p.triagers, title: title, created: created}
 	for j, m := range msgs {
 		var authorID, msgID any
 		if m.author != 0 && m.kind != db.KindInbound {
@@ -205,22 +204,14 @@ func (g *demoGen) report(ctx context.Context, tx *db.Tx, st *stmts, i int) (stri
 		if j == 0 && source == db.SourceEmail {
 			msgID = fmt.Sprintf("<demo-%d@researcher.example>", id)
 		}
-		entryID := st.rows.message(id, string(m.kind), m.public, authorID, string(source), m.body, m.event, string(m.from), string(m.to), msgID, db.FormatTime(m.at))
-		if err := w.around(ctx, j, m, entryID, msgID, source); err != nil {
-			return "", false, err
-		}
+		entryID := b.message(id, string(m.kind), m.public, authorID, string(source), m.body, m.event, string(m.from), string(m.to), msgID, db.FormatTime(m.at))
+		w.around(j, m, entryID, msgID, source)
 		if m.attachment {
 			data := []byte("GET " + "/" + asset + " HTTP/1.1\r\nHost: " + asset + "\r\n\r\n")
-			// The attachment names its entry: the entries go in first.
-			if err := st.rows.flush(ctx, tx); err != nil {
-				return "", false, err
-			}
-			if err := tx.AddAttachment(ctx, entryID, &db.NewAttachment{Filename: "request.http", ContentType: "text/plain", Data: data}, m.at); err != nil {
-				return "", false, err
-			}
+			b.attachments = append(b.attachments, attachment{entry: entryID, at: m.at, data: data})
 		}
 	}
-	return ref, long, nil
+	return ref, long
 }
 
 func tzIf(t time.Time) string {

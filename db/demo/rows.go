@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -17,8 +16,7 @@ import (
 // raw message.
 type rowWriter struct {
 	g        *demoGen
-	tx       *db.Tx
-	st       *stmts
+	b        *genBatch
 	reportID int64
 	ref      string
 	to       string // the reporter's address; "" for anonymous reports
@@ -32,37 +30,32 @@ func staffActor(id int64) db.Actor {
 }
 
 // around writes the rows of entry j.
-func (w *rowWriter) around(ctx context.Context, j int, m demoMsg, entryID int64, msgID any, source db.Source) error {
+func (w *rowWriter) around(j int, m demoMsg, entryID int64, msgID any, source db.Source) {
 	switch {
 	case j == 0:
-		w.st.rows.audit(db.ActorReporter, "report.submit", w.ref, "source="+string(source))
+		w.b.audit(db.ActorReporter, "report.submit", w.ref, "source="+string(source))
 		if source == db.SourceEmail {
-			if err := w.rawMail(ctx, entryID, msgID.(string), m.at); err != nil {
-				return err
-			}
+			w.rawMail(entryID, msgID.(string), m.at)
 		}
-		if err := w.mail(ctx, j, "ack", w.to, 0, "Your report "+w.ref+" was received", m.at); err != nil {
-			return err
-		}
+		w.mail(j, "ack", w.to, 0, "Your report "+w.ref+" was received", m.at)
 		// A triager of the program is told of a new report.
 		if len(w.triagers) > 0 {
 			u := w.triagers[w.g.rng.IntN(len(w.triagers))]
-			return w.mail(ctx, j, "notify", fmt.Sprintf("user-%d@demo.invalid", u), u, "New report "+w.ref+": "+w.title, m.at)
+			w.mail(j, "notify", fmt.Sprintf("user-%d@demo.invalid", u), u, "New report "+w.ref+": "+w.title, m.at)
 		}
 	case m.kind == db.KindReply && j < 8:
 		// The first replies of a long timeline only: 200 mails to one
 		// reporter add rows, not realism.
-		return w.mail(ctx, j, "reply", w.to, 0, "Re: ["+w.ref+"] "+w.title, m.at)
+		w.mail(j, "reply", w.to, 0, "Re: ["+w.ref+"] "+w.title, m.at)
 	case m.kind == db.KindEvent && m.event == "state":
-		w.st.rows.audit(staffActor(m.author), "report.state", w.ref, string(m.from)+" -> "+string(m.to))
+		w.b.audit(staffActor(m.author), "report.state", w.ref, string(m.from)+" -> "+string(m.to))
 	}
-	return nil
 }
 
 // mail queues one outgoing message; mail older than an hour was sent.
-func (w *rowWriter) mail(ctx context.Context, j int, kind, to string, userID int64, subject string, at time.Time) error {
+func (w *rowWriter) mail(j int, kind, to string, userID int64, subject string, at time.Time) {
 	if to == "" {
-		return nil
+		return
 	}
 	status, sent := "pending", any(nil)
 	if w.g.now.Sub(at) > time.Hour {
@@ -77,13 +70,12 @@ func (w *rowWriter) mail(ctx context.Context, j int, kind, to string, userID int
 	if sent != nil {
 		attempts = 1
 	}
-	w.st.rows.outbox.add(w.reportID, user, kind, "<demo-"+strconv.FormatInt(w.reportID, 10)+"-"+strconv.Itoa(j)+"-"+kind+"@portal.example>", to, subject,
+	w.b.outbox.add(w.reportID, user, kind, "<demo-"+strconv.FormatInt(w.reportID, 10)+"-"+strconv.Itoa(j)+"-"+kind+"@portal.example>", to, subject,
 		"This is demo mail about "+w.ref+".", kind == "ack", status, attempts, t, t, t, sent)
-	return nil
 }
 
 // rawMail keeps the message a mailed report came in.
-func (w *rowWriter) rawMail(ctx context.Context, entryID int64, msgID string, at time.Time) error {
+func (w *rowWriter) rawMail(entryID int64, msgID string, at time.Time) {
 	from := w.to
 	if from == "" {
 		from = "anonymous@researcher.example"
@@ -91,7 +83,6 @@ func (w *rowWriter) rawMail(ctx context.Context, entryID int64, msgID string, at
 	raw := []byte("From: " + from + "\r\nTo: security@example.org\r\nSubject: " + w.title + "\r\nMessage-ID: " + msgID +
 		"\r\nDate: " + at.Format(time.RFC1123Z) + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease see the report " + w.ref + ".\r\n")
 	sum := sha256.Sum256(raw)
-	w.st.rows.rawMail(raw, "demo:"+msgID, hex.EncodeToString(sum[:]), len(raw), msgID, from, w.title, w.reportID, entryID,
+	w.b.rawMail(raw, "demo:"+msgID, hex.EncodeToString(sum[:]), len(raw), msgID, from, w.title, w.reportID, entryID,
 		w.reportID, db.FormatTime(at))
-	return nil
 }
