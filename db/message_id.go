@@ -37,6 +37,6 @@ func NewMessageID(now time.Time, domain string) string {
 	}
 	stamp := messageIDTime.EncodeToString(t[:])[:10]
 	random := make([]byte, 20) // 160 bits, as the threat model promises
-	rand.Read(random) // never fails (crypto/rand, Go 1.24 and later)
+	rand.Read(random)          // never fails (crypto/rand, Go 1.24 and later)
 	return "<" + stamp + strings.ToLower(receiptEncoding.EncodeToString(random)) + "@" + domain + ">"
 }
