@@ -18,7 +18,8 @@ import (
 
 // What a multipart form may hold besides its files: as net/http's own
 // ReadForm allows (10 MB of values, 1000 parts), so a text field over the
-// form's limits still gets its field error, not a refusal.
+// form's limits still gets its field error, not a refusal. A stranger's
+// form has less: its URL-encoded form's limit (formLimits, formTextKey).
 const (
 	maxFormText  = 10 << 20
 	maxFormParts = 1000
@@ -94,6 +95,9 @@ func (s *Server) readMultipart(c echo.Context, check func(url.Values) error) (er
 	}()
 	values := url.Values{}
 	text := int64(maxFormText)
+	if budget, ok := c.Get(formTextKey).(int64); ok {
+		text = min(text, budget) // a stranger's form (formLimits)
+	}
 	checked := false
 	for parts := 0; ; parts++ {
 		if parts == maxFormParts {
@@ -112,7 +116,7 @@ func (s *Server) readMultipart(c echo.Context, check func(url.Values) error) (er
 				return formReadError(err)
 			}
 			if text -= int64(len(b)); text < 0 {
-				return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+				return errFormText
 			}
 			values.Add(name, string(b))
 			continue
