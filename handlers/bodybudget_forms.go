@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"sync"
@@ -87,6 +88,43 @@ const formTextKey = "formText"
 
 // errFormText is readMultipart's answer to text fields over their budget.
 var errFormText = echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+
+// headerBudget holds the part headers and boundaries of a stranger's
+// multipart form to formHeaderBytes: mime/multipart reads a part's header
+// whole into memory (up to 10 MB, at several times its size), which the
+// budget on the fields' values (readMultipart) does not see.
+// readMultipart says when it reads a header (reading); other bytes are
+// not counted. The multipart reader reads ahead a buffer (4 KiB), so part
+// of a header may be read before: never more than that a part.
+type headerBudget struct {
+	io.ReadCloser
+	left    int64
+	reading bool
+}
+
+// formHeaderBytes is what a stranger's multipart form may bring in part
+// headers and boundaries: a browser's report form has about twenty parts
+// (and one a file) of a hundred bytes of header each, and each header read
+// may bring up to 4 KiB of the part after it; 64 parts fit.
+const formHeaderBytes = 256 << 10
+
+func (b *headerBudget) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if b.reading {
+		if b.left -= int64(n); b.left < 0 {
+			return n, errFormText
+		}
+	}
+	return n, err
+}
+
+// header says whether a part's header is read from now on; b may be nil
+// (no budget).
+func (b *headerBudget) header(reading bool) {
+	if b != nil {
+		b.reading = reading
+	}
+}
 
 // formLimits holds a stranger's form to its route's limit
 // (strangerForms), whatever its content type: over a declared length it

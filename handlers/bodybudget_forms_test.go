@@ -1,9 +1,12 @@
 package handlers_test
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"runtime"
 	"strings"
@@ -86,6 +89,18 @@ func TestPublicFormLimits(t *testing.T) {
 	reportTextAllocs := 4 * limit
 	reportType, mp := multipartBody(t, overFields, []file{{"poc.txt", "print(1)"}})
 	reportOver := mp.String()
+	// A part header is read whole into memory too (mime/multipart allows
+	// 10 MB): one of 9 MB.
+	var headerBuf bytes.Buffer
+	hw := multipart.NewWriter(&headerBuf)
+	hw.WriteField("csrf", csrf)
+	pw, err := hw.CreatePart(textproto.MIMEHeader{"Content-Disposition": {`form-data; name="title"`}, "X-Pad": {strings.Repeat("A", 9<<20)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw.Write([]byte("title"))
+	hw.Close()
+	bigHeader := headerBuf.String()
 	for _, tc := range []struct {
 		name, path, contentType string
 		body                    io.Reader
@@ -106,6 +121,7 @@ func TestPublicFormLimits(t *testing.T) {
 		{"reset request, multipart 9 MB", "/login/forgot", mpType, strings.NewReader(bigMultipart), len(bigMultipart), 0},
 		{"report, multipart text one over", "/report", reportType, strings.NewReader(reportOver), len(reportOver), reportTextAllocs},
 		{"report, multipart 9 MB chunked", "/report", mpType, chunked(bigMultipart), len(bigMultipart), reportTextAllocs},
+		{"report, multipart 9 MB header", "/report", hw.FormDataContentType(), strings.NewReader(bigHeader), len(bigHeader), 0},
 		{"reporter's reply, multipart 9 MB", "/status/reply", mpType, strings.NewReader(bigMultipart), len(bigMultipart), 0},
 	} {
 		runtime.GC()

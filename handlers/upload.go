@@ -82,6 +82,13 @@ func (u *uploads) drop(why string) {
 // are they once more than Limits.MaxFiles are chosen.
 func (s *Server) readMultipart(c echo.Context, check func(url.Values) error) (err error) {
 	r := c.Request()
+	text := int64(maxFormText)
+	var headers *headerBudget
+	if limit, ok := c.Get(formTextKey).(int64); ok { // a stranger's form (formLimits)
+		text = min(text, limit)
+		headers = &headerBudget{ReadCloser: r.Body, left: formHeaderBytes}
+		r.Body = headers
+	}
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
@@ -94,18 +101,18 @@ func (s *Server) readMultipart(c echo.Context, check func(url.Values) error) (er
 		}
 	}()
 	values := url.Values{}
-	text := int64(maxFormText)
-	if budget, ok := c.Get(formTextKey).(int64); ok {
-		text = min(text, budget) // a stranger's form (formLimits)
-	}
 	checked := false
 	for parts := 0; ; parts++ {
 		if parts == maxFormParts {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 		}
+		headers.header(true)
 		p, err := mr.NextPart()
+		headers.header(false)
 		if errors.Is(err, io.EOF) {
 			break
+		} else if errors.Is(err, errFormText) {
+			return errFormText
 		} else if err != nil {
 			return formReadError(err)
 		}
