@@ -130,8 +130,9 @@ func (b *headerBudget) header(reading bool) {
 // (strangerForms), whatever its content type: over a declared length it
 // is refused unread, and a body without one is cut at the limit. A
 // multipart form to a route that takes files is not cut (its files have
-// their own limits) but its text fields are held to the limit
-// (readMultipart, formTextKey). Either way the answer is formTooLarge. It
+// their own limits) but its text fields are held to the limit and its
+// part headers to formHeaderBytes (readMultipart, formTextKey). Either
+// way the answer is formTooLarge. It
 // runs after bodyLimit and before csrf, which reads the form.
 func (s *Server) formLimits() echo.MiddlewareFunc {
 	var once sync.Once
