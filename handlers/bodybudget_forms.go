@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"sync"
@@ -18,8 +19,11 @@ import (
 // a stranger's sign-in form be MaxBody (60 MB in serve: ~200 MB of heap
 // per request, within the shared body budget). The forms strangers send
 // (routes of the Public and Reporter rules) therefore each have a limit
-// that fits their largest legitimate content; a multipart form (the report
-// and reply forms with attachments) keeps its own limits (readMultipart).
+// that fits their largest legitimate content, whatever their content type:
+// the same form sent as multipart/form-data (read by readMultipart, 10 MB
+// of text otherwise) is held to it too. Only the report and reply forms
+// take files: sent as multipart, their files keep their own limits and
+// their text fields together the limit of the URL-encoded form.
 const (
 	// publicFormBytes is the limit of the small forms: sign-in, code,
 	// receipt code, reset request, set-up and invitation passwords, the
@@ -50,50 +54,112 @@ func maxReplyForm(l db.Limits) int64 {
 	return int64(l.MaxTextRunes)*encodedRuneBytes + reportSmallFields
 }
 
+// strangerForm is the limit of one stranger's form: bytes for the whole
+// body, or with files only for its text fields (multipart).
+type strangerForm struct {
+	bytes int64
+	files bool
+}
+
 // strangerForms maps "METHOD path" of each route a stranger may send a
 // form to (Public and Reporter rules) to its form's limit.
-func (s *Server) strangerForms() map[string]int64 {
-	out := map[string]int64{}
+func (s *Server) strangerForms() map[string]strangerForm {
+	out := map[string]strangerForm{}
 	for _, r := range s.rules {
 		if (r.Access != Public && r.Access != Reporter) || r.Method == http.MethodGet || r.Method == http.MethodHead {
 			continue
 		}
-		limit := int64(publicFormBytes)
+		f := strangerForm{bytes: publicFormBytes}
 		switch r.Method + " " + r.Path {
 		case "POST /report":
-			limit = MaxReportForm(s.cfg.Limits)
+			f = strangerForm{bytes: MaxReportForm(s.cfg.Limits), files: true}
 		case "POST /status/reply":
-			limit = maxReplyForm(s.cfg.Limits)
+			f = strangerForm{bytes: maxReplyForm(s.cfg.Limits), files: true}
 		}
-		out[r.Method+" "+r.Path] = min(limit, s.cfg.MaxBody)
+		f.bytes = min(f.bytes, s.cfg.MaxBody)
+		out[r.Method+" "+r.Path] = f
 	}
 	return out
 }
 
-// formLimits holds a stranger's URL-encoded form to its route's limit
-// (strangerForms): over a declared length it is refused unread, and a
-// body without one is cut at the limit. Either way the answer is
-// formTooLarge. It runs after bodyLimit and before csrf, which reads the
-// form.
+// formTextKey holds, for readMultipart, the text budget of a stranger's
+// multipart form with files (strangerForm.bytes).
+const formTextKey = "formText"
+
+// errFormText is readMultipart's answer to text fields over their budget.
+var errFormText = echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+
+// headerBudget holds the part headers and boundaries of a stranger's
+// multipart form to formHeaderBytes: mime/multipart reads a part's header
+// whole into memory (up to 10 MB, at several times its size), which the
+// budget on the fields' values (readMultipart) does not see.
+// readMultipart says when it reads a header (reading); other bytes are
+// not counted. The multipart reader reads ahead a buffer (4 KiB), so part
+// of a header may be read before: never more than that a part.
+type headerBudget struct {
+	io.ReadCloser
+	left    int64
+	reading bool
+}
+
+// formHeaderBytes is what a stranger's multipart form may bring in part
+// headers and boundaries: a browser's report form has about twenty parts
+// (and one a file) of a hundred bytes of header each, and each header read
+// may bring up to 4 KiB of the part after it; 64 parts fit.
+const formHeaderBytes = 256 << 10
+
+func (b *headerBudget) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if b.reading {
+		if b.left -= int64(n); b.left < 0 {
+			return n, errFormText
+		}
+	}
+	return n, err
+}
+
+// header says whether a part's header is read from now on; b may be nil
+// (no budget).
+func (b *headerBudget) header(reading bool) {
+	if b != nil {
+		b.reading = reading
+	}
+}
+
+// formLimits holds a stranger's form to its route's limit
+// (strangerForms), whatever its content type: over a declared length it
+// is refused unread, and a body without one is cut at the limit. A
+// multipart form to a route that takes files is not cut (its files have
+// their own limits) but its text fields are held to the limit and its
+// part headers to formHeaderBytes (readMultipart, formTextKey). Either
+// way the answer is formTooLarge. It
+// runs after bodyLimit and before csrf, which reads the form.
 func (s *Server) formLimits() echo.MiddlewareFunc {
 	var once sync.Once
-	var limits map[string]int64
+	var limits map[string]strangerForm
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			once.Do(func() { limits = s.strangerForms() }) // s.rules is complete once requests come
 			r := c.Request()
-			limit := limits[r.Method+" "+c.Path()]
-			if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); limit == 0 || ct != "application/x-www-form-urlencoded" {
+			f := limits[r.Method+" "+c.Path()]
+			if f.bytes == 0 {
 				return next(c)
 			}
-			if r.ContentLength > limit {
-				return s.formTooLarge(c, limit)
+			if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); f.files && ct == "multipart/form-data" {
+				c.Set(formTextKey, f.bytes)
+				if err := next(c); err != errFormText || c.Response().Committed {
+					return err
+				}
+				return s.formTooLarge(c, f.bytes)
 			}
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+			if r.ContentLength > f.bytes {
+				return s.formTooLarge(c, f.bytes)
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, f.bytes)
 			err := next(c)
 			var he *echo.HTTPError
 			if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge && !c.Response().Committed {
-				return s.formTooLarge(c, limit)
+				return s.formTooLarge(c, f.bytes)
 			}
 			return err
 		}

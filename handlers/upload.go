@@ -18,7 +18,8 @@ import (
 
 // What a multipart form may hold besides its files: as net/http's own
 // ReadForm allows (10 MB of values, 1000 parts), so a text field over the
-// form's limits still gets its field error, not a refusal.
+// form's limits still gets its field error, not a refusal. A stranger's
+// form has less: its URL-encoded form's limit (formLimits, formTextKey).
 const (
 	maxFormText  = 10 << 20
 	maxFormParts = 1000
@@ -81,6 +82,13 @@ func (u *uploads) drop(why string) {
 // are they once more than Limits.MaxFiles are chosen.
 func (s *Server) readMultipart(c echo.Context, check func(url.Values) error) (err error) {
 	r := c.Request()
+	text := int64(maxFormText)
+	var headers *headerBudget
+	if limit, ok := c.Get(formTextKey).(int64); ok { // a stranger's form (formLimits)
+		text = min(text, limit)
+		headers = &headerBudget{ReadCloser: r.Body, left: formHeaderBytes}
+		r.Body = headers
+	}
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
@@ -93,15 +101,18 @@ func (s *Server) readMultipart(c echo.Context, check func(url.Values) error) (er
 		}
 	}()
 	values := url.Values{}
-	text := int64(maxFormText)
 	checked := false
 	for parts := 0; ; parts++ {
 		if parts == maxFormParts {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 		}
+		headers.header(true)
 		p, err := mr.NextPart()
+		headers.header(false)
 		if errors.Is(err, io.EOF) {
 			break
+		} else if errors.Is(err, errFormText) {
+			return errFormText
 		} else if err != nil {
 			return formReadError(err)
 		}
@@ -112,7 +123,7 @@ func (s *Server) readMultipart(c echo.Context, check func(url.Values) error) (er
 				return formReadError(err)
 			}
 			if text -= int64(len(b)); text < 0 {
-				return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+				return errFormText
 			}
 			values.Add(name, string(b))
 			continue
