@@ -73,3 +73,42 @@ func TestSSOLoginsPerNetwork(t *testing.T) {
 		t.Errorf("a place to go of %d bytes: %v, want it refused", db.MaxSSONext+1, err)
 	}
 }
+
+// TestSSOSitesCounted: the counts per site (sso_sites, kept by triggers)
+// follow the sign-ins as they end: taken, past their lifetime, their
+// provider deleted (the foreign key's cascade). TestSSOLoginsPerNetwork
+// checks them after evictions.
+func TestSSOSitesCounted(t *testing.T) {
+	ctx := context.Background()
+	f := newTriageFixture(t)
+	p := newSSOProvider(t, f.DB, 0, "existing")
+	check := func(what string, want int) {
+		t.Helper()
+		if rows, _, err := f.DB.SSOLoginsForTest(ctx); err != nil || rows != want {
+			t.Fatalf("%s: %d sign-ins, %v; want %d, counted alike", what, rows, err, want)
+		}
+	}
+	for i := range 15 {
+		if _, err := f.DB.BeginSSOLogin(ctx, p.ID, "/triage", fmt.Sprintf("2001:db8:9:%x::1", i%3)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("15 starts from three /64s", 15)
+	st, err := f.DB.BeginSSOLogin(ctx, p.ID, "/triage", "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.DB.TakeSSOLogin(ctx, st.State, st.Browser); err != nil {
+		t.Fatal(err)
+	}
+	check("one taken", 15)
+	f.advance(db.SSOLoginLifetime)
+	if _, err := f.DB.BeginSSOLogin(ctx, p.ID, "/triage", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	check("the rest past their lifetime", 1)
+	if err := f.DB.DeleteSSOProvider(ctx, p.ID, db.ActorSystem); err != nil {
+		t.Fatal(err)
+	}
+	check("the provider deleted", 0)
+}
