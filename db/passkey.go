@@ -177,7 +177,7 @@ func (db *DB) BeginPasskey(ctx context.Context, userID int64, purpose, session, 
 		if userID == 0 {
 			network, site, client = PairNetwork(clientAddr), PasskeySite(clientAddr), ClientNetwork(clientAddr)
 			var err error
-			if crowded, err = tx.makeRoomForSignIn(ctx, network, site, client); err != nil {
+			if crowded, err = tx.makeRoomForSignIn(ctx, passkeySignIns, network, site, client); err != nil {
 				return err
 			}
 		}

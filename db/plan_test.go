@@ -78,8 +78,10 @@ var allowedScans = []struct {
 		"a substring search of the audit log (admins only) reads it newest first until a page matches; the action and time filters narrow it"},
 	{regexp.MustCompile(`FROM outbox o LEFT JOIN reports r ON r\.id = o\.report_id LEFT JOIN programs p ON p\.id = r\.program_id LEFT JOIN reporters rp ON rp\.id = r\.reporter_id ORDER BY o\.id DESC LIMIT \?$`),
 		"the newest page of the outbox, unfiltered"},
-	{regexp.MustCompile(`FROM passkey_sites ORDER BY signins DESC, since LIMIT 1$`),
-		"the site with the most passkey sign-ins under way (passkey_limit.go): the first entry of passkey_sites_busiest"},
+	{regexp.MustCompile(`FROM (passkey|sso)_sites ORDER BY signins DESC, since LIMIT 1$`),
+		"the site with the most passkey sign-ins (or sign-ins with a provider) under way (passkey_limit.go): the first entry of passkey_sites_busiest (sso_sites_busiest)"},
+	{regexp.MustCompile(`^SELECT COUNT\(\*\) FROM sso_logins WHERE 1$`),
+		"the sign-ins with a provider under way, against the portal's bound (passkey_limit.go): sso_logins holds at most MaxSSOLogins rows, counted on its smallest index (as passkey_challenges' on user_id)"},
 	{regexp.MustCompile(`^DELETE FROM report_breach_counts WHERE program_id = `),
 		"a program's targets changed (an admin's action): its breach counters, a few hundred rows per program, are counted again"},
 }

@@ -26,7 +26,14 @@ const SSOLoginLifetime = 10 * time.Minute
 // cookie that binds the sign-in to the browser that began it.
 type SSOStart struct {
 	State, Nonce, Verifier, Browser string
+	// Crowded says the portal's bound of sign-ins under way was reached
+	// and another site's oldest was ended to make room (passkey_limit.go).
+	Crowded bool
 }
+
+// MaxSSONext bounds the place to go after a sign-in kept with it: a
+// stranger chooses it, and each start keeps a row.
+const MaxSSONext = 2048
 
 // SSOPending is a sign-in that came back, as BeginSSOLogin stored it.
 type SSOPending struct {
@@ -41,9 +48,15 @@ var ErrSSOState = Errorf(EUNAUTHORIZED, "This sign-in link is used, expired or w
 
 // BeginSSOLogin makes the random values of a sign-in with a provider and
 // keeps them server-side: the state and browser cookie as hashes, the nonce
-// and PKCE verifier sealed with the local key. Sign-ins past their lifetime
-// go whenever a new one starts.
-func (db *DB) BeginSSOLogin(ctx context.Context, providerID int64, next string) (*SSOStart, error) {
+// and PKCE verifier sealed with the local key. A stranger begins it from
+// clientAddr: the sign-ins under way are bounded per network, per site and
+// for the portal (passkey_limit.go), and past a bound the oldest of the
+// busiest client goes, never the new one. Sign-ins past their lifetime go
+// whenever a new one starts.
+func (db *DB) BeginSSOLogin(ctx context.Context, providerID int64, next, clientAddr string) (*SSOStart, error) {
+	if len(next) > MaxSSONext {
+		return nil, Errorf(EINVALID, "The place to go after signing in is too long.")
+	}
 	var st SSOStart
 	var stateHash, browserHash []byte
 	var err error
@@ -78,9 +91,15 @@ func (db *DB) BeginSSOLogin(ctx context.Context, providerID int64, next string) 
 		} else if n == 0 {
 			return Errorf(ENOTFOUND, "Sign-in provider not found.")
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sso_logins (state_hash, provider_id, browser_hash, nonce, verifier, next, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, stateHash, providerID, browserHash, nonce, verifier, next,
-			formatTime(tx.now.Add(SSOLoginLifetime))); err != nil {
+		network, site, client := PairNetwork(clientAddr), PasskeySite(clientAddr), ClientNetwork(clientAddr)
+		crowded, err := tx.makeRoomForSignIn(ctx, ssoSignIns, network, site, client)
+		if err != nil {
+			return err
+		}
+		st.Crowded = crowded
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sso_logins (state_hash, provider_id, browser_hash, nonce, verifier, next, expires_at,
+			network, site, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, stateHash, providerID, browserHash, nonce, verifier, next,
+			formatTime(tx.now.Add(SSOLoginLifetime)), network, site, client); err != nil {
 			return fmt.Errorf("db: insert sso login: %w", err)
 		}
 		return nil

@@ -74,7 +74,7 @@ func TestSSOLoginState(t *testing.T) {
 	ctx := context.Background()
 	f := newTriageFixture(t)
 	p := newSSOProvider(t, f.DB, 0, "existing")
-	st, err := f.DB.BeginSSOLogin(ctx, p.ID, "/triage")
+	st, err := f.DB.BeginSSOLogin(ctx, p.ID, "/triage", "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestSSOLoginState(t *testing.T) {
 	if _, err := f.DB.TakeSSOLogin(ctx, st.State, st.Browser); err != db.ErrSSOState {
 		t.Fatalf("after a wrong browser: %v", err)
 	}
-	st, _ = f.DB.BeginSSOLogin(ctx, p.ID, "/triage/reports/X-1")
+	st, _ = f.DB.BeginSSOLogin(ctx, p.ID, "/triage/reports/X-1", "192.0.2.1")
 	got, err := f.DB.TakeSSOLogin(ctx, st.State, st.Browser)
 	if err != nil || got.Nonce != st.Nonce || got.Verifier != st.Verifier || got.Next != "/triage/reports/X-1" || got.ProviderID != p.ID {
 		t.Fatalf("take: %+v %v", got, err)
@@ -96,7 +96,7 @@ func TestSSOLoginState(t *testing.T) {
 	if _, err := f.DB.TakeSSOLogin(ctx, st.State, st.Browser); err != db.ErrSSOState {
 		t.Fatalf("second use: %v", err)
 	}
-	st, _ = f.DB.BeginSSOLogin(ctx, p.ID, "/triage")
+	st, _ = f.DB.BeginSSOLogin(ctx, p.ID, "/triage", "192.0.2.1")
 	f.advance(db.SSOLoginLifetime)
 	if _, err := f.DB.TakeSSOLogin(ctx, st.State, st.Browser); err != db.ErrSSOState {
 		t.Fatalf("expired: %v", err)
@@ -145,12 +145,22 @@ func ssoPlanWorkload(t *testing.T, d *db.DB) {
 	if _, err := d.SSOClientSecret(ctx, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	st, err := d.BeginSSOLogin(ctx, p.ID, "/triage")
+	st, err := d.BeginSSOLogin(ctx, p.ID, "/triage", "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.TakeSSOLogin(ctx, st.State, st.Browser); err != nil {
 		t.Fatal(err)
+	}
+	// The bounds per network, per site and for the portal, each reached.
+	defer func(g, n, s int) {
+		db.MaxSSOLogins, db.MaxSSOLoginsPerNetwork, db.MaxSSOLoginsPerSite = g, n, s
+	}(db.MaxSSOLogins, db.MaxSSOLoginsPerNetwork, db.MaxSSOLoginsPerSite)
+	db.MaxSSOLogins, db.MaxSSOLoginsPerNetwork, db.MaxSSOLoginsPerSite = 5, 2, 3
+	for _, addr := range []string{"2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8:0:1::1", "2001:db8:0:2::1", "2001:db8:1::1", "198.51.100.1"} {
+		if _, err := d.BeginSSOLogin(ctx, p.ID, "/triage", addr); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := d.AuditSSORefusal(ctx, p.ID, "test", "192.0.2.1"); err != nil {
 		t.Fatal(err)

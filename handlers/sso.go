@@ -147,9 +147,17 @@ func (s *Server) ssoStart(c echo.Context) error {
 		s.log.Warn("sso provider unreachable", "provider", id, "err", err)
 		return s.ssoRefused(c, http.StatusBadGateway, "The identity provider cannot be reached. Try again later, or sign in with your password.")
 	}
-	st, err := s.store.BeginSSOLogin(ctx, id, localNext(c.QueryParam("next")))
+	next := localNext(c.QueryParam("next"))
+	if len(next) > db.MaxSSONext {
+		next = "/triage"
+	}
+	st, err := s.store.BeginSSOLogin(ctx, id, next, clientAddr(c))
 	if err != nil {
 		return err
+	}
+	if st.Crowded {
+		s.log.Warn("sso sign-ins at the portal's bound: the oldest of the busiest site ended", "client", clientAddr(c))
+		s.cfg.Metrics.SecurityEvent("sso_crowded")
 	}
 	s.setSSOCookie(c, st.Browser, int(db.SSOLoginLifetime.Seconds()))
 	c.Response().Header().Set("Cache-Control", "no-store")

@@ -15,9 +15,9 @@ import (
 
 // ssoPortal is a portal with a real OpenID provider in the test and that
 // provider configured for the default organisation as roles.
-func ssoPortal(t *testing.T, roles string, require2FA bool) (*portal, *testOP, *db.SSOProvider) {
+func ssoPortal(t *testing.T, roles string, require2FA bool, opts ...portalOption) (*portal, *testOP, *db.SSOProvider) {
 	t.Helper()
-	p := newPortal(t)
+	p := newPortal(t, opts...)
 	o := newTestOP(t, p.Server.URL+"/login/sso/callback")
 	mode, claim, m, err := db.ParseSSORoles(roles)
 	if err != nil {

@@ -25,7 +25,7 @@ func TestSecretsResetSSOAndMailboxes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.BeginSSOLogin(ctx, p.ID, "/triage"); err != nil {
+	if _, err := d.BeginSSOLogin(ctx, p.ID, "/triage", "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	prog, _ := d.DefaultProgram(ctx)
