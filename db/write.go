@@ -332,8 +332,8 @@ func runJob(ctx context.Context, tx *Tx, fn func(ctx context.Context, tx *Tx) er
 // one index segment per transaction rather than one per report, and no
 // job's savepoint makes it flush its pending terms.
 func (tx *Tx) indexNewReports(ctx context.Context) error {
-	if _, err := tx.ExecContext(ctx, indexPending); err != nil {
-		return fmt.Errorf("db: index new reports: %w", err)
+	if err := tx.indexInserts(ctx); err != nil { // fts_flush.go
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM reports_fts_pending`); err != nil {
 		return fmt.Errorf("db: index new reports: %w", err)
