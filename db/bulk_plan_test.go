@@ -19,15 +19,7 @@ import (
 // made each batch of a 1,000,000-report demo slower than the one before.
 func TestBulkLoadPlans(t *testing.T) {
 	ctx := context.Background()
-	seen := map[string]bool{}
-	var order []string
-	restore := db.TraceStatementsForTest(func(q string) {
-		q = normalizeSQL(q)
-		if !seen[q] && explainable(q) {
-			seen[q] = true
-			order = append(order, q)
-		}
-	})
+	order, restore := traceDistinct()
 	path := filepath.Join(t.TempDir(), "disclose.db")
 	d, err := db.Open(ctx, path)
 	if err != nil {
@@ -51,7 +43,7 @@ func TestBulkLoadPlans(t *testing.T) {
 	for _, mode := range []struct{ name, stats string }{{"1M-statistics", string(stats) + audit}, {"no-statistics", ""}} {
 		t.Run(mode.name, func(t *testing.T) {
 			conn := explainConn(t, path, mode.stats)
-			for _, q := range order {
+			for _, q := range *order {
 				plan, err := explain(conn, q)
 				if err != nil {
 					t.Errorf("explain %s: %v", q, err)

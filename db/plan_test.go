@@ -109,17 +109,25 @@ var boundedIndexes = map[string]string{
 // ANALYZE` (the demo's ANALYZE runs under the analysis limit):
 //
 //	disclose demo --data /tmp/d --reports 1000000
-//	sqlite3 /tmp/d/disclose.db "SELECT 'INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (' || quote(tbl) || ', ' || quote(idx) || ', ' || quote(stat) || ');' FROM sqlite_stat1 ORDER BY tbl, idx"
-func TestQueryPlans(t *testing.T) {
+//
+// traceDistinct records each distinct explainable statement the database
+// runs, in the order first run, until restore is called.
+func traceDistinct() (order *[]string, restore func()) {
 	seen := map[string]bool{}
-	var order []string
-	restore := db.TraceStatementsForTest(func(q string) {
+	order = new([]string)
+	restore = db.TraceStatementsForTest(func(q string) {
 		q = normalizeSQL(q)
 		if !seen[q] && explainable(q) {
 			seen[q] = true
-			order = append(order, q)
+			*order = append(*order, q)
 		}
 	})
+	return order, restore
+}
+
+// sqlite3 /tmp/d/disclose.db "SELECT 'INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (' || quote(tbl) || ', ' || quote(idx) || ', ' || quote(stat) || ');' FROM sqlite_stat1 ORDER BY tbl, idx"
+func TestQueryPlans(t *testing.T) {
+	order, restore := traceDistinct()
 	path := planWorkload(t)
 	restore()
 
@@ -137,7 +145,7 @@ func TestQueryPlans(t *testing.T) {
 	}{{"1M-statistics", string(stats)}, {"1M-sampled-statistics", string(sampled)}, {"100k-statistics", scaleStats(string(stats), 10)}, {"no-statistics", ""}} {
 		t.Run(mode.name, func(t *testing.T) {
 			conn := explainConn(t, path, mode.stats)
-			stmts := append(append([]string(nil), order...), triggerStatements(t, conn)...)
+			stmts := append(append([]string(nil), *order...), triggerStatements(t, conn)...)
 			failed := 0
 			for _, q := range stmts {
 				plan, err := explain(conn, q)
