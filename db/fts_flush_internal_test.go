@@ -86,3 +86,42 @@ func TestIndexInsertsKeepsDeletesSecure(t *testing.T) {
 		t.Errorf("the replaced word %q is still in the database file", marker)
 	}
 }
+
+// TestSearchIndexMergeSettings: every start gives the search index the
+// merge settings of Open (8 segments a merge, 64 before a level is merged
+// inside one commit), also a database made before them with SQLite's
+// defaults, and commits keep them.
+func TestSearchIndexMergeSettings(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "d.db")
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An older database: SQLite's defaults, no rows for either setting.
+	if _, err := d.write.ExecContext(ctx, `DELETE FROM reports_fts_config WHERE k IN ('automerge', 'crisismerge')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p, err := d.DefaultProgram(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.CreateReport(ctx, &NewReport{ProgramID: p.ID, Source: SourceWeb, Title: "Overflow in upload",
+		Asset: "www.example.org", Description: "The parser trusts the length header.", Steps: "1. Upload", Impact: "Crash",
+		Reporter: Reporter{Name: "alice", Email: "alice@example.org", Credit: CreditHandle}}); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"automerge": "8", "crisismerge": "64"} {
+		var v string
+		if err := d.read.QueryRowContext(ctx, `SELECT v FROM reports_fts_config WHERE k = ?`, k).Scan(&v); err != nil || v != want {
+			t.Errorf("search index %s after a restart and a commit: %q, %v; want %s", k, v, err, want)
+		}
+	}
+}
