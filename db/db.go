@@ -187,25 +187,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.write.Close()
 		return nil, fmt.Errorf("db: fts secure-delete: %w", err)
 	}
-	// FTS5 writes each commit's new terms as a small segment and merges
-	// segments of one level into the next once there are `automerge` of
-	// them, a little at each later commit. With SQLite's 4, every term is
-	// rewritten once per level, and a million reports make about seven
-	// levels: at 1M reports the merges cost mail intake 62-74 µs of writer
-	// time per mail against 14-19 on a small database. Merging 8 at a time
-	// makes fewer levels and less rewriting (23 µs per mail at 1M, 19
-	// small, over 41,000 mails) for a few more segments per search (13
-	// against 23 after those mails; the relevance searches' median +0-7%,
-	// README "Performance"). crisismerge (SQLite's 16) is the number of
-	// segments at which a level is merged at once inside one commit: 64
-	// leaves the merge of 8 the time to run a little at a time, so no
-	// single commit pays for a whole level.
-	for _, opt := range []string{`('automerge', 8)`, `('crisismerge', 64)`} {
-		if _, err := db.write.ExecContext(ctx, `INSERT INTO reports_fts (reports_fts, rank) VALUES `+opt); err != nil {
-			db.write.Close()
-			return nil, fmt.Errorf("db: fts merge settings: %w", err)
-		}
-	}
 	if db.read, err = sql.Open(openDrivers.reader, dsn(path, true)); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("db: open %s for reading: %w", path, err)
