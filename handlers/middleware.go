@@ -91,23 +91,51 @@ func (s *Server) newRateLimit(name string, rl RateLimit) echo.MiddlewareFunc {
 	if rl.PerMinute <= 0 {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 	}
-	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-		Rate: rate.Limit(rl.PerMinute / 60), Burst: max(rl.Burst, 1), ExpiresIn: 10 * time.Minute,
-	})
+	store := newSiteRateStore(rl)
 	retry := strconv.Itoa(int(60/rl.PerMinute) + 1)
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: store,
-		// An IPv6 client counts by its /64 (db.ClientNetwork), as the
-		// login lockout does: it could otherwise pick a fresh address per try.
-		IdentifierExtractor: func(c echo.Context) (string, error) { return db.ClientNetwork(c.RealIP()), nil },
-		DenyHandler: func(c echo.Context, id string, err error) error {
-			s.log.Warn("rate limit hit", "limit", name, "route", c.Path(), "client", id)
+		Store:               store,
+		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		DenyHandler: func(c echo.Context, addr string, err error) error {
+			s.log.Warn("rate limit hit", "limit", name, "route", c.Path(), "client", db.ClientNetwork(addr), "site", db.PasskeySite(addr))
 			s.cfg.Metrics.SecurityEvent("rate_limit")
 			c.Response().Header().Set("Retry-After", retry)
 			return echo.NewHTTPError(http.StatusTooManyRequests)
 		},
 		ErrorHandler: func(c echo.Context, err error) error { return echo.NewHTTPError(http.StatusForbidden) },
 	})
+}
+
+// rateLimitSiteFactor is how many clients' budgets the clients of one site
+// share: an IPv6 client counts by its /64 (db.ClientNetwork), as the login
+// lockout does, since it could otherwise pick a fresh address per try; but
+// one holder commonly gets a whole /48 (65,536 /64s; a tunnel broker hands
+// them out for free), so the /48 (db.PasskeySite; for IPv4 the /24) has a
+// budget of its own, this many times a client's. The same factor as the
+// passkey sign-in bounds (10 per network, 100 per site).
+const rateLimitSiteFactor = 10
+
+// siteRateStore is a rate limiter's store with two budgets per request: its
+// client's and its site's. A request the client's budget refuses spends
+// nothing of the site's.
+type siteRateStore struct {
+	client, site *middleware.RateLimiterMemoryStore
+}
+
+func newSiteRateStore(rl RateLimit) *siteRateStore {
+	per := func(n float64) *middleware.RateLimiterMemoryStore {
+		return middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(n * rl.PerMinute / 60), Burst: int(n) * max(rl.Burst, 1), ExpiresIn: 10 * time.Minute,
+		})
+	}
+	return &siteRateStore{client: per(1), site: per(rateLimitSiteFactor)}
+}
+
+func (st *siteRateStore) Allow(addr string) (bool, error) {
+	if ok, err := st.client.Allow(db.ClientNetwork(addr)); !ok || err != nil {
+		return ok, err
+	}
+	return st.site.Allow(db.PasskeySite(addr))
 }
 
 // smallBody is the size under which a body is not counted against the
