@@ -49,6 +49,13 @@ func newFailLimiter(rl RateLimit) *failLimiter {
 	if rl.PerMinute < 0 {
 		return nil
 	}
+	return newBudgets(rl)
+}
+
+// newBudgets is a failLimiter for rl as it is (PerMinute > 0): the route
+// rate limits (siteRateStore) keep their budgets in it too, so that they
+// are bounded the same way.
+func newBudgets(rl RateLimit) *failLimiter {
 	return &failLimiter{rate: rate.Limit(rl.PerMinute / 60), burst: max(rl.Burst, 1),
 		retry: strconv.Itoa(int(60/rl.PerMinute) + 1), clients: map[string]*failClient{}}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/disclose/disclose/db"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"golang.org/x/time/rate"
 )
 
 // contentSecurityPolicy allows nothing inline: no script, no style
@@ -117,25 +116,28 @@ const rateLimitSiteFactor = 10
 
 // siteRateStore is a rate limiter's store with two budgets per request: its
 // client's and its site's. A request the client's budget refuses spends
-// nothing of the site's.
+// nothing of the site's. Both are failLimiters, bounded to maxFailClients
+// each: echo's memory store keeps every client it has seen for its expiry
+// (182 MB a million /64s, measured), which a stranger holding a short IPv6
+// prefix could fill at a few thousand requests a second. Past the bound the
+// budgets that are full again go first, so a flood of new /64s forgets
+// clients that carry nothing, and the site budgets still hold theirs.
 type siteRateStore struct {
-	client, site *middleware.RateLimiterMemoryStore
+	client, site *failLimiter
 }
 
 func newSiteRateStore(rl RateLimit) *siteRateStore {
-	per := func(n float64) *middleware.RateLimiterMemoryStore {
-		return middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(n * rl.PerMinute / 60), Burst: int(n) * max(rl.Burst, 1), ExpiresIn: 10 * time.Minute,
-		})
-	}
-	return &siteRateStore{client: per(1), site: per(rateLimitSiteFactor)}
+	return &siteRateStore{client: newBudgets(rl),
+		site: newBudgets(RateLimit{PerMinute: rateLimitSiteFactor * rl.PerMinute, Burst: rateLimitSiteFactor * max(rl.Burst, 1)})}
 }
 
 func (st *siteRateStore) Allow(addr string) (bool, error) {
-	if ok, err := st.client.Allow(db.ClientNetwork(addr)); !ok || err != nil {
-		return ok, err
+	now := time.Now()
+	if ok, _ := st.client.refuse(db.ClientNetwork(addr), now); !ok {
+		return false, nil
 	}
-	return st.site.Allow(db.PasskeySite(addr))
+	ok, _ := st.site.refuse(db.PasskeySite(addr), now)
+	return ok, nil
 }
 
 // smallBody is the size under which a body is not counted against the
