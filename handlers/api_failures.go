@@ -53,7 +53,7 @@ func newFailLimiter(rl RateLimit) *failLimiter {
 }
 
 // newBudgets is a failLimiter for rl as it is (PerMinute > 0): the route
-// rate limits (siteRateStore) keep their budgets in it too, so that they
+// rate limits (tieredRateStore) keep their budgets in it too, so that they
 // are bounded the same way.
 func newBudgets(rl RateLimit) *failLimiter {
 	return &failLimiter{rate: rate.Limit(rl.PerMinute / 60), burst: max(rl.Burst, 1),
@@ -66,18 +66,31 @@ func (f *failLimiter) refuse(client string, now time.Time) (ok bool, retry strin
 	if f == nil {
 		return true, ""
 	}
+	return f.limiter(client, now).AllowN(now, 1), f.retry
+}
+
+// reserve takes one token of key's budget at now, or a reservation of one
+// to come (DelayFrom > 0) that the caller cancels when it refuses
+// (tieredRateStore).
+func (f *failLimiter) reserve(key string, now time.Time) *rate.Reservation {
+	return f.limiter(key, now).ReserveN(now, 1)
+}
+
+// limiter is key's budget, made when key has none (forgetting others past
+// maxFailClients).
+func (f *failLimiter) limiter(key string, now time.Time) *rate.Limiter {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, found := f.clients[client]
+	c, found := f.clients[key]
 	if !found {
 		if len(f.clients) >= maxFailClients {
 			f.sweepLocked(now)
 		}
 		c = &failClient{lim: rate.NewLimiter(f.rate, f.burst)}
-		f.clients[client] = c
+		f.clients[key] = c
 	}
 	c.seen = now
-	return c.lim.AllowN(now, 1), f.retry
+	return c.lim
 }
 
 // sweepLocked forgets the clients whose budget is full again, and when

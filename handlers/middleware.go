@@ -5,12 +5,10 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"time"
 
 	"github.com/disclose/disclose/db"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 )
 
 // contentSecurityPolicy allows nothing inline: no script, no style
@@ -84,60 +82,6 @@ func (s *Server) rateLimit(name string, rl RateLimit) echo.MiddlewareFunc {
 	mw := s.newRateLimit(name, rl)
 	s.limiters[name] = mw
 	return mw
-}
-
-func (s *Server) newRateLimit(name string, rl RateLimit) echo.MiddlewareFunc {
-	if rl.PerMinute <= 0 {
-		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
-	}
-	store := newSiteRateStore(rl)
-	retry := strconv.Itoa(int(60/rl.PerMinute) + 1)
-	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store:               store,
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
-		DenyHandler: func(c echo.Context, addr string, err error) error {
-			s.log.Warn("rate limit hit", "limit", name, "route", c.Path(), "client", db.ClientNetwork(addr), "site", db.PasskeySite(addr))
-			s.cfg.Metrics.SecurityEvent("rate_limit")
-			c.Response().Header().Set("Retry-After", retry)
-			return echo.NewHTTPError(http.StatusTooManyRequests)
-		},
-		ErrorHandler: func(c echo.Context, err error) error { return echo.NewHTTPError(http.StatusForbidden) },
-	})
-}
-
-// rateLimitSiteFactor is how many clients' budgets the clients of one site
-// share: an IPv6 client counts by its /64 (db.ClientNetwork), as the login
-// lockout does, since it could otherwise pick a fresh address per try; but
-// one holder commonly gets a whole /48 (65,536 /64s; a tunnel broker hands
-// them out for free), so the /48 (db.PasskeySite; for IPv4 the /24) has a
-// budget of its own, this many times a client's. The same factor as the
-// passkey sign-in bounds (10 per network, 100 per site).
-const rateLimitSiteFactor = 10
-
-// siteRateStore is a rate limiter's store with two budgets per request: its
-// client's and its site's. A request the client's budget refuses spends
-// nothing of the site's. Both are failLimiters, bounded to maxFailClients
-// each: echo's memory store keeps every client it has seen for its expiry
-// (182 MB a million /64s, measured), which a stranger holding a short IPv6
-// prefix could fill at a few thousand requests a second. Past the bound the
-// budgets that are full again go first, so a flood of new /64s forgets
-// clients that carry nothing, and the site budgets still hold theirs.
-type siteRateStore struct {
-	client, site *failLimiter
-}
-
-func newSiteRateStore(rl RateLimit) *siteRateStore {
-	return &siteRateStore{client: newBudgets(rl),
-		site: newBudgets(RateLimit{PerMinute: rateLimitSiteFactor * rl.PerMinute, Burst: rateLimitSiteFactor * max(rl.Burst, 1)})}
-}
-
-func (st *siteRateStore) Allow(addr string) (bool, error) {
-	now := time.Now()
-	if ok, _ := st.client.refuse(db.ClientNetwork(addr), now); !ok {
-		return false, nil
-	}
-	ok, _ := st.site.refuse(db.PasskeySite(addr), now)
-	return ok, nil
 }
 
 // smallBody is the size under which a body is not counted against the

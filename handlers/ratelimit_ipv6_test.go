@@ -38,44 +38,40 @@ func TestRateLimitIPv6Network(t *testing.T) {
 	})
 }
 
-// TestRateLimitSite: the /64s of one IPv6 /48 (and the addresses of one
-// IPv4 /24) share ten clients' budgets: whoever holds a /48 must not get
-// 65,536 budgets. A try its own client's budget refuses spends nothing of
-// the site's, so one noisy client does not use up its neighbours' share.
+// TestRateLimitSite: the /64s of one IPv6 /56 share ten clients' budgets
+// and those of one /48 a hundred, on the routes strangers use (receipt-code
+// lookups here): whoever holds a /48 must not get 65,536 budgets. IPv4
+// addresses count alone: ten VMs of a cloud's /24 do not refuse its other
+// tenants. Staff sign-in keeps a budget per client (TestRateLimitSiteSparesStaff).
 func TestRateLimitSite(t *testing.T) {
 	_, loop, _ := net.ParseCIDR("127.0.0.1/32")
 	p := newPortal(t, configure(func(c *handlers.Config) {
 		c.StatusRate = handlers.RateLimit{PerMinute: 1, Burst: 1}
 		c.TrustedProxies = []*net.IPNet{loop}
 	}))
-	for _, site := range []struct {
-		name   string
-		client func(i int) string
-		other  string
-	}{
-		{"IPv6 /48", func(i int) string { return fmt.Sprintf("2001:db8:7:%x::5", i) }, "2001:db8:8::5"},
-		{"IPv4 /24", func(i int) string { return fmt.Sprintf("198.51.100.%d", i+1) }, "198.51.101.1"},
-	} {
-		t.Run(site.name, func(t *testing.T) {
-			if got := p.wrongStatusCode(t, site.client(0)); got != http.StatusUnauthorized {
-				t.Fatalf("first client's try: %d", got)
-			}
-			for range 5 { // refused by its own budget: the site's is not spent
-				if got := p.wrongStatusCode(t, site.client(0)); got != http.StatusTooManyRequests {
-					t.Fatalf("first client's second try: %d, want 429", got)
-				}
-			}
-			for i := 1; i < 10; i++ {
-				if got := p.wrongStatusCode(t, site.client(i)); got != http.StatusUnauthorized {
-					t.Fatalf("client %d of the site (%s): %d, want its try", i+1, site.client(i), got)
-				}
-			}
-			if got := p.wrongStatusCode(t, site.client(10)); got != http.StatusTooManyRequests {
-				t.Fatalf("11th client of the site (%s): %d, want 429", site.client(10), got)
-			}
-			if got := p.wrongStatusCode(t, site.other); got != http.StatusUnauthorized {
-				t.Fatalf("a client of another site (%s): %d, want its try", site.other, got)
-			}
-		})
+	try := func(addr string, want int) {
+		t.Helper()
+		if got := p.wrongStatusCode(t, addr); got != want {
+			t.Fatalf("%s: %d, want %d", addr, got, want)
+		}
+	}
+	try("2001:db8:7::5", http.StatusUnauthorized)
+	for range 5 { // refused by its own budget: its prefixes' are not spent
+		try("2001:db8:7::5", http.StatusTooManyRequests)
+	}
+	for i := 1; i < 10; i++ {
+		try(fmt.Sprintf("2001:db8:7:%x::5", i), http.StatusUnauthorized)
+	}
+	try("2001:db8:7:a::5", http.StatusTooManyRequests) // the 11th /64 of the /56
+	// Nine more /56s of the /48 spend ten each: 100 in all.
+	for n := 1; n < 10; n++ {
+		for i := range 10 {
+			try(fmt.Sprintf("2001:db8:7:%x%02x::5", n, i), http.StatusUnauthorized)
+		}
+	}
+	try("2001:db8:7:a00::5", http.StatusTooManyRequests) // an 11th /56 of the /48
+	try("2001:db8:8::5", http.StatusUnauthorized)        // another /48
+	for i := range 11 {
+		try(fmt.Sprintf("198.51.100.%d", i+1), http.StatusUnauthorized)
 	}
 }
