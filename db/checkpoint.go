@@ -40,22 +40,35 @@ import (
 // restarts.
 const checkpointEvery = 250 * time.Millisecond
 
-// walRestartPages is the log's size, in pages, above which the writer
-// catches a checkpoint up itself (about 128 MiB with 4 KiB pages). Each
-// catch-up copies what the background checkpoint had not yet, about a
-// quarter second of writes, and syncs the file on the writer's time; at a
-// million reports that sync waits for the background's scattered pages.
-// At 8,192 pages (32 MiB) the catch-ups cost mail intake at 1M 46-48 µs
-// of writer time per mail (25 in 20,000 mails); at 32,768, 17-20 µs (8).
-// A larger log costs readers nothing measurable: a page not in the log is
-// looked up in one more hash table per 4,096 frames.
-const walRestartPages = 32768
+// walRestartMin and walRestartMax bound the log's size, in pages, above
+// which the writer catches a checkpoint up itself (walRestartPages): 8,192
+// pages (32 MiB with 4 KiB pages) up to 32,768 (128 MiB). Each catch-up
+// copies what the background checkpoint had not yet, about a quarter second
+// of writes, and syncs the file on the writer's time; on a large file that
+// sync waits for the background's scattered pages. At a million reports
+// (4.8 GB) catch-ups past 8,192 pages cost mail intake 46-48 µs of writer
+// time per mail (25 in 20,000 mails); past 32,768, 17-20 µs (8). On a small
+// file a larger log only costs disk: a burst of writes left a 14 MiB
+// database a 105-130 MiB log (session-8 review). Variables: tests lower
+// them.
+var walRestartMin, walRestartMax int64 = 8192, 32768
 
-// walSizeLimit is journal_size_limit of the writer (bytes): a log that grew
-// past it is cut back to it when it restarts. It is above the log's size at
-// restart (walRestartPages and the batch after it), so that a restart
-// under steady writes does not shrink the file only for it to grow again.
-const walSizeLimit = 160 << 20
+// walRestartPages is the catch-up threshold for a database of pages pages:
+// a 32nd of the file, within walRestartMin and walRestartMax, so the log
+// stays small beside a small file and catch-ups rare beside a large one.
+// The log can pass it by what the writer appends while the background
+// checkpoint runs (up to 213 MiB at 32,768 pages, measured); a long reader
+// (a backup, Litestream) keeps it from restarting at all, as before.
+func walRestartPages(pages int64) int64 {
+	return min(max(pages/32, walRestartMin), walRestartMax)
+}
+
+// walSizeLimit is the writer's journal_size_limit (bytes) for a catch-up
+// threshold of restart pages: a log that grew past it is cut back to it when
+// it restarts. Twice the threshold, so that a log restarting under steady
+// writes is not shrunk only to grow again; 64 MiB on a small database, as
+// before walRestartPages grew with the file.
+func walSizeLimit(restart int64) int64 { return 2 * restart * 4096 }
 
 // startCheckpointer opens the checkpointer's connection and starts it;
 // Close stops it.
@@ -104,12 +117,16 @@ func (db *DB) checkpointer() {
 			return
 		}
 		var busy, logPages, copied int
+		var filePages int64
 		db.ckptMu.Lock()
 		if db.bulkLoading.Load() {
 			db.ckptMu.Unlock()
 			continue
 		}
 		err := db.ckpt.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logPages, &copied)
+		if err == nil {
+			err = db.ckpt.QueryRowContext(context.Background(), `PRAGMA page_count`).Scan(&filePages)
+		}
 		db.ckptMu.Unlock()
 		if err != nil {
 			// The next commit's nudge tries again; say so once per
@@ -121,14 +138,18 @@ func (db *DB) checkpointer() {
 			continue
 		}
 		lastErr = ""
-		if logPages > walRestartPages {
+		restart := walRestartPages(filePages)
+		db.walRestart.Store(restart)
+		if int64(logPages) > restart {
 			db.walLong.Store(true)
 		}
 	}
 }
 
 // catchUpCheckpoint runs on the writer between batches when the last
-// background checkpoint found the log over walRestartPages: a PASSIVE
+// background checkpoint found the log over walRestartPages: it sets the
+// writer's journal_size_limit for the current threshold (walSizeLimit),
+// then a PASSIVE
 // checkpoint on the writer's own connection, while no write can append,
 // copies the rest of the log, so that the next batch restarts it.
 func (db *DB) catchUpCheckpoint() {
@@ -142,9 +163,17 @@ func (db *DB) catchUpCheckpoint() {
 		return
 	}
 	defer db.ckptMu.Unlock()
+	if restart := db.walRestart.Load(); restart != db.walLimitFor {
+		if _, err := db.write.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA journal_size_limit = %d`, walSizeLimit(restart))); err != nil {
+			slog.Warn("db: journal size limit", "error", err)
+		} else {
+			db.walLimitFor = restart
+		}
+	}
 	if _, err := db.write.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 		slog.Warn("db: checkpoint of the write-ahead log failed", "error", err)
 	}
+	db.catchUps.Add(1)
 }
 
 // holdCheckpoints stops checkpoints and closes the checkpointer's

@@ -74,7 +74,7 @@ func writerConnect(c *sqlite3.SQLiteConn) error {
 	// The log is checkpointed beside the writer, not in its commits
 	// (checkpoint.go).
 	_, err := c.Exec(fmt.Sprintf(`PRAGMA temp_store = MEMORY; PRAGMA cache_size = %d; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = %d`,
-		-1024*WriterCacheMiB.Load(), walSizeLimit), nil)
+		-1024*WriterCacheMiB.Load(), walSizeLimit(walRestartMin)), nil)
 	return err
 }
 
@@ -141,6 +141,13 @@ type DB struct {
 	ckptDone    chan struct{}
 	walLong     atomic.Bool
 	bulkLoading atomic.Bool
+	// walRestart is the catch-up threshold the checkpointer last computed
+	// (walRestartPages); walLimitFor the one the writer's
+	// journal_size_limit was set for (the writer's goroutine only);
+	// catchUps counts the writer's catch-ups (tests).
+	walRestart  atomic.Int64
+	walLimitFor int64
+	catchUps    atomic.Int64
 
 	programsCache atomic.Pointer[programsCache] // see Programs
 	programsGen   atomic.Uint64
